@@ -51,4 +51,6 @@ pub mod runtime;
 
 pub mod driver;
 
+pub mod telemetry;
+
 pub mod server;

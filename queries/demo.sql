@@ -1,0 +1,37 @@
+-- weir demo: pageviews enriched with users, counted per region in one-minute windows.
+-- `weir demo` runs this file on an in-process Kafka cluster with generated data.
+
+CREATE STREAM PAGEVIEWS (
+  VIEWTIME BIGINT,
+  USERID STRING KEY,
+  PAGEID STRING
+) WITH (KAFKA_TOPIC='pageviews', VALUE_FORMAT='JSON', PARTITIONS=2, TIMESTAMP='VIEWTIME');
+
+CREATE TABLE USERS (
+  USERID STRING PRIMARY KEY,
+  REGISTERTIME BIGINT,
+  GENDER STRING,
+  REGIONID STRING
+) WITH (KAFKA_TOPIC='users', VALUE_FORMAT='JSON', PARTITIONS=2);
+
+-- Stateless: only the pages people actually read.
+CREATE STREAM CONTENT_VIEWS AS
+  SELECT USERID, PAGEID, VIEWTIME
+  FROM PAGEVIEWS
+  WHERE PAGEID LIKE 'Page_%'
+  EMIT CHANGES;
+
+-- Stream-table join: each view with the viewer's region.
+CREATE STREAM PAGEVIEWS_ENRICHED AS
+  SELECT P.USERID AS USERID, P.PAGEID, U.REGIONID, U.GENDER
+  FROM PAGEVIEWS P
+  LEFT JOIN USERS U ON P.USERID = U.USERID
+  EMIT CHANGES;
+
+-- Windowed aggregation that repartitions by region.
+CREATE TABLE VIEWS_PER_REGION WITH (QUERY_ID='views_per_region') AS
+  SELECT REGIONID, COUNT(*) AS VIEWS
+  FROM PAGEVIEWS_ENRICHED
+  WINDOW TUMBLING (SIZE 1 MINUTE, GRACE PERIOD 10 SECONDS)
+  GROUP BY REGIONID
+  EMIT CHANGES;

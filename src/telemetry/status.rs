@@ -1,0 +1,261 @@
+//! The status board: what each query is doing and whether the process is alive, behind
+//! `/healthz`, `/readyz` and `/info`.
+//!
+//! Writers are the runtime's supervisors (query states) and every long-running loop
+//! (heartbeats); readers are the HTTP handlers. It is a small lock-protected map: updates
+//! happen on state changes and heartbeats, never per record.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// The lifecycle of one persistent query on this replica.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum QueryState {
+    /// Planned, not started yet.
+    Pending,
+    /// Waiting for its first assignment or restoring state from changelogs.
+    Restoring,
+    /// Processing (possibly with no tasks assigned: an idle replica is running).
+    Running,
+    /// Failed; the supervisor restarts it with backoff.
+    Error,
+    /// Stopped on shutdown.
+    Stopped,
+}
+
+impl QueryState {
+    /// Every state, for exporting one gauge per state.
+    pub const ALL: [QueryState; 5] = [
+        QueryState::Pending,
+        QueryState::Restoring,
+        QueryState::Running,
+        QueryState::Error,
+        QueryState::Stopped,
+    ];
+
+    /// The upper-case name used in JSON and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueryState::Pending => "PENDING",
+            QueryState::Restoring => "RESTORING",
+            QueryState::Running => "RUNNING",
+            QueryState::Error => "ERROR",
+            QueryState::Stopped => "STOPPED",
+        }
+    }
+}
+
+/// What `/info` shows about one query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueryStatus {
+    pub id: String,
+    pub state: QueryState,
+    /// The sink stream or table.
+    pub sink: String,
+    /// Stream tasks this replica owns, as `subtopology_partition`.
+    pub tasks: Vec<String>,
+    /// Why the query is not running, when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The process-wide phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ProcessPhase {
+    Starting,
+    Running,
+    Stopping,
+}
+
+#[derive(Debug)]
+struct Board {
+    phase: ProcessPhase,
+    lock_hash: Option<String>,
+    queries: BTreeMap<String, QueryStatus>,
+    heartbeats: BTreeMap<String, Instant>,
+}
+
+/// Shared status of this process. Wrap it in an `Arc` to share.
+#[derive(Debug)]
+pub struct StatusBoard {
+    service_id: String,
+    queries_file: String,
+    started: Instant,
+    /// A loop that has not beaten for this long makes `/healthz` fail.
+    stall_after: Duration,
+    board: Mutex<Board>,
+}
+
+/// Why the process is not ready, for `/readyz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotReady {
+    pub phase: ProcessPhase,
+    /// Queries not yet running, with their states.
+    pub queries: Vec<QueryStatus>,
+}
+
+impl StatusBoard {
+    pub fn new(service_id: &str, queries_file: &str, stall_after: Duration) -> StatusBoard {
+        StatusBoard {
+            service_id: service_id.to_string(),
+            queries_file: queries_file.to_string(),
+            started: Instant::now(),
+            stall_after,
+            board: Mutex::new(Board {
+                phase: ProcessPhase::Starting,
+                lock_hash: None,
+                queries: BTreeMap::new(),
+                heartbeats: BTreeMap::new(),
+            }),
+        }
+    }
+
+    fn board(&self) -> MutexGuard<'_, Board> {
+        // A panic while holding this lock cannot leave the map half-written in a way that
+        // matters to readers, so a poisoned lock is still usable.
+        self.board
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn set_phase(&self, phase: ProcessPhase) {
+        self.board().phase = phase;
+    }
+
+    pub fn set_lock_hash(&self, hash: &str) {
+        self.board().lock_hash = Some(hash.to_string());
+    }
+
+    /// Adds or replaces a query's status.
+    pub fn set_query(&self, status: QueryStatus) {
+        self.board().queries.insert(status.id.clone(), status);
+    }
+
+    /// Moves a known query to `state`, with an optional reason.
+    pub fn set_query_state(&self, id: &str, state: QueryState, detail: Option<String>) {
+        if let Some(query) = self.board().queries.get_mut(id) {
+            query.state = state;
+            query.detail = detail;
+        }
+    }
+
+    /// Records that the named loop is alive. Loops beat at least every `stall_after / 3`.
+    pub fn heartbeat(&self, component: &str) {
+        let mut board = self.board();
+        match board.heartbeats.get_mut(component) {
+            Some(last) => *last = Instant::now(),
+            None => {
+                board
+                    .heartbeats
+                    .insert(component.to_string(), Instant::now());
+            }
+        }
+    }
+
+    /// Stops watching a loop that ended on purpose.
+    pub fn forget_heartbeat(&self, component: &str) {
+        self.board().heartbeats.remove(component);
+    }
+
+    /// `Ok` while every watched loop has beaten recently; otherwise the stalled loops.
+    pub fn liveness(&self) -> Result<(), Vec<String>> {
+        let board = self.board();
+        let stalled: Vec<String> = board
+            .heartbeats
+            .iter()
+            .filter(|(_, last)| last.elapsed() > self.stall_after)
+            .map(|(name, last)| {
+                format!(
+                    "{name} (last beat {:.1}s ago)",
+                    last.elapsed().as_secs_f64()
+                )
+            })
+            .collect();
+        if stalled.is_empty() {
+            Ok(())
+        } else {
+            Err(stalled)
+        }
+    }
+
+    /// `Ok` when the process is running and every query is running; otherwise what is not.
+    pub fn readiness(&self) -> Result<(), NotReady> {
+        let board = self.board();
+        let not_running: Vec<QueryStatus> = board
+            .queries
+            .values()
+            .filter(|q| q.state != QueryState::Running)
+            .cloned()
+            .collect();
+        if board.phase == ProcessPhase::Running
+            && !board.queries.is_empty()
+            && not_running.is_empty()
+        {
+            return Ok(());
+        }
+        Err(NotReady {
+            phase: board.phase,
+            queries: not_running,
+        })
+    }
+
+    /// Everything `/info` shows.
+    pub fn info(&self) -> serde_json::Value {
+        let board = self.board();
+        serde_json::json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "service_id": self.service_id,
+            "queries_file": self.queries_file,
+            "lock_hash": board.lock_hash,
+            "phase": board.phase,
+            "uptime_seconds": self.started.elapsed().as_secs(),
+            "queries": board.queries.values().collect::<Vec<_>>(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(id: &str, state: QueryState) -> QueryStatus {
+        QueryStatus {
+            id: id.into(),
+            state,
+            sink: "S".into(),
+            tasks: vec![],
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn ready_only_when_running_and_every_query_runs() {
+        let board = StatusBoard::new("svc", "q.sql", Duration::from_secs(30));
+        assert!(board.readiness().is_err(), "starting with no queries");
+        board.set_query(query("CSAS_A", QueryState::Running));
+        board.set_query(query("CTAS_B", QueryState::Restoring));
+        board.set_phase(ProcessPhase::Running);
+        let not_ready = board.readiness().unwrap_err();
+        assert_eq!(not_ready.queries.len(), 1);
+        assert_eq!(not_ready.queries[0].id, "CTAS_B");
+        board.set_query_state("CTAS_B", QueryState::Running, None);
+        assert!(board.readiness().is_ok());
+    }
+
+    #[test]
+    fn a_stalled_loop_fails_liveness() {
+        let board = StatusBoard::new("svc", "q.sql", Duration::from_millis(0));
+        assert!(board.liveness().is_ok());
+        board.heartbeat("stream-thread-0");
+        std::thread::sleep(Duration::from_millis(2));
+        let stalled = board.liveness().unwrap_err();
+        assert!(stalled[0].starts_with("stream-thread-0"), "{stalled:?}");
+        board.forget_heartbeat("stream-thread-0");
+        assert!(board.liveness().is_ok());
+    }
+}

@@ -1,0 +1,93 @@
+//! `weir check` and the other subcommands as a user runs them: exit codes (0 ok, 2 bad input)
+//! and the exact messages.
+
+mod harness;
+
+use harness::{Workspace, repo_path};
+
+const GOOD_QUERIES: &str = "CREATE STREAM A (ID INT KEY, V STRING) WITH (KAFKA_TOPIC='a', VALUE_FORMAT='JSON');\n\
+                            CREATE STREAM B AS SELECT * FROM A;\n";
+
+#[test]
+fn check_passes_on_a_good_config() {
+    let workspace = Workspace::new("queries = \"app.sql\"\n", GOOD_QUERIES);
+    let (code, stdout, stderr) = workspace.output(&["check"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("ok: "), "{stdout}");
+}
+
+#[test]
+fn check_reports_every_config_error_and_exits_2() {
+    let workspace = Workspace::new(
+        "queries = \"app.sql\"\nthreads = \"many\"\n[http]\nlisten = \"nowhere\"\n",
+        GOOD_QUERIES,
+    );
+    let (code, stdout, stderr) = workspace.output(&["check"]);
+    assert_eq!(code, 2);
+    assert_eq!(stdout, "");
+    let dir = workspace.dir.path().display().to_string();
+    assert_eq!(
+        stderr.replace(&dir, "DIR"),
+        "error: config has 2 errors:\n  \
+         - `threads` = \"many\" (from DIR/weir.toml): a whole number from 1 to 256\n  \
+         - `http.listen` = \"nowhere\" (from DIR/weir.toml): a socket address such as \"127.0.0.1:9464\" or \"0.0.0.0:9464\", or \"off\"\n"
+    );
+}
+
+#[test]
+fn check_rejects_an_empty_queries_file() {
+    let workspace = Workspace::new("queries = \"app.sql\"\n", "  \n\n");
+    let (code, _, stderr) = workspace.output(&["check"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+}
+
+#[test]
+fn flags_override_the_config_file() {
+    let workspace = Workspace::new("queries = \"missing.sql\"\n", GOOD_QUERIES);
+    let (code, _, _) = workspace.output(&["check"]);
+    assert_eq!(code, 2);
+    let queries = workspace.path("app.sql");
+    let (code, _, stderr) = workspace.output(&["check", "--queries", queries.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_bad_set_flag_exits_2() {
+    let workspace = Workspace::new("queries = \"app.sql\"\n", GOOD_QUERIES);
+    let (code, _, stderr) = workspace.output(&["check", "--set", "threads"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        "error: bad flag: `threads` is not of the form KEY=VALUE\n"
+    );
+}
+
+#[test]
+fn the_documented_config_file_is_valid() {
+    let config = repo_path("config/weir.toml");
+    // The documented file points at ../queries/app.sql relative to itself.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["check", "--config", config.to_str().unwrap()])
+        .env_remove("WEIR_QUERIES")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn version_prints_the_crate_version() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("weir {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}

@@ -1,0 +1,76 @@
+//! The HTTP endpoints served on an ephemeral port by the library, with the status board
+//! driven through readiness states: 503 naming the queries that are not running, then 200.
+
+mod harness;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use harness::http_get;
+use weir::server::http::{self, HttpState};
+use weir::server::signals::Shutdown;
+use weir::telemetry::status::ProcessPhase;
+use weir::telemetry::{Metrics, QueryState, QueryStatus, StatusBoard};
+
+fn query(id: &str, state: QueryState) -> QueryStatus {
+    QueryStatus {
+        id: id.into(),
+        state,
+        sink: id.trim_start_matches("CSAS_").into(),
+        tasks: vec!["0_0".into()],
+        detail: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_query_states_and_info_lists_them() {
+    let status = Arc::new(StatusBoard::new(
+        "svc",
+        "/etc/weir/queries.sql",
+        Duration::from_secs(60),
+    ));
+    let state = HttpState {
+        metrics: Metrics::new(),
+        status: status.clone(),
+    };
+    let (stop, shutdown) = Shutdown::manual();
+    let (addr, server) = http::bind("127.0.0.1:0".parse().unwrap(), state, shutdown)
+        .await
+        .unwrap();
+    let server = tokio::spawn(server);
+    let get = move |path: &'static str| tokio::task::spawn_blocking(move || http_get(addr, path));
+
+    status.set_query(query("CSAS_A", QueryState::Running));
+    status.set_query(query("CSAS_B", QueryState::Restoring));
+    status.set_lock_hash("abc123");
+    status.set_phase(ProcessPhase::Running);
+
+    let (code, body) = get("/readyz").await.unwrap();
+    assert_eq!(code, 503);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["queries"][0]["id"], "CSAS_B");
+    assert_eq!(json["queries"][0]["state"], "RESTORING");
+
+    status.set_query_state("CSAS_B", QueryState::Running, None);
+    let (code, body) = get("/readyz").await.unwrap();
+    assert_eq!((code, body.as_str()), (200, r#"{"status":"ready"}"#));
+
+    let (code, body) = get("/info").await.unwrap();
+    assert_eq!(code, 200);
+    let info: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(info["lock_hash"], "abc123");
+    assert_eq!(info["queries"].as_array().unwrap().len(), 2);
+    assert_eq!(info["queries"][1]["tasks"][0], "0_0");
+
+    status.set_query_state("CSAS_A", QueryState::Error, Some("producer fenced".into()));
+    let (code, body) = get("/readyz").await.unwrap();
+    assert_eq!(code, 503);
+    assert!(body.contains("producer fenced"), "{body}");
+
+    status.heartbeat("stream-thread-0");
+    let (code, _) = get("/healthz").await.unwrap();
+    assert_eq!(code, 200);
+
+    stop.send_replace(true);
+    server.await.unwrap().unwrap();
+}
