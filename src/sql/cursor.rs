@@ -186,7 +186,7 @@ impl<'t> Cursor<'t> {
                     format!("expected {what}, found reserved word `{w}`"),
                 )
                 .with_help(format!(
-                    "to use `{w}` as a name, quote it with backticks: `{}`",
+                    "a reserved word can be a name when quoted, as in \"{}\"",
                     w.to_uppercase()
                 )));
             }

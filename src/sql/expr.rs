@@ -16,6 +16,15 @@ pub fn parse_expr(cursor: &mut Cursor) -> ParseResult<Expr> {
     result
 }
 
+/// A value expression: arithmetic, concatenation and primaries, but no comparison or boolean
+/// operator (ksqlDB's `GROUP BY` and `PARTITION BY` items).
+pub fn parse_value_expr(cursor: &mut Cursor) -> ParseResult<Expr> {
+    cursor.descend()?;
+    let result = parse_value(cursor, 0);
+    cursor.ascend();
+    result
+}
+
 fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
     let span = left.span.to(right.span);
     Expr {

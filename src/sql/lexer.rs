@@ -24,6 +24,11 @@ impl Dialect for KsqlDialect {
     fn is_delimited_identifier_start(&self, ch: char) -> bool {
         ch == '`' || ch == '"'
     }
+
+    /// ksqlDB accepts identifiers that start with a digit, such as `1R`.
+    fn supports_numeric_prefix(&self) -> bool {
+        true
+    }
 }
 
 /// A punctuation or operator token.
@@ -301,6 +306,20 @@ mod tests {
                 TokenKind::Word("b".into()),
                 TokenKind::Punct(Punct::Concat),
                 TokenKind::Word("c".into()),
+                TokenKind::Eof
+            ]
+        );
+    }
+
+    #[test]
+    fn digit_identifiers_and_numbers() {
+        assert_eq!(
+            kinds("1R 1.5E3 2e-2 10"),
+            [
+                TokenKind::Word("1R".into()),
+                TokenKind::Number("1.5E3".into()),
+                TokenKind::Number("2e-2".into()),
+                TokenKind::Number("10".into()),
                 TokenKind::Eof
             ]
         );

@@ -2,7 +2,7 @@
 //! `ARRAY[…]`, `MAP(k := v)` and `STRUCT(f := v)` constructors and parenthesised expressions.
 //! Operators and precedence live in `expr`; this module must not parse binary operators.
 
-use super::ast::{Expr, ExprKind, Ident, Literal};
+use super::ast::{BinaryOp, Expr, ExprKind, Ident, Literal};
 use super::cursor::{Cursor, ParseResult, is_reserved};
 use super::diagnostic::Diagnostic;
 use super::expr::{number_literal, parse_cast_type, parse_expr, parse_function_argument};
@@ -207,6 +207,17 @@ fn parse_map(cursor: &mut Cursor) -> ParseResult<ExprKind> {
     } else {
         cursor.comma_separated(|c| {
             let key = parse_expr(c)?;
+            if let ExprKind::Binary {
+                op: BinaryOp::Eq, ..
+            } = key.kind
+            {
+                if !c.at_punct(Punct::Assign) {
+                    return Err(
+                        Diagnostic::error(key.span, "expected `key := value` in `MAP(…)`")
+                            .with_help("map entries pair keys and values with `:=`, not `=`"),
+                    );
+                }
+            }
             expect_assign(c, "map key")?;
             Ok((key, parse_expr(c)?))
         })?

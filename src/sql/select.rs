@@ -6,7 +6,7 @@
 use super::ast::{AliasedSource, Emit, Expr, Ident, Join, JoinKind, Query, SelectItem};
 use super::cursor::{Cursor, ParseResult};
 use super::diagnostic::{Diagnostic, suggest};
-use super::expr::parse_expr;
+use super::expr::{parse_expr, parse_value_expr};
 use super::lexer::{Punct, TokenKind};
 use super::window::{parse_join_window, parse_window};
 
@@ -120,12 +120,12 @@ fn parse_clause(cursor: &mut Cursor, clause: &str, query: &mut Query) -> ParseRe
         "GROUP BY" => {
             cursor.advance();
             cursor.advance();
-            query.group_by = parse_expression_list(cursor)?;
+            query.group_by = parse_expression_list(cursor, "GROUP BY")?;
         }
         "PARTITION BY" => {
             cursor.advance();
             cursor.advance();
-            query.partition_by = parse_expression_list(cursor)?;
+            query.partition_by = parse_expression_list(cursor, "PARTITION BY")?;
         }
         "HAVING" => {
             cursor.advance();
@@ -150,22 +150,39 @@ fn parse_clause(cursor: &mut Cursor, clause: &str, query: &mut Query) -> ParseRe
     Ok(())
 }
 
-/// `GROUP BY` and `PARTITION BY` lists: `a, b` or `(a, b)` or `()`.
-fn parse_expression_list(cursor: &mut Cursor) -> ParseResult<Vec<Expr>> {
+/// `GROUP BY` and `PARTITION BY` lists of value expressions: `a, b` or `(a, b)` or `()`.
+fn parse_expression_list(cursor: &mut Cursor, clause: &str) -> ParseResult<Vec<Expr>> {
     if cursor.at_punct(Punct::LParen) {
         let checkpoint = cursor.checkpoint();
         cursor.advance();
         if cursor.eat_punct(Punct::RParen).is_some() {
             return Ok(Vec::new());
         }
-        if let Ok(list) = cursor.comma_separated(parse_expr) {
+        if let Ok(list) = cursor.comma_separated(parse_value_expr) {
             if list.len() > 1 && cursor.eat_punct(Punct::RParen).is_some() {
                 return Ok(list);
             }
         }
         cursor.restore(checkpoint);
     }
-    cursor.comma_separated(parse_expr)
+    let list = cursor.comma_separated(parse_value_expr)?;
+    let comparison = matches!(
+        cursor.peek().kind,
+        TokenKind::Punct(
+            Punct::Eq | Punct::NotEq | Punct::Lt | Punct::LtEq | Punct::Gt | Punct::GtEq
+        )
+    );
+    let boolean_word = ["AND", "OR", "IS", "NOT", "IN", "LIKE", "BETWEEN"]
+        .iter()
+        .any(|word| cursor.at_keyword(word));
+    if comparison || boolean_word {
+        return Err(cursor
+            .expected(&format!("`,` or the next clause after the `{clause}` list"))
+            .with_help(format!(
+                "`{clause}` takes expressions separated by `,`, as in `{clause} a, b`; conditions belong in `WHERE` or `HAVING`"
+            )));
+    }
+    Ok(list)
 }
 
 fn parse_select_item(cursor: &mut Cursor) -> ParseResult<SelectItem> {
@@ -267,13 +284,15 @@ fn parse_join(cursor: &mut Cursor, kind: JoinKind, start: usize) -> ParseResult<
         None
     };
     if cursor.eat_keyword("ON").is_none() {
-        let mut diagnostic = cursor.expected("`ON` and a join condition");
-        if let TokenKind::Word(word) = &cursor.peek().kind {
-            if let Some(close) = suggest(word, ["ON", "WITHIN"]) {
-                diagnostic = diagnostic.with_help(format!("did you mean `{close}`?"));
-            }
-        }
-        return Err(diagnostic);
+        let close = match &cursor.peek().kind {
+            TokenKind::Word(word) => suggest(word, ["ON", "WITHIN"]),
+            _ => None,
+        };
+        let help = match close {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => "every join needs a condition, as in `JOIN other ON s.id = other.id`".into(),
+        };
+        return Err(cursor.expected("`ON` and a join condition").with_help(help));
     }
     let on = parse_expr(cursor)?;
     Ok(Join {

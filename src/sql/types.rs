@@ -133,17 +133,22 @@ fn primitive(word: &str) -> Option<TypeKind> {
     })
 }
 
-/// ksqlDB accepts and ignores parameters on other types, e.g. `VARCHAR(10)`.
+/// ksqlDB accepts and ignores parameters on other types, e.g. `VARCHAR(10)`: whole numbers
+/// or the word `STRING`.
 fn skip_type_parameters(cursor: &mut Cursor) -> ParseResult<()> {
     if cursor.eat_punct(Punct::LParen).is_none() {
         return Ok(());
     }
     cursor.comma_separated(|c| match &c.peek().kind {
-        TokenKind::Number(_) | TokenKind::Word(_) => {
+        TokenKind::Number(n) if n.chars().all(|d| d.is_ascii_digit()) => {
             c.advance();
             Ok(())
         }
-        _ => Err(c.expected("a type parameter")),
+        TokenKind::Word(w) if w.eq_ignore_ascii_case("STRING") => {
+            c.advance();
+            Ok(())
+        }
+        _ => Err(c.expected("a type parameter (a whole number)")),
     })?;
     cursor.expect_punct(Punct::RParen)?;
     Ok(())
