@@ -245,10 +245,14 @@ fn convert(token: Token) -> Option<TokenKind> {
     Some(kind)
 }
 
-/// Maps sqlparser's 1-based line/character-column locations to byte offsets.
+/// Maps sqlparser's 1-based line/character-column locations to byte offsets. Lookups come
+/// in nearly increasing order, so it walks forward from the previous answer on the same line
+/// instead of rescanning the line (long one-line inputs would otherwise be quadratic).
 struct LineOffsets<'a> {
     source: &'a str,
     line_starts: Vec<usize>,
+    /// The last answer: (line, column, byte offset).
+    last: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'a> LineOffsets<'a> {
@@ -259,19 +263,31 @@ impl<'a> LineOffsets<'a> {
         LineOffsets {
             source,
             line_starts,
+            last: std::cell::Cell::new((1, 1, 0)),
         }
     }
 
     fn byte(&self, location: Location) -> usize {
         let line = usize::try_from(location.line).unwrap_or(usize::MAX);
-        let column = usize::try_from(location.column).unwrap_or(usize::MAX);
+        let column = usize::try_from(location.column)
+            .unwrap_or(usize::MAX)
+            .max(1);
         let Some(&line_start) = line.checked_sub(1).and_then(|l| self.line_starts.get(l)) else {
             return self.source.len();
         };
-        let rest = self.source.get(line_start..).unwrap_or("");
-        rest.char_indices()
-            .nth(column.saturating_sub(1))
-            .map_or(self.source.len(), |(i, _)| line_start + i)
+        let (last_line, last_column, last_byte) = self.last.get();
+        let (from_column, from_byte) = if last_line == line && last_column <= column {
+            (last_column, last_byte)
+        } else {
+            (1, line_start)
+        };
+        let rest = self.source.get(from_byte..).unwrap_or("");
+        let byte = rest
+            .char_indices()
+            .nth(column - from_column)
+            .map_or(self.source.len(), |(i, _)| from_byte + i);
+        self.last.set((line, column, byte));
+        byte
     }
 }
 
