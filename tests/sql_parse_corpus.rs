@@ -146,7 +146,7 @@ fn qtt_corpus_parses() {
         );
     }
     let mut ranked: Vec<_> = causes.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.0.cmp(&a.1.0));
+    ranked.sort_by_key(|(_, (count, _))| std::cmp::Reverse(*count));
     for (message, (count, example)) in ranked.iter().take(20) {
         println!("\n{count:>5} × {message}\n  e.g. {example}");
     }

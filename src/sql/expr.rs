@@ -191,10 +191,7 @@ fn value_op(punct: Punct) -> Option<(BinaryOp, u8)> {
 /// Precedence climbing over the value operators, left-associative.
 fn parse_value(cursor: &mut Cursor, min_power: u8) -> ParseResult<Expr> {
     let mut left = parse_unary(cursor)?;
-    loop {
-        let TokenKind::Punct(punct) = cursor.peek().kind else {
-            break;
-        };
+    while let TokenKind::Punct(punct) = cursor.peek().kind {
         let Some((op, power)) = value_op(punct) else {
             break;
         };

@@ -67,10 +67,9 @@ pub fn parse_primary(cursor: &mut Cursor) -> ParseResult<Expr> {
 fn parse_named(cursor: &mut Cursor) -> ParseResult<ExprKind> {
     let token = cursor.peek();
     if let (TokenKind::Word(word), TokenKind::Str(value)) = (&token.kind, &cursor.peek_nth(1).kind)
+        && !is_reserved(word)
     {
-        if !is_reserved(word) {
-            return typed_literal(cursor, word, value);
-        }
+        return typed_literal(cursor, word, value);
     }
     let name = cursor.identifier("an expression")?;
     if cursor.eat_punct(Punct::LParen).is_some() {
@@ -207,16 +206,18 @@ fn parse_map(cursor: &mut Cursor) -> ParseResult<ExprKind> {
     } else {
         cursor.comma_separated(|c| {
             let key = parse_expr(c)?;
-            if let ExprKind::Binary {
-                op: BinaryOp::Eq, ..
-            } = key.kind
-            {
-                if !c.at_punct(Punct::Assign) {
-                    return Err(
-                        Diagnostic::error(key.span, "expected `key := value` in `MAP(…)`")
-                            .with_help("map entries pair keys and values with `:=`, not `=`"),
-                    );
+            let compared = matches!(
+                key.kind,
+                ExprKind::Binary {
+                    op: BinaryOp::Eq,
+                    ..
                 }
+            );
+            if compared && !c.at_punct(Punct::Assign) {
+                return Err(
+                    Diagnostic::error(key.span, "expected `key := value` in `MAP(…)`")
+                        .with_help("map entries pair keys and values with `:=`, not `=`"),
+                );
             }
             expect_assign(c, "map key")?;
             Ok((key, parse_expr(c)?))

@@ -158,10 +158,11 @@ fn parse_expression_list(cursor: &mut Cursor, clause: &str) -> ParseResult<Vec<E
         if cursor.eat_punct(Punct::RParen).is_some() {
             return Ok(Vec::new());
         }
-        if let Ok(list) = cursor.comma_separated(parse_value_expr) {
-            if list.len() > 1 && cursor.eat_punct(Punct::RParen).is_some() {
-                return Ok(list);
-            }
+        if let Ok(list) = cursor.comma_separated(parse_value_expr)
+            && list.len() > 1
+            && cursor.eat_punct(Punct::RParen).is_some()
+        {
+            return Ok(list);
         }
         cursor.restore(checkpoint);
     }

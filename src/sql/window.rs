@@ -37,10 +37,11 @@ pub fn parse_window(cursor: &mut Cursor) -> ParseResult<WindowClause> {
         Some(word) if WINDOW_TYPES.contains(&word.as_str()) => word,
         _ => {
             let mut diagnostic = cursor.expected("a window type (TUMBLING, HOPPING or SESSION)");
-            if let Some(word) = token.keyword() {
-                if let Some(close) = suggest(&word, WINDOW_TYPES.iter().copied()) {
-                    diagnostic = diagnostic.with_help(format!("did you mean `{close}`?"));
-                }
+            if let Some(close) = token
+                .keyword()
+                .and_then(|word| suggest(&word, WINDOW_TYPES.iter().copied()))
+            {
+                diagnostic = diagnostic.with_help(format!("did you mean `{close}`?"));
             }
             return Err(diagnostic);
         }
