@@ -7,7 +7,6 @@ use super::ast::{BinaryOp, Expr, ExprKind, Ident, Literal, TimeUnit, UnaryOp};
 use super::cursor::{Cursor, ParseResult};
 use super::diagnostic::{Diagnostic, Span};
 use super::lexer::{Punct, TokenKind};
-use super::types::parse_data_type;
 
 pub fn parse_expr(cursor: &mut Cursor) -> ParseResult<Expr> {
     cursor.descend()?;
@@ -384,9 +383,4 @@ fn try_parse_lambda(cursor: &mut Cursor) -> ParseResult<Option<Expr>> {
         },
         span: cursor.span_from(start),
     }))
-}
-
-/// Parses a type for `CAST(x AS type)`; re-exported for the primary parser.
-pub fn parse_cast_type(cursor: &mut Cursor) -> ParseResult<super::ast::DataType> {
-    parse_data_type(cursor)
 }

@@ -5,8 +5,9 @@
 use super::ast::{BinaryOp, Expr, ExprKind, Ident, Literal};
 use super::cursor::{Cursor, ParseResult, is_reserved};
 use super::diagnostic::Diagnostic;
-use super::expr::{number_literal, parse_cast_type, parse_expr, parse_function_argument};
+use super::expr::{number_literal, parse_expr, parse_function_argument};
 use super::lexer::{Punct, TokenKind};
+use super::types::parse_data_type;
 
 pub fn parse_primary(cursor: &mut Cursor) -> ParseResult<Expr> {
     let start = cursor.start();
@@ -178,7 +179,7 @@ fn parse_cast(cursor: &mut Cursor) -> ParseResult<ExprKind> {
     cursor.expect_punct(Punct::LParen)?;
     let expr = parse_expr(cursor)?;
     cursor.expect_keyword("AS")?;
-    let data_type = parse_cast_type(cursor)?;
+    let data_type = parse_data_type(cursor)?;
     cursor.expect_punct(Punct::RParen)?;
     Ok(ExprKind::Cast {
         expr: Box::new(expr),
