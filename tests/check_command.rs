@@ -35,11 +35,54 @@ fn check_reports_every_config_error_and_exits_2() {
 }
 
 #[test]
-fn check_rejects_an_empty_queries_file() {
-    let workspace = Workspace::new("queries = \"app.sql\"\n", "  \n\n");
+fn check_rejects_a_file_without_persistent_queries() {
+    let workspace = Workspace::new(
+        "queries = \"app.sql\"\n",
+        "-- only a source\nCREATE STREAM A (ID INT KEY) WITH (KAFKA_TOPIC='a', VALUE_FORMAT='JSON');\n",
+    );
     let (code, _, stderr) = workspace.output(&["check"]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
+    let dir = workspace.dir.path().display().to_string();
+    assert_eq!(
+        stderr.replace(&dir, "DIR"),
+        "error: queries file DIR/app.sql: holds no persistent query; add a `CREATE STREAM|TABLE \
+         … AS SELECT` or `INSERT INTO … SELECT` statement\n"
+    );
+}
+
+#[test]
+fn check_renders_every_sql_error_with_file_line_and_caret() {
+    let workspace = Workspace::new(
+        "queries = \"app.sql\"\n",
+        "CREATE STREAM A (ID INT KEY) WITH (KAFKA_TOPC='a', VALUE_FORMAT='JSON');\n\
+         DROP STREAM A;\n\
+         CREATE STREAM B AS SELECT * FROM A;\n",
+    );
+    let (code, stdout, stderr) = workspace.output(&["check"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stdout, "");
+    let dir = workspace.dir.path().display().to_string();
+    let stderr = stderr.replace(&dir, "DIR");
+    let first = [
+        "error: unknown property `KAFKA_TOPC`",
+        " --> DIR/app.sql:1:36",
+        "  |",
+        "1 | CREATE STREAM A (ID INT KEY) WITH (KAFKA_TOPC='a', VALUE_FORMAT='JSON');",
+        "  |                                    ^^^^^^^^^^",
+        "  = help: did you mean `KAFKA_TOPIC`?",
+    ]
+    .join("\n");
+    assert!(stderr.starts_with(&first), "{stderr}");
+    assert!(
+        stderr.contains(
+            "error: `DROP STREAM` is not allowed in a queries file\n --> DIR/app.sql:2:1\n"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("queries file DIR/app.sql has 2 error(s)\n"),
+        "{stderr}"
+    );
 }
 
 #[test]

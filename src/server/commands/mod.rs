@@ -11,6 +11,7 @@ use clap::Parser;
 
 use super::cli::{Cli, Command, ConfigFlags};
 use super::config::{self, Config, ConfigErrors, ConfigSources};
+use crate::sql::{self, Statement, StatementKind};
 
 /// Exit code for bad config, queries or lock.
 pub const EXIT_BAD_INPUT: u8 = 2;
@@ -26,6 +27,13 @@ pub enum CommandError {
     Flag(String),
     #[error("queries file {path}: {message}")]
     Queries { path: PathBuf, message: String },
+    /// Errors in the SQL of the queries file, already rendered with file, line and caret.
+    #[error("{rendered}queries file {path} has {count} error(s)")]
+    Sql {
+        path: PathBuf,
+        rendered: String,
+        count: usize,
+    },
     #[error("`weir {0}` is not implemented yet")]
     NotImplemented(&'static str),
     #[error("{context}: {source}")]
@@ -44,6 +52,7 @@ impl CommandError {
             CommandError::Config(_)
             | CommandError::Flag(_)
             | CommandError::Queries { .. }
+            | CommandError::Sql { .. }
             | CommandError::NotImplemented(_) => EXIT_BAD_INPUT,
             CommandError::Io { .. } | CommandError::ShutdownTimeout(_) => EXIT_RUNTIME_FAILURE,
         }
@@ -70,7 +79,11 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
+            match &error {
+                // Rendered diagnostics carry their own `error:` prefixes.
+                CommandError::Sql { .. } => eprintln!("{error}"),
+                _ => eprintln!("error: {error}"),
+            }
             ExitCode::from(error.exit_code())
         }
     }
@@ -83,17 +96,46 @@ fn load_config(flags: &ConfigFlags) -> Result<Config, CommandError> {
     Ok(config::load(&sources)?)
 }
 
-/// The queries file's text, read once at startup.
-fn read_queries(config: &Config) -> Result<String, CommandError> {
-    let text = std::fs::read_to_string(&config.queries).map_err(|error| CommandError::Queries {
-        path: config.queries.clone(),
+/// The queries file, read once at startup and parsed.
+struct LoadedQueries {
+    statements: Vec<Statement>,
+}
+
+impl LoadedQueries {
+    /// How many persistent queries (`CREATE … AS SELECT`, `INSERT INTO … SELECT`) it holds.
+    fn persistent_query_count(&self) -> usize {
+        self.statements
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.kind,
+                    StatementKind::CreateAsSelect(_) | StatementKind::InsertInto(_)
+                )
+            })
+            .count()
+    }
+}
+
+/// Reads and parses the queries file, reporting every error in it at once.
+fn load_queries(config: &Config) -> Result<LoadedQueries, CommandError> {
+    let path = &config.queries;
+    let text = std::fs::read_to_string(path).map_err(|error| CommandError::Queries {
+        path: path.clone(),
         message: error.to_string(),
     })?;
-    if text.trim().is_empty() {
+    let statements = sql::parse_file(&text).map_err(|diagnostics| CommandError::Sql {
+        path: path.clone(),
+        rendered: sql::render_all(&diagnostics, &text, &path.display().to_string()),
+        count: diagnostics.len(),
+    })?;
+    let loaded = LoadedQueries { statements };
+    if loaded.persistent_query_count() == 0 {
         return Err(CommandError::Queries {
-            path: config.queries.clone(),
-            message: "the file is empty; it must hold at least one persistent query".into(),
+            path: path.clone(),
+            message: "holds no persistent query; add a `CREATE STREAM|TABLE … AS SELECT` or \
+                      `INSERT INTO … SELECT` statement"
+                .into(),
         });
     }
-    Ok(text)
+    Ok(loaded)
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{CommandError, ConfigFlags, load_config, read_queries};
+use super::{CommandError, ConfigFlags, load_config, load_queries};
 use crate::server::config::Config;
 use crate::server::http::{self, HttpState};
 use crate::server::signals::{self, Shutdown};
@@ -21,7 +21,7 @@ const STALL_AFTER: Duration = Duration::from_secs(15);
 pub fn run(flags: &ConfigFlags) -> Result<(), CommandError> {
     let config = load_config(flags)?;
     logging::init(&config.log);
-    let _queries = read_queries(&config)?;
+    let _queries = load_queries(&config)?;
     let shutdown = signals::install().map_err(CommandError::io("installing signal handlers"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -168,7 +168,7 @@ impl<'a> Reader<'a> {
             if known.contains(&key.as_str()) {
                 continue;
             }
-            let expected = match closest_key(key, known) {
+            let expected = match crate::sql::suggest(key, known.iter().copied()) {
                 Some(close) => format!("unknown key; did you mean `{close}`?"),
                 None => format!("unknown key; known keys here: {}", known.join(", ")),
             };
@@ -462,30 +462,4 @@ fn render_value(value: &Value) -> String {
         Value::Dict(..) => "a table".into(),
         Value::Array(..) => "an array".into(),
     }
-}
-
-/// The known key closest to a mistyped one, if any is close (edit distance ≤ 2, or a third
-/// of its length).
-fn closest_key<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
-    let limit = (key.len() / 3).max(2);
-    known
-        .iter()
-        .map(|k| (edit_distance(key, k), *k))
-        .filter(|(distance, _)| *distance <= limit)
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, k)| k)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
