@@ -1,2 +1,327 @@
-//! Key and value serdes: KAFKA, JSON, DELIMITED and NONE. Errors are values the runtime can
-//! route to the processing log, never panics.
+//! Key and value serdes: KAFKA, JSON, DELIMITED and NONE, with ksqlDB's byte-level behaviour.
+//! A [`RowSerde`] is built once per query and topic side from the format, the columns and the
+//! options, validating everything ksqlDB validates; then it turns bytes into [`Row`]s and back
+//! without name lookups or per-record setup. AVRO, PROTOBUF and JSON_SR parse as formats but
+//! are refused with a clear error until Schema Registry support exists. Errors are values the
+//! runtime routes to the processing log; this layer never panics, logs or touches Kafka.
+
+mod delimited;
+mod error;
+mod json;
+mod json_parse;
+mod json_write;
+mod kafka;
+mod options;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use error::FormatError;
+pub use options::{Delimiter, SerdeOptions};
+
+use crate::types::{Row, SqlType, Value};
+
+/// A serialization format named in `KEY_FORMAT`, `VALUE_FORMAT` or `FORMAT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Format {
+    Kafka,
+    Json,
+    Delimited,
+    None,
+    /// Recognised, not yet supported (needs Schema Registry).
+    Avro,
+    /// Recognised, not yet supported (needs Schema Registry).
+    Protobuf,
+    /// Recognised, not yet supported.
+    ProtobufNoSr,
+    /// Recognised, not yet supported (needs Schema Registry).
+    JsonSr,
+}
+
+impl Format {
+    /// The upper-case name ksqlDB uses in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Kafka => "KAFKA",
+            Format::Json => "JSON",
+            Format::Delimited => "DELIMITED",
+            Format::None => "NONE",
+            Format::Avro => "AVRO",
+            Format::Protobuf => "PROTOBUF",
+            Format::ProtobufNoSr => "PROTOBUF_NOSR",
+            Format::JsonSr => "JSON_SR",
+        }
+    }
+
+    /// Whether weir can read and write this format today.
+    pub fn is_supported(self) -> bool {
+        matches!(
+            self,
+            Format::Kafka | Format::Json | Format::Delimited | Format::None
+        )
+    }
+
+    /// Whether a column of this type can be carried by this format (ksqlDB's per-format rules:
+    /// KAFKA takes INT, BIGINT, DOUBLE, STRING and BYTES; DELIMITED takes no collections).
+    pub fn supports_type(self, ty: &SqlType) -> bool {
+        match self {
+            Format::Kafka => {
+                matches!(
+                    ty,
+                    SqlType::Int
+                        | SqlType::Bigint
+                        | SqlType::Double
+                        | SqlType::String
+                        | SqlType::Bytes
+                )
+            }
+            Format::Delimited => !ty.is_collection(),
+            _ => true,
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = FormatError;
+
+    /// Case-insensitive, surrounding whitespace ignored; unknown names give `Unknown format: FOO`.
+    fn from_str(text: &str) -> Result<Format, FormatError> {
+        let upper = text.trim().to_ascii_uppercase();
+        Ok(match upper.as_str() {
+            "KAFKA" => Format::Kafka,
+            "JSON" => Format::Json,
+            "DELIMITED" => Format::Delimited,
+            "NONE" => Format::None,
+            "AVRO" => Format::Avro,
+            "PROTOBUF" => Format::Protobuf,
+            "PROTOBUF_NOSR" => Format::ProtobufNoSr,
+            "JSON_SR" => Format::JsonSr,
+            _ => return Err(FormatError::UnknownFormat(upper)),
+        })
+    }
+}
+
+/// Which side of a record a serde handles. Keys with one column are always unwrapped; values
+/// with one column are wrapped unless `WRAP_SINGLE_VALUE=false`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Key,
+    Value,
+}
+
+/// A column as the serde sees it: its name in the payload and its type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SerdeColumn {
+    pub name: String,
+    pub ty: SqlType,
+}
+
+impl SerdeColumn {
+    pub fn new(name: impl Into<String>, ty: SqlType) -> SerdeColumn {
+        SerdeColumn {
+            name: name.into(),
+            ty,
+        }
+    }
+}
+
+/// What [`RowSerde::serialize`] produced: no payload at all (Kafka `null`) or bytes in the buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoded {
+    Null,
+    Bytes,
+}
+
+/// A serde for one side of one topic, built once and used for every record.
+#[derive(Debug, Clone)]
+pub struct RowSerde {
+    format: Format,
+    columns: Vec<SerdeColumn>,
+    codec: Codec,
+}
+
+#[derive(Debug, Clone)]
+enum Codec {
+    /// No columns: nothing is read or written (NONE, or a keyless key).
+    Empty,
+    Kafka,
+    Json {
+        unwrapped: bool,
+    },
+    Delimited {
+        delimiter: u8,
+    },
+}
+
+impl RowSerde {
+    /// Validate the columns and options for this format and side, and build the serde.
+    pub fn new(
+        format: Format,
+        role: Role,
+        columns: Vec<SerdeColumn>,
+        options: &SerdeOptions,
+    ) -> Result<RowSerde, FormatError> {
+        validate(format, role, &columns, options)?;
+        let single = columns.len() == 1;
+        let codec = match format {
+            _ if columns.is_empty() => Codec::Empty,
+            Format::Kafka => Codec::Kafka,
+            Format::Json => Codec::Json {
+                unwrapped: single
+                    && (role == Role::Key || options.wrap_single_value == Some(false)),
+            },
+            Format::Delimited => Codec::Delimited {
+                delimiter: options.delimiter.unwrap_or_default().byte(),
+            },
+            _ => return Err(FormatError::UnsupportedFormat(format)),
+        };
+        Ok(RowSerde {
+            format,
+            columns,
+            codec,
+        })
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    pub fn columns(&self) -> &[SerdeColumn] {
+        &self.columns
+    }
+
+    /// Bytes to a row. `None` in (a Kafka null) gives `None` out: a tombstone for values, all-NULL
+    /// columns for keys. A JSON `null` payload is also `None` unless the single column is unwrapped.
+    pub fn deserialize(&self, bytes: Option<&[u8]>) -> Result<Option<Row>, FormatError> {
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        match &self.codec {
+            Codec::Empty => Ok(Some(Row::new())),
+            Codec::Kafka => kafka::deserialize(&self.columns[0], bytes).map(|v| Some(vec![v])),
+            Codec::Json { unwrapped } => json::deserialize(&self.columns, *unwrapped, bytes),
+            Codec::Delimited { delimiter } => {
+                delimited::deserialize(&self.columns, *delimiter, bytes).map(Some)
+            }
+        }
+    }
+
+    /// A row to bytes, appended to `out` (which the caller clears and reuses). Returns
+    /// [`Encoded::Null`] when the record must carry no payload: no columns, or a single
+    /// unwrapped / KAFKA column that is NULL. A NULL row is the caller's business: it is a
+    /// Kafka null and never reaches the serde.
+    pub fn serialize(&self, row: &[Value], out: &mut Vec<u8>) -> Result<Encoded, FormatError> {
+        if matches!(self.codec, Codec::Empty) {
+            return Ok(Encoded::Null);
+        }
+        if row.len() != self.columns.len() {
+            return Err(FormatError::ColumnCount {
+                serialization: true,
+                expected: self.columns.len(),
+                got: row.len(),
+            });
+        }
+        match &self.codec {
+            Codec::Empty => Ok(Encoded::Null),
+            Codec::Kafka => kafka::serialize(&self.columns[0], &row[0], out),
+            Codec::Json { unwrapped } => json_write::serialize(&self.columns, *unwrapped, row, out),
+            Codec::Delimited { delimiter } => {
+                delimited::serialize(&self.columns, *delimiter, row, out)
+            }
+        }
+    }
+}
+
+/// Everything ksqlDB checks when a source or sink is declared with this format.
+pub fn validate(
+    format: Format,
+    role: Role,
+    columns: &[SerdeColumn],
+    options: &SerdeOptions,
+) -> Result<(), FormatError> {
+    if !format.is_supported() {
+        return Err(FormatError::UnsupportedFormat(format));
+    }
+    if format == Format::None && !columns.is_empty() {
+        return Err(FormatError::NoneWithColumns {
+            columns: list_columns(columns, role),
+        });
+    }
+    if role == Role::Key
+        && let Some(column) = columns.iter().find(|c| c.ty.contains_map())
+    {
+        return Err(FormatError::MapInKey {
+            column: column.name.clone(),
+            ty: column.ty.clone(),
+        });
+    }
+    if let Some(wrap) = options.wrap_single_value {
+        if matches!(format, Format::Kafka | Format::Delimited) && wrap {
+            return Err(FormatError::WrapSingleValueUnsupported { format });
+        }
+        if role == Role::Value && columns.len() != 1 {
+            return Err(FormatError::WrapSingleValueNeedsOneField);
+        }
+    }
+    if format == Format::Kafka && columns.len() > 1 {
+        return Err(FormatError::SingleFieldOnly {
+            format,
+            columns: list_columns(columns, role),
+        });
+    }
+    for column in columns {
+        if let Some(bad) = first_unsupported(format, &column.ty) {
+            return Err(FormatError::UnsupportedType {
+                format,
+                type_name: bad,
+                column: column.name.clone(),
+            });
+        }
+        if format == Format::Json && has_non_string_map_key(&column.ty) {
+            return Err(FormatError::JsonMapKeyNotString);
+        }
+    }
+    if options.delimiter.is_some() && format != Format::Delimited {
+        return Err(FormatError::UnsupportedProperty {
+            format,
+            property: "delimiter",
+        });
+    }
+    Ok(())
+}
+
+fn first_unsupported(format: Format, ty: &SqlType) -> Option<&'static str> {
+    if !format.supports_type(ty) {
+        return Some(ty.base_name());
+    }
+    None
+}
+
+fn has_non_string_map_key(ty: &SqlType) -> bool {
+    match ty {
+        SqlType::Map(key, value) => **key != SqlType::String || has_non_string_map_key(value),
+        SqlType::Array(element) => has_non_string_map_key(element),
+        SqlType::Struct(fields) => fields.iter().any(|f| has_non_string_map_key(&f.ty)),
+        _ => false,
+    }
+}
+
+/// ksqlDB's rendering of a column list in messages: ``[`K` STRING KEY, `V` INTEGER]``.
+fn list_columns(columns: &[SerdeColumn], role: Role) -> String {
+    let suffix = if role == Role::Key { " KEY" } else { "" };
+    let items: Vec<String> = columns
+        .iter()
+        .map(|c| format!("`{}` {}{}", c.name, c.ty, suffix))
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,175 @@
+//! DELIMITED serde cases modelled on ksqlDB's `delimited.json`.
+
+use crate::format::{
+    Delimiter, Encoded, Format, FormatError, Role, RowSerde, SerdeColumn, SerdeOptions,
+};
+use crate::types::decimal::parse_decimal;
+use crate::types::{SqlType, Value};
+
+fn serde(columns: &[(&str, SqlType)], delimiter: Option<&str>) -> RowSerde {
+    let columns = columns
+        .iter()
+        .map(|(n, t)| SerdeColumn::new(*n, t.clone()))
+        .collect();
+    let options = SerdeOptions {
+        wrap_single_value: None,
+        delimiter: delimiter.map(|d| Delimiter::parse(d).unwrap()),
+    };
+    RowSerde::new(Format::Delimited, Role::Value, columns, &options).unwrap()
+}
+
+fn read(serde: &RowSerde, text: &str) -> Result<Vec<Value>, FormatError> {
+    serde.deserialize(Some(text.as_bytes())).map(Option::unwrap)
+}
+
+fn write(serde: &RowSerde, row: &[Value]) -> String {
+    let mut out = Vec::new();
+    assert_eq!(serde.serialize(row, &mut out).unwrap(), Encoded::Bytes);
+    String::from_utf8(out).unwrap()
+}
+
+fn dec(text: &str) -> Value {
+    Value::Decimal(parse_decimal(text).unwrap())
+}
+
+#[test]
+fn reads_and_writes_primitive_rows() {
+    let s = serde(
+        &[
+            ("ID", SqlType::Bigint),
+            ("NAME", SqlType::String),
+            ("VALUE", SqlType::Int),
+        ],
+        None,
+    );
+    let row = read(&s, "0,zero,0").unwrap();
+    assert_eq!(
+        row,
+        vec![Value::Bigint(0), Value::from("zero"), Value::Int(0)]
+    );
+    assert_eq!(write(&s, &row), "0,zero,0");
+    assert_eq!(read(&s, "1,,2").unwrap()[1], Value::Null);
+    assert_eq!(
+        write(&s, &[Value::Bigint(1), Value::Null, Value::Int(2)]),
+        "1,,2"
+    );
+}
+
+#[test]
+fn quoted_fields_unescape() {
+    let s = serde(&[("A", SqlType::String), ("B", SqlType::Int)], None);
+    assert_eq!(
+        read(&s, "\"a,\"\"b\"\"\",\"22\"").unwrap(),
+        vec![Value::from("a,\"b\""), Value::Int(22)]
+    );
+    assert_eq!(
+        read(&s, "\n\nx,1\r\nignored,2").unwrap(),
+        vec![Value::from("x"), Value::Int(1)]
+    );
+    assert!(matches!(
+        read(&s, "\"open,1"),
+        Err(FormatError::Malformed { .. })
+    ));
+    assert!(matches!(
+        read(&s, "\"a\"x,1"),
+        Err(FormatError::Malformed { .. })
+    ));
+}
+
+#[test]
+fn field_count_must_match() {
+    let s = serde(&[("A", SqlType::Int), ("B", SqlType::Int)], None);
+    assert_eq!(
+        read(&s, "1").unwrap_err().to_string(),
+        "Column count mismatch on deserialization. expected: 2, got: 1"
+    );
+    assert!(matches!(read(&s, ""), Err(FormatError::NoFields)));
+}
+
+#[test]
+fn quoting_follows_commons_csv_1_4() {
+    let s = serde(&[("A", SqlType::String), ("B", SqlType::String)], None);
+    let row = |a: &str, b: &str| [Value::from(a), Value::from(b)];
+    assert_eq!(write(&s, &row("-1", "-1")), "\"-1\",-1");
+    assert_eq!(write(&s, &row("", "")), "\"\",");
+    assert_eq!(
+        write(&s, &row("a,b", "say \"hi\"")),
+        "\"a,b\",\"say \"\"hi\"\"\""
+    );
+    assert_eq!(write(&s, &row("x", " lead")), "x,\" lead\"");
+    assert_eq!(write(&s, &row("x", "trail ")), "x,\"trail \"");
+    assert_eq!(write(&s, &row("x", "#tag")), "x,\"#tag\"");
+}
+
+#[test]
+fn decimals_are_padded_to_scale_and_negative_first_fields_quoted() {
+    let s = serde(
+        &[(
+            "V",
+            SqlType::Decimal {
+                precision: 33,
+                scale: 16,
+            },
+        )],
+        None,
+    );
+    let row = read(&s, ".12").unwrap();
+    assert_eq!(write(&s, &row), "0.1200000000000000");
+    let row = read(&s, "\"-12345.12\"").unwrap();
+    assert_eq!(write(&s, &row), "\"-12345.1200000000000000\"");
+    let narrow = serde(
+        &[(
+            "K",
+            SqlType::Decimal {
+                precision: 6,
+                scale: 4,
+            },
+        )],
+        None,
+    );
+    assert_eq!(read(&narrow, "12.0").unwrap(), vec![dec("12.0000")]);
+    assert!(read(&narrow, "1.23456").is_err());
+}
+
+#[test]
+fn other_delimiters() {
+    let s = serde(&[("A", SqlType::Int), ("B", SqlType::String)], Some("TAB"));
+    assert_eq!(
+        read(&s, "1\tzero").unwrap(),
+        vec![Value::Int(1), Value::from("zero")]
+    );
+    assert_eq!(write(&s, &[Value::Int(1), Value::from("a b")]), "1\ta b");
+    let space = serde(
+        &[("A", SqlType::Int), ("B", SqlType::String)],
+        Some("SPACE"),
+    );
+    assert_eq!(
+        write(&space, &[Value::Int(1), Value::from("a b")]),
+        "1 \"a b\""
+    );
+}
+
+#[test]
+fn primitive_parsers_match_java() {
+    let s = serde(
+        &[
+            ("B", SqlType::Boolean),
+            ("D", SqlType::Double),
+            ("T", SqlType::Time),
+            ("BY", SqlType::Bytes),
+        ],
+        None,
+    );
+    let row = read(&s, "yes, 10.3 ,1000,AQI").unwrap();
+    assert_eq!(
+        row,
+        vec![
+            Value::Boolean(false),
+            Value::Double(10.3),
+            Value::Time(1000),
+            Value::bytes(vec![1, 2])
+        ]
+    );
+    assert_eq!(write(&s, &row), "false,10.3,1000,AQI=");
+    assert!(read(&s, "true,x,1,AQI=").is_err());
+}
