@@ -134,3 +134,27 @@ fn version_prints_the_crate_version() {
         format!("weir {}\n", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn demo_runs_what_exists_and_later_subcommands_say_not_yet() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
+        .arg("demo")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("persistent query -> VIEWS_PER_REGION"),
+        "{stdout}"
+    );
+
+    let workspace = Workspace::new("queries = \"app.sql\"\n", GOOD_QUERIES);
+    for command in ["lock", "plan", "explain"] {
+        let (code, _, stderr) = workspace.output(&[command]);
+        assert_eq!(code, 2, "{command}: {stderr}");
+        assert_eq!(
+            stderr,
+            format!("error: `weir {command}` is not implemented yet\n")
+        );
+    }
+}

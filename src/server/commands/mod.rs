@@ -2,6 +2,7 @@
 //! lock, 1 for a runtime failure. Errors are printed once, here, with everything they know.
 
 mod check;
+mod demo;
 mod run;
 
 use std::path::PathBuf;
@@ -74,7 +75,7 @@ pub fn main() -> ExitCode {
         Command::Lock(_) => Err(CommandError::NotImplemented("lock")),
         Command::Plan(_) => Err(CommandError::NotImplemented("plan")),
         Command::Explain(_) => Err(CommandError::NotImplemented("explain")),
-        Command::Demo(_) => Err(CommandError::NotImplemented("demo")),
+        Command::Demo(_) => demo::demo(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
