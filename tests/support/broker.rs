@@ -30,9 +30,10 @@
 //! - Debian's `kcat` cannot talk to it; the librdkafka bundled by the rdkafka crate can.
 //!
 //! Environment:
-//! - `WEIR_TANSU`: path of the tansu binary (skips the lookup and the install).
-//! - `WEIR_CACHE`: cache root of `.ci/install-broker` (default `~/.cache/weir`).
-//! - `WEIR_TANSU_LOG`: passed to the broker as `RUST_LOG` (e.g. `debug`).
+//! - `TANSU_BIN`: path of the tansu binary (skips the lookup and the install).
+//! - `XDG_CACHE_HOME`: `.ci/install-broker` caches under `$XDG_CACHE_HOME/weir` (default
+//!   `~/.cache/weir`).
+//! - `TANSU_LOG`: passed to the broker as `RUST_LOG` (e.g. `debug`).
 
 use std::fs::File;
 use std::future::Future;
@@ -198,7 +199,7 @@ impl TestBroker {
         for var in TANSU_ENV {
             command.env_remove(var);
         }
-        if let Some(level) = std::env::var_os("WEIR_TANSU_LOG") {
+        if let Some(level) = std::env::var_os("TANSU_LOG") {
             command.env("RUST_LOG", level);
         }
         let mut watchdog = command.spawn().map_err(|e| {
@@ -568,16 +569,16 @@ fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("cannot read the bound port: {e}"))
 }
 
-/// The tansu binary: `WEIR_TANSU`, else the install cache, else `.ci/install-broker`.
+/// The tansu binary: `TANSU_BIN`, else the install cache, else `.ci/install-broker`.
 pub fn tansu_binary() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY
         .get_or_init(|| {
-            if let Some(path) = std::env::var_os("WEIR_TANSU") {
+            if let Some(path) = std::env::var_os("TANSU_BIN") {
                 let path = PathBuf::from(path);
                 assert!(
                     path.is_file(),
-                    "WEIR_TANSU={} is not a file; unset it to use the cached install",
+                    "TANSU_BIN={} is not a file; unset it to use the cached install",
                     path.display()
                 );
                 return path;
@@ -592,10 +593,10 @@ pub fn tansu_binary() -> PathBuf {
 }
 
 fn cache_root() -> PathBuf {
-    if let Some(dir) = std::env::var_os("WEIR_CACHE") {
-        return PathBuf::from(dir);
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(dir).join("weir");
     }
-    let home = std::env::var_os("HOME").expect("neither WEIR_CACHE nor HOME is set");
+    let home = std::env::var_os("HOME").expect("neither XDG_CACHE_HOME nor HOME is set");
     PathBuf::from(home).join(".cache/weir")
 }
 
@@ -609,7 +610,7 @@ fn install_broker() -> PathBuf {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
-        "{} failed ({}); set WEIR_TANSU to a tansu binary to skip it:\n{}{}",
+        "{} failed ({}); set TANSU_BIN to a tansu binary to skip it:\n{}{}",
         script.display(),
         output.status,
         stdout,
