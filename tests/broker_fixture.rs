@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use rdkafka::producer::Producer;
 
 use support::TestBroker;
-use support::broker::{CONSUME_TIMEOUT, OP_TIMEOUT, consume_with, deliver};
+use support::broker::{CONSUME_TIMEOUT, OP_TIMEOUT};
+use support::kafka::{consume_with, deliver};
 
 #[test]
 fn a_record_round_trips_through_a_consumer_group() {

@@ -1,6 +1,6 @@
 //! A tansu broker process for integration tests: find (or install) the binary, start it on a
-//! free loopback port, wait until it answers metadata requests, and kill it when done; plus
-//! small rdkafka helpers (create a topic, produce, consume N records through a group).
+//! free loopback port, wait until it answers metadata requests, and kill it when done. The
+//! rdkafka helpers around it (topics, produce, consume N through a group) live in `kafka`.
 //!
 //! Two ways to get a broker:
 //! - [`TestBroker::shared()`]: one broker per test binary, started on first use, for tests
@@ -36,20 +36,14 @@
 //! - `TANSU_LOG`: passed to the broker as `RUST_LOG` (e.g. `debug`).
 
 use std::fs::File;
-use std::future::Future;
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::message::Message;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::FutureProducer;
 
 /// How long the broker may take to answer its first metadata request.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -91,7 +85,7 @@ const TANSU_ENV: &[&str] = &[
 
 /// A running tansu broker on `127.0.0.1`, killed on drop.
 pub struct TestBroker {
-    bootstrap: String,
+    pub(super) bootstrap: String,
     /// The `sh` watchdog; the broker is its child.
     watchdog: Child,
     /// Write end of the watchdog's stdin: closing it (drop, or process exit) kills the broker.
@@ -100,34 +94,8 @@ pub struct TestBroker {
     /// Holds the broker log; removed on drop (never, for the shared broker).
     _dir: tempfile::TempDir,
     /// Non-transactional producer behind [`TestBroker::produce`], made on first use.
-    producer: OnceLock<FutureProducer>,
+    pub(super) producer: OnceLock<FutureProducer>,
     started_in: Duration,
-}
-
-/// A consumed record, owned.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Received {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-    pub key: Option<Vec<u8>>,
-    pub value: Option<Vec<u8>>,
-}
-
-impl Received {
-    /// The key as UTF-8 (lossy); `None` for a null key.
-    pub fn key_str(&self) -> Option<String> {
-        self.key
-            .as_deref()
-            .map(|k| String::from_utf8_lossy(k).into_owned())
-    }
-
-    /// The value as UTF-8 (lossy); `None` for a null value (tombstone).
-    pub fn value_str(&self) -> Option<String> {
-        self.value
-            .as_deref()
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-    }
 }
 
 enum StartError {
@@ -287,144 +255,6 @@ impl TestBroker {
         std::fs::read_to_string(&self.log_path)
             .unwrap_or_else(|e| format!("<cannot read {}: {e}>", self.log_path.display()))
     }
-
-    /// Base client config: only `bootstrap.servers`.
-    pub fn client_config(&self) -> ClientConfig {
-        let mut config = ClientConfig::new();
-        config.set("bootstrap.servers", &self.bootstrap);
-        config
-    }
-
-    /// Producer config with bounded delivery time.
-    pub fn producer_config(&self) -> ClientConfig {
-        let mut config = self.client_config();
-        config.set("message.timeout.ms", OP_TIMEOUT.as_millis().to_string());
-        config
-    }
-
-    /// Consumer config for `group`: earliest offsets, no auto-commit, and the short session
-    /// timeout that keeps this broker's first assignment at ~3 s (see the module docs).
-    pub fn consumer_config(&self, group: &str) -> ClientConfig {
-        let mut config = self.client_config();
-        config
-            .set("group.id", group)
-            .set("auto.offset.reset", "earliest")
-            .set("enable.auto.commit", "false")
-            .set("session.timeout.ms", "6000")
-            .set("heartbeat.interval.ms", "1000");
-        config
-    }
-
-    /// A transactional producer with `init_transactions` done.
-    pub fn transactional_producer(&self, transactional_id: &str) -> FutureProducer {
-        let producer: FutureProducer = self
-            .producer_config()
-            .set("transactional.id", transactional_id)
-            .create()
-            .unwrap_or_else(|e| {
-                panic!("cannot create transactional producer {transactional_id}: {e}")
-            });
-        rdkafka::producer::Producer::init_transactions(&producer, OP_TIMEOUT).unwrap_or_else(|e| {
-            panic!(
-                "init_transactions for {transactional_id} on {} failed: {e}",
-                self.bootstrap
-            )
-        });
-        producer
-    }
-
-    /// Creates `name` with `partitions` partitions (replication 1) and waits until metadata
-    /// shows all of them.
-    pub fn create_topic(&self, name: &str, partitions: i32) {
-        self.create_topic_with(name, partitions, &[]);
-    }
-
-    /// Like [`TestBroker::create_topic`], with topic configs (e.g. `cleanup.policy=compact`).
-    pub fn create_topic_with(&self, name: &str, partitions: i32, configs: &[(&str, &str)]) {
-        let admin: AdminClient<DefaultClientContext> = self
-            .client_config()
-            .create()
-            .unwrap_or_else(|e| panic!("cannot create an admin client: {e}"));
-        let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
-        for (key, value) in configs {
-            topic = topic.set(key, value);
-        }
-        let options = AdminOptions::new()
-            .operation_timeout(Some(OP_TIMEOUT))
-            .request_timeout(Some(OP_TIMEOUT));
-        let results = block_on(admin.create_topics([&topic], &options))
-            .unwrap_or_else(|e| panic!("CreateTopics {name} on {} failed: {e}", self.bootstrap));
-        for result in results {
-            if let Err((topic, code)) = result {
-                panic!(
-                    "creating topic {topic} on {} failed: {code}",
-                    self.bootstrap
-                );
-            }
-        }
-        self.wait_for_topic(name, partitions);
-    }
-
-    /// Waits until metadata shows `name` with `partitions` partitions and no error.
-    pub fn wait_for_topic(&self, name: &str, partitions: i32) {
-        let probe: BaseConsumer = self
-            .client_config()
-            .create()
-            .unwrap_or_else(|e| panic!("cannot create a metadata client: {e}"));
-        let deadline = Instant::now() + OP_TIMEOUT;
-        let mut last = String::from("no answer yet");
-        while Instant::now() < deadline {
-            let tried = Instant::now();
-            match probe.fetch_metadata(Some(name), Duration::from_secs(1)) {
-                Ok(metadata) => {
-                    let found = metadata.topics().iter().find(|t| t.name() == name);
-                    match found {
-                        Some(t)
-                            if t.error().is_none()
-                                && t.partitions().len() == partitions as usize =>
-                        {
-                            return;
-                        }
-                        Some(t) => {
-                            last = format!(
-                                "{} partitions, error {:?}",
-                                t.partitions().len(),
-                                t.error()
-                            )
-                        }
-                        None => last = "topic not in metadata".into(),
-                    }
-                }
-                Err(e) => last = e.to_string(),
-            }
-            pace(tried);
-        }
-        panic!(
-            "topic {name} did not show {partitions} partitions on {} within {OP_TIMEOUT:?}; last: {last}",
-            self.bootstrap
-        );
-    }
-
-    /// Produces one record and waits for its delivery; returns (partition, offset).
-    pub fn produce(
-        &self,
-        topic: &str,
-        key: impl AsRef<[u8]>,
-        value: impl AsRef<[u8]>,
-    ) -> (i32, i64) {
-        let producer = self.producer.get_or_init(|| {
-            self.producer_config()
-                .create()
-                .unwrap_or_else(|e| panic!("cannot create a producer: {e}"))
-        });
-        deliver(producer, topic, key, value)
-    }
-
-    /// Consumes exactly `n` records of `topic` as member of `group`, then commits their
-    /// offsets and leaves the group. Panics after [`CONSUME_TIMEOUT`] with what it got.
-    pub fn consume(&self, topic: &str, group: &str, n: usize) -> Vec<Received> {
-        consume_with(self.consumer_config(group), &[topic], n, CONSUME_TIMEOUT)
-    }
 }
 
 impl Drop for TestBroker {
@@ -460,99 +290,9 @@ impl Drop for TestBroker {
     }
 }
 
-/// Sends one record with `producer` and waits for its delivery; returns (partition, offset).
-pub fn deliver(
-    producer: &FutureProducer,
-    topic: &str,
-    key: impl AsRef<[u8]>,
-    value: impl AsRef<[u8]>,
-) -> (i32, i64) {
-    let record = FutureRecord::to(topic)
-        .key(key.as_ref())
-        .payload(value.as_ref());
-    let delivery = producer
-        .send_result(record)
-        .unwrap_or_else(|(e, _)| panic!("cannot enqueue a record for {topic}: {e}"));
-    match block_on(delivery) {
-        Ok(Ok(delivery)) => (delivery.partition, delivery.offset),
-        Ok(Err((e, _))) => panic!("delivery to {topic} failed: {e}"),
-        Err(_) => panic!("delivery to {topic}: the producer went away before reporting"),
-    }
-}
-
-/// Consumes exactly `n` records of `topics` with `config` (which must set `group.id`), then
-/// commits their offsets and leaves the group. Panics after `timeout` with what it got.
-pub fn consume_with(
-    config: ClientConfig,
-    topics: &[&str],
-    n: usize,
-    timeout: Duration,
-) -> Vec<Received> {
-    let group = config.get("group.id").unwrap_or("<none>").to_owned();
-    let consumer: BaseConsumer = config
-        .create()
-        .unwrap_or_else(|e| panic!("cannot create a consumer for group {group}: {e}"));
-    consumer
-        .subscribe(topics)
-        .unwrap_or_else(|e| panic!("cannot subscribe group {group} to {topics:?}: {e}"));
-    let deadline = Instant::now() + timeout;
-    let mut received = Vec::with_capacity(n);
-    let mut last_error = None;
-    while received.len() < n {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            panic!(
-                "got {} of {n} records from {topics:?} (group {group}) within {timeout:?}; \
-                 assignment: {:?}; last error: {last_error:?}; received: {received:#?}",
-                received.len(),
-                consumer.assignment().map(|a| a.elements().len()),
-            );
-        }
-        match consumer.poll(left.min(Duration::from_millis(500))) {
-            None => {}
-            Some(Ok(message)) => received.push(Received {
-                topic: message.topic().to_owned(),
-                partition: message.partition(),
-                offset: message.offset(),
-                key: message.key().map(<[u8]>::to_vec),
-                value: message.payload().map(<[u8]>::to_vec),
-            }),
-            // Transient errors (e.g. a topic still propagating) are kept for the report.
-            Some(Err(e)) => last_error = Some(e.to_string()),
-        }
-    }
-    if n > 0 {
-        consumer
-            .commit_consumer_state(CommitMode::Sync)
-            .unwrap_or_else(|e| panic!("group {group} could not commit its offsets: {e}"));
-    }
-    received
-}
-
-/// Runs a future to completion on the current thread. The rdkafka futures used here
-/// (admin results, delivery reports) are completed by librdkafka's own threads and need no
-/// async runtime, and this works inside `#[tokio::test]` too (no nested runtime).
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let mut future = std::pin::pin!(future);
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut context = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-            return output;
-        }
-        std::thread::park();
-    }
-}
-
 /// Poll interval of the metadata loops, which may fail fast (e.g. connection refused): keeps
 /// attempts at least 50 ms apart. Not a wait for an outcome; the loops have deadlines.
-fn pace(attempt_began: Instant) {
+pub(crate) fn pace(attempt_began: Instant) {
     if let Some(rest) = Duration::from_millis(50).checked_sub(attempt_began.elapsed()) {
         std::thread::sleep(rest);
     }
