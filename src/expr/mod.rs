@@ -282,6 +282,121 @@ impl TypedExpr {
         self.for_each_child(&mut |child| child.columns(out));
     }
 
+    /// A copy with each direct child replaced by `map(child)`; the first error stops it.
+    pub fn try_map_children<E>(
+        self,
+        map: &mut dyn FnMut(TypedExpr) -> Result<TypedExpr, E>,
+    ) -> Result<TypedExpr, E> {
+        let kind = match self.kind {
+            k
+            @ (ExprKind::Literal { .. } | ExprKind::Column { .. } | ExprKind::TimeUnit { .. }) => k,
+            ExprKind::Field { base, index } => ExprKind::Field {
+                base: bx(base, map)?,
+                index,
+            },
+            ExprKind::Subscript { base, index } => ExprKind::Subscript {
+                base: bx(base, map)?,
+                index: bx(index, map)?,
+            },
+            ExprKind::Negate { operand } => ExprKind::Negate {
+                operand: bx(operand, map)?,
+            },
+            ExprKind::Not { operand } => ExprKind::Not {
+                operand: bx(operand, map)?,
+            },
+            ExprKind::IsNull { operand, negated } => ExprKind::IsNull {
+                operand: bx(operand, map)?,
+                negated,
+            },
+            ExprKind::Cast { operand } => ExprKind::Cast {
+                operand: bx(operand, map)?,
+            },
+            ExprKind::Arithmetic { op, left, right } => ExprKind::Arithmetic {
+                op,
+                left: bx(left, map)?,
+                right: bx(right, map)?,
+            },
+            ExprKind::Compare { op, left, right } => ExprKind::Compare {
+                op,
+                left: bx(left, map)?,
+                right: bx(right, map)?,
+            },
+            ExprKind::And { left, right } => ExprKind::And {
+                left: bx(left, map)?,
+                right: bx(right, map)?,
+            },
+            ExprKind::Or { left, right } => ExprKind::Or {
+                left: bx(left, map)?,
+                right: bx(right, map)?,
+            },
+            ExprKind::Between {
+                operand,
+                low,
+                high,
+                negated,
+            } => ExprKind::Between {
+                operand: bx(operand, map)?,
+                low: bx(low, map)?,
+                high: bx(high, map)?,
+                negated,
+            },
+            ExprKind::InList {
+                operand,
+                list,
+                negated,
+            } => ExprKind::InList {
+                operand: bx(operand, map)?,
+                list: list.into_iter().map(&mut *map).collect::<Result<_, _>>()?,
+                negated,
+            },
+            ExprKind::Like {
+                operand,
+                pattern,
+                escape,
+                negated,
+            } => ExprKind::Like {
+                operand: bx(operand, map)?,
+                pattern: bx(pattern, map)?,
+                escape,
+                negated,
+            },
+            ExprKind::Case { whens, otherwise } => ExprKind::Case {
+                whens: whens
+                    .into_iter()
+                    .map(|(w, t)| Ok((map(w)?, map(t)?)))
+                    .collect::<Result<_, E>>()?,
+                otherwise: otherwise.map(|o| bx(o, map)).transpose()?,
+            },
+            ExprKind::Array { elements } => ExprKind::Array {
+                elements: elements
+                    .into_iter()
+                    .map(&mut *map)
+                    .collect::<Result<_, _>>()?,
+            },
+            ExprKind::Map { entries } => ExprKind::Map {
+                entries: entries
+                    .into_iter()
+                    .map(|(k, v)| Ok((map(k)?, map(v)?)))
+                    .collect::<Result<_, E>>()?,
+            },
+            ExprKind::Struct { fields } => ExprKind::Struct {
+                fields: fields
+                    .into_iter()
+                    .map(|(n, e)| Ok((n, map(e)?)))
+                    .collect::<Result<_, E>>()?,
+            },
+            ExprKind::Call { function, args } => ExprKind::Call {
+                function,
+                args: args.into_iter().map(&mut *map).collect::<Result<_, _>>()?,
+            },
+            ExprKind::Lambda { params, body } => ExprKind::Lambda {
+                params,
+                body: bx(body, map)?,
+            },
+        };
+        Ok(TypedExpr { ty: self.ty, kind })
+    }
+
     /// Calls `visit` on each direct child.
     pub fn for_each_child(&self, visit: &mut dyn FnMut(&TypedExpr)) {
         match &self.kind {
@@ -311,7 +426,7 @@ impl TypedExpr {
             }
             ExprKind::InList { operand, list, .. } => {
                 visit(operand);
-                list.iter().for_each(|e| visit(e));
+                list.iter().for_each(&mut *visit);
             }
             ExprKind::Like {
                 operand, pattern, ..
@@ -328,7 +443,7 @@ impl TypedExpr {
                     visit(e);
                 }
             }
-            ExprKind::Array { elements } => elements.iter().for_each(|e| visit(e)),
+            ExprKind::Array { elements } => elements.iter().for_each(&mut *visit),
             ExprKind::Map { entries } => {
                 for (k, v) in entries {
                     visit(k);
@@ -336,10 +451,18 @@ impl TypedExpr {
                 }
             }
             ExprKind::Struct { fields } => fields.iter().for_each(|(_, e)| visit(e)),
-            ExprKind::Call { args, .. } => args.iter().for_each(|e| visit(e)),
+            ExprKind::Call { args, .. } => args.iter().for_each(&mut *visit),
             ExprKind::Lambda { body, .. } => visit(body),
         }
     }
+}
+
+#[allow(clippy::boxed_local)]
+fn bx<E>(
+    e: Box<TypedExpr>,
+    map: &mut dyn FnMut(TypedExpr) -> Result<TypedExpr, E>,
+) -> Result<Box<TypedExpr>, E> {
+    map(*e).map(Box::new)
 }
 
 #[cfg(test)]

@@ -537,7 +537,7 @@ mod tests {
 
     #[test]
     fn every_signature_parses() {
-        for (_, list) in [SCALAR, AGGREGATE, TABLE].iter().enumerate() {
+        for list in [SCALAR, AGGREGATE, TABLE].iter() {
             for (name, lines) in list.iter() {
                 for line in lines.iter() {
                     assert!(Signature::parse(line).is_ok(), "{name}: {line}");
