@@ -295,7 +295,7 @@ fn qtt_corpus_analyzes_like_ksqldb() {
     );
     println!("  Schema Registry format cases (counted apart): {sr_pass}/{sr_total}");
     let mut ranked: Vec<_> = causes.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.0.cmp(&a.1.0));
+    ranked.sort_by_key(|entry| std::cmp::Reverse(entry.1.0));
     println!("top failure causes:");
     for (cause, (count, example)) in ranked.iter().take(40) {
         println!("{count:5}  {cause}\n        e.g. {example}");
