@@ -153,9 +153,11 @@ fn parse_schema(text: &str) -> Option<Vec<(String, SqlType, String)>> {
                 )
             } else {
                 let (n, r) = column.split_once(char::is_whitespace)?;
-                (n.to_string(), r.trim().to_string())
+                (n.to_uppercase(), r.trim().to_string())
             };
-            let (ty_text, ns) = if let Some(t) = rest.strip_suffix(" KEY") {
+            let (ty_text, ns) = if let Some(t) = rest.strip_suffix(" PRIMARY KEY") {
+                (t.to_string(), "KEY".to_string())
+            } else if let Some(t) = rest.strip_suffix(" KEY") {
                 (t.to_string(), "KEY".to_string())
             } else if let Some(t) = rest.strip_suffix(" HEADERS") {
                 (t.to_string(), "HEADERS".to_string())

@@ -240,15 +240,17 @@ impl<'a> Typer<'a> {
             Ast::Binary { op, left, right } => self.binary(*op, left, right, span)?,
             Ast::Between {
                 expr,
-                low,
-                high,
+                low: low_ast,
+                high: high_ast,
                 negated,
             } => {
                 let operand = self.type_expr(expr)?;
-                let low = self.type_expr(low)?;
-                let high = self.type_expr(high)?;
-                self.check_comparable(&operand, &low, Comparison::GtEq, expr, span)?;
-                self.check_comparable(&operand, &high, Comparison::LtEq, expr, span)?;
+                let low = self.type_expr(low_ast)?;
+                let high = self.type_expr(high_ast)?;
+                let low = self.coerce_literal(&operand, low, span, false)?;
+                let high = self.coerce_literal(&operand, high, span, false)?;
+                self.check_comparable(&operand, &low, Comparison::GtEq, (expr, low_ast), span)?;
+                self.check_comparable(&operand, &high, Comparison::LtEq, (expr, high_ast), span)?;
                 let (operand, low) = self.unify_nulls(operand, low);
                 let (operand, high) = self.unify_nulls(operand, high);
                 TypedExpr::new(
@@ -270,7 +272,8 @@ impl<'a> Typer<'a> {
                 let mut items = Vec::new();
                 for item in list {
                     let t = self.type_expr(item)?;
-                    self.check_comparable(&typed, &t, Comparison::Eq, operand, item.span)?;
+                    let t = self.coerce_literal(&typed, t, item.span, true)?;
+                    self.check_comparable(&typed, &t, Comparison::Eq, (operand, item), item.span)?;
                     items.push(if is_null(&t) {
                         null_of(typed.ty.clone())
                     } else {
@@ -511,6 +514,87 @@ impl<'a> Typer<'a> {
         }
     }
 
+    /// ksqlDB coerces a string literal compared with a number to that number type, and with
+    /// `ROWTIME`/`WINDOWSTART`/`WINDOWEND` to epoch milliseconds.
+    fn coerce_literal(
+        &self,
+        other: &TypedExpr,
+        lit: TypedExpr,
+        span: Span,
+        numbers: bool,
+    ) -> R<TypedExpr> {
+        if numbers && other.ty == SqlType::String {
+            if let ExprKind::Literal { value } = &lit.kind {
+                let text = match value {
+                    Literal::Boolean(b) => Some(b.to_string()),
+                    Literal::Int(i) => Some(i.to_string()),
+                    Literal::Bigint(i) => Some(i.to_string()),
+                    Literal::Decimal(d) => Some(d.clone()),
+                    Literal::Double(d) => Some(crate::types::java_text::double_to_string(*d)),
+                    _ => None,
+                };
+                if let Some(text) = text {
+                    return Ok(TypedExpr::literal(Literal::String(text), SqlType::String));
+                }
+            }
+            return Ok(lit);
+        }
+        let ExprKind::Literal {
+            value: Literal::String(text),
+        } = &lit.kind
+        else {
+            return Ok(lit);
+        };
+        if !other.ty.is_numeric() {
+            return Ok(lit);
+        }
+        let bad = || {
+            self.err(
+                span,
+                format!(
+                    "invalid input syntax for type {}: \"{text}\"",
+                    other.ty.base_name()
+                ),
+            )
+        };
+        let is_time_column = matches!(
+            other.kind,
+            ExprKind::Column {
+                column: ColumnRef::System { column, .. }
+            } if column != crate::expr::SystemColumn::Rowpartition && column != crate::expr::SystemColumn::Rowoffset
+        );
+        if is_time_column {
+            let millis = crate::types::time::parse_timestamp(text.trim()).map_err(|_| bad())?;
+            return Ok(TypedExpr::literal(Literal::Bigint(millis), SqlType::Bigint));
+        }
+        if !numbers {
+            return Ok(lit);
+        }
+        let trimmed = text.trim();
+        if let Ok(i) = trimmed.parse::<i32>() {
+            return Ok(TypedExpr::literal(Literal::Int(i), SqlType::Int));
+        }
+        if let Ok(i) = trimmed.parse::<i64>() {
+            return Ok(TypedExpr::literal(Literal::Bigint(i), SqlType::Bigint));
+        }
+        if crate::types::decimal::parse_decimal(trimmed).is_ok() && !trimmed.contains(['e', 'E']) {
+            return Ok(TypedExpr::literal(
+                Literal::Decimal(trimmed.to_string()),
+                decimal_literal_type(trimmed),
+            ));
+        }
+        match trimmed.parse::<f64>() {
+            Ok(d) if d.is_finite() => Ok(TypedExpr::literal(Literal::Double(d), SqlType::Double)),
+            _ => Err(bad()),
+        }
+    }
+
+    fn coerce_pair(&self, a: TypedExpr, b: TypedExpr, span: Span) -> R<(TypedExpr, TypedExpr)> {
+        let b = self.coerce_literal(&a, b, span, false)?;
+        let a = self.coerce_literal(&b, a, span, false)?;
+        Ok((a, b))
+    }
+
     fn comparable(left: &SqlType, right: &SqlType) -> bool {
         if left.is_numeric() && right.is_numeric() {
             return true;
@@ -531,20 +615,25 @@ impl<'a> Typer<'a> {
         left: &TypedExpr,
         right: &TypedExpr,
         op: Comparison,
-        left_ast: &Expr,
+        asts: (&Expr, &Expr),
         span: Span,
     ) -> R<()> {
         if is_null(left) || is_null(right) || Self::comparable(&left.ty, &right.ty) {
             return Ok(());
         }
-        let _ = left_ast;
+        if op == Comparison::Eq
+            && left.ty.is_collection()
+            && left.ty.base_name() == right.ty.base_name()
+        {
+            return Ok(());
+        }
         Err(self.err(
             span,
             format!(
                 "Cannot compare {} ({}) to {} ({}) with {}.",
-                "left",
+                super::naming::expr_text(asts.0),
                 left.ty,
-                "right",
+                super::naming::expr_text(asts.1),
                 right.ty,
                 op.ksql_name()
             ),
@@ -554,6 +643,7 @@ impl<'a> Typer<'a> {
     fn compare(&mut self, op: Comparison, left: &Expr, right: &Expr, span: Span) -> R<TypedExpr> {
         let l = self.type_expr(left)?;
         let r = self.type_expr(right)?;
+        let (l, r) = self.coerce_pair(l, r, span)?;
         if !(is_null(&l) || is_null(&r) || Self::comparable(&l.ty, &r.ty)) {
             let equality = matches!(
                 op,

@@ -33,7 +33,7 @@ fn is_column(expr: &TypedExpr) -> bool {
     matches!(
         expr.kind,
         ExprKind::Column {
-            column: ColumnRef::Input { .. }
+            column: ColumnRef::Input { .. } | ColumnRef::System { .. }
         }
     )
 }
@@ -66,6 +66,8 @@ impl Analyzer<'_> {
     ) -> R<(Vec<AnalyzedJoin>, Option<KeyExpr>)> {
         let mut joins = Vec::new();
         let mut key: Option<KeyExpr> = None;
+        // Every expression equal to the current key (both sides of the joins on it).
+        let mut equivalents: Vec<TypedExpr> = Vec::new();
         let mut left_type = scope.sides[0].source_type;
         for (j, join) in query.joins.iter().enumerate() {
             let right_side = (j + 1) as u16;
@@ -226,13 +228,17 @@ impl Analyzer<'_> {
             // The key of the result so far.
             let mut candidates = Vec::new();
             let mut texts = Vec::new();
-            let keep = key
-                .as_ref()
-                .is_some_and(|k| !k.synthetic && k.candidates.contains(&l));
-            if keep && let Some(k) = key.take() {
-                candidates = k.candidates;
-                texts = k.texts;
-            } else if is_column(&l) {
+            let keep = equivalents.contains(&l);
+            if keep {
+                if let Some(k) = key.take().filter(|k| !k.synthetic) {
+                    candidates = k.candidates;
+                    texts = k.texts;
+                }
+                equivalents.push(r.clone());
+            } else {
+                equivalents = vec![l.clone(), r.clone()];
+            }
+            if !keep && is_column(&l) {
                 candidates.push(l.clone());
                 texts.push(expr_text(l_ast));
             }
@@ -251,7 +257,7 @@ impl Analyzer<'_> {
             } else if candidates.is_empty() || kind == JoinKind::Full {
                 KeyExpr {
                     candidates: vec![l.clone()],
-                    texts: vec!["ROWKEY".to_string()],
+                    texts: vec![scope.synthetic_key_name()],
                     ty: l.ty.clone(),
                     synthetic: true,
                 }

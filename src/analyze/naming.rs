@@ -10,9 +10,9 @@ pub type JoinAlias<'a> = dyn Fn(Option<&str>, &str) -> String + 'a;
 /// The name an unaliased select expression gets, if it is not generated.
 pub fn natural_name(expr: &Expr, join_alias: Option<&JoinAlias>) -> Option<String> {
     match &expr.kind {
-        ExprKind::Column { qualifier, name } => Some(match join_alias {
-            Some(alias) => alias(qualifier.as_ref().map(|q| q.value.as_str()), &name.value),
-            None => name.value.clone(),
+        ExprKind::Column { qualifier, name } => Some(match (join_alias, qualifier) {
+            (Some(alias), Some(q)) => alias(Some(q.value.as_str()), &name.value),
+            _ => name.value.clone(),
         }),
         ExprKind::Dereference { field, .. } => Some(field.value.clone()),
         _ => None,

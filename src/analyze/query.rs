@@ -239,7 +239,41 @@ impl Analyzer<'_> {
             .collect::<R<Vec<_>>>()?;
         let mut aggregates = Vec::new();
         let mut table_functions = Vec::new();
-        let items = self.items(query, &scope, &mut aggregates, &mut table_functions)?;
+        let mut items = self.items(query, &scope, &mut aggregates, &mut table_functions)?;
+        let star = query
+            .select
+            .iter()
+            .any(|i| matches!(i, SelectItem::Wildcard { .. }));
+        if star
+            && join_key.as_ref().is_some_and(|k| k.synthetic)
+            && !items.iter().any(|i| i.expr == synthetic_marker())
+        {
+            items.insert(
+                0,
+                Item {
+                    name: scope.synthetic_key_name(),
+                    expr: synthetic_marker(),
+                    span: query.span,
+                },
+            );
+        }
+        if star {
+            // `SELECT *` with PARTITION BY selects the new key even when it is an expression.
+            for (p, ast) in partition_by.iter().zip(&query.partition_by).rev() {
+                if super::expr::is_null(p) || items.iter().any(|i| i.expr == *p) {
+                    continue;
+                }
+                let name = natural_name(ast, None).unwrap_or_else(|| "KSQL_COL_0".to_string());
+                items.insert(
+                    0,
+                    Item {
+                        name,
+                        expr: p.clone(),
+                        span: ast.span,
+                    },
+                );
+            }
+        }
         let having = match &query.having {
             Some(h) => {
                 let mut typer = Typer::new(&scope, "HAVING");
@@ -406,36 +440,10 @@ impl Analyzer<'_> {
                     }
                 }
                 SelectItem::Expr { expr, alias, span } => {
-                    if alias.is_none()
-                        && let sql::ExprKind::Column {
-                            qualifier: None,
-                            name,
-                        } = &expr.kind
-                        && name.value == "ROWKEY"
-                        && scope
-                            .sides
-                            .iter()
-                            .all(|s| s.schema.find("ROWKEY").is_none())
-                        && scope.is_join()
-                    {
-                        items.push(Item {
-                            name: "ROWKEY".into(),
-                            expr: synthetic_marker(),
-                            span: *span,
-                        });
-                        continue;
-                    }
-                    let typed = if let sql::ExprKind::Column {
-                        qualifier: None,
-                        name,
-                    } = &expr.kind
-                        && name.value == "ROWKEY"
-                        && scope.is_join()
-                        && scope
-                            .sides
-                            .iter()
-                            .all(|s| s.schema.find("ROWKEY").is_none())
-                    {
+                    let synthetic_name = scope.synthetic_key_name();
+                    let is_synthetic = scope.is_join()
+                        && matches!(&expr.kind, sql::ExprKind::Column { qualifier: None, name } if name.value == synthetic_name);
+                    let typed = if is_synthetic {
                         synthetic_marker()
                     } else {
                         let mut typer = Typer::new(scope, "SELECT");
@@ -454,14 +462,13 @@ impl Analyzer<'_> {
                             ),
                         ));
                     }
+                    // In a join, a qualified column keeps its name unless another input has a
+                    // column of that name: then it is prefixed with its alias (`L_ID`).
                     let join_alias = |q: Option<&str>, n: &str| -> String {
-                        let side = match q {
-                            Some(q) => scope.sides.iter().position(|s| s.alias == q),
-                            None => scope.sides.iter().position(|s| s.schema.find(n).is_some()),
-                        };
+                        let side = q.and_then(|q| scope.sides.iter().position(|s| s.alias == q));
                         match side {
-                            Some(side) => scope.output_name(side, n),
-                            None => n.to_string(),
+                            Some(side) if scope.is_ambiguous(n) => scope.output_name(side, n),
+                            _ => n.to_string(),
                         }
                     };
                     let natural = if scope.is_join() {
@@ -469,8 +476,18 @@ impl Analyzer<'_> {
                     } else {
                         natural_name(expr, None)
                     };
+                    let natural = if is_synthetic {
+                        Some(synthetic_name)
+                    } else {
+                        natural
+                    };
+                    let is_field = matches!(expr.kind, sql::ExprKind::Dereference { .. });
                     let name = match (alias, natural) {
                         (Some(a), _) => a.value.clone(),
+                        (None, Some(n)) if is_field && items.iter().any(|i| i.name == n) => (1..)
+                            .map(|i| format!("{n}_{i}"))
+                            .find(|c| !items.iter().any(|i| i.name == *c))
+                            .unwrap_or(n),
                         (None, Some(n)) => {
                             if RESERVED_COLUMNS.contains(&n.as_str()) {
                                 return Err(Diagnostic::error(
@@ -839,6 +856,8 @@ pub(super) fn assign_keys(
     keys: &[KeyExpr],
     kind: &str,
 ) -> R<(Vec<ProjectedColumn>, Schema)> {
+    // Per key: the items selecting it. In a join either side's column computes the key; the
+    // first one selected is the key column, the other side's column stays a value column.
     let mut key_items: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
     for (i, item) in items.iter().enumerate() {
         if let Some(j) = keys.iter().position(|k| {
@@ -848,7 +867,12 @@ pub(super) fn assign_keys(
                 k.candidates.contains(&item.expr)
             }
         }) {
-            key_items[j].push(i);
+            let same_as_first = key_items[j]
+                .first()
+                .is_none_or(|first| items[*first].expr == item.expr);
+            if same_as_first {
+                key_items[j].push(i);
+            }
         }
     }
     let span = items.first().map(|i| i.span).unwrap_or_default();

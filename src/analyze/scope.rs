@@ -64,6 +64,28 @@ impl Scope {
         Err(d)
     }
 
+    /// The name of a synthetic join key: `ROWKEY`, or `ROWKEY_n` when an input has a column
+    /// of that name.
+    pub fn synthetic_key_name(&self) -> String {
+        let taken = |n: &str| self.sides.iter().any(|s| s.schema.find(n).is_some());
+        if !taken("ROWKEY") {
+            return "ROWKEY".to_string();
+        }
+        (1..)
+            .map(|i| format!("ROWKEY_{i}"))
+            .find(|n| !taken(n))
+            .unwrap_or_default()
+    }
+
+    /// Whether more than one input has a column of this name.
+    pub fn is_ambiguous(&self, name: &str) -> bool {
+        self.sides
+            .iter()
+            .filter(|s| s.schema.find(name).is_some())
+            .count()
+            > 1
+    }
+
     /// The name a column of `side` gets in an output schema.
     pub fn output_name(&self, side: usize, name: &str) -> String {
         if self.is_join() {
