@@ -12,7 +12,7 @@ use weir::analyze::{AnalyzeOptions, Namespace, analyze_source};
 use weir::types::SqlType;
 
 /// Share of the non-Schema-Registry cases that must agree with ksqlDB.
-const AGREEMENT_FLOOR: f64 = 0.83;
+const AGREEMENT_FLOOR: f64 = 0.92;
 
 struct Case {
     name: String,

@@ -354,18 +354,23 @@ impl<'a> Typer<'a> {
                         format!("Cast of {} to {} is not supported", operand.ty, target),
                     ));
                 }
-                if is_null(&operand) {
-                    null_of(target)
+                // A cast NULL is typed: it stays a cast so it is not taken for an untyped NULL.
+                let operand = if is_null(&operand) {
+                    null_of(target.clone())
                 } else {
-                    TypedExpr::new(
-                        target,
-                        ExprKind::Cast {
-                            operand: Box::new(operand),
-                        },
-                    )
-                }
+                    operand
+                };
+                TypedExpr::new(
+                    target,
+                    ExprKind::Cast {
+                        operand: Box::new(operand),
+                    },
+                )
             }
             Ast::Array(elements) => {
+                if elements.is_empty() {
+                    return Err(self.err(span, "Array constructor cannot be empty. Please supply at least one element (see https://github.com/confluentinc/ksql/issues/4239)."));
+                }
                 let typed = elements
                     .iter()
                     .map(|e| self.type_expr(e))
@@ -413,6 +418,12 @@ impl<'a> Typer<'a> {
                 let mut typed = Vec::new();
                 let mut types = Vec::new();
                 for (name, value) in fields {
+                    if types.iter().any(|f: &StructField| f.name == name.value) {
+                        return Err(self.err(
+                            name.span,
+                            format!("Duplicate field names found in STRUCT: '{}'", name.value),
+                        ));
+                    }
                     let t = self.type_expr(value)?;
                     types.push(StructField {
                         name: name.value.clone(),
@@ -644,6 +655,24 @@ impl<'a> Typer<'a> {
         let l = self.type_expr(left)?;
         let r = self.type_expr(right)?;
         let (l, r) = self.coerce_pair(l, r, span)?;
+        if is_null(&l) && is_null(&r) {
+            return Err(self.err(
+                span,
+                format!(
+                    "Comparison with NULL not supported: NULL {} NULL",
+                    match op {
+                        Comparison::Eq => "=",
+                        Comparison::NotEq => "<>",
+                        Comparison::Lt => "<",
+                        Comparison::LtEq => "<=",
+                        Comparison::Gt => ">",
+                        Comparison::GtEq => ">=",
+                        Comparison::Distinct => "IS DISTINCT FROM",
+                        Comparison::NotDistinct => "IS NOT DISTINCT FROM",
+                    }
+                ),
+            ));
+        }
         if !(is_null(&l) || is_null(&r) || Self::comparable(&l.ty, &r.ty)) {
             let equality = matches!(
                 op,
@@ -819,7 +848,12 @@ impl<'a> Typer<'a> {
                 }
             }
         }
-        let ty = ty.unwrap_or(SqlType::String);
+        let Some(ty) = ty else {
+            return Err(self.err(
+                span,
+                "Invalid Case expression. All case branches have NULL type",
+            ));
+        };
         let whens = conditions
             .into_iter()
             .zip(results)
@@ -909,6 +943,34 @@ impl<'a> Typer<'a> {
                 },
             ),
             FunctionKind::Aggregate => {
+                let literal_params = matches!(
+                    function.name,
+                    "TOPK"
+                        | "TOPKDISTINCT"
+                        | "LATEST_BY_OFFSET"
+                        | "EARLIEST_BY_OFFSET"
+                        | "COLLECT_LIST"
+                        | "COLLECT_SET"
+                );
+                for (i, arg) in final_args
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .filter(|_| literal_params)
+                {
+                    if !matches!(arg.kind, ExprKind::Literal { .. })
+                        && !matches!(&arg.kind, ExprKind::Cast { operand } if matches!(operand.kind, ExprKind::Literal { .. }))
+                    {
+                        let text = args
+                            .get(i)
+                            .map(super::naming::expr_text)
+                            .unwrap_or_default();
+                        return Err(self.err(span, format!(
+                            "Parameter {} passed to function {} must be a literal constant, but was expression: '{}'",
+                            i + 1, function.name, text
+                        )));
+                    }
+                }
                 let call = AggregateCall {
                     function: function_ref,
                     args: final_args,

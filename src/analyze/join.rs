@@ -127,6 +127,25 @@ impl Analyzer<'_> {
                 ));
             }
             let right_type = scope.sides[right_side as usize].source_type;
+            let left_side = &scope.sides[sides_of(&l)[0] as usize];
+            let right = &scope.sides[right_side as usize];
+            if left_side.windowed != right.windowed {
+                let describe = |s: &super::scope::Side| {
+                    if s.windowed {
+                        format!("{} is windowed", s.source)
+                    } else {
+                        format!("{} is not windowed", s.source)
+                    }
+                };
+                return Err(Diagnostic::error(
+                    join.span,
+                    format!(
+                        "Can not join windowed source to non-windowed source.\n{}\n{}",
+                        describe(left_side),
+                        describe(right)
+                    ),
+                ));
+            }
             let kind = match join.kind {
                 sql::JoinKind::Inner => JoinKind::Inner,
                 sql::JoinKind::Left => JoinKind::Left,

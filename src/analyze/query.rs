@@ -172,6 +172,15 @@ impl Analyzer<'_> {
                 .unwrap_or(&aliased.name)
                 .value
                 .clone();
+            if let Some(first) = scope.sides.iter().find(|s| s.source == source.name) {
+                return Err(Diagnostic::error(
+                    aliased.span,
+                    format!(
+                        "Can not join '{}' to '{}': self joins are not yet supported.",
+                        first.source, source.name
+                    ),
+                ));
+            }
             if scope.sides.iter().any(|s| s.alias == alias) {
                 return Err(Diagnostic::error(
                     aliased.span,
@@ -240,10 +249,12 @@ impl Analyzer<'_> {
         let mut aggregates = Vec::new();
         let mut table_functions = Vec::new();
         let mut items = self.items(query, &scope, &mut aggregates, &mut table_functions)?;
-        let star = query
-            .select
-            .iter()
-            .any(|i| matches!(i, SelectItem::Wildcard { .. }));
+        let star = query.select.iter().any(|i| {
+            matches!(
+                i,
+                SelectItem::Wildcard { .. } | SelectItem::QualifiedWildcard { .. }
+            )
+        });
         if star
             && join_key.as_ref().is_some_and(|k| k.synthetic)
             && !items.iter().any(|i| i.expr == synthetic_marker())
@@ -256,6 +267,34 @@ impl Analyzer<'_> {
                     span: query.span,
                 },
             );
+        }
+        if star
+            && partition_by.is_empty()
+            && let Some(key) = join_key.as_ref().filter(|k| !k.synthetic)
+            && let Some(first) = key.candidates.first()
+        {
+            // With a star in a join, the left join column is the key, selected or not.
+            let position = items.iter().position(|i| i.expr == *first);
+            let item = match position {
+                Some(p) => items.remove(p),
+                None => {
+                    let name = match first.kind {
+                        crate::expr::ExprKind::Column {
+                            column: ColumnRef::Input { side, index },
+                        } => scope.output_name(
+                            side as usize,
+                            &scope.sides[side as usize].schema.columns[index as usize].name,
+                        ),
+                        _ => scope.synthetic_key_name(),
+                    };
+                    Item {
+                        name,
+                        expr: first.clone(),
+                        span: query.span,
+                    }
+                }
+            };
+            items.insert(0, item);
         }
         if star {
             // `SELECT *` with PARTITION BY selects the new key even when it is an expression.
@@ -286,6 +325,28 @@ impl Analyzer<'_> {
             None => None,
         };
         let aggregating = !group_by.is_empty() || !aggregates.is_empty();
+        if let Some(sql::Emit::Final { span }) = query.emit
+            && (!aggregating || query.window.is_none())
+        {
+            return Err(Diagnostic::error(
+                span,
+                "EMIT FINAL is only supported for windowed aggregations.",
+            ));
+        }
+        if let Some(input) = inputs
+            .iter()
+            .find(|i| i.window.is_some() && i.source_type == SourceType::Table)
+            && !aggregating
+            && joins.is_empty()
+        {
+            return Err(Diagnostic::error(
+                query.from.span,
+                format!(
+                    "KSQL does not support persistent queries on windowed tables. {} is a windowed table.",
+                    input.source
+                ),
+            ));
+        }
         let base_type = if joins.is_empty() {
             inputs[0].source_type
         } else if inputs.iter().all(|i| i.source_type == SourceType::Table) {
@@ -476,6 +537,12 @@ impl Analyzer<'_> {
                     } else {
                         natural_name(expr, None)
                     };
+                    if super::expr::is_null(&typed) {
+                        return Err(Diagnostic::error(
+                            expr.span,
+                            "Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).",
+                        ));
+                    }
                     let natural = if is_synthetic {
                         Some(synthetic_name)
                     } else {
@@ -565,10 +632,10 @@ impl Analyzer<'_> {
             .map(|(t, _)| t)
             .unwrap_or_else(|| sink.clone());
         let first = &selected.inputs[0];
-        let inherited_key = if selected.output.keys().count() > 1
-            && first.key_format.format == crate::format::Format::Kafka
+        let inherited_key = if selected.output.keys().count() > 0
+            && first.key_format.format == crate::format::Format::None
         {
-            Some(FormatInfo::of(crate::format::Format::Json))
+            Some(FormatInfo::of(crate::format::Format::Kafka))
         } else {
             Some(FormatInfo {
                 delimiter: None,
@@ -583,6 +650,19 @@ impl Analyzer<'_> {
         let (key_format, value_format) =
             self.formats(properties, inherited_key, inherited_value, span)?;
         self.validate_formats(&selected.output, &key_format, &value_format, span)?;
+        if value_format.format == crate::format::Format::Delimited
+            && selected.aggregates.iter().any(|a| {
+                matches!(
+                    a.function.name.as_str(),
+                    "AVG" | "STDDEV_SAMP" | "STDDEV_SAMPLE" | "CORRELATION" | "VAR_SAMP"
+                )
+            })
+        {
+            return Err(Diagnostic::error(
+                create.query.span,
+                "One of the functions used in the statement has an intermediate type that the value format can not handle. Please remove the function or change the format.",
+            ));
+        }
         let partitions = self.partitions(properties)?.or(first.partitions);
         let sink_timestamp = self.timestamp_column(properties, &selected.output)?;
         let id = match self.prop(properties, "QUERY_ID") {

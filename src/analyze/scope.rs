@@ -79,6 +79,9 @@ impl Scope {
 
     /// Whether more than one input has a column of this name.
     pub fn is_ambiguous(&self, name: &str) -> bool {
+        if SystemColumn::from_name(name).is_some() {
+            return self.sides.len() > 1;
+        }
         self.sides
             .iter()
             .filter(|s| s.schema.find(name).is_some())

@@ -254,17 +254,19 @@ impl Analyzer<'_> {
         let name = create.name.value.clone();
         let source_type = source_type(create.kind);
         let kind_word = source_type.name();
+        if create.or_replace
+            && (create.is_source || self.catalog.source(&name).is_some_and(|s| s.read_only))
+        {
+            return Err(Diagnostic::error(
+                create.name.span,
+                format!(
+                    "Cannot add {kind_word} '{name}': CREATE OR REPLACE is not supported on source {kind_word}s."
+                ),
+            ));
+        }
         if let Some(existing) = self.catalog.source(&name) {
             if create.if_not_exists {
                 return Ok(());
-            }
-            if create.or_replace && create.is_source {
-                return Err(Diagnostic::error(
-                    create.name.span,
-                    format!(
-                        "Cannot add {kind_word} `{name}`: CREATE OR REPLACE is not supported on source {kind_word}s."
-                    ),
-                ));
             }
             if !create.or_replace || existing.source_type != source_type {
                 return Err(Diagnostic::error(

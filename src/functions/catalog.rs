@@ -297,8 +297,34 @@ const SCALAR: &[(&str, &[&str])] = &[
         "COT",
         &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
     ),
-    ("GREATEST", &["T, T... -> T"]),
-    ("LEAST", &["T, T... -> T"]),
+    (
+        "GREATEST",
+        &[
+            "INT, INT... -> INT",
+            "BIGINT, BIGINT... -> BIGINT",
+            "DOUBLE, DOUBLE... -> DOUBLE",
+            "DECIMAL, DECIMAL... -> @widest",
+            "STRING, STRING... -> STRING",
+            "BYTES, BYTES... -> BYTES",
+            "DATE, DATE... -> DATE",
+            "TIME, TIME... -> TIME",
+            "TIMESTAMP, TIMESTAMP... -> TIMESTAMP",
+        ],
+    ),
+    (
+        "LEAST",
+        &[
+            "INT, INT... -> INT",
+            "BIGINT, BIGINT... -> BIGINT",
+            "DOUBLE, DOUBLE... -> DOUBLE",
+            "DECIMAL, DECIMAL... -> @widest",
+            "STRING, STRING... -> STRING",
+            "BYTES, BYTES... -> BYTES",
+            "DATE, DATE... -> DATE",
+            "TIME, TIME... -> TIME",
+            "TIMESTAMP, TIMESTAMP... -> TIMESTAMP",
+        ],
+    ),
     (
         "GEO_DISTANCE",
         &[

@@ -80,6 +80,15 @@ pub fn resolve(function: &FunctionDescriptor, args: &[ArgType]) -> Result<Resolv
             .join(", ")
     };
     let Some((index, cost, bindings)) = best else {
+        if !args.is_empty()
+            && args.iter().all(|a| *a == ArgType::Null)
+            && function.signatures.len() > 1
+        {
+            return Err(ResolveError::Ambiguous {
+                name: function.name.to_string(),
+                args: describe(),
+            });
+        }
         return Err(ResolveError::NoMatch {
             name: function.name.to_string(),
             args: describe(),
@@ -311,10 +320,22 @@ fn apply_rule(rule: &str, args: &[ArgType]) -> SqlType {
     let (precision, scale) = ty.to_decimal_type().unwrap_or((38, 0));
     match rule {
         // ROUND(DECIMAL(p, s)) and CEIL/FLOOR keep the integer digits, plus one for carry.
-        "round_decimal" | "ceil_decimal" => SqlType::Decimal {
+        "round_decimal" => SqlType::Decimal {
+            precision: (precision - scale).max(1),
+            scale: 0,
+        },
+        "ceil_decimal" => SqlType::Decimal {
             precision: (precision - scale + 1).min(38),
             scale: 0,
         },
+        "widest" => args
+            .iter()
+            .filter_map(|a| match a {
+                ArgType::Type(t) => Some(t.clone()),
+                _ => None,
+            })
+            .reduce(|a, b| SqlType::widen_numeric(&a, &b).unwrap_or(a))
+            .unwrap_or(ty),
         "sum" => ty,
         "avg" => match ty {
             SqlType::Decimal { .. } => ty,

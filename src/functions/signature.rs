@@ -82,6 +82,7 @@ fn leak(text: &str) -> &'static str {
         "ceil_decimal" => "ceil_decimal",
         "avg" => "avg",
         "sum" => "sum",
+        "widest" => "widest",
         _ => "unknown",
     }
 }
