@@ -5,8 +5,9 @@
 
 use super::catalog::{KeyWindow, SourceType};
 use super::expr::{AggregateCall, is_null};
+use super::keys::{KeyExpr, assign_keys};
 use super::naming::expr_text;
-use super::query::{AnalyzedJoin, Item, KeyExpr, QueryInput, Selected, WindowSpec, assign_keys};
+use super::query::{AnalyzedJoin, Item, QueryInput, Selected, WindowSpec};
 use super::scope::Scope;
 use super::{Analyzer, R};
 use crate::expr::{ColumnRef, ExprKind, SystemColumn, TypedExpr};

@@ -11,12 +11,16 @@
 //! - [`naming`]: output column names and message text.
 
 pub mod aggregate;
+mod calls;
 pub mod catalog;
 pub mod expr;
 pub mod join;
+mod keys;
 pub mod naming;
+mod operators;
 pub mod query;
 pub mod scope;
+mod select;
 pub mod source;
 
 #[cfg(test)]
