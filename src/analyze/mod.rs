@@ -33,7 +33,9 @@ pub use catalog::{
     WindowType,
 };
 pub use expr::{AggregateCall, TableFunctionCall};
-pub use query::{AnalyzedJoin, AnalyzedQuery, JoinType, ProjectedColumn, QueryInput, WindowSpec};
+pub use query::{
+    AnalyzedJoin, AnalyzedQuery, JoinKind, JoinType, ProjectedColumn, QueryInput, WindowSpec,
+};
 
 use crate::sql::{self, Diagnostic, Statement, StatementKind};
 
