@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use weir::analyze::{AnalyzeOptions, Namespace, analyze_source};
+use weir::analyze::{AnalyzeOptions, Namespace};
+use weir::plan::plan_file_with;
 use weir::types::SqlType;
 
 /// Share of the non-Schema-Registry cases that must agree with ksqlDB.
@@ -206,7 +207,8 @@ fn qtt_corpus_analyzes_like_ksqldb() {
             properties: case.properties.clone(),
             allow_no_queries: true,
         };
-        let result = analyze_source(&case.source, &options);
+        // Planning too, so that every analyzed case also goes through the planner.
+        let result = plan_file_with(&case.source, "qtt", &options);
         let verdict: Result<(), String> = match (&case.expected_exception, &result) {
             (Some(message), Err(diagnostics)) => {
                 if !case.schema_registry {

@@ -8,39 +8,47 @@ use std::fmt;
 use super::PlannedQuery;
 use super::step::Step;
 
-/// Assigns steps to sub-topologies; returns the index of the sub-topology `step` ends in.
-fn assign(step: &Step, topologies: &mut Vec<Vec<String>>, app_id: &str) -> usize {
-    let line = describe(step);
-    match step {
-        Step::StreamSource { topic, .. } | Step::TableSource { topic, .. } => {
-            topologies.push(vec![format!("source topic '{}'", topic.topic), line]);
+/// Assigns `input` and, when it writes a repartition topic, starts the sub-topology that reads
+/// it; returns the sub-topology the next step joins.
+fn through(input: &Step, topologies: &mut Vec<Vec<String>>, app_id: &str) -> usize {
+    let t = assign(input, topologies, app_id);
+    match input.repartition() {
+        Some(name) => {
+            let topic = super::names::repartition_topic(app_id, name);
+            topologies[t].push(format!("sink topic '{topic}'"));
+            topologies.push(vec![format!("source topic '{topic}'")]);
             topologies.len() - 1
         }
-        Step::Join { left, right, .. } => {
-            let l = assign(left, topologies, app_id);
-            let r = assign(right, topologies, app_id);
+        None => t,
+    }
+}
+
+/// Assigns steps to sub-topologies (split at repartition topics, merged at joins); returns the
+/// index of the sub-topology `step` ends in.
+fn assign(step: &Step, topologies: &mut Vec<Vec<String>>, app_id: &str) -> usize {
+    let line = describe(step);
+    let inputs = step.inputs();
+    let t = match inputs.as_slice() {
+        [] => {
+            let (Step::StreamSource { topic, .. } | Step::TableSource { topic, .. }) = step else {
+                return 0;
+            };
+            topologies.push(vec![format!("source topic '{}'", topic.topic)]);
+            topologies.len() - 1
+        }
+        [input] => through(input, topologies, app_id),
+        [left, right, ..] => {
+            let l = through(left, topologies, app_id);
+            let r = through(right, topologies, app_id);
             if l != r {
                 let moved = std::mem::take(&mut topologies[r]);
                 topologies[l].extend(moved);
             }
-            topologies[l].push(line);
             l
         }
-        _ => {
-            let inputs = step.inputs();
-            let input = inputs[0];
-            let t = assign(input, topologies, app_id);
-            if let Some(name) = input.repartition() {
-                let topic = super::names::repartition_topic(app_id, name);
-                topologies[t].push(format!("sink topic '{topic}'"));
-                topologies.push(vec![format!("source topic '{topic}'"), line]);
-                topologies.len() - 1
-            } else {
-                topologies[t].push(line);
-                t
-            }
-        }
-    }
+    };
+    topologies[t].push(line);
+    t
 }
 
 fn describe(step: &Step) -> String {
