@@ -67,6 +67,15 @@ const SCALAR: &[(&str, &[&str])] = &[
     ("FIELD", &["STRING, STRING... -> INT"]),
     ("ENCODE", &["STRING, STRING, STRING -> STRING"]),
     ("TO_BYTES", &["STRING, STRING -> BYTES"]),
+    ("INT_FROM_BYTES", &["BYTES -> INT", "BYTES, STRING -> INT"]),
+    (
+        "BIGINT_FROM_BYTES",
+        &["BYTES -> BIGINT", "BYTES, STRING -> BIGINT"],
+    ),
+    (
+        "DOUBLE_FROM_BYTES",
+        &["BYTES -> DOUBLE", "BYTES, STRING -> DOUBLE"],
+    ),
     ("FROM_BYTES", &["BYTES, STRING -> STRING"]),
     ("UUID", &[" -> STRING", "BYTES -> STRING"]),
     (
@@ -366,6 +375,7 @@ const SCALAR: &[(&str, &[&str])] = &[
             "BIGINT, BIGINT, INT -> ARRAY<BIGINT>",
         ],
     ),
+    ("ENTRIES", &["MAP<STRING, V>, BOOLEAN -> @entries"]),
     ("MAP_KEYS", &["MAP<K, V> -> ARRAY<K>"]),
     ("MAP_VALUES", &["MAP<K, V> -> ARRAY<V>"]),
     ("MAP_UNION", &["MAP<K, V>, MAP<K, V> -> MAP<K, V>"]),
@@ -510,6 +520,15 @@ const AGGREGATE: &[(&str, &[&str])] = &[
     ("TOPK", &["T, INT -> ARRAY<T>"]),
     ("TOPKDISTINCT", &["T, INT -> ARRAY<T>"]),
     ("COUNT_DISTINCT", &["T -> BIGINT"]),
+    ("ATTR", &["T -> T"]),
+    (
+        "SUM_LIST",
+        &[
+            "ARRAY<INT> -> INT",
+            "ARRAY<BIGINT> -> BIGINT",
+            "ARRAY<DOUBLE> -> DOUBLE",
+        ],
+    ),
     ("HISTOGRAM", &["STRING -> MAP<STRING, BIGINT>"]),
     (
         "STDDEV_SAMP",

@@ -337,6 +337,13 @@ fn apply_rule(rule: &str, args: &[ArgType]) -> SqlType {
             .reduce(|a, b| SqlType::widen_numeric(&a, &b).unwrap_or(a))
             .unwrap_or(ty),
         "sum" => ty,
+        // ENTRIES(MAP<STRING, V>, sorted) → ARRAY<STRUCT<K STRING, V V>>
+        "entries" => match ty {
+            SqlType::Map(_, value) => {
+                SqlType::array(SqlType::structure([("K", SqlType::String), ("V", *value)]))
+            }
+            other => other,
+        },
         "avg" => match ty {
             SqlType::Decimal { .. } => ty,
             _ => SqlType::Double,

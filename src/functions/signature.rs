@@ -83,6 +83,7 @@ fn leak(text: &str) -> &'static str {
         "avg" => "avg",
         "sum" => "sum",
         "widest" => "widest",
+        "entries" => "entries",
         _ => "unknown",
     }
 }
