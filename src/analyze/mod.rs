@@ -1,5 +1,158 @@
 //! The analyzer: a catalog of streams, tables and types, name resolution, type checking and
 //! output-schema naming under ksqlDB's rules, and the dry run of a whole queries file against a
-//! scratch catalog. It never reaches Kafka.
+//! scratch catalog. Every error becomes a [`Diagnostic`] with a span (and a did-you-mean where
+//! a name is close); one run reports the errors of every statement. It never reaches Kafka
+//! and builds no plan (that is `plan`).
 //!
-//! Lands with the front-end issue; empty until then.
+//! - [`catalog`]: sources, columns, schemas, formats.
+//! - [`source`]: `CREATE STREAM|TABLE`, `CREATE TYPE`.
+//! - [`scope`], [`expr`]: names and types inside a query.
+//! - [`query`]: `CREATE … AS SELECT` and `INSERT INTO`; [`join`], [`aggregate`] its clauses.
+//! - [`naming`]: output column names and message text.
+
+pub mod aggregate;
+mod calls;
+pub mod catalog;
+pub mod expr;
+pub mod join;
+mod keys;
+pub mod naming;
+mod operators;
+pub mod query;
+pub mod scope;
+mod select;
+pub mod source;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+pub use catalog::{
+    Catalog, Column, FormatInfo, KeyWindow, Namespace, Schema, Source, SourceType, TimestampColumn,
+    WindowType,
+};
+pub use expr::{AggregateCall, TableFunctionCall};
+pub use query::{
+    AnalyzedJoin, AnalyzedQuery, JoinKind, JoinType, ProjectedColumn, QueryInput, WindowSpec,
+};
+
+use crate::sql::{self, Diagnostic, Statement, StatementKind};
+
+/// Results inside the analyzer: the first problem of a statement.
+pub(crate) type R<T> = Result<T, Diagnostic>;
+
+/// A whole file, analyzed: the final catalog and every persistent query in file order.
+#[derive(Debug, Clone)]
+pub struct AnalyzedFile {
+    pub catalog: Catalog,
+    pub queries: Vec<AnalyzedQuery>,
+}
+
+/// Settings of an analysis run that do not come from the file.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzeOptions {
+    /// ksqlDB properties in force before the first `SET` (e.g. from config or a test case).
+    pub properties: BTreeMap<String, String>,
+    /// Accept a file with no persistent query (used by tests of single statements).
+    pub allow_no_queries: bool,
+}
+
+/// Walks the statements in order against a scratch catalog.
+pub struct Analyzer<'s> {
+    pub(crate) _text: std::marker::PhantomData<&'s str>,
+    pub(crate) catalog: Catalog,
+    pub(crate) queries: Vec<AnalyzedQuery>,
+    /// Names whose declaration failed: later references to them are not reported again.
+    pub(crate) failed: BTreeSet<String>,
+}
+
+/// Parses and analyzes a queries file.
+pub fn analyze_source(
+    text: &str,
+    options: &AnalyzeOptions,
+) -> Result<AnalyzedFile, Vec<Diagnostic>> {
+    let statements = sql::parse_file(text)?;
+    analyze_file(&statements, text, options)
+}
+
+/// Analyzes parsed statements; `text` is the file they were parsed from.
+pub fn analyze_file(
+    statements: &[Statement],
+    text: &str,
+    options: &AnalyzeOptions,
+) -> Result<AnalyzedFile, Vec<Diagnostic>> {
+    let mut analyzer = Analyzer {
+        _text: std::marker::PhantomData,
+        catalog: Catalog {
+            properties: options.properties.clone(),
+            ..Catalog::default()
+        },
+        queries: Vec::new(),
+        failed: BTreeSet::new(),
+    };
+    let mut diagnostics = Vec::new();
+    for statement in statements {
+        if let Err(d) = analyzer.statement(statement) {
+            if let Some(name) = declared_name(statement) {
+                analyzer.failed.insert(name);
+            }
+            diagnostics.push(d);
+        }
+    }
+    if diagnostics.is_empty() && analyzer.queries.is_empty() && !options.allow_no_queries {
+        let end = text.trim_end().len();
+        diagnostics.push(
+            Diagnostic::error(
+                sql::Span::new(end, end),
+                "The queries file contains no persistent query: nothing would run",
+            )
+            .with_help("add a CREATE STREAM|TABLE … AS SELECT or an INSERT INTO … SELECT"),
+        );
+    }
+    if diagnostics.is_empty() {
+        Ok(AnalyzedFile {
+            catalog: analyzer.catalog,
+            queries: analyzer.queries,
+        })
+    } else {
+        Err(diagnostics)
+    }
+}
+
+fn declared_name(statement: &Statement) -> Option<String> {
+    match &statement.kind {
+        StatementKind::CreateSource(c) => Some(c.name.value.clone()),
+        StatementKind::CreateAsSelect(c) => Some(c.name.value.clone()),
+        _ => None,
+    }
+}
+
+impl Analyzer<'_> {
+    fn statement(&mut self, statement: &Statement) -> R<()> {
+        match &statement.kind {
+            StatementKind::SetProperty { name, value } => {
+                self.catalog
+                    .properties
+                    .insert(name.value.clone(), value.value.clone());
+                Ok(())
+            }
+            StatementKind::UnsetProperty { name } => {
+                self.catalog.properties.remove(&name.value);
+                Ok(())
+            }
+            StatementKind::CreateType(create) => self.create_type(create),
+            StatementKind::CreateSource(create) => self.create_source(create, statement.span),
+            StatementKind::CreateAsSelect(create) => {
+                let query = self.create_as_select(create, statement.span)?;
+                self.queries.push(query);
+                Ok(())
+            }
+            StatementKind::InsertInto(insert) => {
+                let query = self.insert_into(insert, statement.span)?;
+                self.queries.push(query);
+                Ok(())
+            }
+        }
+    }
+}

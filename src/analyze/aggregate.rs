@@ -1,0 +1,175 @@
+//! `GROUP BY`, `WINDOW` and `HAVING`: the grouping expressions become the key of the result
+//! table; select and `HAVING` expressions are rewritten over group keys and aggregate results
+//! (columns outside both are ksqlDB's "non-aggregate … not part of GROUP BY" error); the key
+//! of a windowed aggregation is windowed. It must not plan the aggregation.
+
+use super::catalog::{KeyWindow, SourceType};
+use super::expr::{AggregateCall, is_null};
+use super::keys::{KeyExpr, assign_keys};
+use super::naming::expr_text;
+use super::query::{AnalyzedJoin, Item, QueryInput, Selected, WindowSpec};
+use super::scope::Scope;
+use super::{Analyzer, R};
+use crate::expr::{ColumnRef, ExprKind, SystemColumn, TypedExpr};
+use crate::sql::{Diagnostic, Query, Span};
+use crate::types::SqlType;
+
+/// Rewrites `expr` over group keys and aggregate results; input columns outside any group key
+/// are collected in `bad`.
+fn post_aggregation(
+    expr: TypedExpr,
+    keys: &[TypedExpr],
+    scope: &Scope,
+    bad: &mut Vec<String>,
+) -> TypedExpr {
+    if let Some(j) = keys.iter().position(|k| *k == expr) {
+        return TypedExpr::column(ColumnRef::GroupKey { index: j as u32 }, expr.ty);
+    }
+    match &expr.kind {
+        ExprKind::Column {
+            column: ColumnRef::Input { side, index },
+        } => {
+            let name = scope.sides[*side as usize].schema.columns[*index as usize]
+                .name
+                .clone();
+            bad.push(if scope.is_join() {
+                scope.output_name(*side as usize, &name)
+            } else {
+                name
+            });
+            expr
+        }
+        ExprKind::Column {
+            column: ColumnRef::System { column, .. },
+        } => {
+            if !matches!(column, SystemColumn::Windowstart | SystemColumn::Windowend) {
+                bad.push(column.name().to_string());
+            }
+            expr
+        }
+        _ => expr
+            .try_map_children::<()>(&mut |child| Ok(post_aggregation(child, keys, scope, bad)))
+            .unwrap_or_else(|()| TypedExpr::literal(crate::expr::Literal::Null, SqlType::String)),
+    }
+}
+
+impl Analyzer<'_> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn aggregated(
+        &self,
+        query: &Query,
+        sink: &str,
+        inputs: Vec<QueryInput>,
+        joins: Vec<AnalyzedJoin>,
+        filter: Option<TypedExpr>,
+        group_by: Vec<TypedExpr>,
+        window: Option<WindowSpec>,
+        aggregates: Vec<AggregateCall>,
+        having: Option<(TypedExpr, Span)>,
+        items: Vec<Item>,
+        scope: &Scope,
+    ) -> R<Selected> {
+        if group_by.is_empty() {
+            let name = aggregates
+                .first()
+                .map(|a| a.function.name.clone())
+                .unwrap_or_default();
+            return Err(Diagnostic::error(
+                query.span,
+                format!("Use of aggregate function {name} requires a GROUP BY clause."),
+            ));
+        }
+        if aggregates.is_empty() {
+            return Err(Diagnostic::error(
+                query.group_by[0].span,
+                "GROUP BY requires aggregate functions in either the SELECT or HAVING clause.",
+            ));
+        }
+        if !query.partition_by.is_empty() {
+            return Err(Diagnostic::error(
+                query.partition_by[0].span,
+                "PARTITION BY and GROUP BY in the same query are not supported.",
+            ));
+        }
+        let mut bad = Vec::new();
+        let mut rewritten = Vec::new();
+        for item in items {
+            let expr = post_aggregation(item.expr, &group_by, scope, &mut bad);
+            rewritten.push(Item { expr, ..item });
+        }
+        if !bad.is_empty() {
+            bad.dedup();
+            return Err(Diagnostic::error(
+                query.span,
+                format!(
+                    "Non-aggregate SELECT expression(s) not part of GROUP BY: {}",
+                    bad.join(", ")
+                ),
+            )
+            .with_help("add the columns to GROUP BY, or wrap them in an aggregate function"));
+        }
+        let having = match having {
+            Some((h, span)) => {
+                let mut bad = Vec::new();
+                let h = post_aggregation(h, &group_by, scope, &mut bad);
+                if !bad.is_empty() {
+                    return Err(Diagnostic::error(
+                        span,
+                        format!(
+                            "Non-aggregate HAVING expression not part of GROUP BY: {}",
+                            bad.join(", ")
+                        ),
+                    ));
+                }
+                if h.ty != SqlType::Boolean && !is_null(&h) {
+                    return Err(Diagnostic::error(
+                        span,
+                        format!(
+                            "Type error in HAVING expression: Should evaluate to boolean but is {} instead.",
+                            h.ty
+                        ),
+                    ));
+                }
+                Some(h)
+            }
+            None => None,
+        };
+        let keys: Vec<KeyExpr> = group_by
+            .iter()
+            .zip(&query.group_by)
+            .enumerate()
+            .map(|(j, (g, ast))| KeyExpr {
+                candidates: vec![TypedExpr::column(
+                    ColumnRef::GroupKey { index: j as u32 },
+                    g.ty.clone(),
+                )],
+                texts: vec![expr_text(ast)],
+                ty: g.ty.clone(),
+                synthetic: false,
+            })
+            .collect();
+        let (projection, output) = assign_keys(sink, rewritten, &keys, "grouping expression")?;
+        let output_window = window.map(|w| KeyWindow {
+            window_type: w.window_type,
+            size_ms: match w.window_type {
+                super::catalog::WindowType::Session => None,
+                _ => Some(w.size_ms),
+            },
+        });
+        Ok(Selected {
+            inputs,
+            joins,
+            filter,
+            table_functions: Vec::new(),
+            partition_by: Vec::new(),
+            group_by,
+            window,
+            aggregates,
+            having,
+            projection,
+            output,
+            result_type: SourceType::Table,
+            output_window,
+        })
+    }
+}

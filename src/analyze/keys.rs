@@ -1,0 +1,177 @@
+//! The key columns of a query's result: which select items compute them (for a join, either
+//! side's join column), ksqlDB's checks (every key selected exactly once, at least one value
+//! column) and its messages, and the stand-in for a synthetic join key.
+
+use super::R;
+use super::catalog::Schema;
+use super::naming::and_list;
+use super::query::{Item, ProjectedColumn};
+use crate::expr::{ColumnRef, SystemColumn, TypedExpr};
+use crate::sql::Diagnostic;
+use crate::types::SqlType;
+
+/// The stand-in for a synthetic join key (`ROWKEY`) in the projection.
+pub(super) fn synthetic_marker() -> TypedExpr {
+    TypedExpr::column(
+        ColumnRef::System {
+            side: u16::MAX,
+            column: SystemColumn::Rowtime,
+        },
+        SqlType::String,
+    )
+}
+
+/// One key column of the result: the expressions that compute it (several for a join: either
+/// side's join column), the text for messages, its type.
+pub(super) struct KeyExpr {
+    pub candidates: Vec<TypedExpr>,
+    pub texts: Vec<String>,
+    pub ty: SqlType,
+    pub synthetic: bool,
+}
+
+/// Splits the items into key and value columns: an item whose expression computes key `j` is
+/// that key column. Every key must be selected exactly once, and one value column at least.
+pub(super) fn assign_keys(
+    sink: &str,
+    items: Vec<Item>,
+    keys: &[KeyExpr],
+    kind: &str,
+) -> R<(Vec<ProjectedColumn>, Schema)> {
+    // Per key: the items selecting it. In a join either side's column computes the key; the
+    // first one selected is the key column, the other side's column stays a value column.
+    let mut key_items: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
+    for (i, item) in items.iter().enumerate() {
+        if let Some(j) = keys.iter().position(|k| {
+            if k.synthetic {
+                item.expr == synthetic_marker()
+            } else {
+                k.candidates.contains(&item.expr)
+            }
+        }) {
+            let same_as_first = key_items[j]
+                .first()
+                .is_none_or(|first| items[*first].expr == item.expr);
+            if same_as_first {
+                key_items[j].push(i);
+            }
+        }
+    }
+    let span = items.first().map(|i| i.span).unwrap_or_default();
+    let missing: Vec<&KeyExpr> = keys
+        .iter()
+        .zip(&key_items)
+        .filter(|(_, v)| v.is_empty())
+        .map(|(k, _)| k)
+        .collect();
+    if !missing.is_empty() {
+        if missing.len() == 1 && missing[0].synthetic {
+            return Err(Diagnostic::error(
+                span,
+                format!(
+                    "Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\nThe query used to build `{sink}` must include the join expression ROWKEY in its projection (eg, SELECT ROWKEY...).\nROWKEY was added as a synthetic key column because the join criteria did not match any source column. This expression must be included in the projection and may be aliased."
+                ),
+            ));
+        }
+        let (what, names) = if kind == "join expression" {
+            let texts = &missing[0].texts;
+            let plural = if texts.len() > 1 { "s" } else { "" };
+            (
+                format!("{kind}{plural} {}", super::naming::or_list(texts)),
+                texts[0].clone(),
+            )
+        } else {
+            let texts: Vec<String> = missing.iter().map(|k| k.texts[0].clone()).collect();
+            let plural = if texts.len() > 1 { "s" } else { "" };
+            let (word, rest) = kind.split_once(' ').map_or((kind, ""), |(a, b)| (a, b));
+            let _ = word;
+            let _ = rest;
+            (
+                format!("{kind}{plural} {}", and_list(&texts)),
+                texts.join(", "),
+            )
+        };
+        return Err(Diagnostic::error(
+            span,
+            format!(
+                "The query used to build `{sink}` must include the {what} in its projection (eg, SELECT {names}...)."
+            ),
+        ));
+    }
+    for (j, found) in key_items.iter().enumerate() {
+        if found.len() > 1 {
+            let mut names: Vec<String> = found.iter().map(|i| items[*i].name.clone()).collect();
+            names.sort();
+            let text = keys[j].texts.first().cloned().unwrap_or_default();
+            let _ = text;
+            return Err(Diagnostic::error(
+                items[found[1]].span,
+                format!(
+                    "The projection contains a key column (`{}`) more than once, aliased as: {}.",
+                    items[found[0]].name,
+                    and_list(&names)
+                ),
+            ));
+        }
+    }
+    let mut projection = Vec::new();
+    let mut columns = Vec::new();
+    let mut is_key = vec![false; items.len()];
+    for (j, found) in key_items.iter().enumerate() {
+        let item = &items[found[0]];
+        is_key[found[0]] = true;
+        let ty = if keys[j].synthetic {
+            keys[j].ty.clone()
+        } else {
+            item.expr.ty.clone()
+        };
+        let expr = if keys[j].synthetic {
+            keys[j].candidates[0].clone()
+        } else {
+            item.expr.clone()
+        };
+        columns.push(super::catalog::Column::key(item.name.clone(), ty));
+        projection.push(ProjectedColumn {
+            name: item.name.clone(),
+            expr,
+            key: true,
+        });
+    }
+    for (i, item) in items.into_iter().enumerate() {
+        if is_key[i] {
+            continue;
+        }
+        if item.expr == synthetic_marker() {
+            return Err(Diagnostic::error(
+                item.span,
+                "ROWKEY is not a column of the inputs: only a synthetic join key may be selected as ROWKEY",
+            ));
+        }
+        if columns
+            .iter()
+            .any(|c: &super::catalog::Column| c.name == item.name)
+        {
+            return Err(Diagnostic::error(
+                item.span,
+                format!("Duplicate column name: `{}`", item.name),
+            )
+            .with_help("give one of them an alias with AS"));
+        }
+        columns.push(super::catalog::Column::value(
+            item.name.clone(),
+            item.expr.ty.clone(),
+        ));
+        projection.push(ProjectedColumn {
+            name: item.name,
+            expr: item.expr,
+            key: false,
+        });
+    }
+    if !columns.iter().any(|c| !c.is_key()) {
+        return Err(Diagnostic::error(
+            span,
+            "The projection contains no value columns.",
+        ));
+    }
+    Ok((projection, Schema::new(columns)))
+}

@@ -1,0 +1,517 @@
+//! The `SELECT` of a persistent query: its inputs and aliases, the clauses typed in order
+//! (joins, `WHERE`, `GROUP BY`, `PARTITION BY`, projection with stars expanded and ksqlDB's
+//! default names), and the key of the result. It knows nothing of the sink.
+
+use super::catalog::{Source, SourceType, WindowType};
+use super::expr::{AggregateCall, TableFunctionCall, Typer};
+use super::keys::{KeyExpr, assign_keys, synthetic_marker};
+use super::naming::{NameGenerator, expr_text, natural_name};
+use super::query::{Item, QueryInput, Selected, WindowSpec};
+use super::scope::{Scope, Side};
+use super::source::RESERVED_COLUMNS;
+use super::{Analyzer, R};
+use crate::expr::{ColumnRef, TypedExpr};
+use crate::sql::{self, Diagnostic, Query, SelectItem, Span, suggest};
+use crate::types::SqlType;
+
+impl Analyzer<'_> {
+    pub(super) fn lookup_source(&self, name: &sql::Ident) -> R<&Source> {
+        if let Some(source) = self.catalog.source(&name.value) {
+            return Ok(source);
+        }
+        let mut d = Diagnostic::error(name.span, format!("{} does not exist.", name.value));
+        if self.failed.contains(&name.value) {
+            d = d.with_help("its declaration above failed; fix that error first");
+        } else if let Some(s) = suggest(&name.value, self.catalog.source_names()) {
+            d = d.with_help(format!("did you mean `{s}`?"));
+        }
+        Err(d)
+    }
+
+    fn inputs(&self, query: &Query) -> R<(Vec<QueryInput>, Scope)> {
+        let mut inputs = Vec::new();
+        let mut scope = Scope::default();
+        let all = std::iter::once(&query.from).chain(query.joins.iter().map(|j| &j.source));
+        for aliased in all {
+            let source = self.lookup_source(&aliased.name)?;
+            let alias = aliased
+                .alias
+                .as_ref()
+                .unwrap_or(&aliased.name)
+                .value
+                .clone();
+            if let Some(first) = scope.sides.iter().find(|s| s.source == source.name) {
+                return Err(Diagnostic::error(
+                    aliased.span,
+                    format!(
+                        "Can not join '{}' to '{}': self joins are not yet supported.",
+                        first.source, source.name
+                    ),
+                ));
+            }
+            if scope.sides.iter().any(|s| s.alias == alias) {
+                return Err(Diagnostic::error(
+                    aliased.span,
+                    format!(
+                        "Can not join '{alias}' to '{alias}': self joins are not supported; alias one side"
+                    ),
+                ));
+            }
+            scope.sides.push(Side {
+                alias: alias.clone(),
+                source: source.name.clone(),
+                source_type: source.source_type,
+                schema: source.schema.clone(),
+                windowed: source.window.is_some(),
+            });
+            inputs.push(QueryInput {
+                source: source.name.clone(),
+                alias,
+                source_type: source.source_type,
+                schema: source.schema.clone(),
+                topic: source.topic.clone(),
+                key_format: source.key_format.clone(),
+                value_format: source.value_format.clone(),
+                partitions: source.partitions,
+                timestamp: source.timestamp.clone(),
+                window: source.window,
+            });
+        }
+        Ok((inputs, scope))
+    }
+
+    pub(super) fn select(&self, query: &Query, sink: &str) -> R<Selected> {
+        let (inputs, mut scope) = self.inputs(query)?;
+        let window = query.window.as_ref().map(window_spec);
+        scope.window_bounds = window.is_some();
+        let (joins, join_key) = self.joins(query, &scope)?;
+        let filter = match &query.where_clause {
+            Some(w) => {
+                let typed = Typer::new(&scope, "WHERE")
+                    .type_expr(w)
+                    .map_err(|d| prefix(d, "Error in WHERE expression: "))?;
+                if typed.ty != SqlType::Boolean && !super::expr::is_null(&typed) {
+                    return Err(Diagnostic::error(
+                        w.span,
+                        format!(
+                            "Type error in WHERE expression: Should evaluate to boolean but is {} ({}) instead.",
+                            expr_text(w),
+                            typed.ty
+                        ),
+                    ));
+                }
+                Some(typed)
+            }
+            None => None,
+        };
+        let group_by = query
+            .group_by
+            .iter()
+            .map(|g| Typer::new(&scope, "GROUP BY").type_expr(g))
+            .collect::<R<Vec<_>>>()?;
+        let partition_by = query
+            .partition_by
+            .iter()
+            .map(|p| Typer::new(&scope, "PARTITION BY").type_expr(p))
+            .collect::<R<Vec<_>>>()?;
+        let mut aggregates = Vec::new();
+        let mut table_functions = Vec::new();
+        let mut items = self.items(query, &scope, &mut aggregates, &mut table_functions)?;
+        let star = query.select.iter().any(|i| {
+            matches!(
+                i,
+                SelectItem::Wildcard { .. } | SelectItem::QualifiedWildcard { .. }
+            )
+        });
+        if star
+            && join_key.as_ref().is_some_and(|k| k.synthetic)
+            && !items.iter().any(|i| i.expr == synthetic_marker())
+        {
+            items.insert(
+                0,
+                Item {
+                    name: scope.synthetic_key_name(),
+                    expr: synthetic_marker(),
+                    span: query.span,
+                },
+            );
+        }
+        if star
+            && partition_by.is_empty()
+            && let Some(key) = join_key.as_ref().filter(|k| !k.synthetic)
+            && let Some(first) = key.candidates.first()
+        {
+            // With a star in a join, the left join column is the key, selected or not.
+            let position = items.iter().position(|i| i.expr == *first);
+            let item = match position {
+                Some(p) => items.remove(p),
+                None => {
+                    let name = match first.kind {
+                        crate::expr::ExprKind::Column {
+                            column: ColumnRef::Input { side, index },
+                        } => scope.output_name(
+                            side as usize,
+                            &scope.sides[side as usize].schema.columns[index as usize].name,
+                        ),
+                        _ => scope.synthetic_key_name(),
+                    };
+                    Item {
+                        name,
+                        expr: first.clone(),
+                        span: query.span,
+                    }
+                }
+            };
+            items.insert(0, item);
+        }
+        if star {
+            // `SELECT *` with PARTITION BY selects the new key even when it is an expression.
+            for (p, ast) in partition_by.iter().zip(&query.partition_by).rev() {
+                if super::expr::is_null(p) || items.iter().any(|i| i.expr == *p) {
+                    continue;
+                }
+                let name = natural_name(ast, None).unwrap_or_else(|| "KSQL_COL_0".to_string());
+                items.insert(
+                    0,
+                    Item {
+                        name,
+                        expr: p.clone(),
+                        span: ast.span,
+                    },
+                );
+            }
+        }
+        let having = match &query.having {
+            Some(h) => {
+                let mut typer = Typer::new(&scope, "HAVING");
+                typer.aggregates = Some(&mut aggregates);
+                let typed = typer
+                    .type_expr(h)
+                    .map_err(|d| prefix(d, "Error in HAVING expression: "))?;
+                Some((typed, h.span))
+            }
+            None => None,
+        };
+        let aggregating = !group_by.is_empty() || !aggregates.is_empty();
+        if let Some(sql::Emit::Final { span }) = query.emit
+            && (!aggregating || query.window.is_none())
+        {
+            return Err(Diagnostic::error(
+                span,
+                "EMIT FINAL is only supported for windowed aggregations.",
+            ));
+        }
+        if let Some(input) = inputs
+            .iter()
+            .find(|i| i.window.is_some() && i.source_type == SourceType::Table)
+            && !aggregating
+            && joins.is_empty()
+        {
+            return Err(Diagnostic::error(
+                query.from.span,
+                format!(
+                    "KSQL does not support persistent queries on windowed tables. {} is a windowed table.",
+                    input.source
+                ),
+            ));
+        }
+        let base_type = if joins.is_empty() {
+            inputs[0].source_type
+        } else if inputs.iter().all(|i| i.source_type == SourceType::Table) {
+            SourceType::Table
+        } else {
+            SourceType::Stream
+        };
+        if aggregating {
+            return self.aggregated(
+                query, sink, inputs, joins, filter, group_by, window, aggregates, having, items,
+                &scope,
+            );
+        }
+        if let Some((_, span)) = having {
+            return Err(Diagnostic::error(
+                span,
+                "HAVING clause requires a GROUP BY clause.",
+            ));
+        }
+        if let Some(w) = &query.window {
+            return Err(Diagnostic::error(
+                w.span,
+                "WINDOW clause requires a GROUP BY clause.",
+            ));
+        }
+        if !table_functions.is_empty() && base_type == SourceType::Table {
+            return Err(Diagnostic::error(
+                query.span,
+                "Table source is not supported with table functions",
+            ));
+        }
+        if !partition_by.is_empty() && base_type == SourceType::Table {
+            return Err(Diagnostic::error(
+                query.partition_by[0].span,
+                "Invalid result type. PARTITION BY is not supported on tables.",
+            ));
+        }
+        // Keys of the result.
+        let keys: Vec<KeyExpr> = if !partition_by.is_empty() {
+            partition_by
+                .iter()
+                .zip(&query.partition_by)
+                .filter(|(p, _)| !super::expr::is_null(p))
+                .map(|(p, ast)| KeyExpr {
+                    candidates: vec![p.clone()],
+                    texts: vec![qualified_text(ast, &scope)],
+                    ty: p.ty.clone(),
+                    synthetic: false,
+                })
+                .collect()
+        } else if let Some(join_key) = join_key {
+            vec![join_key]
+        } else {
+            scope.sides[0]
+                .schema
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.is_key())
+                .map(|(i, c)| KeyExpr {
+                    candidates: vec![TypedExpr::column(
+                        ColumnRef::Input {
+                            side: 0,
+                            index: i as u32,
+                        },
+                        c.ty.clone(),
+                    )],
+                    texts: vec![c.name.clone()],
+                    ty: c.ty.clone(),
+                    synthetic: false,
+                })
+                .collect()
+        };
+        let kind = if !partition_by.is_empty() {
+            "partitioning expression"
+        } else if !joins.is_empty() {
+            "join expression"
+        } else {
+            "key column"
+        };
+        let (projection, output) = assign_keys(sink, items, &keys, kind)?;
+        let output_window = inputs[0].window;
+        Ok(Selected {
+            inputs,
+            joins,
+            filter,
+            table_functions,
+            partition_by,
+            group_by: Vec::new(),
+            window: None,
+            aggregates: Vec::new(),
+            having: None,
+            projection,
+            output,
+            result_type: base_type,
+            output_window,
+        })
+    }
+
+    /// The select items, stars expanded, typed over the inputs.
+    fn items(
+        &self,
+        query: &Query,
+        scope: &Scope,
+        aggregates: &mut Vec<AggregateCall>,
+        table_functions: &mut Vec<TableFunctionCall>,
+    ) -> R<Vec<Item>> {
+        let mut items: Vec<Item> = Vec::new();
+        let mut generator = NameGenerator::default();
+        let mut pending: Vec<(usize, bool)> = Vec::new();
+        let star_order_values_first = !query.partition_by.is_empty();
+        for item in &query.select {
+            match item {
+                SelectItem::Wildcard { span } => {
+                    for side in 0..scope.sides.len() {
+                        star(scope, side, *span, star_order_values_first, &mut items);
+                    }
+                }
+                SelectItem::QualifiedWildcard { qualifier, span } => {
+                    let Some(side) = scope.sides.iter().position(|s| s.alias == qualifier.value)
+                    else {
+                        return Err(Diagnostic::error(
+                            qualifier.span,
+                            format!(
+                                "'{}' is not a valid stream/table name or alias.",
+                                qualifier.value
+                            ),
+                        ));
+                    };
+                    star(scope, side, *span, star_order_values_first, &mut items);
+                }
+                SelectItem::StructWildcard { base, span } => {
+                    let typed = Typer::new(scope, "SELECT").type_expr(base)?;
+                    let SqlType::Struct(fields) = &typed.ty else {
+                        return Err(Diagnostic::error(
+                            *span,
+                            format!("Expected STRUCT type for `->*` but got {}", typed.ty),
+                        ));
+                    };
+                    for (i, field) in fields.iter().enumerate() {
+                        items.push(Item {
+                            name: field.name.clone(),
+                            expr: TypedExpr::new(
+                                field.ty.clone(),
+                                crate::expr::ExprKind::Field {
+                                    base: Box::new(typed.clone()),
+                                    index: i as u32,
+                                },
+                            ),
+                            span: *span,
+                        });
+                    }
+                }
+                SelectItem::Expr { expr, alias, span } => {
+                    let synthetic_name = scope.synthetic_key_name();
+                    let is_synthetic = scope.is_join()
+                        && matches!(&expr.kind, sql::ExprKind::Column { qualifier: None, name } if name.value == synthetic_name);
+                    let typed = if is_synthetic {
+                        synthetic_marker()
+                    } else {
+                        let mut typer = Typer::new(scope, "SELECT");
+                        typer.aggregates = Some(aggregates);
+                        typer.table_functions = Some(table_functions);
+                        typer.type_expr(expr)?
+                    };
+                    if let Some(alias) = alias
+                        && RESERVED_COLUMNS.contains(&alias.value.as_str())
+                    {
+                        return Err(Diagnostic::error(
+                            alias.span,
+                            format!(
+                                "`{}` is a reserved column name. You cannot use it as an alias for a column.",
+                                alias.value
+                            ),
+                        ));
+                    }
+                    // In a join, a qualified column keeps its name unless another input has a
+                    // column of that name: then it is prefixed with its alias (`L_ID`).
+                    let join_alias = |q: Option<&str>, n: &str| -> String {
+                        let side = q.and_then(|q| scope.sides.iter().position(|s| s.alias == q));
+                        match side {
+                            Some(side) if scope.is_ambiguous(n) => scope.output_name(side, n),
+                            _ => n.to_string(),
+                        }
+                    };
+                    let natural = if scope.is_join() {
+                        natural_name(expr, Some(&join_alias))
+                    } else {
+                        natural_name(expr, None)
+                    };
+                    if super::expr::is_null(&typed) {
+                        return Err(Diagnostic::error(
+                            expr.span,
+                            "Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).",
+                        ));
+                    }
+                    let natural = if is_synthetic {
+                        Some(synthetic_name)
+                    } else {
+                        natural
+                    };
+                    let is_field = matches!(expr.kind, sql::ExprKind::Dereference { .. });
+                    let name = match (alias, natural) {
+                        (Some(a), _) => a.value.clone(),
+                        (None, Some(n)) if is_field && items.iter().any(|i| i.name == n) => (1..)
+                            .map(|i| format!("{n}_{i}"))
+                            .find(|c| !items.iter().any(|i| i.name == *c))
+                            .unwrap_or(n),
+                        (None, Some(n)) => {
+                            if RESERVED_COLUMNS.contains(&n.as_str()) {
+                                return Err(Diagnostic::error(
+                                    *span,
+                                    format!(
+                                        "Reserved column name in select: `{n}`. Please remove or alias the column."
+                                    ),
+                                ));
+                            }
+                            n
+                        }
+                        (None, None) => {
+                            pending.push((items.len(), true));
+                            String::new()
+                        }
+                    };
+                    items.push(Item {
+                        name,
+                        expr: typed,
+                        span: *span,
+                    });
+                }
+            }
+        }
+        let taken: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
+        for (index, _) in pending {
+            items[index].name = generator.next(&taken);
+        }
+        Ok(items)
+    }
+}
+
+fn window_spec(clause: &sql::WindowClause) -> WindowSpec {
+    let (window_type, size_ms, advance_ms) = match &clause.kind {
+        sql::WindowKind::Tumbling { size } => (WindowType::Tumbling, size.millis, None),
+        sql::WindowKind::Hopping { size, advance } => {
+            (WindowType::Hopping, size.millis, Some(advance.millis))
+        }
+        sql::WindowKind::Session { gap } => (WindowType::Session, gap.millis, None),
+    };
+    WindowSpec {
+        window_type,
+        size_ms,
+        advance_ms,
+        grace_ms: clause.grace.map(|g| g.millis),
+        retention_ms: clause.retention.map(|r| r.millis),
+    }
+}
+
+fn prefix(mut d: Diagnostic, text: &str) -> Diagnostic {
+    if d.message.starts_with("Cannot compare") {
+        d.message = format!("{text}{}", d.message);
+    }
+    d
+}
+
+/// The expression text ksqlDB prints in key messages: columns qualified by their source.
+pub(super) fn qualified_text(expr: &sql::Expr, scope: &Scope) -> String {
+    if let sql::ExprKind::Column {
+        qualifier: None,
+        name,
+    } = &expr.kind
+        && !scope.is_join()
+        && let Some(side) = scope.sides.first()
+        && side.schema.find(&name.value).is_some()
+    {
+        return format!("{}.{}", side.alias, name.value);
+    }
+    expr_text(expr)
+}
+
+fn star(scope: &Scope, side: usize, span: Span, values_first: bool, items: &mut Vec<Item>) {
+    let columns = &scope.sides[side].schema.columns;
+    let mut order: Vec<usize> = (0..columns.len()).collect();
+    if values_first {
+        order.sort_by_key(|i| columns[*i].is_key());
+    }
+    for i in order {
+        let c = &columns[i];
+        items.push(Item {
+            name: scope.output_name(side, &c.name),
+            expr: TypedExpr::column(
+                ColumnRef::Input {
+                    side: side as u16,
+                    index: i as u32,
+                },
+                c.ty.clone(),
+            ),
+            span,
+        });
+    }
+}

@@ -1,0 +1,525 @@
+//! `CREATE STREAM|TABLE` with a column list, `CREATE TYPE` and `SET`: declared columns and
+//! their types, formats and their defaults (KEY_FORMAT defaults to KAFKA; FORMAT sets both
+//! sides), topic, partitions, event-time column, windowed keys, and the checks ksqlDB makes on
+//! them. It registers sources in the catalog; it must not look at queries.
+
+use std::str::FromStr;
+
+use super::catalog::{
+    Column, FormatInfo, KeyWindow, Namespace, Schema, Source, SourceType, TimestampColumn,
+    WindowType,
+};
+use super::{Analyzer, R};
+use crate::format::{self, Format, Role, SerdeColumn, SerdeOptions};
+use crate::sql::{
+    ColumnConstraint, CreateSource, CreateType, DataType, Diagnostic, Literal, Properties,
+    SourceKind, Span, TypeKind,
+};
+use crate::types::SqlType;
+
+/// System column names no declared column or alias may take.
+pub const RESERVED_COLUMNS: &[&str] = &[
+    "ROWTIME",
+    "ROWPARTITION",
+    "ROWOFFSET",
+    "WINDOWSTART",
+    "WINDOWEND",
+];
+
+/// The text of a property value (strings unquoted, numbers as written).
+pub fn literal_text(value: &Literal) -> String {
+    match value {
+        Literal::Null => "null".to_string(),
+        Literal::Boolean(b) => b.to_string(),
+        Literal::Int(i) => i.to_string(),
+        Literal::BigInt(i) => i.to_string(),
+        Literal::Decimal(d) => d.clone(),
+        Literal::Double(d) => d.to_string(),
+        Literal::String(s) => s.clone(),
+    }
+}
+
+pub fn source_type(kind: SourceKind) -> SourceType {
+    match kind {
+        SourceKind::Stream => SourceType::Stream,
+        SourceKind::Table => SourceType::Table,
+    }
+}
+
+impl Analyzer<'_> {
+    /// A string-valued property of a `WITH` list.
+    pub(super) fn prop(&self, properties: &Properties, name: &str) -> Option<(String, Span)> {
+        properties
+            .get(name)
+            .map(|p| (literal_text(&p.value), p.value_span))
+    }
+
+    /// Resolves a written type, custom types included.
+    pub(super) fn resolve_type(&self, data_type: &DataType) -> R<SqlType> {
+        Ok(match &data_type.kind {
+            TypeKind::Boolean => SqlType::Boolean,
+            TypeKind::Int => SqlType::Int,
+            TypeKind::BigInt => SqlType::Bigint,
+            TypeKind::Double => SqlType::Double,
+            TypeKind::Decimal { precision, scale } => SqlType::decimal(*precision, *scale)
+                .map_err(|e| Diagnostic::error(data_type.span, e.to_string()))?,
+            TypeKind::String => SqlType::String,
+            TypeKind::Bytes => SqlType::Bytes,
+            TypeKind::Date => SqlType::Date,
+            TypeKind::Time => SqlType::Time,
+            TypeKind::Timestamp => SqlType::Timestamp,
+            TypeKind::Array(element) => SqlType::array(self.resolve_type(element)?),
+            TypeKind::Map(key, value) => {
+                SqlType::map(self.resolve_type(key)?, self.resolve_type(value)?)
+            }
+            TypeKind::Struct(fields) => SqlType::Struct(
+                fields
+                    .iter()
+                    .map(|f| {
+                        Ok(crate::types::StructField {
+                            name: f.name.value.clone(),
+                            ty: self.resolve_type(&f.data_type)?,
+                        })
+                    })
+                    .collect::<R<Vec<_>>>()?,
+            ),
+            TypeKind::Custom(name) => match self.catalog.types.get(&name.value) {
+                Some(ty) => ty.clone(),
+                None => {
+                    let mut d = Diagnostic::error(
+                        name.span,
+                        format!("Cannot resolve unknown type: {}", name.value),
+                    );
+                    if let Some(s) = crate::sql::suggest(
+                        &name.value,
+                        self.catalog.types.keys().map(String::as_str),
+                    ) {
+                        d = d.with_help(format!("did you mean `{s}`?"));
+                    }
+                    return Err(d);
+                }
+            },
+        })
+    }
+
+    pub(super) fn create_type(&mut self, create: &CreateType) -> R<()> {
+        let ty = self.resolve_type(&create.data_type)?;
+        if self.catalog.types.contains_key(&create.name.value) && !create.if_not_exists {
+            return Err(Diagnostic::error(
+                create.name.span,
+                format!(
+                    "Cannot register custom type '{}' since it is already registered with type: {}",
+                    create.name.value, self.catalog.types[&create.name.value]
+                ),
+            ));
+        }
+        self.catalog
+            .types
+            .entry(create.name.value.clone())
+            .or_insert(ty);
+        Ok(())
+    }
+
+    /// Key and value formats of a `WITH` list, with defaults from `default_key`/`default_value`
+    /// (inherited formats for `… AS SELECT`, configured defaults for `CREATE`).
+    pub(super) fn formats(
+        &self,
+        properties: &Properties,
+        default_key: Option<FormatInfo>,
+        default_value: Option<FormatInfo>,
+        statement_span: Span,
+    ) -> R<(FormatInfo, FormatInfo)> {
+        let parse = |name: &str| -> R<Option<Format>> {
+            match self.prop(properties, name) {
+                Some((text, span)) => Format::from_str(&text)
+                    .map(Some)
+                    .map_err(|e| Diagnostic::error(span, e.to_string())),
+                None => Ok(None),
+            }
+        };
+        let both = parse("FORMAT")?;
+        let mut key = parse("KEY_FORMAT")?;
+        let mut value = parse("VALUE_FORMAT")?;
+        if let Some(both) = both {
+            for (side, given) in [("KEY_FORMAT", key), ("VALUE_FORMAT", value)] {
+                if given.is_some() {
+                    let span = properties
+                        .get("FORMAT")
+                        .map_or(statement_span, |p| p.name_span);
+                    return Err(Diagnostic::error(
+                        span,
+                        format!("Cannot supply both '{side}' and 'FORMAT' properties, as 'FORMAT' sets both key and value formats."),
+                    )
+                    .with_help(format!("Either use just 'FORMAT', or use '{side}'.")));
+                }
+            }
+            key = Some(both);
+            value = Some(both);
+        }
+        let default_format = |prop: &str| {
+            self.catalog
+                .property(prop)
+                .and_then(|text| Format::from_str(text).ok())
+                .map(FormatInfo::of)
+        };
+        let mut key = match key {
+            Some(f) => FormatInfo::of(f),
+            None => default_key
+                .or_else(|| default_format("ksql.persistence.default.format.key"))
+                .unwrap_or(FormatInfo::of(Format::Kafka)),
+        };
+        let mut value = match value {
+            Some(f) => FormatInfo::of(f),
+            None => default_value
+                .or_else(|| default_format("ksql.persistence.default.format.value"))
+                .ok_or_else(|| {
+                    Diagnostic::error(
+                        properties.span.to(statement_span),
+                        "Statement is missing the 'VALUE_FORMAT' property from the WITH clause. Either provide one or set a default via the 'ksql.persistence.default.format.value' config.",
+                    )
+                })?,
+        };
+        if let Some((wrap, span)) = self.prop(properties, "WRAP_SINGLE_VALUE") {
+            value.wrap_single_value = Some(match wrap.to_ascii_lowercase().as_str() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(Diagnostic::error(
+                        span,
+                        "Property 'WRAP_SINGLE_VALUE' must be true or false",
+                    ));
+                }
+            });
+        }
+        if let Some((d, _)) = self.prop(properties, "VALUE_DELIMITER") {
+            value.delimiter = Some(d);
+        }
+        if let Some((d, _)) = self.prop(properties, "KEY_DELIMITER") {
+            key.delimiter = Some(d);
+        }
+        Ok((key, value))
+    }
+
+    /// ksqlDB's format checks for both sides of a schema.
+    pub(super) fn validate_formats(
+        &self,
+        schema: &Schema,
+        key: &FormatInfo,
+        value: &FormatInfo,
+        span: Span,
+    ) -> R<()> {
+        for (role, info, columns) in [
+            (Role::Key, key, schema.keys().collect::<Vec<_>>()),
+            (
+                Role::Value,
+                value,
+                schema
+                    .columns
+                    .iter()
+                    .filter(|c| c.namespace == Namespace::Value)
+                    .collect(),
+            ),
+        ] {
+            if !info.format.is_supported() {
+                continue;
+            }
+            let mut options = SerdeOptions {
+                wrap_single_value: info.wrap_single_value,
+                delimiter: None,
+            };
+            if let Some(text) = &info.delimiter {
+                options.delimiter = Some(
+                    crate::format::Delimiter::parse(text).map_err(|e| {
+                        Diagnostic::error(
+                            span,
+                            format!(
+                                "Failed to prepare statement: Configuration {}_DELIMITER is invalid: {e}",
+                                if role == Role::Key { "KEY" } else { "VALUE" }
+                            ),
+                        )
+                    })?,
+                );
+            }
+            let serde_columns: Vec<SerdeColumn> = columns
+                .iter()
+                .map(|c| SerdeColumn::new(c.name.clone(), c.ty.clone()))
+                .collect();
+            format::validate(info.format, role, &serde_columns, &options)
+                .map_err(|e| Diagnostic::error(span, e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn create_source(&mut self, create: &CreateSource, span: Span) -> R<()> {
+        let name = create.name.value.clone();
+        let source_type = source_type(create.kind);
+        let kind_word = source_type.name();
+        if create.or_replace
+            && (create.is_source || self.catalog.source(&name).is_some_and(|s| s.read_only))
+        {
+            return Err(Diagnostic::error(
+                create.name.span,
+                format!(
+                    "Cannot add {kind_word} '{name}': CREATE OR REPLACE is not supported on source {kind_word}s."
+                ),
+            ));
+        }
+        if let Some(existing) = self.catalog.source(&name) {
+            if create.if_not_exists {
+                return Ok(());
+            }
+            if !create.or_replace || existing.source_type != source_type {
+                return Err(Diagnostic::error(
+                    create.name.span,
+                    format!(
+                        "Cannot add {kind_word} '{name}': A {} with the same name already exists",
+                        existing.source_type.name()
+                    ),
+                ));
+            }
+        }
+        let Some(elements) = &create.elements else {
+            return Err(Diagnostic::error(
+                create.name.span,
+                format!("The {kind_word} `{name}` declares no columns: schema inference needs a Schema Registry format, which weir does not support yet"),
+            )
+            .with_help("list the columns: CREATE STREAM name (col TYPE, …) WITH (…)"));
+        };
+        let mut columns: Vec<Column> = Vec::new();
+        for element in elements {
+            let column_name = element.name.value.clone();
+            if RESERVED_COLUMNS.contains(&column_name.as_str()) {
+                return Err(Diagnostic::error(
+                    element.name.span,
+                    format!(
+                        "`{column_name}` is a reserved column name. You cannot use it as a name for a column."
+                    ),
+                ));
+            }
+            if columns.iter().any(|c| c.name == column_name) {
+                return Err(Diagnostic::error(
+                    element.name.span,
+                    format!("Duplicate column names: `{column_name}`"),
+                ));
+            }
+            let ty = self.resolve_type(&element.data_type)?;
+            let namespace = match &element.constraint {
+                None => Namespace::Value,
+                Some(ColumnConstraint::Key { span }) => {
+                    if source_type == SourceType::Table {
+                        return Err(Diagnostic::error(
+                            *span,
+                            format!(
+                                "Column `{column_name}` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\nTables have PRIMARY KEYs, which are unique and NON NULL.\nStreams have KEYs, which have no uniqueness or NON NULL constraints."
+                            ),
+                        ));
+                    }
+                    Namespace::Key
+                }
+                Some(ColumnConstraint::PrimaryKey { span }) => {
+                    if source_type == SourceType::Stream {
+                        return Err(Diagnostic::error(
+                            *span,
+                            format!(
+                                "Column `{column_name}` is a 'PRIMARY KEY' column: please use 'KEY' for streams.\nTables have PRIMARY KEYs, which are unique and NON NULL.\nStreams have KEYs, which have no uniqueness or NON NULL constraints."
+                            ),
+                        ));
+                    }
+                    Namespace::Key
+                }
+                Some(ColumnConstraint::Headers { span }) => {
+                    let expected = SqlType::array(SqlType::structure([
+                        ("KEY", SqlType::String),
+                        ("VALUE", SqlType::Bytes),
+                    ]));
+                    if ty != expected {
+                        return Err(Diagnostic::error(
+                            *span,
+                            format!(
+                                "Invalid type for HEADERS column: expected {expected}, got {ty}"
+                            ),
+                        ));
+                    }
+                    Namespace::Header { key: None }
+                }
+                Some(ColumnConstraint::Header { key, span }) => {
+                    if ty != SqlType::Bytes {
+                        return Err(Diagnostic::error(
+                            *span,
+                            format!(
+                                "Invalid type for HEADER('{}') column: expected BYTES, got {ty}",
+                                key.value
+                            ),
+                        ));
+                    }
+                    Namespace::Header {
+                        key: Some(key.value.clone()),
+                    }
+                }
+            };
+            columns.push(Column {
+                name: column_name,
+                ty,
+                namespace,
+            });
+        }
+        if source_type == SourceType::Table && !columns.iter().any(Column::is_key) {
+            return Err(Diagnostic::error(
+                create.name.span,
+                "Tables require a PRIMARY KEY. Please define the PRIMARY KEY.",
+            )
+            .with_help("declare one column as `name TYPE PRIMARY KEY`"));
+        }
+        let schema = Schema::new(columns);
+        let properties = &create.properties;
+        let Some((topic, _)) = self.prop(properties, "KAFKA_TOPIC") else {
+            return Err(Diagnostic::error(
+                properties.span.to(create.name.span),
+                "Missing required property \"KAFKA_TOPIC\" for CREATE STREAM|TABLE: Corresponding Kafka topic (KAFKA_TOPIC) should be set in WITH clause.",
+            ));
+        };
+        let (key_format, value_format) = self.formats(properties, None, None, span)?;
+        self.validate_formats(&schema, &key_format, &value_format, span)?;
+        let partitions = self.partitions(properties)?;
+        let timestamp = self.timestamp_column(properties, &schema)?;
+        let window = self.key_window(properties)?;
+        self.catalog.sources.insert(
+            name.clone(),
+            Source {
+                name,
+                source_type,
+                schema,
+                topic,
+                key_format,
+                value_format,
+                partitions,
+                timestamp,
+                window,
+                read_only: create.is_source,
+                written_by: None,
+            },
+        );
+        Ok(())
+    }
+
+    pub(super) fn partitions(&self, properties: &Properties) -> R<Option<u32>> {
+        match self.prop(properties, "PARTITIONS") {
+            Some((text, span)) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|p| *p > 0)
+                .map(Some)
+                .ok_or_else(|| {
+                    Diagnostic::error(span, format!("Invalid number of partitions: {text}"))
+                }),
+            None => Ok(None),
+        }
+    }
+
+    /// `TIMESTAMP='col'` names a BIGINT or TIMESTAMP column, or a STRING one with a format.
+    pub(super) fn timestamp_column(
+        &self,
+        properties: &Properties,
+        schema: &Schema,
+    ) -> R<Option<TimestampColumn>> {
+        let Some((raw, span)) = self.prop(properties, "TIMESTAMP") else {
+            return Ok(None);
+        };
+        let name = if raw.starts_with('`') && raw.ends_with('`') && raw.len() >= 2 {
+            raw[1..raw.len() - 1].to_string()
+        } else {
+            raw.to_uppercase()
+        };
+        let format = self.prop(properties, "TIMESTAMP_FORMAT").map(|(f, _)| f);
+        let Some((_, column)) = schema.find(&name) else {
+            let mut d = Diagnostic::error(
+                span,
+                format!(
+                    "The TIMESTAMP column set in the WITH clause does not exist in the schema: '{name}'"
+                ),
+            );
+            if let Some(s) =
+                crate::sql::suggest(&name, schema.columns.iter().map(|c| c.name.as_str()))
+            {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            }
+            return Err(d);
+        };
+        let ok = match column.ty {
+            SqlType::Bigint | SqlType::Timestamp => true,
+            SqlType::String => format.is_some(),
+            _ => false,
+        };
+        if !ok {
+            return Err(Diagnostic::error(
+                span,
+                format!(
+                    "Timestamp column, `{name}`, should be LONG(INT64), TIMESTAMP, or a String with a timestamp_format specified."
+                ),
+            ));
+        }
+        Ok(Some(TimestampColumn {
+            column: name,
+            format,
+        }))
+    }
+
+    fn key_window(&self, properties: &Properties) -> R<Option<KeyWindow>> {
+        let Some((text, span)) = self.prop(properties, "WINDOW_TYPE") else {
+            return Ok(None);
+        };
+        let window_type = match text.to_ascii_uppercase().as_str() {
+            "TUMBLING" => WindowType::Tumbling,
+            "HOPPING" => WindowType::Hopping,
+            "SESSION" => WindowType::Session,
+            other => {
+                return Err(Diagnostic::error(
+                    span,
+                    format!(
+                        "Invalid WINDOW_TYPE: '{other}'. Valid values are TUMBLING, HOPPING and SESSION."
+                    ),
+                ));
+            }
+        };
+        let size = self.prop(properties, "WINDOW_SIZE");
+        let size_ms = match (&size, window_type) {
+            (Some(_), WindowType::Session) => {
+                return Err(Diagnostic::error(
+                    size.as_ref().map_or(span, |s| s.1),
+                    "'WINDOW_SIZE' should not be set for SESSION windows.",
+                ));
+            }
+            (None, WindowType::Session) => None,
+            (None, _) => {
+                return Err(Diagnostic::error(
+                    span,
+                    format!(
+                        "'WINDOW_SIZE' must be set for {} windows.",
+                        text.to_ascii_uppercase()
+                    ),
+                ));
+            }
+            (Some((size, size_span)), _) => Some(parse_window_size(size).ok_or_else(|| {
+                Diagnostic::error(
+                    *size_span,
+                    format!("Invalid WINDOW_SIZE: '{size}'. Expected e.g. '10 SECONDS'"),
+                )
+            })?),
+        };
+        Ok(Some(KeyWindow {
+            window_type,
+            size_ms,
+        }))
+    }
+}
+
+/// `'10 SECONDS'` → milliseconds.
+fn parse_window_size(text: &str) -> Option<u64> {
+    let mut parts = text.split_whitespace();
+    let amount: u64 = parts.next()?.parse().ok()?;
+    let unit = crate::sql::TimeUnit::from_word(parts.next()?)?;
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(amount * unit.millis())
+}

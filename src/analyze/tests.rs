@@ -1,0 +1,204 @@
+//! Analyzer tests: output schemas of the common statement shapes, and users' mistakes with
+//! their messages.
+
+use super::{AnalyzeOptions, analyze_source};
+use crate::expr::{ColumnRef, ExprKind};
+use crate::lock::QueryKind;
+use crate::sql::render_all;
+
+const SOURCES: &str = "
+CREATE STREAM ORDERS (ID BIGINT KEY, CUSTOMER STRING, AMOUNT DECIMAL(10, 2), STATUS STRING,
+  ADDRESS STRUCT<CITY STRING, ZIP INT>)
+  WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON', PARTITIONS=3);
+CREATE TABLE CUSTOMERS (CUSTOMER STRING PRIMARY KEY, NAME STRING, COUNTRY STRING)
+  WITH (KAFKA_TOPIC='customers', VALUE_FORMAT='JSON');
+CREATE STREAM RETURNS (ID BIGINT KEY, REASON STRING)
+  WITH (KAFKA_TOPIC='returns', VALUE_FORMAT='JSON');
+";
+
+fn schema_of(queries: &str, sink: &str) -> String {
+    let text = format!("{SOURCES}{queries}");
+    match analyze_source(&text, &AnalyzeOptions::default()) {
+        Ok(file) => file.catalog.source(sink).expect("sink").schema.to_string(),
+        Err(d) => panic!("{}", render_all(&d, &text, "app.sql")),
+    }
+}
+
+fn error_of(queries: &str) -> String {
+    let text = format!("{SOURCES}{queries}");
+    match analyze_source(&text, &AnalyzeOptions::default()) {
+        Ok(_) => panic!("accepted: {queries}"),
+        Err(d) => d
+            .iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+#[test]
+fn projection_filter_keeps_the_source_key() {
+    assert_eq!(
+        schema_of(
+            "CREATE STREAM PAID AS SELECT ID, AMOUNT * 2, ADDRESS->CITY FROM ORDERS WHERE STATUS = 'PAID';",
+            "PAID"
+        ),
+        "`ID` BIGINT KEY, `KSQL_COL_0` DECIMAL(21, 2), `CITY` STRING"
+    );
+}
+
+#[test]
+fn aggregation_keys_by_the_grouping_expression() {
+    let text = format!(
+        "{SOURCES}CREATE TABLE TOTALS AS SELECT CUSTOMER, COUNT(*) AS N, SUM(AMOUNT) AS TOTAL \
+         FROM ORDERS WINDOW TUMBLING (SIZE 1 HOUR) GROUP BY CUSTOMER HAVING COUNT(*) > 1;"
+    );
+    let file = analyze_source(&text, &AnalyzeOptions::default()).unwrap();
+    let query = &file.queries[0];
+    assert_eq!(query.id, "CTAS_TOTALS");
+    assert_eq!(query.kind, QueryKind::CreateTableAsSelect);
+    assert_eq!(
+        query.output.to_string(),
+        "`CUSTOMER` STRING KEY, `N` BIGINT, `TOTAL` DECIMAL(10, 2)"
+    );
+    assert_eq!(query.aggregates.len(), 2, "COUNT(*) is shared with HAVING");
+    assert!(matches!(
+        query.projection[0].expr.kind,
+        ExprKind::Column {
+            column: ColumnRef::GroupKey { index: 0 }
+        }
+    ));
+    assert!(query.output_window.is_some());
+}
+
+#[test]
+fn joins_name_ambiguous_columns_by_alias() {
+    assert_eq!(
+        schema_of(
+            "CREATE STREAM ENRICHED AS SELECT O.CUSTOMER, O.ID, C.NAME FROM ORDERS O \
+             JOIN CUSTOMERS C ON O.CUSTOMER = C.CUSTOMER;",
+            "ENRICHED"
+        ),
+        "`O_CUSTOMER` STRING KEY, `ID` BIGINT, `NAME` STRING"
+    );
+    assert_eq!(
+        schema_of(
+            "CREATE STREAM BOTH AS SELECT * FROM ORDERS O JOIN RETURNS R WITHIN 1 HOUR ON O.ID = R.ID;",
+            "BOTH"
+        ),
+        "`O_ID` BIGINT KEY, `O_CUSTOMER` STRING, `O_AMOUNT` DECIMAL(10, 2), `O_STATUS` STRING, \
+         `O_ADDRESS` STRUCT<`CITY` STRING, `ZIP` INTEGER>, `R_ID` BIGINT, `R_REASON` STRING"
+    );
+}
+
+#[test]
+fn partition_by_moves_the_key() {
+    assert_eq!(
+        schema_of(
+            "CREATE STREAM BY_CUSTOMER AS SELECT CUSTOMER, ID, AMOUNT FROM ORDERS PARTITION BY CUSTOMER;",
+            "BY_CUSTOMER"
+        ),
+        "`CUSTOMER` STRING KEY, `ID` BIGINT, `AMOUNT` DECIMAL(10, 2)"
+    );
+}
+
+#[test]
+fn query_ids_come_from_sinks_or_query_id() {
+    let text = format!(
+        "{SOURCES}CREATE STREAM ALL_ORDERS AS SELECT * FROM ORDERS;
+         INSERT INTO ALL_ORDERS WITH (QUERY_ID='more_orders') SELECT * FROM ORDERS;"
+    );
+    let file = analyze_source(&text, &AnalyzeOptions::default()).unwrap();
+    let ids: Vec<&str> = file.queries.iter().map(|q| q.id.as_str()).collect();
+    assert_eq!(ids, ["CSAS_ALL_ORDERS", "MORE_ORDERS"]);
+}
+
+#[test]
+fn users_mistakes_are_reported_with_ksqldb_messages() {
+    let cases = [
+        (
+            "CREATE STREAM S AS SELECT ID, AMOUNTT FROM ORDERS;",
+            "SELECT column 'AMOUNTT' cannot be resolved.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT * FROM ORDER;",
+            "ORDER does not exist.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT ID, LENN(STATUS) FROM ORDERS;",
+            "Can't find any functions with the name 'LENN'",
+        ),
+        (
+            "CREATE STREAM S AS SELECT ID, LEN(AMOUNT) FROM ORDERS;",
+            "Function 'LEN' does not accept parameters (DECIMAL(10, 2)).",
+        ),
+        (
+            "CREATE STREAM S AS SELECT * FROM ORDERS WHERE STATUS > 5;",
+            "Error in WHERE expression: Cannot compare STATUS (STRING) to 5 (INTEGER) with GREATER_THAN.",
+        ),
+        (
+            "CREATE TABLE T AS SELECT CUSTOMER, STATUS, COUNT(*) FROM ORDERS GROUP BY CUSTOMER;",
+            "Non-aggregate SELECT expression(s) not part of GROUP BY: STATUS",
+        ),
+        (
+            "CREATE STREAM S AS SELECT * FROM ORDERS O JOIN RETURNS R ON O.ID = R.ID;",
+            "Stream-Stream joins must have a WITHIN clause specified.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT ID, STATUS FROM ORDERS; INSERT INTO S SELECT ID, CUSTOMER, STATUS FROM ORDERS;",
+            "Incompatible schema between results and sink.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT CUSTOMER, COUNT(*) FROM ORDERS GROUP BY CUSTOMER;",
+            "Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS SELECT statement instead.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT STATUS FROM ORDERS;",
+            "The query used to build `S` must include the key column ID in its projection (eg, SELECT ID...).",
+        ),
+        (
+            "CREATE STREAM S AS SELECT * FROM ORDERS WHERE COUNT(*) > 1;",
+            "Aggregate functions can not be used in the WHERE clause",
+        ),
+        (
+            "CREATE TABLE T (ID INT KEY, V INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');",
+            "Column `ID` is a 'KEY' column: please use 'PRIMARY KEY' for tables.",
+        ),
+    ];
+    for (sql, expected) in cases {
+        let message = error_of(sql);
+        assert!(
+            message.contains(expected),
+            "{sql}\n  expected: {expected}\n  got: {message}"
+        );
+    }
+}
+
+#[test]
+fn did_you_mean_points_at_the_column() {
+    let text = format!("{SOURCES}CREATE STREAM S AS SELECT ID, AMOUNTT FROM ORDERS;");
+    let diagnostics = analyze_source(&text, &AnalyzeOptions::default()).unwrap_err();
+    let rendered = render_all(&diagnostics, &text, "app.sql");
+    assert!(
+        rendered.contains("SELECT column 'AMOUNTT' cannot be resolved."),
+        "{rendered}"
+    );
+    assert!(rendered.contains("did you mean `AMOUNT`?"), "{rendered}");
+    assert!(rendered.contains("app.sql:9:"), "{rendered}");
+}
+
+#[test]
+fn every_statement_is_checked_in_one_run() {
+    let text = format!(
+        "{SOURCES}CREATE STREAM A AS SELECT ID, NOPE FROM ORDERS;
+         CREATE STREAM B AS SELECT ID, ALSO_NOPE FROM ORDERS;"
+    );
+    let diagnostics = analyze_source(&text, &AnalyzeOptions::default()).unwrap_err();
+    assert_eq!(diagnostics.len(), 2);
+}
+
+#[test]
+fn a_file_without_persistent_queries_is_refused() {
+    let diagnostics = analyze_source(SOURCES, &AnalyzeOptions::default()).unwrap_err();
+    assert!(diagnostics[0].message.contains("no persistent query"));
+}

@@ -1,0 +1,181 @@
+//! Function signatures and the small text form they are written in, so that a catalog entry
+//! reads like ksqlDB's documentation: `"STRING, INT, STRING -> STRING"`. Parameter types are
+//! concrete SQL types, `DECIMAL` (any precision), `STRUCT` (any struct), `ANY`, generics (`T`,
+//! `U`, `K`, `V`, `S`), `ARRAY<…>`, `MAP<…, …>`, time units (`UNIT`) and lambdas
+//! (`FN<T, U: V>`: parameters `T, U`, result `V`). A trailing `...` makes the last parameter
+//! variadic (zero or more). Return types are the same, or `=n` (the type of argument n), or
+//! `@rule` (a named rule in [`Returns::Rule`]).
+
+use crate::types::SqlType;
+
+/// A declared parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Param {
+    Exact(SqlType),
+    AnyDecimal,
+    AnyStruct,
+    Any,
+    Generic(char),
+    Array(Box<Param>),
+    Map(Box<Param>, Box<Param>),
+    /// A time unit keyword (`SECONDS`).
+    Unit,
+    Lambda {
+        inputs: Vec<Param>,
+        output: Box<Param>,
+    },
+}
+
+/// How the result type is found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Returns {
+    /// A type, possibly with generics bound from the arguments.
+    Type(Param),
+    /// The type of argument `n`.
+    ArgType(usize),
+    /// A named rule for types no pattern can express (decimal precision arithmetic).
+    Rule(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    pub params: Vec<Param>,
+    pub variadic: bool,
+    pub returns: Returns,
+}
+
+impl Signature {
+    /// Parses the text form; `Err` names the problem (a catalog bug, caught by tests).
+    pub fn parse(text: &str) -> Result<Signature, String> {
+        let (params_text, returns_text) = text
+            .rsplit_once("->")
+            .ok_or_else(|| format!("no `->` in `{text}`"))?;
+        let mut params_text = params_text.trim();
+        let variadic = params_text.ends_with("...");
+        if variadic {
+            params_text = params_text.trim_end_matches("...").trim();
+        }
+        let params = split_top(params_text)
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .map(parse_param)
+            .collect::<Result<Vec<_>, _>>()?;
+        let returns_text = returns_text.trim();
+        let returns = if let Some(n) = returns_text.strip_prefix('=') {
+            Returns::ArgType(n.parse().map_err(|_| format!("bad `={n}`"))?)
+        } else if let Some(rule) = returns_text.strip_prefix('@') {
+            Returns::Rule(leak(rule))
+        } else {
+            Returns::Type(parse_param(returns_text)?)
+        };
+        Ok(Signature {
+            params,
+            variadic,
+            returns,
+        })
+    }
+}
+
+fn leak(text: &str) -> &'static str {
+    match text {
+        "round_decimal" => "round_decimal",
+        "ceil_decimal" => "ceil_decimal",
+        "avg" => "avg",
+        "sum" => "sum",
+        "widest" => "widest",
+        "entries" => "entries",
+        _ => "unknown",
+    }
+}
+
+/// Splits on commas outside `<…>`.
+fn split_top(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in text.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(text[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(text[start..].trim());
+    parts
+}
+
+fn parse_param(text: &str) -> Result<Param, String> {
+    let text = text.trim();
+    if let Some(inner) = text
+        .strip_prefix("ARRAY<")
+        .and_then(|t| t.strip_suffix('>'))
+    {
+        return Ok(Param::Array(Box::new(parse_param(inner)?)));
+    }
+    if let Some(inner) = text.strip_prefix("MAP<").and_then(|t| t.strip_suffix('>')) {
+        let parts = split_top(inner);
+        if parts.len() != 2 {
+            return Err(format!("bad map `{text}`"));
+        }
+        return Ok(Param::Map(
+            Box::new(parse_param(parts[0])?),
+            Box::new(parse_param(parts[1])?),
+        ));
+    }
+    if let Some(inner) = text.strip_prefix("FN<").and_then(|t| t.strip_suffix('>')) {
+        let (inputs, output) = inner
+            .rsplit_once(':')
+            .ok_or_else(|| format!("bad lambda `{text}`"))?;
+        return Ok(Param::Lambda {
+            inputs: split_top(inputs)
+                .into_iter()
+                .map(parse_param)
+                .collect::<Result<_, _>>()?,
+            output: Box::new(parse_param(output)?),
+        });
+    }
+    Ok(match text {
+        "BOOLEAN" => Param::Exact(SqlType::Boolean),
+        "INT" => Param::Exact(SqlType::Int),
+        "BIGINT" => Param::Exact(SqlType::Bigint),
+        "DOUBLE" => Param::Exact(SqlType::Double),
+        "STRING" => Param::Exact(SqlType::String),
+        "BYTES" => Param::Exact(SqlType::Bytes),
+        "DATE" => Param::Exact(SqlType::Date),
+        "TIME" => Param::Exact(SqlType::Time),
+        "TIMESTAMP" => Param::Exact(SqlType::Timestamp),
+        "DECIMAL" => Param::AnyDecimal,
+        "STRUCT" => Param::AnyStruct,
+        "ANY" => Param::Any,
+        "UNIT" => Param::Unit,
+        g if g.len() == 1 && g.chars().all(|c| c.is_ascii_uppercase()) => {
+            Param::Generic(g.chars().next().unwrap_or('T'))
+        }
+        other => return Err(format!("unknown type `{other}`")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_mini_language() {
+        let s = Signature::parse("ARRAY<T>, FN<T: U> -> ARRAY<U>").unwrap();
+        assert_eq!(s.params.len(), 2);
+        assert_eq!(
+            s.returns,
+            Returns::Type(Param::Array(Box::new(Param::Generic('U'))))
+        );
+        let v = Signature::parse("STRING, STRING... -> STRING").unwrap();
+        assert!(v.variadic);
+        assert_eq!(Signature::parse(" -> DOUBLE").unwrap().params, vec![]);
+        assert_eq!(
+            Signature::parse("DECIMAL -> =0").unwrap().returns,
+            Returns::ArgType(0)
+        );
+    }
+}

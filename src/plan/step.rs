@@ -1,0 +1,243 @@
+//! Physical steps: the plan of one query as a tree of plain serde data with versioned tags
+//! (`streamSource/v1`, `aggregate/v1`, …), in the spirit of ksqlDB's `ExecutionStep`. Every step
+//! carries its context name (its plan path, from which store and topic names derive) and the
+//! schema of the rows it emits. Steps hold no runtime objects; the engine's builder turns them
+//! into processors.
+//!
+//! Row layouts: up to the projection, expressions read the *input row*: for each input (`FROM`,
+//! then each `JOIN`) its schema's columns and system columns ([`crate::expr::ColumnRef::Input`],
+//! [`crate::expr::ColumnRef::System`]); table functions append their columns
+//! ([`crate::expr::ColumnRef::TableFunction`]). After `aggregate/v1`, expressions read group
+//! keys and aggregate results. The `select/v1` step produces the output schema.
+
+use serde::{Deserialize, Serialize};
+
+use crate::analyze::query::JoinKind;
+use crate::analyze::{
+    AggregateCall, FormatInfo, JoinType, KeyWindow, ProjectedColumn, Schema, TableFunctionCall,
+    TimestampColumn, WindowSpec,
+};
+use crate::expr::TypedExpr;
+
+/// A Kafka topic a step reads or writes, with its serde formats.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicInfo {
+    pub topic: String,
+    pub key_format: FormatInfo,
+    pub value_format: FormatInfo,
+}
+
+/// A state store: its name (from the plan path) and the schemas of its keys and values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreSpec {
+    pub name: String,
+    pub key_schema: Schema,
+    pub value_schema: Schema,
+    /// Whether its changelog topic exists (`<app_id>-<name>-changelog`).
+    pub changelog: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step")]
+pub enum Step {
+    /// Reads a stream's topic.
+    #[serde(rename = "streamSource/v1")]
+    StreamSource {
+        ctx: String,
+        source: String,
+        topic: TopicInfo,
+        schema: Schema,
+        timestamp: Option<TimestampColumn>,
+        window: Option<KeyWindow>,
+    },
+    /// Reads a table's topic and materializes it in `store`.
+    #[serde(rename = "tableSource/v1")]
+    TableSource {
+        ctx: String,
+        source: String,
+        topic: TopicInfo,
+        schema: Schema,
+        timestamp: Option<TimestampColumn>,
+        window: Option<KeyWindow>,
+        store: StoreSpec,
+    },
+    /// Drops rows for which `predicate` is not true.
+    #[serde(rename = "filter/v1")]
+    Filter {
+        ctx: String,
+        input: Box<Step>,
+        predicate: TypedExpr,
+    },
+    /// Calls table functions; each input row becomes one row per combination of results.
+    #[serde(rename = "flatMap/v1")]
+    FlatMap {
+        ctx: String,
+        input: Box<Step>,
+        functions: Vec<TableFunctionCall>,
+    },
+    /// Re-keys rows by `keys` and writes them through `repartition_topic`
+    /// (`<app_id>-<ctx>-repartition`).
+    #[serde(rename = "selectKey/v1")]
+    SelectKey {
+        ctx: String,
+        input: Box<Step>,
+        keys: Vec<TypedExpr>,
+        repartition_topic: String,
+        /// The partition count of the repartition topic (the input's).
+        partitions: Option<u32>,
+    },
+    /// Joins the left rows with the right rows on the key.
+    #[serde(rename = "join/v1")]
+    Join {
+        ctx: String,
+        kind: JoinKind,
+        join_type: JoinType,
+        left: Box<Step>,
+        right: Box<Step>,
+        left_key: TypedExpr,
+        right_key: TypedExpr,
+        /// Stream-stream: before, after and grace in milliseconds.
+        within: Option<(u64, u64, Option<u64>)>,
+        /// Stream-stream: the two window stores; foreign-key: the subscription store.
+        stores: Vec<StoreSpec>,
+    },
+    /// Groups rows by `keys` (repartitioning when they are not the current key).
+    #[serde(rename = "groupBy/v1")]
+    GroupBy {
+        ctx: String,
+        input: Box<Step>,
+        keys: Vec<TypedExpr>,
+        repartition_topic: Option<String>,
+    },
+    /// Folds each group's rows into aggregate results, windowed or not.
+    #[serde(rename = "aggregate/v1")]
+    Aggregate {
+        ctx: String,
+        input: Box<Step>,
+        aggregates: Vec<AggregateCall>,
+        window: Option<WindowSpec>,
+        store: StoreSpec,
+    },
+    /// `HAVING` after an aggregation.
+    #[serde(rename = "tableFilter/v1")]
+    TableFilter {
+        ctx: String,
+        input: Box<Step>,
+        predicate: TypedExpr,
+    },
+    /// Holds windowed results until the window closes (`EMIT FINAL`).
+    #[serde(rename = "suppress/v1")]
+    Suppress {
+        ctx: String,
+        input: Box<Step>,
+        store: StoreSpec,
+    },
+    /// The projection: key columns first, then value columns; produces the output schema.
+    #[serde(rename = "select/v1")]
+    Select {
+        ctx: String,
+        input: Box<Step>,
+        columns: Vec<ProjectedColumn>,
+        schema: Schema,
+    },
+    /// Writes rows to the sink topic.
+    #[serde(rename = "sink/v1")]
+    Sink {
+        ctx: String,
+        input: Box<Step>,
+        sink: String,
+        topic: TopicInfo,
+        schema: Schema,
+        timestamp: Option<TimestampColumn>,
+        window: Option<KeyWindow>,
+        partitions: Option<u32>,
+    },
+}
+
+impl Step {
+    pub fn ctx(&self) -> &str {
+        match self {
+            Step::StreamSource { ctx, .. }
+            | Step::TableSource { ctx, .. }
+            | Step::Filter { ctx, .. }
+            | Step::FlatMap { ctx, .. }
+            | Step::SelectKey { ctx, .. }
+            | Step::Join { ctx, .. }
+            | Step::GroupBy { ctx, .. }
+            | Step::Aggregate { ctx, .. }
+            | Step::TableFilter { ctx, .. }
+            | Step::Suppress { ctx, .. }
+            | Step::Select { ctx, .. }
+            | Step::Sink { ctx, .. } => ctx,
+        }
+    }
+
+    /// The versioned tag, e.g. `aggregate/v1`.
+    pub fn tag(&self) -> &'static str {
+        match self {
+            Step::StreamSource { .. } => "streamSource/v1",
+            Step::TableSource { .. } => "tableSource/v1",
+            Step::Filter { .. } => "filter/v1",
+            Step::FlatMap { .. } => "flatMap/v1",
+            Step::SelectKey { .. } => "selectKey/v1",
+            Step::Join { .. } => "join/v1",
+            Step::GroupBy { .. } => "groupBy/v1",
+            Step::Aggregate { .. } => "aggregate/v1",
+            Step::TableFilter { .. } => "tableFilter/v1",
+            Step::Suppress { .. } => "suppress/v1",
+            Step::Select { .. } => "select/v1",
+            Step::Sink { .. } => "sink/v1",
+        }
+    }
+
+    /// The steps this one reads, left to right.
+    pub fn inputs(&self) -> Vec<&Step> {
+        match self {
+            Step::StreamSource { .. } | Step::TableSource { .. } => Vec::new(),
+            Step::Join { left, right, .. } => vec![left, right],
+            Step::Filter { input, .. }
+            | Step::FlatMap { input, .. }
+            | Step::SelectKey { input, .. }
+            | Step::GroupBy { input, .. }
+            | Step::Aggregate { input, .. }
+            | Step::TableFilter { input, .. }
+            | Step::Suppress { input, .. }
+            | Step::Select { input, .. }
+            | Step::Sink { input, .. } => vec![input],
+        }
+    }
+
+    /// The state stores of this step (not of its inputs).
+    pub fn stores(&self) -> Vec<&StoreSpec> {
+        match self {
+            Step::TableSource { store, .. }
+            | Step::Aggregate { store, .. }
+            | Step::Suppress { store, .. } => vec![store],
+            Step::Join { stores, .. } => stores.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The repartition topic of this step, if any (relative name, without the app id).
+    pub fn repartition(&self) -> Option<&str> {
+        match self {
+            Step::SelectKey {
+                repartition_topic, ..
+            } => Some(repartition_topic),
+            Step::GroupBy {
+                repartition_topic, ..
+            } => repartition_topic.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Every step of the tree, inputs before the steps that read them.
+    pub fn walk(&self) -> Vec<&Step> {
+        let mut out = Vec::new();
+        for input in self.inputs() {
+            out.extend(input.walk());
+        }
+        out.push(self);
+        out
+    }
+}
