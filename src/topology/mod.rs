@@ -17,7 +17,7 @@ pub mod spec;
 pub mod task;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use error::{ProcessingError, ProcessingErrorKind, TaskError, TopologyError};
 pub use graph::{GraphBuilder, NodeId, SourceId, TaskGraph};

@@ -44,10 +44,14 @@ impl RecordSerializer for TextSink {
     ) -> Result<Serialized, ProcessingError> {
         let render = |v: &Value, out: &mut Vec<u8>| match v {
             Value::String(s) => out.extend_from_slice(s.as_bytes()),
+            Value::Bigint(n) => out.extend_from_slice(n.to_string().as_bytes()),
             other => out.extend_from_slice(format!("{other:?}").as_bytes()),
         };
         if let Some(k) = record.key.first() {
             render(k, key);
+        }
+        if let Some(w) = record.window {
+            key.extend_from_slice(format!("@{}", w.start).as_bytes());
         }
         if let Some(v) = record.value.as_ref().and_then(|v| v.first()) {
             if v.as_str() == Some("unwritable") {
