@@ -168,7 +168,12 @@ impl Driver {
         });
         let index = self.queries.len() - 1;
         self.restored.clear();
-        self.build_tasks(index)
+        let built = self.build_tasks(index);
+        if built.is_err() {
+            // A query that cannot build its tasks is not registered (its topics stay).
+            self.queries.pop();
+        }
+        built
     }
 
     fn build_tasks(&mut self, index: usize) -> Result<(), DriverError> {

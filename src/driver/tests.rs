@@ -434,3 +434,42 @@ fn inputs_of_a_sub_topology_must_be_co_partitioned() {
     let err = driver.register("join", factory).unwrap_err();
     assert!(err.to_string().contains("l: 2, r: 3"), "{err}");
 }
+
+#[test]
+fn a_query_whose_tasks_cannot_be_built_is_not_registered() {
+    let mut driver = Driver::new();
+    let factory = |store_name: &'static str| {
+        Arc::new(Factory {
+            spec: counting().spec.clone(),
+            build: Box::new(move |_, stores| {
+                stores.window(store_name)?;
+                Err(TopologyError::UnknownSubTopology { sub_topology: 0 })
+            }),
+        })
+    };
+    let err = driver.register("q", factory("counts")).unwrap_err();
+    assert!(
+        err.to_string().contains("declared as a key-value store"),
+        "{err}"
+    );
+    let err = driver.register("q", factory("other")).unwrap_err();
+    assert!(err.to_string().contains("not declared"), "{err}");
+    driver.register("q", counting()).unwrap();
+}
+
+#[test]
+fn headers_and_explicit_partitions_are_kept_on_topics() {
+    let mut driver = Driver::new();
+    driver.create_topic("in", 3);
+    let headers = [crate::topology::Header {
+        key: "h".into(),
+        value: Some(vec![1, 2]),
+    }];
+    driver
+        .pipe_to("in", Some(2), Some(b"k"), Some(b"v"), Some(7), &headers)
+        .unwrap();
+    let stored = driver.topics().partition("in", 2);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].headers, headers);
+    assert_eq!((stored[0].offset, stored[0].timestamp), (0, 7));
+}

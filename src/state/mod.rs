@@ -1,7 +1,8 @@
 //! State stores behind traits, so operators stay backend-agnostic: key-value ([`kv`]),
 //! windowed ([`window`]) and session ([`session`]) stores over bytes, the order-preserving row
 //! [`codec`] operators use to make those bytes, the in-memory backend ([`memory`]),
-//! change-logging as a decorator with restore ([`changelog`]), checkpoint files
+//! change-logging as a decorator with restore ([`changelog`]), metering as a decorator
+//! ([`metered`]), checkpoint files
 //! ([`checkpoint`]) and the [`provider`] a runner hands to task builders. RocksDB arrives with
 //! the Kafka runtime behind the same traits.
 //!
@@ -14,6 +15,7 @@ pub mod codec;
 pub mod error;
 pub mod kv;
 pub mod memory;
+pub mod metered;
 pub mod provider;
 pub mod session;
 pub mod window;
@@ -24,6 +26,7 @@ pub use codec::CodecError;
 pub use error::StateError;
 pub use kv::{KeyValueStore, StateStore, Visit};
 pub use memory::{MemoryKeyValueStore, MemorySessionStore, MemoryWindowStore};
+pub use metered::{Metered, StoreMetrics};
 pub use provider::{StoreKind, StoreProvider, StoreSpec};
 pub use session::{SessionScan, SessionStore};
 pub use window::{WindowScan, WindowStore};

@@ -7,6 +7,10 @@
 //! Kafka Streams (the changelog topic's retention drops old windows instead). A store restored
 //! from its changelog may therefore hold windows that had already expired: operators must call
 //! `expire_before` with their retention bound before they read, which they do on every record.
+//!
+//! One value per (key, start): a stream-stream join buffer, which must keep every record of a
+//! key at one timestamp (Kafka Streams' `retainDuplicates`), stores them as one value (an
+//! encoded `ARRAY` of `STRUCT` rows) and rewrites it on append.
 
 use super::{StateError, StateStore, Visit};
 

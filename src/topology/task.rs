@@ -78,6 +78,13 @@ impl Task {
         self.queues.iter().map(VecDeque::len).sum()
     }
 
+    /// Whether every input has a record buffered. `process_next` does not wait for this; a
+    /// runner with several inputs per task uses it to hold back (up to Kafka Streams'
+    /// `max.task.idle.ms`) so a late-fetched partition does not lose the timestamp race.
+    pub fn all_inputs_buffered(&self) -> bool {
+        self.queues.iter().all(|q| !q.is_empty())
+    }
+
     /// Deserializes `raw` with its topic's source and buffers it. A record that cannot be read
     /// is a processing error (drained with [`Task::drain_errors`]), not a task failure.
     pub fn enqueue(&mut self, raw: &RawRecord<'_>) -> Result<(), TaskError> {

@@ -203,7 +203,9 @@ fn lowest_timestamp_first_and_stream_time_never_goes_back() {
     for r in [raw("l", "k", Some("a"), 30), raw("l", "k", Some("b"), 10)] {
         task.enqueue(&r).unwrap();
     }
+    assert!(!task.all_inputs_buffered());
     task.enqueue(&raw("r", "k", Some("c"), 20)).unwrap();
+    assert!(task.all_inputs_buffered());
     assert_eq!(task.buffered(), 3);
     let mut out = VecCollector::default();
     // Heads are l@30 and r@20: the right record goes first, then l@30, then l@10 (late).
