@@ -57,9 +57,13 @@ struct Collector<'a> {
 
 impl RecordCollector for Collector<'_> {
     fn send(&mut self, r: OutgoingRecord<'_>) -> Result<(), String> {
+        let partition = match r.partition {
+            Some(p) => Some(p),
+            None => self.topics.partition_for(r.topic, r.partition_key),
+        };
         let (partition, offset) = self
             .topics
-            .append(r.topic, r.partition, r.key, r.value, r.timestamp, r.headers)
+            .append(r.topic, partition, r.key, r.value, r.timestamp, r.headers)
             .ok_or_else(|| format!("topic {} (or its partition) does not exist", r.topic))?;
         self.appended
             .push_back((r.topic.to_owned(), partition, offset));

@@ -356,6 +356,19 @@ fn windows_close_and_stay_closed_across_a_restart() {
 }
 
 #[test]
+fn windowed_outputs_are_partitioned_by_their_unwindowed_key() {
+    let mut driver = Driver::new();
+    driver.create_topic("in", 4);
+    driver.register("q", windowed()).unwrap();
+    for ts in [1, 11, 21, 31] {
+        pipe(&mut driver, "key", Some("v"), ts);
+    }
+    let expected = driver.topics().partition_for("out", Some(b"key")).unwrap();
+    let partitions: Vec<i32> = driver.output("out").iter().map(|r| r.partition).collect();
+    assert_eq!(partitions, [expected; 4]);
+}
+
+#[test]
 fn repartition_topics_are_real_topics_between_sub_topologies() {
     let mut driver = Driver::new();
     driver.create_topic("in", 2);

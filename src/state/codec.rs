@@ -15,6 +15,9 @@
 //! in scale (`1.0`, `1.00`) therefore encode differently; typed columns always carry one scale,
 //! and the order is exact among decimals of one scale.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 use thiserror::Error;
 
@@ -182,7 +185,7 @@ struct Reader<'a> {
     pos: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn byte(&mut self) -> Result<u8, CodecError> {
         let b = *self
             .bytes
@@ -211,21 +214,41 @@ impl Reader<'_> {
         Ok((u64::from_be_bytes(self.array()?) ^ (1 << 63)) as i64)
     }
 
-    fn unescaped(&mut self) -> Result<Vec<u8>, CodecError> {
-        let mut out = Vec::new();
+    /// The unescaped bytes of a string or bytes body: borrowed when the body holds no
+    /// escaped zero (the common case), copied otherwise.
+    fn unescaped(&mut self) -> Result<Cow<'a, [u8]>, CodecError> {
+        let bytes = self.bytes;
+        let start = self.pos;
+        let mut out: Option<Vec<u8>> = None;
+        let mut run = start;
         loop {
-            let b = self.byte()?;
-            if b != 0 {
-                out.push(b);
-                continue;
-            }
+            let zero = bytes[self.pos..]
+                .iter()
+                .position(|&b| b == 0)
+                .map(|i| self.pos + i)
+                .ok_or(CodecError::Truncated {
+                    offset: bytes.len(),
+                })?;
+            self.pos = zero + 1;
             match self.byte()? {
-                0xFF => out.push(0),
-                0x01 => return Ok(out),
+                0x01 => {
+                    return Ok(match out {
+                        None => Cow::Borrowed(&bytes[start..zero]),
+                        Some(mut owned) => {
+                            owned.extend_from_slice(&bytes[run..zero]);
+                            Cow::Owned(owned)
+                        }
+                    });
+                }
+                0xFF => {
+                    let owned = out.get_or_insert_with(Vec::new);
+                    owned.extend_from_slice(&bytes[run..=zero]);
+                    run = self.pos;
+                }
                 _ => {
                     return Err(CodecError::Invalid {
                         what: "escape",
-                        offset: self.pos - 1,
+                        offset: zero,
                     });
                 }
             }
@@ -272,13 +295,13 @@ impl Reader<'_> {
             }
             STRING => {
                 let bytes = self.unescaped()?;
-                let text = String::from_utf8(bytes).map_err(|_| CodecError::Invalid {
+                let text = std::str::from_utf8(&bytes).map_err(|_| CodecError::Invalid {
                     what: "UTF-8 string",
                     offset,
                 })?;
-                Value::string(text)
+                Value::String(Arc::from(text))
             }
-            BYTES => Value::bytes(self.unescaped()?),
+            BYTES => Value::Bytes(Arc::from(&*self.unescaped()?)),
             DATE => Value::Date(self.i32()?),
             TIME => Value::Time(self.i32()?),
             TIMESTAMP => Value::Timestamp(self.i64()?),
@@ -445,6 +468,17 @@ mod tests {
         for pair in values.windows(2) {
             assert!(row_to_bytes(&[pair[0].into()]) < row_to_bytes(&[pair[1].into()]));
         }
+    }
+
+    #[test]
+    fn zero_bytes_are_escaped_and_restored() {
+        let row = vec![
+            Value::bytes(vec![0, 0, 7, 0]),
+            Value::from("a\0b"),
+            Value::bytes(vec![]),
+        ];
+        assert_eq!(decode_row(&row_to_bytes(&row)).unwrap(), row);
+        assert!(row_to_bytes(&[Value::bytes(vec![0])]) < row_to_bytes(&[Value::bytes(vec![0, 0])]));
     }
 
     #[test]

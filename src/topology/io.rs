@@ -18,6 +18,19 @@ pub trait RecordDeserializer: Send {
 pub struct Serialized {
     pub key: bool,
     pub value: bool,
+    /// For windowed keys: the length of the key's prefix that holds the unwindowed key, which
+    /// is what the partitioner hashes (Kafka Streams' `WindowedStreamPartitioner`), so every
+    /// window of a key lands on the key's partition. `None` hashes the whole key.
+    pub partition_key_len: Option<usize>,
+}
+
+impl Serialized {
+    /// Key and value present, partitioned by the whole key.
+    pub const BOTH: Serialized = Serialized {
+        key: true,
+        value: true,
+        partition_key_len: None,
+    };
 }
 
 /// Writes a sink topic's records into the sink's reusable buffers (cleared before each call).
@@ -37,6 +50,9 @@ pub struct OutgoingRecord<'a> {
     /// `None`: the collector partitions by key (Kafka's default partitioner).
     pub partition: Option<i32>,
     pub key: Option<&'a [u8]>,
+    /// The bytes the partitioner hashes when `partition` is `None`: the key, or the
+    /// unwindowed part of a windowed key.
+    pub partition_key: Option<&'a [u8]>,
     pub value: Option<&'a [u8]>,
     pub timestamp: i64,
     pub headers: &'a [Header],

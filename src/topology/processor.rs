@@ -159,10 +159,16 @@ pub(crate) fn dispatch(
                 .serialize(&record, &mut sink.key_buf, &mut sink.value_buf)
             {
                 Ok(parts) => {
+                    let key = parts.key.then_some(sink.key_buf.as_slice());
+                    let partition_key = match (key, parts.partition_key_len) {
+                        (Some(k), Some(len)) => k.get(..len).or(Some(k)),
+                        (key, _) => key,
+                    };
                     let out = OutgoingRecord {
                         topic: &sink.topic,
                         partition: None,
-                        key: parts.key.then_some(sink.key_buf.as_slice()),
+                        key,
+                        partition_key,
                         value: parts.value.then_some(sink.value_buf.as_slice()),
                         timestamp: record.timestamp,
                         headers: record.headers.as_deref().unwrap_or(&[]),

@@ -50,6 +50,7 @@ impl RecordSerializer for TextSink {
         if let Some(k) = record.key.first() {
             render(k, key);
         }
+        let unwindowed = key.len();
         if let Some(w) = record.window {
             key.extend_from_slice(format!("@{}", w.start).as_bytes());
         }
@@ -62,6 +63,7 @@ impl RecordSerializer for TextSink {
         Ok(Serialized {
             key: !record.key.is_empty(),
             value: record.value.is_some(),
+            partition_key_len: record.window.map(|_| unwindowed),
         })
     }
 }
