@@ -79,6 +79,8 @@ pub struct Driver {
     queries: Vec<Query>,
     changelog: ChangelogBuffer,
     processing_log: Vec<ProcessingError>,
+    /// The `fail` error policy: a per-record error stops `pipe` with an error.
+    fail_on_error: bool,
     /// Per store, the changelog records replayed at the last (re)build.
     restored: Vec<(String, usize)>,
 }
@@ -103,6 +105,13 @@ impl Driver {
     /// Every record written to `topic`, in append order.
     pub fn output(&self, topic: &str) -> Vec<&StoredRecord> {
         self.topics.records(topic)
+    }
+
+    /// Chooses the error policy: `false` (the default, ksqlDB's) logs a failed record and
+    /// skips it; `true` makes [`Driver::pipe`] return [`DriverError::Processing`] for it (the
+    /// record is still in the processing log).
+    pub fn fail_on_error(&mut self, fail: bool) {
+        self.fail_on_error = fail;
     }
 
     /// Per-record failures of every query, oldest first.
@@ -308,6 +317,7 @@ impl Driver {
                     appended: pending,
                 };
                 let result = task.process_all(&mut collector);
+                let logged = self.processing_log.len();
                 self.processing_log.extend(task.drain_errors());
                 query.committed.insert(task.id(), task.stream_time());
                 let writes = std::mem::take(
@@ -327,6 +337,16 @@ impl Driver {
                     );
                 }
                 result.map_err(fail)?;
+                if let Some(error) = self
+                    .processing_log
+                    .get(logged)
+                    .filter(|_| self.fail_on_error)
+                {
+                    return Err(DriverError::Processing {
+                        query: query.name.clone(),
+                        error: Box::new(error.clone()),
+                    });
+                }
             }
         }
         Ok(())

@@ -1,9 +1,9 @@
 //! The driver's errors: a topology it cannot run, or a record it cannot deliver. Per-record
-//! failures are not errors here: they go to the processing log.
+//! failures are not errors here (they go to the processing log) unless the `fail` policy is on.
 
 use thiserror::Error;
 
-use crate::topology::{TaskError, TopologyError};
+use crate::topology::{ProcessingError, TaskError, TopologyError};
 
 #[derive(Debug, Error)]
 pub enum DriverError {
@@ -26,6 +26,11 @@ pub enum DriverError {
         query: String,
         #[source]
         source: TopologyError,
+    },
+    #[error("query {query} stopped on a record (error policy `fail`): {error}")]
+    Processing {
+        query: String,
+        error: Box<ProcessingError>,
     },
     #[error("query {query}: {source}")]
     Task {

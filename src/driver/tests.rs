@@ -401,6 +401,14 @@ fn processing_errors_go_to_the_log_and_processing_continues() {
     pipe(&mut driver, "a", Some("x"), 2);
     assert_eq!(driver.processing_log().len(), 1);
     assert_eq!(outputs(&driver, "out"), [out("a", Some("1"), 2)]);
+
+    driver.fail_on_error(true);
+    let err = driver
+        .pipe("in", Some(b"a"), Some(b"bad"), Some(3), &[])
+        .unwrap_err();
+    assert!(matches!(err, DriverError::Processing { .. }), "{err}");
+    assert!(err.to_string().contains("DESERIALIZATION_ERROR"), "{err}");
+    assert_eq!(driver.processing_log().len(), 2);
 }
 
 #[test]

@@ -2,6 +2,11 @@
 //! hands the task's builder a [`StoreProvider`] that opens the declared store for this task,
 //! already restored and wrapped for change-logging. Operators receive boxed trait objects and
 //! never learn which backend or runner they run on.
+//!
+//! Operators own the stores they are given; the task never touches them. A runner that must
+//! flush stores and write checkpoints at commit (the RocksDB runtime) keeps its own handle to
+//! what it opened (RocksDB's `DB` is shared and thread-safe) in its provider, next to the
+//! changelog offsets its producer reports.
 
 use super::{KeyValueStore, SessionStore, StateError, WindowStore};
 

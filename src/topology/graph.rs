@@ -46,6 +46,8 @@ pub(crate) struct Node {
     pub name: Arc<str>,
     pub kind: NodeKind,
     pub children: Vec<Edge>,
+    /// Names of the stores the processor uses, for descriptions only.
+    pub stores: Vec<Arc<str>>,
 }
 
 pub(crate) struct SourceNode {
@@ -133,8 +135,17 @@ impl GraphBuilder {
             name: name.into(),
             kind,
             children: Vec::new(),
+            stores: Vec::new(),
         });
         NodeId(self.nodes.len() - 1)
+    }
+
+    /// Records that `node` uses `stores` (shown by [`TaskGraph::describe`]).
+    pub fn uses_stores(&mut self, node: NodeId, stores: &[&str]) -> Result<(), TopologyError> {
+        self.check(node.0)?;
+        let node = &mut self.nodes[node.0];
+        node.stores.extend(stores.iter().map(|&s| Arc::from(s)));
+        Ok(())
     }
 
     /// Makes `child` a child of `source`, receiving on [`Port::MAIN`].

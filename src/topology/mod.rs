@@ -8,6 +8,7 @@
 //! runners drive it in `driver` and `runtime`. From `state` it uses only the store
 //! declarations a factory needs. Nothing here does I/O, awaits, or panics on a record.
 
+pub mod describe;
 pub mod error;
 pub mod graph;
 pub mod io;

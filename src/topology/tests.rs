@@ -331,3 +331,29 @@ fn malformed_graphs_are_refused() {
         Err(TopologyError::DuplicateSource { .. })
     ));
 }
+
+#[test]
+fn graphs_describe_themselves_like_kafka_streams() {
+    let trace = Trace::default();
+    let mut g = GraphBuilder::new();
+    let src = g.source("KSTREAM-SOURCE-0", "input", Box::new(TextSource));
+    let a = g.processor("Aggregate", tap("a", 1, &trace));
+    let sink = g.sink("KSTREAM-SINK-2", "OUTPUT", Box::new(TextSink));
+    g.connect_source(src, a).unwrap();
+    g.connect(a, sink).unwrap();
+    g.uses_stores(a, &["Aggregate-Materialize"]).unwrap();
+    let mut text = String::new();
+    g.build().unwrap().describe(0, &mut text);
+    assert_eq!(
+        text,
+        "   Sub-topology: 0
+    Source: KSTREAM-SOURCE-0 (topics: [input])
+      --> Aggregate
+    Processor: Aggregate (stores: [Aggregate-Materialize])
+      --> KSTREAM-SINK-2
+      <-- KSTREAM-SOURCE-0
+    Sink: KSTREAM-SINK-2 (topic: OUTPUT)
+      <-- Aggregate
+"
+    );
+}
