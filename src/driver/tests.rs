@@ -494,3 +494,47 @@ fn headers_and_explicit_partitions_are_kept_on_topics() {
     assert_eq!(stored[0].headers, headers);
     assert_eq!((stored[0].offset, stored[0].timestamp), (0, 7));
 }
+
+mod restart_property {
+    use super::*;
+    use proptest::prelude::*;
+
+    type Input = (u8, Option<bool>, i64, bool);
+
+    fn run(
+        factory: fn() -> Arc<Factory>,
+        partitions: i32,
+        inputs: &[Input],
+        restarts: bool,
+    ) -> Vec<Out> {
+        let mut driver = Driver::new();
+        driver.create_topic("in", partitions);
+        driver.register("q", factory()).unwrap();
+        for &(key, value, ts, restart) in inputs {
+            if restarts && restart {
+                driver.restart().unwrap();
+            }
+            let value = value.map(|drop| if drop { "drop" } else { "x" });
+            pipe(&mut driver, &format!("k{key}"), value, ts);
+        }
+        outputs(&driver, "out")
+    }
+
+    proptest! {
+        #[test]
+        fn restarting_anywhere_changes_no_output(
+            inputs in proptest::collection::vec(
+                (0u8..3, proptest::option::of(any::<bool>()), 0i64..60, any::<bool>()),
+                0..25,
+            ),
+            partitions in 1i32..3,
+        ) {
+            for factory in [counting as fn() -> Arc<Factory>, windowed, repartitioned] {
+                prop_assert_eq!(
+                    run(factory, partitions, &inputs, true),
+                    run(factory, partitions, &inputs, false)
+                );
+            }
+        }
+    }
+}
