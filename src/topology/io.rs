@@ -8,7 +8,8 @@ use super::error::ProcessingError;
 use super::record::{Header, RawRecord, Record};
 
 /// Reads a source topic's records: key and value formats, the `TIMESTAMP` column, pseudo
-/// columns. An error is per record: the record is skipped and logged.
+/// columns, and the headers (kept on the [`Record`] whenever there are any, so outputs carry
+/// them). An error is per record: the record is skipped and logged.
 pub trait RecordDeserializer: Send {
     fn deserialize(&mut self, raw: &RawRecord<'_>) -> Result<Record, ProcessingError>;
 }

@@ -1,7 +1,9 @@
 //! The unit of data between processors: [`Record`], a deserialized key and value with its
 //! event time, its window when it belongs to one, and the little source metadata operators
-//! read (partition and offset for `ROWPARTITION`/`ROWOFFSET`; headers only when a source asks
-//! for them). [`RawRecord`] is what a runner reads from a topic, before a source deserializes
+//! read (partition and offset for `ROWPARTITION`/`ROWOFFSET`) and the input's headers, which
+//! every output derived from the record carries (Kafka Streams propagates them, and ksqlDB's
+//! expected outputs include them). Most Kafka records have no headers: then nothing is
+//! allocated, and a record with headers costs one shared list. [`RawRecord`] is what a runner reads from a topic, before a source deserializes
 //! it. Records are moved, not shared: a processor owns the record it is given and forwards it
 //! (or a new one); fan-out clones, and clones are cheap because values share their storage.
 
@@ -18,7 +20,7 @@ pub struct Window {
 }
 
 /// One Kafka record header. The list is shared behind an `Arc` so carrying it costs one
-/// reference count, and it is only carried at all when the source needs it.
+/// reference count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
     pub key: String,
@@ -39,7 +41,8 @@ pub struct Record {
     pub partition: i32,
     /// Input offset of the source record this one derives from; -1 when unknown.
     pub offset: i64,
-    /// The source record's headers, when the source keeps them (`HEADERS` columns).
+    /// The source record's headers (`None` when it had none). Sinks write them with every
+    /// output; `HEADERS` and `HEADER('k')` columns read them.
     pub headers: Option<Arc<[Header]>>,
 }
 

@@ -28,6 +28,9 @@ impl RecordDeserializer for TextSource {
         let mut record = Record::new(key, value, raw.timestamp);
         record.partition = raw.partition;
         record.offset = raw.offset;
+        if !raw.headers.is_empty() {
+            record.headers = Some(raw.headers.into());
+        }
         Ok(record)
     }
 }

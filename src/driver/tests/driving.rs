@@ -177,3 +177,23 @@ fn headers_and_explicit_partitions_are_kept_on_topics() {
     assert_eq!(stored[0].headers, headers);
     assert_eq!((stored[0].offset, stored[0].timestamp), (0, 7));
 }
+
+#[test]
+fn headers_travel_with_records_through_repartition_topics() {
+    let mut driver = Driver::new();
+    driver.register("q", repartitioned()).unwrap();
+    let headers = [crate::topology::Header {
+        key: "abc".into(),
+        value: Some(vec![0x21]),
+    }];
+    driver
+        .pipe("in", Some(b"k"), Some(b"red"), Some(1), &headers)
+        .unwrap();
+    pipe(&mut driver, "k", Some("red"), 2);
+    let written: Vec<&[crate::topology::Header]> = driver
+        .output("out")
+        .iter()
+        .map(|r| r.headers.as_slice())
+        .collect();
+    assert_eq!(written, [&headers[..], &[]]);
+}
