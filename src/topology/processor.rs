@@ -99,6 +99,10 @@ impl ProcessorContext<'_> {
 
     /// The task's stream time: the largest record timestamp it has processed (this record's
     /// included). Never decreases.
+    ///
+    /// Kafka Streams' windowed aggregates, suppress and stream-stream joins close windows on
+    /// the largest timestamp *they* have seen, which differs when records are filtered or
+    /// re-keyed upstream; an operator that must match that keeps its own maximum.
     pub fn stream_time(&self) -> i64 {
         self.env.stream_time
     }
