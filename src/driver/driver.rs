@@ -147,6 +147,10 @@ impl Driver {
             });
         }
         let spec = factory.spec().clone();
+        spec.validate().map_err(|source| DriverError::Topology {
+            query: name.to_owned(),
+            source,
+        })?;
         for sub in &spec.sub_topologies {
             let counts: Vec<(String, i32)> = sub
                 .sources

@@ -103,6 +103,8 @@ pub enum TopologyError {
     DuplicateSource { topic: String },
     #[error("node {node} is not reachable from any source")]
     Unreachable { node: String },
+    #[error("invalid topology: {reason}")]
+    InvalidSpec { reason: String },
     #[error("sub-topology {sub_topology} does not exist")]
     UnknownSubTopology { sub_topology: u32 },
     #[error(transparent)]
