@@ -1,10 +1,56 @@
 //! A task graph as text, in Kafka Streams' `TopologyDescription` layout (the form ksqlDB's
 //! `EXPLAIN` prints), for `weir explain` and planner golden files. Pure formatting: it reads the
-//! graph and changes nothing.
+//! graph and changes nothing; [`describe`] builds partition 0 of each sub-topology over
+//! throw-away in-memory stores to have graphs to read.
 
 use std::fmt::Write as _;
 
+use crate::state::provider::find_spec;
+use crate::state::{
+    KeyValueStore, MemoryKeyValueStore, MemorySessionStore, MemoryWindowStore, SessionStore,
+    StateError, StoreKind, StoreProvider, StoreSpec, WindowStore,
+};
+
+use super::error::TopologyError;
 use super::graph::{NodeKind, TaskGraph};
+use super::spec::TopologyFactory;
+use super::task::TaskId;
+
+/// The whole topology of `factory` as text: `Topologies:` then each sub-topology.
+pub fn describe(factory: &dyn TopologyFactory) -> Result<String, TopologyError> {
+    let mut out = String::from("Topologies:\n");
+    for sub in &factory.spec().sub_topologies {
+        let task = TaskId {
+            sub_topology: sub.id,
+            partition: 0,
+        };
+        let graph = factory.build(task, &mut ScratchStores { specs: &sub.stores })?;
+        graph.describe(sub.id, &mut out);
+    }
+    Ok(out)
+}
+
+/// Opens declared stores empty and unlogged: enough to build a graph that is never run.
+struct ScratchStores<'a> {
+    specs: &'a [StoreSpec],
+}
+
+impl StoreProvider for ScratchStores<'_> {
+    fn key_value(&mut self, name: &str) -> Result<Box<dyn KeyValueStore>, StateError> {
+        find_spec(self.specs, name, StoreKind::KeyValue)?;
+        Ok(Box::new(MemoryKeyValueStore::new(name)))
+    }
+
+    fn window(&mut self, name: &str) -> Result<Box<dyn WindowStore>, StateError> {
+        find_spec(self.specs, name, StoreKind::Window)?;
+        Ok(Box::new(MemoryWindowStore::new(name)))
+    }
+
+    fn session(&mut self, name: &str) -> Result<Box<dyn SessionStore>, StateError> {
+        find_spec(self.specs, name, StoreKind::Session)?;
+        Ok(Box::new(MemorySessionStore::new(name)))
+    }
+}
 
 impl TaskGraph {
     /// Appends this graph as sub-topology `id`: sources first, then nodes parents-first, each

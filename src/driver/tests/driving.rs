@@ -197,3 +197,29 @@ fn headers_travel_with_records_through_repartition_topics() {
         .collect();
     assert_eq!(written, [&headers[..], &[]]);
 }
+
+#[test]
+fn a_factory_describes_every_sub_topology() {
+    let text = crate::topology::describe(&*repartitioned()).unwrap();
+    assert_eq!(
+        text,
+        "Topologies:
+   Sub-topology: 0
+    Source: src (topics: [in])
+      --> select
+    Processor: select (stores: [])
+      --> to-rep
+      <-- src
+    Sink: to-rep (topic: rep)
+      <-- select
+   Sub-topology: 1
+    Source: from-rep (topics: [rep])
+      --> count
+    Processor: count (stores: [])
+      --> sink
+      <-- from-rep
+    Sink: sink (topic: out)
+      <-- count
+"
+    );
+}
