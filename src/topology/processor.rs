@@ -9,6 +9,10 @@
 //! of timers: the task calls [`Processor::on_stream_time`] after a record that advanced stream
 //! time, on the processors that asked for it, in graph order. Nothing is wall-clock driven.
 //!
+//! A processor owns its stores (boxed trait objects handed to it when the task was built); no
+//! store is shared between nodes. An operator that needs the state of two inputs (a join) is
+//! one processor with two parents, told apart by [`Port`], owning both sides' stores.
+//!
 //! Dispatch is depth-first, in Kafka Streams order: [`ProcessorContext::forward`] runs the
 //! record through the first child's whole subtree before the next child sees it, and returns
 //! when every descendant is done. A forwarded record is moved to the last child and cloned for
