@@ -47,6 +47,26 @@ proptest! {
     }
 
     #[test]
+    fn store_scans_visit_rows_in_value_order(rows in proptest::collection::vec(row(), 0..12)) {
+        use crate::state::{KeyValueStore, MemoryKeyValueStore};
+        let mut store = MemoryKeyValueStore::new("s");
+        for r in &rows {
+            store.put(&row_to_bytes(r), b"").unwrap();
+        }
+        let mut scanned = Vec::new();
+        store
+            .scan(&mut |k, _| {
+                scanned.push(decode_row(k).unwrap());
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap();
+        let mut expected = rows.clone();
+        expected.sort();
+        expected.dedup();
+        prop_assert_eq!(scanned, expected);
+    }
+
+    #[test]
     fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
         let _ = decode_row(&bytes);
     }
