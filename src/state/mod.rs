@@ -1,4 +1,32 @@
-//! State stores behind traits (key-value, windowed, session), with in-memory and RocksDB
-//! backends, change-logging as a decorator, and checkpoint files.
+//! State stores behind traits, so operators stay backend-agnostic: key-value ([`kv`]),
+//! windowed ([`window`]) and session ([`session`]) stores over bytes, the order-preserving row
+//! [`codec`] operators use to make those bytes, the in-memory backend ([`memory`]),
+//! change-logging as a decorator with restore ([`changelog`]), metering as a decorator
+//! ([`metered`]), checkpoint files
+//! ([`checkpoint`]) and the [`provider`] a runner hands to task builders. RocksDB arrives with
+//! the Kafka runtime behind the same traits.
 //!
-//! Lands with the engine and runtime issues; empty until then.
+//! Stores are owned by one task and used from one stream thread at a time (`Send`, not `Sync`);
+//! nothing here knows about topologies, Kafka or SQL, and nothing here panics on bad bytes.
+
+pub mod changelog;
+pub mod checkpoint;
+pub mod codec;
+pub mod error;
+pub mod kv;
+pub mod memory;
+pub mod metered;
+pub mod provider;
+pub mod session;
+pub mod window;
+
+pub use changelog::{ChangelogEntry, ChangelogSink, Logged, RestoreTarget, restore};
+pub use checkpoint::{Checkpoint, CheckpointRead};
+pub use codec::CodecError;
+pub use error::StateError;
+pub use kv::{KeyValueStore, StateStore, Visit};
+pub use memory::{MemoryKeyValueStore, MemorySessionStore, MemoryWindowStore};
+pub use metered::{Metered, StoreMetrics};
+pub use provider::{StoreKind, StoreProvider, StoreSpec};
+pub use session::{SessionScan, SessionStore};
+pub use window::{WindowScan, WindowStore};

@@ -1,0 +1,358 @@
+//! The [`Driver`]: runs registered topologies over in-memory [`Topics`] deterministically.
+//! [`Driver::pipe`] appends one input record and runs it to completion before returning:
+//! through every task that reads its topic partition, then through every record those tasks
+//! wrote to topics that other tasks read (repartition topics, or another query's input), in
+//! append order, until nothing is left. There is no cache: every table update reaches its sink.
+//! Store writes land in changelog topics after each record; [`Driver::restart`] drops every
+//! task and store and rebuilds them from those changelogs, keeping each task's stream time
+//! (Kafka Streams commits it with the offsets), so a test can compare a restarted run with an
+//! uninterrupted one. Per-record errors go to [`Driver::processing_log`].
+//!
+//! Single-threaded and synchronous; time is a manual clock that only moves when told to.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use crate::topology::{
+    Header, OutgoingRecord, ProcessingError, RecordCollector, Task, TaskId, TopologyFactory,
+};
+
+use super::error::DriverError;
+use super::stores::{ChangelogBuffer, DriverStores};
+use super::topics::{StoredRecord, Topics};
+
+/// Wall-clock time for records piped without a timestamp; moves only when told to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ManualClock {
+    now: i64,
+}
+
+impl ManualClock {
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    pub fn set(&mut self, now: i64) {
+        self.now = now;
+    }
+
+    pub fn advance(&mut self, millis: i64) {
+        self.now = self.now.saturating_add(millis);
+    }
+}
+
+struct Query {
+    name: String,
+    factory: Arc<dyn TopologyFactory>,
+    tasks: Vec<Task>,
+    /// Stream time per task as of the last record: what a restart resumes from.
+    committed: HashMap<TaskId, i64>,
+}
+
+/// Sends task output to the in-memory topics and notes what was appended.
+struct Collector<'a> {
+    topics: &'a mut Topics,
+    appended: &'a mut VecDeque<(String, i32, i64)>,
+}
+
+impl RecordCollector for Collector<'_> {
+    fn send(&mut self, r: OutgoingRecord<'_>) -> Result<(), String> {
+        let partition = match r.partition {
+            Some(p) => Some(p),
+            None => self.topics.partition_for(r.topic, r.partition_key),
+        };
+        let (partition, offset) = self
+            .topics
+            .append(r.topic, partition, r.key, r.value, r.timestamp, r.headers)
+            .ok_or_else(|| format!("topic {} (or its partition) does not exist", r.topic))?;
+        self.appended
+            .push_back((r.topic.to_owned(), partition, offset));
+        Ok(())
+    }
+}
+
+/// In-memory topics, a manual clock and the queries that run over them.
+#[derive(Default)]
+pub struct Driver {
+    topics: Topics,
+    clock: ManualClock,
+    queries: Vec<Query>,
+    changelog: ChangelogBuffer,
+    processing_log: Vec<ProcessingError>,
+    /// The `fail` error policy: a per-record error stops `pipe` with an error.
+    fail_on_error: bool,
+    /// Per store, the changelog records replayed at the last (re)build.
+    restored: Vec<(String, usize)>,
+}
+
+impl Driver {
+    pub fn new() -> Driver {
+        Driver::default()
+    }
+
+    pub fn create_topic(&mut self, name: &str, partitions: i32) -> i32 {
+        self.topics.create(name, partitions)
+    }
+
+    pub fn topics(&self) -> &Topics {
+        &self.topics
+    }
+
+    pub fn clock(&mut self) -> &mut ManualClock {
+        &mut self.clock
+    }
+
+    /// Every record written to `topic`, in append order.
+    pub fn output(&self, topic: &str) -> Vec<&StoredRecord> {
+        self.topics.records(topic)
+    }
+
+    /// Chooses the error policy: `false` (the default, ksqlDB's) logs a failed record and
+    /// skips it; `true` makes [`Driver::pipe`] return [`DriverError::Processing`] for it (the
+    /// record is still in the processing log).
+    pub fn fail_on_error(&mut self, fail: bool) {
+        self.fail_on_error = fail;
+    }
+
+    /// Per-record failures of every query, oldest first.
+    pub fn processing_log(&self) -> &[ProcessingError] {
+        &self.processing_log
+    }
+
+    /// (store, changelog records replayed) for every store opened by the last build.
+    pub fn restored(&self) -> &[(String, usize)] {
+        &self.restored
+    }
+
+    /// Records dropped as late, summed over every task.
+    pub fn late_dropped(&self) -> u64 {
+        self.queries
+            .iter()
+            .flat_map(|q| &q.tasks)
+            .map(Task::late_dropped)
+            .sum()
+    }
+
+    /// Adds a query and builds its tasks. Input topics that do not exist are created with one
+    /// partition; repartition, sink and changelog topics get the partition count of the
+    /// sub-topology that writes them. Inputs of one sub-topology must be co-partitioned.
+    pub fn register(
+        &mut self,
+        name: &str,
+        factory: Arc<dyn TopologyFactory>,
+    ) -> Result<(), DriverError> {
+        if self.queries.iter().any(|q| q.name == name) {
+            return Err(DriverError::DuplicateQuery {
+                query: name.to_owned(),
+            });
+        }
+        let spec = factory.spec().clone();
+        spec.validate().map_err(|source| DriverError::Topology {
+            query: name.to_owned(),
+            source,
+        })?;
+        for sub in &spec.sub_topologies {
+            let counts: Vec<(String, i32)> = sub
+                .sources
+                .iter()
+                .map(|t| (t.clone(), self.topics.create(t, 1)))
+                .collect();
+            let partitions = counts.first().map_or(1, |c| c.1);
+            if counts.iter().any(|c| c.1 != partitions) {
+                return Err(DriverError::CoPartitioning {
+                    query: name.to_owned(),
+                    sub_topology: sub.id,
+                    counts: counts
+                        .iter()
+                        .map(|(t, n)| format!("{t}: {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+            for topic in sub
+                .sinks
+                .iter()
+                .chain(sub.stores.iter().filter_map(|s| s.changelog.as_ref()))
+            {
+                self.topics.create(topic, partitions);
+            }
+        }
+        self.queries.push(Query {
+            name: name.to_owned(),
+            factory,
+            tasks: Vec::new(),
+            committed: HashMap::new(),
+        });
+        let index = self.queries.len() - 1;
+        self.restored.clear();
+        let built = self.build_tasks(index);
+        if built.is_err() {
+            // A query that cannot build its tasks is not registered (its topics stay).
+            self.queries.pop();
+        }
+        built
+    }
+
+    fn build_tasks(&mut self, index: usize) -> Result<(), DriverError> {
+        let query = &mut self.queries[index];
+        let spec = query.factory.spec();
+        let mut tasks = Vec::new();
+        for sub in &spec.sub_topologies {
+            let partitions = sub
+                .sources
+                .first()
+                .and_then(|t| self.topics.partitions(t))
+                .unwrap_or(1);
+            for partition in 0..partitions {
+                let id = TaskId {
+                    sub_topology: sub.id,
+                    partition,
+                };
+                let mut stores = DriverStores {
+                    specs: &sub.stores,
+                    partition,
+                    topics: &self.topics,
+                    buffer: &self.changelog,
+                    restored: Vec::new(),
+                };
+                let graph = query.factory.build(id, &mut stores).map_err(|source| {
+                    DriverError::Topology {
+                        query: query.name.clone(),
+                        source,
+                    }
+                })?;
+                self.restored.append(&mut stores.restored);
+                let mut task = Task::new(id, graph);
+                if let Some(&time) = query.committed.get(&id) {
+                    task.resume_stream_time(time);
+                }
+                tasks.push(task);
+            }
+        }
+        query.tasks = tasks;
+        Ok(())
+    }
+
+    /// Drops every task and store of every query and rebuilds them from the changelog topics,
+    /// as a process restart with clean commits would.
+    pub fn restart(&mut self) -> Result<(), DriverError> {
+        self.restored.clear();
+        for index in 0..self.queries.len() {
+            self.queries[index].tasks.clear();
+            self.build_tasks(index)?;
+        }
+        Ok(())
+    }
+
+    /// Appends one record to `topic` (partitioned by key; timestamp `None` takes the clock's
+    /// time) and runs it, and everything it causes, to completion.
+    pub fn pipe(
+        &mut self,
+        topic: &str,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: Option<i64>,
+        headers: &[Header],
+    ) -> Result<(), DriverError> {
+        self.pipe_to(topic, None, key, value, timestamp, headers)
+    }
+
+    /// [`Driver::pipe`] to an explicit partition (`None`: by key).
+    pub fn pipe_to(
+        &mut self,
+        topic: &str,
+        partition: Option<i32>,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: Option<i64>,
+        headers: &[Header],
+    ) -> Result<(), DriverError> {
+        let count = self
+            .topics
+            .partitions(topic)
+            .ok_or_else(|| DriverError::UnknownTopic {
+                topic: topic.to_owned(),
+            })?;
+        if let Some(p) = partition.filter(|p| !(0..count).contains(p)) {
+            return Err(DriverError::UnknownPartition {
+                topic: topic.to_owned(),
+                partition: p,
+            });
+        }
+        let timestamp = timestamp.unwrap_or(self.clock.now());
+        let (partition, offset) = self
+            .topics
+            .append(topic, partition, key, value, timestamp, headers)
+            .ok_or_else(|| DriverError::UnknownTopic {
+                topic: topic.to_owned(),
+            })?;
+        let mut pending = VecDeque::from([(topic.to_owned(), partition, offset)]);
+        while let Some((topic, partition, offset)) = pending.pop_front() {
+            self.deliver(&topic, partition, offset, &mut pending)?;
+        }
+        Ok(())
+    }
+
+    /// Runs one stored record through every task reading its topic partition.
+    fn deliver(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        pending: &mut VecDeque<(String, i32, i64)>,
+    ) -> Result<(), DriverError> {
+        for query in &mut self.queries {
+            for task in &mut query.tasks {
+                if task.id().partition != partition
+                    || !task.graph().source_topics().any(|t| t == topic)
+                {
+                    continue;
+                }
+                let Some(record) = self.topics.get(topic, partition, offset) else {
+                    continue;
+                };
+                let fail = |source| DriverError::Task {
+                    query: query.name.clone(),
+                    source,
+                };
+                task.enqueue(&record.as_raw()).map_err(fail)?;
+                let mut collector = Collector {
+                    topics: &mut self.topics,
+                    appended: pending,
+                };
+                let result = task.process_all(&mut collector);
+                let logged = self.processing_log.len();
+                self.processing_log.extend(task.drain_errors());
+                query.committed.insert(task.id(), task.stream_time());
+                let writes = std::mem::take(
+                    &mut *self
+                        .changelog
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner),
+                );
+                for w in writes {
+                    self.topics.append(
+                        &w.topic,
+                        Some(w.partition),
+                        Some(&w.key),
+                        w.value.as_deref(),
+                        task.stream_time(),
+                        &[],
+                    );
+                }
+                result.map_err(fail)?;
+                if let Some(error) = self
+                    .processing_log
+                    .get(logged)
+                    .filter(|_| self.fail_on_error)
+                {
+                    return Err(DriverError::Processing {
+                        query: query.name.clone(),
+                        error: Box::new(error.clone()),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
