@@ -3,6 +3,8 @@
 
 mod check;
 mod demo;
+mod explain;
+mod locking;
 mod run;
 
 use std::path::PathBuf;
@@ -12,7 +14,9 @@ use clap::Parser;
 
 use super::cli::{Cli, Command, ConfigFlags};
 use super::config::{self, Config, ConfigErrors, ConfigSources};
-use crate::sql::{self, Statement, StatementKind};
+use crate::lock::{self, LockError, LockFile};
+use crate::plan::{self, PlannedFile};
+use crate::sql;
 
 /// Exit code for bad config, queries or lock.
 pub const EXIT_BAD_INPUT: u8 = 2;
@@ -37,6 +41,11 @@ pub enum CommandError {
     },
     #[error("`weir {0}` is not implemented yet")]
     NotImplemented(&'static str),
+    #[error("{0}")]
+    Lock(#[from] LockError),
+    /// The queries file and its lock disagree.
+    #[error("{path}: {summary}")]
+    LockMismatch { path: PathBuf, summary: String },
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -54,7 +63,9 @@ impl CommandError {
             | CommandError::Flag(_)
             | CommandError::Queries { .. }
             | CommandError::Sql { .. }
-            | CommandError::NotImplemented(_) => EXIT_BAD_INPUT,
+            | CommandError::NotImplemented(_)
+            | CommandError::Lock(_)
+            | CommandError::LockMismatch { .. } => EXIT_BAD_INPUT,
             CommandError::Io { .. } | CommandError::ShutdownTimeout(_) => EXIT_RUNTIME_FAILURE,
         }
     }
@@ -72,9 +83,9 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Run(flags) => run::run(flags),
         Command::Check(flags) => check::check(flags),
-        Command::Lock(_) => Err(CommandError::NotImplemented("lock")),
-        Command::Plan(_) => Err(CommandError::NotImplemented("plan")),
-        Command::Explain(_) => Err(CommandError::NotImplemented("explain")),
+        Command::Lock(flags) => locking::lock(flags),
+        Command::Plan(flags) => locking::plan(flags),
+        Command::Explain(flags) => explain::explain(flags),
         Command::Demo(_) => demo::demo(),
     };
     match result {
@@ -97,40 +108,25 @@ fn load_config(flags: &ConfigFlags) -> Result<Config, CommandError> {
     Ok(config::load(&sources)?)
 }
 
-/// The queries file, read once at startup and parsed.
+/// The queries file, read once at startup, parsed, analyzed and planned.
 struct LoadedQueries {
-    statements: Vec<Statement>,
+    planned: PlannedFile,
 }
 
-impl LoadedQueries {
-    /// How many persistent queries (`CREATE … AS SELECT`, `INSERT INTO … SELECT`) it holds.
-    fn persistent_query_count(&self) -> usize {
-        self.statements
-            .iter()
-            .filter(|s| {
-                matches!(
-                    s.kind,
-                    StatementKind::CreateAsSelect(_) | StatementKind::InsertInto(_)
-                )
-            })
-            .count()
-    }
-}
-
-/// Reads and parses the queries file, reporting every error in it at once.
+/// Reads and plans the queries file, reporting every error in it at once.
 fn load_queries(config: &Config) -> Result<LoadedQueries, CommandError> {
     let path = &config.queries;
     let text = std::fs::read_to_string(path).map_err(|error| CommandError::Queries {
         path: path.clone(),
         message: error.to_string(),
     })?;
-    let statements = sql::parse_file(&text).map_err(|diagnostics| CommandError::Sql {
-        path: path.clone(),
-        rendered: sql::render_all(&diagnostics, &text, &path.display().to_string()),
-        count: diagnostics.len(),
-    })?;
-    let loaded = LoadedQueries { statements };
-    if loaded.persistent_query_count() == 0 {
+    let planned =
+        plan::plan_file(&text, &config.service_id).map_err(|diagnostics| CommandError::Sql {
+            path: path.clone(),
+            rendered: sql::render_all(&diagnostics, &text, &path.display().to_string()),
+            count: diagnostics.len(),
+        })?;
+    if planned.queries.is_empty() {
         return Err(CommandError::Queries {
             path: path.clone(),
             message: "holds no persistent query; add a `CREATE STREAM|TABLE … AS SELECT` or \
@@ -138,5 +134,31 @@ fn load_queries(config: &Config) -> Result<LoadedQueries, CommandError> {
                 .into(),
         });
     }
-    Ok(loaded)
+    Ok(LoadedQueries { planned })
+}
+
+/// The lock the queries file would have, and the lock on disk (if any).
+fn lock_state(
+    config: &Config,
+    loaded: &LoadedQueries,
+) -> Result<(LockFile, Option<LockFile>), CommandError> {
+    let wanted = LockFile::new(loaded.planned.locked());
+    let on_disk = LockFile::read_for(&config.queries)?;
+    Ok((wanted, on_disk))
+}
+
+/// Refuses a queries file that disagrees with its lock, naming the queries that differ.
+fn ensure_locked(
+    config: &Config,
+    wanted: &LockFile,
+    on_disk: &LockFile,
+) -> Result<(), CommandError> {
+    let diff = lock::diff(wanted, on_disk);
+    if diff.is_empty() {
+        return Ok(());
+    }
+    Err(CommandError::LockMismatch {
+        path: config.queries.clone(),
+        summary: diff.summary(),
+    })
 }

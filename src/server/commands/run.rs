@@ -5,13 +5,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{CommandError, ConfigFlags, load_config, load_queries};
+use super::{
+    CommandError, ConfigFlags, LoadedQueries, ensure_locked, load_config, load_queries, lock_state,
+};
+use crate::lock::LockFile;
 use crate::server::config::Config;
 use crate::server::http::{self, HttpState};
 use crate::server::signals::{self, Shutdown};
 use crate::server::{logging, notify};
 use crate::telemetry::status::ProcessPhase;
-use crate::telemetry::{Metrics, StatusBoard};
+use crate::telemetry::{Metrics, QueryState, QueryStatus, StatusBoard};
 
 /// How often the I/O runtime proves it is responsive.
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
@@ -21,24 +24,42 @@ const STALL_AFTER: Duration = Duration::from_secs(15);
 pub fn run(flags: &ConfigFlags) -> Result<(), CommandError> {
     let config = load_config(flags)?;
     logging::init(&config.log);
-    let _queries = load_queries(&config)?;
+    // Installed before anything slow, so a stop signal during startup is a graceful stop too.
     let shutdown = signals::install().map_err(CommandError::io("installing signal handlers"))?;
+    let loaded = load_queries(&config)?;
+    let lock = locked_or_first_lock(&config, &loaded)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("weir-io")
         .enable_all()
         .build()
         .map_err(CommandError::io("starting the I/O runtime"))?;
-    runtime.block_on(serve(config, shutdown))
+    runtime.block_on(serve(config, loaded, lock, shutdown))
 }
 
-async fn serve(config: Config, mut shutdown: Shutdown) -> Result<(), CommandError> {
+async fn serve(
+    config: Config,
+    loaded: LoadedQueries,
+    lock: LockFile,
+    mut shutdown: Shutdown,
+) -> Result<(), CommandError> {
     let metrics = Metrics::new();
     let status = Arc::new(StatusBoard::new(
         &config.service_id,
         &config.queries.display().to_string(),
         STALL_AFTER,
     ));
+    status.set_lock_hash(&lock.hash());
+    metrics.queries.set(loaded.planned.queries.len() as i64);
+    for query in &loaded.planned.queries {
+        status.set_query(QueryStatus {
+            id: query.id.clone(),
+            state: QueryState::Pending,
+            sink: query.sink.clone(),
+            tasks: Vec::new(),
+            detail: Some("the Kafka runtime is not implemented yet".into()),
+        });
+    }
 
     let http_server = match config.http.listen {
         Some(addr) => {
@@ -81,6 +102,27 @@ async fn serve(config: Config, mut shutdown: Shutdown) -> Result<(), CommandErro
             Ok(())
         }
         Err(_) => Err(CommandError::ShutdownTimeout(config.shutdown_timeout)),
+    }
+}
+
+/// The lock that `run` holds the file to: the one on disk, which must match, or on a first
+/// run a new one written next to the queries file.
+fn locked_or_first_lock(config: &Config, loaded: &LoadedQueries) -> Result<LockFile, CommandError> {
+    let (wanted, on_disk) = lock_state(config, loaded)?;
+    match on_disk {
+        Some(lock) => {
+            ensure_locked(config, &wanted, &lock)?;
+            Ok(lock)
+        }
+        None => {
+            let path = wanted.write_for(&config.queries)?;
+            tracing::info!(
+                lock = %path.display(),
+                queries = wanted.queries.len(),
+                "no lock file yet: created it from the queries file"
+            );
+            Ok(wanted)
+        }
     }
 }
 
