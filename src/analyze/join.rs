@@ -215,7 +215,7 @@ impl Analyzer<'_> {
                     if on_left_key {
                         JoinType::TableTable
                     } else {
-                        if query.joins.len() > 1 {
+                        if j > 0 {
                             return Err(Diagnostic::error(join.on.span, "Invalid join condition: foreign-key table-table joins are not supported as part of n-way joins. Got ".to_string() + &format!("{} = {}.", expr_text(l_ast), expr_text(r_ast))));
                         }
                         if !matches!(kind, JoinKind::Inner | JoinKind::Left) {
