@@ -209,6 +209,7 @@ impl Analyzer<'_> {
             self.formats(properties, inherited_key, inherited_value, span)?;
         if selected.output.keys().count() == 0
             && let Some(p) = properties.get("KEY_FORMAT")
+            && key_format.format != crate::format::Format::None
         {
             return Err(Diagnostic::error(
                 p.name_span,
