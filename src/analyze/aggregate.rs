@@ -92,15 +92,20 @@ impl Analyzer<'_> {
             ));
         }
         let mut bad = Vec::new();
+        let mut bad_span = None;
         let mut rewritten = Vec::new();
         for item in items {
+            let before = bad.len();
             let expr = post_aggregation(item.expr, &group_by, scope, &mut bad);
+            if bad.len() > before && bad_span.is_none() {
+                bad_span = Some(item.span);
+            }
             rewritten.push(Item { expr, ..item });
         }
         if !bad.is_empty() {
             bad.dedup();
             return Err(Diagnostic::error(
-                query.span,
+                bad_span.unwrap_or(query.span),
                 format!(
                     "Non-aggregate SELECT expression(s) not part of GROUP BY: {}",
                     bad.join(", ")

@@ -273,6 +273,11 @@ impl<'a> Typer<'a> {
                 for item in list {
                     let t = self.type_expr(item)?;
                     let t = self.coerce_literal(&typed, t, item.span, true)?;
+                    let t = if typed.ty.is_collection() {
+                        self.in_list_collection(&typed, t, item)?
+                    } else {
+                        t
+                    };
                     self.check_comparable(&typed, &t, Comparison::Eq, (operand, item), item.span)?;
                     items.push(if is_null(&t) {
                         null_of(typed.ty.clone())

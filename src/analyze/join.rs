@@ -128,6 +128,17 @@ impl Analyzer<'_> {
                 ));
             }
             let right_type = scope.sides[right_side as usize].source_type;
+            let windowed = scope.sides[right_side as usize].windowed;
+            let keyed = |expr: &TypedExpr| {
+                let side = sides_of(expr)[0];
+                primary_key(scope, side) == vec![expr.clone()]
+            };
+            if windowed && (!keyed(&l) || !keyed(&r)) {
+                return Err(Diagnostic::error(
+                    join.on.span,
+                    "Implicit repartitioning of windowed sources is not supported. See https://github.com/confluentinc/ksql/issues/4385.",
+                ));
+            }
             let left_side = &scope.sides[sides_of(&l)[0] as usize];
             let right = &scope.sides[right_side as usize];
             if left_side.windowed != right.windowed {
@@ -215,7 +226,7 @@ impl Analyzer<'_> {
                     if on_left_key {
                         JoinType::TableTable
                     } else {
-                        if query.joins.len() > 1 {
+                        if j > 0 {
                             return Err(Diagnostic::error(join.on.span, "Invalid join condition: foreign-key table-table joins are not supported as part of n-way joins. Got ".to_string() + &format!("{} = {}.", expr_text(l_ast), expr_text(r_ast))));
                         }
                         if !matches!(kind, JoinKind::Inner | JoinKind::Left) {

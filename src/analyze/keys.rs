@@ -38,23 +38,30 @@ pub(super) fn assign_keys(
     keys: &[KeyExpr],
     kind: &str,
 ) -> R<(Vec<ProjectedColumn>, Schema)> {
-    // Per key: the items selecting it. In a join either side's column computes the key; the
-    // first one selected is the key column, the other side's column stays a value column.
+    // Per key: the items selecting it. In a join either side's column computes the key: the
+    // item with the earliest join column (left before right) is the key column; the other
+    // sides' columns stay value columns; the same expression selected twice is an error.
     let mut key_items: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
-    for (i, item) in items.iter().enumerate() {
-        if let Some(j) = keys.iter().position(|k| {
-            if k.synthetic {
-                item.expr == synthetic_marker()
+    for (j, key) in keys.iter().enumerate() {
+        let rank = |item: &Item| {
+            if key.synthetic {
+                (item.expr == synthetic_marker()).then_some(0)
             } else {
-                k.candidates.contains(&item.expr)
+                key.candidates.iter().position(|c| *c == item.expr)
             }
-        }) {
-            let same_as_first = key_items[j]
-                .first()
-                .is_none_or(|first| items[*first].expr == item.expr);
-            if same_as_first {
-                key_items[j].push(i);
-            }
+        };
+        let best = items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| rank(item).map(|r| (r, i)))
+            .min();
+        if let Some((_, best)) = best {
+            key_items[j] = items
+                .iter()
+                .enumerate()
+                .filter(|(_, item)| item.expr == items[best].expr)
+                .map(|(i, _)| i)
+                .collect();
         }
     }
     let span = items.first().map(|i| i.span).unwrap_or_default();

@@ -88,6 +88,24 @@ pub fn expr_text(expr: &Expr) -> String {
             }
         }
         ExprKind::Cast { expr: inner, .. } => format!("CAST({} AS …)", expr_text(inner)),
+        ExprKind::Array(elements) => {
+            let items: Vec<String> = elements.iter().map(expr_text).collect();
+            format!("ARRAY[{}]", items.join(", "))
+        }
+        ExprKind::Map(entries) => {
+            let items: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{}:={}", expr_text(k), expr_text(v)))
+                .collect();
+            format!("MAP({})", items.join(", "))
+        }
+        ExprKind::Struct(fields) => {
+            let items: Vec<String> = fields
+                .iter()
+                .map(|(n, v)| format!("{}:={}", n.value, expr_text(v)))
+                .collect();
+            format!("STRUCT({})", items.join(", "))
+        }
         _ => "<expression>".to_string(),
     }
 }

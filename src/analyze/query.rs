@@ -207,6 +207,15 @@ impl Analyzer<'_> {
         });
         let (key_format, value_format) =
             self.formats(properties, inherited_key, inherited_value, span)?;
+        if selected.output.keys().count() == 0
+            && let Some(p) = properties.get("KEY_FORMAT")
+            && key_format.format != crate::format::Format::None
+        {
+            return Err(Diagnostic::error(
+                p.name_span,
+                "Key format specified for stream without key columns.",
+            ));
+        }
         self.validate_formats(&selected.output, &key_format, &value_format, span)?;
         if value_format.format == crate::format::Format::Delimited
             && selected.aggregates.iter().any(|a| {

@@ -123,7 +123,11 @@ impl Analyzer<'_> {
                 SelectItem::Wildcard { .. } | SelectItem::QualifiedWildcard { .. }
             )
         });
-        if star
+        let bare_star = query
+            .select
+            .iter()
+            .any(|i| matches!(i, SelectItem::Wildcard { .. }));
+        if bare_star
             && join_key.as_ref().is_some_and(|k| k.synthetic)
             && !items.iter().any(|i| i.expr == synthetic_marker())
         {
@@ -135,34 +139,6 @@ impl Analyzer<'_> {
                     span: query.span,
                 },
             );
-        }
-        if star
-            && partition_by.is_empty()
-            && let Some(key) = join_key.as_ref().filter(|k| !k.synthetic)
-            && let Some(first) = key.candidates.first()
-        {
-            // With a star in a join, the left join column is the key, selected or not.
-            let position = items.iter().position(|i| i.expr == *first);
-            let item = match position {
-                Some(p) => items.remove(p),
-                None => {
-                    let name = match first.kind {
-                        crate::expr::ExprKind::Column {
-                            column: ColumnRef::Input { side, index },
-                        } => scope.output_name(
-                            side as usize,
-                            &scope.sides[side as usize].schema.columns[index as usize].name,
-                        ),
-                        _ => scope.synthetic_key_name(),
-                    };
-                    Item {
-                        name,
-                        expr: first.clone(),
-                        span: query.span,
-                    }
-                }
-            };
-            items.insert(0, item);
         }
         if star {
             // `SELECT *` with PARTITION BY selects the new key even when it is an expression.
@@ -250,6 +226,12 @@ impl Analyzer<'_> {
             return Err(Diagnostic::error(
                 query.partition_by[0].span,
                 "Invalid result type. PARTITION BY is not supported on tables.",
+            ));
+        }
+        if partition_by.len() > 1 && partition_by.iter().any(super::expr::is_null) {
+            return Err(Diagnostic::error(
+                query.partition_by[0].span,
+                "Cannot PARTITION BY multiple columns including NULL",
             ));
         }
         // Keys of the result.

@@ -60,10 +60,16 @@ type Bindings = HashMap<char, SqlType>;
 pub fn resolve(function: &FunctionDescriptor, args: &[ArgType]) -> Result<Resolved, ResolveError> {
     let mut best: Option<(u32, usize, Bindings)> = None;
     let mut tie = false;
+    // Overloads that accept the arguments only through widening; more than one, with no
+    // exact match, is ambiguous (ksqlDB's `UdfIndex`).
+    let mut widened = 0;
     for (index, signature) in function.signatures.iter().enumerate() {
         let Some((cost, bindings)) = match_signature(signature, args) else {
             continue;
         };
+        if cost > 0 {
+            widened += 1;
+        }
         match &best {
             Some((_, best_cost, _)) if *best_cost < cost => {}
             Some((_, best_cost, _)) if *best_cost == cost => tie = true,
@@ -94,7 +100,8 @@ pub fn resolve(function: &FunctionDescriptor, args: &[ArgType]) -> Result<Resolv
             args: describe(),
         });
     };
-    if tie && cost > 0 && !args.contains(&ArgType::Null) {
+    let mixed_variadic = function.signatures.iter().all(|s| s.variadic) && widened > 1;
+    if cost > 0 && !args.contains(&ArgType::Null) && (tie || mixed_variadic) {
         return Err(ResolveError::Ambiguous {
             name: function.name.to_string(),
             args: describe(),

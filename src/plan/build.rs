@@ -165,6 +165,18 @@ fn joined(query: &AnalyzedQuery, j: usize, ctx: &str) -> Keyed {
         vec![join.left_key.clone()]
     };
     let full = join.kind == JoinKind::Full;
+    // Joined rows are keyed by the join expression.
+    let mut columns: Vec<Column> = vec![Column::key("KSQL_KEY_0", join.left_key.ty.clone())];
+    for side in 0..=right_side {
+        let input = &query.inputs[side];
+        for column in &input.schema.columns {
+            columns.push(Column::value(
+                format!("{}_{}", input.alias, column.name),
+                column.ty.clone(),
+            ));
+        }
+    }
+    let schema = Schema::new(columns);
     Keyed {
         step: Step::Join {
             ctx: ctx.to_string(),
@@ -176,6 +188,7 @@ fn joined(query: &AnalyzedQuery, j: usize, ctx: &str) -> Keyed {
             right_key: join.right_key.clone(),
             within: join.within,
             stores,
+            schema,
         },
         key: if full { Vec::new() } else { key },
         partitions,

@@ -74,7 +74,12 @@ fn describe(step: &Step) -> String {
         Step::Sink { topic, .. } => format!(" → topic '{}'", topic.topic),
         _ => String::new(),
     };
-    format!("{} {}{detail}", step.tag(), step.ctx())
+    format!(
+        "{} {}{detail}\n        schema: {}",
+        step.tag(),
+        step.ctx(),
+        step.schema()
+    )
 }
 
 impl fmt::Display for PlannedQuery {

@@ -100,6 +100,9 @@ pub enum Step {
         within: Option<(u64, u64, Option<u64>)>,
         /// Stream-stream: the two window stores; foreign-key: the subscription store.
         stores: Vec<StoreSpec>,
+        /// The joined row: key `KSQL_KEY_0` (the join expression), then every input's columns,
+        /// named `<alias>_<column>`.
+        schema: Schema,
     },
     /// Groups rows by `keys` (repartitioning when they are not the current key).
     #[serde(rename = "groupBy/v1")]
@@ -169,6 +172,54 @@ impl Step {
             | Step::Suppress { ctx, .. }
             | Step::Select { ctx, .. }
             | Step::Sink { ctx, .. } => ctx,
+        }
+    }
+
+    /// The schema of the rows this step emits. Re-keying steps name their new key columns
+    /// `KSQL_KEY_<i>`; table functions add `KSQL_SYNTH_<i>`; aggregates emit their group key and
+    /// `KSQL_AGG_VARIABLE_<i>` columns.
+    pub fn schema(&self) -> Schema {
+        use crate::analyze::Column;
+        let rekeyed = |input: &Step, keys: &[TypedExpr]| {
+            let mut columns: Vec<Column> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| Column::key(format!("KSQL_KEY_{i}"), k.ty.clone()))
+                .collect();
+            columns.extend(input.schema().columns.into_iter().map(|mut c| {
+                c.namespace = crate::analyze::Namespace::Value;
+                c
+            }));
+            Schema::new(columns)
+        };
+        match self {
+            Step::StreamSource { schema, .. }
+            | Step::TableSource { schema, .. }
+            | Step::Join { schema, .. }
+            | Step::Select { schema, .. }
+            | Step::Sink { schema, .. } => schema.clone(),
+            Step::Filter { input, .. }
+            | Step::TableFilter { input, .. }
+            | Step::Suppress { input, .. } => input.schema(),
+            Step::FlatMap {
+                input, functions, ..
+            } => {
+                let mut schema = input.schema();
+                for (i, f) in functions.iter().enumerate() {
+                    schema
+                        .columns
+                        .push(Column::value(format!("KSQL_SYNTH_{i}"), f.ty.clone()));
+                }
+                schema
+            }
+            Step::SelectKey { input, keys, .. } | Step::GroupBy { input, keys, .. } => {
+                rekeyed(input, keys)
+            }
+            Step::Aggregate { store, .. } => {
+                let mut columns = store.key_schema.columns.clone();
+                columns.extend(store.value_schema.columns.iter().cloned());
+                Schema::new(columns)
+            }
         }
     }
 
