@@ -160,6 +160,11 @@ fn qtt_corpus_parses() {
 #[test]
 fn mangled_qtt_statements_do_not_panic() {
     let Some(dir) = qtt_dir() else { return };
+    // Bounded for CI; set WEIR_FUZZ_SECONDS for a longer run.
+    let budget = std::env::var("WEIR_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(5);
     let started = std::time::Instant::now();
     let mut seed: u64 = 0x5eed;
     let mut next = move |bound: usize| {
@@ -168,26 +173,46 @@ fn mangled_qtt_statements_do_not_panic() {
             .wrapping_add(1442695040888963407);
         ((seed >> 33) as usize) % bound.max(1)
     };
-    for case in load_cases(&dir).iter().step_by(7) {
-        if started.elapsed().as_secs() >= 5 {
-            break;
+    // Parsing alone, then the whole front end (parse, analyze, plan) on the same text.
+    let exercise = |text: &str| {
+        let _ = parse_file(text);
+        let _ = weir::plan::plan_file(text, "fuzz");
+    };
+    let cases = load_cases(&dir);
+    let mut inputs = 0u64;
+    'rounds: loop {
+        for case in cases.iter().skip(next(7)).step_by(7) {
+            if started.elapsed().as_secs() >= budget {
+                break 'rounds;
+            }
+            let words: Vec<&str> = case.source.split_inclusive(char::is_whitespace).collect();
+            let chars: Vec<char> = case.source.chars().collect();
+            let truncated: String = chars[..next(chars.len() + 1)].iter().collect();
+            exercise(&truncated);
+            let victim = next(words.len());
+            let deleted: String = words
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != victim)
+                .map(|(_, w)| *w)
+                .collect();
+            exercise(&deleted);
+            let mut duplicated = words.clone();
+            if let Some(word) = words.get(victim) {
+                duplicated.insert(victim, word);
+            }
+            exercise(&duplicated.concat());
+            let mut swapped = words.clone();
+            let other = next(words.len());
+            if victim < swapped.len() && other < swapped.len() {
+                swapped.swap(victim, other);
+            }
+            exercise(&swapped.concat());
+            inputs += 4;
         }
-        let words: Vec<&str> = case.source.split_inclusive(char::is_whitespace).collect();
-        let chars: Vec<char> = case.source.chars().collect();
-        let truncated: String = chars[..next(chars.len() + 1)].iter().collect();
-        let _ = parse_file(&truncated);
-        let victim = next(words.len());
-        let deleted: String = words
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != victim)
-            .map(|(_, w)| *w)
-            .collect();
-        let _ = parse_file(&deleted);
-        let mut duplicated = words.clone();
-        if let Some(word) = words.get(victim) {
-            duplicated.insert(victim, word);
-        }
-        let _ = parse_file(&duplicated.concat());
     }
+    println!(
+        "front end survived {inputs} mangled inputs in {:?}",
+        started.elapsed()
+    );
 }
