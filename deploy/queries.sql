@@ -1,5 +1,5 @@
 -- Example queries file for deploy/compose.yaml and deploy/k8s (ksqlDB headless dialect).
--- Run `weir lock queries.sql` after every edit and ship queries.sql.lock beside it.
+-- Run `weir lock --queries queries.sql` after every edit and ship queries.sql.lock beside it.
 
 CREATE STREAM pageviews (user_id VARCHAR KEY, page VARCHAR, viewtime BIGINT)
   WITH (KAFKA_TOPIC='pageviews', VALUE_FORMAT='JSON', PARTITIONS=6);

@@ -156,3 +156,30 @@ fn demo_runs_what_exists() {
         "{stdout}"
     );
 }
+
+/// The queries files shipped in the repository are locked, and their locks match: a change
+/// to the planner that moves a fingerprint shows up here (re-lock deliberately with the
+/// command in the message).
+#[test]
+fn every_shipped_queries_file_matches_its_lock() {
+    let shipped = [
+        ("config/weir.toml", "queries/app.sql"),
+        ("config/weir.toml", "queries/demo.sql"),
+        ("deploy/weir.toml", "deploy/queries.sql"),
+    ];
+    for (config, queries) in shipped {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_weir"));
+        command.args(["check", "--config", config, "--queries", queries]);
+        command.current_dir(env!("CARGO_MANIFEST_DIR"));
+        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("WEIR_")) {
+            command.env_remove(name);
+        }
+        let output = command.output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.contains("matches its lock"),
+            "{queries}: {stdout}{}\nif the change is deliberate: weir lock --config {config} --queries {queries}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
