@@ -1,0 +1,365 @@
+//! The builder: turns a [`PlannedQuery`]'s step tree into a [`TopologyFactory`]. Each step
+//! becomes one node (sources and sinks become the graph's edges); expressions are compiled and
+//! serdes built per task graph, never per record. Sub-topologies split at repartition steps;
+//! this slice builds single-sub-topology, stateless queries and answers every other step with
+//! [`BuildError::Unsupported`] naming it. It must not do I/O or open stores it did not declare.
+
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use super::filter::Filter;
+use super::layout::InputLayout;
+use super::select::Select;
+use super::sink::{SetTimestamp, SinkSerializer};
+use super::source::{EventTime, SourceDeserializer, value_columns};
+use crate::analyze::{FormatInfo, Schema, TimestampColumn};
+use crate::expr::TypedExpr;
+use crate::expr::compile::{CompileError, Evaluator};
+use crate::format::{Delimiter, FormatError, Role, RowSerde, SerdeColumn, SerdeOptions};
+use crate::plan::{PlannedQuery, Step};
+use crate::state::StoreProvider;
+use crate::topology::{
+    GraphBuilder, NodeId, SourceId, SubTopologySpec, TaskGraph, TaskId, TopologyError,
+    TopologyFactory, TopologySpec,
+};
+use crate::types::SqlType;
+
+#[derive(Debug, Error)]
+pub enum BuildError {
+    #[error("query {query}: not supported yet: {step} ({ctx})")]
+    Unsupported {
+        query: String,
+        step: String,
+        ctx: String,
+    },
+    #[error("query {query}, step {ctx}: {source}")]
+    Compile {
+        query: String,
+        ctx: String,
+        source: Box<CompileError>,
+    },
+    #[error("query {query}, step {ctx}: {source}")]
+    Format {
+        query: String,
+        ctx: String,
+        source: Box<FormatError>,
+    },
+    #[error("query {query}: {source}")]
+    Topology {
+        query: String,
+        source: Box<TopologyError>,
+    },
+}
+
+/// A built query: its spec and the plan its task graphs are made from.
+pub struct QueryTopology {
+    query: String,
+    steps: Arc<Step>,
+    spec: TopologySpec,
+}
+
+/// Builds `query`, checking every step once so unsupported steps fail here, not in a task.
+pub fn build(query: &PlannedQuery) -> Result<QueryTopology, BuildError> {
+    let mut sources = Vec::new();
+    let mut sinks = Vec::new();
+    for step in query.steps.walk() {
+        if let Some(_topic) = step.repartition() {
+            return Err(unsupported(&query.id, step));
+        }
+        match step {
+            Step::StreamSource { topic, .. } | Step::TableSource { topic, .. } => {
+                sources.push(topic.topic.clone())
+            }
+            Step::Sink { topic, .. } => sinks.push(topic.topic.clone()),
+            _ => {}
+        }
+    }
+    let topology = QueryTopology {
+        query: query.id.clone(),
+        steps: Arc::new(query.steps.clone()),
+        spec: TopologySpec {
+            sub_topologies: vec![SubTopologySpec {
+                id: 0,
+                sources,
+                sinks,
+                stores: Vec::new(),
+            }],
+            repartition_topics: Vec::new(),
+        },
+    };
+    topology.graph()?;
+    Ok(topology)
+}
+
+impl TopologyFactory for QueryTopology {
+    fn spec(&self) -> &TopologySpec {
+        &self.spec
+    }
+
+    fn build(
+        &self,
+        _task: TaskId,
+        _stores: &mut dyn StoreProvider,
+    ) -> Result<TaskGraph, TopologyError> {
+        self.graph().map_err(|e| match e {
+            BuildError::Topology { source, .. } => *source,
+            other => TopologyError::InvalidSpec {
+                reason: other.to_string(),
+            },
+        })
+    }
+}
+
+/// Where a built step's output comes from, and its row shape.
+#[derive(Clone, Copy)]
+enum Attach {
+    Source(SourceId),
+    Node(NodeId),
+}
+
+struct Built {
+    at: Attach,
+    layout: InputLayout,
+    table: bool,
+}
+
+impl QueryTopology {
+    fn graph(&self) -> Result<TaskGraph, BuildError> {
+        let mut graph = GraphBuilder::new();
+        self.add(&self.steps, &mut graph)?;
+        graph.build().map_err(|source| self.topo(source))
+    }
+
+    fn topo(&self, source: TopologyError) -> BuildError {
+        BuildError::Topology {
+            query: self.query.clone(),
+            source: Box::new(source),
+        }
+    }
+
+    fn add(&self, step: &Step, graph: &mut GraphBuilder) -> Result<Built, BuildError> {
+        let ctx = step.ctx();
+        let compile = |e: &TypedExpr, layout: InputLayout| {
+            Evaluator::compile(e, &|c| layout.resolve(c)).map_err(|source| BuildError::Compile {
+                query: self.query.clone(),
+                ctx: ctx.to_owned(),
+                source: Box::new(source),
+            })
+        };
+        match step {
+            Step::StreamSource {
+                topic,
+                schema,
+                timestamp,
+                window: None,
+                ..
+            }
+            | Step::TableSource {
+                topic,
+                schema,
+                timestamp,
+                window: None,
+                ..
+            } => {
+                let table = matches!(step, Step::TableSource { .. });
+                let fmt = |source| BuildError::Format {
+                    query: self.query.clone(),
+                    ctx: ctx.to_owned(),
+                    source: Box::new(source),
+                };
+                let (key, value) =
+                    serdes(schema, &topic.key_format, &topic.value_format).map_err(fmt)?;
+                let columns = value_columns(schema);
+                let time = match timestamp {
+                    None => EventTime::Record,
+                    Some(ts) => self.event_time(ctx, schema, ts)?,
+                };
+                let de = SourceDeserializer {
+                    key,
+                    value,
+                    key_count: schema.keys().count(),
+                    columns,
+                    time,
+                    table,
+                };
+                let id = graph.source(ctx, &topic.topic, Box::new(de));
+                Ok(Built {
+                    at: Attach::Source(id),
+                    layout: InputLayout {
+                        key_count: schema.keys().count(),
+                    },
+                    table,
+                })
+            }
+            Step::Filter {
+                input, predicate, ..
+            }
+            | Step::TableFilter {
+                input, predicate, ..
+            } => {
+                let built = self.add(input, graph)?;
+                let predicate = compile(predicate, built.layout)?;
+                let node = graph.processor(ctx, Box::new(Filter::new(predicate, built.table)));
+                self.connect(graph, built.at, node)?;
+                Ok(Built {
+                    at: Attach::Node(node),
+                    ..built
+                })
+            }
+            Step::Select { input, columns, .. } => {
+                let built = self.add(input, graph)?;
+                let (mut keys, mut values) = (Vec::new(), Vec::new());
+                for column in columns {
+                    let e = compile(&column.expr, built.layout)?;
+                    if column.key { &mut keys } else { &mut values }.push((column.name.clone(), e));
+                }
+                let key_count = keys.len();
+                let node = graph.processor(ctx, Box::new(Select::new(keys, values)));
+                self.connect(graph, built.at, node)?;
+                Ok(Built {
+                    at: Attach::Node(node),
+                    layout: InputLayout { key_count },
+                    table: built.table,
+                })
+            }
+            Step::Sink {
+                input,
+                topic,
+                schema,
+                timestamp,
+                window: None,
+                ..
+            } => {
+                let built = self.add(input, graph)?;
+                let (key, value) =
+                    serdes(schema, &topic.key_format, &topic.value_format).map_err(|source| {
+                        BuildError::Format {
+                            query: self.query.clone(),
+                            ctx: ctx.to_owned(),
+                            source: Box::new(source),
+                        }
+                    })?;
+                let mut at = built.at;
+                if let Some(ts) = timestamp {
+                    if let EventTime::Column(column) = self.event_time(ctx, schema, ts)? {
+                        let node = graph.processor(
+                            &format!("{ctx}-timestamp"),
+                            Box::new(SetTimestamp { column }),
+                        );
+                        self.connect(graph, at, node)?;
+                        at = Attach::Node(node);
+                    } else {
+                        return Err(
+                            self.unsupported_what(ctx, "a STRING TIMESTAMP column on a sink")
+                        );
+                    }
+                }
+                let sink = graph.sink(ctx, &topic.topic, Box::new(SinkSerializer { key, value }));
+                self.connect(graph, at, sink)?;
+                Ok(Built {
+                    at: Attach::Node(sink),
+                    ..built
+                })
+            }
+            other => Err(unsupported(&self.query, other)),
+        }
+    }
+
+    fn connect(
+        &self,
+        graph: &mut GraphBuilder,
+        at: Attach,
+        child: NodeId,
+    ) -> Result<(), BuildError> {
+        match at {
+            Attach::Source(s) => graph.connect_source(s, child),
+            Attach::Node(n) => graph.connect(n, child),
+        }
+        .map_err(|source| self.topo(source))
+    }
+
+    fn unsupported_what(&self, ctx: &str, what: &str) -> BuildError {
+        BuildError::Unsupported {
+            query: self.query.clone(),
+            step: what.to_owned(),
+            ctx: ctx.to_owned(),
+        }
+    }
+
+    /// The event-time source for `ts`: a value column position.
+    fn event_time(
+        &self,
+        ctx: &str,
+        schema: &Schema,
+        ts: &TimestampColumn,
+    ) -> Result<EventTime, BuildError> {
+        let position = schema.values().position(|c| c.name == ts.column);
+        let column = position.and_then(|p| schema.values().nth(p).map(|c| (p, c)));
+        match column {
+            Some((p, c))
+                if ts.format.is_none() && matches!(c.ty, SqlType::Bigint | SqlType::Timestamp) =>
+            {
+                Ok(EventTime::Column(p))
+            }
+            Some((p, c)) if ts.format.is_none() && c.ty == SqlType::String => {
+                Ok(EventTime::TextColumn(p))
+            }
+            _ => Err(self.unsupported_what(
+                ctx,
+                &format!("TIMESTAMP column {} with this type or format", ts.column),
+            )),
+        }
+    }
+}
+
+fn unsupported(query: &str, step: &Step) -> BuildError {
+    let what = match step {
+        Step::StreamSource {
+            window: Some(_), ..
+        }
+        | Step::TableSource {
+            window: Some(_), ..
+        } => "windowed source",
+        Step::Sink {
+            window: Some(_), ..
+        } => "windowed sink",
+        other => other.tag(),
+    };
+    BuildError::Unsupported {
+        query: query.to_owned(),
+        step: what.to_owned(),
+        ctx: step.ctx().to_owned(),
+    }
+}
+
+fn options(info: &FormatInfo) -> Result<SerdeOptions, FormatError> {
+    Ok(SerdeOptions {
+        wrap_single_value: info.wrap_single_value,
+        delimiter: info
+            .delimiter
+            .as_deref()
+            .map(Delimiter::parse)
+            .transpose()?,
+    })
+}
+
+/// The key and value serdes of a topic for `schema` (header columns are not in the payload).
+fn serdes(
+    schema: &Schema,
+    key: &FormatInfo,
+    value: &FormatInfo,
+) -> Result<(RowSerde, RowSerde), FormatError> {
+    let cols = |key_side: bool| {
+        schema
+            .columns
+            .iter()
+            .filter(|c| c.is_key() == key_side)
+            .filter(|c| key_side || c.namespace == crate::analyze::Namespace::Value)
+            .map(|c| SerdeColumn::new(c.name.clone(), c.ty.clone()))
+            .collect::<Vec<_>>()
+    };
+    let key = RowSerde::new(key.format, Role::Key, cols(true), &options(key)?)?;
+    let value = RowSerde::new(value.format, Role::Value, cols(false), &options(value)?)?;
+    Ok((key, value))
+}

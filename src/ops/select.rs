@@ -1,0 +1,88 @@
+//! `select/v1`: the projection. Evaluates the key expressions into the record key and the
+//! value expressions into the record value, in output-schema order. A tombstone keeps its
+//! (re-evaluated) key and stays a tombstone. An expression error is logged and that column is
+//! NULL, as ksqlDB does. It must not filter rows.
+
+use crate::expr::compile::Evaluator;
+use crate::topology::{Port, ProcessingError, Processor, ProcessorContext, Record};
+use crate::types::Value;
+
+use super::layout::eval_row;
+
+pub struct Select {
+    keys: Vec<(String, Evaluator)>,
+    values: Vec<(String, Evaluator)>,
+}
+
+impl Select {
+    /// `keys` and `values` are (column name, compiled expression) in output order.
+    pub fn new(keys: Vec<(String, Evaluator)>, values: Vec<(String, Evaluator)>) -> Select {
+        Select { keys, values }
+    }
+}
+
+fn eval_all(
+    columns: &[(String, Evaluator)],
+    record: &Record,
+    ctx: &mut ProcessorContext<'_>,
+) -> Vec<Value> {
+    let row = eval_row(record);
+    columns
+        .iter()
+        .map(|(name, e)| {
+            e.eval(&row).unwrap_or_else(|err| {
+                ctx.report(ProcessingError::processing(format!(
+                    "Error computing expression for column {name}: {err}"
+                )));
+                Value::Null
+            })
+        })
+        .collect()
+}
+
+impl Processor for Select {
+    fn process(&mut self, _port: Port, record: Record, ctx: &mut ProcessorContext<'_>) {
+        let key = eval_all(&self.keys, &record, ctx);
+        let value = if record.is_tombstone() {
+            None
+        } else {
+            Some(eval_all(&self.values, &record, ctx))
+        };
+        ctx.forward(record.with_key_value(key, value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::compile::Slot;
+    use crate::expr::{ColumnRef, TypedExpr};
+    use crate::ops::test_support::run;
+    use crate::types::SqlType;
+
+    #[test]
+    fn projects_key_and_value_columns() {
+        let col = |slot: Slot| {
+            let e = TypedExpr::column(ColumnRef::Input { side: 0, index: 0 }, SqlType::Int);
+            Evaluator::compile(&e, &move |_| Some(slot)).unwrap()
+        };
+        let select = Select::new(
+            vec![("K".into(), col(Slot::Value(1)))],
+            vec![("V".into(), col(Slot::Key(0)))],
+        );
+        let input = Record::new(
+            vec![Value::Int(1)],
+            Some(vec![Value::Int(2), Value::Int(3)]),
+            5,
+        );
+        let out = run(
+            Box::new(select),
+            vec![input, Record::new(vec![Value::Int(9)], None, 6)],
+        );
+        assert_eq!(
+            out[0],
+            Record::new(vec![Value::Int(3)], Some(vec![Value::Int(1)]), 5)
+        );
+        assert_eq!(out[1], Record::new(vec![Value::Null], None, 6));
+    }
+}
