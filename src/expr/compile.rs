@@ -174,8 +174,13 @@ fn compile(
             })
         }
         ExprKind::Compare { op, left, right } => {
+            // Structs of different field names never compare equal (Kafka Connect `Struct.equals`).
+            if struct_names_differ(&left.ty, &right.ty) {
+                let differ = matches!(op, Comparison::NotEq | Comparison::Distinct);
+                return Ok(Box::new(move |_| Ok(Value::Boolean(differ))));
+            }
             let (op, l, r) = (*op, c(left)?, c(right)?);
-            Box::new(move |row| Ok(opt_bool(compare(op, &l(row)?, &r(row)?))))
+            Box::new(move |row| Ok(Value::Boolean(compare(op, &l(row)?, &r(row)?))))
         }
         ExprKind::And { left, right } => {
             let (l, r) = (c(left)?, c(right)?);
@@ -220,9 +225,9 @@ fn compile(
                 let v = x(row)?;
                 let ge = v.sql_cmp(&lo(row)?).map(|o| o != Ordering::Less);
                 let le = v.sql_cmp(&hi(row)?).map(|o| o != Ordering::Greater);
-                Ok(opt_bool(match (ge, le) {
-                    (Some(a), Some(b)) => Some((a && b) != negated),
-                    _ => None,
+                Ok(Value::Boolean(match (ge, le) {
+                    (Some(a), Some(b)) => (a && b) != negated,
+                    _ => false,
                 }))
             })
         }
@@ -231,27 +236,24 @@ fn compile(
             list,
             negated,
         } => {
+            let list = list
+                .iter()
+                .filter(|item| !struct_names_differ(&operand.ty, &item.ty))
+                .map(c)
+                .collect::<Result<Vec<_>, _>>()?;
             let operand = c(operand)?;
-            let list = list.iter().map(c).collect::<Result<Vec<_>, _>>()?;
             let negated = *negated;
+            // ksqlDB: a NULL operand or element never matches, and the result is never NULL.
             Box::new(move |row| {
                 let v = operand(row)?;
-                if v.is_null() {
-                    return Ok(Value::Null);
-                }
-                let mut saw_null = false;
-                for item in &list {
-                    match v.sql_equals(&item(row)?) {
-                        Some(true) => return Ok(Value::Boolean(!negated)),
-                        None => saw_null = true,
-                        Some(false) => {}
+                if !v.is_null() {
+                    for item in &list {
+                        if v.sql_equals(&item(row)?) == Some(true) {
+                            return Ok(Value::Boolean(!negated));
+                        }
                     }
                 }
-                Ok(if saw_null {
-                    Value::Null
-                } else {
-                    Value::Boolean(negated)
-                })
+                Ok(Value::Boolean(negated))
             })
         }
         ExprKind::Like {
@@ -358,8 +360,28 @@ fn subscript(base: &Value, index: &Value) -> Value {
     }
 }
 
-/// ksqlDB comparison: `None` (NULL) when either side is NULL, except the DISTINCT forms.
-pub fn compare(op: Comparison, a: &Value, b: &Value) -> Option<bool> {
+/// Whether two types are structs (possibly nested in collections) with different field names.
+fn struct_names_differ(a: &SqlType, b: &SqlType) -> bool {
+    match (a, b) {
+        (SqlType::Struct(x), SqlType::Struct(y)) => {
+            x.len() != y.len()
+                || x.iter()
+                    .zip(y)
+                    .any(|(f, g)| f.name != g.name || struct_names_differ(&f.ty, &g.ty))
+        }
+        (SqlType::Array(x), SqlType::Array(y)) => struct_names_differ(x, y),
+        (SqlType::Map(_, x), SqlType::Map(_, y)) => struct_names_differ(x, y),
+        _ => false,
+    }
+}
+
+/// ksqlDB comparison (generated code null-checks first): FALSE when either side is NULL,
+/// except for the DISTINCT forms.
+pub fn compare(op: Comparison, a: &Value, b: &Value) -> bool {
+    compare_opt(op, a, b).unwrap_or(false)
+}
+
+fn compare_opt(op: Comparison, a: &Value, b: &Value) -> Option<bool> {
     match op {
         Comparison::Distinct | Comparison::NotDistinct => {
             let same = match (a.is_null(), b.is_null()) {
@@ -604,14 +626,30 @@ fn round(args: &[Value], returns: &SqlType) -> Result<Value, EvalError> {
             Value::Double((d * factor + 0.5).floor() / factor)
         }
         (Some(Value::Decimal(d)), SqlType::Decimal { scale, .. }) => {
-            let rounded = d.round_dp_with_strategy(
-                digits.max(0) as u32,
-                rust_decimal::RoundingStrategy::MidpointAwayFromZero,
-            );
+            let rounded = round_decimal(*d, digits)?;
             Value::Decimal(decimal::set_scale_half_up(rounded, *scale)?)
         }
         _ => Value::Null,
     })
+}
+
+/// HALF_UP rounding to `digits` places; negative digits round to tens, hundreds, ….
+fn round_decimal(
+    d: rust_decimal::Decimal,
+    digits: i64,
+) -> Result<rust_decimal::Decimal, EvalError> {
+    use rust_decimal::RoundingStrategy::MidpointAwayFromZero;
+    if digits >= 0 {
+        return Ok(d.round_dp_with_strategy(digits.min(28) as u32, MidpointAwayFromZero));
+    }
+    let factor =
+        rust_decimal::Decimal::from_i128_with_scale(10i128.pow((-digits).min(27) as u32), 0);
+    let overflow = || EvalError::Function(format!("ROUND({d}, {digits}) overflows"));
+    let scaled = d.checked_div(factor).ok_or_else(overflow)?;
+    scaled
+        .round_dp_with_strategy(0, MidpointAwayFromZero)
+        .checked_mul(factor)
+        .ok_or_else(overflow)
 }
 
 #[cfg(test)]
@@ -707,7 +745,7 @@ mod tests {
             eval(cmp.clone(), &[Value::Int(3)]),
             Ok(Value::Boolean(true))
         );
-        assert_eq!(eval(cmp, &[Value::Null]), Ok(Value::Null));
+        assert_eq!(eval(cmp, &[Value::Null]), Ok(Value::Boolean(false)));
     }
 
     #[test]

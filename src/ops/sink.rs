@@ -5,6 +5,7 @@
 
 use crate::format::{Encoded, RowSerde};
 use crate::topology::{ProcessingError, ProcessingErrorKind, Record, RecordSerializer, Serialized};
+use crate::types::Value;
 
 pub struct SinkSerializer {
     pub key: RowSerde,
@@ -43,8 +44,8 @@ impl RecordSerializer for SinkSerializer {
     }
 }
 
-/// Sets the output timestamp from a value column (the sink's `TIMESTAMP` property); a record
-/// whose column is NULL keeps its own time.
+/// Sets the output timestamp from a value column (the sink's `TIMESTAMP` property). A record
+/// whose column is NULL or negative cannot be produced: it is logged and dropped.
 pub struct SetTimestamp {
     /// Position in the record value.
     pub column: usize,
@@ -58,9 +59,16 @@ impl crate::topology::Processor for SetTimestamp {
         ctx: &mut crate::topology::ProcessorContext<'_>,
     ) {
         let time = record.value.as_ref().and_then(|v| v.get(self.column));
-        if let Some(crate::types::Value::Bigint(t) | crate::types::Value::Timestamp(t)) = time {
-            record.timestamp = *t;
+        match time {
+            Some(Value::Bigint(t) | Value::Timestamp(t)) if *t >= 0 => {
+                record.timestamp = *t;
+                ctx.forward(record);
+            }
+            None => ctx.forward(record),
+            Some(other) => ctx.report(ProcessingError::new(
+                ProcessingErrorKind::Serialization,
+                format!("Invalid output timestamp {other:?}: must be a non-negative time"),
+            )),
         }
-        ctx.forward(record);
     }
 }

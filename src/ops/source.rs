@@ -1,7 +1,8 @@
 //! The source edge of `streamSource/v1` and `tableSource/v1`: key and value bytes to a
 //! [`Record`] with the topic's [`RowSerde`]s, header columns filled from the record headers,
 //! and the event time taken from the `TIMESTAMP` column when there is one. A stream drops
-//! tombstones (ksqlDB streams ignore null values); a table forwards them as deletes. A record
+//! tombstones (ksqlDB streams ignore null values); a table forwards them as deletes and drops
+//! (and logs) records with a null key. A record
 //! that cannot be read is a deserialization error (logged, skipped). It must not evaluate SQL.
 
 use std::sync::Arc;
@@ -101,6 +102,15 @@ impl RecordDeserializer for SourceDeserializer {
                 format!("Failed to deserialize value from topic: {}. {e}", raw.topic),
             )
         })?;
+        if self.table && key.iter().all(Value::is_null) {
+            return Err(error(
+                ProcessingErrorKind::Deserialization,
+                format!(
+                    "Skipping a record with a null key from table topic {}",
+                    raw.topic
+                ),
+            ));
+        }
         let value = value.map(|payload| self.value_row(payload, raw.headers));
         let timestamp = match (&self.time, &value) {
             (EventTime::Record, _) | (_, None) => raw.timestamp,

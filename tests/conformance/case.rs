@@ -60,6 +60,9 @@ pub fn run(case: &Json, statements: &str) -> (Status, Option<bool>) {
     let outcome = execute(case, statements);
     match (expected, outcome) {
         (_, Err(Outcome::Unsupported(why))) => (Status::Skipped(why), None),
+        // A function we have not implemented is not the error the case expects.
+        (Some(_), Err(Outcome::Unimplemented(why))) => (Status::Skipped(why), None),
+        (None, Err(Outcome::Unimplemented(why))) => (Status::Failed(why), None),
         (Some(_), Err(Outcome::Failed(message))) => {
             (Status::Passed, Some(message.contains(expect_message)))
         }
@@ -83,6 +86,8 @@ enum Outcome {
     /// Ran, but the outputs differ.
     Mismatch(String),
     Unsupported(String),
+    /// An expression needs a function (or construct) the evaluator does not have yet.
+    Unimplemented(String),
 }
 
 fn execute(case: &Json, statements: &str) -> Result<(), Outcome> {
@@ -123,6 +128,7 @@ fn execute(case: &Json, statements: &str) -> Result<(), Outcome> {
     for query in &planned.queries {
         let built = weir::ops::build(query).map_err(|e| match e {
             BuildError::Unsupported { .. } => Outcome::Unsupported(e.to_string()),
+            BuildError::Compile { .. } => Outcome::Unimplemented(e.to_string()),
             other => Outcome::Failed(other.to_string()),
         })?;
         driver
@@ -212,9 +218,8 @@ fn compare(
     expected: &[&Json],
 ) -> Result<(), Outcome> {
     let mut by_topic: BTreeMap<&str, Vec<&Json>> = BTreeMap::new();
-    for sink in sinks {
-        by_topic.entry(sink.as_str()).or_default();
-    }
+    // As QTT does: only the topics the case lists outputs for are checked.
+    let _ = sinks;
     for record in expected {
         if record.get("window").is_some() {
             return Err(Outcome::Unsupported("windowed output".into()));
