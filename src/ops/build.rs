@@ -1,8 +1,9 @@
 //! The builder: turns a [`PlannedQuery`]'s step tree into a [`TopologyFactory`]. Each step
 //! becomes one node (sources and sinks become the graph's edges); expressions are compiled and
-//! serdes built per task graph, never per record. Sub-topologies split at repartition steps;
-//! this slice builds single-sub-topology, stateless queries and answers every other step with
-//! [`BuildError::Unsupported`] naming it. It must not do I/O or open stores it did not declare.
+//! serdes built per task graph, never per record. Sub-topologies split at repartition steps
+//! (`selectKey/v1`): sub-topology `n` is the part of the tree ending at the `n`-th
+//! repartition (post-order), the last one ends at the sink. This slice builds stateless
+//! queries and answers every other step with [`BuildError::Unsupported`] naming it. It must not do I/O or open stores it did not declare.
 
 use std::sync::Arc;
 
@@ -10,6 +11,9 @@ use thiserror::Error;
 
 use super::filter::Filter;
 use super::layout::InputLayout;
+use super::repartition::{
+    RepartitionDeserializer, RepartitionSerializer, internal_serde, row_types,
+};
 use super::select::Select;
 use super::sink::{SetTimestamp, SinkSerializer};
 use super::source::{EventTime, SourceDeserializer, value_columns};
@@ -55,41 +59,113 @@ pub enum BuildError {
 /// A built query: its spec and the plan its task graphs are made from.
 pub struct QueryTopology {
     query: String,
+    app_id: String,
+    /// Per sub-topology, the context name of the step its output leaves from.
+    roots: Vec<String>,
     steps: Arc<Step>,
     spec: TopologySpec,
 }
 
 /// Builds `query`, checking every step once so unsupported steps fail here, not in a task.
 pub fn build(query: &PlannedQuery) -> Result<QueryTopology, BuildError> {
-    let mut sources = Vec::new();
-    let mut sinks = Vec::new();
     for step in query.steps.walk() {
-        if let Some(_topic) = step.repartition() {
+        if let Step::GroupBy {
+            repartition_topic: Some(_),
+            ..
+        } = step
+        {
             return Err(unsupported(&query.id, step));
         }
-        match step {
-            Step::StreamSource { topic, .. } | Step::TableSource { topic, .. } => {
-                sources.push(topic.topic.clone())
+    }
+    let mut roots = Vec::new();
+    segment_roots(&query.steps, &mut roots);
+    let topic = |name: &str| format!("{}-{name}-repartition", query.application_id);
+    let mut sub_topologies = Vec::new();
+    let mut repartition_topics = Vec::new();
+    for (id, root) in roots.iter().enumerate() {
+        let mut sources = Vec::new();
+        for step in segment(root) {
+            match step {
+                Step::StreamSource { topic, .. } | Step::TableSource { topic, .. } => {
+                    sources.push(topic.topic.clone())
+                }
+                Step::SelectKey {
+                    repartition_topic, ..
+                } if !std::ptr::eq(step, *root) => sources.push(topic(repartition_topic)),
+                _ => {}
             }
-            Step::Sink { topic, .. } => sinks.push(topic.topic.clone()),
-            _ => {}
         }
+        let sinks = match root {
+            Step::Sink { topic, .. } => vec![topic.topic.clone()],
+            Step::SelectKey {
+                repartition_topic, ..
+            } => {
+                repartition_topics.push(topic(repartition_topic));
+                vec![topic(repartition_topic)]
+            }
+            _ => Vec::new(),
+        };
+        sub_topologies.push(SubTopologySpec {
+            id: id as u32,
+            sources,
+            sinks,
+            stores: Vec::new(),
+        });
     }
     let topology = QueryTopology {
         query: query.id.clone(),
+        app_id: query.application_id.clone(),
+        roots: roots.iter().map(|r| r.ctx().to_owned()).collect(),
         steps: Arc::new(query.steps.clone()),
         spec: TopologySpec {
-            sub_topologies: vec![SubTopologySpec {
-                id: 0,
-                sources,
-                sinks,
-                stores: Vec::new(),
-            }],
-            repartition_topics: Vec::new(),
+            sub_topologies,
+            repartition_topics,
         },
     };
-    topology.graph()?;
+    for sub in 0..topology.roots.len() {
+        topology.graph(sub)?;
+    }
     Ok(topology)
+}
+
+/// The steps whose output leaves a sub-topology (repartitions, then the sink), in dependency
+/// order: a sub-topology's id is its position here.
+fn segment_roots<'s>(step: &'s Step, out: &mut Vec<&'s Step>) {
+    for input in step.inputs() {
+        segment_roots(input, out);
+    }
+    if matches!(step, Step::SelectKey { .. } | Step::Sink { .. }) {
+        out.push(step);
+    }
+}
+
+/// The steps of the sub-topology ending at `root`: it stops at (and includes) the
+/// repartitions it reads.
+fn segment(root: &Step) -> Vec<&Step> {
+    fn visit<'s>(step: &'s Step, root: bool, out: &mut Vec<&'s Step>) {
+        out.push(step);
+        if root || !matches!(step, Step::SelectKey { .. }) {
+            for input in step.inputs() {
+                visit(input, false, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    visit(root, true, &mut out);
+    out
+}
+
+/// The row schema a step emits (keys first) and whether it is a table.
+fn shape(step: &Step) -> Option<(&Schema, bool)> {
+    match step {
+        Step::StreamSource { schema, .. } => Some((schema, false)),
+        Step::TableSource { schema, .. } => Some((schema, true)),
+        Step::Filter { input, .. }
+        | Step::TableFilter { input, .. }
+        | Step::SelectKey { input, .. } => shape(input),
+        Step::Select { input, schema, .. } => shape(input).map(|(_, table)| (schema, table)),
+        _ => None,
+    }
 }
 
 impl TopologyFactory for QueryTopology {
@@ -99,10 +175,10 @@ impl TopologyFactory for QueryTopology {
 
     fn build(
         &self,
-        _task: TaskId,
+        task: TaskId,
         _stores: &mut dyn StoreProvider,
     ) -> Result<TaskGraph, TopologyError> {
-        self.graph().map_err(|e| match e {
+        self.graph(task.sub_topology as usize).map_err(|e| match e {
             BuildError::Topology { source, .. } => *source,
             other => TopologyError::InvalidSpec {
                 reason: other.to_string(),
@@ -125,9 +201,24 @@ struct Built {
 }
 
 impl QueryTopology {
-    fn graph(&self) -> Result<TaskGraph, BuildError> {
+    fn graph(&self, sub: usize) -> Result<TaskGraph, BuildError> {
+        let root_ctx = self.roots.get(sub).ok_or_else(|| {
+            self.topo(TopologyError::InvalidSpec {
+                reason: format!("no sub-topology {sub}"),
+            })
+        })?;
+        let root = self
+            .steps
+            .walk()
+            .into_iter()
+            .find(|s| s.ctx() == root_ctx)
+            .ok_or_else(|| {
+                self.topo(TopologyError::InvalidSpec {
+                    reason: format!("no step {root_ctx}"),
+                })
+            })?;
         let mut graph = GraphBuilder::new();
-        self.add(&self.steps, &mut graph)?;
+        self.add(root, root_ctx, &mut graph)?;
         graph.build().map_err(|source| self.topo(source))
     }
 
@@ -138,8 +229,13 @@ impl QueryTopology {
         }
     }
 
-    fn add(&self, step: &Step, graph: &mut GraphBuilder) -> Result<Built, BuildError> {
+    fn add(&self, step: &Step, root: &str, graph: &mut GraphBuilder) -> Result<Built, BuildError> {
         let ctx = step.ctx();
+        let fmt = |source| BuildError::Format {
+            query: self.query.clone(),
+            ctx: ctx.to_owned(),
+            source: Box::new(source),
+        };
         let compile = |e: &TypedExpr, layout: InputLayout| {
             Evaluator::compile(e, &|c| layout.resolve(c)).map_err(|source| BuildError::Compile {
                 query: self.query.clone(),
@@ -163,11 +259,6 @@ impl QueryTopology {
                 ..
             } => {
                 let table = matches!(step, Step::TableSource { .. });
-                let fmt = |source| BuildError::Format {
-                    query: self.query.clone(),
-                    ctx: ctx.to_owned(),
-                    source: Box::new(source),
-                };
                 let (key, value) =
                     serdes(schema, &topic.key_format, &topic.value_format).map_err(fmt)?;
                 let columns = value_columns(schema);
@@ -198,7 +289,7 @@ impl QueryTopology {
             | Step::TableFilter {
                 input, predicate, ..
             } => {
-                let built = self.add(input, graph)?;
+                let built = self.add(input, root, graph)?;
                 let predicate = compile(predicate, built.layout)?;
                 let node = graph.processor(ctx, Box::new(Filter::new(predicate, built.table)));
                 self.connect(graph, built.at, node)?;
@@ -208,7 +299,7 @@ impl QueryTopology {
                 })
             }
             Step::Select { input, columns, .. } => {
-                let built = self.add(input, graph)?;
+                let built = self.add(input, root, graph)?;
                 let (mut keys, mut values) = (Vec::new(), Vec::new());
                 for column in columns {
                     let e = compile(&column.expr, built.layout)?;
@@ -231,7 +322,7 @@ impl QueryTopology {
                 window: None,
                 ..
             } => {
-                let built = self.add(input, graph)?;
+                let built = self.add(input, root, graph)?;
                 let (key, value) =
                     serdes(schema, &topic.key_format, &topic.value_format).map_err(|source| {
                         BuildError::Format {
@@ -257,6 +348,58 @@ impl QueryTopology {
                 }
                 let sink = graph.sink(ctx, &topic.topic, Box::new(SinkSerializer { key, value }));
                 self.connect(graph, at, sink)?;
+                Ok(Built {
+                    at: Attach::Node(sink),
+                    ..built
+                })
+            }
+            Step::SelectKey {
+                input,
+                repartition_topic,
+                ..
+            } if ctx != root => {
+                // The reading side: this sub-topology starts at the repartition topic.
+                let Some((schema, table)) = shape(input) else {
+                    return Err(unsupported(&self.query, input));
+                };
+                let row_serde = internal_serde(&row_types(schema)).map_err(fmt)?;
+                let key_count = schema.keys().count();
+                let de = RepartitionDeserializer {
+                    row_serde,
+                    key_count,
+                };
+                let topic = format!("{}-{repartition_topic}-repartition", self.app_id);
+                let id = graph.source(&format!("{ctx}-source"), &topic, Box::new(de));
+                Ok(Built {
+                    at: Attach::Source(id),
+                    layout: InputLayout { key_count },
+                    table,
+                })
+            }
+            Step::SelectKey {
+                input,
+                keys,
+                repartition_topic,
+                ..
+            } => {
+                let built = self.add(input, root, graph)?;
+                let Some((schema, _)) = shape(input) else {
+                    return Err(unsupported(&self.query, input));
+                };
+                let keys = keys
+                    .iter()
+                    .map(|k| compile(k, built.layout))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let key_types: Vec<SqlType> = keys.iter().map(|k| k.ty().clone()).collect();
+                let ser = RepartitionSerializer {
+                    keys,
+                    key_count: schema.keys().count(),
+                    key_serde: internal_serde(&key_types).map_err(fmt)?,
+                    row_serde: internal_serde(&row_types(schema)).map_err(fmt)?,
+                };
+                let topic = format!("{}-{repartition_topic}-repartition", self.app_id);
+                let sink = graph.sink(ctx, &topic, Box::new(ser));
+                self.connect(graph, built.at, sink)?;
                 Ok(Built {
                     at: Attach::Node(sink),
                     ..built

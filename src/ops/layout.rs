@@ -9,16 +9,20 @@ use crate::types::Value;
 
 /// The row shape of a single input up to the projection: the schema's key columns are the
 /// record key, the remaining (value and header) columns the record value, in schema order.
+/// A record read from a null Kafka key has an empty key row: its key columns read as NULL
+/// and, passed through, it is written as a null key again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InputLayout {
     pub key_count: usize,
 }
 
 impl InputLayout {
-    /// Resolves input 0's columns and system columns; anything else is unavailable.
+    /// Resolves the input's columns and system columns. Before a join only one input flows,
+    /// so any `side` is this record (a join's right branch reads side 1); anything else is
+    /// unavailable.
     pub fn resolve(&self, column: ColumnRef) -> Option<Slot> {
         match column {
-            ColumnRef::Input { side: 0, index } => {
+            ColumnRef::Input { index, .. } => {
                 let index = index as usize;
                 Some(if index < self.key_count {
                     Slot::Key(index)
@@ -26,7 +30,7 @@ impl InputLayout {
                     Slot::Value(index - self.key_count)
                 })
             }
-            ColumnRef::System { side: 0, column } => Some(Slot::System(column)),
+            ColumnRef::System { column, .. } => Some(Slot::System(column)),
             _ => None,
         }
     }

@@ -14,6 +14,7 @@
 pub mod build;
 pub mod filter;
 pub mod layout;
+pub mod repartition;
 pub mod select;
 pub mod sink;
 pub mod source;

@@ -1,5 +1,6 @@
 //! `select/v1`: the projection. Evaluates the key expressions into the record key and the
-//! value expressions into the record value, in output-schema order. A tombstone keeps its
+//! value expressions into the record value, in output-schema order. A record with a null
+//! Kafka key (an empty key row) keeps it. A tombstone keeps its
 //! (re-evaluated) key and stays a tombstone. An expression error is logged and that column is
 //! NULL, as ksqlDB does. It must not filter rows.
 
@@ -42,7 +43,12 @@ fn eval_all(
 
 impl Processor for Select {
     fn process(&mut self, _port: Port, record: Record, ctx: &mut ProcessorContext<'_>) {
-        let key = eval_all(&self.keys, &record, ctx);
+        // A null input key passes through as a null key (ksqlDB keeps the Kafka key).
+        let key = if record.key.is_empty() {
+            Vec::new()
+        } else {
+            eval_all(&self.keys, &record, ctx)
+        };
         let value = if record.is_tombstone() {
             None
         } else {

@@ -25,10 +25,14 @@ impl RecordSerializer for SinkSerializer {
                 format!("Error serializing {side}: {e}"),
             )
         };
-        let key_out = self
-            .key
-            .serialize(&record.key, key)
-            .map_err(|e| fail("key", e))?;
+        // An empty key row (read from a null key, passed through) is written as a null key.
+        let key_out = if record.key.is_empty() {
+            Encoded::Null
+        } else {
+            self.key
+                .serialize(&record.key, key)
+                .map_err(|e| fail("key", e))?
+        };
         let value_out = match &record.value {
             None => Encoded::Null,
             Some(row) => self

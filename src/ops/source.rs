@@ -1,8 +1,8 @@
 //! The source edge of `streamSource/v1` and `tableSource/v1`: key and value bytes to a
 //! [`Record`] with the topic's [`RowSerde`]s, header columns filled from the record headers,
-//! and the event time taken from the `TIMESTAMP` column when there is one. A stream drops
-//! tombstones (ksqlDB streams ignore null values); a table forwards them as deletes and drops
-//! (and logs) records with a null key. A record
+//! and the event time taken from the `TIMESTAMP` column when there is one. Null values
+//! flow on (a stream's filter drops them, its projection keeps them null); a table drops (and
+//! logs) records with a null key. A record
 //! that cannot be read is a deserialization error (logged, skipped). It must not evaluate SQL.
 
 use std::sync::Arc;
@@ -88,7 +88,8 @@ impl RecordDeserializer for SourceDeserializer {
     fn deserialize(&mut self, raw: &RawRecord<'_>) -> Result<Record, ProcessingError> {
         let key = match self.key.deserialize(raw.key) {
             Ok(Some(row)) => row,
-            Ok(None) => vec![Value::Null; self.key_count],
+            // A null key stays an empty row (see `layout`).
+            Ok(None) => Vec::new(),
             Err(e) => {
                 return Err(error(
                     ProcessingErrorKind::Deserialization,
@@ -102,7 +103,7 @@ impl RecordDeserializer for SourceDeserializer {
                 format!("Failed to deserialize value from topic: {}. {e}", raw.topic),
             )
         })?;
-        if self.table && key.iter().all(Value::is_null) {
+        if self.table && self.key_count > 0 && key.iter().all(Value::is_null) {
             return Err(error(
                 ProcessingErrorKind::Deserialization,
                 format!(

@@ -141,7 +141,13 @@ fn execute(case: &Json, statements: &str) -> Result<(), Outcome> {
     for input in &inputs {
         pipe(&mut driver, &planned, input)?;
     }
-    compare(&driver, &planned, &sinks, &records(case, "outputs"))
+    compare(&driver, &planned, &sinks, &records(case, "outputs")).map_err(|e| match e {
+        Outcome::Mismatch(m) => Outcome::Mismatch(match driver.processing_log().first() {
+            Some(first) => format!("{m} (processing log: {first})"),
+            None => m,
+        }),
+        other => other,
+    })
 }
 
 fn records<'a>(case: &'a Json, field: &str) -> Vec<&'a Json> {
