@@ -23,3 +23,6 @@ pub mod source;
 pub(crate) mod test_support;
 
 pub use build::{BuildError, QueryTopology, build};
+
+#[cfg(test)]
+mod tests;
