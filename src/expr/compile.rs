@@ -562,6 +562,74 @@ pub fn function_impl(name: &str, returns: &SqlType) -> Option<FnImpl> {
             })
         }),
         "ROUND" => Arc::new(move |a| round(a, &returns)),
+        "NULLIF" => Arc::new(|a| {
+            let (x, y) = (a.first().cloned().unwrap_or(Value::Null), a.get(1));
+            Ok(match y {
+                Some(y) if x.sql_equals(y) == Some(true) => Value::Null,
+                _ => x,
+            })
+        }),
+        "POWER" => Arc::new(|a| Ok(doubles2(a, f64::powf))),
+        "LOG" if returns == SqlType::Double => Arc::new(|a| {
+            Ok(if a.len() == 2 {
+                doubles2(a, |base, x| x.ln() / base.ln())
+            } else {
+                double1(a, f64::ln)
+            })
+        }),
+        name if returns == SqlType::Double && unary_double(name).is_some() => {
+            let f = unary_double(name)?;
+            Arc::new(move |a| Ok(double1(a, f)))
+        }
+        "AS_VALUE" => Arc::new(|a| Ok(a.first().cloned().unwrap_or(Value::Null))),
+        "GREATEST" => Arc::new(|a| Ok(extreme(a, Ordering::Greater))),
+        "LEAST" => Arc::new(|a| Ok(extreme(a, Ordering::Less))),
+        "ARRAY_LENGTH" => Arc::new(|a| {
+            Ok(a.first()
+                .and_then(Value::as_array)
+                .map_or(Value::Null, |items| Value::Int(items.len() as i32)))
+        }),
+        "ARRAY_CONTAINS" => Arc::new(|a| {
+            let (Some(items), Some(needle)) = (a.first().and_then(Value::as_array), a.get(1))
+            else {
+                return Ok(Value::Boolean(false));
+            };
+            // Java's List.contains: NULL finds NULL.
+            Ok(Value::Boolean(items.iter().any(|v| {
+                (v.is_null() && needle.is_null()) || v.sql_equals(needle) == Some(true)
+            })))
+        }),
+        "LPAD" if returns == SqlType::String => Arc::new(|a| Ok(pad(a, true))),
+        "RPAD" if returns == SqlType::String => Arc::new(|a| Ok(pad(a, false))),
+        "CONCAT_WS" if returns == SqlType::String => Arc::new(|a| {
+            let Some(sep) = a.first().and_then(Value::as_str) else {
+                return Ok(Value::Null);
+            };
+            let parts: Vec<&str> = a[1..].iter().filter_map(Value::as_str).collect();
+            Ok(Value::string(parts.join(sep)))
+        }),
+        "SPLIT" if returns == SqlType::array(SqlType::String) => Arc::new(|a| {
+            let (Some(s), Some(d)) = (
+                a.first().and_then(Value::as_str),
+                a.get(1).and_then(Value::as_str),
+            ) else {
+                return Ok(Value::Null);
+            };
+            let parts: Vec<Value> = if d.is_empty() {
+                s.chars().map(|c| Value::string(c.to_string())).collect()
+            } else {
+                s.split(d).map(Value::string).collect()
+            };
+            Ok(Value::array(parts))
+        }),
+        "ELT" => Arc::new(|a| {
+            let n = a.first().and_then(Value::as_i64).unwrap_or(0);
+            Ok(if n >= 1 {
+                a.get(n as usize).cloned().unwrap_or(Value::Null)
+            } else {
+                Value::Null
+            })
+        }),
         "IFNULL" | "COALESCE" => Arc::new(|a| {
             Ok(a.iter()
                 .find(|v| !v.is_null())
@@ -571,6 +639,82 @@ pub fn function_impl(name: &str, returns: &SqlType) -> Option<FnImpl> {
         _ => return None,
     };
     Some(f)
+}
+
+/// The DOUBLE -> DOUBLE math functions, as Java's `Math` computes them.
+fn unary_double(name: &str) -> Option<fn(f64) -> f64> {
+    Some(match name {
+        "EXP" => f64::exp,
+        "LN" => f64::ln,
+        "SQRT" => f64::sqrt,
+        "CBRT" => f64::cbrt,
+        "SIN" => f64::sin,
+        "COS" => f64::cos,
+        "TAN" => f64::tan,
+        "ASIN" => f64::asin,
+        "ACOS" => f64::acos,
+        "ATAN" => f64::atan,
+        "COT" => |x: f64| 1.0 / x.tan(),
+        "SINH" => f64::sinh,
+        "COSH" => f64::cosh,
+        "TANH" => f64::tanh,
+        "DEGREES" => f64::to_degrees,
+        "RADIANS" => f64::to_radians,
+        _ => return None,
+    })
+}
+
+fn double1(args: &[Value], f: impl Fn(f64) -> f64) -> Value {
+    args.first()
+        .and_then(Value::as_f64)
+        .map_or(Value::Null, |x| Value::Double(f(x)))
+}
+
+fn doubles2(args: &[Value], f: impl Fn(f64, f64) -> f64) -> Value {
+    match (
+        args.first().and_then(Value::as_f64),
+        args.get(1).and_then(Value::as_f64),
+    ) {
+        (Some(x), Some(y)) => Value::Double(f(x, y)),
+        _ => Value::Null,
+    }
+}
+
+/// GREATEST/LEAST: NULL arguments are ignored; all NULL gives NULL.
+fn extreme(args: &[Value], want: Ordering) -> Value {
+    let mut best: Option<&Value> = None;
+    for v in args.iter().filter(|v| !v.is_null()) {
+        if best.is_none_or(|b| v.sql_cmp(b) == Some(want)) {
+            best = Some(v);
+        }
+    }
+    best.cloned().unwrap_or(Value::Null)
+}
+
+/// LPAD/RPAD(str, len, padding): NULL for any NULL, a negative length or empty padding; the
+/// result is exactly `len` characters (the input truncated when longer).
+fn pad(args: &[Value], left: bool) -> Value {
+    let (Some(s), Some(len), Some(padding)) = (
+        args.first().and_then(Value::as_str),
+        args.get(1).and_then(Value::as_i64),
+        args.get(2).and_then(Value::as_str),
+    ) else {
+        return Value::Null;
+    };
+    if len < 0 || (padding.is_empty() && (s.chars().count() as i64) < len) {
+        return Value::Null;
+    }
+    let len = len as usize;
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() >= len {
+        return Value::string(chars[..len].iter().collect::<String>());
+    }
+    let fill: String = padding.chars().cycle().take(len - chars.len()).collect();
+    Value::string(if left {
+        format!("{fill}{s}")
+    } else {
+        format!("{s}{fill}")
+    })
 }
 
 fn str_map(args: &[Value], f: impl Fn(&str) -> String) -> Value {
@@ -818,6 +962,35 @@ mod tests {
                 &[Value::Null]
             ),
             Ok(Value::Int(4))
+        );
+        assert_eq!(
+            eval(
+                call(
+                    "GREATEST",
+                    vec![col(0, SqlType::Int), i(4), i(9)],
+                    SqlType::Int
+                ),
+                &[Value::Null]
+            ),
+            Ok(Value::Int(9))
+        );
+        assert_eq!(
+            eval(call("NULLIF", vec![i(4), i(4)], SqlType::Int), &[]),
+            Ok(Value::Null)
+        );
+        assert_eq!(
+            eval(
+                call("LPAD", vec![s("ab"), i(5), s("xy")], SqlType::String),
+                &[]
+            ),
+            Ok(Value::string("xyxab"))
+        );
+        assert_eq!(
+            eval(
+                call("RPAD", vec![s("abcdef"), i(3), s("x")], SqlType::String),
+                &[]
+            ),
+            Ok(Value::string("abc"))
         );
         let err = Evaluator::compile(&call("NOPE", vec![], SqlType::Int), &layout).unwrap_err();
         assert!(err.to_string().contains("NOPE"));
