@@ -198,6 +198,8 @@ struct Built {
     at: Attach,
     layout: InputLayout,
     table: bool,
+    /// Read back from a repartition: the key is computed, never the Kafka key passed through.
+    rekeyed: bool,
 }
 
 impl QueryTopology {
@@ -281,6 +283,7 @@ impl QueryTopology {
                         key_count: schema.keys().count(),
                     },
                     table,
+                    rekeyed: false,
                 })
             }
             Step::Filter {
@@ -301,17 +304,27 @@ impl QueryTopology {
             Step::Select { input, columns, .. } => {
                 let built = self.add(input, root, graph)?;
                 let (mut keys, mut values) = (Vec::new(), Vec::new());
+                let mut key_only = Vec::new();
                 for column in columns {
                     let e = compile(&column.expr, built.layout)?;
-                    if column.key { &mut keys } else { &mut values }.push((column.name.clone(), e));
+                    if column.key {
+                        key_only.push(reads_only_key(&column.expr, built.layout));
+                        keys.push((column.name.clone(), e));
+                    } else {
+                        values.push((column.name.clone(), e));
+                    }
                 }
                 let key_count = keys.len();
-                let node = graph.processor(ctx, Box::new(Select::new(keys, values)));
+                // Only a re-keyed input computes keys for a null value (from key columns alone).
+                let null_value_keys = built.rekeyed.then_some(key_only);
+                let select = Select::new(keys, values, null_value_keys);
+                let node = graph.processor(ctx, Box::new(select));
                 self.connect(graph, built.at, node)?;
                 Ok(Built {
                     at: Attach::Node(node),
                     layout: InputLayout { key_count },
                     table: built.table,
+                    rekeyed: built.rekeyed,
                 })
             }
             Step::Sink {
@@ -374,6 +387,7 @@ impl QueryTopology {
                     at: Attach::Source(id),
                     layout: InputLayout { key_count },
                     table,
+                    rekeyed: true,
                 })
             }
             Step::SelectKey {
@@ -454,6 +468,15 @@ impl QueryTopology {
             )),
         }
     }
+}
+
+/// Whether `expr` reads nothing but key columns (so it can be computed for a null value).
+fn reads_only_key(expr: &TypedExpr, layout: InputLayout) -> bool {
+    let mut columns = Vec::new();
+    expr.columns(&mut columns);
+    columns
+        .into_iter()
+        .all(|c| matches!(layout.resolve(c), Some(crate::expr::compile::Slot::Key(_))))
 }
 
 fn unsupported(query: &str, step: &Step) -> BuildError {

@@ -1,6 +1,7 @@
 //! `select/v1`: the projection. Evaluates the key expressions into the record key and the
 //! value expressions into the record value, in output-schema order. A record with a null
-//! Kafka key (an empty key row) keeps it. A tombstone keeps its
+//! Kafka key (an empty key row) keeps it; after a repartition, a null value has all-NULL key
+//! columns. A tombstone keeps its
 //! (re-evaluated) key and stays a tombstone. An expression error is logged and that column is
 //! NULL, as ksqlDB does. It must not filter rows.
 
@@ -13,12 +14,24 @@ use super::layout::eval_row;
 pub struct Select {
     keys: Vec<(String, Evaluator)>,
     values: Vec<(String, Evaluator)>,
+    /// After a repartition: per key column, whether it is computed for a null value (it reads
+    /// only key columns) or NULL. `None`: the input was not re-keyed.
+    null_value_keys: Option<Vec<bool>>,
 }
 
 impl Select {
-    /// `keys` and `values` are (column name, compiled expression) in output order.
-    pub fn new(keys: Vec<(String, Evaluator)>, values: Vec<(String, Evaluator)>) -> Select {
-        Select { keys, values }
+    /// `keys` and `values` are (column name, compiled expression) in output order;
+    /// `null_value_keys` is set when the input comes back from a repartition (`PARTITION BY`).
+    pub fn new(
+        keys: Vec<(String, Evaluator)>,
+        values: Vec<(String, Evaluator)>,
+        null_value_keys: Option<Vec<bool>>,
+    ) -> Select {
+        Select {
+            keys,
+            values,
+            null_value_keys,
+        }
     }
 }
 
@@ -43,8 +56,15 @@ fn eval_all(
 
 impl Processor for Select {
     fn process(&mut self, _port: Port, record: Record, ctx: &mut ProcessorContext<'_>) {
-        // A null input key passes through as a null key (ksqlDB keeps the Kafka key).
-        let key = if record.key.is_empty() {
+        let key = if let (Some(computed), true) = (&self.null_value_keys, record.is_tombstone()) {
+            // ksqlDB evaluates PARTITION BY on a null value only from key columns.
+            let all = eval_all(&self.keys, &record, ctx);
+            all.into_iter()
+                .zip(computed)
+                .map(|(v, &ok)| if ok { v } else { Value::Null })
+                .collect()
+        } else if self.null_value_keys.is_none() && record.key.is_empty() {
+            // A null input key passes through as a null key (ksqlDB keeps the Kafka key).
             Vec::new()
         } else {
             eval_all(&self.keys, &record, ctx)
@@ -75,6 +95,7 @@ mod tests {
         let select = Select::new(
             vec![("K".into(), col(Slot::Value(1)))],
             vec![("V".into(), col(Slot::Key(0)))],
+            None,
         );
         let input = Record::new(
             vec![Value::Int(1)],
