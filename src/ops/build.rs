@@ -10,6 +10,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use super::filter::Filter;
+use super::flat_map::{FlatMap, table_function};
 use super::layout::InputLayout;
 use super::repartition::{
     RepartitionDeserializer, RepartitionSerializer, internal_serde, row_types,
@@ -279,9 +280,7 @@ impl QueryTopology {
                 let id = graph.source(ctx, &topic.topic, Box::new(de));
                 Ok(Built {
                     at: Attach::Source(id),
-                    layout: InputLayout {
-                        key_count: schema.keys().count(),
-                    },
+                    layout: InputLayout::keys(schema.keys().count()),
                     table,
                     rekeyed: false,
                 })
@@ -298,6 +297,39 @@ impl QueryTopology {
                 self.connect(graph, built.at, node)?;
                 Ok(Built {
                     at: Attach::Node(node),
+                    ..built
+                })
+            }
+            Step::FlatMap {
+                input, functions, ..
+            } => {
+                let built = self.add(input, root, graph)?;
+                let Some((schema, _)) = shape(input) else {
+                    return Err(unsupported(&self.query, input));
+                };
+                let mut compiled = Vec::new();
+                for call in functions {
+                    let function = table_function(&call.function.name).map_err(|source| {
+                        BuildError::Compile {
+                            query: self.query.clone(),
+                            ctx: ctx.to_owned(),
+                            source: Box::new(source),
+                        }
+                    })?;
+                    let args = call
+                        .args
+                        .iter()
+                        .map(|a| compile(a, built.layout))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    compiled.push((function, args));
+                }
+                let node = graph.processor(ctx, Box::new(FlatMap::new(compiled)));
+                self.connect(graph, built.at, node)?;
+                let mut layout = built.layout;
+                layout.table_functions = Some(schema.columns.len() - layout.key_count);
+                Ok(Built {
+                    at: Attach::Node(node),
+                    layout,
                     ..built
                 })
             }
@@ -322,7 +354,7 @@ impl QueryTopology {
                 self.connect(graph, built.at, node)?;
                 Ok(Built {
                     at: Attach::Node(node),
-                    layout: InputLayout { key_count },
+                    layout: InputLayout::keys(key_count),
                     table: built.table,
                     rekeyed: built.rekeyed,
                 })
@@ -385,7 +417,7 @@ impl QueryTopology {
                 let id = graph.source(&format!("{ctx}-source"), &topic, Box::new(de));
                 Ok(Built {
                     at: Attach::Source(id),
-                    layout: InputLayout { key_count },
+                    layout: InputLayout::keys(key_count),
                     table,
                     rekeyed: true,
                 })

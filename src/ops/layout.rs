@@ -14,9 +14,19 @@ use crate::types::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InputLayout {
     pub key_count: usize,
+    /// After `flatMap/v1`: the value position of the first table function output.
+    pub table_functions: Option<usize>,
 }
 
 impl InputLayout {
+    /// The layout of a row with `key_count` key columns and no table function outputs.
+    pub fn keys(key_count: usize) -> InputLayout {
+        InputLayout {
+            key_count,
+            table_functions: None,
+        }
+    }
+
     /// Resolves the input's columns and system columns. Before a join only one input flows,
     /// so any `side` is this record (a join's right branch reads side 1); anything else is
     /// unavailable.
@@ -31,6 +41,9 @@ impl InputLayout {
                 })
             }
             ColumnRef::System { column, .. } => Some(Slot::System(column)),
+            ColumnRef::TableFunction { index } => {
+                Some(Slot::Value(self.table_functions? + index as usize))
+            }
             _ => None,
         }
     }

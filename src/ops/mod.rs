@@ -9,10 +9,12 @@
 //!   [`build::BuildError::Unsupported`] naming the step.
 //! - [`layout`]: where each column a step's expressions read lives in a [`crate::topology::Record`].
 //! - [`source`], [`sink`]: the edges (bytes ↔ records) with the topic's `RowSerde`s.
-//! - [`filter`], [`select`]: the stateless row operators.
+//! - [`filter`], [`flat_map`], [`select`]: the stateless row operators.
+//! - [`repartition`]: the edges of a repartition topic (`selectKey/v1`).
 
 pub mod build;
 pub mod filter;
+pub mod flat_map;
 pub mod layout;
 pub mod repartition;
 pub mod select;
