@@ -15,13 +15,14 @@ use super::layout::InputLayout;
 use super::repartition::{
     RepartitionDeserializer, RepartitionSerializer, internal_serde, row_types,
 };
+use super::segment::{segment, segment_roots, serdes, shape};
 use super::select::Select;
 use super::sink::{SetTimestamp, SinkSerializer};
 use super::source::{EventTime, SourceDeserializer, value_columns};
-use crate::analyze::{FormatInfo, Schema, TimestampColumn};
+use crate::analyze::{Schema, TimestampColumn};
 use crate::expr::TypedExpr;
 use crate::expr::compile::{CompileError, Evaluator};
-use crate::format::{Delimiter, FormatError, Role, RowSerde, SerdeColumn, SerdeOptions};
+use crate::format::FormatError;
 use crate::plan::{PlannedQuery, Step};
 use crate::state::StoreProvider;
 use crate::topology::{
@@ -127,46 +128,6 @@ pub fn build(query: &PlannedQuery) -> Result<QueryTopology, BuildError> {
         topology.graph(sub)?;
     }
     Ok(topology)
-}
-
-/// The steps whose output leaves a sub-topology (repartitions, then the sink), in dependency
-/// order: a sub-topology's id is its position here.
-fn segment_roots<'s>(step: &'s Step, out: &mut Vec<&'s Step>) {
-    for input in step.inputs() {
-        segment_roots(input, out);
-    }
-    if matches!(step, Step::SelectKey { .. } | Step::Sink { .. }) {
-        out.push(step);
-    }
-}
-
-/// The steps of the sub-topology ending at `root`: it stops at (and includes) the
-/// repartitions it reads.
-fn segment(root: &Step) -> Vec<&Step> {
-    fn visit<'s>(step: &'s Step, root: bool, out: &mut Vec<&'s Step>) {
-        out.push(step);
-        if root || !matches!(step, Step::SelectKey { .. }) {
-            for input in step.inputs() {
-                visit(input, false, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    visit(root, true, &mut out);
-    out
-}
-
-/// The row schema a step emits (keys first) and whether it is a table.
-fn shape(step: &Step) -> Option<(&Schema, bool)> {
-    match step {
-        Step::StreamSource { schema, .. } => Some((schema, false)),
-        Step::TableSource { schema, .. } => Some((schema, true)),
-        Step::Filter { input, .. }
-        | Step::TableFilter { input, .. }
-        | Step::SelectKey { input, .. } => shape(input),
-        Step::Select { input, schema, .. } => shape(input).map(|(_, table)| (schema, table)),
-        _ => None,
-    }
 }
 
 impl TopologyFactory for QueryTopology {
@@ -529,35 +490,4 @@ fn unsupported(query: &str, step: &Step) -> BuildError {
         step: what.to_owned(),
         ctx: step.ctx().to_owned(),
     }
-}
-
-fn options(info: &FormatInfo) -> Result<SerdeOptions, FormatError> {
-    Ok(SerdeOptions {
-        wrap_single_value: info.wrap_single_value,
-        delimiter: info
-            .delimiter
-            .as_deref()
-            .map(Delimiter::parse)
-            .transpose()?,
-    })
-}
-
-/// The key and value serdes of a topic for `schema` (header columns are not in the payload).
-fn serdes(
-    schema: &Schema,
-    key: &FormatInfo,
-    value: &FormatInfo,
-) -> Result<(RowSerde, RowSerde), FormatError> {
-    let cols = |key_side: bool| {
-        schema
-            .columns
-            .iter()
-            .filter(|c| c.is_key() == key_side)
-            .filter(|c| key_side || c.namespace == crate::analyze::Namespace::Value)
-            .map(|c| SerdeColumn::new(c.name.clone(), c.ty.clone()))
-            .collect::<Vec<_>>()
-    };
-    let key = RowSerde::new(key.format, Role::Key, cols(true), &options(key)?)?;
-    let value = RowSerde::new(value.format, Role::Value, cols(false), &options(value)?)?;
-    Ok((key, value))
 }

@@ -11,12 +11,14 @@
 //! - [`source`], [`sink`]: the edges (bytes ↔ records) with the topic's `RowSerde`s.
 //! - [`filter`], [`flat_map`], [`select`]: the stateless row operators.
 //! - [`repartition`]: the edges of a repartition topic (`selectKey/v1`).
+//! - [`segment`]: sub-topology splitting, row shapes and topic serdes from the plan tree.
 
 pub mod build;
 pub mod filter;
 pub mod flat_map;
 pub mod layout;
 pub mod repartition;
+pub mod segment;
 pub mod select;
 pub mod sink;
 pub mod source;
