@@ -211,7 +211,7 @@ fn ratchet(results: &[Result_]) -> ExitCode {
             eprintln!("could not write {RATCHET}: {e}");
             return ExitCode::FAILURE;
         }
-        println!("ratchet: wrote {} cases", passed.len());
+        eprintln!("ratchet: wrote {} cases to {RATCHET}", passed.len());
         return ExitCode::SUCCESS;
     }
     let listed = std::fs::read_to_string(RATCHET).unwrap_or_default();
