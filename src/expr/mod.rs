@@ -5,6 +5,8 @@
 //! chose; literals are typed data convertible to [`Value`]. This module is pure plan data:
 //! serde-serializable, `PartialEq`, with no evaluation code and no name lookups left to do.
 
+pub mod compile;
+
 use serde::{Deserialize, Serialize};
 
 use crate::types::{ArithmeticOp, SqlType, Value};

@@ -1,5 +1,32 @@
 //! Synchronous processors, one per file (source, filter, project, flat-map, repartition,
 //! aggregate, joins, suppress, sink), and the builder that turns physical steps into a graph of
-//! them. Processors never await and never do I/O.
+//! them. Processors never await and never do I/O; everything a record needs (compiled
+//! expressions, serdes, column positions) is prepared when the graph is built, so processing a
+//! record does no name lookups and no setup.
 //!
-//! Lands with the engine issue; empty until then.
+//! - [`build`]: [`build::build`] turns a [`crate::plan::PlannedQuery`] into a
+//!   [`crate::topology::TopologyFactory`]; steps not built yet are a
+//!   [`build::BuildError::Unsupported`] naming the step.
+//! - [`layout`]: where each column a step's expressions read lives in a [`crate::topology::Record`].
+//! - [`source`], [`sink`]: the edges (bytes ↔ records) with the topic's `RowSerde`s.
+//! - [`filter`], [`flat_map`], [`select`]: the stateless row operators.
+//! - [`repartition`]: the edges of a repartition topic (`selectKey/v1`).
+//! - [`segment`]: sub-topology splitting, row shapes and topic serdes from the plan tree.
+
+pub mod build;
+pub mod filter;
+pub mod flat_map;
+pub mod layout;
+pub mod repartition;
+pub mod segment;
+pub mod select;
+pub mod sink;
+pub mod source;
+
+#[cfg(test)]
+pub(crate) mod test_support;
+
+pub use build::{BuildError, QueryTopology, build};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,998 @@
+//! Compiles a [`TypedExpr`] once per query into an [`Evaluator`]: a tree of boxed closures,
+//! each reading its inputs from an [`EvalRow`] by position ([`Slot`]s resolved at compile
+//! time), so evaluating a record does no name lookups, no type dispatch on the plan and no
+//! allocation beyond the values it builds. Semantics follow ksqlDB: SQL three-valued logic,
+//! Java integer overflow (wrapping), DECIMAL results fitted to the node's type, casts through
+//! [`crate::types::cast`]. Evaluation failures are [`EvalError`] values (the operator logs them
+//! and uses NULL); an expression that cannot be compiled (an unimplemented function, a lambda)
+//! is a [`CompileError`] at build time. This module must not panic on any record.
+//!
+//! Scalar function implementations live in a table keyed by the resolved function name and
+//! the node's result type ([`function`]); it is meant to move to `functions/` once that module
+//! attaches implementations to its descriptors.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use super::{ColumnRef, Comparison, ExprKind, SystemColumn, TypedExpr};
+use crate::types::{self, ArithmeticOp, SqlType, Value, decimal};
+
+/// Where a [`ColumnRef`] is read from at run time, decided once by the operator's layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Key(usize),
+    Value(usize),
+    System(SystemColumn),
+}
+
+/// What an expression reads: the record's key and value columns and its metadata.
+#[derive(Debug, Clone, Copy)]
+pub struct EvalRow<'a> {
+    pub key: &'a [Value],
+    pub value: &'a [Value],
+    pub timestamp: i64,
+    pub partition: i32,
+    pub offset: i64,
+    /// `(start, end)` for windowed records.
+    pub window: Option<(i64, i64)>,
+}
+
+impl EvalRow<'_> {
+    fn read(&self, slot: Slot) -> Value {
+        match slot {
+            Slot::Key(i) => self.key.get(i).cloned().unwrap_or(Value::Null),
+            Slot::Value(i) => self.value.get(i).cloned().unwrap_or(Value::Null),
+            Slot::System(SystemColumn::Rowtime) => Value::Bigint(self.timestamp),
+            Slot::System(SystemColumn::Rowpartition) => Value::Int(self.partition),
+            Slot::System(SystemColumn::Rowoffset) => Value::Bigint(self.offset),
+            Slot::System(SystemColumn::Windowstart) => {
+                self.window.map_or(Value::Null, |w| Value::Bigint(w.0))
+            }
+            Slot::System(SystemColumn::Windowend) => {
+                self.window.map_or(Value::Null, |w| Value::Bigint(w.1))
+            }
+        }
+    }
+}
+
+/// An expression could not be compiled.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum CompileError {
+    #[error("function {name} (returning {returns}) is not implemented yet")]
+    UnimplementedFunction { name: String, returns: String },
+    #[error("{what} is not supported by the evaluator yet")]
+    Unsupported { what: String },
+    #[error("column {column:?} is not available at this point of the plan")]
+    UnknownColumn { column: ColumnRef },
+    #[error("invalid LIKE pattern: {0}")]
+    Like(String),
+}
+
+/// One record's expression failed; the operator logs it and uses NULL.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum EvalError {
+    #[error("/ by zero")]
+    DivideByZero,
+    #[error(transparent)]
+    Cast(#[from] types::CastError),
+    #[error(transparent)]
+    Decimal(#[from] types::DecimalError),
+    #[error("{0}")]
+    Function(String),
+}
+
+type Node = Box<dyn Fn(&EvalRow<'_>) -> Result<Value, EvalError> + Send + Sync>;
+
+/// A compiled expression.
+pub struct Evaluator {
+    node: Node,
+    ty: SqlType,
+}
+
+impl std::fmt::Debug for Evaluator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Evaluator({})", self.ty)
+    }
+}
+
+impl Evaluator {
+    /// Compiles `expr`, resolving every column through `layout` now.
+    pub fn compile(
+        expr: &TypedExpr,
+        layout: &dyn Fn(ColumnRef) -> Option<Slot>,
+    ) -> Result<Evaluator, CompileError> {
+        Ok(Evaluator {
+            node: compile(expr, layout)?,
+            ty: expr.ty.clone(),
+        })
+    }
+
+    pub fn eval(&self, row: &EvalRow<'_>) -> Result<Value, EvalError> {
+        (self.node)(row)
+    }
+
+    /// The result type.
+    pub fn ty(&self) -> &SqlType {
+        &self.ty
+    }
+}
+
+fn compile(
+    expr: &TypedExpr,
+    layout: &dyn Fn(ColumnRef) -> Option<Slot>,
+) -> Result<Node, CompileError> {
+    let c = |e: &TypedExpr| compile(e, layout);
+    let ty = expr.ty.clone();
+    Ok(match &expr.kind {
+        ExprKind::Literal { value } => {
+            let v = value.to_value();
+            Box::new(move |_| Ok(v.clone()))
+        }
+        ExprKind::Column { column } => {
+            let slot = layout(*column).ok_or(CompileError::UnknownColumn { column: *column })?;
+            Box::new(move |row| Ok(row.read(slot)))
+        }
+        ExprKind::Field { base, index } => {
+            let (base, index) = (c(base)?, *index as usize);
+            Box::new(move |row| {
+                Ok(match base(row)? {
+                    Value::Struct(fields) => fields.get(index).cloned().unwrap_or(Value::Null),
+                    _ => Value::Null,
+                })
+            })
+        }
+        ExprKind::Subscript { base, index } => {
+            let (base, index) = (c(base)?, c(index)?);
+            Box::new(move |row| Ok(subscript(&base(row)?, &index(row)?)))
+        }
+        ExprKind::Negate { operand } => {
+            let operand = c(operand)?;
+            Box::new(move |row| {
+                Ok(match operand(row)? {
+                    Value::Int(i) => Value::Int(i.wrapping_neg()),
+                    Value::Bigint(i) => Value::Bigint(i.wrapping_neg()),
+                    Value::Double(d) => Value::Double(-d),
+                    Value::Decimal(d) => Value::Decimal(-d),
+                    _ => Value::Null,
+                })
+            })
+        }
+        ExprKind::Not { operand } => {
+            let operand = c(operand)?;
+            Box::new(move |row| Ok(opt_bool(operand(row)?.as_bool().map(|b| !b))))
+        }
+        ExprKind::Arithmetic { op, left, right } => {
+            let (op, l, r) = (*op, c(left)?, c(right)?);
+            Box::new(move |row| {
+                let (a, b) = (l(row)?, r(row)?);
+                if a.is_null() || b.is_null() {
+                    return Ok(Value::Null);
+                }
+                arithmetic(op, &a, &b, &ty)
+            })
+        }
+        ExprKind::Compare { op, left, right } => {
+            // Structs of different field names never compare equal (Kafka Connect `Struct.equals`).
+            if struct_names_differ(&left.ty, &right.ty) {
+                let differ = matches!(op, Comparison::NotEq | Comparison::Distinct);
+                return Ok(Box::new(move |_| Ok(Value::Boolean(differ))));
+            }
+            let (op, l, r) = (*op, c(left)?, c(right)?);
+            Box::new(move |row| Ok(Value::Boolean(compare(op, &l(row)?, &r(row)?))))
+        }
+        ExprKind::And { left, right } => {
+            let (l, r) = (c(left)?, c(right)?);
+            Box::new(move |row| {
+                let a = l(row)?.as_bool();
+                if a == Some(false) {
+                    return Ok(Value::Boolean(false));
+                }
+                Ok(match (a, r(row)?.as_bool()) {
+                    (_, Some(false)) => Value::Boolean(false),
+                    (Some(true), Some(true)) => Value::Boolean(true),
+                    _ => Value::Null,
+                })
+            })
+        }
+        ExprKind::Or { left, right } => {
+            let (l, r) = (c(left)?, c(right)?);
+            Box::new(move |row| {
+                let a = l(row)?.as_bool();
+                if a == Some(true) {
+                    return Ok(Value::Boolean(true));
+                }
+                Ok(match (a, r(row)?.as_bool()) {
+                    (_, Some(true)) => Value::Boolean(true),
+                    (Some(false), Some(false)) => Value::Boolean(false),
+                    _ => Value::Null,
+                })
+            })
+        }
+        ExprKind::IsNull { operand, negated } => {
+            let (operand, negated) = (c(operand)?, *negated);
+            Box::new(move |row| Ok(Value::Boolean(operand(row)?.is_null() != negated)))
+        }
+        ExprKind::Between {
+            operand,
+            low,
+            high,
+            negated,
+        } => {
+            let (x, lo, hi, negated) = (c(operand)?, c(low)?, c(high)?, *negated);
+            Box::new(move |row| {
+                let v = x(row)?;
+                let ge = v.sql_cmp(&lo(row)?).map(|o| o != Ordering::Less);
+                let le = v.sql_cmp(&hi(row)?).map(|o| o != Ordering::Greater);
+                Ok(Value::Boolean(match (ge, le) {
+                    (Some(a), Some(b)) => (a && b) != negated,
+                    _ => false,
+                }))
+            })
+        }
+        ExprKind::InList {
+            operand,
+            list,
+            negated,
+        } => {
+            let list = list
+                .iter()
+                .filter(|item| !struct_names_differ(&operand.ty, &item.ty))
+                .map(c)
+                .collect::<Result<Vec<_>, _>>()?;
+            let operand = c(operand)?;
+            let negated = *negated;
+            // ksqlDB: a NULL operand or element never matches, and the result is never NULL.
+            Box::new(move |row| {
+                let v = operand(row)?;
+                if !v.is_null() {
+                    for item in &list {
+                        if v.sql_equals(&item(row)?) == Some(true) {
+                            return Ok(Value::Boolean(!negated));
+                        }
+                    }
+                }
+                Ok(Value::Boolean(negated))
+            })
+        }
+        ExprKind::Like {
+            operand,
+            pattern,
+            escape,
+            negated,
+        } => compile_like(c(operand)?, pattern, *escape, *negated, layout)?,
+        ExprKind::Case { whens, otherwise } => {
+            let whens = whens
+                .iter()
+                .map(|(w, t)| Ok((c(w)?, c(t)?)))
+                .collect::<Result<Vec<_>, CompileError>>()?;
+            let otherwise = otherwise.as_deref().map(c).transpose()?;
+            Box::new(move |row| {
+                for (when, then) in &whens {
+                    if when(row)?.as_bool() == Some(true) {
+                        return then(row);
+                    }
+                }
+                otherwise.as_ref().map_or(Ok(Value::Null), |o| o(row))
+            })
+        }
+        ExprKind::Cast { operand } => {
+            let from = operand.ty.clone();
+            let operand = c(operand)?;
+            Box::new(move |row| Ok(types::cast(&operand(row)?, &from, &ty)?))
+        }
+        ExprKind::Array { elements } => {
+            let elements = elements.iter().map(c).collect::<Result<Vec<_>, _>>()?;
+            Box::new(move |row| {
+                let values = elements.iter().map(|e| e(row)).collect::<Result<_, _>>()?;
+                Ok(Value::array(values))
+            })
+        }
+        ExprKind::Map { entries } => {
+            let entries = entries
+                .iter()
+                .map(|(k, v)| Ok((c(k)?, c(v)?)))
+                .collect::<Result<Vec<_>, CompileError>>()?;
+            Box::new(move |row| {
+                let mut out = Vec::with_capacity(entries.len());
+                for (k, v) in &entries {
+                    out.push((k(row)?, v(row)?));
+                }
+                Ok(Value::map(out))
+            })
+        }
+        ExprKind::Struct { fields } => {
+            let fields = fields
+                .iter()
+                .map(|(_, e)| c(e))
+                .collect::<Result<Vec<_>, _>>()?;
+            Box::new(move |row| {
+                let values = fields.iter().map(|e| e(row)).collect::<Result<_, _>>()?;
+                Ok(Value::structure(values))
+            })
+        }
+        ExprKind::Call { function, args } => {
+            let imp = function_impl(&function.name, &ty).ok_or_else(|| {
+                CompileError::UnimplementedFunction {
+                    name: function.name.clone(),
+                    returns: ty.to_string(),
+                }
+            })?;
+            let args = args.iter().map(c).collect::<Result<Vec<_>, _>>()?;
+            Box::new(move |row| {
+                let values = args.iter().map(|a| a(row)).collect::<Result<Vec<_>, _>>()?;
+                imp(&values)
+            })
+        }
+        ExprKind::Lambda { .. } => {
+            return Err(CompileError::Unsupported {
+                what: "a lambda".into(),
+            });
+        }
+        ExprKind::TimeUnit { millis } => {
+            let millis = *millis as i64;
+            Box::new(move |_| Ok(Value::Bigint(millis)))
+        }
+    })
+}
+
+fn opt_bool(b: Option<bool>) -> Value {
+    b.map_or(Value::Null, Value::Boolean)
+}
+
+fn subscript(base: &Value, index: &Value) -> Value {
+    match base {
+        Value::Array(items) => {
+            let Some(i) = index.as_i64() else {
+                return Value::Null;
+            };
+            let len = items.len() as i64;
+            let pos = if i > 0 { i - 1 } else { len + i };
+            if (0..len).contains(&pos) {
+                items[pos as usize].clone()
+            } else {
+                Value::Null
+            }
+        }
+        Value::Map(_) => base.map_get(index).cloned().unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
+/// Whether two types are structs (possibly nested in collections) with different field names.
+fn struct_names_differ(a: &SqlType, b: &SqlType) -> bool {
+    match (a, b) {
+        (SqlType::Struct(x), SqlType::Struct(y)) => {
+            x.len() != y.len()
+                || x.iter()
+                    .zip(y)
+                    .any(|(f, g)| f.name != g.name || struct_names_differ(&f.ty, &g.ty))
+        }
+        (SqlType::Array(x), SqlType::Array(y)) => struct_names_differ(x, y),
+        (SqlType::Map(_, x), SqlType::Map(_, y)) => struct_names_differ(x, y),
+        _ => false,
+    }
+}
+
+/// ksqlDB comparison (generated code null-checks first): FALSE when either side is NULL,
+/// except for the DISTINCT forms.
+pub fn compare(op: Comparison, a: &Value, b: &Value) -> bool {
+    compare_opt(op, a, b).unwrap_or(false)
+}
+
+fn compare_opt(op: Comparison, a: &Value, b: &Value) -> Option<bool> {
+    match op {
+        Comparison::Distinct | Comparison::NotDistinct => {
+            let same = match (a.is_null(), b.is_null()) {
+                (true, true) => true,
+                (false, false) => a.sql_equals(b) == Some(true),
+                _ => false,
+            };
+            Some(same == (op == Comparison::NotDistinct))
+        }
+        Comparison::Eq => a.sql_equals(b),
+        Comparison::NotEq => a.sql_equals(b).map(|e| !e),
+        _ => {
+            let o = a.sql_cmp(b)?;
+            Some(match op {
+                Comparison::Lt => o == Ordering::Less,
+                Comparison::LtEq => o != Ordering::Greater,
+                Comparison::Gt => o == Ordering::Greater,
+                _ => o != Ordering::Less,
+            })
+        }
+    }
+}
+
+/// `a op b` for non-NULL operands, producing a value of the node type `ty`.
+pub fn arithmetic(
+    op: ArithmeticOp,
+    a: &Value,
+    b: &Value,
+    ty: &SqlType,
+) -> Result<Value, EvalError> {
+    use ArithmeticOp::*;
+    Ok(match ty {
+        SqlType::String => match (a.as_str(), b.as_str()) {
+            (Some(x), Some(y)) => Value::string(format!("{x}{y}")),
+            _ => Value::Null,
+        },
+        SqlType::Int | SqlType::Bigint => {
+            let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) else {
+                return Ok(Value::Null);
+            };
+            if matches!(op, Divide | Modulus) && y == 0 {
+                return Err(EvalError::DivideByZero);
+            }
+            if *ty == SqlType::Int {
+                let (x, y) = (x as i32, y as i32);
+                Value::Int(match op {
+                    Add => x.wrapping_add(y),
+                    Subtract => x.wrapping_sub(y),
+                    Multiply => x.wrapping_mul(y),
+                    Divide => x.wrapping_div(y),
+                    Modulus => x.wrapping_rem(y),
+                })
+            } else {
+                Value::Bigint(match op {
+                    Add => x.wrapping_add(y),
+                    Subtract => x.wrapping_sub(y),
+                    Multiply => x.wrapping_mul(y),
+                    Divide => x.wrapping_div(y),
+                    Modulus => x.wrapping_rem(y),
+                })
+            }
+        }
+        SqlType::Double => {
+            let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) else {
+                return Ok(Value::Null);
+            };
+            Value::Double(match op {
+                Add => x + y,
+                Subtract => x - y,
+                Multiply => x * y,
+                Divide => x / y,
+                Modulus => x % y,
+            })
+        }
+        SqlType::Decimal { precision, scale } => {
+            let (Some(x), Some(y)) = (a.as_decimal(), b.as_decimal()) else {
+                return Ok(Value::Null);
+            };
+            let result = match op {
+                Add => x.checked_add(y),
+                Subtract => x.checked_sub(y),
+                Multiply => x.checked_mul(y),
+                Divide | Modulus if y.is_zero() => return Ok(Value::Null),
+                Divide => x.checked_div(y),
+                Modulus => x.checked_rem(y),
+            };
+            let Some(result) = result else {
+                return Err(EvalError::Function(format!(
+                    "decimal overflow in {x} {} {y}",
+                    op.symbol()
+                )));
+            };
+            Value::Decimal(decimal::cast_decimal(result, *precision, *scale)?)
+        }
+        _ => Value::Null,
+    })
+}
+
+fn compile_like(
+    operand: Node,
+    pattern: &TypedExpr,
+    escape: Option<char>,
+    negated: bool,
+    layout: &dyn Fn(ColumnRef) -> Option<Slot>,
+) -> Result<Node, CompileError> {
+    if let ExprKind::Literal { value } = &pattern.kind {
+        let Some(text) = value.to_value().as_str().map(str::to_owned) else {
+            return Ok(Box::new(|_| Ok(Value::Null)));
+        };
+        let re = like_regex(&text, escape)?;
+        return Ok(Box::new(move |row| {
+            Ok(opt_bool(
+                operand(row)?.as_str().map(|s| re.is_match(s) != negated),
+            ))
+        }));
+    }
+    let pattern = compile(pattern, layout)?;
+    Ok(Box::new(move |row| {
+        let (v, p) = (operand(row)?, pattern(row)?);
+        let (Some(s), Some(p)) = (v.as_str(), p.as_str()) else {
+            return Ok(Value::Null);
+        };
+        let re = like_regex(p, escape).map_err(|e| EvalError::Function(e.to_string()))?;
+        Ok(Value::Boolean(re.is_match(s) != negated))
+    }))
+}
+
+/// `%` is any run, `_` any one character, everything else literal (case-sensitive).
+fn like_regex(pattern: &str, escape: Option<char>) -> Result<regex::Regex, CompileError> {
+    let mut out = String::from("(?s)^");
+    let mut chars = pattern.chars();
+    while let Some(ch) = chars.next() {
+        match ch {
+            _ if Some(ch) == escape => {
+                if let Some(next) = chars.next() {
+                    out.push_str(&regex::escape(&next.to_string()));
+                }
+            }
+            '%' => out.push_str(".*"),
+            '_' => out.push('.'),
+            _ => out.push_str(&regex::escape(&ch.to_string())),
+        }
+    }
+    out.push('$');
+    regex::Regex::new(&out).map_err(|e| CompileError::Like(e.to_string()))
+}
+
+type FnImpl = Arc<dyn Fn(&[Value]) -> Result<Value, EvalError> + Send + Sync>;
+
+/// The implementation of scalar function `name` returning `returns`, if there is one yet.
+pub fn function_impl(name: &str, returns: &SqlType) -> Option<FnImpl> {
+    let returns = returns.clone();
+    let f: FnImpl = match name {
+        "UCASE" => Arc::new(|a| Ok(str_map(a, |s| s.to_uppercase()))),
+        "LCASE" => Arc::new(|a| Ok(str_map(a, |s| s.to_lowercase()))),
+        "LEN" => Arc::new(|a| {
+            Ok(match a.first() {
+                Some(Value::String(s)) => Value::Int(s.encode_utf16().count() as i32),
+                Some(Value::Bytes(b)) => Value::Int(b.len() as i32),
+                _ => Value::Null,
+            })
+        }),
+        "CONCAT" if returns == SqlType::String => Arc::new(|a| {
+            let mut out = String::new();
+            a.iter()
+                .filter_map(Value::as_str)
+                .for_each(|s| out.push_str(s));
+            Ok(Value::string(out))
+        }),
+        "SUBSTRING" if returns == SqlType::String => Arc::new(substring),
+        "ABS" => Arc::new(|a| {
+            Ok(match a.first() {
+                Some(Value::Int(i)) => Value::Int(i.wrapping_abs()),
+                Some(Value::Bigint(i)) => Value::Bigint(i.wrapping_abs()),
+                Some(Value::Double(d)) => Value::Double(d.abs()),
+                Some(Value::Decimal(d)) => Value::Decimal(d.abs()),
+                _ => Value::Null,
+            })
+        }),
+        "ROUND" => Arc::new(move |a| round(a, &returns)),
+        "NULLIF" => Arc::new(|a| {
+            let (x, y) = (a.first().cloned().unwrap_or(Value::Null), a.get(1));
+            Ok(match y {
+                Some(y) if x.sql_equals(y) == Some(true) => Value::Null,
+                _ => x,
+            })
+        }),
+        "POWER" => Arc::new(|a| Ok(doubles2(a, f64::powf))),
+        "LOG" if returns == SqlType::Double => Arc::new(|a| {
+            Ok(if a.len() == 2 {
+                doubles2(a, |base, x| x.ln() / base.ln())
+            } else {
+                double1(a, f64::ln)
+            })
+        }),
+        name if returns == SqlType::Double && unary_double(name).is_some() => {
+            let f = unary_double(name)?;
+            Arc::new(move |a| Ok(double1(a, f)))
+        }
+        "AS_VALUE" => Arc::new(|a| Ok(a.first().cloned().unwrap_or(Value::Null))),
+        "GREATEST" => Arc::new(|a| Ok(extreme(a, Ordering::Greater))),
+        "LEAST" => Arc::new(|a| Ok(extreme(a, Ordering::Less))),
+        "ARRAY_LENGTH" => Arc::new(|a| {
+            Ok(a.first()
+                .and_then(Value::as_array)
+                .map_or(Value::Null, |items| Value::Int(items.len() as i32)))
+        }),
+        "ARRAY_CONTAINS" => Arc::new(|a| {
+            let (Some(items), Some(needle)) = (a.first().and_then(Value::as_array), a.get(1))
+            else {
+                return Ok(Value::Boolean(false));
+            };
+            // Java's List.contains: NULL finds NULL.
+            Ok(Value::Boolean(items.iter().any(|v| {
+                (v.is_null() && needle.is_null()) || v.sql_equals(needle) == Some(true)
+            })))
+        }),
+        "LPAD" if returns == SqlType::String => Arc::new(|a| Ok(pad(a, true))),
+        "RPAD" if returns == SqlType::String => Arc::new(|a| Ok(pad(a, false))),
+        "CONCAT_WS" if returns == SqlType::String => Arc::new(|a| {
+            let Some(sep) = a.first().and_then(Value::as_str) else {
+                return Ok(Value::Null);
+            };
+            let parts: Vec<&str> = a[1..].iter().filter_map(Value::as_str).collect();
+            Ok(Value::string(parts.join(sep)))
+        }),
+        "SPLIT" if returns == SqlType::array(SqlType::String) => Arc::new(|a| {
+            let (Some(s), Some(d)) = (
+                a.first().and_then(Value::as_str),
+                a.get(1).and_then(Value::as_str),
+            ) else {
+                return Ok(Value::Null);
+            };
+            let parts: Vec<Value> = if d.is_empty() {
+                s.chars().map(|c| Value::string(c.to_string())).collect()
+            } else {
+                s.split(d).map(Value::string).collect()
+            };
+            Ok(Value::array(parts))
+        }),
+        "ELT" => Arc::new(|a| {
+            let n = a.first().and_then(Value::as_i64).unwrap_or(0);
+            Ok(if n >= 1 {
+                a.get(n as usize).cloned().unwrap_or(Value::Null)
+            } else {
+                Value::Null
+            })
+        }),
+        "IFNULL" | "COALESCE" => Arc::new(|a| {
+            Ok(a.iter()
+                .find(|v| !v.is_null())
+                .cloned()
+                .unwrap_or(Value::Null))
+        }),
+        _ => return None,
+    };
+    Some(f)
+}
+
+/// The DOUBLE -> DOUBLE math functions, as Java's `Math` computes them.
+fn unary_double(name: &str) -> Option<fn(f64) -> f64> {
+    Some(match name {
+        "EXP" => f64::exp,
+        "LN" => f64::ln,
+        "SQRT" => f64::sqrt,
+        "CBRT" => f64::cbrt,
+        "SIN" => f64::sin,
+        "COS" => f64::cos,
+        "TAN" => f64::tan,
+        "ASIN" => f64::asin,
+        "ACOS" => f64::acos,
+        "ATAN" => f64::atan,
+        "COT" => |x: f64| 1.0 / x.tan(),
+        "SINH" => f64::sinh,
+        "COSH" => f64::cosh,
+        "TANH" => f64::tanh,
+        "DEGREES" => f64::to_degrees,
+        "RADIANS" => f64::to_radians,
+        _ => return None,
+    })
+}
+
+fn double1(args: &[Value], f: impl Fn(f64) -> f64) -> Value {
+    args.first()
+        .and_then(Value::as_f64)
+        .map_or(Value::Null, |x| Value::Double(f(x)))
+}
+
+fn doubles2(args: &[Value], f: impl Fn(f64, f64) -> f64) -> Value {
+    match (
+        args.first().and_then(Value::as_f64),
+        args.get(1).and_then(Value::as_f64),
+    ) {
+        (Some(x), Some(y)) => Value::Double(f(x, y)),
+        _ => Value::Null,
+    }
+}
+
+/// GREATEST/LEAST: NULL arguments are ignored; all NULL gives NULL.
+fn extreme(args: &[Value], want: Ordering) -> Value {
+    let mut best: Option<&Value> = None;
+    for v in args.iter().filter(|v| !v.is_null()) {
+        if best.is_none_or(|b| v.sql_cmp(b) == Some(want)) {
+            best = Some(v);
+        }
+    }
+    best.cloned().unwrap_or(Value::Null)
+}
+
+/// LPAD/RPAD(str, len, padding): NULL for any NULL, a negative length or empty padding; the
+/// result is exactly `len` characters (the input truncated when longer).
+fn pad(args: &[Value], left: bool) -> Value {
+    let (Some(s), Some(len), Some(padding)) = (
+        args.first().and_then(Value::as_str),
+        args.get(1).and_then(Value::as_i64),
+        args.get(2).and_then(Value::as_str),
+    ) else {
+        return Value::Null;
+    };
+    if len < 0 || (padding.is_empty() && (s.chars().count() as i64) < len) {
+        return Value::Null;
+    }
+    let len = len as usize;
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() >= len {
+        return Value::string(chars[..len].iter().collect::<String>());
+    }
+    let fill: String = padding.chars().cycle().take(len - chars.len()).collect();
+    Value::string(if left {
+        format!("{fill}{s}")
+    } else {
+        format!("{s}{fill}")
+    })
+}
+
+fn str_map(args: &[Value], f: impl Fn(&str) -> String) -> Value {
+    args.first()
+        .and_then(Value::as_str)
+        .map_or(Value::Null, |s| Value::string(f(s)))
+}
+
+/// ksqlDB `SUBSTRING(str, pos [, len])`: 1-based, negative positions count from the end.
+fn substring(args: &[Value]) -> Result<Value, EvalError> {
+    let (Some(s), Some(pos)) = (
+        args.first().and_then(Value::as_str),
+        args.get(1).and_then(Value::as_i64),
+    ) else {
+        return Ok(Value::Null);
+    };
+    if args.get(2).is_some_and(Value::is_null) {
+        return Ok(Value::Null);
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let n = chars.len() as i64;
+    let start = if pos > 0 {
+        pos - 1
+    } else if pos < 0 {
+        n + pos
+    } else {
+        0
+    }
+    .clamp(0, n);
+    let end = match args.get(2).and_then(Value::as_i64) {
+        Some(len) => (start + len.max(0)).min(n),
+        None => n,
+    };
+    Ok(Value::string(
+        chars[start as usize..end.max(start) as usize]
+            .iter()
+            .collect::<String>(),
+    ))
+}
+
+fn round(args: &[Value], returns: &SqlType) -> Result<Value, EvalError> {
+    let digits = args.get(1).map(Value::as_i64);
+    if matches!(digits, Some(None)) {
+        return Ok(Value::Null);
+    }
+    let digits = digits.flatten().unwrap_or(0);
+    Ok(match (args.first(), returns) {
+        (Some(Value::Int(i)), _) => Value::Int(*i),
+        (Some(Value::Bigint(i)), _) => Value::Bigint(*i),
+        (Some(Value::Double(d)), SqlType::Bigint) => Value::Bigint((d + 0.5).floor() as i64),
+        (Some(Value::Double(d)), _) => {
+            let factor = 10f64.powi(digits as i32);
+            Value::Double((d * factor + 0.5).floor() / factor)
+        }
+        (Some(Value::Decimal(d)), SqlType::Decimal { scale, .. }) => {
+            let rounded = round_decimal(*d, digits)?;
+            Value::Decimal(decimal::set_scale_half_up(rounded, *scale)?)
+        }
+        _ => Value::Null,
+    })
+}
+
+/// HALF_UP rounding to `digits` places; negative digits round to tens, hundreds, ….
+fn round_decimal(
+    d: rust_decimal::Decimal,
+    digits: i64,
+) -> Result<rust_decimal::Decimal, EvalError> {
+    use rust_decimal::RoundingStrategy::MidpointAwayFromZero;
+    if digits >= 0 {
+        return Ok(d.round_dp_with_strategy(digits.min(28) as u32, MidpointAwayFromZero));
+    }
+    let factor =
+        rust_decimal::Decimal::from_i128_with_scale(10i128.pow((-digits).min(27) as u32), 0);
+    let overflow = || EvalError::Function(format!("ROUND({d}, {digits}) overflows"));
+    let scaled = d.checked_div(factor).ok_or_else(overflow)?;
+    scaled
+        .round_dp_with_strategy(0, MidpointAwayFromZero)
+        .checked_mul(factor)
+        .ok_or_else(overflow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::Literal;
+
+    fn lit(v: Literal, ty: SqlType) -> TypedExpr {
+        TypedExpr::literal(v, ty)
+    }
+
+    fn col(i: u32, ty: SqlType) -> TypedExpr {
+        TypedExpr::column(ColumnRef::Input { side: 0, index: i }, ty)
+    }
+
+    fn layout(c: ColumnRef) -> Option<Slot> {
+        match c {
+            ColumnRef::Input { side: 0, index } => Some(Slot::Value(index as usize)),
+            ColumnRef::System { column, .. } => Some(Slot::System(column)),
+            _ => None,
+        }
+    }
+
+    fn eval(e: TypedExpr, value: &[Value]) -> Result<Value, EvalError> {
+        let row = EvalRow {
+            key: &[],
+            value,
+            timestamp: 7,
+            partition: 0,
+            offset: 3,
+            window: None,
+        };
+        Evaluator::compile(&e, &layout).unwrap().eval(&row)
+    }
+
+    fn bin(op: ArithmeticOp, l: TypedExpr, r: TypedExpr, ty: SqlType) -> TypedExpr {
+        TypedExpr::new(
+            ty,
+            ExprKind::Arithmetic {
+                op,
+                left: Box::new(l),
+                right: Box::new(r),
+            },
+        )
+    }
+
+    #[test]
+    fn integer_arithmetic_wraps_and_division_by_zero_is_an_error() {
+        let e = bin(
+            ArithmeticOp::Add,
+            col(0, SqlType::Int),
+            lit(Literal::Int(1), SqlType::Int),
+            SqlType::Int,
+        );
+        assert_eq!(eval(e, &[Value::Int(i32::MAX)]), Ok(Value::Int(i32::MIN)));
+        let e = bin(
+            ArithmeticOp::Divide,
+            col(0, SqlType::Int),
+            lit(Literal::Int(0), SqlType::Int),
+            SqlType::Int,
+        );
+        assert_eq!(eval(e, &[Value::Int(1)]), Err(EvalError::DivideByZero));
+        let e = bin(
+            ArithmeticOp::Add,
+            col(0, SqlType::Int),
+            lit(Literal::Int(1), SqlType::Int),
+            SqlType::Int,
+        );
+        assert_eq!(eval(e, &[Value::Null]), Ok(Value::Null));
+    }
+
+    #[test]
+    fn three_valued_logic_and_comparisons() {
+        let null_bool = col(0, SqlType::Boolean);
+        let f = lit(Literal::Boolean(false), SqlType::Boolean);
+        let and = TypedExpr::new(
+            SqlType::Boolean,
+            ExprKind::And {
+                left: Box::new(null_bool.clone()),
+                right: Box::new(f),
+            },
+        );
+        assert_eq!(eval(and, &[Value::Null]), Ok(Value::Boolean(false)));
+        let cmp = TypedExpr::new(
+            SqlType::Boolean,
+            ExprKind::Compare {
+                op: Comparison::Gt,
+                left: Box::new(col(0, SqlType::Int)),
+                right: Box::new(lit(Literal::Bigint(2), SqlType::Bigint)),
+            },
+        );
+        assert_eq!(
+            eval(cmp.clone(), &[Value::Int(3)]),
+            Ok(Value::Boolean(true))
+        );
+        assert_eq!(eval(cmp, &[Value::Null]), Ok(Value::Boolean(false)));
+    }
+
+    #[test]
+    fn like_and_system_columns() {
+        let like = TypedExpr::new(
+            SqlType::Boolean,
+            ExprKind::Like {
+                operand: Box::new(col(0, SqlType::String)),
+                pattern: Box::new(lit(Literal::String("a%c_".into()), SqlType::String)),
+                escape: None,
+                negated: false,
+            },
+        );
+        assert_eq!(
+            eval(like.clone(), &[Value::string("abbcd")]),
+            Ok(Value::Boolean(true))
+        );
+        assert_eq!(
+            eval(like, &[Value::string("abc")]),
+            Ok(Value::Boolean(false))
+        );
+        let rowtime = TypedExpr::column(
+            ColumnRef::System {
+                side: 0,
+                column: SystemColumn::Rowtime,
+            },
+            SqlType::Bigint,
+        );
+        assert_eq!(eval(rowtime, &[]), Ok(Value::Bigint(7)));
+    }
+
+    #[test]
+    fn functions_and_unimplemented_ones() {
+        let call = |name: &str, args: Vec<TypedExpr>, ty: SqlType| {
+            TypedExpr::new(
+                ty,
+                ExprKind::Call {
+                    function: crate::expr::FunctionRef {
+                        name: name.into(),
+                        signature: 0,
+                        params: vec![],
+                    },
+                    args,
+                },
+            )
+        };
+        let s = |t: &str| lit(Literal::String(t.into()), SqlType::String);
+        let i = |n: i32| lit(Literal::Int(n), SqlType::Int);
+        assert_eq!(
+            eval(
+                call("SUBSTRING", vec![s("hello"), i(2), i(3)], SqlType::String),
+                &[]
+            ),
+            Ok(Value::string("ell"))
+        );
+        assert_eq!(
+            eval(
+                call("SUBSTRING", vec![s("hello"), i(-3)], SqlType::String),
+                &[]
+            ),
+            Ok(Value::string("llo"))
+        );
+        assert_eq!(
+            eval(call("UCASE", vec![s("ab")], SqlType::String), &[]),
+            Ok(Value::string("AB"))
+        );
+        assert_eq!(
+            eval(
+                call("COALESCE", vec![col(0, SqlType::Int), i(4)], SqlType::Int),
+                &[Value::Null]
+            ),
+            Ok(Value::Int(4))
+        );
+        assert_eq!(
+            eval(
+                call(
+                    "GREATEST",
+                    vec![col(0, SqlType::Int), i(4), i(9)],
+                    SqlType::Int
+                ),
+                &[Value::Null]
+            ),
+            Ok(Value::Int(9))
+        );
+        assert_eq!(
+            eval(call("NULLIF", vec![i(4), i(4)], SqlType::Int), &[]),
+            Ok(Value::Null)
+        );
+        assert_eq!(
+            eval(
+                call("LPAD", vec![s("ab"), i(5), s("xy")], SqlType::String),
+                &[]
+            ),
+            Ok(Value::string("xyxab"))
+        );
+        assert_eq!(
+            eval(
+                call("RPAD", vec![s("abcdef"), i(3), s("x")], SqlType::String),
+                &[]
+            ),
+            Ok(Value::string("abc"))
+        );
+        let err = Evaluator::compile(&call("NOPE", vec![], SqlType::Int), &layout).unwrap_err();
+        assert!(err.to_string().contains("NOPE"));
+    }
+}

@@ -1,0 +1,493 @@
+//! The builder: turns a [`PlannedQuery`]'s step tree into a [`TopologyFactory`]. Each step
+//! becomes one node (sources and sinks become the graph's edges); expressions are compiled and
+//! serdes built per task graph, never per record. Sub-topologies split at repartition steps
+//! (`selectKey/v1`): sub-topology `n` is the part of the tree ending at the `n`-th
+//! repartition (post-order), the last one ends at the sink. This slice builds stateless
+//! queries and answers every other step with [`BuildError::Unsupported`] naming it. It must not do I/O or open stores it did not declare.
+
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use super::filter::Filter;
+use super::flat_map::{FlatMap, table_function};
+use super::layout::InputLayout;
+use super::repartition::{
+    RepartitionDeserializer, RepartitionSerializer, internal_serde, row_types,
+};
+use super::segment::{segment, segment_roots, serdes, shape};
+use super::select::Select;
+use super::sink::{SetTimestamp, SinkSerializer};
+use super::source::{EventTime, SourceDeserializer, value_columns};
+use crate::analyze::{Schema, TimestampColumn};
+use crate::expr::TypedExpr;
+use crate::expr::compile::{CompileError, Evaluator};
+use crate::format::FormatError;
+use crate::plan::{PlannedQuery, Step};
+use crate::state::StoreProvider;
+use crate::topology::{
+    GraphBuilder, NodeId, SourceId, SubTopologySpec, TaskGraph, TaskId, TopologyError,
+    TopologyFactory, TopologySpec,
+};
+use crate::types::SqlType;
+
+#[derive(Debug, Error)]
+pub enum BuildError {
+    #[error("query {query}: not supported yet: {step} ({ctx})")]
+    Unsupported {
+        query: String,
+        step: String,
+        ctx: String,
+    },
+    #[error("query {query}, step {ctx}: {source}")]
+    Compile {
+        query: String,
+        ctx: String,
+        source: Box<CompileError>,
+    },
+    #[error("query {query}, step {ctx}: {source}")]
+    Format {
+        query: String,
+        ctx: String,
+        source: Box<FormatError>,
+    },
+    #[error("query {query}: {source}")]
+    Topology {
+        query: String,
+        source: Box<TopologyError>,
+    },
+}
+
+/// A built query: its spec and the plan its task graphs are made from.
+pub struct QueryTopology {
+    query: String,
+    app_id: String,
+    /// Per sub-topology, the context name of the step its output leaves from.
+    roots: Vec<String>,
+    steps: Arc<Step>,
+    spec: TopologySpec,
+}
+
+/// Builds `query`, checking every step once so unsupported steps fail here, not in a task.
+pub fn build(query: &PlannedQuery) -> Result<QueryTopology, BuildError> {
+    for step in query.steps.walk() {
+        if let Step::GroupBy {
+            repartition_topic: Some(_),
+            ..
+        } = step
+        {
+            return Err(unsupported(&query.id, step));
+        }
+    }
+    let mut roots = Vec::new();
+    segment_roots(&query.steps, &mut roots);
+    let topic = |name: &str| format!("{}-{name}-repartition", query.application_id);
+    let mut sub_topologies = Vec::new();
+    let mut repartition_topics = Vec::new();
+    for (id, root) in roots.iter().enumerate() {
+        let mut sources = Vec::new();
+        for step in segment(root) {
+            match step {
+                Step::StreamSource { topic, .. } | Step::TableSource { topic, .. } => {
+                    sources.push(topic.topic.clone())
+                }
+                Step::SelectKey {
+                    repartition_topic, ..
+                } if !std::ptr::eq(step, *root) => sources.push(topic(repartition_topic)),
+                _ => {}
+            }
+        }
+        let sinks = match root {
+            Step::Sink { topic, .. } => vec![topic.topic.clone()],
+            Step::SelectKey {
+                repartition_topic, ..
+            } => {
+                repartition_topics.push(topic(repartition_topic));
+                vec![topic(repartition_topic)]
+            }
+            _ => Vec::new(),
+        };
+        sub_topologies.push(SubTopologySpec {
+            id: id as u32,
+            sources,
+            sinks,
+            stores: Vec::new(),
+        });
+    }
+    let topology = QueryTopology {
+        query: query.id.clone(),
+        app_id: query.application_id.clone(),
+        roots: roots.iter().map(|r| r.ctx().to_owned()).collect(),
+        steps: Arc::new(query.steps.clone()),
+        spec: TopologySpec {
+            sub_topologies,
+            repartition_topics,
+        },
+    };
+    for sub in 0..topology.roots.len() {
+        topology.graph(sub)?;
+    }
+    Ok(topology)
+}
+
+impl TopologyFactory for QueryTopology {
+    fn spec(&self) -> &TopologySpec {
+        &self.spec
+    }
+
+    fn build(
+        &self,
+        task: TaskId,
+        _stores: &mut dyn StoreProvider,
+    ) -> Result<TaskGraph, TopologyError> {
+        self.graph(task.sub_topology as usize).map_err(|e| match e {
+            BuildError::Topology { source, .. } => *source,
+            other => TopologyError::InvalidSpec {
+                reason: other.to_string(),
+            },
+        })
+    }
+}
+
+/// Where a built step's output comes from, and its row shape.
+#[derive(Clone, Copy)]
+enum Attach {
+    Source(SourceId),
+    Node(NodeId),
+}
+
+struct Built {
+    at: Attach,
+    layout: InputLayout,
+    table: bool,
+    /// Read back from a repartition: the key is computed, never the Kafka key passed through.
+    rekeyed: bool,
+}
+
+impl QueryTopology {
+    fn graph(&self, sub: usize) -> Result<TaskGraph, BuildError> {
+        let root_ctx = self.roots.get(sub).ok_or_else(|| {
+            self.topo(TopologyError::InvalidSpec {
+                reason: format!("no sub-topology {sub}"),
+            })
+        })?;
+        let root = self
+            .steps
+            .walk()
+            .into_iter()
+            .find(|s| s.ctx() == root_ctx)
+            .ok_or_else(|| {
+                self.topo(TopologyError::InvalidSpec {
+                    reason: format!("no step {root_ctx}"),
+                })
+            })?;
+        let mut graph = GraphBuilder::new();
+        self.add(root, root_ctx, &mut graph)?;
+        graph.build().map_err(|source| self.topo(source))
+    }
+
+    fn topo(&self, source: TopologyError) -> BuildError {
+        BuildError::Topology {
+            query: self.query.clone(),
+            source: Box::new(source),
+        }
+    }
+
+    fn add(&self, step: &Step, root: &str, graph: &mut GraphBuilder) -> Result<Built, BuildError> {
+        let ctx = step.ctx();
+        let fmt = |source| BuildError::Format {
+            query: self.query.clone(),
+            ctx: ctx.to_owned(),
+            source: Box::new(source),
+        };
+        let compile = |e: &TypedExpr, layout: InputLayout| {
+            Evaluator::compile(e, &|c| layout.resolve(c)).map_err(|source| BuildError::Compile {
+                query: self.query.clone(),
+                ctx: ctx.to_owned(),
+                source: Box::new(source),
+            })
+        };
+        match step {
+            Step::StreamSource {
+                topic,
+                schema,
+                timestamp,
+                window: None,
+                ..
+            }
+            | Step::TableSource {
+                topic,
+                schema,
+                timestamp,
+                window: None,
+                ..
+            } => {
+                let table = matches!(step, Step::TableSource { .. });
+                let (key, value) =
+                    serdes(schema, &topic.key_format, &topic.value_format).map_err(fmt)?;
+                let columns = value_columns(schema);
+                let time = match timestamp {
+                    None => EventTime::Record,
+                    Some(ts) => self.event_time(ctx, schema, ts)?,
+                };
+                let de = SourceDeserializer {
+                    key,
+                    value,
+                    key_count: schema.keys().count(),
+                    columns,
+                    time,
+                    table,
+                };
+                let id = graph.source(ctx, &topic.topic, Box::new(de));
+                Ok(Built {
+                    at: Attach::Source(id),
+                    layout: InputLayout::keys(schema.keys().count()),
+                    table,
+                    rekeyed: false,
+                })
+            }
+            Step::Filter {
+                input, predicate, ..
+            }
+            | Step::TableFilter {
+                input, predicate, ..
+            } => {
+                let built = self.add(input, root, graph)?;
+                let predicate = compile(predicate, built.layout)?;
+                let node = graph.processor(ctx, Box::new(Filter::new(predicate, built.table)));
+                self.connect(graph, built.at, node)?;
+                Ok(Built {
+                    at: Attach::Node(node),
+                    ..built
+                })
+            }
+            Step::FlatMap {
+                input, functions, ..
+            } => {
+                let built = self.add(input, root, graph)?;
+                let Some((schema, _)) = shape(input) else {
+                    return Err(unsupported(&self.query, input));
+                };
+                let mut compiled = Vec::new();
+                for call in functions {
+                    let function = table_function(&call.function.name).map_err(|source| {
+                        BuildError::Compile {
+                            query: self.query.clone(),
+                            ctx: ctx.to_owned(),
+                            source: Box::new(source),
+                        }
+                    })?;
+                    let args = call
+                        .args
+                        .iter()
+                        .map(|a| compile(a, built.layout))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    compiled.push((function, args));
+                }
+                let node = graph.processor(ctx, Box::new(FlatMap::new(compiled)));
+                self.connect(graph, built.at, node)?;
+                let mut layout = built.layout;
+                layout.table_functions = Some(schema.columns.len() - layout.key_count);
+                Ok(Built {
+                    at: Attach::Node(node),
+                    layout,
+                    ..built
+                })
+            }
+            Step::Select { input, columns, .. } => {
+                let built = self.add(input, root, graph)?;
+                let (mut keys, mut values) = (Vec::new(), Vec::new());
+                let mut key_only = Vec::new();
+                for column in columns {
+                    let e = compile(&column.expr, built.layout)?;
+                    if column.key {
+                        key_only.push(reads_only_key(&column.expr, built.layout));
+                        keys.push((column.name.clone(), e));
+                    } else {
+                        values.push((column.name.clone(), e));
+                    }
+                }
+                let key_count = keys.len();
+                // Only a re-keyed input computes keys for a null value (from key columns alone).
+                let null_value_keys = built.rekeyed.then_some(key_only);
+                let select = Select::new(keys, values, null_value_keys);
+                let node = graph.processor(ctx, Box::new(select));
+                self.connect(graph, built.at, node)?;
+                Ok(Built {
+                    at: Attach::Node(node),
+                    layout: InputLayout::keys(key_count),
+                    table: built.table,
+                    rekeyed: built.rekeyed,
+                })
+            }
+            Step::Sink {
+                input,
+                topic,
+                schema,
+                timestamp,
+                window: None,
+                ..
+            } => {
+                let built = self.add(input, root, graph)?;
+                let (key, value) =
+                    serdes(schema, &topic.key_format, &topic.value_format).map_err(|source| {
+                        BuildError::Format {
+                            query: self.query.clone(),
+                            ctx: ctx.to_owned(),
+                            source: Box::new(source),
+                        }
+                    })?;
+                let mut at = built.at;
+                if let Some(ts) = timestamp {
+                    if let EventTime::Column(column) = self.event_time(ctx, schema, ts)? {
+                        let node = graph.processor(
+                            &format!("{ctx}-timestamp"),
+                            Box::new(SetTimestamp { column }),
+                        );
+                        self.connect(graph, at, node)?;
+                        at = Attach::Node(node);
+                    } else {
+                        return Err(
+                            self.unsupported_what(ctx, "a STRING TIMESTAMP column on a sink")
+                        );
+                    }
+                }
+                let sink = graph.sink(ctx, &topic.topic, Box::new(SinkSerializer { key, value }));
+                self.connect(graph, at, sink)?;
+                Ok(Built {
+                    at: Attach::Node(sink),
+                    ..built
+                })
+            }
+            Step::SelectKey {
+                input,
+                repartition_topic,
+                ..
+            } if ctx != root => {
+                // The reading side: this sub-topology starts at the repartition topic.
+                let Some((schema, table)) = shape(input) else {
+                    return Err(unsupported(&self.query, input));
+                };
+                let row_serde = internal_serde(&row_types(schema)).map_err(fmt)?;
+                let key_count = schema.keys().count();
+                let de = RepartitionDeserializer {
+                    row_serde,
+                    key_count,
+                };
+                let topic = format!("{}-{repartition_topic}-repartition", self.app_id);
+                let id = graph.source(&format!("{ctx}-source"), &topic, Box::new(de));
+                Ok(Built {
+                    at: Attach::Source(id),
+                    layout: InputLayout::keys(key_count),
+                    table,
+                    rekeyed: true,
+                })
+            }
+            Step::SelectKey {
+                input,
+                keys,
+                repartition_topic,
+                ..
+            } => {
+                let built = self.add(input, root, graph)?;
+                let Some((schema, _)) = shape(input) else {
+                    return Err(unsupported(&self.query, input));
+                };
+                let keys = keys
+                    .iter()
+                    .map(|k| compile(k, built.layout))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let key_types: Vec<SqlType> = keys.iter().map(|k| k.ty().clone()).collect();
+                let ser = RepartitionSerializer {
+                    keys,
+                    key_count: schema.keys().count(),
+                    key_serde: internal_serde(&key_types).map_err(fmt)?,
+                    row_serde: internal_serde(&row_types(schema)).map_err(fmt)?,
+                };
+                let topic = format!("{}-{repartition_topic}-repartition", self.app_id);
+                let sink = graph.sink(ctx, &topic, Box::new(ser));
+                self.connect(graph, built.at, sink)?;
+                Ok(Built {
+                    at: Attach::Node(sink),
+                    ..built
+                })
+            }
+            other => Err(unsupported(&self.query, other)),
+        }
+    }
+
+    fn connect(
+        &self,
+        graph: &mut GraphBuilder,
+        at: Attach,
+        child: NodeId,
+    ) -> Result<(), BuildError> {
+        match at {
+            Attach::Source(s) => graph.connect_source(s, child),
+            Attach::Node(n) => graph.connect(n, child),
+        }
+        .map_err(|source| self.topo(source))
+    }
+
+    fn unsupported_what(&self, ctx: &str, what: &str) -> BuildError {
+        BuildError::Unsupported {
+            query: self.query.clone(),
+            step: what.to_owned(),
+            ctx: ctx.to_owned(),
+        }
+    }
+
+    /// The event-time source for `ts`: a value column position.
+    fn event_time(
+        &self,
+        ctx: &str,
+        schema: &Schema,
+        ts: &TimestampColumn,
+    ) -> Result<EventTime, BuildError> {
+        let position = schema.values().position(|c| c.name == ts.column);
+        let column = position.and_then(|p| schema.values().nth(p).map(|c| (p, c)));
+        match column {
+            Some((p, c))
+                if ts.format.is_none() && matches!(c.ty, SqlType::Bigint | SqlType::Timestamp) =>
+            {
+                Ok(EventTime::Column(p))
+            }
+            Some((p, c)) if ts.format.is_none() && c.ty == SqlType::String => {
+                Ok(EventTime::TextColumn(p))
+            }
+            _ => Err(self.unsupported_what(
+                ctx,
+                &format!("TIMESTAMP column {} with this type or format", ts.column),
+            )),
+        }
+    }
+}
+
+/// Whether `expr` reads nothing but key columns (so it can be computed for a null value).
+fn reads_only_key(expr: &TypedExpr, layout: InputLayout) -> bool {
+    let mut columns = Vec::new();
+    expr.columns(&mut columns);
+    columns
+        .into_iter()
+        .all(|c| matches!(layout.resolve(c), Some(crate::expr::compile::Slot::Key(_))))
+}
+
+fn unsupported(query: &str, step: &Step) -> BuildError {
+    let what = match step {
+        Step::StreamSource {
+            window: Some(_), ..
+        }
+        | Step::TableSource {
+            window: Some(_), ..
+        } => "windowed source",
+        Step::Sink {
+            window: Some(_), ..
+        } => "windowed sink",
+        other => other.tag(),
+    };
+    BuildError::Unsupported {
+        query: query.to_owned(),
+        step: what.to_owned(),
+        ctx: step.ctx().to_owned(),
+    }
+}

@@ -1,0 +1,111 @@
+//! `flatMap/v1`: table functions (`EXPLODE`). Each input row becomes as many rows as the
+//! longest function result; shorter results are padded with NULL; a NULL or empty result
+//! contributes no rows. The function outputs are appended to the value row, where
+//! [`crate::expr::ColumnRef::TableFunction`] reads them. An argument error is logged and the
+//! row produces nothing. It must not change the input columns.
+
+use crate::expr::compile::{CompileError, Evaluator};
+use crate::topology::{Port, ProcessingError, Processor, ProcessorContext, Record};
+use crate::types::Value;
+
+use super::layout::eval_row;
+
+/// A table function: its argument values to its output rows.
+pub type TableFn = fn(&[Value]) -> Vec<Value>;
+
+/// The implementation of table function `name`, if there is one yet.
+pub fn table_function(name: &str) -> Result<TableFn, CompileError> {
+    match name {
+        "EXPLODE" => Ok(|args| {
+            args.first()
+                .and_then(Value::as_array)
+                .map(|items| items.to_vec())
+                .unwrap_or_default()
+        }),
+        other => Err(CompileError::Unsupported {
+            what: format!("table function {other}"),
+        }),
+    }
+}
+
+pub struct FlatMap {
+    functions: Vec<(TableFn, Vec<Evaluator>)>,
+}
+
+impl FlatMap {
+    pub fn new(functions: Vec<(TableFn, Vec<Evaluator>)>) -> FlatMap {
+        FlatMap { functions }
+    }
+}
+
+impl Processor for FlatMap {
+    fn process(&mut self, _port: Port, record: Record, ctx: &mut ProcessorContext<'_>) {
+        let Some(value) = &record.value else {
+            return;
+        };
+        let row = eval_row(&record);
+        let mut results = Vec::with_capacity(self.functions.len());
+        for (function, args) in &self.functions {
+            let args: Result<Vec<Value>, _> = args.iter().map(|a| a.eval(&row)).collect();
+            match args {
+                Ok(args) => results.push(function(&args)),
+                Err(e) => {
+                    ctx.report(ProcessingError::processing(format!(
+                        "Error evaluating table function arguments: {e}"
+                    )));
+                    return;
+                }
+            }
+        }
+        let rows = results.iter().map(Vec::len).max().unwrap_or(0);
+        for i in 0..rows {
+            let mut out = value.clone();
+            out.extend(
+                results
+                    .iter()
+                    .map(|r| r.get(i).cloned().unwrap_or(Value::Null)),
+            );
+            let key = record.key.clone();
+            ctx.forward(record.clone().with_key_value(key, Some(out)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::compile::Slot;
+    use crate::expr::{ColumnRef, TypedExpr};
+    use crate::ops::test_support::run;
+    use crate::types::SqlType;
+
+    #[test]
+    fn explodes_and_pads_shorter_results() {
+        let arg = |slot: Slot| {
+            let e = TypedExpr::column(
+                ColumnRef::Input { side: 0, index: 0 },
+                SqlType::array(SqlType::Int),
+            );
+            Evaluator::compile(&e, &move |_| Some(slot)).unwrap()
+        };
+        let explode = table_function("EXPLODE").unwrap();
+        let op = FlatMap::new(vec![
+            (explode, vec![arg(Slot::Value(0))]),
+            (explode, vec![arg(Slot::Value(1))]),
+        ]);
+        let a = Value::array(vec![Value::Int(1), Value::Int(2)]);
+        let b = Value::array(vec![Value::Int(3)]);
+        let out = run(
+            Box::new(op),
+            vec![Record::new(vec![], Some(vec![a.clone(), b.clone()]), 1)],
+        );
+        let values: Vec<_> = out.into_iter().map(|r| r.value.unwrap()).collect();
+        assert_eq!(
+            values,
+            vec![
+                vec![a.clone(), b.clone(), Value::Int(1), Value::Int(3)],
+                vec![a, b, Value::Int(2), Value::Null],
+            ]
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! Plan-tree helpers for the builder: how a query's step tree splits into sub-topologies at
+//! its repartitions, the row shape each step emits, and the topic serdes of a source or sink.
+//! Pure functions of the plan; they build no processors.
+
+use crate::analyze::{FormatInfo, Schema};
+use crate::format::{Delimiter, FormatError, Role, RowSerde, SerdeColumn, SerdeOptions};
+use crate::plan::Step;
+
+/// The steps whose output leaves a sub-topology (repartitions, then the sink), in dependency
+/// order: a sub-topology's id is its position here.
+pub(super) fn segment_roots<'s>(step: &'s Step, out: &mut Vec<&'s Step>) {
+    for input in step.inputs() {
+        segment_roots(input, out);
+    }
+    if matches!(step, Step::SelectKey { .. } | Step::Sink { .. }) {
+        out.push(step);
+    }
+}
+
+/// The steps of the sub-topology ending at `root`: it stops at (and includes) the
+/// repartitions it reads.
+pub(super) fn segment(root: &Step) -> Vec<&Step> {
+    fn visit<'s>(step: &'s Step, root: bool, out: &mut Vec<&'s Step>) {
+        out.push(step);
+        if root || !matches!(step, Step::SelectKey { .. }) {
+            for input in step.inputs() {
+                visit(input, false, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    visit(root, true, &mut out);
+    out
+}
+
+/// The row schema a step emits (keys first) and whether it is a table.
+pub(super) fn shape(step: &Step) -> Option<(&Schema, bool)> {
+    match step {
+        Step::StreamSource { schema, .. } => Some((schema, false)),
+        Step::TableSource { schema, .. } => Some((schema, true)),
+        Step::Filter { input, .. }
+        | Step::TableFilter { input, .. }
+        | Step::SelectKey { input, .. } => shape(input),
+        Step::Select { input, schema, .. } => shape(input).map(|(_, table)| (schema, table)),
+        _ => None,
+    }
+}
+
+fn options(info: &FormatInfo) -> Result<SerdeOptions, FormatError> {
+    Ok(SerdeOptions {
+        wrap_single_value: info.wrap_single_value,
+        delimiter: info
+            .delimiter
+            .as_deref()
+            .map(Delimiter::parse)
+            .transpose()?,
+    })
+}
+
+/// The key and value serdes of a topic for `schema` (header columns are not in the payload).
+pub(super) fn serdes(
+    schema: &Schema,
+    key: &FormatInfo,
+    value: &FormatInfo,
+) -> Result<(RowSerde, RowSerde), FormatError> {
+    let cols = |key_side: bool| {
+        schema
+            .columns
+            .iter()
+            .filter(|c| c.is_key() == key_side)
+            .filter(|c| key_side || c.namespace == crate::analyze::Namespace::Value)
+            .map(|c| SerdeColumn::new(c.name.clone(), c.ty.clone()))
+            .collect::<Vec<_>>()
+    };
+    let key = RowSerde::new(key.format, Role::Key, cols(true), &options(key)?)?;
+    let value = RowSerde::new(value.format, Role::Value, cols(false), &options(value)?)?;
+    Ok((key, value))
+}

@@ -1,0 +1,275 @@
+//! One QTT case in one format: plan the statements, build and register every query on a
+//! [`Driver`], pipe the inputs, and compare each sink topic's output with the expected records.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use base64::Engine;
+use serde_json::Value as Json;
+use weir::driver::Driver;
+use weir::format::Role;
+use weir::ops::BuildError;
+use weir::plan::PlannedFile;
+use weir::topology::Header;
+
+use crate::codec::{Side, same};
+
+/// The outcome of one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Passed,
+    Failed(String),
+    Error(String),
+    Skipped(String),
+}
+
+/// Formats weir cannot run (Schema Registry and friends).
+const UNSUPPORTED_FORMATS: &[&str] = &["AVRO", "PROTOBUF", "PROTOBUF_NOSR", "JSON_SR"];
+
+/// Why `case` (with `format` substituted) is skipped, if it is.
+pub fn skip_reason(case: &Json, format: Option<&str>, statements: &str) -> Option<String> {
+    if case.get("enabled") == Some(&Json::Bool(false)) {
+        return Some("enabled: false".into());
+    }
+    if let Some(f) = format.filter(|f| UNSUPPORTED_FORMATS.contains(f)) {
+        return Some(format!("format {f}"));
+    }
+    let upper = statements.to_ascii_uppercase();
+    for f in UNSUPPORTED_FORMATS {
+        if upper.contains(&format!("'{f}'")) {
+            return Some(format!("format {f} in statements"));
+        }
+    }
+    if let Some(props) = case.get("properties").and_then(Json::as_object)
+        && !props.is_empty()
+    {
+        let names: Vec<&str> = props.keys().map(String::as_str).collect();
+        return Some(format!("unsupported properties: {}", names.join(", ")));
+    }
+    None
+}
+
+/// Runs one case; `expected_error` is the `expectedException.message` when there is one.
+/// For an expected exception, the second value says whether the message matched.
+pub fn run(case: &Json, statements: &str) -> (Status, Option<bool>) {
+    let expected = case.get("expectedException");
+    let expect_message = expected
+        .and_then(|e| e.get("message"))
+        .and_then(Json::as_str)
+        .unwrap_or("");
+    let outcome = execute(case, statements);
+    match (expected, outcome) {
+        (_, Err(Outcome::Unsupported(why))) => (Status::Skipped(why), None),
+        // A function we have not implemented is not the error the case expects.
+        (Some(_), Err(Outcome::Unimplemented(why))) => (Status::Skipped(why), None),
+        (None, Err(Outcome::Unimplemented(why))) => (Status::Failed(why), None),
+        (Some(_), Err(Outcome::Failed(message))) => {
+            (Status::Passed, Some(message.contains(expect_message)))
+        }
+        (Some(_), Ok(())) => (
+            Status::Failed(format!("expected an error containing {expect_message:?}")),
+            None,
+        ),
+        (None, Err(Outcome::Failed(message))) => (Status::Failed(message), None),
+        (None, Err(Outcome::Mismatch(message))) => (Status::Failed(message), None),
+        (Some(_), Err(Outcome::Mismatch(message))) => (
+            Status::Failed(format!("expected an error, got outputs: {message}")),
+            None,
+        ),
+        (None, Ok(())) => (Status::Passed, None),
+    }
+}
+
+enum Outcome {
+    /// Planning, building or running failed.
+    Failed(String),
+    /// Ran, but the outputs differ.
+    Mismatch(String),
+    Unsupported(String),
+    /// An expression needs a function (or construct) the evaluator does not have yet.
+    Unimplemented(String),
+}
+
+fn execute(case: &Json, statements: &str) -> Result<(), Outcome> {
+    let planned = weir::plan::plan_file(statements, "qtt").map_err(|diags| {
+        Outcome::Failed(
+            diags
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
+    let mut driver = Driver::new();
+    for topic in case
+        .get("topics")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if topic.get("valueSchema").is_some() || topic.get("keySchema").is_some() {
+            return Err(Outcome::Unsupported(
+                "topic schemas (Schema Registry)".into(),
+            ));
+        }
+        if let Some(name) = topic.get("name").and_then(Json::as_str) {
+            let partitions = topic.get("partitions").and_then(Json::as_i64).unwrap_or(1);
+            driver.create_topic(name, partitions as i32);
+        }
+    }
+    let inputs = records(case, "inputs");
+    for input in &inputs {
+        if input.get("window").is_some() {
+            return Err(Outcome::Unsupported("windowed input".into()));
+        }
+        driver.create_topic(text(input, "topic"), 1);
+    }
+    let mut sinks = Vec::new();
+    for query in &planned.queries {
+        let built = weir::ops::build(query).map_err(|e| match e {
+            BuildError::Unsupported { .. } => Outcome::Unsupported(e.to_string()),
+            BuildError::Compile { .. } => Outcome::Unimplemented(e.to_string()),
+            other => Outcome::Failed(other.to_string()),
+        })?;
+        driver
+            .register(&query.id, Arc::new(built))
+            .map_err(|e| Outcome::Failed(e.to_string()))?;
+        if let weir::plan::Step::Sink { topic, .. } = &query.steps {
+            sinks.push(topic.topic.clone());
+        }
+    }
+    for input in &inputs {
+        pipe(&mut driver, &planned, input)?;
+    }
+    compare(&driver, &planned, &sinks, &records(case, "outputs")).map_err(|e| match e {
+        Outcome::Mismatch(m) => Outcome::Mismatch(match driver.processing_log().first() {
+            Some(first) => format!("{m} (processing log: {first})"),
+            None => m,
+        }),
+        other => other,
+    })
+}
+
+fn records<'a>(case: &'a Json, field: &str) -> Vec<&'a Json> {
+    case.get(field)
+        .and_then(Json::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default()
+}
+
+fn text<'a>(record: &'a Json, field: &str) -> &'a str {
+    record.get(field).and_then(Json::as_str).unwrap_or("")
+}
+
+/// The key and value sides of a topic, from the catalog source that uses it.
+fn sides(planned: &PlannedFile, topic: &str) -> Option<(Side, Side)> {
+    planned
+        .catalog
+        .source_names()
+        .filter_map(|name| planned.catalog.source(name))
+        .find(|s| s.topic == topic)
+        .map(|s| {
+            (
+                Side::of(&s.schema, &s.key_format, Role::Key),
+                Side::of(&s.schema, &s.value_format, Role::Value),
+            )
+        })
+}
+
+fn pipe(driver: &mut Driver, planned: &PlannedFile, input: &Json) -> Result<(), Outcome> {
+    let topic = text(input, "topic");
+    let null = Json::Null;
+    let key = input.get("key").unwrap_or(&null);
+    let value = input.get("value").unwrap_or(&null);
+    let (key, value) = match sides(planned, topic) {
+        Some((k, v)) => (
+            k.encode(key).map_err(Outcome::Failed)?,
+            v.encode(value).map_err(Outcome::Failed)?,
+        ),
+        None => (raw(key), raw(value)),
+    };
+    let headers = input
+        .get("headers")
+        .and_then(Json::as_array)
+        .map(|hs| {
+            hs.iter()
+                .map(|h| Header {
+                    key: text(h, "KEY").to_owned(),
+                    value: h
+                        .get("VALUE")
+                        .and_then(Json::as_str)
+                        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok()),
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let timestamp = input.get("timestamp").and_then(Json::as_i64);
+    driver
+        .pipe(topic, key.as_deref(), value.as_deref(), timestamp, &headers)
+        .map_err(|e| Outcome::Failed(e.to_string()))
+}
+
+fn raw(json: &Json) -> Option<Vec<u8>> {
+    match json {
+        Json::Null => None,
+        Json::String(s) => Some(s.as_bytes().to_vec()),
+        other => Some(other.to_string().into_bytes()),
+    }
+}
+
+fn compare(
+    driver: &Driver,
+    planned: &PlannedFile,
+    sinks: &[String],
+    expected: &[&Json],
+) -> Result<(), Outcome> {
+    let mut by_topic: BTreeMap<&str, Vec<&Json>> = BTreeMap::new();
+    // As QTT does: only the topics the case lists outputs for are checked.
+    let _ = sinks;
+    for record in expected {
+        if record.get("window").is_some() {
+            return Err(Outcome::Unsupported("windowed output".into()));
+        }
+        by_topic
+            .entry(text(record, "topic"))
+            .or_default()
+            .push(record);
+    }
+    for (topic, want) in by_topic {
+        let got = driver.output(topic);
+        let (key_side, value_side) = match sides(planned, topic) {
+            Some(s) => s,
+            None if want.is_empty() && got.is_empty() => continue,
+            None => return Err(Outcome::Mismatch(format!("no source for topic {topic}"))),
+        };
+        let null = Json::Null;
+        for i in 0..want.len().max(got.len()) {
+            let (Some(w), Some(g)) = (want.get(i), got.get(i)) else {
+                return Err(Outcome::Mismatch(format!(
+                    "topic {topic}: expected {} records, got {}",
+                    want.len(),
+                    got.len()
+                )));
+            };
+            let key = key_side.decode(g.key.as_deref());
+            let value = value_side.decode(g.value.as_deref());
+            let ts_ok = w
+                .get("timestamp")
+                .and_then(Json::as_i64)
+                .is_none_or(|t| t == g.timestamp);
+            if !same(w.get("key").unwrap_or(&null), &key)
+                || !same(w.get("value").unwrap_or(&null), &value)
+                || !ts_ok
+            {
+                return Err(Outcome::Mismatch(format!(
+                    "topic {topic} record {i}: expected key {} value {} timestamp {}, got key {key} value {value} timestamp {}",
+                    w.get("key").unwrap_or(&null),
+                    w.get("value").unwrap_or(&null),
+                    w.get("timestamp").unwrap_or(&null),
+                    g.timestamp
+                )));
+            }
+        }
+    }
+    Ok(())
+}

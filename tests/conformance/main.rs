@@ -1,0 +1,235 @@
+//! The conformance runner: every case of ksqlDB's query-validation tests (`../shared/qtt`, or
+//! `$WEIR_QTT_DIR`) through the planner, the operator builder and the in-memory driver.
+//! Prints per-file counts and `N passed, M failed, K skipped`, writes a per-case JSON report to
+//! `$CARGO_TARGET_DIR/conformance-report.json` (or the temp dir), and fails only when a case
+//! listed in `tests/conformance/ratchet.txt` does not pass. `BLESS=1` rewrites the ratchet from
+//! the current passes. The case files are data and are never copied into the repository.
+
+mod case;
+mod codec;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde_json::{Value as Json, json};
+
+use case::Status;
+
+const RATCHET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance/ratchet.txt");
+
+fn qtt_dir() -> Option<PathBuf> {
+    if let Ok(dir) = std::env::var("WEIR_QTT_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .skip(1)
+        .map(|a| a.join("shared/qtt"))
+        .find(|p| p.is_dir())
+}
+
+struct Result_ {
+    file: String,
+    name: String,
+    format: String,
+    status: Status,
+    message_matches: Option<bool>,
+}
+
+impl Result_ {
+    fn id(&self) -> String {
+        format!("{} / {} / {}", self.file, self.name, self.format)
+    }
+}
+
+fn run_file(path: &Path, results: &mut Vec<Result_>) {
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let parsed: Result<Json, String> = std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()));
+    let doc = match parsed {
+        Ok(doc) => doc,
+        Err(e) => {
+            results.push(Result_ {
+                file,
+                name: "<file>".into(),
+                format: "-".into(),
+                status: Status::Error(e),
+                message_matches: None,
+            });
+            return;
+        }
+    };
+    for case in doc
+        .get("tests")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = case
+            .get("name")
+            .and_then(Json::as_str)
+            .unwrap_or("<unnamed>")
+            .to_owned();
+        let formats: Vec<Option<String>> = match case.get("format").and_then(Json::as_array) {
+            Some(list) => list.iter().map(|f| f.as_str().map(str::to_owned)).collect(),
+            None => vec![None],
+        };
+        for format in formats {
+            let statements = statements(case, format.as_deref());
+            let (status, message_matches) =
+                match case::skip_reason(case, format.as_deref(), &statements) {
+                    Some(why) => (Status::Skipped(why), None),
+                    None => std::panic::catch_unwind(|| case::run(case, &statements))
+                        .unwrap_or_else(|panic| {
+                            let text = panic
+                                .downcast_ref::<String>()
+                                .cloned()
+                                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                                .unwrap_or_default();
+                            (Status::Error(format!("panic: {text}")), None)
+                        }),
+                };
+            results.push(Result_ {
+                file: file.clone(),
+                name: name.clone(),
+                format: format.unwrap_or_else(|| "-".into()),
+                status,
+                message_matches,
+            });
+        }
+    }
+}
+
+fn statements(case: &Json, format: Option<&str>) -> String {
+    let mut out = String::new();
+    for s in case
+        .get("statements")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let s = s.as_str().unwrap_or("");
+        let s = match format {
+            Some(f) => s.replace("{FORMAT}", f),
+            None => s.to_owned(),
+        };
+        out.push_str(s.trim_end());
+        if !s.trim_end().ends_with(';') {
+            out.push(';');
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn main() -> ExitCode {
+    let Some(dir) = qtt_dir() else {
+        eprintln!("conformance: no qtt directory (set WEIR_QTT_DIR); nothing to run");
+        return ExitCode::SUCCESS;
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    paths.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    paths.sort();
+    // Cases panic only on bugs; keep their messages out of the summary.
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut results = Vec::new();
+    for path in &paths {
+        run_file(path, &mut results);
+    }
+    let _ = std::panic::take_hook();
+    report(&results);
+    ratchet(&results)
+}
+
+fn counts<'a>(results: impl Iterator<Item = &'a Result_>) -> [usize; 4] {
+    let mut c = [0; 4];
+    for r in results {
+        c[match r.status {
+            Status::Passed => 0,
+            Status::Failed(_) => 1,
+            Status::Error(_) => 2,
+            Status::Skipped(_) => 3,
+        }] += 1;
+    }
+    c
+}
+
+fn report(results: &[Result_]) {
+    let files: BTreeSet<&str> = results.iter().map(|r| r.file.as_str()).collect();
+    for file in files {
+        let [p, f, e, s] = counts(results.iter().filter(|r| r.file == file));
+        println!("{file}: {p} passed, {f} failed, {e} errors, {s} skipped");
+    }
+    let rows: Vec<Json> = results
+        .iter()
+        .map(|r| {
+            let (status, reason) = match &r.status {
+                Status::Passed => ("passed", String::new()),
+                Status::Failed(why) => ("failed", why.clone()),
+                Status::Error(why) => ("error", why.clone()),
+                Status::Skipped(why) => ("skipped", why.clone()),
+            };
+            json!({"file": r.file, "name": r.name, "format": r.format, "status": status,
+                   "reason": reason, "messageMatches": r.message_matches})
+        })
+        .collect();
+    let dir = std::env::var_os("CARGO_TARGET_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    let path = dir.join("conformance-report.json");
+    match std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&rows).unwrap_or_default(),
+    ) {
+        Ok(()) => println!("report: {}", path.display()),
+        Err(e) => eprintln!("could not write {}: {e}", path.display()),
+    }
+    let [p, f, e, s] = counts(results.iter());
+    let mismatched = results
+        .iter()
+        .filter(|r| r.message_matches == Some(false))
+        .count();
+    println!("expected-exception cases passing with a different message: {mismatched}");
+    println!("{p} passed, {} failed, {s} skipped", f + e);
+}
+
+fn ratchet(results: &[Result_]) -> ExitCode {
+    let passed: BTreeSet<String> = results
+        .iter()
+        .filter(|r| r.status == Status::Passed)
+        .map(Result_::id)
+        .collect();
+    if std::env::var_os("BLESS").is_some() {
+        let text: String = passed.iter().map(|id| format!("{id}\n")).collect();
+        if let Err(e) = std::fs::write(RATCHET, text) {
+            eprintln!("could not write {RATCHET}: {e}");
+            return ExitCode::FAILURE;
+        }
+        eprintln!("ratchet: wrote {} cases to {RATCHET}", passed.len());
+        return ExitCode::SUCCESS;
+    }
+    let listed = std::fs::read_to_string(RATCHET).unwrap_or_default();
+    let regressions: Vec<&str> = listed
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !passed.contains(*l))
+        .collect();
+    if regressions.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("{} ratcheted cases no longer pass:", regressions.len());
+    for id in regressions {
+        let why = results
+            .iter()
+            .find(|r| r.id() == id)
+            .map_or("not found".to_owned(), |r| format!("{:?}", r.status));
+        eprintln!("  {id}: {why}");
+    }
+    ExitCode::FAILURE
+}
