@@ -6,6 +6,7 @@
 //! serde-serializable, `PartialEq`, with no evaluation code and no name lookups left to do.
 
 pub mod compile;
+pub mod scalar;
 
 use serde::{Deserialize, Serialize};
 
