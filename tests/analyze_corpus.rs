@@ -5,8 +5,10 @@
 //! weir's output schema. Cases on Schema Registry formats (AVRO, PROTOBUF, JSON_SR) are counted
 //! apart. Prints totals and the most common failure causes, and holds the rate above a floor.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use weir::analyze::{AnalyzeOptions, Namespace};
 use weir::plan::plan_file_with;
@@ -26,97 +28,59 @@ struct Case {
 }
 
 fn qtt_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("WEIR_QTT_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/qtt"));
-    dir.is_dir().then_some(dir)
+    support::qtt::dir()
 }
 
-fn load_cases(dir: &PathBuf) -> Vec<Case> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("read qtt dir")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
+fn load_cases(dir: &Path) -> Vec<Case> {
     let mut cases = Vec::new();
-    for path in paths {
-        let text = std::fs::read_to_string(&path).expect("read qtt file");
-        let json: serde_json::Value = serde_json::from_str(&text).expect("qtt JSON");
-        let file = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
-        for test in json["tests"].as_array().into_iter().flatten() {
-            if test["enabled"] == serde_json::Value::Bool(false) {
-                continue;
-            }
-            let Some(statements) = test["statements"].as_array() else {
-                continue;
-            };
-            let joined = statements
-                .iter()
-                .filter_map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(";\n");
-            let formats: Vec<String> = match test["format"].as_array() {
-                Some(list) => list
-                    .iter()
-                    .filter_map(|f| f.as_str().map(String::from))
-                    .collect(),
-                None => vec![String::new()],
-            };
-            let properties: BTreeMap<String, String> = test["properties"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str()
-                            .map(String::from)
-                            .unwrap_or_else(|| v.to_string()),
-                    )
-                })
-                .collect();
-            let schemas: Vec<(String, String)> = test["post"]["sources"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|s| {
-                    Some((
-                        s["name"].as_str()?.to_string(),
-                        s["schema"].as_str()?.to_string(),
-                    ))
-                })
-                .collect();
-            for format in formats {
-                let source = joined.replace("{FORMAT}", &format);
-                let upper = source.to_uppercase();
-                let schema_registry = ["AVRO", "PROTOBUF", "JSON_SR"]
-                    .iter()
-                    .any(|f| upper.contains(f))
-                    || properties.values().any(|v| {
-                        ["AVRO", "PROTOBUF", "JSON_SR"]
-                            .iter()
-                            .any(|f| v.to_uppercase().contains(f))
-                    });
-                cases.push(Case {
-                    name: format!(
-                        "{file} / {} / {format}",
-                        test["name"].as_str().unwrap_or("?")
-                    ),
-                    source,
-                    properties: properties.clone(),
-                    expected_exception: test
-                        .get("expectedException")
-                        .map(|e| e["message"].as_str().unwrap_or_default().to_string()),
-                    schemas: schemas.clone(),
-                    schema_registry,
-                });
-            }
+    for case in support::qtt::expanded_cases(dir, "") {
+        if !case.enabled() {
+            continue;
         }
+        let test = &case.test;
+        let properties: BTreeMap<String, String> = test["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str()
+                        .map(String::from)
+                        .unwrap_or_else(|| v.to_string()),
+                )
+            })
+            .collect();
+        let schemas: Vec<(String, String)> = test["post"]["sources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| {
+                Some((
+                    s["name"].as_str()?.to_string(),
+                    s["schema"].as_str()?.to_string(),
+                ))
+            })
+            .collect();
+        let registry_formats = ["AVRO", "PROTOBUF", "JSON_SR"];
+        let schema_registry = registry_formats
+            .iter()
+            .any(|f| case.source.to_uppercase().contains(f))
+            || properties.values().any(|v| {
+                registry_formats
+                    .iter()
+                    .any(|f| v.to_uppercase().contains(f))
+            });
+        cases.push(Case {
+            name: case.label(),
+            expected_exception: test
+                .get("expectedException")
+                .map(|e| e["message"].as_str().unwrap_or_default().to_string()),
+            properties,
+            schemas,
+            schema_registry,
+            source: case.source,
+        });
     }
     cases
 }

@@ -4,8 +4,10 @@
 //! exception may legitimately fail and are counted apart. A second test feeds mangled corpus
 //! statements to the parser and only checks that it does not panic.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use weir::sql::{parse_file, render_all};
 
@@ -21,66 +23,22 @@ struct Case {
 }
 
 fn qtt_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("WEIR_QTT_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/qtt"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("note: no qtt corpus at {}; skipping", dir.display());
-        None
-    }
+    support::qtt::dir()
 }
 
-fn load_cases(dir: &PathBuf) -> Vec<Case> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("read qtt dir")
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .collect();
-    paths.sort();
-    let mut cases = Vec::new();
-    for path in paths {
-        let text = std::fs::read_to_string(&path).expect("read qtt file");
-        let json: serde_json::Value = serde_json::from_str(&text).expect("qtt file is JSON");
-        let file = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
-        for test in json["tests"].as_array().into_iter().flatten() {
-            let Some(statements) = test["statements"].as_array() else {
-                continue;
-            };
-            let joined = statements
-                .iter()
-                .filter_map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(";\n");
-            let formats: Vec<String> = match test["format"].as_array() {
-                Some(list) => list
-                    .iter()
-                    .filter_map(|f| f.as_str().map(String::from))
-                    .collect(),
-                None => vec!["JSON".to_string()],
-            };
-            for format in formats {
-                cases.push(Case {
-                    name: format!(
-                        "{file} / {} / {format}",
-                        test["name"].as_str().unwrap_or("?")
-                    ),
-                    source: joined.replace("{FORMAT}", &format),
-                    expects_exception: test.get("expectedException").is_some(),
-                    expected_message: test["expectedException"]["message"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                });
-            }
-        }
-    }
-    cases
+fn load_cases(dir: &Path) -> Vec<Case> {
+    support::qtt::expanded_cases(dir, "JSON")
+        .into_iter()
+        .map(|case| Case {
+            name: case.label(),
+            expects_exception: case.test.get("expectedException").is_some(),
+            expected_message: case.test["expectedException"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            source: case.source,
+        })
+        .collect()
 }
 
 /// A message with its quoted parts blanked, so failures group by cause.

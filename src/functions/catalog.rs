@@ -5,6 +5,9 @@
 use super::signature::Signature;
 use super::{FunctionDescriptor, FunctionKind};
 
+/// The signatures of the one-argument math functions (SQRT, EXP, SIN, …): any number in, DOUBLE out.
+const UNARY_MATH: &[&str] = &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"];
+
 const SCALAR: &[(&str, &[&str])] = &[
     // strings
     ("LEN", &["STRING -> INT", "BYTES -> INT"]),
@@ -212,22 +215,10 @@ const SCALAR: &[(&str, &[&str])] = &[
             "DECIMAL, INT -> =0",
         ],
     ),
-    (
-        "SQRT",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
-    (
-        "CBRT",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
-    (
-        "EXP",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
-    (
-        "LN",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
+    ("SQRT", UNARY_MATH),
+    ("CBRT", UNARY_MATH),
+    ("EXP", UNARY_MATH),
+    ("LN", UNARY_MATH),
     (
         "LOG",
         &[
@@ -250,38 +241,14 @@ const SCALAR: &[(&str, &[&str])] = &[
     ("SIGN", &["INT -> INT", "BIGINT -> INT", "DOUBLE -> INT"]),
     ("RANDOM", &[" -> DOUBLE"]),
     ("PI", &[" -> DOUBLE"]),
-    (
-        "DEGREES",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
-    (
-        "RADIANS",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
-    (
-        "SIN",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
-    (
-        "COS",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
-    (
-        "TAN",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
-    (
-        "ASIN",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
-    (
-        "ACOS",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
-    (
-        "ATAN",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
+    ("DEGREES", UNARY_MATH),
+    ("RADIANS", UNARY_MATH),
+    ("SIN", UNARY_MATH),
+    ("COS", UNARY_MATH),
+    ("TAN", UNARY_MATH),
+    ("ASIN", UNARY_MATH),
+    ("ACOS", UNARY_MATH),
+    ("ATAN", UNARY_MATH),
     (
         "ATAN2",
         &[
@@ -290,22 +257,10 @@ const SCALAR: &[(&str, &[&str])] = &[
             "DOUBLE, DOUBLE -> DOUBLE",
         ],
     ),
-    (
-        "SINH",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
-    (
-        "COSH",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
-    (
-        "TANH",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
-    (
-        "COT",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
+    ("SINH", UNARY_MATH),
+    ("COSH", UNARY_MATH),
+    ("TANH", UNARY_MATH),
+    ("COT", UNARY_MATH),
     (
         "GREATEST",
         &[
@@ -530,18 +485,9 @@ const AGGREGATE: &[(&str, &[&str])] = &[
         ],
     ),
     ("HISTOGRAM", &["STRING -> MAP<STRING, BIGINT>"]),
-    (
-        "STDDEV_SAMP",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
-    (
-        "STDDEV_SAMPLE",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
-    (
-        "VAR_SAMP",
-        &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"],
-    ),
+    ("STDDEV_SAMP", UNARY_MATH),
+    ("STDDEV_SAMPLE", UNARY_MATH),
+    ("VAR_SAMP", UNARY_MATH),
     ("CORRELATION", &["DOUBLE, DOUBLE -> DOUBLE"]),
 ];
 
