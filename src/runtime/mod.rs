@@ -1,5 +1,39 @@
-//! The Kafka runtime: consumer-group membership, stream tasks, record collection, commits,
-//! transactions, state restore, rebalances, error policies and query supervision. It never
-//! parses SQL.
-//!
-//! Lands with the Kafka runtime issue; empty until then.
+//! The Kafka runtime: runs every query's topology against a real cluster as the runtime model
+//! of DESIGN.md describes. [`topics`] makes sure every topic exists with the right shape
+//! before anything starts; [`supervisor`] runs `threads` stream threads per query and restarts
+//! failed ones with backoff; each stream thread ([`thread`]) is a member of the query's
+//! consumer group whose rebalance callbacks open tasks (restoring their stores from changelogs,
+//! [`restore`], [`stores`]) and close them; [`work`] runs polled records through tasks, writes
+//! outputs and changelog records through the thread's producer ([`collector`]), sends failed
+//! records to the processing log ([`processing_log`]) and commits: producer flush then offsets
+//! (`at_least_once`), or one transaction holding outputs, changelog writes and offsets
+//! (`exactly_once_v2`). It never parses SQL: queries arrive as [`RuntimeQuery`]s.
+
+pub mod client;
+pub mod collector;
+pub mod processing_log;
+pub mod query;
+pub mod restore;
+pub mod stores;
+pub mod supervisor;
+pub mod thread;
+pub mod topics;
+pub mod work;
+
+pub use client::ClientSettings;
+pub use query::RuntimeQuery;
+pub use supervisor::{Runtime, RuntimeOptions, Shared};
+pub use topics::{DeclaredTopic, KafkaAdmin, NewTopicSpec, TopicAdmin, ensure_topics};
+
+/// Why the runtime (or one stream thread) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("Kafka: {0}")]
+    Kafka(String),
+    #[error("topics: {0}")]
+    Topics(String),
+    #[error("state: {0}")]
+    State(String),
+    #[error("task: {0}")]
+    Task(String),
+}

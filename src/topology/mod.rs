@@ -38,6 +38,7 @@ pub mod describe;
 pub mod error;
 pub mod graph;
 pub mod io;
+pub mod partitioner;
 pub mod processor;
 pub mod record;
 pub mod spec;

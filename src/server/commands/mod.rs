@@ -4,6 +4,7 @@
 mod check;
 mod demo;
 mod explain;
+mod launch;
 mod locking;
 mod run;
 
@@ -52,6 +53,9 @@ pub enum CommandError {
         #[source]
         source: std::io::Error,
     },
+    /// The runtime could not start or failed.
+    #[error("{0}")]
+    Runtime(String),
     #[error("graceful shutdown did not finish within shutdown_timeout ({0:?}); exiting anyway")]
     ShutdownTimeout(std::time::Duration),
 }
@@ -66,7 +70,9 @@ impl CommandError {
             | CommandError::NotImplemented(_)
             | CommandError::Lock(_)
             | CommandError::LockMismatch { .. } => EXIT_BAD_INPUT,
-            CommandError::Io { .. } | CommandError::ShutdownTimeout(_) => EXIT_RUNTIME_FAILURE,
+            CommandError::Io { .. }
+            | CommandError::Runtime(_)
+            | CommandError::ShutdownTimeout(_) => EXIT_RUNTIME_FAILURE,
         }
     }
 

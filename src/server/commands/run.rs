@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
-    CommandError, ConfigFlags, LoadedQueries, ensure_locked, load_config, load_queries, lock_state,
+    CommandError, ConfigFlags, LoadedQueries, ensure_locked, launch, load_config, load_queries,
+    lock_state,
 };
 use crate::lock::LockFile;
+use crate::runtime::KafkaAdmin;
 use crate::server::config::Config;
 use crate::server::http::{self, HttpState};
 use crate::server::signals::{self, Shutdown};
@@ -57,7 +59,7 @@ async fn serve(
             state: QueryState::Pending,
             sink: query.sink.clone(),
             tasks: Vec::new(),
-            detail: Some("the Kafka runtime is not implemented yet".into()),
+            detail: Some("waiting for the Kafka cluster".into()),
         });
     }
 
@@ -76,7 +78,26 @@ async fn serve(
         None => None,
     };
     let heartbeat = tokio::spawn(beat(status.clone(), shutdown.clone()));
-
+    let starting = {
+        let (config, metrics, status) = (config.clone(), metrics.clone(), status.clone());
+        tokio::task::spawn_blocking(move || {
+            let admin = KafkaAdmin::connect(
+                &launch::client_settings(&config).admin(),
+                config.startup_timeout,
+            )
+            .map_err(|e| CommandError::Runtime(e.to_string()))?;
+            launch::start(&config, &loaded.planned, &admin, &metrics, &status)
+        })
+    };
+    let runtime = tokio::select! {
+        started = starting => {
+            started.map_err(|e| CommandError::Runtime(format!("startup: {e}")))??
+        }
+        _ = shutdown.requested() => {
+            tracing::info!("stop requested during startup");
+            return Ok(());
+        }
+    };
     status.set_phase(ProcessPhase::Running);
     notify::ready("running");
     tracing::info!(
@@ -88,7 +109,12 @@ async fn serve(
     shutdown.requested().await;
     status.set_phase(ProcessPhase::Stopping);
     notify::stopping();
+    let stop_timeout = config.shutdown_timeout;
     let drain = async {
+        let stopped = tokio::task::spawn_blocking(move || runtime.stop(stop_timeout)).await;
+        if !matches!(stopped, Ok(true)) {
+            tracing::warn!("stream threads did not stop in time");
+        }
         if let Some(server) = http_server
             && let Ok(Err(error)) = server.await
         {

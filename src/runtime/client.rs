@@ -1,0 +1,101 @@
+//! Kafka client settings: the user's pass-through properties (`[kafka]`, `[kafka.consumer]`,
+//! `[kafka.producer]`) overlaid with the few that weir owns because its guarantees depend on
+//! them (group id, manual commits, isolation level, transactional id, Java-compatible
+//! partitioning). Built once per client; nothing here talks to a broker.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+
+/// What every client of a query's stream thread needs to know to configure itself.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// The user's properties: common ones, then consumer and producer overrides.
+    pub common: BTreeMap<String, String>,
+    pub consumer: BTreeMap<String, String>,
+    pub producer: BTreeMap<String, String>,
+    /// `earliest` or `latest`.
+    pub auto_offset_reset: &'static str,
+    pub exactly_once: bool,
+}
+
+impl ClientSettings {
+    fn base(&self, overrides: &BTreeMap<String, String>) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        for (key, value) in self.common.iter().chain(overrides) {
+            config.set(key, value);
+        }
+        config
+    }
+
+    /// The group consumer of one stream thread of a query: manual commits, range assignment
+    /// (co-partitioned join inputs land on one member), `read_committed` under exactly-once.
+    pub fn group_consumer(&self, group_id: &str, client_id: &str) -> ClientConfig {
+        let mut config = self.base(&self.consumer);
+        config
+            .set("group.id", group_id)
+            .set("client.id", client_id)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", self.auto_offset_reset)
+            .set("partition.assignment.strategy", "range")
+            .set(
+                "isolation.level",
+                if self.exactly_once {
+                    "read_committed"
+                } else {
+                    "read_uncommitted"
+                },
+            );
+        config
+    }
+
+    /// The consumer that reads changelog partitions back into stores: assigned by hand, never
+    /// in a group, stopping at each partition's end.
+    pub fn restore_consumer(&self, client_id: &str) -> ClientConfig {
+        let mut config = self.base(&self.consumer);
+        config
+            .set("group.id", format!("{client_id}-restore"))
+            .set("client.id", format!("{client_id}-restore"))
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("enable.partition.eof", "true")
+            .set("auto.offset.reset", "earliest")
+            .set(
+                "isolation.level",
+                if self.exactly_once {
+                    "read_committed"
+                } else {
+                    "read_uncommitted"
+                },
+            );
+        config
+    }
+
+    /// The producer of one stream thread: idempotent, murmur2 partitioning as Kafka's Java
+    /// clients (so keys land where ksqlDB would put them), transactional under exactly-once.
+    pub fn producer(&self, client_id: &str, transactional_id: Option<&str>) -> ClientConfig {
+        let mut config = self.base(&self.producer);
+        config
+            .set("client.id", client_id)
+            .set("enable.idempotence", "true")
+            .set("partitioner", "murmur2_random");
+        if let Some(id) = transactional_id {
+            config.set("transactional.id", id).set(
+                "transaction.timeout.ms",
+                TRANSACTION_TIMEOUT.as_millis().to_string(),
+            );
+        }
+        config
+    }
+
+    /// The admin client that creates and checks topics at startup.
+    pub fn admin(&self) -> ClientConfig {
+        self.base(&BTreeMap::new())
+    }
+}
+
+/// Kafka Streams' exactly-once default: a replica that dies mid-transaction blocks
+/// `read_committed` readers of its partitions for at most this long.
+pub const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(10);

@@ -1,0 +1,21 @@
+//! What the runtime runs: a query reduced to what Kafka needs (ids, topics, and the factory
+//! that builds its task graphs). The server makes these from the planner's output, so the
+//! runtime never sees SQL.
+
+use std::sync::Arc;
+
+use crate::topology::TopologyFactory;
+
+#[derive(Clone)]
+pub struct RuntimeQuery {
+    /// The stable query id (`CSAS_<SINK>`, …).
+    pub id: String,
+    /// `_weir-<service_id>-<query_id>`: the consumer group and internal-topic prefix.
+    pub app_id: String,
+    /// The sink stream or table.
+    pub sink: String,
+    pub sink_topic: String,
+    /// `PARTITIONS` declared for the sink, if any.
+    pub sink_partitions: Option<u32>,
+    pub topology: Arc<dyn TopologyFactory>,
+}

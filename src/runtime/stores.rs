@@ -1,0 +1,168 @@
+//! The runtime's [`StoreProvider`]: opens the declared stores of one task in its state
+//! directory (`<state_dir>/<app_id>/<task>/<store>`), restores each logged store from its
+//! changelog partition (from the checkpointed offset when the local copy is trusted, else
+//! from the beginning into an empty store) and wraps it so every later write is logged.
+//!
+//! Logged writes go to a [`ChangelogBuffer`] the stream thread drains after each record and
+//! produces (inside the transaction under exactly-once), so no store holds a producer.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use super::RuntimeError;
+use super::restore::Restorer;
+use crate::state::provider::find_spec;
+use crate::state::{
+    ChangelogSink, KeyValueStore, Logged, MemoryKeyValueStore, MemorySessionStore,
+    MemoryWindowStore, RestoreTarget, SessionStore, StateError, StoreKind, StoreProvider,
+    StoreSpec, WindowStore, restore,
+};
+
+/// A changelog write waiting to be produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangelogWrite {
+    pub topic: Arc<str>,
+    pub partition: i32,
+    pub key: Vec<u8>,
+    pub value: Option<Vec<u8>>,
+}
+
+/// Writes of every logged store of one stream thread, oldest first.
+pub type ChangelogBuffer = Arc<Mutex<Vec<ChangelogWrite>>>;
+
+struct BufferSink {
+    topic: Arc<str>,
+    partition: i32,
+    buffer: ChangelogBuffer,
+}
+
+impl ChangelogSink for BufferSink {
+    fn append(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), String> {
+        let mut buffer = self
+            .buffer
+            .lock()
+            .map_err(|_| "changelog buffer poisoned by an earlier panic".to_owned())?;
+        buffer.push(ChangelogWrite {
+            topic: self.topic.clone(),
+            partition: self.partition,
+            key: key.to_vec(),
+            value: value.map(<[u8]>::to_vec),
+        });
+        Ok(())
+    }
+}
+
+/// Restore progress of one store, reported as it goes.
+pub trait RestoreListener {
+    fn progress(&mut self, store: &str, remaining: u64);
+    fn restored(&mut self, store: &str, records: u64);
+}
+
+/// Opens the stores of one task.
+pub struct TaskStores<'a> {
+    pub specs: &'a [StoreSpec],
+    pub partition: i32,
+    /// `<state_dir>/<app_id>/<task>`.
+    pub dir: PathBuf,
+    pub restorer: &'a Restorer,
+    pub buffer: &'a ChangelogBuffer,
+    /// Store → first changelog offset the local copy lacks (from a valid checkpoint).
+    pub resume_from: BTreeMap<String, i64>,
+    pub listener: &'a mut dyn RestoreListener,
+    /// Store → offset of the last changelog record applied (for the next checkpoint).
+    pub applied: BTreeMap<String, i64>,
+    /// The first restore failure, with its cause (the provider's error type is `StateError`).
+    pub failure: Option<RuntimeError>,
+}
+
+impl TaskStores<'_> {
+    fn replay(
+        &mut self,
+        spec: &StoreSpec,
+        target: &mut RestoreTarget<'_>,
+    ) -> Result<(), StateError> {
+        let Some(topic) = &spec.changelog else {
+            return Ok(());
+        };
+        let from = self.resume_from.get(&spec.name).copied();
+        let name = spec.name.clone();
+        let listener = &mut *self.listener;
+        let mut apply = |entries: &[crate::state::ChangelogEntry<'_>]| {
+            let target = match target {
+                RestoreTarget::KeyValue(s) => RestoreTarget::KeyValue(&mut **s),
+                RestoreTarget::Window(s) => RestoreTarget::Window(&mut **s),
+                RestoreTarget::Session(s) => RestoreTarget::Session(&mut **s),
+            };
+            restore(target, entries.iter().copied())
+                .map(|_| ())
+                .map_err(|e| RuntimeError::State(e.to_string()))
+        };
+        let mut progress_name = name.clone();
+        let mut progress = |remaining| listener.progress(&progress_name, remaining);
+        let replayed = self
+            .restorer
+            .replay(topic, self.partition, from, &mut apply, &mut progress);
+        progress_name.clear();
+        match replayed {
+            Ok(done) => {
+                self.listener.restored(&name, done.records);
+                if let Some(last) = done.last_offset.or(from.map(|f| f - 1)) {
+                    self.applied.insert(name, last);
+                }
+                Ok(())
+            }
+            Err(error) => {
+                let reason = error.to_string();
+                self.failure.get_or_insert(error);
+                Err(StateError::Restore {
+                    store: name,
+                    offset: from.unwrap_or(0),
+                    reason,
+                })
+            }
+        }
+    }
+
+    fn sink(&self, spec: &StoreSpec) -> Option<Box<dyn ChangelogSink>> {
+        spec.changelog.as_ref().map(|topic| {
+            Box::new(BufferSink {
+                topic: topic.as_str().into(),
+                partition: self.partition,
+                buffer: self.buffer.clone(),
+            }) as Box<dyn ChangelogSink>
+        })
+    }
+}
+
+impl StoreProvider for TaskStores<'_> {
+    fn key_value(&mut self, name: &str) -> Result<Box<dyn KeyValueStore>, StateError> {
+        let spec = find_spec(self.specs, name, StoreKind::KeyValue)?.clone();
+        let mut store: Box<dyn KeyValueStore> = Box::new(MemoryKeyValueStore::new(name));
+        self.replay(&spec, &mut RestoreTarget::KeyValue(store.as_mut()))?;
+        Ok(match self.sink(&spec) {
+            Some(sink) => Box::new(Logged::new(store, sink)),
+            None => store,
+        })
+    }
+
+    fn window(&mut self, name: &str) -> Result<Box<dyn WindowStore>, StateError> {
+        let spec = find_spec(self.specs, name, StoreKind::Window)?.clone();
+        let mut store: Box<dyn WindowStore> = Box::new(MemoryWindowStore::new(name));
+        self.replay(&spec, &mut RestoreTarget::Window(store.as_mut()))?;
+        Ok(match self.sink(&spec) {
+            Some(sink) => Box::new(Logged::new(store, sink)),
+            None => store,
+        })
+    }
+
+    fn session(&mut self, name: &str) -> Result<Box<dyn SessionStore>, StateError> {
+        let spec = find_spec(self.specs, name, StoreKind::Session)?.clone();
+        let mut store: Box<dyn SessionStore> = Box::new(MemorySessionStore::new(name));
+        self.replay(&spec, &mut RestoreTarget::Session(store.as_mut()))?;
+        Ok(match self.sink(&spec) {
+            Some(sink) => Box::new(Logged::new(store, sink)),
+            None => store,
+        })
+    }
+}

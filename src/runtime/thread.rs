@@ -1,0 +1,142 @@
+//! One stream thread of one query: a group consumer whose rebalance callbacks open and close
+//! tasks, a loop that polls records into [`Work`], commits every `commit_interval`, and on
+//! stop commits, closes its tasks and leaves the group. It runs on its own OS thread, off the
+//! async I/O runtime, and returns an error only for failures that need a fresh start (a lost
+//! producer, a failed commit or transaction); the supervisor then restarts it.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
+use rdkafka::producer::Producer;
+
+use super::RuntimeError;
+use super::collector::{DeliveryTracker, ThreadProducer};
+use super::restore::Restorer;
+use super::supervisor::{QueryShared, Shared};
+use super::work::Work;
+
+/// How long one poll may wait for a record before the loop checks for a stop and a commit.
+const POLL: Duration = Duration::from_millis(50);
+/// How often the loop proves it is alive to `/healthz`.
+const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// The consumer's context: routes rebalance callbacks (run inside `poll`) to the thread's work.
+pub struct Rebalancer {
+    work: Arc<Mutex<Work>>,
+}
+
+impl ClientContext for Rebalancer {}
+
+impl ConsumerContext for Rebalancer {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(partitions) = rebalance {
+            lock(&self.work).revoke(consumer, partitions);
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(partitions) = rebalance {
+            lock(&self.work).assign(partitions);
+        }
+    }
+}
+
+pub type GroupConsumer = BaseConsumer<Rebalancer>;
+
+fn lock(work: &Mutex<Work>) -> MutexGuard<'_, Work> {
+    work.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs thread `index` of `query` until the runtime stops (Ok) or it fails (Err).
+pub fn run(
+    shared: &Arc<Shared>,
+    query: &Arc<QueryShared>,
+    index: usize,
+) -> Result<(), RuntimeError> {
+    let app_id = &query.query.app_id;
+    let client_id = format!("{app_id}-{}-{index}", shared.replica_id);
+    let transactional_id = shared.exactly_once.then(|| client_id.clone());
+    let producer: ThreadProducer = shared
+        .settings
+        .producer(&client_id, transactional_id.as_deref())
+        .create_with_context(DeliveryTracker::default())
+        .map_err(|e| RuntimeError::Kafka(format!("creating the producer: {e}")))?;
+    if shared.exactly_once {
+        producer
+            .init_transactions(Duration::from_secs(30))
+            .map_err(|e| RuntimeError::Kafka(format!("initialising transactions: {e}")))?;
+    }
+    let restorer = Restorer::new(&shared.settings.restore_consumer(&client_id))?;
+    let work = Arc::new(Mutex::new(Work::new(
+        shared.clone(),
+        query.clone(),
+        index,
+        producer,
+        restorer,
+    )));
+    let consumer: GroupConsumer = shared
+        .settings
+        .group_consumer(app_id, &client_id)
+        .create_with_context(Rebalancer { work: work.clone() })
+        .map_err(|e| RuntimeError::Kafka(format!("creating the consumer: {e}")))?;
+    let topics: Vec<&str> = query
+        .query
+        .topology
+        .spec()
+        .sub_topologies
+        .iter()
+        .flat_map(|s| s.sources.iter().map(String::as_str))
+        .collect();
+    consumer
+        .subscribe(&topics)
+        .map_err(|e| RuntimeError::Kafka(format!("subscribing to {}: {e}", topics.join(", "))))?;
+    let heartbeat = format!("{}/thread-{index}", query.query.id);
+    let result = poll_loop(shared, &consumer, &work, &heartbeat);
+    let mut guard = lock(&work);
+    let result = result.and_then(|()| {
+        // A clean stop: commit what was processed before leaving the group.
+        guard.commit(&consumer)
+    });
+    if result.is_err() {
+        guard.abort();
+    }
+    drop(guard);
+    consumer.unsubscribe();
+    shared.status.forget_heartbeat(&heartbeat);
+    result
+}
+
+fn poll_loop(
+    shared: &Shared,
+    consumer: &GroupConsumer,
+    work: &Mutex<Work>,
+    heartbeat: &str,
+) -> Result<(), RuntimeError> {
+    let mut last_beat = Instant::now() - HEARTBEAT;
+    while !shared.stopping() {
+        let polled = consumer.poll(POLL);
+        let mut guard = lock(work);
+        match polled {
+            Some(Ok(message)) => guard.handle(&message),
+            Some(Err(error)) => {
+                tracing::warn!(%error, "consumer error (librdkafka retries by itself)");
+            }
+            None => {}
+        }
+        guard.producer.poll(Duration::ZERO);
+        if let Some(failure) = guard.failure.take() {
+            guard.abort();
+            return Err(failure);
+        }
+        if guard.commit_due() {
+            guard.commit(consumer)?;
+        }
+        if last_beat.elapsed() >= HEARTBEAT {
+            shared.status.heartbeat(heartbeat);
+            last_beat = Instant::now();
+        }
+    }
+    Ok(())
+}

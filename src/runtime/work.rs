@@ -1,0 +1,527 @@
+//! [`Work`]: everything one stream thread of one query owns besides its group consumer: the
+//! producer, the restore consumer, the active tasks and their input positions, and the
+//! commit cycle. The thread's loop feeds it records; the consumer's rebalance callbacks (which
+//! run inside `poll`, on the same thread) call [`Work::assign`] and [`Work::revoke`].
+//!
+//! A record is processed to completion as soon as it is polled (the task still orders records
+//! of several buffered inputs by timestamp), so a task's buffer never holds more than the
+//! record at hand and a task's input position is exactly what has been processed. Failed
+//! records go to the processing log; a producer or commit failure is fatal for the thread,
+//! which the supervisor restarts with its state restored from the changelogs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use prometheus::{Histogram, IntCounter};
+use rdkafka::consumer::{CommitMode, Consumer};
+use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::producer::{BaseRecord, Producer};
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::RuntimeError;
+use super::collector::{KafkaCollector, ThreadProducer, produce};
+use super::processing_log;
+use super::restore::Restorer;
+use super::stores::{ChangelogBuffer, RestoreListener, TaskStores};
+use super::supervisor::{QueryShared, Shared, ThreadPhase};
+use super::thread::GroupConsumer;
+use crate::topology::{Header, ProcessingError, ProcessingErrorKind, RawRecord, Task, TaskId};
+
+/// How long a commit, flush or transaction call may block.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often consumer lag is measured, and how long one measurement may take.
+const LAG_EVERY: Duration = Duration::from_secs(10);
+const LAG_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Where records of one input topic go.
+struct Route {
+    sub_topology: u32,
+    /// Records consumed, by partition.
+    consumed: Vec<IntCounter>,
+}
+
+struct ActiveTask {
+    task: Task,
+    /// Next offset to read per input (topic, partition): what a commit stores.
+    positions: Vec<(String, i32, i64)>,
+}
+
+pub struct Work {
+    shared: Arc<Shared>,
+    query: Arc<QueryShared>,
+    thread: usize,
+    pub producer: ThreadProducer,
+    restorer: Restorer,
+    tasks: BTreeMap<TaskId, ActiveTask>,
+    routes: HashMap<String, Route>,
+    changelog: ChangelogBuffer,
+    in_transaction: bool,
+    pending_commit: bool,
+    last_commit: Instant,
+    last_lag: Instant,
+    /// A fatal error raised inside a callback, returned by the thread's loop.
+    pub failure: Option<RuntimeError>,
+    produced: IntCounter,
+    latency: Histogram,
+    headers: Vec<Header>,
+}
+
+impl Work {
+    pub fn new(
+        shared: Arc<Shared>,
+        query: Arc<QueryShared>,
+        thread: usize,
+        producer: ThreadProducer,
+        restorer: Restorer,
+    ) -> Work {
+        let id = &query.query.id;
+        let mut routes = HashMap::new();
+        for sub in &query.query.topology.spec().sub_topologies {
+            for topic in &sub.sources {
+                let count = shared.partitions.get(topic).copied().unwrap_or(1);
+                let consumed = (0..count)
+                    .map(|p| {
+                        shared.metrics.records_consumed_total.with_label_values(&[
+                            id.as_str(),
+                            topic.as_str(),
+                            &p.to_string(),
+                        ])
+                    })
+                    .collect();
+                routes.insert(
+                    topic.clone(),
+                    Route {
+                        sub_topology: sub.id,
+                        consumed,
+                    },
+                );
+            }
+        }
+        let produced = shared
+            .metrics
+            .records_produced_total
+            .with_label_values(&[id.as_str(), query.query.sink_topic.as_str()]);
+        let latency = shared
+            .metrics
+            .end_to_end_latency_seconds
+            .with_label_values(&[id.as_str()]);
+        Work {
+            shared,
+            query,
+            thread,
+            producer,
+            restorer,
+            tasks: BTreeMap::new(),
+            routes,
+            changelog: ChangelogBuffer::default(),
+            in_transaction: false,
+            pending_commit: false,
+            last_commit: Instant::now(),
+            last_lag: Instant::now() - LAG_EVERY,
+            failure: None,
+            produced,
+            latency,
+            headers: Vec::new(),
+        }
+    }
+
+    fn fail(&mut self, error: RuntimeError) {
+        if self.failure.is_none() {
+            self.failure = Some(error);
+        }
+    }
+
+    /// Runs one polled record through its task.
+    pub fn handle(&mut self, message: &BorrowedMessage<'_>) {
+        let (topic, partition, offset) = (message.topic(), message.partition(), message.offset());
+        let Some(route) = self.routes.get(topic) else {
+            return;
+        };
+        let id = TaskId {
+            sub_topology: route.sub_topology,
+            partition,
+        };
+        if !self.tasks.contains_key(&id) {
+            // Fetched before a revocation: the new owner reads it from the committed offset.
+            return;
+        }
+        if let Some(counter) = route.consumed.get(partition as usize) {
+            counter.inc();
+        }
+        if self.shared.exactly_once && !self.in_transaction {
+            if let Err(e) = self.producer.begin_transaction() {
+                return self.fail(RuntimeError::Kafka(format!("beginning a transaction: {e}")));
+            }
+            self.in_transaction = true;
+        }
+        let mut headers = std::mem::take(&mut self.headers);
+        headers.clear();
+        if let Some(kafka_headers) = message.headers() {
+            for header in kafka_headers.iter() {
+                headers.push(Header {
+                    key: header.key.to_owned(),
+                    value: header.value.map(<[u8]>::to_vec),
+                });
+            }
+        }
+        let raw = RawRecord {
+            topic,
+            partition,
+            offset,
+            timestamp: message.timestamp().to_millis().unwrap_or_else(now_ms),
+            key: message.key(),
+            value: message.payload(),
+            headers: &headers,
+        };
+        self.run_record(id, &raw);
+        self.headers = headers;
+    }
+
+    fn run_record(&mut self, id: TaskId, raw: &RawRecord<'_>) {
+        let (topic, partition, offset) = (raw.topic, raw.partition, raw.offset);
+        let Some(active) = self.tasks.get_mut(&id) else {
+            return;
+        };
+        let mut result = active.task.enqueue(raw);
+        if result.is_ok() {
+            let mut collector = KafkaCollector {
+                producer: &self.producer,
+                partitions: &self.shared.partitions,
+                sink_topic: &self.query.query.sink_topic,
+                produced: &self.produced,
+                latency: &self.latency,
+            };
+            result = active.task.process_all(&mut collector);
+        }
+        let errors: Vec<ProcessingError> = active.task.drain_errors().collect();
+        advance(&mut active.positions, topic, partition, offset + 1);
+        self.pending_commit = true;
+        for error in errors {
+            self.log_failed_record(&error, raw);
+        }
+        if let Err(e) = result {
+            return self.fail(RuntimeError::Task(e.to_string()));
+        }
+        if let Err(e) = self.produce_changelog() {
+            self.fail(e);
+        }
+    }
+
+    fn log_failed_record(&mut self, error: &ProcessingError, raw: &RawRecord<'_>) {
+        let query = &self.query.query.id;
+        let kind = error.kind.to_string();
+        self.shared
+            .metrics
+            .processing_errors_total
+            .with_label_values(&[query.as_str(), kind.as_str()])
+            .inc();
+        tracing::warn!(
+            query = %query,
+            topic = raw.topic,
+            partition = raw.partition,
+            offset = raw.offset,
+            kind = %kind,
+            error = %error.message,
+            "record failed; written to the processing log and skipped"
+        );
+        let entry = processing_log::entry(query, error, raw);
+        let record = BaseRecord::to(&self.shared.processing_log)
+            .key(query.as_bytes())
+            .payload(entry.as_bytes());
+        if let Err(e) = produce(&self.producer, record) {
+            self.fail(RuntimeError::Kafka(format!(
+                "writing the processing log: {e}"
+            )));
+        }
+        let fail = match error.kind {
+            ProcessingErrorKind::Deserialization => self.shared.fail_on_deserialization,
+            ProcessingErrorKind::Processing | ProcessingErrorKind::Serialization => {
+                self.shared.fail_on_processing
+            }
+        };
+        if fail {
+            self.fail(RuntimeError::Task(format!(
+                "record {}[{}]@{} failed and the error policy is `fail`: {}",
+                raw.topic, raw.partition, raw.offset, error.message
+            )));
+        }
+    }
+
+    fn produce_changelog(&mut self) -> Result<(), RuntimeError> {
+        let writes = std::mem::take(
+            &mut *self
+                .changelog
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        for write in &writes {
+            let mut record = BaseRecord::to(&write.topic)
+                .partition(write.partition)
+                .key(write.key.as_slice());
+            if let Some(value) = &write.value {
+                record = record.payload(value.as_slice());
+            }
+            produce(&self.producer, record).map_err(RuntimeError::Kafka)?;
+        }
+        Ok(())
+    }
+
+    /// Whether `commit_interval` has passed since the last commit.
+    pub fn commit_due(&self) -> bool {
+        self.last_commit.elapsed() >= self.shared.commit_interval
+    }
+
+    /// Commits what has been processed: at-least-once flushes the producer, then commits the
+    /// input offsets; exactly-once sends the offsets into the open transaction and commits it.
+    pub fn commit(&mut self, consumer: &GroupConsumer) -> Result<(), RuntimeError> {
+        self.last_commit = Instant::now();
+        if !self.pending_commit {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let mut offsets = TopicPartitionList::new();
+        for active in self.tasks.values() {
+            for (topic, partition, next) in active.positions.iter().filter(|p| p.2 >= 0) {
+                offsets
+                    .add_partition_offset(topic, *partition, Offset::Offset(*next))
+                    .map_err(|e| RuntimeError::Kafka(e.to_string()))?;
+            }
+        }
+        let kafka =
+            |what: &str, e: rdkafka::error::KafkaError| RuntimeError::Kafka(format!("{what}: {e}"));
+        if self.shared.exactly_once {
+            if self.in_transaction {
+                let metadata = consumer.group_metadata().ok_or_else(|| {
+                    RuntimeError::Kafka("no consumer group metadata to commit with".into())
+                })?;
+                self.producer
+                    .send_offsets_to_transaction(&offsets, &metadata, CALL_TIMEOUT)
+                    .map_err(|e| kafka("sending offsets to the transaction", e))?;
+                self.producer
+                    .commit_transaction(CALL_TIMEOUT)
+                    .map_err(|e| kafka("committing the transaction", e))?;
+                self.in_transaction = false;
+            }
+        } else {
+            self.producer
+                .flush(CALL_TIMEOUT)
+                .map_err(|e| kafka("flushing the producer", e))?;
+            self.check_deliveries()?;
+            if offsets.count() > 0 {
+                consumer
+                    .commit(&offsets, CommitMode::Sync)
+                    .map_err(|e| kafka("committing offsets", e))?;
+            }
+        }
+        self.check_deliveries()?;
+        self.pending_commit = false;
+        let id = self.query.query.id.as_str();
+        self.shared
+            .metrics
+            .commits_total
+            .with_label_values(&[id])
+            .inc();
+        self.shared
+            .metrics
+            .commit_latency_seconds
+            .with_label_values(&[id])
+            .observe(started.elapsed().as_secs_f64());
+        self.report_lag(consumer);
+        Ok(())
+    }
+
+    fn check_deliveries(&self) -> Result<(), RuntimeError> {
+        let deliveries = self
+            .producer
+            .context()
+            .deliveries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &deliveries.failure {
+            Some(failure) => Err(RuntimeError::Kafka(failure.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Consumer lag per input partition, from the partitions' high watermarks (one request
+    /// per partition, at most every [`LAG_EVERY`]).
+    fn report_lag(&mut self, consumer: &GroupConsumer) {
+        if self.last_lag.elapsed() < LAG_EVERY {
+            return;
+        }
+        self.last_lag = Instant::now();
+        let id = self.query.query.id.as_str();
+        for active in self.tasks.values() {
+            for (topic, partition, next) in active.positions.iter().filter(|p| p.2 >= 0) {
+                if let Ok((_, high)) = consumer.fetch_watermarks(topic, *partition, LAG_TIMEOUT) {
+                    self.shared
+                        .metrics
+                        .consumer_lag_records
+                        .with_label_values(&[id, topic.as_str(), &partition.to_string()])
+                        .set((high - next).max(0));
+                }
+            }
+        }
+    }
+
+    /// Partitions were assigned: opens (and restores) the task of every new one.
+    pub fn assign(&mut self, assigned: &TopicPartitionList) {
+        let id = self.query.query.id.clone();
+        self.shared
+            .metrics
+            .rebalances_total
+            .with_label_values(&[id.as_str()])
+            .inc();
+        let mut wanted: BTreeMap<TaskId, Vec<(String, i32)>> = BTreeMap::new();
+        for element in assigned.elements() {
+            if let Some(route) = self.routes.get(element.topic()) {
+                let task = TaskId {
+                    sub_topology: route.sub_topology,
+                    partition: element.partition(),
+                };
+                wanted
+                    .entry(task)
+                    .or_default()
+                    .push((element.topic().to_owned(), element.partition()));
+            }
+        }
+        self.query
+            .set_phase(self.thread, ThreadPhase::Restoring, &[]);
+        for (task, inputs) in wanted {
+            if self.tasks.contains_key(&task) {
+                continue;
+            }
+            match self.open_task(task) {
+                Ok(opened) => {
+                    let positions = inputs.into_iter().map(|(t, p)| (t, p, -1)).collect();
+                    self.tasks.insert(
+                        task,
+                        ActiveTask {
+                            task: opened,
+                            positions,
+                        },
+                    );
+                }
+                Err(error) => return self.fail(error),
+            }
+        }
+        self.publish();
+    }
+
+    fn open_task(&mut self, id: TaskId) -> Result<Task, RuntimeError> {
+        let query = &self.query.query;
+        let spec = query.topology.spec();
+        let sub = spec
+            .sub_topologies
+            .iter()
+            .find(|s| s.id == id.sub_topology)
+            .ok_or_else(|| RuntimeError::Task(format!("no sub-topology {}", id.sub_topology)))?;
+        let mut listener = MetricsListener {
+            shared: &self.shared,
+            query: &query.id,
+        };
+        let mut stores = TaskStores {
+            specs: &sub.stores,
+            partition: id.partition,
+            dir: self
+                .shared
+                .state_dir
+                .join(&query.app_id)
+                .join(id.to_string()),
+            restorer: &self.restorer,
+            buffer: &self.changelog,
+            resume_from: BTreeMap::new(),
+            listener: &mut listener,
+            applied: BTreeMap::new(),
+            failure: None,
+        };
+        let graph = query.topology.build(id, &mut stores);
+        let failure = stores.failure.take();
+        let graph = graph.map_err(|e| {
+            failure.unwrap_or_else(|| RuntimeError::Task(format!("building task {id}: {e}")))
+        })?;
+        tracing::info!(query = %query.id, task = %id, "task opened");
+        Ok(Task::new(id, graph))
+    }
+
+    /// Partitions are being revoked: commits, then closes the tasks that read them.
+    pub fn revoke(&mut self, consumer: &GroupConsumer, revoked: &TopicPartitionList) {
+        if let Err(error) = self.commit(consumer) {
+            self.fail(error);
+        }
+        let gone: Vec<TaskId> = revoked
+            .elements()
+            .iter()
+            .filter_map(|e| {
+                let route = self.routes.get(e.topic())?;
+                Some(TaskId {
+                    sub_topology: route.sub_topology,
+                    partition: e.partition(),
+                })
+            })
+            .collect();
+        for id in gone {
+            if self.tasks.remove(&id).is_some() {
+                tracing::info!(query = %self.query.query.id, task = %id, "task closed");
+            }
+        }
+        self.publish();
+    }
+
+    /// On a failure: aborts an open transaction so nothing of it becomes visible.
+    pub fn abort(&mut self) {
+        if self.in_transaction {
+            let _ = self.producer.abort_transaction(CALL_TIMEOUT);
+            self.in_transaction = false;
+        }
+    }
+
+    /// Tells the status board and metrics which tasks this thread now owns.
+    pub fn publish(&self) {
+        let tasks: Vec<TaskId> = self.tasks.keys().copied().collect();
+        self.query
+            .set_phase(self.thread, ThreadPhase::Running, &tasks);
+    }
+}
+
+fn advance(positions: &mut [(String, i32, i64)], topic: &str, partition: i32, next: i64) {
+    if let Some(p) = positions
+        .iter_mut()
+        .find(|(t, p, _)| *p == partition && t == topic)
+    {
+        p.2 = next;
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+struct MetricsListener<'a> {
+    shared: &'a Shared,
+    query: &'a str,
+}
+
+impl RestoreListener for MetricsListener<'_> {
+    fn progress(&mut self, store: &str, remaining: u64) {
+        self.shared
+            .metrics
+            .restore_remaining_records
+            .with_label_values(&[self.query, store])
+            .set(remaining as i64);
+    }
+
+    fn restored(&mut self, store: &str, records: u64) {
+        self.shared
+            .metrics
+            .restored_records_total
+            .with_label_values(&[self.query, store])
+            .inc_by(records);
+        if records > 0 {
+            tracing::info!(query = self.query, store, records, "store restored");
+        }
+    }
+}

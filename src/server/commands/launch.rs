@@ -1,0 +1,142 @@
+//! From a planned, locked queries file to a running [`Runtime`]: builds each query's topology,
+//! lists the topics the file declares, makes sure every topic exists (through a
+//! [`TopicAdmin`]: the real cluster for `weir run`, the in-process one for `weir demo`) and
+//! starts the stream threads. This is the only place where the planner's output and the
+//! Kafka runtime meet.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::CommandError;
+use crate::ops;
+use crate::plan::{PlannedFile, Step};
+use crate::runtime::{
+    ClientSettings, DeclaredTopic, Runtime, RuntimeOptions, RuntimeQuery, Shared, TopicAdmin,
+    ensure_topics,
+};
+use crate::server::config::{Config, OffsetReset, ProcessingGuarantee, RecordErrorPolicy};
+use crate::telemetry::{Metrics, StatusBoard};
+
+/// Every query of the file as the runtime runs it. A query whose topology cannot be built yet
+/// is an error naming it.
+pub fn runtime_queries(planned: &PlannedFile) -> Result<Vec<RuntimeQuery>, CommandError> {
+    planned
+        .queries
+        .iter()
+        .map(|query| {
+            let topology = ops::build(query).map_err(|e| CommandError::Queries {
+                path: Path::new("queries").to_path_buf(),
+                message: e.to_string(),
+            })?;
+            let (sink_topic, sink_partitions) = query
+                .steps
+                .walk()
+                .into_iter()
+                .find_map(|step| match step {
+                    Step::Sink {
+                        topic, partitions, ..
+                    } => Some((topic.topic.clone(), *partitions)),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            Ok(RuntimeQuery {
+                id: query.id.clone(),
+                app_id: query.application_id.clone(),
+                sink: query.sink.clone(),
+                sink_topic,
+                sink_partitions,
+                topology: Arc::new(topology),
+            })
+        })
+        .collect()
+}
+
+/// The topics of the streams and tables the file declares (not those its queries create).
+pub fn declared_topics(planned: &PlannedFile) -> Vec<DeclaredTopic> {
+    planned
+        .catalog
+        .sources
+        .values()
+        .filter(|s| s.written_by.is_none())
+        .map(|s| DeclaredTopic {
+            topic: s.topic.clone(),
+            source: s.name.clone(),
+            partitions: s.partitions,
+        })
+        .collect()
+}
+
+pub fn client_settings(config: &Config) -> ClientSettings {
+    ClientSettings {
+        common: config.kafka.common.clone(),
+        consumer: config.kafka.consumer.clone(),
+        producer: config.kafka.producer.clone(),
+        auto_offset_reset: match config.auto_offset_reset {
+            OffsetReset::Earliest => "earliest",
+            OffsetReset::Latest => "latest",
+        },
+        exactly_once: config.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2,
+    }
+}
+
+/// This replica's id: kept in the state directory so a restarted replica reuses its
+/// transactional ids and fences its own unfinished transactions at once.
+pub fn replica_id(config: &Config) -> Result<String, CommandError> {
+    let dir = &config.state_dir;
+    std::fs::create_dir_all(dir).map_err(CommandError::io(format!(
+        "creating state_dir {}",
+        dir.display()
+    )))?;
+    let path = dir.join(format!("{}.replica-id", config.service_id));
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        let id = id.trim();
+        if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Ok(id.to_owned());
+        }
+    }
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+        ^ u128::from(std::process::id()) << 64;
+    let id = format!("{:016x}", (seed as u64) ^ ((seed >> 64) as u64));
+    std::fs::write(&path, &id).map_err(CommandError::io(format!("writing {}", path.display())))?;
+    Ok(id)
+}
+
+/// Creates and checks topics, then starts every query.
+pub fn start(
+    config: &Config,
+    planned: &PlannedFile,
+    admin: &dyn TopicAdmin,
+    metrics: &Metrics,
+    status: &Arc<StatusBoard>,
+) -> Result<Runtime, CommandError> {
+    let queries = runtime_queries(planned)?;
+    let partitions = ensure_topics(
+        admin,
+        &declared_topics(planned),
+        &queries,
+        &config.errors.processing_log_topic,
+    )
+    .map_err(|e| CommandError::Runtime(e.to_string()))?;
+    let options = RuntimeOptions {
+        exactly_once: config.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2,
+        commit_interval: config.commit_interval,
+        processing_log: config.errors.processing_log_topic.clone(),
+        fail_on_deserialization: config.errors.on_deserialization == RecordErrorPolicy::Fail,
+        fail_on_processing: config.errors.on_processing == RecordErrorPolicy::Fail,
+        state_dir: config.state_dir.clone(),
+        replica_id: replica_id(config)?,
+        threads: config.threads,
+        backoff_initial: config.errors.restart_backoff_initial,
+        backoff_max: config.errors.restart_backoff_max,
+    };
+    let shared = Shared::new(
+        client_settings(config),
+        partitions,
+        metrics.clone(),
+        status.clone(),
+        options,
+    );
+    Runtime::start(shared, queries).map_err(|e| CommandError::Runtime(e.to_string()))
+}
