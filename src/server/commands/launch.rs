@@ -19,13 +19,16 @@ use crate::telemetry::{Metrics, StatusBoard};
 
 /// Every query of the file as the runtime runs it. A query whose topology cannot be built yet
 /// is an error naming it.
-pub fn runtime_queries(planned: &PlannedFile) -> Result<Vec<RuntimeQuery>, CommandError> {
+pub fn runtime_queries(
+    planned: &PlannedFile,
+    path: &Path,
+) -> Result<Vec<RuntimeQuery>, CommandError> {
     planned
         .queries
         .iter()
         .map(|query| {
             let topology = ops::build(query).map_err(|e| CommandError::Queries {
-                path: Path::new("queries").to_path_buf(),
+                path: path.to_path_buf(),
                 message: e.to_string(),
             })?;
             let (sink_topic, sink_partitions) = query
@@ -111,7 +114,7 @@ pub fn start(
     metrics: &Metrics,
     status: &Arc<StatusBoard>,
 ) -> Result<Runtime, CommandError> {
-    let queries = runtime_queries(planned)?;
+    let queries = runtime_queries(planned, &config.queries)?;
     let partitions = ensure_topics(
         admin,
         &declared_topics(planned),

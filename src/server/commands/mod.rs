@@ -3,6 +3,7 @@
 
 mod check;
 mod demo;
+mod demo_feed;
 mod explain;
 mod launch;
 mod locking;
@@ -92,7 +93,7 @@ pub fn main() -> ExitCode {
         Command::Lock(flags) => locking::lock(flags),
         Command::Plan(flags) => locking::plan(flags),
         Command::Explain(flags) => explain::explain(flags),
-        Command::Demo(_) => demo::demo(),
+        Command::Demo(flags) => demo::demo(flags),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -109,8 +110,17 @@ pub fn main() -> ExitCode {
 
 /// Loads the layered config for a command.
 fn load_config(flags: &ConfigFlags) -> Result<Config, CommandError> {
+    load_config_from(flags, true)
+}
+
+/// Loads the layered config; `default_file` says whether `/etc/weir/weir.toml` is read when
+/// no `--config` is given (the demo never reads it).
+fn load_config_from(flags: &ConfigFlags, default_file: bool) -> Result<Config, CommandError> {
     let overrides = flags.overrides().map_err(CommandError::Flag)?;
-    let sources = ConfigSources::from_process(flags.config.clone(), overrides);
+    let mut sources = ConfigSources::from_process(flags.config.clone(), overrides);
+    if !default_file {
+        sources.default_file = None;
+    }
     Ok(config::load(&sources)?)
 }
 
