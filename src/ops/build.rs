@@ -17,6 +17,7 @@ use super::repartition::{
 };
 use super::segment::{is_repartitioning_group, segment, segment_roots, serdes, shape};
 use super::stores::{ScratchStores, declared};
+use super::window_key::{WindowedSink, WindowedSource};
 use super::select::Select;
 use super::sink::{SetTimestamp, SinkSerializer};
 use super::source::{EventTime, SourceDeserializer, value_columns};
@@ -224,14 +225,14 @@ impl QueryTopology {
                 topic,
                 schema,
                 timestamp,
-                window: None,
+                window,
                 ..
             }
             | Step::TableSource {
                 topic,
                 schema,
                 timestamp,
-                window: None,
+                window,
                 ..
             } => {
                 let table = matches!(step, Step::TableSource { .. });
@@ -250,7 +251,14 @@ impl QueryTopology {
                     time,
                     table,
                 };
-                let id = graph.source(ctx, &topic.topic, Box::new(de));
+                let de: Box<dyn crate::topology::RecordDeserializer> = match window {
+                    Some(window) => Box::new(WindowedSource {
+                        inner: de,
+                        window: *window,
+                    }),
+                    None => Box::new(de),
+                };
+                let id = graph.source(ctx, &topic.topic, de);
                 Ok(Built {
                     at: Attach::Source(id),
                     layout: InputLayout::keys(schema.keys().count()),
@@ -344,7 +352,7 @@ impl QueryTopology {
                 topic,
                 schema,
                 timestamp,
-                window: None,
+                window,
                 ..
             } => {
                 let built = self.add(input, root, graph, stores)?;
@@ -371,7 +379,15 @@ impl QueryTopology {
                         );
                     }
                 }
-                let sink = graph.sink(ctx, &topic.topic, Box::new(SinkSerializer { key, value }));
+                let serializer = SinkSerializer { key, value };
+                let serializer: Box<dyn crate::topology::RecordSerializer> = match window {
+                    Some(window) => Box::new(WindowedSink {
+                        inner: serializer,
+                        window: *window,
+                    }),
+                    None => Box::new(serializer),
+                };
+                let sink = graph.sink(ctx, &topic.topic, serializer);
                 self.connect(graph, at, sink)?;
                 Ok(Built {
                     at: Attach::Node(sink),

@@ -67,7 +67,7 @@ impl QueryTopology {
         let table = is_table(input);
         let mut row_types: Vec<SqlType> = schema.columns.iter().map(|c| c.ty.clone()).collect();
         if table {
-            row_types.push(SqlType::Boolean);
+            row_types.push(SqlType::Int);
         }
         let key_types: Vec<SqlType> = keys.iter().map(|k| k.ty.clone()).collect();
         let grouped = InputLayout::grouped(keys.len(), Grouping::Grouped);

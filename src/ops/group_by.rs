@@ -7,7 +7,9 @@
 //! previous contribution (its previous group may differ): the operator remembers, per source
 //! key, the row it last grouped in its own store, and emits the withdrawal of that row first,
 //! then the new row (Kafka Streams' `KTableRepartitionMap` order). Table rows carry a trailing
-//! BOOLEAN "retract" flag so the aggregate knows to undo. It must not aggregate.
+//! INT [`Change`] flag so the aggregate knows to undo; when the row stays in its group the
+//! withdrawal is marked silent, so the group emits once for the update (as ksqlDB does). It
+//! must not aggregate.
 //!
 //! [`Grouping::Grouped`]: super::layout::Grouping::Grouped
 
@@ -24,6 +26,29 @@ use crate::topology::{
 use crate::types::{Row, Value};
 
 use super::layout::eval_row;
+
+/// The trailing flag of a table row after `groupBy/v1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Add = 0,
+    Retract = 1,
+    /// A retraction immediately followed by an add to the same group: emit after the add only.
+    RetractSilently = 2,
+}
+
+impl Change {
+    pub fn of(value: &Value) -> Change {
+        match value {
+            Value::Int(1) => Change::Retract,
+            Value::Int(2) => Change::RetractSilently,
+            _ => Change::Add,
+        }
+    }
+
+    pub fn value(self) -> Value {
+        Value::Int(self as i32)
+    }
+}
 
 /// The suffix of the store a table `groupBy/v1` keeps previous rows in (`<ctx>-prior`).
 pub const PRIOR_STORE_SUFFIX: &str = "-prior";
@@ -134,11 +159,16 @@ impl GroupBy {
             ctx.report(ProcessingError::processing(format!("group-by store: {e}")));
         }
         if let Some((key, mut row)) = old {
-            row.push(Value::Boolean(true));
+            let same_group = new.as_ref().is_some_and(|(k, _)| *k == key);
+            row.push(if same_group {
+                Change::RetractSilently.value()
+            } else {
+                Change::Retract.value()
+            });
             ctx.forward(record.clone().with_key_value(key, Some(row)));
         }
         if let Some((key, mut row)) = new {
-            row.push(Value::Boolean(false));
+            row.push(Change::Add.value());
             ctx.forward(record.with_key_value(key, Some(row)));
         }
     }

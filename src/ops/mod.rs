@@ -29,6 +29,7 @@ pub mod select;
 pub mod sink;
 pub mod source;
 pub mod stores;
+pub mod window_key;
 
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -26,6 +26,7 @@ use crate::state::codec::{decode_row, encode_row};
 use crate::topology::{Port, ProcessingError, Processor, ProcessorContext, Record};
 use crate::types::{Row, Value};
 
+use super::group_by::Change;
 use super::layout::eval_row;
 use functions::AggregateFunction;
 
@@ -47,15 +48,19 @@ impl Calls {
         self.calls.iter().map(|c| c.function.init()).collect()
     }
 
+    /// The change a grouped row makes: always an add over a stream.
+    pub fn change(&self, record: &Record) -> Change {
+        match record.value.as_ref().and_then(|v| v.last()) {
+            Some(flag) if self.table => Change::of(flag),
+            _ => Change::Add,
+        }
+    }
+
     /// Folds `record` into `acc` (adding, or undoing a retraction). Errors are reported and the
     /// call's accumulator is left as it was.
     pub fn fold(&self, acc: Row, record: &Record, ctx: &mut ProcessorContext<'_>) -> Row {
         let row = eval_row(record);
-        let retract = self.table
-            && matches!(
-                record.value.as_ref().and_then(|v| v.last()),
-                Some(Value::Boolean(true))
-            );
+        let retract = self.change(record) != Change::Add;
         let mut args = Vec::new();
         let mut out = Vec::with_capacity(acc.len());
         for (call, acc) in self.calls.iter().zip(acc) {
@@ -170,6 +175,8 @@ pub struct Aggregate {
     calls: Calls,
     having: Option<Having>,
     store: Box<dyn KeyValueStore>,
+    /// The results before a silent retraction, for the add that follows it.
+    pending_old: Option<Option<Row>>,
     key_buf: Vec<u8>,
     value_buf: Vec<u8>,
 }
@@ -180,6 +187,7 @@ impl Aggregate {
             calls,
             having,
             store,
+            pending_old: None,
             key_buf: Vec::new(),
             value_buf: Vec::new(),
         }
@@ -214,7 +222,11 @@ impl Processor for Aggregate {
         self.key_buf.clear();
         encode_row(&record.key, &mut self.key_buf);
         let previous = self.load(ctx);
-        let old_results = previous.as_ref().map(|(acc, _)| self.calls.results(acc));
+        let mut old_results = previous.as_ref().map(|(acc, _)| self.calls.results(acc));
+        let change = self.calls.change(&record);
+        if let Some(pending) = self.pending_old.take() {
+            old_results = pending;
+        }
         let (acc, old_ts) = previous.unwrap_or_else(|| (self.calls.init(), i64::MIN));
         let acc = self.calls.fold(acc, &record, ctx);
         let ts = record.timestamp.max(old_ts);
@@ -222,6 +234,10 @@ impl Processor for Aggregate {
         encode_stored(&acc, ts, &mut self.value_buf);
         if let Err(e) = self.store.put(&self.key_buf, &self.value_buf) {
             ctx.report(ProcessingError::processing(format!("aggregate store: {e}")));
+            return;
+        }
+        if change == Change::RetractSilently {
+            self.pending_old = Some(old_results);
             return;
         }
         let results = self.calls.results(&acc);

@@ -210,11 +210,12 @@ impl Processor for SessionAggregate {
             .observed
             .saturating_sub(self.bounds.grace)
             .saturating_sub(gap);
-        if let Err(e) = self.store.expire_before(
-            self.observed
-                .saturating_sub(self.bounds.retention)
-                .saturating_sub(gap),
-        ) {
+        // Sessions that ended more than gap + grace (or RETENTION) ago are gone, as in Kafka
+        // Streams: a record in reach of one starts a new session instead.
+        if let Err(e) = self
+            .store
+            .expire_before(self.observed.saturating_sub(self.bounds.retention))
+        {
             ctx.report(ProcessingError::processing(format!("session store: {e}")));
         }
         self.key_buf.clear();
