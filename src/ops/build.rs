@@ -269,9 +269,10 @@ impl QueryTopology {
             Step::TableFilter {
                 input, predicate, ..
             } if matches!(**input, Step::Aggregate { .. }) => {
-                self.aggregate(input, Some(predicate), root, graph, stores)
+                self.aggregate(input, Some(predicate), false, root, graph, stores)
             }
-            Step::Aggregate { .. } => self.aggregate(step, None, root, graph, stores),
+            Step::Aggregate { .. } => self.aggregate(step, None, false, root, graph, stores),
+            Step::Suppress { .. } => self.suppressed(step, root, graph, stores),
             Step::GroupBy { .. } => self.group_by(step, root, graph, stores),
             Step::Filter {
                 input, predicate, ..

@@ -122,10 +122,41 @@ impl QueryTopology {
         })
     }
 
+    /// `suppress/v1` (`EMIT FINAL`): fused into the windowed aggregate below it (with its
+    /// `HAVING`, if any), which then emits each window once, when it closes.
+    pub(super) fn suppressed(
+        &self,
+        step: &Step,
+        root: &str,
+        graph: &mut GraphBuilder,
+        stores: &mut dyn StoreProvider,
+    ) -> Result<Built, BuildError> {
+        let Step::Suppress { input, .. } = step else {
+            return Err(self.unsupported_what(step.ctx(), step.tag()));
+        };
+        match &**input {
+            Step::TableFilter {
+                input: aggregate,
+                predicate,
+                ..
+            } if matches!(**aggregate, Step::Aggregate { window: Some(_), .. }) => {
+                self.aggregate(aggregate, Some(predicate), true, root, graph, stores)
+            }
+            Step::Aggregate {
+                window: Some(_), ..
+            } => self.aggregate(input, None, true, root, graph, stores),
+            other => Err(self.unsupported_what(
+                step.ctx(),
+                &format!("EMIT FINAL over {}", other.tag()),
+            )),
+        }
+    }
+
     pub(super) fn aggregate(
         &self,
         step: &Step,
         having: Option<&TypedExpr>,
+        emit_final: bool,
         root: &str,
         graph: &mut GraphBuilder,
         stores: &mut dyn StoreProvider,
@@ -177,16 +208,13 @@ impl QueryTopology {
             }
             Some(w) if w.window_type == WindowType::Session => {
                 let store = stores.session(&store.name).map_err(|e| self.state(e))?;
-                Box::new(SessionAggregate::new(
-                    calls,
-                    having,
-                    store,
-                    WindowBounds::of(w),
-                ))
+                let op = SessionAggregate::new(calls, having, store, WindowBounds::of(w, emit_final));
+                Box::new(if emit_final { op.emit_final() } else { op })
             }
             Some(w) => {
                 let store = stores.window(&store.name).map_err(|e| self.state(e))?;
-                Box::new(WindowAggregate::new(calls, having, store, WindowBounds::of(w)))
+                let op = WindowAggregate::new(calls, having, store, WindowBounds::of(w, emit_final));
+                Box::new(if emit_final { op.emit_final() } else { op })
             }
         };
         let node = graph.processor(ctx, processor);

@@ -51,9 +51,9 @@ pub fn declared(step: &Step, app_id: &str) -> Vec<StoreSpec> {
             };
             vec![spec(store, kind)]
         }
-        Step::TableSource { store, .. } | Step::Suppress { store, .. } => {
-            vec![spec(store, StoreKind::KeyValue)]
-        }
+        Step::TableSource { store, .. } => vec![spec(store, StoreKind::KeyValue)],
+        // EMIT FINAL is fused into the windowed aggregate, which emits from its own store.
+        Step::Suppress { .. } => Vec::new(),
         Step::Join { stores, within, .. } => {
             let kind = if within.is_some() {
                 StoreKind::Window

@@ -5,8 +5,14 @@
 //! own observed stream time (the largest timestamp it has seen, as Kafka Streams does); a
 //! time window closes at `end + grace`, a session at `end + gap + grace`, and a record for a
 //! closed window is dropped and counted with `record_late_dropped`. Without GRACE PERIOD the
-//! grace is ksqlDB's default of 24 hours. Outputs carry their window; time-window outputs take
+//! grace is ksqlDB's default of 24 hours (0 under `EMIT FINAL`). Outputs carry their window; time-window outputs take
 //! the largest input time of the window, session outputs the session end.
+//!
+//! `EMIT FINAL` (`suppress/v1`) is fused in, as ksqlDB runs it with Kafka Streams'
+//! emit-on-window-close: nothing is emitted per update; when the close time advances, the
+//! windows that closed since the last emission are read back from the store and emitted once.
+//! Windows older than the retention (size + grace unless RETENTION says more) are gone from
+//! the store before that, exactly as Kafka Streams' window store hides them.
 
 use crate::analyze::WindowSpec;
 use crate::state::codec::{decode_row, encode_row};
@@ -16,7 +22,7 @@ use crate::types::Row;
 
 use super::{Calls, Having, encode_stored, split_stored};
 
-/// ksqlDB's grace period when a window declares none.
+/// ksqlDB's grace period when a window declares none (24 hours, Kafka Streams' old default).
 pub const DEFAULT_GRACE_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// A window clause in the operators' terms (milliseconds).
@@ -31,10 +37,13 @@ pub struct WindowBounds {
 }
 
 impl WindowBounds {
-    pub fn of(spec: &WindowSpec) -> WindowBounds {
+    /// The bounds of `spec`. Without GRACE PERIOD, `EMIT FINAL` windows close at their end
+    /// (ksqlDB's conformance outputs show a grace of 0 there) and others after 24 hours.
+    pub fn of(spec: &WindowSpec, emit_final: bool) -> WindowBounds {
         let ms = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         let size = ms(spec.size_ms).max(1);
-        let grace = spec.grace_ms.map_or(DEFAULT_GRACE_MS, ms);
+        let default_grace = if emit_final { 0 } else { DEFAULT_GRACE_MS };
+        let grace = spec.grace_ms.map_or(default_grace, ms);
         let retention = spec
             .retention_ms
             .map_or(0, ms)
@@ -79,6 +88,10 @@ pub struct WindowAggregate {
     store: Box<dyn WindowStore>,
     bounds: WindowBounds,
     observed: i64,
+    /// The largest window start written: windows `retention` older are gone.
+    max_start: i64,
+    /// `EMIT FINAL`: the close time of the last emission (see [`Self::emit_closed`]).
+    emit_final: Option<Option<i64>>,
     key_buf: Vec<u8>,
     value_buf: Vec<u8>,
 }
@@ -96,9 +109,66 @@ impl WindowAggregate {
             store,
             bounds,
             observed: i64::MIN,
+            max_start: i64::MIN,
+            emit_final: None,
             key_buf: Vec::new(),
             value_buf: Vec::new(),
         }
+    }
+
+    /// `EMIT FINAL` (`suppress/v1` fused in): no output per update; each window is emitted
+    /// once, when it closes.
+    pub fn emit_final(mut self) -> WindowAggregate {
+        self.emit_final = Some(None);
+        self
+    }
+
+    /// Emits the windows that closed since the last emission: those starting after the last
+    /// emitted range and ending at or before `close`, by key then start (Kafka Streams'
+    /// emit-on-window-close). Windows that fell out of retention are gone and never emitted.
+    fn emit_closed(&mut self, close: i64, record: &Record, ctx: &mut ProcessorContext<'_>) {
+        let Some(last) = self.emit_final else {
+            return;
+        };
+        if last.is_some_and(|l| l >= close) {
+            return;
+        }
+        let upper = close - self.bounds.size;
+        if upper < 0 {
+            return;
+        }
+        let lower = last.map_or(0, |l| l - self.bounds.size + 1);
+        let mut closed: Vec<(Vec<u8>, i64, Vec<u8>)> = Vec::new();
+        let scan = self.store.scan(&mut |key, start, value| {
+            if (lower..=upper).contains(&start) {
+                closed.push((key.to_vec(), start, value.to_vec()));
+            }
+            std::ops::ControlFlow::Continue(())
+        });
+        if let Err(e) = scan {
+            ctx.report(ProcessingError::processing(format!("window store: {e}")));
+            return;
+        }
+        for (key, start, value) in closed {
+            let (Ok(key), Some((acc, ts))) = (decode_row(&key), decode(&value, ctx)) else {
+                continue;
+            };
+            let window = Window {
+                start,
+                end: start + self.bounds.size,
+            };
+            let results = self.calls.results(&acc);
+            if let Some(h) = &self.having
+                && !h.passes(&key, &results, Some((window.start, window.end)), ctx)
+            {
+                continue;
+            }
+            let mut out = record.clone().with_key_value(key, Some(results));
+            out.timestamp = ts;
+            out.window = Some(window);
+            ctx.forward(out);
+        }
+        self.emit_final = Some(Some(close));
     }
 
     fn update(&mut self, start: i64, record: &Record, ctx: &mut ProcessorContext<'_>) {
@@ -122,6 +192,10 @@ impl WindowAggregate {
         encode_stored(&acc, ts, &mut self.value_buf);
         if let Err(e) = self.store.put(&self.key_buf, start, &self.value_buf) {
             ctx.report(ProcessingError::processing(format!("window store: {e}")));
+            return;
+        }
+        self.max_start = self.max_start.max(start);
+        if self.emit_final.is_some() {
             return;
         }
         let results = self.calls.results(&acc);
@@ -150,12 +224,6 @@ impl Processor for WindowAggregate {
         }
         self.observed = self.observed.max(record.timestamp);
         let close = self.observed.saturating_sub(self.bounds.grace);
-        if let Err(e) = self
-            .store
-            .expire_before(self.observed.saturating_sub(self.bounds.retention))
-        {
-            ctx.report(ProcessingError::processing(format!("window store: {e}")));
-        }
         self.key_buf.clear();
         encode_row(&record.key, &mut self.key_buf);
         for start in self.bounds.starts(record.timestamp) {
@@ -165,6 +233,13 @@ impl Processor for WindowAggregate {
                 ctx.record_late_dropped();
             }
         }
+        // As Kafka Streams' window store: windows starting more than `retention` before the
+        // newest window start are gone.
+        let horizon = self.max_start.saturating_sub(self.bounds.retention);
+        if let Err(e) = self.store.expire_before(horizon) {
+            ctx.report(ProcessingError::processing(format!("window store: {e}")));
+        }
+        self.emit_closed(close, &record, ctx);
     }
 }
 
@@ -175,6 +250,8 @@ pub struct SessionAggregate {
     store: Box<dyn SessionStore>,
     bounds: WindowBounds,
     observed: i64,
+    /// `EMIT FINAL`: the close time of the last emission.
+    emit_final: Option<Option<i64>>,
     key_buf: Vec<u8>,
     value_buf: Vec<u8>,
 }
@@ -192,14 +269,80 @@ impl SessionAggregate {
             store,
             bounds,
             observed: i64::MIN,
+            emit_final: None,
             key_buf: Vec::new(),
             value_buf: Vec::new(),
+        }
+    }
+
+    /// `EMIT FINAL`: no output per update; each session is emitted once, when it closes.
+    pub fn emit_final(mut self) -> SessionAggregate {
+        self.emit_final = Some(None);
+        self
+    }
+
+    /// Emits the sessions that closed (ended before `close`) since the last emission, by end.
+    fn emit_closed(&mut self, close: i64, record: &Record, ctx: &mut ProcessorContext<'_>) {
+        let Some(last) = self.emit_final else {
+            return;
+        };
+        if last.is_some_and(|l| l >= close) {
+            return;
+        }
+        let mut closed: Vec<(i64, Vec<u8>, i64, Vec<u8>)> = Vec::new();
+        let scan = self.store.scan(&mut |key, start, end, value| {
+            if end < close && last.is_none_or(|l| end >= l) {
+                closed.push((end, key.to_vec(), start, value.to_vec()));
+            }
+            std::ops::ControlFlow::Continue(())
+        });
+        if let Err(e) = scan {
+            ctx.report(ProcessingError::processing(format!("session store: {e}")));
+            return;
+        }
+        closed.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
+        for (end, key, start, value) in closed {
+            let (Ok(key), Some((acc, _))) = (decode_row(&key), decode(&value, ctx)) else {
+                continue;
+            };
+            let results = self.calls.results(&acc);
+            if let Some(h) = &self.having
+                && !h.passes(&key, &results, Some((start, end)), ctx)
+            {
+                continue;
+            }
+            let mut out = record.clone().with_key_value(key, Some(results));
+            out.timestamp = end;
+            out.window = Some(Window { start, end });
+            ctx.forward(out);
+        }
+        self.emit_final = Some(Some(close));
+    }
+}
+
+impl SessionAggregate {
+    /// Sessions that ended more than gap + grace (or RETENTION) ago are gone, as in Kafka
+    /// Streams: a record in reach of one starts a new session instead. Runs after the record
+    /// (and after emitting closed sessions).
+    fn expire(&mut self, ctx: &mut ProcessorContext<'_>) {
+        if let Err(e) = self
+            .store
+            .expire_before(self.observed.saturating_sub(self.bounds.retention))
+        {
+            ctx.report(ProcessingError::processing(format!("session store: {e}")));
         }
     }
 }
 
 impl Processor for SessionAggregate {
     fn process(&mut self, _port: Port, record: Record, ctx: &mut ProcessorContext<'_>) {
+        self.aggregate(record, ctx);
+        self.expire(ctx);
+    }
+}
+
+impl SessionAggregate {
+    fn aggregate(&mut self, record: Record, ctx: &mut ProcessorContext<'_>) {
         if record.value.is_none() {
             return;
         }
@@ -210,14 +353,6 @@ impl Processor for SessionAggregate {
             .observed
             .saturating_sub(self.bounds.grace)
             .saturating_sub(gap);
-        // Sessions that ended more than gap + grace (or RETENTION) ago are gone, as in Kafka
-        // Streams: a record in reach of one starts a new session instead.
-        if let Err(e) = self
-            .store
-            .expire_before(self.observed.saturating_sub(self.bounds.retention))
-        {
-            ctx.report(ProcessingError::processing(format!("session store: {e}")));
-        }
         self.key_buf.clear();
         encode_row(&record.key, &mut self.key_buf);
         let mut found: Vec<(i64, i64, Vec<u8>)> = Vec::new();
@@ -245,6 +380,7 @@ impl Processor for SessionAggregate {
         }
         if end < close {
             ctx.record_late_dropped();
+            self.emit_closed(close, &record, ctx);
             return;
         }
         let mut acc = self.calls.init();
@@ -267,6 +403,9 @@ impl Processor for SessionAggregate {
                 if let Err(err) = self.store.remove(&self.key_buf, *s, *e) {
                     ctx.report(ProcessingError::processing(format!("session store: {err}")));
                 }
+                if self.emit_final.is_some() {
+                    continue;
+                }
                 let passed = match &self.having {
                     Some(h) => h.passes(&record.key, &self.calls.results(session), Some((*s, *e)), ctx),
                     None => true,
@@ -284,6 +423,10 @@ impl Processor for SessionAggregate {
         encode_stored(&acc, end, &mut self.value_buf);
         if let Err(e) = self.store.put(&self.key_buf, start, end, &self.value_buf) {
             ctx.report(ProcessingError::processing(format!("session store: {e}")));
+            return;
+        }
+        if self.emit_final.is_some() {
+            self.emit_closed(close, &record, ctx);
             return;
         }
         let results = self.calls.results(&acc);
