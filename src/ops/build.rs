@@ -15,7 +15,9 @@ use super::layout::InputLayout;
 use super::repartition::{
     RepartitionDeserializer, RepartitionSerializer, internal_serde, row_types,
 };
-use super::segment::{segment, segment_roots, serdes, shape};
+use super::segment::{is_repartitioning_group, segment, segment_roots, serdes, shape};
+use super::stores::{ScratchStores, declared};
+use super::window_key::{WindowedSink, WindowedSource};
 use super::select::Select;
 use super::sink::{SetTimestamp, SinkSerializer};
 use super::source::{EventTime, SourceDeserializer, value_columns};
@@ -60,8 +62,8 @@ pub enum BuildError {
 
 /// A built query: its spec and the plan its task graphs are made from.
 pub struct QueryTopology {
-    query: String,
-    app_id: String,
+    pub(super) query: String,
+    pub(super) app_id: String,
     /// Per sub-topology, the context name of the step its output leaves from.
     roots: Vec<String>,
     steps: Arc<Step>,
@@ -70,15 +72,6 @@ pub struct QueryTopology {
 
 /// Builds `query`, checking every step once so unsupported steps fail here, not in a task.
 pub fn build(query: &PlannedQuery) -> Result<QueryTopology, BuildError> {
-    for step in query.steps.walk() {
-        if let Step::GroupBy {
-            repartition_topic: Some(_),
-            ..
-        } = step
-        {
-            return Err(unsupported(&query.id, step));
-        }
-    }
     let mut roots = Vec::new();
     segment_roots(&query.steps, &mut roots);
     let topic = |name: &str| format!("{}-{name}-repartition", query.application_id);
@@ -86,13 +79,23 @@ pub fn build(query: &PlannedQuery) -> Result<QueryTopology, BuildError> {
     let mut repartition_topics = Vec::new();
     for (id, root) in roots.iter().enumerate() {
         let mut sources = Vec::new();
+        let mut stores = Vec::new();
         for step in segment(root) {
+            let boundary = !std::ptr::eq(step, *root)
+                && (matches!(step, Step::SelectKey { .. }) || is_repartitioning_group(step));
+            if !boundary {
+                stores.extend(declared(step, &query.application_id));
+            }
             match step {
                 Step::StreamSource { topic, .. } | Step::TableSource { topic, .. } => {
                     sources.push(topic.topic.clone())
                 }
                 Step::SelectKey {
                     repartition_topic, ..
+                } if !std::ptr::eq(step, *root) => sources.push(topic(repartition_topic)),
+                Step::GroupBy {
+                    repartition_topic: Some(repartition_topic),
+                    ..
                 } if !std::ptr::eq(step, *root) => sources.push(topic(repartition_topic)),
                 _ => {}
             }
@@ -101,6 +104,10 @@ pub fn build(query: &PlannedQuery) -> Result<QueryTopology, BuildError> {
             Step::Sink { topic, .. } => vec![topic.topic.clone()],
             Step::SelectKey {
                 repartition_topic, ..
+            }
+            | Step::GroupBy {
+                repartition_topic: Some(repartition_topic),
+                ..
             } => {
                 repartition_topics.push(topic(repartition_topic));
                 vec![topic(repartition_topic)]
@@ -111,7 +118,7 @@ pub fn build(query: &PlannedQuery) -> Result<QueryTopology, BuildError> {
             id: id as u32,
             sources,
             sinks,
-            stores: Vec::new(),
+            stores,
         });
     }
     let topology = QueryTopology {
@@ -125,7 +132,7 @@ pub fn build(query: &PlannedQuery) -> Result<QueryTopology, BuildError> {
         },
     };
     for sub in 0..topology.roots.len() {
-        topology.graph(sub)?;
+        topology.graph(sub, &mut ScratchStores)?;
     }
     Ok(topology)
 }
@@ -138,9 +145,9 @@ impl TopologyFactory for QueryTopology {
     fn build(
         &self,
         task: TaskId,
-        _stores: &mut dyn StoreProvider,
+        stores: &mut dyn StoreProvider,
     ) -> Result<TaskGraph, TopologyError> {
-        self.graph(task.sub_topology as usize).map_err(|e| match e {
+        self.graph(task.sub_topology as usize, stores).map_err(|e| match e {
             BuildError::Topology { source, .. } => *source,
             other => TopologyError::InvalidSpec {
                 reason: other.to_string(),
@@ -151,21 +158,21 @@ impl TopologyFactory for QueryTopology {
 
 /// Where a built step's output comes from, and its row shape.
 #[derive(Clone, Copy)]
-enum Attach {
+pub(super) enum Attach {
     Source(SourceId),
     Node(NodeId),
 }
 
-struct Built {
-    at: Attach,
-    layout: InputLayout,
-    table: bool,
+pub(super) struct Built {
+    pub(super) at: Attach,
+    pub(super) layout: InputLayout,
+    pub(super) table: bool,
     /// Read back from a repartition: the key is computed, never the Kafka key passed through.
-    rekeyed: bool,
+    pub(super) rekeyed: bool,
 }
 
 impl QueryTopology {
-    fn graph(&self, sub: usize) -> Result<TaskGraph, BuildError> {
+    fn graph(&self, sub: usize, stores: &mut dyn StoreProvider) -> Result<TaskGraph, BuildError> {
         let root_ctx = self.roots.get(sub).ok_or_else(|| {
             self.topo(TopologyError::InvalidSpec {
                 reason: format!("no sub-topology {sub}"),
@@ -182,18 +189,24 @@ impl QueryTopology {
                 })
             })?;
         let mut graph = GraphBuilder::new();
-        self.add(root, root_ctx, &mut graph)?;
+        self.add(root, root_ctx, &mut graph, stores)?;
         graph.build().map_err(|source| self.topo(source))
     }
 
-    fn topo(&self, source: TopologyError) -> BuildError {
+    pub(super) fn topo(&self, source: TopologyError) -> BuildError {
         BuildError::Topology {
             query: self.query.clone(),
             source: Box::new(source),
         }
     }
 
-    fn add(&self, step: &Step, root: &str, graph: &mut GraphBuilder) -> Result<Built, BuildError> {
+    pub(super) fn add(
+        &self,
+        step: &Step,
+        root: &str,
+        graph: &mut GraphBuilder,
+        stores: &mut dyn StoreProvider,
+    ) -> Result<Built, BuildError> {
         let ctx = step.ctx();
         let fmt = |source| BuildError::Format {
             query: self.query.clone(),
@@ -212,14 +225,14 @@ impl QueryTopology {
                 topic,
                 schema,
                 timestamp,
-                window: None,
+                window,
                 ..
             }
             | Step::TableSource {
                 topic,
                 schema,
                 timestamp,
-                window: None,
+                window,
                 ..
             } => {
                 let table = matches!(step, Step::TableSource { .. });
@@ -238,7 +251,14 @@ impl QueryTopology {
                     time,
                     table,
                 };
-                let id = graph.source(ctx, &topic.topic, Box::new(de));
+                let de: Box<dyn crate::topology::RecordDeserializer> = match window {
+                    Some(window) => Box::new(WindowedSource {
+                        inner: de,
+                        window: *window,
+                    }),
+                    None => Box::new(de),
+                };
+                let id = graph.source(ctx, &topic.topic, de);
                 Ok(Built {
                     at: Attach::Source(id),
                     layout: InputLayout::keys(schema.keys().count()),
@@ -246,13 +266,21 @@ impl QueryTopology {
                     rekeyed: false,
                 })
             }
+            Step::TableFilter {
+                input, predicate, ..
+            } if matches!(**input, Step::Aggregate { .. }) => {
+                self.aggregate(input, Some(predicate), false, root, graph, stores)
+            }
+            Step::Aggregate { .. } => self.aggregate(step, None, false, root, graph, stores),
+            Step::Suppress { .. } => self.suppressed(step, root, graph, stores),
+            Step::GroupBy { .. } => self.group_by(step, root, graph, stores),
             Step::Filter {
                 input, predicate, ..
             }
             | Step::TableFilter {
                 input, predicate, ..
             } => {
-                let built = self.add(input, root, graph)?;
+                let built = self.add(input, root, graph, stores)?;
                 let predicate = compile(predicate, built.layout)?;
                 let node = graph.processor(ctx, Box::new(Filter::new(predicate, built.table)));
                 self.connect(graph, built.at, node)?;
@@ -264,7 +292,7 @@ impl QueryTopology {
             Step::FlatMap {
                 input, functions, ..
             } => {
-                let built = self.add(input, root, graph)?;
+                let built = self.add(input, root, graph, stores)?;
                 let Some((schema, _)) = shape(input) else {
                     return Err(unsupported(&self.query, input));
                 };
@@ -295,7 +323,7 @@ impl QueryTopology {
                 })
             }
             Step::Select { input, columns, .. } => {
-                let built = self.add(input, root, graph)?;
+                let built = self.add(input, root, graph, stores)?;
                 let (mut keys, mut values) = (Vec::new(), Vec::new());
                 let mut key_only = Vec::new();
                 for column in columns {
@@ -325,10 +353,10 @@ impl QueryTopology {
                 topic,
                 schema,
                 timestamp,
-                window: None,
+                window,
                 ..
             } => {
-                let built = self.add(input, root, graph)?;
+                let built = self.add(input, root, graph, stores)?;
                 let (key, value) =
                     serdes(schema, &topic.key_format, &topic.value_format).map_err(|source| {
                         BuildError::Format {
@@ -352,7 +380,15 @@ impl QueryTopology {
                         );
                     }
                 }
-                let sink = graph.sink(ctx, &topic.topic, Box::new(SinkSerializer { key, value }));
+                let serializer = SinkSerializer { key, value };
+                let serializer: Box<dyn crate::topology::RecordSerializer> = match window {
+                    Some(window) => Box::new(WindowedSink {
+                        inner: serializer,
+                        window: *window,
+                    }),
+                    None => Box::new(serializer),
+                };
+                let sink = graph.sink(ctx, &topic.topic, serializer);
                 self.connect(graph, at, sink)?;
                 Ok(Built {
                     at: Attach::Node(sink),
@@ -389,7 +425,7 @@ impl QueryTopology {
                 repartition_topic,
                 ..
             } => {
-                let built = self.add(input, root, graph)?;
+                let built = self.add(input, root, graph, stores)?;
                 let Some((schema, _)) = shape(input) else {
                     return Err(unsupported(&self.query, input));
                 };
@@ -416,7 +452,7 @@ impl QueryTopology {
         }
     }
 
-    fn connect(
+    pub(super) fn connect(
         &self,
         graph: &mut GraphBuilder,
         at: Attach,
@@ -429,7 +465,7 @@ impl QueryTopology {
         .map_err(|source| self.topo(source))
     }
 
-    fn unsupported_what(&self, ctx: &str, what: &str) -> BuildError {
+    pub(super) fn unsupported_what(&self, ctx: &str, what: &str) -> BuildError {
         BuildError::Unsupported {
             query: self.query.clone(),
             step: what.to_owned(),

@@ -16,6 +16,21 @@ pub struct InputLayout {
     pub key_count: usize,
     /// After `flatMap/v1`: the value position of the first table function output.
     pub table_functions: Option<usize>,
+    /// The grouping stage this row is in (see [`Grouping`]).
+    pub grouping: Grouping,
+}
+
+/// Where a row stands with respect to `GROUP BY`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    /// Before grouping: key columns are the key, the rest the value.
+    None,
+    /// After `groupBy/v1`: the key holds the grouping values; the value holds the whole input
+    /// row (its key columns, then its value columns), so `Input { index }` is value `index`.
+    Grouped,
+    /// After `aggregate/v1`: the key holds the grouping values, the value the aggregate
+    /// results.
+    Aggregated,
 }
 
 impl InputLayout {
@@ -24,6 +39,16 @@ impl InputLayout {
         InputLayout {
             key_count,
             table_functions: None,
+            grouping: Grouping::None,
+        }
+    }
+
+    /// The layout after `groupBy/v1` or `aggregate/v1` with `key_count` grouping values.
+    pub fn grouped(key_count: usize, grouping: Grouping) -> InputLayout {
+        InputLayout {
+            key_count,
+            table_functions: None,
+            grouping,
         }
     }
 
@@ -31,6 +56,20 @@ impl InputLayout {
     /// so any `side` is this record (a join's right branch reads side 1); anything else is
     /// unavailable.
     pub fn resolve(&self, column: ColumnRef) -> Option<Slot> {
+        match (self.grouping, column) {
+            (Grouping::Grouped, ColumnRef::Input { index, .. }) => Some(Slot::Value(index as usize)),
+            (Grouping::Grouped | Grouping::Aggregated, ColumnRef::GroupKey { index }) => {
+                Some(Slot::Key(index as usize))
+            }
+            (Grouping::Aggregated, ColumnRef::Aggregate { index }) => {
+                Some(Slot::Value(index as usize))
+            }
+            (Grouping::Aggregated, ColumnRef::Input { .. }) => None,
+            _ => self.resolve_ungrouped(column),
+        }
+    }
+
+    fn resolve_ungrouped(&self, column: ColumnRef) -> Option<Slot> {
         match column {
             ColumnRef::Input { index, .. } => {
                 let index = index as usize;

@@ -12,16 +12,24 @@
 //! - [`filter`], [`flat_map`], [`select`]: the stateless row operators.
 //! - [`repartition`]: the edges of a repartition topic (`selectKey/v1`).
 //! - [`segment`]: sub-topology splitting, row shapes and topic serdes from the plan tree.
+//! - [`group_by`], [`aggregate`]: grouping (with its repartition edges) and aggregation,
+//!   windowed or not, with the aggregate function registry in [`aggregate::functions`].
+//! - [`stores`]: the stores each step declares to the runner.
 
+pub mod aggregate;
 pub mod build;
+mod build_grouping;
 pub mod filter;
 pub mod flat_map;
+pub mod group_by;
 pub mod layout;
 pub mod repartition;
 pub mod segment;
 pub mod select;
 pub mod sink;
 pub mod source;
+pub mod stores;
+pub mod window_key;
 
 #[cfg(test)]
 pub(crate) mod test_support;

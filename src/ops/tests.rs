@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::driver::Driver;
-use crate::ops::{BuildError, build};
+use crate::ops::build;
 use crate::plan::plan_file;
 
 fn run(
@@ -71,19 +71,68 @@ fn partition_by_rekeys_through_a_repartition_topic() {
 }
 
 #[test]
-fn unsupported_steps_are_named() {
+fn group_by_declares_its_store_and_repartition() {
     let planned = plan_file(
         "CREATE STREAM S (K STRING KEY, A INT) WITH (kafka_topic='in', format='JSON');
-         CREATE TABLE OUT AS SELECT K, COUNT(*) AS C FROM S GROUP BY K;",
+         CREATE TABLE OUT AS SELECT A, COUNT(*) AS C FROM S GROUP BY A;",
         "svc",
     )
     .expect("plans");
-    let err = build(&planned.queries[0])
-        .err()
-        .expect("aggregate is not built yet");
-    assert!(matches!(err, BuildError::Unsupported { .. }), "{err}");
-    assert!(
-        err.to_string().contains("not supported yet: aggregate/v1"),
-        "{err}"
+    let built = build(&planned.queries[0]).expect("builds");
+    let spec = crate::topology::TopologyFactory::spec(&built);
+    assert_eq!(spec.sub_topologies.len(), 2);
+    assert_eq!(spec.repartition_topics.len(), 1);
+    let store = &spec.sub_topologies[1].stores[0];
+    assert_eq!(store.name, "Aggregate-Aggregate-Materialize");
+    assert_eq!(store.kind, crate::state::StoreKind::KeyValue);
+    assert_eq!(
+        store.changelog.as_deref(),
+        Some("_weir-svc-CTAS_OUT-Aggregate-Aggregate-Materialize-changelog")
+    );
+}
+
+#[test]
+fn stream_aggregate_counts_and_sums_per_group() {
+    let out = run(
+        "CREATE STREAM S (K STRING KEY, A INT, B STRING) WITH (kafka_topic='in', format='JSON');
+         CREATE TABLE OUT AS SELECT B, COUNT(*) AS C, SUM(A) AS S FROM S GROUP BY B;",
+        &[
+            (Some("\"x\""), Some(r#"{"A": 1, "B": "b"}"#)),
+            (Some("\"y\""), Some(r#"{"A": 2, "B": "c"}"#)),
+            (Some("\"z\""), Some(r#"{"A": 3, "B": "b"}"#)),
+            (None, Some(r#"{"A": 3, "B": null}"#)),
+        ],
+    );
+    assert_eq!(
+        out,
+        vec![
+            (Some("\"b\"".into()), Some(r#"{"C":1,"S":1}"#.into())),
+            (Some("\"c\"".into()), Some(r#"{"C":1,"S":2}"#.into())),
+            (Some("\"b\"".into()), Some(r#"{"C":2,"S":4}"#.into())),
+        ]
+    );
+}
+
+#[test]
+fn table_aggregate_undoes_the_previous_row_and_having_tombstones() {
+    let out = run(
+        "CREATE TABLE T (K STRING PRIMARY KEY, A INT, B STRING) WITH (kafka_topic='in', format='JSON');
+         CREATE TABLE OUT AS SELECT B, SUM(A) AS S FROM T GROUP BY B HAVING SUM(A) > 1;",
+        &[
+            (Some("\"x\""), Some(r#"{"A": 2, "B": "b"}"#)),
+            (Some("\"x\""), Some(r#"{"A": 1, "B": "b"}"#)),
+            (Some("\"y\""), Some(r#"{"A": 5, "B": "b"}"#)),
+            (Some("\"y\""), None),
+        ],
+    );
+    assert_eq!(
+        out,
+        vec![
+            (Some("\"b\"".into()), Some(r#"{"S":2}"#.into())),
+            // undo of x=2 leaves 0: the group stops matching
+            (Some("\"b\"".into()), None),
+            (Some("\"b\"".into()), Some(r#"{"S":6}"#.into())),
+            (Some("\"b\"".into()), None),
+        ]
     );
 }

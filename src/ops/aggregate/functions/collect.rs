@@ -1,0 +1,217 @@
+//! The collection aggregates: COLLECT_LIST (NULLs kept), COLLECT_SET (distinct, first-seen
+//! order), HISTOGRAM (counts per STRING, entries that drop to zero removed on undo),
+//! COUNT_DISTINCT (exact; NULLs skipped), TOPK and TOPKDISTINCT (the `k` largest non-NULL values,
+//! descending). Lists, sets and histograms stop growing at ksqlDB's limit of 1000.
+
+use std::cmp::Ordering;
+
+use super::{AggregateFunction, COLLECT_LIMIT, elements};
+use crate::types::Value;
+
+fn first(args: &[Value]) -> Value {
+    args.first().cloned().unwrap_or(Value::Null)
+}
+
+fn remove_one(acc: Value, item: &Value) -> Value {
+    let mut items = elements(&acc);
+    if let Some(i) = items.iter().position(|v| v == item) {
+        items.remove(i);
+    }
+    Value::array(items)
+}
+
+pub struct CollectList {
+    pub limit: usize,
+}
+
+impl AggregateFunction for CollectList {
+    fn init(&self) -> Value {
+        Value::array(Vec::new())
+    }
+
+    fn add(&self, acc: Value, args: &[Value]) -> Value {
+        let mut items = elements(&acc);
+        if items.len() < self.limit {
+            items.push(first(args));
+        }
+        Value::array(items)
+    }
+
+    fn undo(&self, acc: Value, args: &[Value]) -> Option<Value> {
+        Some(remove_one(acc, &first(args)))
+    }
+
+    fn merge(&self, earlier: Value, later: Value) -> Value {
+        let mut items = elements(&earlier);
+        items.extend(elements(&later));
+        items.truncate(self.limit);
+        Value::array(items)
+    }
+
+    fn result(&self, acc: &Value) -> Value {
+        acc.clone()
+    }
+}
+
+pub struct CollectSet {
+    pub limit: usize,
+}
+
+impl AggregateFunction for CollectSet {
+    fn init(&self) -> Value {
+        Value::array(Vec::new())
+    }
+
+    fn add(&self, acc: Value, args: &[Value]) -> Value {
+        let item = first(args);
+        let mut items = elements(&acc);
+        if items.len() < self.limit && !items.contains(&item) {
+            items.push(item);
+        }
+        Value::array(items)
+    }
+
+    fn undo(&self, acc: Value, args: &[Value]) -> Option<Value> {
+        Some(remove_one(acc, &first(args)))
+    }
+
+    fn merge(&self, earlier: Value, later: Value) -> Value {
+        elements(&later)
+            .into_iter()
+            .fold(earlier, |acc, item| self.add(acc, &[item]))
+    }
+
+    fn result(&self, acc: &Value) -> Value {
+        acc.clone()
+    }
+}
+
+pub struct Histogram;
+
+impl Histogram {
+    fn entries(acc: &Value) -> Vec<(Value, Value)> {
+        match acc {
+            Value::Map(entries) => entries.to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn step(acc: Value, args: &[Value], delta: i64) -> Value {
+        let item = first(args);
+        if item.is_null() {
+            return acc;
+        }
+        let mut entries = Histogram::entries(&acc);
+        match entries.iter().position(|(k, _)| *k == item) {
+            Some(i) => {
+                let n = match entries[i].1 {
+                    Value::Bigint(n) => n + delta,
+                    _ => delta,
+                };
+                if n <= 0 {
+                    entries.remove(i);
+                } else {
+                    entries[i].1 = Value::Bigint(n);
+                }
+            }
+            None if delta > 0 && entries.len() < COLLECT_LIMIT => {
+                entries.push((item, Value::Bigint(delta)))
+            }
+            None => {}
+        }
+        Value::Map(entries.into())
+    }
+}
+
+impl AggregateFunction for Histogram {
+    fn init(&self) -> Value {
+        Value::Map(Vec::new().into())
+    }
+
+    fn add(&self, acc: Value, args: &[Value]) -> Value {
+        Histogram::step(acc, args, 1)
+    }
+
+    fn undo(&self, acc: Value, args: &[Value]) -> Option<Value> {
+        Some(Histogram::step(acc, args, -1))
+    }
+
+    fn merge(&self, earlier: Value, later: Value) -> Value {
+        let mut acc = earlier;
+        for (k, v) in Histogram::entries(&later) {
+            let n = match v {
+                Value::Bigint(n) => n,
+                _ => 0,
+            };
+            acc = Histogram::step(acc, &[k], n);
+        }
+        acc
+    }
+
+    fn result(&self, acc: &Value) -> Value {
+        acc.clone()
+    }
+}
+
+pub struct CountDistinct;
+
+impl AggregateFunction for CountDistinct {
+    fn init(&self) -> Value {
+        Value::array(Vec::new())
+    }
+
+    fn add(&self, acc: Value, args: &[Value]) -> Value {
+        let item = first(args);
+        let mut items = elements(&acc);
+        if !item.is_null() && !items.contains(&item) {
+            items.push(item);
+        }
+        Value::array(items)
+    }
+
+    fn merge(&self, earlier: Value, later: Value) -> Value {
+        elements(&later)
+            .into_iter()
+            .fold(earlier, |acc, item| self.add(acc, &[item]))
+    }
+
+    fn result(&self, acc: &Value) -> Value {
+        Value::Bigint(elements(acc).len() as i64)
+    }
+}
+
+pub struct TopK {
+    pub k: usize,
+    pub distinct: bool,
+}
+
+impl AggregateFunction for TopK {
+    fn init(&self) -> Value {
+        Value::array(Vec::new())
+    }
+
+    fn add(&self, acc: Value, args: &[Value]) -> Value {
+        let item = first(args);
+        let mut items = elements(&acc);
+        if item.is_null() || (self.distinct && items.contains(&item)) {
+            return acc;
+        }
+        let at = items
+            .iter()
+            .position(|v| item.sql_cmp(v) == Some(Ordering::Greater))
+            .unwrap_or(items.len());
+        items.insert(at, item);
+        items.truncate(self.k);
+        Value::array(items)
+    }
+
+    fn merge(&self, earlier: Value, later: Value) -> Value {
+        elements(&later)
+            .into_iter()
+            .fold(earlier, |acc, item| self.add(acc, &[item]))
+    }
+
+    fn result(&self, acc: &Value) -> Value {
+        acc.clone()
+    }
+}

@@ -1,0 +1,262 @@
+//! `aggregate/v1`: folds each group's rows into aggregate results, one accumulator row per
+//! group (per group and window when windowed) kept encoded in the step's store, and emits the
+//! updated results on every input row (ksqlDB with caching off). The output key is the grouping
+//! values, the output value the results, one per call ([`Grouping::Aggregated`]); the output
+//! time is the largest input time the group has seen (Kafka Streams' timestamped stores).
+//!
+//! Over a table the input rows carry a retract flag (see [`super::group_by`]): a retraction
+//! undoes its row instead of adding it, and both emit. A following `tableFilter/v1` (HAVING) is
+//! fused into the operator ([`Having`]): it sees the previous and the new result, so a group
+//! that stops matching emits one tombstone and a group that never matched emits nothing, as
+//! Kafka Streams' `KTableFilter` with old values does.
+//!
+//! - [`functions`]: the aggregate function registry.
+//! - [`windowed`]: the TUMBLING, HOPPING and SESSION variants.
+//!
+//! It must not re-key rows: grouping happened upstream.
+//!
+//! [`Grouping::Aggregated`]: super::layout::Grouping::Aggregated
+
+pub mod functions;
+pub mod windowed;
+
+use crate::expr::compile::{EvalRow, Evaluator};
+use crate::state::KeyValueStore;
+use crate::state::codec::{decode_row, encode_row};
+use crate::topology::{Port, ProcessingError, Processor, ProcessorContext, Record};
+use crate::types::{Row, Value};
+
+use super::group_by::Change;
+use super::layout::eval_row;
+use functions::AggregateFunction;
+
+/// One aggregate call: its function and argument evaluators (over the grouped row).
+pub struct Call {
+    pub function: Box<dyn AggregateFunction>,
+    pub args: Vec<Evaluator>,
+}
+
+/// The calls of one aggregation and how to fold a row into their accumulators.
+pub struct Calls {
+    pub calls: Vec<Call>,
+    /// Table input: rows end with a retract flag.
+    pub table: bool,
+}
+
+impl Calls {
+    pub fn init(&self) -> Row {
+        self.calls.iter().map(|c| c.function.init()).collect()
+    }
+
+    /// The change a grouped row makes: always an add over a stream.
+    pub fn change(&self, record: &Record) -> Change {
+        match record.value.as_ref().and_then(|v| v.last()) {
+            Some(flag) if self.table => Change::of(flag),
+            _ => Change::Add,
+        }
+    }
+
+    /// Folds `record` into `acc` (adding, or undoing a retraction). Errors are reported and the
+    /// call's accumulator is left as it was.
+    pub fn fold(&self, acc: Row, record: &Record, ctx: &mut ProcessorContext<'_>) -> Row {
+        let row = eval_row(record);
+        let retract = self.change(record) != Change::Add;
+        let mut args = Vec::new();
+        let mut out = Vec::with_capacity(acc.len());
+        for (call, acc) in self.calls.iter().zip(acc) {
+            args.clear();
+            for (i, e) in call.args.iter().enumerate() {
+                match e.eval(&row) {
+                    Ok(v) => args.push(v),
+                    Err(err) => {
+                        ctx.report(ProcessingError::processing(format!(
+                            "Error evaluating aggregate argument {i}: {err}"
+                        )));
+                        args.push(Value::Null);
+                    }
+                }
+            }
+            if retract {
+                match call.function.undo(acc.clone(), &args) {
+                    Some(next) => out.push(next),
+                    None => {
+                        ctx.report(ProcessingError::processing(
+                            "aggregate function cannot undo a table update".to_owned(),
+                        ));
+                        out.push(acc);
+                    }
+                }
+            } else {
+                out.push(call.function.add(acc, &args));
+            }
+        }
+        out
+    }
+
+    pub fn results(&self, acc: &[Value]) -> Row {
+        self.calls
+            .iter()
+            .zip(acc)
+            .map(|(c, a)| c.function.result(a))
+            .collect()
+    }
+}
+
+/// A fused `HAVING` predicate over the aggregated row.
+pub struct Having(pub Evaluator);
+
+impl Having {
+    /// Whether the result row of `key` passes.
+    pub fn passes(
+        &self,
+        key: &[Value],
+        results: &[Value],
+        window: Option<(i64, i64)>,
+        ctx: &mut ProcessorContext<'_>,
+    ) -> bool {
+        let row = EvalRow {
+            key,
+            value: results,
+            timestamp: 0,
+            partition: -1,
+            offset: -1,
+            window,
+        };
+        match self.0.eval(&row) {
+            Ok(Value::Boolean(b)) => b,
+            Ok(_) => false,
+            Err(e) => {
+                ctx.report(ProcessingError::processing(format!(
+                    "Error evaluating HAVING predicate: {e}"
+                )));
+                false
+            }
+        }
+    }
+
+    /// What to emit for a group going from `old` to `new` results: the new row when it
+    /// passes, a tombstone when only the old one did, nothing when neither did.
+    pub fn decide(
+        having: Option<&Having>,
+        key: &[Value],
+        old: Option<&[Value]>,
+        new: Row,
+        window: Option<(i64, i64)>,
+        ctx: &mut ProcessorContext<'_>,
+    ) -> Option<Option<Row>> {
+        let Some(having) = having else {
+            return Some(Some(new));
+        };
+        if having.passes(key, &new, window, ctx) {
+            return Some(Some(new));
+        }
+        let old_passed = old.is_some_and(|o| having.passes(key, o, window, ctx));
+        old_passed.then_some(None)
+    }
+}
+
+/// Splits a stored accumulator row into accumulators and the group's timestamp.
+pub fn split_stored(mut row: Row) -> (Row, i64) {
+    let ts = match row.pop() {
+        Some(Value::Bigint(t)) => t,
+        _ => i64::MIN,
+    };
+    (row, ts)
+}
+
+/// Encodes accumulators and the group's timestamp for the store.
+pub fn encode_stored(acc: &[Value], ts: i64, out: &mut Vec<u8>) {
+    encode_row(acc, out);
+    encode_row(&[Value::Bigint(ts)], out);
+}
+
+/// The non-windowed aggregate over a key-value store.
+pub struct Aggregate {
+    calls: Calls,
+    having: Option<Having>,
+    store: Box<dyn KeyValueStore>,
+    /// The results before a silent retraction, for the add that follows it.
+    pending_old: Option<Option<Row>>,
+    key_buf: Vec<u8>,
+    value_buf: Vec<u8>,
+}
+
+impl Aggregate {
+    pub fn new(calls: Calls, having: Option<Having>, store: Box<dyn KeyValueStore>) -> Aggregate {
+        Aggregate {
+            calls,
+            having,
+            store,
+            pending_old: None,
+            key_buf: Vec::new(),
+            value_buf: Vec::new(),
+        }
+    }
+
+    fn load(&self, ctx: &mut ProcessorContext<'_>) -> Option<(Row, i64)> {
+        let stored = match self.store.get(&self.key_buf) {
+            Ok(s) => s?,
+            Err(e) => {
+                ctx.report(ProcessingError::processing(format!("aggregate store: {e}")));
+                return None;
+            }
+        };
+        match decode_row(&stored) {
+            Ok(row) => Some(split_stored(row)),
+            Err(e) => {
+                ctx.report(ProcessingError::processing(format!(
+                    "aggregate store {}: {e}",
+                    self.store.name()
+                )));
+                None
+            }
+        }
+    }
+}
+
+impl Processor for Aggregate {
+    fn process(&mut self, _port: Port, record: Record, ctx: &mut ProcessorContext<'_>) {
+        if record.value.is_none() {
+            return;
+        }
+        self.key_buf.clear();
+        encode_row(&record.key, &mut self.key_buf);
+        let previous = self.load(ctx);
+        let mut old_results = previous.as_ref().map(|(acc, _)| self.calls.results(acc));
+        let change = self.calls.change(&record);
+        if let Some(pending) = self.pending_old.take() {
+            old_results = pending;
+        }
+        let (acc, old_ts) = previous.unwrap_or_else(|| (self.calls.init(), i64::MIN));
+        let acc = self.calls.fold(acc, &record, ctx);
+        let ts = record.timestamp.max(old_ts);
+        self.value_buf.clear();
+        encode_stored(&acc, ts, &mut self.value_buf);
+        if let Err(e) = self.store.put(&self.key_buf, &self.value_buf) {
+            ctx.report(ProcessingError::processing(format!("aggregate store: {e}")));
+            return;
+        }
+        if change == Change::RetractSilently {
+            self.pending_old = Some(old_results);
+            return;
+        }
+        let results = self.calls.results(&acc);
+        let emit = Having::decide(
+            self.having.as_ref(),
+            &record.key,
+            old_results.as_deref(),
+            results,
+            None,
+            ctx,
+        );
+        if let Some(value) = emit {
+            let key = record.key.clone();
+            let mut out = record.with_key_value(key, value);
+            out.timestamp = ts;
+            ctx.forward(out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
