@@ -26,7 +26,7 @@ use crate::format::FormatError;
 use crate::plan::{PlannedQuery, Step};
 use crate::state::StoreProvider;
 use crate::topology::{
-    GraphBuilder, NodeId, SourceId, SubTopologySpec, TaskGraph, TaskId, TopologyError,
+    GraphBuilder, NodeId, Port, ScratchStores, SourceId, SubTopologySpec, TaskGraph, TaskId, TopologyError,
     TopologyFactory, TopologySpec,
 };
 use crate::types::SqlType;
@@ -111,7 +111,10 @@ pub fn build(query: &PlannedQuery) -> Result<QueryTopology, BuildError> {
             id: id as u32,
             sources,
             sinks,
-            stores: Vec::new(),
+            stores: segment(root)
+                .into_iter()
+                .flat_map(|step| super::join::store_specs(&query.application_id, step))
+                .collect(),
         });
     }
     let topology = QueryTopology {
@@ -124,8 +127,8 @@ pub fn build(query: &PlannedQuery) -> Result<QueryTopology, BuildError> {
             repartition_topics,
         },
     };
-    for sub in 0..topology.roots.len() {
-        topology.graph(sub)?;
+    for (sub, spec) in topology.spec.sub_topologies.iter().enumerate() {
+        topology.graph(sub, &mut ScratchStores::new(&spec.stores))?;
     }
     Ok(topology)
 }
@@ -138,9 +141,10 @@ impl TopologyFactory for QueryTopology {
     fn build(
         &self,
         task: TaskId,
-        _stores: &mut dyn StoreProvider,
+        stores: &mut dyn StoreProvider,
     ) -> Result<TaskGraph, TopologyError> {
-        self.graph(task.sub_topology as usize).map_err(|e| match e {
+        self.graph(task.sub_topology as usize, stores)
+            .map_err(|e| match e {
             BuildError::Topology { source, .. } => *source,
             other => TopologyError::InvalidSpec {
                 reason: other.to_string(),
@@ -165,7 +169,7 @@ struct Built {
 }
 
 impl QueryTopology {
-    fn graph(&self, sub: usize) -> Result<TaskGraph, BuildError> {
+    fn graph(&self, sub: usize, stores: &mut dyn StoreProvider) -> Result<TaskGraph, BuildError> {
         let root_ctx = self.roots.get(sub).ok_or_else(|| {
             self.topo(TopologyError::InvalidSpec {
                 reason: format!("no sub-topology {sub}"),
@@ -182,7 +186,7 @@ impl QueryTopology {
                 })
             })?;
         let mut graph = GraphBuilder::new();
-        self.add(root, root_ctx, &mut graph)?;
+        self.add(root, root_ctx, &mut graph, stores)?;
         graph.build().map_err(|source| self.topo(source))
     }
 
@@ -193,7 +197,13 @@ impl QueryTopology {
         }
     }
 
-    fn add(&self, step: &Step, root: &str, graph: &mut GraphBuilder) -> Result<Built, BuildError> {
+    fn add(
+        &self,
+        step: &Step,
+        root: &str,
+        graph: &mut GraphBuilder,
+        stores: &mut dyn StoreProvider,
+    ) -> Result<Built, BuildError> {
         let ctx = step.ctx();
         let fmt = |source| BuildError::Format {
             query: self.query.clone(),
@@ -252,7 +262,7 @@ impl QueryTopology {
             | Step::TableFilter {
                 input, predicate, ..
             } => {
-                let built = self.add(input, root, graph)?;
+                let built = self.add(input, root, graph, stores)?;
                 let predicate = compile(predicate, built.layout)?;
                 let node = graph.processor(ctx, Box::new(Filter::new(predicate, built.table)));
                 self.connect(graph, built.at, node)?;
@@ -264,7 +274,7 @@ impl QueryTopology {
             Step::FlatMap {
                 input, functions, ..
             } => {
-                let built = self.add(input, root, graph)?;
+                let built = self.add(input, root, graph, stores)?;
                 let Some((schema, _)) = shape(input) else {
                     return Err(unsupported(&self.query, input));
                 };
@@ -295,7 +305,7 @@ impl QueryTopology {
                 })
             }
             Step::Select { input, columns, .. } => {
-                let built = self.add(input, root, graph)?;
+                let built = self.add(input, root, graph, stores)?;
                 let (mut keys, mut values) = (Vec::new(), Vec::new());
                 let mut key_only = Vec::new();
                 for column in columns {
@@ -328,7 +338,7 @@ impl QueryTopology {
                 window: None,
                 ..
             } => {
-                let built = self.add(input, root, graph)?;
+                let built = self.add(input, root, graph, stores)?;
                 let (key, value) =
                     serdes(schema, &topic.key_format, &topic.value_format).map_err(|source| {
                         BuildError::Format {
@@ -378,7 +388,8 @@ impl QueryTopology {
                 let id = graph.source(&format!("{ctx}-source"), &topic, Box::new(de));
                 Ok(Built {
                     at: Attach::Source(id),
-                    layout: InputLayout::keys(key_count),
+                    layout: super::join::output_layout(input)
+                        .unwrap_or(InputLayout::keys(key_count)),
                     table,
                     rekeyed: true,
                 })
@@ -389,7 +400,7 @@ impl QueryTopology {
                 repartition_topic,
                 ..
             } => {
-                let built = self.add(input, root, graph)?;
+                let built = self.add(input, root, graph, stores)?;
                 let Some((schema, _)) = shape(input) else {
                     return Err(unsupported(&self.query, input));
                 };
@@ -410,6 +421,29 @@ impl QueryTopology {
                 Ok(Built {
                     at: Attach::Node(sink),
                     ..built
+                })
+            }
+            Step::Join { left, right, .. } => {
+                let l = self.add(left, root, graph, stores)?;
+                let r = self.add(right, root, graph, stores)?;
+                let join = super::join::build_join(&self.query, step, l.layout, r.layout, stores)?;
+                let node = graph.processor(ctx, join.processor);
+                let names: Vec<&str> = join.stores.iter().map(String::as_str).collect();
+                graph
+                    .uses_stores(node, &names)
+                    .map_err(|source| self.topo(source))?;
+                for (at, port) in [(l.at, Port::LEFT), (r.at, Port::RIGHT)] {
+                    match at {
+                        Attach::Source(s) => graph.connect_source_port(s, node, port),
+                        Attach::Node(n) => graph.connect_port(n, node, port),
+                    }
+                    .map_err(|source| self.topo(source))?;
+                }
+                Ok(Built {
+                    at: Attach::Node(node),
+                    layout: join.layout,
+                    table: l.table && r.table,
+                    rekeyed: false,
                 })
             }
             other => Err(unsupported(&self.query, other)),

@@ -16,6 +16,22 @@ pub struct InputLayout {
     pub key_count: usize,
     /// After `flatMap/v1`: the value position of the first table function output.
     pub table_functions: Option<usize>,
+    /// After `join/v1`: where each input's columns start in the joined value.
+    pub joined: Option<JoinedSides>,
+}
+
+/// The most inputs one query can join (the FROM source and its JOINs).
+pub const MAX_JOINED: usize = 16;
+
+/// A joined row's value: every input's columns (keys, then values, as its schema declares
+/// them), input after input; `offsets[side]` is where input `side` starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JoinedSides {
+    pub offsets: [u32; MAX_JOINED],
+    pub count: usize,
+    /// Input columns (side, index) that read the join key: the join columns.
+    pub keyed: [(u16, u32); MAX_JOINED],
+    pub keyed_count: usize,
 }
 
 impl InputLayout {
@@ -24,6 +40,7 @@ impl InputLayout {
         InputLayout {
             key_count,
             table_functions: None,
+            joined: None,
         }
     }
 
@@ -31,6 +48,9 @@ impl InputLayout {
     /// so any `side` is this record (a join's right branch reads side 1); anything else is
     /// unavailable.
     pub fn resolve(&self, column: ColumnRef) -> Option<Slot> {
+        if let Some(joined) = self.joined {
+            return joined.resolve(column, self.table_functions);
+        }
         match column {
             ColumnRef::Input { index, .. } => {
                 let index = index as usize;
@@ -46,6 +66,45 @@ impl InputLayout {
             }
             _ => None,
         }
+    }
+}
+
+impl JoinedSides {
+    /// A joined row's columns: input columns from the value, system columns from the joined
+    /// record (its time is the join's result time); the synthetic join key (`ROWKEY`, side
+    /// `u16::MAX`) is the record key.
+    fn resolve(&self, column: ColumnRef, table_functions: Option<usize>) -> Option<Slot> {
+        match column {
+            ColumnRef::Input { side, index }
+                if self.keyed[..self.keyed_count].contains(&(side, index)) =>
+            {
+                Some(Slot::Key(0))
+            }
+            ColumnRef::Input { side, index } if (side as usize) < self.count => Some(Slot::Value(
+                self.offsets[side as usize] as usize + index as usize,
+            )),
+            ColumnRef::System { side: u16::MAX, .. } => Some(Slot::Key(0)),
+            ColumnRef::System { column, .. } => Some(Slot::System(column)),
+            ColumnRef::TableFunction { index } => {
+                Some(Slot::Value(table_functions? + index as usize))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl JoinedSides {
+    /// Makes column `index` of input `side` read the join key (ignored beyond
+    /// [`MAX_JOINED`] columns: they then read their own value).
+    pub fn push_keyed(&mut self, side: u16, index: u32) {
+        if self.keyed_count < MAX_JOINED {
+            self.keyed[self.keyed_count] = (side, index);
+            self.keyed_count += 1;
+        }
+    }
+
+    pub fn clear_keyed(&mut self) {
+        self.keyed_count = 0;
     }
 }
 

@@ -11,11 +11,13 @@
 //! - [`source`], [`sink`]: the edges (bytes ↔ records) with the topic's `RowSerde`s.
 //! - [`filter`], [`flat_map`], [`select`]: the stateless row operators.
 //! - [`repartition`]: the edges of a repartition topic (`selectKey/v1`).
+//! - [`join`]: the join operators (`join/v1`): stream-table, table-table, stream-stream.
 //! - [`segment`]: sub-topology splitting, row shapes and topic serdes from the plan tree.
 
 pub mod build;
 pub mod filter;
 pub mod flat_map;
+pub mod join;
 pub mod layout;
 pub mod repartition;
 pub mod segment;

@@ -42,6 +42,15 @@ pub(super) fn shape(step: &Step) -> Option<(&Schema, bool)> {
         | Step::TableFilter { input, .. }
         | Step::SelectKey { input, .. } => shape(input),
         Step::Select { input, schema, .. } => shape(input).map(|(_, table)| (schema, table)),
+        Step::Join {
+            schema, join_type, ..
+        } => Some((
+            schema,
+            matches!(
+                join_type,
+                crate::analyze::JoinType::TableTable | crate::analyze::JoinType::ForeignKey
+            ),
+        )),
         _ => None,
     }
 }
