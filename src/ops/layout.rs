@@ -2,7 +2,7 @@
 //! the [`EvalRow`] view of a record that compiled expressions evaluate against. A layout is
 //! decided at build time from a step's input schema; it must not look at record contents.
 
-use crate::expr::ColumnRef;
+use crate::expr::{ColumnRef, SystemColumn};
 use crate::expr::compile::{EvalRow, Slot};
 use crate::topology::Record;
 use crate::types::Value;
@@ -29,7 +29,8 @@ pub const MAX_JOINED: usize = 16;
 pub struct JoinedSides {
     pub offsets: [u32; MAX_JOINED],
     pub count: usize,
-    /// Input columns (side, index) that read the join key: the join columns.
+    /// Input columns (side, index) equal to the join key (the join columns): a later join
+    /// whose key is one of them reads the record key.
     pub keyed: [(u16, u32); MAX_JOINED],
     pub keyed_count: usize,
 }
@@ -70,20 +71,19 @@ impl InputLayout {
 }
 
 impl JoinedSides {
-    /// A joined row's columns: input columns from the value, system columns from the joined
-    /// record (its time is the join's result time); the synthetic join key (`ROWKEY`, side
-    /// `u16::MAX`) is the record key.
+    /// A joined row's columns: input columns from the value, each input's `ROWTIME` from the
+    /// key after the join key, other system columns from the joined record; the join key
+    /// (side `u16::MAX`, which the projection's key columns read) is the record key.
     fn resolve(&self, column: ColumnRef, table_functions: Option<usize>) -> Option<Slot> {
         match column {
-            ColumnRef::Input { side, index }
-                if self.keyed[..self.keyed_count].contains(&(side, index)) =>
-            {
-                Some(Slot::Key(0))
-            }
             ColumnRef::Input { side, index } if (side as usize) < self.count => Some(Slot::Value(
                 self.offsets[side as usize] as usize + index as usize,
             )),
             ColumnRef::System { side: u16::MAX, .. } => Some(Slot::Key(0)),
+            ColumnRef::System {
+                side,
+                column: SystemColumn::Rowtime,
+            } if (side as usize) < self.count => Some(Slot::Key(1 + side as usize)),
             ColumnRef::System { column, .. } => Some(Slot::System(column)),
             ColumnRef::TableFunction { index } => {
                 Some(Slot::Value(table_functions? + index as usize))
@@ -105,6 +105,13 @@ impl JoinedSides {
 
     pub fn clear_keyed(&mut self) {
         self.keyed_count = 0;
+    }
+
+    pub fn is_keyed(&self, column: ColumnRef) -> bool {
+        match column {
+            ColumnRef::Input { side, index } => self.keyed[..self.keyed_count].contains(&(side, index)),
+            _ => false,
+        }
     }
 }
 

@@ -5,11 +5,11 @@
 //! entry [`build_join`]. A join is one processor with two parents told apart by
 //! [`crate::topology::Port`]; it owns the stores of both sides.
 //!
-//! A joined record is keyed by the join key (`KSQL_KEY_0`); its value is every input's
-//! columns (keys then values, as each input's schema declares them), input after input, the
-//! missing side of an outer join as NULLs. Key columns of the result (a join column selected
-//! as key, or the synthetic `ROWKEY`) read the record key, so they hold the join key even
-//! when their side is missing or the record is a tombstone, as in ksqlDB.
+//! A joined record's key is the join key (`KSQL_KEY_0`) followed by every input's `ROWTIME`;
+//! its value is every input's columns (keys then values, as each input's schema declares
+//! them), input after input, the missing side of an outer join as NULLs. The projection's key
+//! columns read the join key (the analyzer points them at it), so they hold it even when
+//! their side is missing or the record is a tombstone, as in ksqlDB.
 //!
 //! It must not do I/O beyond its own stores, and never panics on a record: undecodable
 //! store entries and failing key expressions are reported and the record is dropped.
@@ -136,8 +136,7 @@ pub fn output_layout(step: &Step) -> Option<InputLayout> {
             }
             sides.offsets[sides.count] = u32::try_from(row_width(left)?).ok()?;
             sides.count += 1;
-            // The join columns read the join key, unless the key is synthetic (FULL OUTER
-            // joins and joins on expressions), which the projection reads as `ROWKEY`.
+            // The join columns equal the join key, except in FULL OUTER joins.
             let left_keyed = column_of(left_key)
                 .is_some_and(|c| matches!(l.resolve(c), Some(Slot::Key(0))));
             if !left_keyed || *kind == JoinKind::Full {
@@ -200,8 +199,13 @@ pub fn build_join(
     };
     let layout = output_layout(step)
         .ok_or_else(|| unsupported(query, ctx, "a join of this shape or this many inputs"))?;
+    // A join key equal to the input's join key reads the record key.
     let compile = |e: &TypedExpr, layout: InputLayout| {
-        Evaluator::compile(e, &|c| layout.resolve(c)).map_err(|source| compile_error(query, ctx, source))
+        let resolve = |c: ColumnRef| match layout.joined {
+            Some(joined) if joined.is_keyed(c) => Some(Slot::Key(0)),
+            _ => layout.resolve(c),
+        };
+        Evaluator::compile(e, &resolve).map_err(|source| compile_error(query, ctx, source))
     };
     let side = |step: &Step, key: &TypedExpr, layout: InputLayout| {
         let width = row_width(step)

@@ -1,7 +1,9 @@
 //! One side of a join: its compiled join-key expression, how one of its records becomes its
-//! columns of the joined row, and the store encodings every join operator shares (a join key
-//! as store key, a side's row with its timestamp as store value). Pure helpers: no stores
-//! are opened here and nothing is forwarded.
+//! *part* of the joined record (its columns of the joined value, then the `ROWTIME` of each
+//! input it covers, which the joined record carries in its key after the join key), and the
+//! store encodings every join operator shares (a join key as store key, a side's part with
+//! its timestamp as store value). Pure helpers: no stores are opened here and nothing is
+//! forwarded.
 
 use crate::expr::compile::Evaluator;
 use crate::state::codec::{decode_row, encode_row, encode_value};
@@ -19,6 +21,8 @@ pub struct Side {
     key_count: Option<usize>,
     /// Columns this side contributes to the joined row.
     width: usize,
+    /// Inputs this side covers (one `ROWTIME` each).
+    times: usize,
 }
 
 impl Side {
@@ -27,6 +31,7 @@ impl Side {
             key,
             key_count: layout.joined.is_none().then_some(layout.key_count),
             width,
+            times: layout.joined.map_or(1, |j| j.count),
         }
     }
 
@@ -42,34 +47,46 @@ impl Side {
         }
     }
 
-    /// This side's columns of the joined row for `record` (which must have a value).
-    pub fn columns(&self, record: &Record) -> Row {
-        let mut row = Vec::with_capacity(self.width);
-        if let Some(key_count) = self.key_count {
-            row.extend(record.key.iter().take(key_count).cloned());
-            row.resize(key_count, Value::Null);
+    /// This side's part for `record` (which must have a value): its columns, then the
+    /// `ROWTIME` of each input it covers.
+    pub fn part(&self, record: &Record) -> Row {
+        let mut row = Vec::with_capacity(self.width + self.times);
+        match self.key_count {
+            Some(key_count) => {
+                row.extend(record.key.iter().take(key_count).cloned());
+                row.resize(key_count, Value::Null);
+            }
+            None => {}
         }
         if let Some(value) = &record.value {
             row.extend(value.iter().cloned());
         }
         row.resize(self.width, Value::Null);
+        match self.key_count {
+            Some(_) => row.push(Value::Bigint(record.timestamp)),
+            None => row.extend(record.key.iter().skip(1).take(self.times).cloned()),
+        }
+        row.resize(self.width + self.times, Value::Null);
         row
     }
 
-    /// This side's columns when it has no record (the missing side of an outer join).
-    pub fn nulls(&self) -> Row {
-        vec![Value::Null; self.width]
-    }
-
-    pub fn width(&self) -> usize {
-        self.width
+    /// This side's part when it has no record (the missing side of an outer join).
+    pub fn null_part(&self) -> Row {
+        vec![Value::Null; self.width + self.times]
     }
 }
 
-/// The joined value: the left side's columns, then the right side's.
-pub fn joined(mut left: Row, right: Row) -> Row {
-    left.extend(right);
-    left
+/// The joined record's key and value from the two sides' parts: the key is the join key and
+/// every input's `ROWTIME`, the value every input's columns.
+pub fn assemble(key: Value, left: &Side, mut left_part: Row, right: &Side, mut right_part: Row) -> (Row, Row) {
+    let left_times = left_part.split_off(left.width.min(left_part.len()));
+    let right_times = right_part.split_off(right.width.min(right_part.len()));
+    let mut joined_key = Vec::with_capacity(1 + left_times.len() + right_times.len());
+    joined_key.push(key);
+    joined_key.extend(left_times);
+    joined_key.extend(right_times);
+    left_part.extend(right_part);
+    (joined_key, left_part)
 }
 
 /// A join key as a store key.
@@ -79,7 +96,7 @@ pub fn key_bytes(key: &Value) -> Vec<u8> {
     out
 }
 
-/// A side's columns and the record's timestamp, as a store value.
+/// A side's part and the record's timestamp, as a store value.
 pub fn entry_bytes(columns: &[Value], timestamp: i64) -> Vec<u8> {
     let mut out = Vec::with_capacity(16 * (columns.len() + 1));
     encode_row(columns, &mut out);
@@ -122,18 +139,16 @@ mod tests {
     }
 
     #[test]
-    fn columns_are_key_then_value_padded_to_width() {
+    fn parts_are_key_value_padded_to_width_then_rowtime() {
         let s = side(4);
-        let r = Record::new(vec![Value::Int(1)], Some(vec![Value::Int(2)]), 0);
-        assert_eq!(
-            s.columns(&r),
-            vec![Value::Int(1), Value::Int(2), Value::Null, Value::Null]
-        );
-        let keyless = Record::new(Vec::new(), Some(vec![Value::Int(2)]), 0);
-        assert_eq!(
-            s.columns(&keyless),
-            vec![Value::Null, Value::Int(2), Value::Null, Value::Null]
-        );
+        let r = Record::new(vec![Value::Int(1)], Some(vec![Value::Int(2)]), 7);
+        let (i, n, t) = (Value::Int, Value::Null, Value::Bigint);
+        assert_eq!(s.part(&r), vec![i(1), i(2), n.clone(), n.clone(), t(7)]);
+        let keyless = Record::new(Vec::new(), Some(vec![i(2)]), 0);
+        assert_eq!(s.part(&keyless), vec![n.clone(), i(2), n.clone(), n.clone(), t(0)]);
+        let (key, value) = assemble(i(9), &s, s.part(&r), &s, s.null_part());
+        assert_eq!(key, vec![i(9), t(7), n.clone()]);
+        assert_eq!(value.len(), 8);
         assert_eq!(s.join_key(&r).unwrap(), Some(Value::Int(2)));
         let null = Record::new(vec![Value::Int(1)], Some(vec![Value::Null]), 0);
         assert_eq!(s.join_key(&null).unwrap(), None);

@@ -24,7 +24,7 @@ use crate::state::{KeyValueStore, WindowStore};
 use crate::topology::{Port, ProcessingError, Processor, ProcessorContext, Record};
 use crate::types::{Row, Value};
 
-use super::side::{Side, joined, key_bytes, store_error};
+use super::side::{Side, assemble, key_bytes, store_error};
 
 /// Kafka Streams' retention for join windows without a grace period (its default 24 hours).
 const LEGACY_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
@@ -112,16 +112,17 @@ impl StreamStreamJoin {
         let key = match self.sides[this].join_key(&record)? {
             Some(key) => key,
             None if self.preserved[this] => {
-                let row = self.sides[this].columns(&record);
-                let value = self.ordered(this, row, self.sides[other].nulls());
-                ctx.forward(record.with_key_value(vec![Value::Null], Some(value)));
+                let part = self.sides[this].part(&record);
+                let null = self.sides[other].null_part();
+                let (key, value) = self.assemble(this, Value::Null, part, null);
+                ctx.forward(record.with_key_value(key, Some(value)));
                 return Ok(());
             }
             None => return Ok(()),
         };
         let key_bytes = key_bytes(&key);
-        let columns = self.sides[this].columns(&record);
-        self.buffer(this, &key_bytes, ts, &columns)?;
+        let part = self.sides[this].part(&record);
+        self.buffer(this, &key_bytes, ts, &part)?;
         if ts == self.stream_time {
             self.emit_closed(&record, ctx)?;
         }
@@ -148,8 +149,8 @@ impl StreamStreamJoin {
             }
             for other_row in decode_rows(&name, &bytes)? {
                 matched = true;
-                let value = self.ordered(this, columns.clone(), other_row);
-                let mut out = record.clone().with_key_value(vec![key.clone()], Some(value));
+                let (out_key, value) = self.assemble(this, key.clone(), part.clone(), other_row);
+                let mut out = record.clone().with_key_value(out_key, Some(value));
                 out.timestamp = ts.max(other_ts);
                 ctx.forward(out);
             }
@@ -164,25 +165,26 @@ impl StreamStreamJoin {
                     Some(bytes) => decode_rows(outer.name(), &bytes)?,
                     None => Vec::new(),
                 };
-                rows.push(row_with_key(&key, columns));
+                rows.push(row_with_key(&key, part));
                 outer.put(&okey, &encode_rows(&rows)).map_err(store_error)?;
             }
             _ => {
-                let value = self.ordered(this, columns, self.sides[other].nulls());
-                ctx.forward(record.with_key_value(vec![key], Some(value)));
+                let null = self.sides[other].null_part();
+                let (key, value) = self.assemble(this, key, part, null);
+                ctx.forward(record.with_key_value(key, Some(value)));
             }
         }
         Ok(())
     }
 
-    /// Appends `columns` to side `this`'s buffer under (key, ts), unless its retention has
+    /// Appends `part` to side `this`'s buffer under (key, ts), unless its retention has
     /// already passed (as a segmented store drops writes to expired segments).
     fn buffer(
         &mut self,
         this: usize,
         key: &[u8],
         ts: i64,
-        columns: &[Value],
+        part: &[Value],
     ) -> Result<(), ProcessingError> {
         let retention = self.windows.retention();
         self.observed[this] = self.observed[this].max(ts);
@@ -196,7 +198,7 @@ impl StreamStreamJoin {
             Some(bytes) => decode_rows(store.name(), &bytes)?,
             None => Vec::new(),
         };
-        rows.push(columns.to_vec());
+        rows.push(part.to_vec());
         store.put(key, ts, &encode_rows(&rows)).map_err(store_error)
     }
 
@@ -253,8 +255,9 @@ impl StreamStreamJoin {
                     row.remove(0)
                 };
                 let other = 1 - side;
-                let value = self.ordered(side, row, self.sides[other].nulls());
-                let mut out = record.clone().with_key_value(vec![key], Some(value));
+                let null = self.sides[other].null_part();
+                let (key, value) = self.assemble(side, key, row, null);
+                let mut out = record.clone().with_key_value(key, Some(value));
                 out.timestamp = ts;
                 ctx.forward(out);
             }
@@ -262,12 +265,13 @@ impl StreamStreamJoin {
         Ok(())
     }
 
-    /// The joined row of this side's and the other side's columns, left first.
-    fn ordered(&self, this: usize, this_row: Row, other_row: Row) -> Row {
+    /// The joined key and value of this side's and the other side's parts, left first.
+    fn assemble(&self, this: usize, key: Value, this_part: Row, other_part: Row) -> (Row, Row) {
+        let [left, right] = &self.sides;
         if this == 0 {
-            joined(this_row, other_row)
+            assemble(key, left, this_part, right, other_part)
         } else {
-            joined(other_row, this_row)
+            assemble(key, left, other_part, right, this_part)
         }
     }
 }
@@ -298,11 +302,11 @@ fn parse_outer_key(key: &[u8]) -> Option<(i64, usize)> {
     Some((ts as i64, side))
 }
 
-/// An outer store row: the join key, then the side's columns.
-fn row_with_key(key: &Value, columns: Row) -> Row {
-    let mut row = Vec::with_capacity(columns.len() + 1);
+/// An outer store row: the join key, then the side's part.
+fn row_with_key(key: &Value, part: Row) -> Row {
+    let mut row = Vec::with_capacity(part.len() + 1);
     row.push(key.clone());
-    row.extend(columns);
+    row.extend(part);
     row
 }
 

@@ -9,7 +9,7 @@ use crate::state::KeyValueStore;
 use crate::topology::{Port, Processor, ProcessorContext, Record};
 use crate::types::Value;
 
-use super::side::{Side, decode_entry, entry_bytes, joined, key_bytes, store_error};
+use super::side::{Side, assemble, decode_entry, entry_bytes, key_bytes, store_error};
 
 pub struct StreamTableJoin {
     stream: Side,
@@ -43,9 +43,8 @@ impl StreamTableJoin {
         let bytes = key_bytes(&key);
         let written = match record.value {
             Some(_) => {
-                let columns = self.table_side.columns(&record);
-                self.table
-                    .put(&bytes, &entry_bytes(&columns, record.timestamp))
+                let part = self.table_side.part(&record);
+                self.table.put(&bytes, &entry_bytes(&part, record.timestamp))
             }
             None => self.table.delete(&bytes),
         };
@@ -74,11 +73,16 @@ impl StreamTableJoin {
                 Ok((columns, _)) => columns,
                 Err(e) => return ctx.report(store_error(e)),
             },
-            None if self.left_outer => self.table_side.nulls(),
+            None if self.left_outer => self.table_side.null_part(),
             None => return,
         };
-        let value = joined(self.stream.columns(&record), right);
-        let key = vec![key.unwrap_or(Value::Null)];
+        let (key, value) = assemble(
+            key.unwrap_or(Value::Null),
+            &self.stream,
+            self.stream.part(&record),
+            &self.table_side,
+            right,
+        );
         ctx.forward(record.with_key_value(key, Some(value)));
     }
 }
@@ -125,10 +129,11 @@ mod tests {
             ],
         );
         let i = Value::Int;
+        let t = Value::Bigint;
         assert_eq!(
             out,
             vec![Record::new(
-                vec![i(1)],
+                vec![i(1), t(5), t(1)],
                 Some(vec![i(1), i(100), i(1), i(10)]),
                 5
             )]

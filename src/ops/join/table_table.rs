@@ -14,9 +14,9 @@
 use crate::analyze::query::JoinKind;
 use crate::state::KeyValueStore;
 use crate::topology::{Port, Processor, ProcessorContext, Record};
-use crate::types::Row;
+use crate::types::{Row, Value};
 
-use super::side::{Side, decode_entry, entry_bytes, joined, key_bytes, store_error};
+use super::side::{Side, assemble, decode_entry, entry_bytes, key_bytes, store_error};
 
 pub struct TableTableJoin {
     /// Left, then right.
@@ -74,7 +74,7 @@ impl TableTableJoin {
         let new = record
             .value
             .as_ref()
-            .map(|_| self.sides[this].columns(&record));
+            .map(|_| self.sides[this].part(&record));
         let written = match &new {
             Some(columns) => {
                 self.stores[this].put(&key_bytes, &entry_bytes(columns, record.timestamp))
@@ -92,36 +92,43 @@ impl TableTableJoin {
                 )));
             }
         };
-        let (value, timestamp) = match (found, new) {
+        let (parts, timestamp) = match (found, new) {
             (None, _) if !self.preserved[this] => return,
             (None, None) if !existed => return,
             (None, new) => (
-                new.map(|row| self.ordered(this, row, self.sides[other].nulls())),
+                new.map(|part| (part, self.sides[other].null_part())),
                 record.timestamp,
             ),
-            (Some((other_row, other_ts)), new) => {
+            (Some((other_part, other_ts)), new) => {
                 let timestamp = record.timestamp.max(other_ts);
-                let value = match new {
-                    Some(row) => Some(self.ordered(this, row, other_row)),
+                let parts = match new {
+                    Some(part) => Some((part, other_part)),
                     None if self.preserved[other] => {
-                        Some(self.ordered(this, self.sides[this].nulls(), other_row))
+                        Some((self.sides[this].null_part(), other_part))
                     }
                     None => None,
                 };
-                (value, timestamp)
+                (parts, timestamp)
             }
         };
-        let mut out = record.with_key_value(vec![key], value);
+        let mut out = match parts {
+            Some((this_part, other_part)) => {
+                let (key, value) = self.assemble(this, key, this_part, other_part);
+                record.with_key_value(key, Some(value))
+            }
+            None => record.with_key_value(vec![key], None),
+        };
         out.timestamp = timestamp;
         ctx.forward(out);
     }
 
-    /// The joined row of this side's and the other side's columns, left first.
-    fn ordered(&self, this: usize, this_row: Row, other_row: Row) -> Row {
+    /// The joined key and value of this side's and the other side's parts, left first.
+    fn assemble(&self, this: usize, key: Value, this_part: Row, other_part: Row) -> (Row, Row) {
+        let [left, right] = &self.sides;
         if this == 0 {
-            joined(this_row, other_row)
+            assemble(key, left, this_part, right, other_part)
         } else {
-            joined(other_row, this_row)
+            assemble(key, left, other_part, right, this_part)
         }
     }
 }
@@ -138,7 +145,6 @@ mod tests {
     use super::*;
     use crate::ops::join::test_support::{int_side, run_join};
     use crate::state::MemoryKeyValueStore;
-    use crate::types::Value;
 
     fn join(kind: JoinKind) -> Box<dyn Processor> {
         Box::new(TableTableJoin::new(
