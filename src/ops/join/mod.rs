@@ -1,5 +1,5 @@
 //! `join/v1`: the join operators, one per file — [`stream_table`], [`table_table`],
-//! [`stream_stream`] — and what they share: the [`Side`] of a join (how a side's record becomes
+//! [`stream_stream`], [`foreign_key`] — and what they share: the [`Side`] of a join (how a side's record becomes
 //! its columns of the joined row and which join key it carries), the stores a join declares
 //! ([`store_specs`]), the row layout of a joined record ([`output_layout`]) and the builder
 //! entry [`build_join`]. A join is one processor with two parents told apart by
@@ -14,6 +14,7 @@
 //! It must not do I/O beyond its own stores, and never panics on a record: undecodable
 //! store entries and failing key expressions are reported and the record is dropped.
 
+pub mod foreign_key;
 pub mod side;
 pub mod stream_stream;
 pub mod stream_table;
@@ -37,7 +38,8 @@ use side::Side;
 /// The stores of a `join/v1` step (none for any other step), as the topology declares them:
 /// stream-stream joins buffer each side in a window store (and unmatched outer records in a
 /// key-value store when a grace period is set); stream-table and table-table joins
-/// materialize each table side in a key-value store. Every store is change-logged to
+/// materialize each table side in a key-value store, foreign-key joins add a subscription
+/// store. Every store is change-logged to
 /// `<app_id>-<store>-changelog`.
 pub fn store_specs(app_id: &str, step: &Step) -> Vec<StoreSpec> {
     store_names(step)
@@ -75,9 +77,14 @@ fn store_names(step: &Step) -> Vec<(String, StoreKind)> {
             names
         }
         JoinType::StreamTable => vec![(format!("{ctx}-right-table-store"), StoreKind::KeyValue)],
-        JoinType::TableTable | JoinType::ForeignKey => vec![
+        JoinType::TableTable => vec![
             (format!("{ctx}-left-table-store"), StoreKind::KeyValue),
             (format!("{ctx}-right-table-store"), StoreKind::KeyValue),
+        ],
+        JoinType::ForeignKey => vec![
+            (format!("{ctx}-left-table-store"), StoreKind::KeyValue),
+            (format!("{ctx}-right-table-store"), StoreKind::KeyValue),
+            (format!("{ctx}-subscription-store"), StoreKind::KeyValue),
         ],
     }
 }
@@ -116,6 +123,7 @@ pub fn output_layout(step: &Step) -> Option<InputLayout> {
         }
         Step::Join {
             kind,
+            join_type,
             left,
             left_key,
             right_key,
@@ -139,10 +147,12 @@ pub fn output_layout(step: &Step) -> Option<InputLayout> {
             // The join columns equal the join key, except in FULL OUTER joins.
             let left_keyed = column_of(left_key)
                 .is_some_and(|c| matches!(l.resolve(c), Some(Slot::Key(0))));
-            if !left_keyed || *kind == JoinKind::Full {
+            // A foreign-key join is keyed by the left primary key, not the join columns.
+            let keyed_by_join = *kind != JoinKind::Full && *join_type != JoinType::ForeignKey;
+            if !left_keyed || !keyed_by_join {
                 sides.clear_keyed();
             }
-            if *kind != JoinKind::Full {
+            if keyed_by_join {
                 for expr in [left_key, right_key] {
                     if let Some(ColumnRef::Input { side, index }) = column_of(expr) {
                         sides.push_keyed(side, index);
@@ -263,9 +273,16 @@ pub fn build_join(
                 outer,
             ))
         }
-        JoinType::ForeignKey => {
-            return Err(unsupported(query, ctx, "foreign-key join"));
-        }
+        JoinType::ForeignKey => Box::new(foreign_key::ForeignKeyJoin::new(
+            l,
+            r,
+            *kind == JoinKind::Left,
+            foreign_key::ForeignKeyStores {
+                left: stores.key_value(&names[0].0).map_err(state)?,
+                right: stores.key_value(&names[1].0).map_err(state)?,
+                subscriptions: stores.key_value(&names[2].0).map_err(state)?,
+            },
+        )),
     };
     Ok(BuiltJoin {
         processor,
