@@ -152,6 +152,10 @@ pub fn output_layout(step: &Step) -> Option<InputLayout> {
             if !left_keyed || !keyed_by_join {
                 sides.clear_keyed();
             }
+            if *join_type == JoinType::ForeignKey && l.joined.is_none() && l.key_count == 1 {
+                // Keyed by the left table's primary key.
+                sides.push_keyed(0, 0);
+            }
             if keyed_by_join {
                 for expr in [left_key, right_key] {
                     if let Some(ColumnRef::Input { side, index }) = column_of(expr) {
