@@ -26,8 +26,8 @@ use crate::format::FormatError;
 use crate::plan::{PlannedQuery, Step};
 use crate::state::StoreProvider;
 use crate::topology::{
-    GraphBuilder, NodeId, Port, ScratchStores, SourceId, SubTopologySpec, TaskGraph, TaskId, TopologyError,
-    TopologyFactory, TopologySpec,
+    GraphBuilder, NodeId, Port, ScratchStores, SourceId, SubTopologySpec, TaskGraph, TaskId,
+    TopologyError, TopologyFactory, TopologySpec,
 };
 use crate::types::SqlType;
 
@@ -145,11 +145,11 @@ impl TopologyFactory for QueryTopology {
     ) -> Result<TaskGraph, TopologyError> {
         self.graph(task.sub_topology as usize, stores)
             .map_err(|e| match e {
-            BuildError::Topology { source, .. } => *source,
-            other => TopologyError::InvalidSpec {
-                reason: other.to_string(),
-            },
-        })
+                BuildError::Topology { source, .. } => *source,
+                other => TopologyError::InvalidSpec {
+                    reason: other.to_string(),
+                },
+            })
     }
 }
 

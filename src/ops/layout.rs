@@ -2,8 +2,8 @@
 //! the [`EvalRow`] view of a record that compiled expressions evaluate against. A layout is
 //! decided at build time from a step's input schema; it must not look at record contents.
 
-use crate::expr::{ColumnRef, SystemColumn};
 use crate::expr::compile::{EvalRow, Slot};
+use crate::expr::{ColumnRef, SystemColumn};
 use crate::topology::Record;
 use crate::types::Value;
 
@@ -109,7 +109,9 @@ impl JoinedSides {
 
     pub fn is_keyed(&self, column: ColumnRef) -> bool {
         match column {
-            ColumnRef::Input { side, index } => self.keyed[..self.keyed_count].contains(&(side, index)),
+            ColumnRef::Input { side, index } => {
+                self.keyed[..self.keyed_count].contains(&(side, index))
+            }
             _ => false,
         }
     }

@@ -53,9 +53,7 @@ impl ForeignKeyJoin {
         let store = &self.stores.right;
         match store.get(key).map_err(store_error)? {
             Some(bytes) => Ok(Some(
-                decode_entry(store.name(), &bytes)
-                    .map_err(store_error)?
-                    .0,
+                decode_entry(store.name(), &bytes).map_err(store_error)?.0,
             )),
             None => Ok(None),
         }
@@ -94,7 +92,10 @@ impl ForeignKeyJoin {
             Some(_) => self.left.join_key(&record)?,
             None => None,
         };
-        let old_fk = old.as_ref().map(|(_, fk)| fk.clone()).filter(|fk| !fk.is_null());
+        let old_fk = old
+            .as_ref()
+            .map(|(_, fk)| fk.clone())
+            .filter(|fk| !fk.is_null());
         if old_fk != new_fk {
             if let Some(fk) = &old_fk {
                 self.stores
@@ -151,7 +152,12 @@ impl ForeignKeyJoin {
             return Ok(());
         };
         let rk_bytes = key_bytes(&rk);
-        let existed = self.stores.right.get(&rk_bytes).map_err(store_error)?.is_some();
+        let existed = self
+            .stores
+            .right
+            .get(&rk_bytes)
+            .map_err(store_error)?
+            .is_some();
         let new = record.value.as_ref().map(|_| self.right.part(&record));
         match &new {
             Some(part) => self
@@ -240,7 +246,11 @@ mod tests {
     }
 
     fn rec(key: i32, value: Option<i32>, ts: i64) -> Record {
-        Record::new(vec![Value::Int(key)], value.map(|v| vec![Value::Int(v)]), ts)
+        Record::new(
+            vec![Value::Int(key)],
+            value.map(|v| vec![Value::Int(v)]),
+            ts,
+        )
     }
 
     fn keyed(out: &[Record]) -> Vec<(Value, Option<Vec<Value>>, i64)> {

@@ -145,8 +145,8 @@ pub fn output_layout(step: &Step) -> Option<InputLayout> {
             sides.offsets[sides.count] = u32::try_from(row_width(left)?).ok()?;
             sides.count += 1;
             // The join columns equal the join key, except in FULL OUTER joins.
-            let left_keyed = column_of(left_key)
-                .is_some_and(|c| matches!(l.resolve(c), Some(Slot::Key(0))));
+            let left_keyed =
+                column_of(left_key).is_some_and(|c| matches!(l.resolve(c), Some(Slot::Key(0))));
             // A foreign-key join is keyed by the left primary key, not the join columns.
             let keyed_by_join = *kind != JoinKind::Full && *join_type != JoinType::ForeignKey;
             if !left_keyed || !keyed_by_join {
@@ -222,8 +222,8 @@ pub fn build_join(
         Evaluator::compile(e, &resolve).map_err(|source| compile_error(query, ctx, source))
     };
     let side = |step: &Step, key: &TypedExpr, layout: InputLayout| {
-        let width = row_width(step)
-            .ok_or_else(|| unsupported(query, ctx, "a join input of this shape"))?;
+        let width =
+            row_width(step).ok_or_else(|| unsupported(query, ctx, "a join input of this shape"))?;
         Ok::<Side, BuildError>(Side::new(compile(key, layout)?, layout, width))
     };
     let l = side(left_step, left_key, left)?;
@@ -255,7 +255,11 @@ pub fn build_join(
         }
         JoinType::StreamStream => {
             let Some((before, after, grace)) = *within else {
-                return Err(unsupported(query, ctx, "a stream-stream join without WITHIN"));
+                return Err(unsupported(
+                    query,
+                    ctx,
+                    "a stream-stream join without WITHIN",
+                ));
             };
             let this = stores.window(&names[0].0).map_err(state)?;
             let other = stores.window(&names[1].0).map_err(state)?;

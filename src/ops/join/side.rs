@@ -78,7 +78,13 @@ impl Side {
 
 /// The joined record's key and value from the two sides' parts: the key is the join key and
 /// every input's `ROWTIME`, the value every input's columns.
-pub fn assemble(key: Value, left: &Side, mut left_part: Row, right: &Side, mut right_part: Row) -> (Row, Row) {
+pub fn assemble(
+    key: Value,
+    left: &Side,
+    mut left_part: Row,
+    right: &Side,
+    mut right_part: Row,
+) -> (Row, Row) {
     let left_times = left_part.split_off(left.width.min(left_part.len()));
     let right_times = right_part.split_off(right.width.min(right_part.len()));
     let mut joined_key = Vec::with_capacity(1 + left_times.len() + right_times.len());
@@ -145,7 +151,10 @@ mod tests {
         let (i, n, t) = (Value::Int, Value::Null, Value::Bigint);
         assert_eq!(s.part(&r), vec![i(1), i(2), n.clone(), n.clone(), t(7)]);
         let keyless = Record::new(Vec::new(), Some(vec![i(2)]), 0);
-        assert_eq!(s.part(&keyless), vec![n.clone(), i(2), n.clone(), n.clone(), t(0)]);
+        assert_eq!(
+            s.part(&keyless),
+            vec![n.clone(), i(2), n.clone(), n.clone(), t(0)]
+        );
         let (key, value) = assemble(i(9), &s, s.part(&r), &s, s.null_part());
         assert_eq!(key, vec![i(9), t(7), n.clone()]);
         assert_eq!(value.len(), 8);

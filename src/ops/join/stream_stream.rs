@@ -15,7 +15,8 @@
 //!
 //! Buffers forget records older than the join's retention (before + after + grace, or 24
 //! hours without grace) relative to the newest record their side stored. The stream time is
-//! the largest timestamp this join has seen on either side. A record with a NULL join key or
+//! the largest timestamp this join has seen on either side; a rebuilt join (after a restart)
+//! starts from the task's stream time, for both. A record with a NULL join key or
 //! value never matches: a preserved side emits it unmatched at once, others drop it.
 
 use crate::analyze::query::JoinKind;
@@ -105,6 +106,15 @@ impl StreamStreamJoin {
     ) -> Result<(), ProcessingError> {
         let other = 1 - this;
         let ts = record.timestamp;
+        if self.stream_time == i64::MIN {
+            // Rebuilt (a restart): resume from the task's stream time, which covers this
+            // join's inputs, so windows closed before the restart stay closed.
+            self.stream_time = ctx.stream_time();
+            self.observed = [
+                self.observed[0].max(ctx.stream_time()),
+                self.observed[1].max(ctx.stream_time()),
+            ];
+        }
         self.stream_time = self.stream_time.max(ts);
         if record.value.is_none() {
             return Ok(());
@@ -319,9 +329,8 @@ fn encode_rows(rows: &[Row]) -> Vec<u8> {
 }
 
 fn decode_rows(store: &str, bytes: &[u8]) -> Result<Vec<Row>, ProcessingError> {
-    let values = decode_row(bytes).map_err(|e| {
-        ProcessingError::processing(format!("join state store {store}: {e}"))
-    })?;
+    let values = decode_row(bytes)
+        .map_err(|e| ProcessingError::processing(format!("join state store {store}: {e}")))?;
     values
         .into_iter()
         .map(|v| match v {

@@ -44,7 +44,8 @@ impl StreamTableJoin {
         let written = match record.value {
             Some(_) => {
                 let part = self.table_side.part(&record);
-                self.table.put(&bytes, &entry_bytes(&part, record.timestamp))
+                self.table
+                    .put(&bytes, &entry_bytes(&part, record.timestamp))
             }
             None => self.table.delete(&bytes),
         };
@@ -113,7 +114,11 @@ mod tests {
     }
 
     fn rec(key: i32, value: Option<i32>, ts: i64) -> Record {
-        Record::new(vec![Value::Int(key)], value.map(|v| vec![Value::Int(v)]), ts)
+        Record::new(
+            vec![Value::Int(key)],
+            value.map(|v| vec![Value::Int(v)]),
+            ts,
+        )
     }
 
     #[test]

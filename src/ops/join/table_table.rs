@@ -159,7 +159,11 @@ mod tests {
     }
 
     fn rec(key: i32, value: Option<i32>, ts: i64) -> Record {
-        Record::new(vec![Value::Int(key)], value.map(|v| vec![Value::Int(v)]), ts)
+        Record::new(
+            vec![Value::Int(key)],
+            value.map(|v| vec![Value::Int(v)]),
+            ts,
+        )
     }
 
     fn values(out: &[Record]) -> Vec<(Option<Vec<Value>>, i64)> {
