@@ -51,12 +51,9 @@ impl Side {
     /// `ROWTIME` of each input it covers.
     pub fn part(&self, record: &Record) -> Row {
         let mut row = Vec::with_capacity(self.width + self.times);
-        match self.key_count {
-            Some(key_count) => {
-                row.extend(record.key.iter().take(key_count).cloned());
-                row.resize(key_count, Value::Null);
-            }
-            None => {}
+        if let Some(key_count) = self.key_count {
+            row.extend(record.key.iter().take(key_count).cloned());
+            row.resize(key_count, Value::Null);
         }
         if let Some(value) = &record.value {
             row.extend(value.iter().cloned());
