@@ -21,6 +21,17 @@ pub(super) fn synthetic_marker() -> TypedExpr {
     )
 }
 
+/// What a join query's key column reads: the join key of the joined row (typed `ty`).
+pub(crate) fn join_key_marker(ty: SqlType) -> TypedExpr {
+    TypedExpr::column(
+        ColumnRef::System {
+            side: u16::MAX,
+            column: SystemColumn::Rowtime,
+        },
+        ty,
+    )
+}
+
 /// One key column of the result: the expressions that compute it (several for a join: either
 /// side's join column), the text for messages, its type.
 pub(super) struct KeyExpr {

@@ -4,7 +4,7 @@
 
 use super::catalog::{Source, SourceType, WindowType};
 use super::expr::{AggregateCall, TableFunctionCall, Typer};
-use super::keys::{KeyExpr, assign_keys, synthetic_marker};
+use super::keys::{KeyExpr, assign_keys, join_key_marker, synthetic_marker};
 use super::naming::{NameGenerator, expr_text, natural_name};
 use super::query::{Item, QueryInput, Selected, WindowSpec};
 use super::scope::{Scope, Side};
@@ -277,7 +277,14 @@ impl Analyzer<'_> {
         } else {
             "key column"
         };
-        let (projection, output) = assign_keys(sink, items, &keys, kind)?;
+        let (mut projection, output) = assign_keys(sink, items, &keys, kind)?;
+        if partition_by.is_empty() && !joins.is_empty() {
+            // A join's result is keyed by the join key: its key column reads that, whichever
+            // side's join column it names, even where that side is missing.
+            for column in projection.iter_mut().filter(|c| c.key) {
+                column.expr = join_key_marker(column.expr.ty.clone());
+            }
+        }
         let output_window = inputs[0].window;
         Ok(Selected {
             inputs,

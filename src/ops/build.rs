@@ -16,11 +16,11 @@ use super::repartition::{
     RepartitionDeserializer, RepartitionSerializer, internal_serde, row_types,
 };
 use super::segment::{is_repartitioning_group, segment, segment_roots, serdes, shape};
-use super::stores::{ScratchStores, declared};
-use super::window_key::{WindowedSink, WindowedSource};
 use super::select::Select;
 use super::sink::{SetTimestamp, SinkSerializer};
 use super::source::{EventTime, SourceDeserializer, value_columns};
+use super::stores::declared;
+use super::window_key::{WindowedSink, WindowedSource};
 use crate::analyze::{Schema, TimestampColumn};
 use crate::expr::TypedExpr;
 use crate::expr::compile::{CompileError, Evaluator};
@@ -28,8 +28,8 @@ use crate::format::FormatError;
 use crate::plan::{PlannedQuery, Step};
 use crate::state::StoreProvider;
 use crate::topology::{
-    GraphBuilder, NodeId, SourceId, SubTopologySpec, TaskGraph, TaskId, TopologyError,
-    TopologyFactory, TopologySpec,
+    GraphBuilder, NodeId, Port, ScratchStores, SourceId, SubTopologySpec, TaskGraph, TaskId,
+    TopologyError, TopologyFactory, TopologySpec,
 };
 use crate::types::SqlType;
 
@@ -131,8 +131,8 @@ pub fn build(query: &PlannedQuery) -> Result<QueryTopology, BuildError> {
             repartition_topics,
         },
     };
-    for sub in 0..topology.roots.len() {
-        topology.graph(sub, &mut ScratchStores)?;
+    for (sub, spec) in topology.spec.sub_topologies.iter().enumerate() {
+        topology.graph(sub, &mut ScratchStores::new(&spec.stores))?;
     }
     Ok(topology)
 }
@@ -147,12 +147,13 @@ impl TopologyFactory for QueryTopology {
         task: TaskId,
         stores: &mut dyn StoreProvider,
     ) -> Result<TaskGraph, TopologyError> {
-        self.graph(task.sub_topology as usize, stores).map_err(|e| match e {
-            BuildError::Topology { source, .. } => *source,
-            other => TopologyError::InvalidSpec {
-                reason: other.to_string(),
-            },
-        })
+        self.graph(task.sub_topology as usize, stores)
+            .map_err(|e| match e {
+                BuildError::Topology { source, .. } => *source,
+                other => TopologyError::InvalidSpec {
+                    reason: other.to_string(),
+                },
+            })
     }
 }
 
@@ -414,7 +415,8 @@ impl QueryTopology {
                 let id = graph.source(&format!("{ctx}-source"), &topic, Box::new(de));
                 Ok(Built {
                     at: Attach::Source(id),
-                    layout: InputLayout::keys(key_count),
+                    layout: super::join::output_layout(input)
+                        .unwrap_or(InputLayout::keys(key_count)),
                     table,
                     rekeyed: true,
                 })
@@ -448,7 +450,29 @@ impl QueryTopology {
                     ..built
                 })
             }
-            other => Err(unsupported(&self.query, other)),
+            Step::Join { left, right, .. } => {
+                let l = self.add(left, root, graph, stores)?;
+                let r = self.add(right, root, graph, stores)?;
+                let join = super::join::build_join(&self.query, step, l.layout, r.layout, stores)?;
+                let node = graph.processor(ctx, join.processor);
+                let names: Vec<&str> = join.stores.iter().map(String::as_str).collect();
+                graph
+                    .uses_stores(node, &names)
+                    .map_err(|source| self.topo(source))?;
+                for (at, port) in [(l.at, Port::LEFT), (r.at, Port::RIGHT)] {
+                    match at {
+                        Attach::Source(s) => graph.connect_source_port(s, node, port),
+                        Attach::Node(n) => graph.connect_port(n, node, port),
+                    }
+                    .map_err(|source| self.topo(source))?;
+                }
+                Ok(Built {
+                    at: Attach::Node(node),
+                    layout: join.layout,
+                    table: l.table && r.table,
+                    rekeyed: false,
+                })
+            }
         }
     }
 

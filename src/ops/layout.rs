@@ -2,8 +2,8 @@
 //! the [`EvalRow`] view of a record that compiled expressions evaluate against. A layout is
 //! decided at build time from a step's input schema; it must not look at record contents.
 
-use crate::expr::ColumnRef;
 use crate::expr::compile::{EvalRow, Slot};
+use crate::expr::{ColumnRef, SystemColumn};
 use crate::topology::Record;
 use crate::types::Value;
 
@@ -18,6 +18,8 @@ pub struct InputLayout {
     pub table_functions: Option<usize>,
     /// The grouping stage this row is in (see [`Grouping`]).
     pub grouping: Grouping,
+    /// After `join/v1`: where each input's columns start in the joined value.
+    pub joined: Option<JoinedSides>,
 }
 
 /// Where a row stands with respect to `GROUP BY`.
@@ -33,6 +35,21 @@ pub enum Grouping {
     Aggregated,
 }
 
+/// The most inputs one query can join (the FROM source and its JOINs).
+pub const MAX_JOINED: usize = 16;
+
+/// A joined row's value: every input's columns (keys, then values, as its schema declares
+/// them), input after input; `offsets[side]` is where input `side` starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JoinedSides {
+    pub offsets: [u32; MAX_JOINED],
+    pub count: usize,
+    /// Input columns (side, index) equal to the join key (the join columns): a later join
+    /// whose key is one of them reads the record key.
+    pub keyed: [(u16, u32); MAX_JOINED],
+    pub keyed_count: usize,
+}
+
 impl InputLayout {
     /// The layout of a row with `key_count` key columns and no table function outputs.
     pub fn keys(key_count: usize) -> InputLayout {
@@ -40,6 +57,7 @@ impl InputLayout {
             key_count,
             table_functions: None,
             grouping: Grouping::None,
+            joined: None,
         }
     }
 
@@ -49,6 +67,7 @@ impl InputLayout {
             key_count,
             table_functions: None,
             grouping,
+            joined: None,
         }
     }
 
@@ -57,7 +76,9 @@ impl InputLayout {
     /// unavailable.
     pub fn resolve(&self, column: ColumnRef) -> Option<Slot> {
         match (self.grouping, column) {
-            (Grouping::Grouped, ColumnRef::Input { index, .. }) => Some(Slot::Value(index as usize)),
+            (Grouping::Grouped, ColumnRef::Input { index, .. }) => {
+                Some(Slot::Value(index as usize))
+            }
             (Grouping::Grouped | Grouping::Aggregated, ColumnRef::GroupKey { index }) => {
                 Some(Slot::Key(index as usize))
             }
@@ -70,6 +91,9 @@ impl InputLayout {
     }
 
     fn resolve_ungrouped(&self, column: ColumnRef) -> Option<Slot> {
+        if let Some(joined) = self.joined {
+            return joined.resolve(column, self.table_functions);
+        }
         match column {
             ColumnRef::Input { index, .. } => {
                 let index = index as usize;
@@ -84,6 +108,53 @@ impl InputLayout {
                 Some(Slot::Value(self.table_functions? + index as usize))
             }
             _ => None,
+        }
+    }
+}
+
+impl JoinedSides {
+    /// A joined row's columns: input columns from the value, each input's `ROWTIME` from the
+    /// key after the join key, other system columns from the joined record; the join key
+    /// (side `u16::MAX`, which the projection's key columns read) is the record key.
+    fn resolve(&self, column: ColumnRef, table_functions: Option<usize>) -> Option<Slot> {
+        match column {
+            ColumnRef::Input { side, index } if (side as usize) < self.count => Some(Slot::Value(
+                self.offsets[side as usize] as usize + index as usize,
+            )),
+            ColumnRef::System { side: u16::MAX, .. } => Some(Slot::Key(0)),
+            ColumnRef::System {
+                side,
+                column: SystemColumn::Rowtime,
+            } if (side as usize) < self.count => Some(Slot::Key(1 + side as usize)),
+            ColumnRef::System { column, .. } => Some(Slot::System(column)),
+            ColumnRef::TableFunction { index } => {
+                Some(Slot::Value(table_functions? + index as usize))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl JoinedSides {
+    /// Makes column `index` of input `side` read the join key (ignored beyond
+    /// [`MAX_JOINED`] columns: they then read their own value).
+    pub fn push_keyed(&mut self, side: u16, index: u32) {
+        if self.keyed_count < MAX_JOINED {
+            self.keyed[self.keyed_count] = (side, index);
+            self.keyed_count += 1;
+        }
+    }
+
+    pub fn clear_keyed(&mut self) {
+        self.keyed_count = 0;
+    }
+
+    pub fn is_keyed(&self, column: ColumnRef) -> bool {
+        match column {
+            ColumnRef::Input { side, index } => {
+                self.keyed[..self.keyed_count].contains(&(side, index))
+            }
+            _ => false,
         }
     }
 }

@@ -11,6 +11,7 @@
 //! - [`source`], [`sink`]: the edges (bytes ↔ records) with the topic's `RowSerde`s.
 //! - [`filter`], [`flat_map`], [`select`]: the stateless row operators.
 //! - [`repartition`]: the edges of a repartition topic (`selectKey/v1`).
+//! - [`join`]: the join operators (`join/v1`): stream-table, table-table, stream-stream.
 //! - [`segment`]: sub-topology splitting, row shapes and topic serdes from the plan tree.
 //! - [`group_by`], [`aggregate`]: grouping (with its repartition edges) and aggregation,
 //!   windowed or not, with the aggregate function registry in [`aggregate::functions`].
@@ -22,6 +23,7 @@ mod build_grouping;
 pub mod filter;
 pub mod flat_map;
 pub mod group_by;
+pub mod join;
 pub mod layout;
 pub mod repartition;
 pub mod segment;

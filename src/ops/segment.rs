@@ -12,8 +12,7 @@ pub(super) fn segment_roots<'s>(step: &'s Step, out: &mut Vec<&'s Step>) {
     for input in step.inputs() {
         segment_roots(input, out);
     }
-    if matches!(step, Step::SelectKey { .. } | Step::Sink { .. }) || is_repartitioning_group(step)
-    {
+    if matches!(step, Step::SelectKey { .. } | Step::Sink { .. }) || is_repartitioning_group(step) {
         out.push(step);
     }
 }
@@ -54,6 +53,15 @@ pub(super) fn shape(step: &Step) -> Option<(&Schema, bool)> {
         | Step::TableFilter { input, .. }
         | Step::SelectKey { input, .. } => shape(input),
         Step::Select { input, schema, .. } => shape(input).map(|(_, table)| (schema, table)),
+        Step::Join {
+            schema, join_type, ..
+        } => Some((
+            schema,
+            matches!(
+                join_type,
+                crate::analyze::JoinType::TableTable | crate::analyze::JoinType::ForeignKey
+            ),
+        )),
         _ => None,
     }
 }

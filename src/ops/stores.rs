@@ -1,15 +1,10 @@
 //! Stores of a query's steps as the topology declares them: which [`StoreKind`] each stateful
 //! step needs and its changelog topic (`<app_id>-<store>-changelog`), the extra store a table
-//! `groupBy/v1` keeps ([`super::group_by::PRIOR_STORE_SUFFIX`]), and a scratch
-//! [`StoreProvider`] of fresh in-memory stores that the builder uses to check a plan once at
-//! build time. Pure functions of the plan; no I/O.
+//! `groupBy/v1` keeps ([`super::group_by::PRIOR_STORE_SUFFIX`]). Pure functions of the plan; no I/O.
 
 use crate::analyze::WindowType;
 use crate::plan::Step;
-use crate::state::{
-    KeyValueStore, MemoryKeyValueStore, MemorySessionStore, MemoryWindowStore, SessionStore,
-    StateError, StoreKind, StoreProvider, StoreSpec, WindowStore,
-};
+use crate::state::{StoreKind, StoreSpec};
 
 use super::group_by::PRIOR_STORE_SUFFIX;
 
@@ -54,14 +49,7 @@ pub fn declared(step: &Step, app_id: &str) -> Vec<StoreSpec> {
         Step::TableSource { store, .. } => vec![spec(store, StoreKind::KeyValue)],
         // EMIT FINAL is fused into the windowed aggregate, which emits from its own store.
         Step::Suppress { .. } => Vec::new(),
-        Step::Join { stores, within, .. } => {
-            let kind = if within.is_some() {
-                StoreKind::Window
-            } else {
-                StoreKind::KeyValue
-            };
-            stores.iter().map(|s| spec(s, kind)).collect()
-        }
+        Step::Join { .. } => super::join::store_specs(app_id, step),
         Step::GroupBy { ctx, input, .. } if is_table(input) => {
             let name = prior_store(ctx);
             vec![StoreSpec {
@@ -71,22 +59,5 @@ pub fn declared(step: &Step, app_id: &str) -> Vec<StoreSpec> {
             }]
         }
         _ => Vec::new(),
-    }
-}
-
-/// Fresh, empty in-memory stores for whatever is asked: for checking a plan at build time.
-pub struct ScratchStores;
-
-impl StoreProvider for ScratchStores {
-    fn key_value(&mut self, name: &str) -> Result<Box<dyn KeyValueStore>, StateError> {
-        Ok(Box::new(MemoryKeyValueStore::new(name)))
-    }
-
-    fn window(&mut self, name: &str) -> Result<Box<dyn WindowStore>, StateError> {
-        Ok(Box::new(MemoryWindowStore::new(name)))
-    }
-
-    fn session(&mut self, name: &str) -> Result<Box<dyn SessionStore>, StateError> {
-        Ok(Box::new(MemorySessionStore::new(name)))
     }
 }

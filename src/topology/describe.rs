@@ -24,15 +24,21 @@ pub fn describe(factory: &dyn TopologyFactory) -> Result<String, TopologyError> 
             sub_topology: sub.id,
             partition: 0,
         };
-        let graph = factory.build(task, &mut ScratchStores { specs: &sub.stores })?;
+        let graph = factory.build(task, &mut ScratchStores::new(&sub.stores))?;
         graph.describe(sub.id, &mut out);
     }
     Ok(out)
 }
 
 /// Opens declared stores empty and unlogged: enough to build a graph that is never run.
-struct ScratchStores<'a> {
+pub struct ScratchStores<'a> {
     specs: &'a [StoreSpec],
+}
+
+impl<'a> ScratchStores<'a> {
+    pub fn new(specs: &'a [StoreSpec]) -> ScratchStores<'a> {
+        ScratchStores { specs }
+    }
 }
 
 impl StoreProvider for ScratchStores<'_> {

@@ -47,7 +47,7 @@ pub mod task;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use describe::describe;
+pub use describe::{ScratchStores, describe};
 pub use error::{ProcessingError, ProcessingErrorKind, TaskError, TopologyError};
 pub use graph::{GraphBuilder, NodeId, SourceId, TaskGraph};
 pub use io::{OutgoingRecord, RecordCollector, RecordDeserializer, RecordSerializer, Serialized};

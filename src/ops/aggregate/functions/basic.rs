@@ -156,7 +156,11 @@ impl Avg {
             },
         };
         let (sum, count) = Avg::parts(&acc);
-        let sum = if sum.is_null() { zero_like(&value) } else { sum };
+        let sum = if sum.is_null() {
+            zero_like(&value)
+        } else {
+            sum
+        };
         let Some(sum) = combine(&sum, &value, negate) else {
             return acc;
         };

@@ -1,0 +1,172 @@
+//! One side of a join: its compiled join-key expression, how one of its records becomes its
+//! *part* of the joined record (its columns of the joined value, then the `ROWTIME` of each
+//! input it covers, which the joined record carries in its key after the join key), and the
+//! store encodings every join operator shares (a join key as store key, a side's part with
+//! its timestamp as store value). Pure helpers: no stores are opened here and nothing is
+//! forwarded.
+
+use crate::expr::compile::Evaluator;
+use crate::state::codec::{decode_row, encode_row, encode_value};
+use crate::state::{CodecError, StateError};
+use crate::topology::{ProcessingError, Record};
+use crate::types::{Row, Value};
+
+use super::super::layout::{InputLayout, eval_row};
+
+/// A join input, as the join operator sees it.
+pub struct Side {
+    key: Evaluator,
+    /// Key columns of a single input's record (`None`: the input is itself a join, whose
+    /// value is already its part of the joined row).
+    key_count: Option<usize>,
+    /// Columns this side contributes to the joined row.
+    width: usize,
+    /// Inputs this side covers (one `ROWTIME` each).
+    times: usize,
+}
+
+impl Side {
+    pub fn new(key: Evaluator, layout: InputLayout, width: usize) -> Side {
+        Side {
+            key,
+            key_count: layout.joined.is_none().then_some(layout.key_count),
+            width,
+            times: layout.joined.map_or(1, |j| j.count),
+        }
+    }
+
+    /// The join key of `record`, or `None` when it is NULL (such records never match).
+    /// A failing key expression is an error for the caller to report.
+    pub fn join_key(&self, record: &Record) -> Result<Option<Value>, ProcessingError> {
+        match self.key.eval(&eval_row(record)) {
+            Ok(Value::Null) => Ok(None),
+            Ok(key) => Ok(Some(key)),
+            Err(e) => Err(ProcessingError::processing(format!(
+                "Error computing the join key: {e}"
+            ))),
+        }
+    }
+
+    /// This side's part for `record` (which must have a value): its columns, then the
+    /// `ROWTIME` of each input it covers.
+    pub fn part(&self, record: &Record) -> Row {
+        let mut row = Vec::with_capacity(self.width + self.times);
+        if let Some(key_count) = self.key_count {
+            row.extend(record.key.iter().take(key_count).cloned());
+            row.resize(key_count, Value::Null);
+        }
+        if let Some(value) = &record.value {
+            row.extend(value.iter().cloned());
+        }
+        row.resize(self.width, Value::Null);
+        match self.key_count {
+            Some(_) => row.push(Value::Bigint(record.timestamp)),
+            None => row.extend(record.key.iter().skip(1).take(self.times).cloned()),
+        }
+        row.resize(self.width + self.times, Value::Null);
+        row
+    }
+
+    /// This side's part when it has no record (the missing side of an outer join).
+    pub fn null_part(&self) -> Row {
+        vec![Value::Null; self.width + self.times]
+    }
+}
+
+/// The joined record's key and value from the two sides' parts: the key is the join key and
+/// every input's `ROWTIME`, the value every input's columns.
+pub fn assemble(
+    key: Value,
+    left: &Side,
+    mut left_part: Row,
+    right: &Side,
+    mut right_part: Row,
+) -> (Row, Row) {
+    let left_times = left_part.split_off(left.width.min(left_part.len()));
+    let right_times = right_part.split_off(right.width.min(right_part.len()));
+    let mut joined_key = Vec::with_capacity(1 + left_times.len() + right_times.len());
+    joined_key.push(key);
+    joined_key.extend(left_times);
+    joined_key.extend(right_times);
+    left_part.extend(right_part);
+    (joined_key, left_part)
+}
+
+/// A join key as a store key.
+pub fn key_bytes(key: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16);
+    encode_value(key, &mut out);
+    out
+}
+
+/// A side's part and the record's timestamp, as a store value.
+pub fn entry_bytes(columns: &[Value], timestamp: i64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 * (columns.len() + 1));
+    encode_row(columns, &mut out);
+    encode_value(&Value::Bigint(timestamp), &mut out);
+    out
+}
+
+/// Reads back [`entry_bytes`].
+pub fn decode_entry(store: &str, bytes: &[u8]) -> Result<(Row, i64), StateError> {
+    let codec = |source| StateError::Codec {
+        store: store.to_owned(),
+        source,
+    };
+    let mut row = decode_row(bytes).map_err(codec)?;
+    match row.pop() {
+        Some(Value::Bigint(timestamp)) => Ok((row, timestamp)),
+        _ => Err(codec(CodecError::Invalid {
+            what: "join store entry (no timestamp)",
+            offset: bytes.len(),
+        })),
+    }
+}
+
+/// A store failure as a per-record error.
+pub fn store_error(e: StateError) -> ProcessingError {
+    ProcessingError::processing(format!("join state store: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::compile::Slot;
+    use crate::expr::{ColumnRef, TypedExpr};
+    use crate::types::SqlType;
+
+    fn side(width: usize) -> Side {
+        let e = TypedExpr::column(ColumnRef::Input { side: 0, index: 1 }, SqlType::Int);
+        let key = Evaluator::compile(&e, &|_| Some(Slot::Value(0))).unwrap();
+        Side::new(key, InputLayout::keys(1), width)
+    }
+
+    #[test]
+    fn parts_are_key_value_padded_to_width_then_rowtime() {
+        let s = side(4);
+        let r = Record::new(vec![Value::Int(1)], Some(vec![Value::Int(2)]), 7);
+        let (i, n, t) = (Value::Int, Value::Null, Value::Bigint);
+        assert_eq!(s.part(&r), vec![i(1), i(2), n.clone(), n.clone(), t(7)]);
+        let keyless = Record::new(Vec::new(), Some(vec![i(2)]), 0);
+        assert_eq!(
+            s.part(&keyless),
+            vec![n.clone(), i(2), n.clone(), n.clone(), t(0)]
+        );
+        let (key, value) = assemble(i(9), &s, s.part(&r), &s, s.null_part());
+        assert_eq!(key, vec![i(9), t(7), n.clone()]);
+        assert_eq!(value.len(), 8);
+        assert_eq!(s.join_key(&r).unwrap(), Some(Value::Int(2)));
+        let null = Record::new(vec![Value::Int(1)], Some(vec![Value::Null]), 0);
+        assert_eq!(s.join_key(&null).unwrap(), None);
+    }
+
+    #[test]
+    fn entries_round_trip_with_their_timestamp() {
+        let bytes = entry_bytes(&[Value::Int(1), Value::Null], 42);
+        assert_eq!(
+            decode_entry("s", &bytes).unwrap(),
+            (vec![Value::Int(1), Value::Null], 42)
+        );
+        assert!(decode_entry("s", &[0x03]).is_err());
+    }
+}
