@@ -24,8 +24,12 @@ use crate::telemetry::{Metrics, StatusBoard};
 /// The demo's queries, built into the binary so `weir demo` works from any folder.
 const DEMO_QUERIES: &str = include_str!("../../../queries/demo.sql");
 
-/// The sinks whose records the demo prints.
-const SINKS: [&str; 3] = ["CONTENT_VIEWS", "PAGEVIEWS_ENRICHED", "VIEWS_PER_REGION"];
+/// The sinks whose records the demo prints, and whether their keys are windowed.
+const SINKS: [(&str, bool); 3] = [
+    ("CONTENT_VIEWS", false),
+    ("PAGEVIEWS_ENRICHED", false),
+    ("VIEWS_PER_REGION", true),
+];
 
 pub fn demo(flags: &ConfigFlags) -> Result<(), CommandError> {
     let dir = std::env::temp_dir().join(format!("weir-demo-{}", std::process::id()));

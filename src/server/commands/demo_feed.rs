@@ -77,10 +77,16 @@ pub fn generate(bootstrap: &str, stop: Arc<AtomicBool>) -> JoinHandle<()> {
     })
 }
 
-/// Prints every record of `sinks` as `[SINK] key → value` until `stop` is set.
-pub fn print(bootstrap: &str, sinks: &[&str], stop: Arc<AtomicBool>) -> JoinHandle<()> {
+/// Prints every record of `sinks` (name, windowed key) as `[SINK] key → value` until `stop`
+/// is set.
+pub fn print(bootstrap: &str, sinks: &[(&str, bool)], stop: Arc<AtomicBool>) -> JoinHandle<()> {
     let bootstrap = bootstrap.to_owned();
-    let sinks: Vec<String> = sinks.iter().map(|s| s.to_string()).collect();
+    let windowed: Vec<String> = sinks
+        .iter()
+        .filter(|s| s.1)
+        .map(|s| s.0.to_owned())
+        .collect();
+    let sinks: Vec<String> = sinks.iter().map(|s| s.0.to_string()).collect();
     std::thread::spawn(move || {
         let consumer: BaseConsumer = match ClientConfig::new()
             .set("bootstrap.servers", &bootstrap)
@@ -107,15 +113,33 @@ pub fn print(bootstrap: &str, sinks: &[&str], stop: Arc<AtomicBool>) -> JoinHand
         }
         while !stop.load(Ordering::Relaxed) {
             if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
+                let key = if windowed.iter().any(|w| w == message.topic()) {
+                    render_windowed(message.key())
+                } else {
+                    render(message.key())
+                };
                 println!(
-                    "[{}] {} → {}",
+                    "[{}] {key} → {}",
                     message.topic(),
-                    render(message.key()),
                     render(message.payload())
                 );
             }
         }
     })
+}
+
+/// A windowed KAFKA-format key: the key, then its window start (8 bytes, epoch ms).
+fn render_windowed(bytes: Option<&[u8]>) -> String {
+    match bytes {
+        Some(b) if b.len() >= 8 => {
+            let (key, start) = b.split_at(b.len() - 8);
+            let start = start.try_into().map(i64::from_be_bytes).unwrap_or_default();
+            let at = chrono::DateTime::from_timestamp_millis(start)
+                .map_or(start.to_string(), |t| t.format("%H:%M:%S").to_string());
+            format!("{} [window from {at} UTC]", render(Some(key)))
+        }
+        other => render(other),
+    }
 }
 
 /// Bytes for a terminal: text as is, other bytes as `\xNN` (windowed keys end in binary).
@@ -150,5 +174,11 @@ mod tests {
             "Region_1\\x00\\x01\\xff"
         );
         assert_eq!(render(None), "<null>");
+        let mut key = b"Region_1".to_vec();
+        key.extend_from_slice(&60_000i64.to_be_bytes());
+        assert_eq!(
+            super::render_windowed(Some(&key)),
+            "Region_1 [window from 00:01:00 UTC]"
+        );
     }
 }
