@@ -27,6 +27,12 @@ impl RocksKeyValueStore {
         })
     }
 
+    /// Flushes and closes the database, reporting a failed flush (dropping the store closes
+    /// it too, logging such a failure). A [`RocksHandle`] still held keeps it open.
+    pub fn close(self) -> Result<(), StateError> {
+        self.database.flush()
+    }
+
     /// A handle for the runtime to flush and measure the store while an operator owns it.
     pub fn handle(&self) -> RocksHandle {
         RocksHandle {

@@ -39,6 +39,9 @@ pub use window::RocksWindowStore;
 use super::StateStore;
 use super::{StateError, Visit};
 
+/// Visits one raw entry (key, value); an error stops the iteration and is returned.
+type EntryVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<Visit, StateError> + 'a;
+
 /// One open database with the name and directory its errors report. Shared between a store
 /// and the runtime's [`RocksHandle`]s; the database closes when the last of them drops.
 struct Database {
@@ -93,7 +96,7 @@ impl Database {
         &self,
         lower: &[u8],
         upper: Option<Vec<u8>>,
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<Visit, StateError>,
+        visit: &mut EntryVisitor<'_>,
     ) -> Result<(), StateError> {
         let mut options = ReadOptions::default();
         if let Some(upper) = upper {

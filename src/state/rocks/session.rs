@@ -31,6 +31,12 @@ impl RocksSessionStore {
         })
     }
 
+    /// Flushes and closes the database, reporting a failed flush (dropping the store closes
+    /// it too, logging such a failure). A [`RocksHandle`] still held keeps it open.
+    pub fn close(self) -> Result<(), StateError> {
+        self.database.flush()
+    }
+
     /// A handle for the runtime to flush and measure the store while an operator owns it.
     pub fn handle(&self) -> RocksHandle {
         RocksHandle {
@@ -137,25 +143,26 @@ impl SessionStore for RocksSessionStore {
         if end <= self.low_water {
             return Ok(0);
         }
+        // Nothing lies below the low-water mark (its index entries are deleted already):
+        // seeking there skips their tombstones instead of walking them on every expiry.
+        let lower = [&[INDEX][..], &encode_time(self.low_water)].concat();
         let bound = [&[INDEX][..], &encode_time(end)].concat();
         let mut batch = WriteBatch::default();
         let mut dropped = 0u64;
-        self.database
-            .visit(&[INDEX], Some(bound.clone()), &mut |entry, _| {
-                // INDEX ++ end ++ escaped key ++ start  ->  DATA ++ escaped key ++ start ++ end
-                let key_and_start = entry
-                    .get(1 + TIME_LEN..)
-                    .filter(|k| k.len() >= 2 + TIME_LEN);
-                let (Some(end), Some(key_and_start)) = (entry.get(1..=TIME_LEN), key_and_start)
-                else {
-                    return Err(self.malformed(entry));
-                };
-                batch.delete([&[DATA][..], key_and_start, end].concat());
-                dropped += 1;
-                Ok(Visit::Continue(()))
-            })?;
+        self.database.visit(&lower, Some(bound), &mut |entry, _| {
+            // INDEX ++ end ++ escaped key ++ start  ->  DATA ++ escaped key ++ start ++ end
+            let key_and_start = entry
+                .get(1 + TIME_LEN..)
+                .filter(|k| k.len() >= 2 + TIME_LEN);
+            let (Some(end), Some(key_and_start)) = (entry.get(1..=TIME_LEN), key_and_start) else {
+                return Err(self.malformed(entry));
+            };
+            batch.delete([&[DATA][..], key_and_start, end].concat());
+            batch.delete(entry);
+            dropped += 1;
+            Ok(Visit::Continue(()))
+        })?;
         if dropped > 0 {
-            batch.delete_range(&[INDEX][..], &bound[..]);
             self.database.write(batch, &self.write)?;
         }
         self.low_water = end;

@@ -6,6 +6,7 @@ use std::ops::ControlFlow;
 use std::path::Path;
 
 use super::*;
+use crate::state::changelog::{ChangelogEntry, ChangelogSink, Logged, RestoreTarget, restore};
 use crate::state::store_suite::{key_value_suite, session_suite, window_suite};
 use crate::state::{KeyValueStore, SessionStore, StateStore, WindowStore};
 
@@ -215,4 +216,67 @@ fn a_directory_of_another_store_kind_is_reported_not_panicked_on() {
         error.to_string().contains("malformed session entry"),
         "{error}"
     );
+}
+
+/// Collects changelog records as a topic partition would.
+#[derive(Clone, Default)]
+struct SharedLog(std::sync::Arc<std::sync::Mutex<Vec<(Vec<u8>, Option<Vec<u8>>)>>>);
+
+impl ChangelogSink for SharedLog {
+    fn append(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), String> {
+        let mut records = self.0.lock().map_err(|e| e.to_string())?;
+        records.push((key.to_vec(), value.map(<[u8]>::to_vec)));
+        Ok(())
+    }
+}
+
+fn window_contents(store: &dyn WindowStore) -> Vec<(Vec<u8>, i64, Vec<u8>)> {
+    let mut seen = Vec::new();
+    store
+        .scan(&mut |key, start, value| {
+            seen.push((key.to_vec(), start, value.to_vec()));
+            ControlFlow::Continue(())
+        })
+        .expect("scan");
+    seen
+}
+
+#[test]
+fn a_wiped_store_is_rebuilt_from_its_changelog() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("w");
+    let budget = budget();
+    let log = SharedLog::default();
+    let mut logged = Logged::new(
+        Box::new(RocksWindowStore::open(&budget, "w", &path).expect("open")),
+        Box::new(log.clone()),
+    );
+    for (key, start) in [(&b"a"[..], -20), (b"a\0", 5), (b"b", 0), (b"a", 7)] {
+        logged.put(key, start, &start.to_be_bytes()).expect("put");
+    }
+    logged.delete(b"b", 0).expect("delete");
+    logged.put(b"a", 7, b"last").expect("put");
+    let before = window_contents(&logged);
+    assert_eq!(before.len(), 3);
+    drop(logged);
+
+    destroy_store_dir("w", &path).expect("wipe");
+    let mut rebuilt = RocksWindowStore::open(&budget, "w", &path).expect("reopen");
+    assert!(window_contents(&rebuilt).is_empty());
+    let records = log.0.lock().expect("log").clone();
+    let last = restore(
+        RestoreTarget::Window(&mut rebuilt),
+        records
+            .iter()
+            .enumerate()
+            .map(|(offset, (key, value))| ChangelogEntry {
+                offset: offset as i64,
+                key,
+                value: value.as_deref(),
+            }),
+    )
+    .expect("restore");
+    assert_eq!(last, Some(5));
+    assert_eq!(window_contents(&rebuilt), before);
+    rebuilt.close().expect("close");
 }

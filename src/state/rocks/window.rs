@@ -1,9 +1,11 @@
 //! The RocksDB window store. Each window is a data entry `DATA ++ key ++ start` (see
 //! [`super::layout`]), so a key's windows sort by start and keys never mix, plus an empty
 //! index entry `INDEX ++ start ++ key` that orders windows by start across keys: expiry walks
-//! the index below its bound, deletes the matching data entries and range-deletes the index
-//! part, costing what it drops. A low-water mark skips even that seek when nothing can have
-//! expired, since operators expire before every read.
+//! the index from its previous bound to the new one and deletes both entries of each window it
+//! finds, costing what it drops. (Point deletes, not range deletes: RocksDB rebuilds its list
+//! of memtable range tombstones for every new iterator, so a range delete per record makes
+//! every read slower.) A low-water mark skips even the seek when nothing can have expired,
+//! since operators expire before every read.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -31,6 +33,12 @@ impl RocksWindowStore {
             write: write_options(),
             low_water: i64::MIN,
         })
+    }
+
+    /// Flushes and closes the database, reporting a failed flush (dropping the store closes
+    /// it too, logging such a failure). A [`RocksHandle`] still held keeps it open.
+    pub fn close(self) -> Result<(), StateError> {
+        self.database.flush()
     }
 
     /// A handle for the runtime to flush and measure the store while an operator owns it.
@@ -131,22 +139,24 @@ impl WindowStore for RocksWindowStore {
         if start <= self.low_water {
             return Ok(0);
         }
+        // Nothing lies below the low-water mark (its index entries are deleted already):
+        // seeking there skips their tombstones instead of walking them on every expiry.
+        let lower = [&[INDEX][..], &encode_time(self.low_water)].concat();
         let bound = [&[INDEX][..], &encode_time(start)].concat();
         let mut batch = WriteBatch::default();
         let mut dropped = 0u64;
-        self.database
-            .visit(&[INDEX], Some(bound.clone()), &mut |entry, _| {
-                // INDEX ++ start ++ escaped key  ->  DATA ++ escaped key ++ start
-                let (Some(time), Some(key)) = (entry.get(1..=TIME_LEN), entry.get(1 + TIME_LEN..))
-                else {
-                    return Err(self.malformed(entry));
-                };
-                batch.delete([&[DATA][..], key, time].concat());
-                dropped += 1;
-                Ok(Visit::Continue(()))
-            })?;
+        self.database.visit(&lower, Some(bound), &mut |entry, _| {
+            // INDEX ++ start ++ escaped key  ->  DATA ++ escaped key ++ start
+            let (Some(time), Some(key)) = (entry.get(1..=TIME_LEN), entry.get(1 + TIME_LEN..))
+            else {
+                return Err(self.malformed(entry));
+            };
+            batch.delete([&[DATA][..], key, time].concat());
+            batch.delete(entry);
+            dropped += 1;
+            Ok(Visit::Continue(()))
+        })?;
         if dropped > 0 {
-            batch.delete_range(&[INDEX][..], &bound[..]);
             self.database.write(batch, &self.write)?;
         }
         self.low_water = start;
