@@ -218,9 +218,12 @@ fn a_directory_of_another_store_kind_is_reported_not_panicked_on() {
     );
 }
 
+/// A changelog record: key and value (`None` for a tombstone).
+type Record = (Vec<u8>, Option<Vec<u8>>);
+
 /// Collects changelog records as a topic partition would.
 #[derive(Clone, Default)]
-struct SharedLog(std::sync::Arc<std::sync::Mutex<Vec<(Vec<u8>, Option<Vec<u8>>)>>>);
+struct SharedLog(std::sync::Arc<std::sync::Mutex<Vec<Record>>>);
 
 impl ChangelogSink for SharedLog {
     fn append(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), String> {
