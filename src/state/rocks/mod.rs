@@ -2,7 +2,7 @@
 //! directory the caller gives (the runtime uses `<state_dir>/<app_id>/<task>/<store>`), all
 //! sharing one [`RocksBudget`] (block cache and write-buffer manager) so memory stays bounded.
 //! [`RocksKeyValueStore`] stores keys as they are; [`RocksWindowStore`] and
-//! [`RocksSessionStore`] lay keys out as [`layout`] describes so that byte order is the order
+//! [`RocksSessionStore`] lay keys out as the private `layout` module describes so that byte order is the order
 //! the traits promise, with a time index that makes expiry cost what it drops.
 //!
 //! Writes skip RocksDB's write-ahead log: durability comes from the changelog topic and the

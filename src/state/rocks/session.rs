@@ -1,5 +1,5 @@
 //! The RocksDB session store. Each session is a data entry `DATA ++ key ++ start ++ end` (see
-//! [`super::layout`]), so a key's sessions sort by (start, end) and keys never mix, plus an
+//! `layout`), so a key's sessions sort by (start, end) and keys never mix, plus an
 //! empty index entry `INDEX ++ end ++ key ++ start` ordering sessions by end across keys, which
 //! expiry (by end) walks below its bound, as the window store does by start.
 

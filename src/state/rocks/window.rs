@@ -1,5 +1,5 @@
 //! The RocksDB window store. Each window is a data entry `DATA ++ key ++ start` (see
-//! [`super::layout`]), so a key's windows sort by start and keys never mix, plus an empty
+//! `layout`), so a key's windows sort by start and keys never mix, plus an empty
 //! index entry `INDEX ++ start ++ key` that orders windows by start across keys: expiry walks
 //! the index from its previous bound to the new one and deletes both entries of each window it
 //! finds, costing what it drops. (Point deletes, not range deletes: RocksDB rebuilds its list
