@@ -33,6 +33,13 @@ pub enum StateError {
         #[source]
         source: CodecError,
     },
+    #[error("store {store} at {path}: RocksDB {action} failed: {reason}")]
+    Rocks {
+        store: String,
+        path: String,
+        action: &'static str,
+        reason: String,
+    },
     #[error("checkpoint {path}: {reason}")]
     Checkpoint { path: String, reason: String },
 }

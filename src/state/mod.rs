@@ -3,8 +3,9 @@
 //! [`codec`] operators use to make those bytes, the in-memory backend ([`memory`]),
 //! change-logging as a decorator with restore ([`changelog`]), metering as a decorator
 //! ([`metered`]), checkpoint files
-//! ([`checkpoint`]) and the [`provider`] a runner hands to task builders. RocksDB arrives with
-//! the Kafka runtime behind the same traits.
+//! ([`checkpoint`]), the [`provider`] a runner hands to task builders, and the RocksDB backend
+//! ([`rocks`]) the Kafka runtime uses, with one memory budget for all its stores. Both
+//! backends pass one behavioural suite (`store_suite`, test-only).
 //!
 //! Stores are owned by one task and used from one stream thread at a time (`Send`, not `Sync`);
 //! nothing here knows about topologies, Kafka or SQL, and nothing here panics on bad bytes.
@@ -17,7 +18,10 @@ pub mod kv;
 pub mod memory;
 pub mod metered;
 pub mod provider;
+pub mod rocks;
 pub mod session;
+#[cfg(test)]
+mod store_suite;
 pub mod window;
 
 pub use changelog::{ChangelogEntry, ChangelogSink, Logged, RestoreTarget, restore};
@@ -28,5 +32,9 @@ pub use kv::{KeyValueStore, StateStore, Visit};
 pub use memory::{MemoryKeyValueStore, MemorySessionStore, MemoryWindowStore};
 pub use metered::{Metered, StoreMetrics};
 pub use provider::{StoreKind, StoreProvider, StoreSpec};
+pub use rocks::{
+    RocksBudget, RocksHandle, RocksKeyValueStore, RocksSessionStore, RocksWindowStore,
+    destroy_store_dir,
+};
 pub use session::{SessionScan, SessionStore};
 pub use window::{WindowScan, WindowStore};
