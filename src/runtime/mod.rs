@@ -16,6 +16,7 @@ pub mod query;
 pub mod restore;
 pub mod stores;
 pub mod supervisor;
+pub mod task_state;
 pub mod thread;
 pub mod topics;
 pub mod work;

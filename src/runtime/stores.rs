@@ -1,7 +1,9 @@
-//! The runtime's [`StoreProvider`]: opens the declared stores of one task in its state
-//! directory (`<state_dir>/<app_id>/<task>/<store>`), restores each logged store from its
-//! changelog partition (from the checkpointed offset when the local copy is trusted, else
-//! from the beginning into an empty store) and wraps it so every later write is logged.
+//! The runtime's [`StoreProvider`]: opens the declared stores of one task as RocksDB databases
+//! in its state directory (`<state_dir>/<app_id>/<task>/<store>`, all sharing the process's
+//! [`RocksBudget`]), restores each logged store from its changelog partition (from the
+//! checkpointed offset when the local copy is trusted, else from the beginning into a wiped
+//! store) and wraps it so every later write is logged. It keeps a [`RocksHandle`] per store
+//! so the stream thread can flush them before it writes the task's checkpoint.
 //!
 //! Logged writes go to a [`ChangelogBuffer`] the stream thread drains after each record and
 //! produces (inside the transaction under exactly-once), so no store holds a producer.
@@ -13,9 +15,10 @@ use std::sync::{Arc, Mutex};
 use super::RuntimeError;
 use super::restore::Restorer;
 use crate::state::provider::find_spec;
+use crate::state::rocks::RocksHandle;
 use crate::state::{
-    ChangelogSink, KeyValueStore, Logged, MemoryKeyValueStore, MemorySessionStore,
-    MemoryWindowStore, RestoreTarget, SessionStore, StateError, StoreKind, StoreProvider,
+    ChangelogSink, KeyValueStore, Logged, RestoreTarget, RocksBudget, RocksKeyValueStore,
+    RocksSessionStore, RocksWindowStore, SessionStore, StateError, StoreKind, StoreProvider,
     StoreSpec, WindowStore, restore,
 };
 
@@ -65,6 +68,7 @@ pub struct TaskStores<'a> {
     pub partition: i32,
     /// `<state_dir>/<app_id>/<task>`.
     pub dir: PathBuf,
+    pub budget: &'a RocksBudget,
     pub restorer: &'a Restorer,
     pub buffer: &'a ChangelogBuffer,
     /// Store → first changelog offset the local copy lacks (from a valid checkpoint).
@@ -72,6 +76,8 @@ pub struct TaskStores<'a> {
     pub listener: &'a mut dyn RestoreListener,
     /// Store → offset of the last changelog record applied (for the next checkpoint).
     pub applied: BTreeMap<String, i64>,
+    /// Every store opened, for flushing before a checkpoint.
+    pub handles: Vec<RocksHandle>,
     /// The first restore failure, with its cause (the provider's error type is `StateError`).
     pub failure: Option<RuntimeError>,
 }
@@ -138,7 +144,9 @@ impl TaskStores<'_> {
 impl StoreProvider for TaskStores<'_> {
     fn key_value(&mut self, name: &str) -> Result<Box<dyn KeyValueStore>, StateError> {
         let spec = find_spec(self.specs, name, StoreKind::KeyValue)?.clone();
-        let mut store: Box<dyn KeyValueStore> = Box::new(MemoryKeyValueStore::new(name));
+        let store = RocksKeyValueStore::open(self.budget, name, &self.dir.join(name))?;
+        self.handles.push(store.handle());
+        let mut store: Box<dyn KeyValueStore> = Box::new(store);
         self.replay(&spec, &mut RestoreTarget::KeyValue(store.as_mut()))?;
         Ok(match self.sink(&spec) {
             Some(sink) => Box::new(Logged::new(store, sink)),
@@ -148,7 +156,9 @@ impl StoreProvider for TaskStores<'_> {
 
     fn window(&mut self, name: &str) -> Result<Box<dyn WindowStore>, StateError> {
         let spec = find_spec(self.specs, name, StoreKind::Window)?.clone();
-        let mut store: Box<dyn WindowStore> = Box::new(MemoryWindowStore::new(name));
+        let store = RocksWindowStore::open(self.budget, name, &self.dir.join(name))?;
+        self.handles.push(store.handle());
+        let mut store: Box<dyn WindowStore> = Box::new(store);
         self.replay(&spec, &mut RestoreTarget::Window(store.as_mut()))?;
         Ok(match self.sink(&spec) {
             Some(sink) => Box::new(Logged::new(store, sink)),
@@ -158,7 +168,9 @@ impl StoreProvider for TaskStores<'_> {
 
     fn session(&mut self, name: &str) -> Result<Box<dyn SessionStore>, StateError> {
         let spec = find_spec(self.specs, name, StoreKind::Session)?.clone();
-        let mut store: Box<dyn SessionStore> = Box::new(MemorySessionStore::new(name));
+        let store = RocksSessionStore::open(self.budget, name, &self.dir.join(name))?;
+        self.handles.push(store.handle());
+        let mut store: Box<dyn SessionStore> = Box::new(store);
         self.replay(&spec, &mut RestoreTarget::Session(store.as_mut()))?;
         Ok(match self.sink(&spec) {
             Some(sink) => Box::new(Logged::new(store, sink)),

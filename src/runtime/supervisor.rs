@@ -15,6 +15,7 @@ use super::RuntimeError;
 use super::client::ClientSettings;
 use super::query::RuntimeQuery;
 use super::thread;
+use crate::state::RocksBudget;
 use crate::telemetry::{Metrics, QueryState, QueryStatus, StatusBoard};
 use crate::topology::TaskId;
 
@@ -36,6 +37,9 @@ pub struct Shared {
     pub threads: usize,
     pub backoff_initial: Duration,
     pub backoff_max: Duration,
+    /// The memory budget every RocksDB store of the process shares.
+    pub budget: RocksBudget,
+    pub cleanup_delay: Duration,
     stop: AtomicBool,
 }
 
@@ -63,6 +67,8 @@ impl Shared {
             threads: options.threads.max(1),
             backoff_initial: options.backoff_initial,
             backoff_max: options.backoff_max,
+            budget: RocksBudget::new(options.block_cache_bytes, options.write_buffer_bytes),
+            cleanup_delay: options.cleanup_delay,
             stop: AtomicBool::new(false),
         }
     }
@@ -85,6 +91,9 @@ pub struct RuntimeOptions {
     pub threads: usize,
     pub backoff_initial: Duration,
     pub backoff_max: Duration,
+    pub block_cache_bytes: usize,
+    pub write_buffer_bytes: usize,
+    pub cleanup_delay: Duration,
 }
 
 /// Where one stream thread is.
@@ -106,6 +115,15 @@ pub struct QueryShared {
 }
 
 impl QueryShared {
+    /// Tasks any thread of this process owns now, as `<sub>_<partition>`.
+    pub fn owned_tasks(&self) -> Vec<String> {
+        let threads = self.threads.lock().unwrap_or_else(PoisonError::into_inner);
+        threads
+            .values()
+            .flat_map(|(_, tasks)| tasks.iter().map(TaskId::to_string))
+            .collect()
+    }
+
     pub fn set_phase(&self, thread: usize, phase: ThreadPhase, tasks: &[TaskId]) {
         let mut threads = self.threads.lock().unwrap_or_else(PoisonError::into_inner);
         threads.insert(thread, (phase, tasks.to_vec()));

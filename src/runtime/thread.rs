@@ -96,8 +96,8 @@ pub fn run(
     let result = poll_loop(shared, &consumer, &work, &heartbeat);
     let mut guard = lock(&work);
     let result = result.and_then(|()| {
-        // A clean stop: commit what was processed before leaving the group.
-        guard.commit(&consumer)
+        // A clean stop: commit what was processed and checkpoint before leaving the group.
+        guard.close_all(&consumer)
     });
     if result.is_err() {
         guard.abort();

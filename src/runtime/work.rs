@@ -25,6 +25,7 @@ use super::processing_log;
 use super::restore::Restorer;
 use super::stores::{ChangelogBuffer, RestoreListener, TaskStores};
 use super::supervisor::{QueryShared, Shared, ThreadPhase};
+use super::task_state::{self, TaskState};
 use super::thread::GroupConsumer;
 use crate::topology::{Header, ProcessingError, ProcessingErrorKind, RawRecord, Task, TaskId};
 
@@ -33,6 +34,8 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often consumer lag is measured, and how long one measurement may take.
 const LAG_EVERY: Duration = Duration::from_secs(10);
 const LAG_TIMEOUT: Duration = Duration::from_secs(1);
+/// How often abandoned task state is looked for.
+const CLEANUP_EVERY: Duration = Duration::from_secs(60);
 
 /// Where records of one input topic go.
 struct Route {
@@ -43,6 +46,7 @@ struct Route {
 
 struct ActiveTask {
     task: Task,
+    state: TaskState,
     /// Next offset to read per input (topic, partition): what a commit stores.
     positions: Vec<(String, i32, i64)>,
 }
@@ -60,6 +64,7 @@ pub struct Work {
     pending_commit: bool,
     last_commit: Instant,
     last_lag: Instant,
+    last_cleanup: Instant,
     /// A fatal error raised inside a callback, returned by the thread's loop.
     pub failure: Option<RuntimeError>,
     produced: IntCounter,
@@ -119,6 +124,7 @@ impl Work {
             pending_commit: false,
             last_commit: Instant::now(),
             last_lag: Instant::now() - LAG_EVERY,
+            last_cleanup: Instant::now(),
             failure: None,
             produced,
             latency,
@@ -316,6 +322,10 @@ impl Work {
         }
         self.check_deliveries()?;
         self.pending_commit = false;
+        if !self.shared.exactly_once {
+            self.checkpoint_all(None)?;
+        }
+        self.remove_abandoned_state();
         let id = self.query.query.id.as_str();
         self.shared
             .metrics
@@ -393,12 +403,13 @@ impl Work {
                 continue;
             }
             match self.open_task(task) {
-                Ok(opened) => {
+                Ok((opened, state)) => {
                     let positions = inputs.into_iter().map(|(t, p)| (t, p, -1)).collect();
                     self.tasks.insert(
                         task,
                         ActiveTask {
                             task: opened,
+                            state,
                             positions,
                         },
                     );
@@ -409,7 +420,7 @@ impl Work {
         self.publish();
     }
 
-    fn open_task(&mut self, id: TaskId) -> Result<Task, RuntimeError> {
+    fn open_task(&mut self, id: TaskId) -> Result<(Task, TaskState), RuntimeError> {
         let query = &self.query.query;
         let spec = query.topology.spec();
         let sub = spec
@@ -421,19 +432,24 @@ impl Work {
             shared: &self.shared,
             query: &query.id,
         };
+        let dir = self
+            .shared
+            .state_dir
+            .join(&query.app_id)
+            .join(id.to_string());
+        let owner = format!("{}/{id}", query.app_id);
+        let resume_from = task_state::prepare(&dir, &owner, &sub.stores, self.shared.exactly_once)?;
         let mut stores = TaskStores {
             specs: &sub.stores,
             partition: id.partition,
-            dir: self
-                .shared
-                .state_dir
-                .join(&query.app_id)
-                .join(id.to_string()),
+            dir: dir.clone(),
+            budget: &self.shared.budget,
             restorer: &self.restorer,
             buffer: &self.changelog,
-            resume_from: BTreeMap::new(),
+            resume_from,
             listener: &mut listener,
             applied: BTreeMap::new(),
+            handles: Vec::new(),
             failure: None,
         };
         let graph = query.topology.build(id, &mut stores);
@@ -441,15 +457,63 @@ impl Work {
         let graph = graph.map_err(|e| {
             failure.unwrap_or_else(|| RuntimeError::Task(format!("building task {id}: {e}")))
         })?;
+        let state = TaskState::new(
+            dir,
+            owner,
+            id.partition,
+            &sub.stores,
+            std::mem::take(&mut stores.handles),
+            &stores.applied,
+        );
         tracing::info!(query = %query.id, task = %id, "task opened");
-        Ok(Task::new(id, graph))
+        Ok((Task::new(id, graph), state))
+    }
+
+    /// Flushes the stores of `only` (every task when `None`) and writes their checkpoints.
+    fn checkpoint_all(&mut self, only: Option<&[TaskId]>) -> Result<(), RuntimeError> {
+        let delivered = self
+            .producer
+            .context()
+            .deliveries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .offsets
+            .clone();
+        for (id, active) in &mut self.tasks {
+            if only.is_none_or(|only| only.contains(id)) {
+                active.state.checkpoint(&delivered)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every minute, the first stream thread deletes state of tasks no thread of this
+    /// process has owned for `state.cleanup_delay`.
+    fn remove_abandoned_state(&mut self) {
+        if self.thread != 0 || self.last_cleanup.elapsed() < CLEANUP_EVERY {
+            return;
+        }
+        self.last_cleanup = Instant::now();
+        let app_dir = self.shared.state_dir.join(&self.query.query.app_id);
+        task_state::remove_abandoned(
+            &app_dir,
+            &self.query.owned_tasks(),
+            self.shared.cleanup_delay,
+        );
+    }
+
+    /// Commits and closes every task (a clean stop): checkpoints are written under both
+    /// guarantees, since everything in the stores is committed.
+    pub fn close_all(&mut self, consumer: &GroupConsumer) -> Result<(), RuntimeError> {
+        self.commit(consumer)?;
+        self.checkpoint_all(None)?;
+        self.tasks.clear();
+        Ok(())
     }
 
     /// Partitions are being revoked: commits, then closes the tasks that read them.
     pub fn revoke(&mut self, consumer: &GroupConsumer, revoked: &TopicPartitionList) {
-        if let Err(error) = self.commit(consumer) {
-            self.fail(error);
-        }
+        let committed = self.commit(consumer);
         let gone: Vec<TaskId> = revoked
             .elements()
             .iter()
@@ -461,6 +525,14 @@ impl Work {
                 })
             })
             .collect();
+        match committed {
+            Ok(()) => {
+                if let Err(error) = self.checkpoint_all(Some(&gone)) {
+                    self.fail(error);
+                }
+            }
+            Err(error) => self.fail(error),
+        }
         for id in gone {
             if self.tasks.remove(&id).is_some() {
                 tracing::info!(query = %self.query.query.id, task = %id, "task closed");

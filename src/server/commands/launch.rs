@@ -133,6 +133,9 @@ pub fn start(
         threads: config.threads,
         backoff_initial: config.errors.restart_backoff_initial,
         backoff_max: config.errors.restart_backoff_max,
+        block_cache_bytes: config.state.block_cache_bytes,
+        write_buffer_bytes: config.state.write_buffer_bytes,
+        cleanup_delay: config.state.cleanup_delay,
     };
     let shared = Shared::new(
         client_settings(config),

@@ -50,6 +50,20 @@ pub struct Config {
     pub log: LogConfig,
     /// What happens to records that fail, and to queries that fail.
     pub errors: ErrorPolicies,
+    /// Local state stores: memory budget and cleanup.
+    pub state: StateConfig,
+}
+
+/// The `[state]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateConfig {
+    /// RocksDB block cache shared by every store of the process. Default 64 MiB.
+    pub block_cache_bytes: usize,
+    /// RocksDB memtables of every store together (charged to the cache). Default 32 MiB.
+    pub write_buffer_bytes: usize,
+    /// How long state of tasks this replica no longer owns stays on disk (a task that comes
+    /// back within it restores only the changelog tail). Default 10 minutes.
+    pub cleanup_delay: Duration,
 }
 
 /// Delivery guarantee of every query.

@@ -13,6 +13,8 @@ use super::errors::{ConfigError, ConfigErrors};
 use super::load::{file_dir_of, origin_of};
 use super::*;
 
+mod state;
+
 const TOP_KEYS: &[&str] = &[
     "service_id",
     "queries",
@@ -27,6 +29,7 @@ const TOP_KEYS: &[&str] = &[
     "http",
     "log",
     "errors",
+    "state",
 ];
 const HTTP_KEYS: &[&str] = &["listen"];
 const LOG_KEYS: &[&str] = &["format", "filter"];
@@ -125,6 +128,7 @@ pub(super) fn read_config(figment: &Figment, root: &Dict) -> Result<Config, Conf
     let http = reader.http(top);
     let log = reader.log(top);
     let errors = reader.error_policies(top, &service_id);
+    let state = reader.state(top);
 
     if !reader.errors.is_empty() {
         return Err(ConfigErrors(reader.errors));
@@ -146,6 +150,7 @@ pub(super) fn read_config(figment: &Figment, root: &Dict) -> Result<Config, Conf
         http,
         log,
         errors,
+        state,
     })
 }
 
