@@ -88,3 +88,18 @@ fn by_offset_and_stddev() {
     assert_eq!(fold(samp.as_ref(), &ints(&[0, 10])), Value::Double(50.0));
     assert_eq!(fold(stddev.as_ref(), &ints(&[5])), Value::Double(0.0));
 }
+
+#[test]
+fn attr_and_sum_list() {
+    let attr = make("ATTR", &[SqlType::String], SqlType::String, &[]);
+    let s = |v: &str| vec![Value::string(v)];
+    let acc = attr.add(attr.add(attr.init(), &s("a")), &s("a"));
+    assert_eq!(attr.result(&acc), Value::string("a"));
+    let acc = attr.add(acc, &s("b"));
+    assert_eq!(attr.result(&acc), Value::Null);
+    let acc = attr.undo(acc, &s("b")).unwrap();
+    assert_eq!(attr.result(&acc), Value::string("a"));
+    let sum_list = make("SUM_LIST", &[SqlType::Array(Box::new(SqlType::Int))], SqlType::Int, &[]);
+    let row = vec![Value::array(vec![Value::Int(1), Value::Null, Value::Int(2)])];
+    assert_eq!(fold(sum_list.as_ref(), &[row.clone(), row]), Value::Int(6));
+}
