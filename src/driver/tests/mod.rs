@@ -1,7 +1,9 @@
 //! The driver end to end with small processors built by hand: pass-through, a counting
 //! aggregate on a key-value store, a windowed counter, a repartition. This file holds those
-//! fixtures; [`driving`] tests piping, outputs and errors, [`restart`] tests restore.
+//! fixtures; [`driving`] tests piping, outputs and errors, [`restart`] tests restore;
+//! [`aggregate_restore`] restores the SQL aggregation operators.
 
+mod aggregate_restore;
 mod driving;
 mod restart;
 

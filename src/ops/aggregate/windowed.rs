@@ -217,10 +217,37 @@ impl WindowAggregate {
     }
 }
 
+impl WindowAggregate {
+    /// After a restart, stream time and the last emission are recovered from the restored
+    /// store: the largest time it holds is the largest accepted record time.
+    fn recover(&mut self, ctx: &mut ProcessorContext<'_>) {
+        let mut latest = i64::MIN;
+        let mut max_start = i64::MIN;
+        let scan = self.store.scan(&mut |_, start, value| {
+            if let Ok((_, ts)) = decode_row(value).map(split_stored) {
+                latest = latest.max(ts);
+            }
+            max_start = max_start.max(start);
+            std::ops::ControlFlow::Continue(())
+        });
+        if let Err(e) = scan {
+            ctx.report(ProcessingError::processing(format!("window store: {e}")));
+        }
+        self.observed = latest;
+        self.max_start = max_start;
+        if latest != i64::MIN && self.emit_final.is_some() {
+            self.emit_final = Some(Some(latest.saturating_sub(self.bounds.grace)));
+        }
+    }
+}
+
 impl Processor for WindowAggregate {
     fn process(&mut self, _port: Port, record: Record, ctx: &mut ProcessorContext<'_>) {
         if record.value.is_none() {
             return;
+        }
+        if self.observed == i64::MIN {
+            self.recover(ctx);
         }
         self.observed = self.observed.max(record.timestamp);
         let close = self.observed.saturating_sub(self.bounds.grace);
@@ -334,8 +361,33 @@ impl SessionAggregate {
     }
 }
 
+impl SessionAggregate {
+    /// After a restart, stream time and the last emission are recovered from the restored
+    /// store (the latest session end is the largest accepted record time).
+    fn recover(&mut self, ctx: &mut ProcessorContext<'_>) {
+        let mut latest = i64::MIN;
+        let scan = self.store.scan(&mut |_, _, end, _| {
+            latest = latest.max(end);
+            std::ops::ControlFlow::Continue(())
+        });
+        if let Err(e) = scan {
+            ctx.report(ProcessingError::processing(format!("session store: {e}")));
+        }
+        self.observed = latest;
+        if latest != i64::MIN && self.emit_final.is_some() {
+            let close = latest
+                .saturating_sub(self.bounds.grace)
+                .saturating_sub(self.bounds.size);
+            self.emit_final = Some(Some(close));
+        }
+    }
+}
+
 impl Processor for SessionAggregate {
     fn process(&mut self, _port: Port, record: Record, ctx: &mut ProcessorContext<'_>) {
+        if self.observed == i64::MIN {
+            self.recover(ctx);
+        }
         self.aggregate(record, ctx);
         self.expire(ctx);
     }
