@@ -16,11 +16,11 @@ use super::repartition::{
     RepartitionDeserializer, RepartitionSerializer, internal_serde, row_types,
 };
 use super::segment::{is_repartitioning_group, segment, segment_roots, serdes, shape};
-use super::stores::{ScratchStores, declared};
-use super::window_key::{WindowedSink, WindowedSource};
 use super::select::Select;
 use super::sink::{SetTimestamp, SinkSerializer};
 use super::source::{EventTime, SourceDeserializer, value_columns};
+use super::stores::{ScratchStores, declared};
+use super::window_key::{WindowedSink, WindowedSource};
 use crate::analyze::{Schema, TimestampColumn};
 use crate::expr::TypedExpr;
 use crate::expr::compile::{CompileError, Evaluator};
@@ -147,12 +147,13 @@ impl TopologyFactory for QueryTopology {
         task: TaskId,
         stores: &mut dyn StoreProvider,
     ) -> Result<TaskGraph, TopologyError> {
-        self.graph(task.sub_topology as usize, stores).map_err(|e| match e {
-            BuildError::Topology { source, .. } => *source,
-            other => TopologyError::InvalidSpec {
-                reason: other.to_string(),
-            },
-        })
+        self.graph(task.sub_topology as usize, stores)
+            .map_err(|e| match e {
+                BuildError::Topology { source, .. } => *source,
+                other => TopologyError::InvalidSpec {
+                    reason: other.to_string(),
+                },
+            })
     }
 }
 

@@ -139,16 +139,22 @@ impl QueryTopology {
                 input: aggregate,
                 predicate,
                 ..
-            } if matches!(**aggregate, Step::Aggregate { window: Some(_), .. }) => {
+            } if matches!(
+                **aggregate,
+                Step::Aggregate {
+                    window: Some(_),
+                    ..
+                }
+            ) =>
+            {
                 self.aggregate(aggregate, Some(predicate), true, root, graph, stores)
             }
             Step::Aggregate {
                 window: Some(_), ..
             } => self.aggregate(input, None, true, root, graph, stores),
-            other => Err(self.unsupported_what(
-                step.ctx(),
-                &format!("EMIT FINAL over {}", other.tag()),
-            )),
+            other => {
+                Err(self.unsupported_what(step.ctx(), &format!("EMIT FINAL over {}", other.tag())))
+            }
         }
     }
 
@@ -173,7 +179,9 @@ impl QueryTopology {
         };
         let group_count = match &**input {
             Step::GroupBy { keys, .. } => keys.len(),
-            other => return Err(self.unsupported_what(ctx, &format!("aggregate over {}", other.tag()))),
+            other => {
+                return Err(self.unsupported_what(ctx, &format!("aggregate over {}", other.tag())));
+            }
         };
         let built = self.add(input, root, graph, stores)?;
         let mut calls = Vec::new();
@@ -208,12 +216,14 @@ impl QueryTopology {
             }
             Some(w) if w.window_type == WindowType::Session => {
                 let store = stores.session(&store.name).map_err(|e| self.state(e))?;
-                let op = SessionAggregate::new(calls, having, store, WindowBounds::of(w, emit_final));
+                let op =
+                    SessionAggregate::new(calls, having, store, WindowBounds::of(w, emit_final));
                 Box::new(if emit_final { op.emit_final() } else { op })
             }
             Some(w) => {
                 let store = stores.window(&store.name).map_err(|e| self.state(e))?;
-                let op = WindowAggregate::new(calls, having, store, WindowBounds::of(w, emit_final));
+                let op =
+                    WindowAggregate::new(calls, having, store, WindowBounds::of(w, emit_final));
                 Box::new(if emit_final { op.emit_final() } else { op })
             }
         };

@@ -112,7 +112,8 @@ impl GroupBy {
         let mut source_key = Vec::new();
         encode_row(&record.key, &mut source_key);
         let new = if record.value.is_some() {
-            self.group_key(&record, ctx).map(|k| (k, self.full_row(&record)))
+            self.group_key(&record, ctx)
+                .map(|k| (k, self.full_row(&record)))
         } else {
             None
         };
@@ -175,7 +176,12 @@ impl GroupBy {
 }
 
 impl Processor for GroupBy {
-    fn process(&mut self, _port: crate::topology::Port, record: Record, ctx: &mut ProcessorContext<'_>) {
+    fn process(
+        &mut self,
+        _port: crate::topology::Port,
+        record: Record,
+        ctx: &mut ProcessorContext<'_>,
+    ) {
         if self.prior.is_some() {
             return self.table(record, ctx);
         }

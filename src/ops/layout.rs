@@ -57,7 +57,9 @@ impl InputLayout {
     /// unavailable.
     pub fn resolve(&self, column: ColumnRef) -> Option<Slot> {
         match (self.grouping, column) {
-            (Grouping::Grouped, ColumnRef::Input { index, .. }) => Some(Slot::Value(index as usize)),
+            (Grouping::Grouped, ColumnRef::Input { index, .. }) => {
+                Some(Slot::Value(index as usize))
+            }
             (Grouping::Grouped | Grouping::Aggregated, ColumnRef::GroupKey { index }) => {
                 Some(Slot::Key(index as usize))
             }

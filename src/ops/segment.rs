@@ -12,8 +12,7 @@ pub(super) fn segment_roots<'s>(step: &'s Step, out: &mut Vec<&'s Step>) {
     for input in step.inputs() {
         segment_roots(input, out);
     }
-    if matches!(step, Step::SelectKey { .. } | Step::Sink { .. }) || is_repartitioning_group(step)
-    {
+    if matches!(step, Step::SelectKey { .. } | Step::Sink { .. }) || is_repartitioning_group(step) {
         out.push(step);
     }
 }

@@ -7,8 +7,8 @@
 
 use crate::analyze::{KeyWindow, WindowType};
 use crate::topology::{
-    ProcessingError, ProcessingErrorKind, RawRecord, Record, RecordDeserializer,
-    RecordSerializer, Serialized, Window,
+    ProcessingError, ProcessingErrorKind, RawRecord, Record, RecordDeserializer, RecordSerializer,
+    Serialized, Window,
 };
 
 /// Appends the window suffix of `kind` for `window` to `out`.
@@ -109,7 +109,11 @@ mod tests {
     #[test]
     fn time_and_session_windows_round_trip() {
         let mut bytes = b"k".to_vec();
-        append_window(WindowType::Tumbling, Window { start: 5, end: 15 }, &mut bytes);
+        append_window(
+            WindowType::Tumbling,
+            Window { start: 5, end: 15 },
+            &mut bytes,
+        );
         assert_eq!(bytes.len(), 9);
         assert_eq!(
             split_window(WindowType::Tumbling, 10, &bytes),

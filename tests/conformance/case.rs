@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use base64::Engine;
 use serde_json::Value as Json;
+use weir::analyze::WindowType;
 use weir::driver::Driver;
 use weir::format::Role;
 use weir::ops::BuildError;
 use weir::plan::PlannedFile;
-use weir::analyze::WindowType;
 use weir::topology::{Header, Window};
 
 use crate::codec::{Side, same};
@@ -234,7 +234,12 @@ fn pipe(driver: &mut Driver, planned: &PlannedFile, input: &Json) -> Result<(), 
 /// The `window` object of a QTT record: bounds and type.
 fn json_window(record: &Json) -> Option<(Window, WindowType)> {
     let w = record.get("window")?;
-    let kind = match w.get("type").and_then(Json::as_str)?.to_ascii_lowercase().as_str() {
+    let kind = match w
+        .get("type")
+        .and_then(Json::as_str)?
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "session" => WindowType::Session,
         "hopping" => WindowType::Hopping,
         _ => WindowType::Tumbling,

@@ -17,7 +17,9 @@ fn run(sql: &str, inputs: &[(&str, Option<&str>, i64)], restarts: &[usize]) -> (
     driver.create_topic("in", 2);
     for query in &planned.queries {
         let built = crate::ops::build(query).expect("builds");
-        driver.register(&query.id, Arc::new(built)).expect("registers");
+        driver
+            .register(&query.id, Arc::new(built))
+            .expect("registers");
     }
     for (i, (key, value, ts)) in inputs.iter().enumerate() {
         if restarts.contains(&i) {
@@ -25,7 +27,13 @@ fn run(sql: &str, inputs: &[(&str, Option<&str>, i64)], restarts: &[usize]) -> (
         }
         let key = format!("\"{key}\"");
         driver
-            .pipe("in", Some(key.as_bytes()), value.map(str::as_bytes), Some(*ts), &[])
+            .pipe(
+                "in",
+                Some(key.as_bytes()),
+                value.map(str::as_bytes),
+                Some(*ts),
+                &[],
+            )
             .expect("pipes");
     }
     let outputs = driver
@@ -57,7 +65,10 @@ fn assert_restore_matches(sql: &str) -> u64 {
     for restarts in [vec![3], vec![4, 5], vec![1, 6, 8]] {
         // Late drops are counted per task instance (a metric), so only outputs must match.
         let restarted = run(sql, &inputs(), &restarts);
-        assert_eq!(restarted.0, straight.0, "restarting before inputs {restarts:?}");
+        assert_eq!(
+            restarted.0, straight.0,
+            "restarting before inputs {restarts:?}"
+        );
     }
     straight.1
 }

@@ -56,7 +56,12 @@ fn summary(out: Vec<Record>) -> Vec<(String, Option<i64>, i64, i64, i64)> {
 #[test]
 fn hopping_updates_every_window_and_drops_late_records() {
     let bounds = WindowBounds::of(&spec(WindowType::Hopping, 10, Some(5), 0), false);
-    let op = WindowAggregate::new(count(false), None, Box::new(MemoryWindowStore::new("w")), bounds);
+    let op = WindowAggregate::new(
+        count(false),
+        None,
+        Box::new(MemoryWindowStore::new("w")),
+        bounds,
+    );
     let out = run(Box::new(op), vec![row("a", 7), row("a", 12), row("a", 3)]);
     assert_eq!(
         summary(out),
@@ -73,16 +78,29 @@ fn hopping_updates_every_window_and_drops_late_records() {
 #[test]
 fn emit_final_emits_each_window_once_when_it_closes() {
     let bounds = WindowBounds::of(&spec(WindowType::Tumbling, 2, None, 0), true);
-    let op = WindowAggregate::new(count(false), None, Box::new(MemoryWindowStore::new("w")), bounds)
-        .emit_final();
-    let out = run(Box::new(op), vec![row("a", 0), row("a", 1), row("a", 2), row("a", 3)]);
+    let op = WindowAggregate::new(
+        count(false),
+        None,
+        Box::new(MemoryWindowStore::new("w")),
+        bounds,
+    )
+    .emit_final();
+    let out = run(
+        Box::new(op),
+        vec![row("a", 0), row("a", 1), row("a", 2), row("a", 3)],
+    );
     assert_eq!(summary(out), vec![("a".into(), Some(2), 0, 2, 1)]);
 }
 
 #[test]
 fn sessions_merge_with_tombstones_for_merged_sessions() {
     let bounds = WindowBounds::of(&spec(WindowType::Session, 10, None, 100), false);
-    let op = SessionAggregate::new(count(false), None, Box::new(MemorySessionStore::new("s")), bounds);
+    let op = SessionAggregate::new(
+        count(false),
+        None,
+        Box::new(MemorySessionStore::new("s")),
+        bounds,
+    );
     let out = run(Box::new(op), vec![row("a", 0), row("a", 30), row("a", 20)]);
     assert_eq!(
         summary(out),

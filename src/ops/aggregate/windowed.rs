@@ -459,7 +459,12 @@ impl SessionAggregate {
                     continue;
                 }
                 let passed = match &self.having {
-                    Some(h) => h.passes(&record.key, &self.calls.results(session), Some((*s, *e)), ctx),
+                    Some(h) => h.passes(
+                        &record.key,
+                        &self.calls.results(session),
+                        Some((*s, *e)),
+                        ctx,
+                    ),
                     None => true,
                 };
                 if passed {

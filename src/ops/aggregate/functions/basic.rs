@@ -156,7 +156,11 @@ impl Avg {
             },
         };
         let (sum, count) = Avg::parts(&acc);
-        let sum = if sum.is_null() { zero_like(&value) } else { sum };
+        let sum = if sum.is_null() {
+            zero_like(&value)
+        } else {
+            sum
+        };
         let Some(sum) = combine(&sum, &value, negate) else {
             return acc;
         };
@@ -258,9 +262,9 @@ impl SumList {
         let Some(Value::Array(items)) = args.first() else {
             return acc;
         };
-        items
-            .iter()
-            .fold(acc, |acc, item| self.sum.step(acc, std::slice::from_ref(item), negate))
+        items.iter().fold(acc, |acc, item| {
+            self.sum.step(acc, std::slice::from_ref(item), negate)
+        })
     }
 }
 

@@ -65,7 +65,9 @@ pub fn aggregate_function(
     };
     let upper = name.to_ascii_uppercase();
     let function: Box<dyn AggregateFunction> = match upper.as_str() {
-        "COUNT" => Box::new(basic::Count { star: params.is_empty() }),
+        "COUNT" => Box::new(basic::Count {
+            star: params.is_empty(),
+        }),
         "SUM" => Box::new(basic::Sum { ty: ty.clone() }),
         "SUM_LIST" => Box::new(basic::SumList {
             sum: basic::Sum { ty: ty.clone() },

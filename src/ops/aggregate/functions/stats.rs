@@ -81,10 +81,8 @@ impl AggregateFunction for Correlation {
     }
 
     fn add(&self, acc: Value, args: &[Value]) -> Value {
-        let (Some(x), Some(y)) = (
-            args.first().and_then(as_f64),
-            args.get(1).and_then(as_f64),
-        ) else {
+        let (Some(x), Some(y)) = (args.first().and_then(as_f64), args.get(1).and_then(as_f64))
+        else {
             return acc;
         };
         let f = fields(&acc, 6);

@@ -11,7 +11,12 @@ fn ints(values: &[i32]) -> Vec<Vec<Value>> {
     values.iter().map(|v| vec![Value::Int(*v)]).collect()
 }
 
-fn make(name: &str, params: &[SqlType], ty: SqlType, constants: &[Value]) -> Box<dyn AggregateFunction> {
+fn make(
+    name: &str,
+    params: &[SqlType],
+    ty: SqlType,
+    constants: &[Value],
+) -> Box<dyn AggregateFunction> {
     aggregate_function(name, params, &ty, constants).unwrap()
 }
 
@@ -38,13 +43,23 @@ fn min_max_topk() {
     assert_eq!(fold(max.as_ref(), &ints(&[3, 9, 1])), Value::Int(9));
     let min = make("MIN", &[SqlType::Int], SqlType::Int, &[]);
     assert_eq!(fold(min.as_ref(), &ints(&[3, 9, 1])), Value::Int(1));
-    let topk = make("TOPK", &[SqlType::Int, SqlType::Int], SqlType::Int, &[Value::Null, Value::Int(3)]);
+    let topk = make(
+        "TOPK",
+        &[SqlType::Int, SqlType::Int],
+        SqlType::Int,
+        &[Value::Null, Value::Int(3)],
+    );
     let rows: Vec<Vec<Value>> = ints(&[0, 100, 99, 7, 100]);
     assert_eq!(
         fold(topk.as_ref(), &rows),
         Value::array(vec![Value::Int(100), Value::Int(100), Value::Int(99)])
     );
-    let distinct = make("TOPKDISTINCT", &[SqlType::Int, SqlType::Int], SqlType::Int, &[Value::Null, Value::Int(3)]);
+    let distinct = make(
+        "TOPKDISTINCT",
+        &[SqlType::Int, SqlType::Int],
+        SqlType::Int,
+        &[Value::Null, Value::Int(3)],
+    );
     assert_eq!(
         fold(distinct.as_ref(), &rows),
         Value::array(vec![Value::Int(100), Value::Int(99), Value::Int(7)])
@@ -60,7 +75,10 @@ fn collections_and_histogram() {
         Value::array(vec![Value::Int(1), Value::Null, Value::Int(1)])
     );
     let set = make("COLLECT_SET", &[SqlType::Int], SqlType::Int, &[]);
-    assert_eq!(fold(set.as_ref(), &rows), Value::array(vec![Value::Int(1), Value::Null]));
+    assert_eq!(
+        fold(set.as_ref(), &rows),
+        Value::array(vec![Value::Int(1), Value::Null])
+    );
     let histogram = make("HISTOGRAM", &[SqlType::String], SqlType::String, &[]);
     let a = vec![Value::string("a")];
     let acc = histogram.add(histogram.add(histogram.init(), &a), &[Value::string("b")]);
@@ -78,12 +96,28 @@ fn by_offset_and_stddev() {
     let latest = make("LATEST_BY_OFFSET", &[SqlType::Int], SqlType::Int, &[]);
     let rows = vec![vec![Value::Int(1)], vec![Value::Int(2)], vec![Value::Null]];
     assert_eq!(fold(latest.as_ref(), &rows), Value::Int(2));
-    let keep_nulls = make("LATEST_BY_OFFSET", &[SqlType::Int, SqlType::Boolean], SqlType::Int, &[Value::Null, Value::Boolean(false)]);
+    let keep_nulls = make(
+        "LATEST_BY_OFFSET",
+        &[SqlType::Int, SqlType::Boolean],
+        SqlType::Int,
+        &[Value::Null, Value::Boolean(false)],
+    );
     assert_eq!(fold(keep_nulls.as_ref(), &rows), Value::Null);
-    let earliest = make("EARLIEST_BY_OFFSET", &[SqlType::Int, SqlType::Int], SqlType::Int, &[Value::Null, Value::Int(2)]);
-    assert_eq!(fold(earliest.as_ref(), &rows), Value::array(vec![Value::Int(1), Value::Int(2)]));
+    let earliest = make(
+        "EARLIEST_BY_OFFSET",
+        &[SqlType::Int, SqlType::Int],
+        SqlType::Int,
+        &[Value::Null, Value::Int(2)],
+    );
+    assert_eq!(
+        fold(earliest.as_ref(), &rows),
+        Value::array(vec![Value::Int(1), Value::Int(2)])
+    );
     let stddev = make("STDDEV_SAMPLE", &[SqlType::Int], SqlType::Double, &[]);
-    assert_eq!(fold(stddev.as_ref(), &ints(&[0, 10])), Value::Double(50f64.sqrt()));
+    assert_eq!(
+        fold(stddev.as_ref(), &ints(&[0, 10])),
+        Value::Double(50f64.sqrt())
+    );
     let samp = make("STDDEV_SAMP", &[SqlType::Int], SqlType::Double, &[]);
     assert_eq!(fold(samp.as_ref(), &ints(&[0, 10])), Value::Double(50.0));
     assert_eq!(fold(stddev.as_ref(), &ints(&[5])), Value::Double(0.0));
@@ -99,7 +133,16 @@ fn attr_and_sum_list() {
     assert_eq!(attr.result(&acc), Value::Null);
     let acc = attr.undo(acc, &s("b")).unwrap();
     assert_eq!(attr.result(&acc), Value::string("a"));
-    let sum_list = make("SUM_LIST", &[SqlType::Array(Box::new(SqlType::Int))], SqlType::Int, &[]);
-    let row = vec![Value::array(vec![Value::Int(1), Value::Null, Value::Int(2)])];
+    let sum_list = make(
+        "SUM_LIST",
+        &[SqlType::Array(Box::new(SqlType::Int))],
+        SqlType::Int,
+        &[],
+    );
+    let row = vec![Value::array(vec![
+        Value::Int(1),
+        Value::Null,
+        Value::Int(2),
+    ])];
     assert_eq!(fold(sum_list.as_ref(), &[row.clone(), row]), Value::Int(6));
 }
