@@ -2,7 +2,8 @@
 //! EMIT FINAL aggregation, and of the table undo path.
 
 use super::functions::aggregate_function;
-use super::windowed::{SessionAggregate, WindowAggregate, WindowBounds};
+use super::session::SessionAggregate;
+use super::windowed::{WindowAggregate, WindowBounds};
 use super::{Aggregate, Call, Calls};
 use crate::analyze::{WindowSpec, WindowType};
 use crate::ops::group_by::Change;
