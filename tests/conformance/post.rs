@@ -29,7 +29,9 @@ pub fn check(case: &Json, driver: &Driver, planned: &PlannedFile) -> Result<(), 
         let regex = regex::Regex::new(&format!("^(?:{pattern})$"))
             .map_err(|e| format!("post: bad blacklist pattern {pattern}: {e}"))?;
         if let Some(topic) = driver.topics().names().find(|t| regex.is_match(t)) {
-            return Err(format!("post: topic {topic} matches the blacklist {pattern}"));
+            return Err(format!(
+                "post: topic {topic} matches the blacklist {pattern}"
+            ));
         }
     }
     Ok(())
@@ -64,7 +66,12 @@ fn check_source(want: &Json, planned: &PlannedFile) -> Result<(), String> {
         check_window(name, key, source)?;
     }
     if let Some(value) = want.get("valueFormat") {
-        check_format(name, "value", value, &source.value_format.format.to_string())?;
+        check_format(
+            name,
+            "value",
+            value,
+            &source.value_format.format.to_string(),
+        )?;
     }
     Ok(())
 }
@@ -133,7 +140,10 @@ fn render_schema(source: &Source) -> String {
 /// enough in the cases to accept the ambiguity) and maps aliases (`INTEGER`, `VARCHAR`,
 /// `PRIMARY KEY`), so two renderings of one schema compare equal.
 fn normalize(schema: &str) -> String {
-    let text = schema.replace('`', "").to_ascii_uppercase().replace("PRIMARY KEY", "KEY");
+    let text = schema
+        .replace('`', "")
+        .to_ascii_uppercase()
+        .replace("PRIMARY KEY", "KEY");
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {

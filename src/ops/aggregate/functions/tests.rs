@@ -146,3 +146,14 @@ fn attr_and_sum_list() {
     ])];
     assert_eq!(fold(sum_list.as_ref(), &[row.clone(), row]), Value::Int(6));
 }
+
+#[test]
+fn variance_undoes_and_merges() {
+    let var = make("VAR_SAMP", &[SqlType::Int], SqlType::Double, &[]);
+    let add = |acc, v: i32| var.add(acc, &[Value::Int(v)]);
+    let acc = add(add(add(var.init(), 0), 10), 5);
+    let acc = var.undo(acc, &[Value::Int(5)]).unwrap();
+    assert_eq!(var.result(&acc), Value::Double(50.0));
+    let merged = var.merge(add(var.init(), 0), add(var.init(), 10));
+    assert_eq!(var.result(&merged), Value::Double(50.0));
+}
