@@ -57,14 +57,20 @@ impl WindowBounds {
 
     /// The starts of the time windows `ts` falls in, ascending.
     pub fn starts(&self, ts: i64) -> Vec<i64> {
-        let first = (ts - self.size + self.advance).max(0);
+        let first = ts
+            .saturating_sub(self.size)
+            .saturating_add(self.advance)
+            .max(0);
         let mut start = first - first.rem_euclid(self.advance);
         let mut out = Vec::new();
         while start <= ts {
-            if start + self.size > ts {
+            if start.saturating_add(self.size) > ts {
                 out.push(start);
             }
-            start += self.advance;
+            start = match start.checked_add(self.advance) {
+                Some(next) => next,
+                None => break,
+            };
         }
         out
     }
@@ -132,11 +138,11 @@ impl WindowAggregate {
         if last.is_some_and(|l| l >= close) {
             return;
         }
-        let upper = close - self.bounds.size;
+        let upper = close.saturating_sub(self.bounds.size);
         if upper < 0 {
             return;
         }
-        let lower = last.map_or(0, |l| l - self.bounds.size + 1);
+        let lower = last.map_or(0, |l| l.saturating_sub(self.bounds.size).saturating_add(1));
         let mut closed: Vec<(Vec<u8>, i64, Vec<u8>)> = Vec::new();
         let scan = self.store.scan(&mut |key, start, value| {
             if (lower..=upper).contains(&start) {
@@ -154,7 +160,7 @@ impl WindowAggregate {
             };
             let window = Window {
                 start,
-                end: start + self.bounds.size,
+                end: start.saturating_add(self.bounds.size),
             };
             let results = self.calls.results(&acc);
             if let Some(h) = &self.having
@@ -173,7 +179,7 @@ impl WindowAggregate {
     fn update(&mut self, start: i64, record: &Record, ctx: &mut ProcessorContext<'_>) {
         let window = Window {
             start,
-            end: start + self.bounds.size,
+            end: start.saturating_add(self.bounds.size),
         };
         let previous = match self.store.get(&self.key_buf, start) {
             Ok(Some(bytes)) => decode(&bytes, ctx),
@@ -253,7 +259,7 @@ impl Processor for WindowAggregate {
         self.key_buf.clear();
         encode_row(&record.key, &mut self.key_buf);
         for start in self.bounds.starts(record.timestamp) {
-            if start + self.bounds.size > close {
+            if start.saturating_add(self.bounds.size) > close {
                 self.update(start, &record, ctx);
             } else {
                 ctx.record_late_dropped();
