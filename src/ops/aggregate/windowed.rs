@@ -143,6 +143,15 @@ impl WindowAggregate {
             return;
         }
         let lower = last.map_or(0, |l| l.saturating_sub(self.bounds.size).saturating_add(1));
+        // Window starts are multiples of the advance: with none in range there is nothing
+        // to emit, and the range stays open for the next record (no store scan).
+        let first_start = lower
+            .saturating_add(self.bounds.advance - 1)
+            .div_euclid(self.bounds.advance)
+            .saturating_mul(self.bounds.advance);
+        if first_start > upper {
+            return;
+        }
         let mut closed: Vec<(Vec<u8>, i64, Vec<u8>)> = Vec::new();
         let scan = self.store.scan(&mut |key, start, value| {
             if (lower..=upper).contains(&start) {
