@@ -1,9 +1,12 @@
 //! The builder: turns a [`PlannedQuery`]'s step tree into a [`TopologyFactory`]. Each step
 //! becomes one node (sources and sinks become the graph's edges); expressions are compiled and
 //! serdes built per task graph, never per record. Sub-topologies split at repartition steps
-//! (`selectKey/v1`): sub-topology `n` is the part of the tree ending at the `n`-th
-//! repartition (post-order), the last one ends at the sink. This slice builds stateless
-//! queries and answers every other step with [`BuildError::Unsupported`] naming it. It must not do I/O or open stores it did not declare.
+//! (`selectKey/v1`, and `groupBy/v1` when it repartitions): sub-topology `n` is the part of
+//! the tree ending at the `n`-th repartition (post-order), the last one ends at the sink. Each
+//! sub-topology declares the stores of its steps ([`super::stores`]); grouping, aggregation
+//! and `EMIT FINAL` are built in [`super::build_grouping`]. Steps not built yet (joins) are a
+//! [`BuildError::Unsupported`] naming them. It must not do I/O or open stores it did not
+//! declare.
 
 use std::sync::Arc;
 

@@ -4,7 +4,8 @@
 //! per task graph. It must not declare stores (see [`super::stores`]).
 
 use super::aggregate::functions::aggregate_function;
-use super::aggregate::windowed::{SessionAggregate, WindowAggregate, WindowBounds};
+use super::aggregate::session::SessionAggregate;
+use super::aggregate::windowed::{WindowAggregate, WindowBounds};
 use super::aggregate::{Aggregate, Call, Calls, Having};
 use super::build::{Attach, BuildError, Built, QueryTopology};
 use super::group_by::{GroupBy, GroupedDeserializer, GroupedSerializer};

@@ -263,3 +263,75 @@ impl RecordDeserializer for GroupedDeserializer {
         Ok(record)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::compile::Slot;
+    use crate::expr::{ColumnRef, TypedExpr};
+    use crate::ops::test_support::run;
+    use crate::state::MemoryKeyValueStore;
+    use crate::types::SqlType;
+
+    /// Groups by the first value column of a row with one key column.
+    fn by_first_value() -> Evaluator {
+        let e = TypedExpr::column(ColumnRef::Input { side: 0, index: 1 }, SqlType::String);
+        Evaluator::compile(&e, &|_| Some(Slot::Value(0))).unwrap()
+    }
+
+    fn row(key: i32, group: Option<&str>, ts: i64) -> Record {
+        let g = group.map_or(Value::Null, Value::string);
+        Record::new(vec![Value::Int(key)], Some(vec![g]), ts)
+    }
+
+    #[test]
+    fn stream_rows_are_keyed_by_group_and_null_groups_dropped() {
+        let op = GroupBy::new(vec![by_first_value()], 1, 1, None);
+        let out = run(Box::new(op), vec![row(1, Some("a"), 1), row(2, None, 2)]);
+        assert_eq!(
+            out,
+            vec![Record::new(
+                vec![Value::string("a")],
+                Some(vec![Value::Int(1), Value::string("a")]),
+                1
+            )]
+        );
+    }
+
+    #[test]
+    fn table_updates_withdraw_the_previous_row_first() {
+        let store = Box::new(MemoryKeyValueStore::new("prior"));
+        let op = GroupBy::new(vec![by_first_value()], 1, 1, Some(store));
+        let tombstone = Record::new(vec![Value::Int(1)], None, 4);
+        let out = run(
+            Box::new(op),
+            vec![
+                row(1, Some("a"), 1),
+                row(1, Some("a"), 2),
+                row(1, Some("b"), 3),
+                tombstone,
+            ],
+        );
+        let flagged = |group: &str, change: Change| {
+            (
+                vec![Value::string(group)],
+                vec![Value::Int(1), Value::string(group), change.value()],
+            )
+        };
+        let got: Vec<(Row, Row)> = out
+            .into_iter()
+            .map(|r| (r.key, r.value.unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                flagged("a", Change::Add),
+                flagged("a", Change::RetractSilently),
+                flagged("a", Change::Add),
+                flagged("a", Change::Retract),
+                flagged("b", Change::Add),
+                flagged("b", Change::Retract),
+            ]
+        );
+    }
+}

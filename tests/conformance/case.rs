@@ -165,7 +165,8 @@ fn execute(case: &Json, statements: &str) -> Result<(), Outcome> {
             None => m,
         }),
         other => other,
-    })
+    })?;
+    crate::post::check(case, &driver, &planned).map_err(Outcome::Mismatch)
 }
 
 fn records<'a>(case: &'a Json, field: &str) -> Vec<&'a Json> {

@@ -7,6 +7,7 @@
 
 mod case;
 mod codec;
+mod post;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -1,8 +1,10 @@
 //! The driver end to end with small processors built by hand: pass-through, a counting
 //! aggregate on a key-value store, a windowed counter, a repartition. This file holds those
 //! fixtures; [`driving`] tests piping, outputs and errors, [`restart`] tests restore,
-//! [`join_restart`] restores joins planned from SQL.
+//! [`join_restart`] restores joins planned from SQL and [`aggregate_restore`] the SQL
+//! aggregation operators.
 
+mod aggregate_restore;
 mod driving;
 mod join_restart;
 mod restart;

@@ -11,13 +11,14 @@
 //! Kafka Streams' `KTableFilter` with old values does.
 //!
 //! - [`functions`]: the aggregate function registry.
-//! - [`windowed`]: the TUMBLING, HOPPING and SESSION variants.
+//! - [`windowed`]: the TUMBLING and HOPPING variant; [`session`]: the SESSION variant.
 //!
 //! It must not re-key rows: grouping happened upstream.
 //!
 //! [`Grouping::Aggregated`]: super::layout::Grouping::Aggregated
 
 pub mod functions;
+pub mod session;
 pub mod windowed;
 
 use crate::expr::compile::{EvalRow, Evaluator};

@@ -1,7 +1,6 @@
 //! Windowed `aggregate/v1`: TUMBLING and HOPPING over a window store ([`WindowAggregate`]: a
-//! record updates every window it falls in), SESSION over a session store
-//! ([`SessionAggregate`]: a record merges the sessions within the inactivity gap, emitting a
-//! tombstone for each session merged away, then the merged session). Each operator keeps its
+//! record updates every window it falls in), and the window bounds shared with SESSION
+//! ([`super::session`]). Each operator keeps its
 //! own observed stream time (the largest timestamp it has seen, as Kafka Streams does); a
 //! time window closes at `end + grace`, a session at `end + gap + grace`, and a record for a
 //! closed window is dropped and counted with `record_late_dropped`. Without GRACE PERIOD the
@@ -15,8 +14,8 @@
 //! the store before that, exactly as Kafka Streams' window store hides them.
 
 use crate::analyze::WindowSpec;
+use crate::state::WindowStore;
 use crate::state::codec::{decode_row, encode_row};
-use crate::state::{SessionStore, WindowStore};
 use crate::topology::{Port, ProcessingError, Processor, ProcessorContext, Record, Window};
 use crate::types::Row;
 
@@ -58,20 +57,26 @@ impl WindowBounds {
 
     /// The starts of the time windows `ts` falls in, ascending.
     pub fn starts(&self, ts: i64) -> Vec<i64> {
-        let first = (ts - self.size + self.advance).max(0);
+        let first = ts
+            .saturating_sub(self.size)
+            .saturating_add(self.advance)
+            .max(0);
         let mut start = first - first.rem_euclid(self.advance);
         let mut out = Vec::new();
         while start <= ts {
-            if start + self.size > ts {
+            if start.saturating_add(self.size) > ts {
                 out.push(start);
             }
-            start += self.advance;
+            start = match start.checked_add(self.advance) {
+                Some(next) => next,
+                None => break,
+            };
         }
         out
     }
 }
 
-fn decode(bytes: &[u8], ctx: &mut ProcessorContext<'_>) -> Option<(Row, i64)> {
+pub(super) fn decode(bytes: &[u8], ctx: &mut ProcessorContext<'_>) -> Option<(Row, i64)> {
     match decode_row(bytes) {
         Ok(row) => Some(split_stored(row)),
         Err(e) => {
@@ -133,11 +138,20 @@ impl WindowAggregate {
         if last.is_some_and(|l| l >= close) {
             return;
         }
-        let upper = close - self.bounds.size;
+        let upper = close.saturating_sub(self.bounds.size);
         if upper < 0 {
             return;
         }
-        let lower = last.map_or(0, |l| l - self.bounds.size + 1);
+        let lower = last.map_or(0, |l| l.saturating_sub(self.bounds.size).saturating_add(1));
+        // Window starts are multiples of the advance: with none in range there is nothing
+        // to emit, and the range stays open for the next record (no store scan).
+        let first_start = lower
+            .saturating_add(self.bounds.advance - 1)
+            .div_euclid(self.bounds.advance)
+            .saturating_mul(self.bounds.advance);
+        if first_start > upper {
+            return;
+        }
         let mut closed: Vec<(Vec<u8>, i64, Vec<u8>)> = Vec::new();
         let scan = self.store.scan(&mut |key, start, value| {
             if (lower..=upper).contains(&start) {
@@ -155,7 +169,7 @@ impl WindowAggregate {
             };
             let window = Window {
                 start,
-                end: start + self.bounds.size,
+                end: start.saturating_add(self.bounds.size),
             };
             let results = self.calls.results(&acc);
             if let Some(h) = &self.having
@@ -174,7 +188,7 @@ impl WindowAggregate {
     fn update(&mut self, start: i64, record: &Record, ctx: &mut ProcessorContext<'_>) {
         let window = Window {
             start,
-            end: start + self.bounds.size,
+            end: start.saturating_add(self.bounds.size),
         };
         let previous = match self.store.get(&self.key_buf, start) {
             Ok(Some(bytes)) => decode(&bytes, ctx),
@@ -217,17 +231,44 @@ impl WindowAggregate {
     }
 }
 
+impl WindowAggregate {
+    /// After a restart, stream time and the last emission are recovered from the restored
+    /// store: the largest time it holds is the largest accepted record time.
+    fn recover(&mut self, ctx: &mut ProcessorContext<'_>) {
+        let mut latest = i64::MIN;
+        let mut max_start = i64::MIN;
+        let scan = self.store.scan(&mut |_, start, value| {
+            if let Ok((_, ts)) = decode_row(value).map(split_stored) {
+                latest = latest.max(ts);
+            }
+            max_start = max_start.max(start);
+            std::ops::ControlFlow::Continue(())
+        });
+        if let Err(e) = scan {
+            ctx.report(ProcessingError::processing(format!("window store: {e}")));
+        }
+        self.observed = latest;
+        self.max_start = max_start;
+        if latest != i64::MIN && self.emit_final.is_some() {
+            self.emit_final = Some(Some(latest.saturating_sub(self.bounds.grace)));
+        }
+    }
+}
+
 impl Processor for WindowAggregate {
     fn process(&mut self, _port: Port, record: Record, ctx: &mut ProcessorContext<'_>) {
         if record.value.is_none() {
             return;
+        }
+        if self.observed == i64::MIN {
+            self.recover(ctx);
         }
         self.observed = self.observed.max(record.timestamp);
         let close = self.observed.saturating_sub(self.bounds.grace);
         self.key_buf.clear();
         encode_row(&record.key, &mut self.key_buf);
         for start in self.bounds.starts(record.timestamp) {
-            if start + self.bounds.size > close {
+            if start.saturating_add(self.bounds.size) > close {
                 self.update(start, &record, ctx);
             } else {
                 ctx.record_late_dropped();
@@ -240,214 +281,5 @@ impl Processor for WindowAggregate {
             ctx.report(ProcessingError::processing(format!("window store: {e}")));
         }
         self.emit_closed(close, &record, ctx);
-    }
-}
-
-/// SESSION aggregation.
-pub struct SessionAggregate {
-    calls: Calls,
-    having: Option<Having>,
-    store: Box<dyn SessionStore>,
-    bounds: WindowBounds,
-    observed: i64,
-    /// `EMIT FINAL`: the close time of the last emission.
-    emit_final: Option<Option<i64>>,
-    key_buf: Vec<u8>,
-    value_buf: Vec<u8>,
-}
-
-impl SessionAggregate {
-    pub fn new(
-        calls: Calls,
-        having: Option<Having>,
-        store: Box<dyn SessionStore>,
-        bounds: WindowBounds,
-    ) -> SessionAggregate {
-        SessionAggregate {
-            calls,
-            having,
-            store,
-            bounds,
-            observed: i64::MIN,
-            emit_final: None,
-            key_buf: Vec::new(),
-            value_buf: Vec::new(),
-        }
-    }
-
-    /// `EMIT FINAL`: no output per update; each session is emitted once, when it closes.
-    pub fn emit_final(mut self) -> SessionAggregate {
-        self.emit_final = Some(None);
-        self
-    }
-
-    /// Emits the sessions that closed (ended before `close`) since the last emission, by end.
-    fn emit_closed(&mut self, close: i64, record: &Record, ctx: &mut ProcessorContext<'_>) {
-        let Some(last) = self.emit_final else {
-            return;
-        };
-        if last.is_some_and(|l| l >= close) {
-            return;
-        }
-        let mut closed: Vec<(i64, Vec<u8>, i64, Vec<u8>)> = Vec::new();
-        let scan = self.store.scan(&mut |key, start, end, value| {
-            if end < close && last.is_none_or(|l| end >= l) {
-                closed.push((end, key.to_vec(), start, value.to_vec()));
-            }
-            std::ops::ControlFlow::Continue(())
-        });
-        if let Err(e) = scan {
-            ctx.report(ProcessingError::processing(format!("session store: {e}")));
-            return;
-        }
-        closed.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
-        for (end, key, start, value) in closed {
-            let (Ok(key), Some((acc, _))) = (decode_row(&key), decode(&value, ctx)) else {
-                continue;
-            };
-            let results = self.calls.results(&acc);
-            if let Some(h) = &self.having
-                && !h.passes(&key, &results, Some((start, end)), ctx)
-            {
-                continue;
-            }
-            let mut out = record.clone().with_key_value(key, Some(results));
-            out.timestamp = end;
-            out.window = Some(Window { start, end });
-            ctx.forward(out);
-        }
-        self.emit_final = Some(Some(close));
-    }
-}
-
-impl SessionAggregate {
-    /// Sessions that ended more than gap + grace (or RETENTION) ago are gone, as in Kafka
-    /// Streams: a record in reach of one starts a new session instead. Runs after the record
-    /// (and after emitting closed sessions).
-    fn expire(&mut self, ctx: &mut ProcessorContext<'_>) {
-        if let Err(e) = self
-            .store
-            .expire_before(self.observed.saturating_sub(self.bounds.retention))
-        {
-            ctx.report(ProcessingError::processing(format!("session store: {e}")));
-        }
-    }
-}
-
-impl Processor for SessionAggregate {
-    fn process(&mut self, _port: Port, record: Record, ctx: &mut ProcessorContext<'_>) {
-        self.aggregate(record, ctx);
-        self.expire(ctx);
-    }
-}
-
-impl SessionAggregate {
-    fn aggregate(&mut self, record: Record, ctx: &mut ProcessorContext<'_>) {
-        if record.value.is_none() {
-            return;
-        }
-        let ts = record.timestamp;
-        let gap = self.bounds.size;
-        self.observed = self.observed.max(ts);
-        let close = self
-            .observed
-            .saturating_sub(self.bounds.grace)
-            .saturating_sub(gap);
-        self.key_buf.clear();
-        encode_row(&record.key, &mut self.key_buf);
-        let mut found: Vec<(i64, i64, Vec<u8>)> = Vec::new();
-        let scan = self.store.find_sessions(
-            &self.key_buf,
-            ts.saturating_sub(gap),
-            ts.saturating_add(gap),
-            &mut |start, end, value| {
-                found.push((start, end, value.to_vec()));
-                std::ops::ControlFlow::Continue(())
-            },
-        );
-        if let Err(e) = scan {
-            ctx.report(ProcessingError::processing(format!("session store: {e}")));
-            return;
-        }
-        let (mut start, mut end) = (ts, ts);
-        let mut merged: Vec<(i64, i64, Row)> = Vec::new();
-        for (s, e, bytes) in &found {
-            start = start.min(*s);
-            end = end.max(*e);
-            if let Some((acc, _)) = decode(bytes, ctx) {
-                merged.push((*s, *e, acc));
-            }
-        }
-        if end < close {
-            ctx.record_late_dropped();
-            self.emit_closed(close, &record, ctx);
-            return;
-        }
-        let mut acc = self.calls.init();
-        for (_, _, session) in &merged {
-            acc = self
-                .calls
-                .calls
-                .iter()
-                .zip(acc.into_iter().zip(session.iter().cloned()))
-                .map(|(c, (a, b))| c.function.merge(a, b))
-                .collect();
-        }
-        // Kafka Streams removes every merged session (tombstone, at its end) unless the
-        // record falls on an existing single-instant session at its own time.
-        let mut old_results = None;
-        if (start, end) == (ts, ts) {
-            old_results = merged.first().map(|(_, _, acc)| self.calls.results(acc));
-        } else {
-            for (s, e, session) in &merged {
-                if let Err(err) = self.store.remove(&self.key_buf, *s, *e) {
-                    ctx.report(ProcessingError::processing(format!("session store: {err}")));
-                }
-                if self.emit_final.is_some() {
-                    continue;
-                }
-                let passed = match &self.having {
-                    Some(h) => h.passes(
-                        &record.key,
-                        &self.calls.results(session),
-                        Some((*s, *e)),
-                        ctx,
-                    ),
-                    None => true,
-                };
-                if passed {
-                    let mut out = record.clone().with_key_value(record.key.clone(), None);
-                    out.timestamp = *e;
-                    out.window = Some(Window { start: *s, end: *e });
-                    ctx.forward(out);
-                }
-            }
-        }
-        let acc = self.calls.fold(acc, &record, ctx);
-        self.value_buf.clear();
-        encode_stored(&acc, end, &mut self.value_buf);
-        if let Err(e) = self.store.put(&self.key_buf, start, end, &self.value_buf) {
-            ctx.report(ProcessingError::processing(format!("session store: {e}")));
-            return;
-        }
-        if self.emit_final.is_some() {
-            self.emit_closed(close, &record, ctx);
-            return;
-        }
-        let results = self.calls.results(&acc);
-        let emit = Having::decide(
-            self.having.as_ref(),
-            &record.key,
-            old_results.as_deref(),
-            results,
-            Some((start, end)),
-            ctx,
-        );
-        if let Some(value) = emit {
-            let mut out = record.clone().with_key_value(record.key.clone(), value);
-            out.timestamp = end;
-            out.window = Some(Window { start, end });
-            ctx.forward(out);
-        }
     }
 }

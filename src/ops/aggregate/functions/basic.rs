@@ -251,3 +251,41 @@ impl AggregateFunction for MinMax {
         acc.clone()
     }
 }
+
+/// SUM_LIST: the sum of the non-NULL elements of every row's array (0 for an empty group).
+pub struct SumList {
+    pub sum: Sum,
+}
+
+impl SumList {
+    fn step(&self, acc: Value, args: &[Value], negate: bool) -> Value {
+        let Some(Value::Array(items)) = args.first() else {
+            return acc;
+        };
+        items.iter().fold(acc, |acc, item| {
+            self.sum.step(acc, std::slice::from_ref(item), negate)
+        })
+    }
+}
+
+impl AggregateFunction for SumList {
+    fn init(&self) -> Value {
+        self.sum.init()
+    }
+
+    fn add(&self, acc: Value, args: &[Value]) -> Value {
+        self.step(acc, args, false)
+    }
+
+    fn undo(&self, acc: Value, args: &[Value]) -> Option<Value> {
+        Some(self.step(acc, args, true))
+    }
+
+    fn merge(&self, earlier: Value, later: Value) -> Value {
+        self.sum.merge(earlier, later)
+    }
+
+    fn result(&self, acc: &Value) -> Value {
+        self.sum.result(acc)
+    }
+}

@@ -215,3 +215,63 @@ impl AggregateFunction for TopK {
         acc.clone()
     }
 }
+
+/// ATTR: the value when every row of the group has the same one (NULL included as a value),
+/// NULL otherwise or for an empty group. Keeps a count per distinct value, so it can undo.
+pub struct Attr;
+
+impl Attr {
+    fn step(acc: Value, args: &[Value], delta: i64) -> Value {
+        let item = first(args);
+        let mut entries = Histogram::entries(&acc);
+        match entries.iter().position(|(k, _)| *k == item) {
+            Some(i) => {
+                let n = match entries[i].1 {
+                    Value::Bigint(n) => n + delta,
+                    _ => delta,
+                };
+                if n <= 0 {
+                    entries.remove(i);
+                } else {
+                    entries[i].1 = Value::Bigint(n);
+                }
+            }
+            None if delta > 0 => entries.push((item, Value::Bigint(delta))),
+            None => {}
+        }
+        Value::Map(entries.into())
+    }
+}
+
+impl AggregateFunction for Attr {
+    fn init(&self) -> Value {
+        Value::Map(Vec::new().into())
+    }
+
+    fn add(&self, acc: Value, args: &[Value]) -> Value {
+        Attr::step(acc, args, 1)
+    }
+
+    fn undo(&self, acc: Value, args: &[Value]) -> Option<Value> {
+        Some(Attr::step(acc, args, -1))
+    }
+
+    fn merge(&self, earlier: Value, later: Value) -> Value {
+        let mut acc = earlier;
+        for (k, v) in Histogram::entries(&later) {
+            let n = match v {
+                Value::Bigint(n) => n,
+                _ => 0,
+            };
+            acc = Attr::step(acc, &[k], n);
+        }
+        acc
+    }
+
+    fn result(&self, acc: &Value) -> Value {
+        match Histogram::entries(acc).as_slice() {
+            [(only, _)] => only.clone(),
+            _ => Value::Null,
+        }
+    }
+}

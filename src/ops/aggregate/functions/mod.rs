@@ -1,6 +1,6 @@
 //! The aggregate function registry: ksqlDB's UDAFs as small [`AggregateFunction`] entries, one
-//! file per family ([`basic`]: COUNT, SUM, AVG, MIN, MAX; [`collect`]: COLLECT_LIST,
-//! COLLECT_SET, HISTOGRAM, COUNT_DISTINCT, TOPK, TOPKDISTINCT; [`offset`]: LATEST_BY_OFFSET,
+//! file per family ([`basic`]: COUNT, SUM, SUM_LIST, AVG, MIN, MAX; [`collect`]: COLLECT_LIST,
+//! COLLECT_SET, HISTOGRAM, COUNT_DISTINCT, TOPK, TOPKDISTINCT, ATTR; [`offset`]: LATEST_BY_OFFSET,
 //! EARLIEST_BY_OFFSET; [`stats`]: STDDEV_SAMP, VAR_SAMP, CORRELATION). A function folds the
 //! values of one argument row into an accumulator [`Value`] (what the store keeps, encoded),
 //! turns the accumulator into its result, and, for table aggregations, undoes a row it added
@@ -69,6 +69,10 @@ pub fn aggregate_function(
             star: params.is_empty(),
         }),
         "SUM" => Box::new(basic::Sum { ty: ty.clone() }),
+        "SUM_LIST" => Box::new(basic::SumList {
+            sum: basic::Sum { ty: ty.clone() },
+        }),
+        "ATTR" => Box::new(collect::Attr),
         "AVG" => Box::new(basic::Avg { ty: ty.clone() }),
         "MIN" => Box::new(basic::MinMax { max: false }),
         "MAX" => Box::new(basic::MinMax { max: true }),

@@ -1,4 +1,4 @@
-//! STDDEV_SAMP / VAR_SAMP (Welford's running mean and sum of squared deviations, undoable)
+//! STDDEV_SAMP / VAR_SAMP (count, sum and sum of squared deviations, undoable)
 //! and CORRELATION (running sums). A group with fewer than two values has deviation 0.0,
 //! as in ksqlDB; CORRELATION of fewer than two pairs is NaN.
 
@@ -20,7 +20,15 @@ pub struct Variance {
     pub sqrt: bool,
 }
 
+/// The sum of squared deviations after adding `x` to a group of `count` values summing to
+/// `sum` (ksqlDB's update, which rounds like its outputs).
+fn m2_step(count: f64, sum: f64, x: f64) -> f64 {
+    let (n, total) = (count + 1.0, sum + x);
+    (n * x - total).powi(2) / (n * count)
+}
+
 impl AggregateFunction for Variance {
+    /// `STRUCT<COUNT, SUM, M2>`.
     fn init(&self) -> Value {
         pack(&[0.0, 0.0, 0.0])
     }
@@ -30,11 +38,11 @@ impl AggregateFunction for Variance {
             return acc;
         };
         let f = fields(&acc, 3);
-        let (count, mean, m2) = (f[0] + 1.0, f[1], f[2]);
-        let delta = x - mean;
-        let mean = mean + delta / count;
-        let m2 = m2 + delta * (x - mean);
-        pack(&[count, mean, m2])
+        let (count, sum, m2) = (f[0], f[1], f[2]);
+        if count == 0.0 {
+            return pack(&[1.0, x, 0.0]);
+        }
+        pack(&[count + 1.0, sum + x, m2 + m2_step(count, sum, x)])
     }
 
     fn undo(&self, acc: Value, args: &[Value]) -> Option<Value> {
@@ -42,25 +50,26 @@ impl AggregateFunction for Variance {
             return Some(acc);
         };
         let f = fields(&acc, 3);
-        let (count, mean, m2) = (f[0], f[1], f[2]);
+        let (count, sum, m2) = (f[0], f[1], f[2]);
         if count <= 1.0 {
             return Some(self.init());
         }
-        let new_mean = (mean * count - x) / (count - 1.0);
-        let m2 = m2 - (x - mean) * (x - new_mean);
-        Some(pack(&[count - 1.0, new_mean, m2]))
+        let (before, rest) = (count - 1.0, sum - x);
+        Some(pack(&[before, rest, m2 - m2_step(before, rest, x)]))
     }
 
     fn merge(&self, earlier: Value, later: Value) -> Value {
         let (a, b) = (fields(&earlier, 3), fields(&later, 3));
-        let count = a[0] + b[0];
-        if count == 0.0 {
-            return self.init();
+        if a[0] == 0.0 {
+            return later;
         }
-        let delta = b[1] - a[1];
-        let mean = a[1] + delta * b[0] / count;
+        if b[0] == 0.0 {
+            return earlier;
+        }
+        let count = a[0] + b[0];
+        let delta = a[1] / a[0] - b[1] / b[0];
         let m2 = a[2] + b[2] + delta * delta * a[0] * b[0] / count;
-        pack(&[count, mean, m2])
+        pack(&[count, a[1] + b[1], m2])
     }
 
     fn result(&self, acc: &Value) -> Value {

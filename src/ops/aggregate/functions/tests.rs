@@ -122,3 +122,38 @@ fn by_offset_and_stddev() {
     assert_eq!(fold(samp.as_ref(), &ints(&[0, 10])), Value::Double(50.0));
     assert_eq!(fold(stddev.as_ref(), &ints(&[5])), Value::Double(0.0));
 }
+
+#[test]
+fn attr_and_sum_list() {
+    let attr = make("ATTR", &[SqlType::String], SqlType::String, &[]);
+    let s = |v: &str| vec![Value::string(v)];
+    let acc = attr.add(attr.add(attr.init(), &s("a")), &s("a"));
+    assert_eq!(attr.result(&acc), Value::string("a"));
+    let acc = attr.add(acc, &s("b"));
+    assert_eq!(attr.result(&acc), Value::Null);
+    let acc = attr.undo(acc, &s("b")).unwrap();
+    assert_eq!(attr.result(&acc), Value::string("a"));
+    let sum_list = make(
+        "SUM_LIST",
+        &[SqlType::Array(Box::new(SqlType::Int))],
+        SqlType::Int,
+        &[],
+    );
+    let row = vec![Value::array(vec![
+        Value::Int(1),
+        Value::Null,
+        Value::Int(2),
+    ])];
+    assert_eq!(fold(sum_list.as_ref(), &[row.clone(), row]), Value::Int(6));
+}
+
+#[test]
+fn variance_undoes_and_merges() {
+    let var = make("VAR_SAMP", &[SqlType::Int], SqlType::Double, &[]);
+    let add = |acc, v: i32| var.add(acc, &[Value::Int(v)]);
+    let acc = add(add(add(var.init(), 0), 10), 5);
+    let acc = var.undo(acc, &[Value::Int(5)]).unwrap();
+    assert_eq!(var.result(&acc), Value::Double(50.0));
+    let merged = var.merge(add(var.init(), 0), add(var.init(), 10));
+    assert_eq!(var.result(&merged), Value::Double(50.0));
+}
