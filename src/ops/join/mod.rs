@@ -136,6 +136,7 @@ pub fn output_layout(step: &Step) -> Option<InputLayout> {
                 None => JoinedSides {
                     offsets: [0; MAX_JOINED],
                     count: 1,
+                    key_width: 1,
                     keyed: [(0, 0); MAX_JOINED],
                     keyed_count: 0,
                 },
@@ -153,9 +154,13 @@ pub fn output_layout(step: &Step) -> Option<InputLayout> {
             if !left_keyed || !keyed_by_join {
                 sides.clear_keyed();
             }
-            if *join_type == JoinType::ForeignKey && l.joined.is_none() && l.key_count == 1 {
+            sides.key_width = 1;
+            if *join_type == JoinType::ForeignKey && l.joined.is_none() {
                 // Keyed by the left table's primary key.
-                sides.push_keyed(0, 0);
+                sides.key_width = l.key_count.max(1);
+                if l.key_count == 1 {
+                    sides.push_keyed(0, 0);
+                }
             }
             if keyed_by_join {
                 for expr in [left_key, right_key] {

@@ -28,6 +28,8 @@ pub struct Side {
     width: usize,
     /// System column values this side carries ([`SYSTEM_COLUMNS`] per input it covers).
     times: usize,
+    /// Key columns of a joined input before its system columns.
+    key_width: usize,
 }
 
 impl Side {
@@ -37,6 +39,7 @@ impl Side {
             key_count: layout.joined.is_none().then_some(layout.key_count),
             width,
             times: SYSTEM_COLUMNS * layout.joined.map_or(1, |j| j.count),
+            key_width: layout.joined.map_or(0, |j| j.key_width),
         }
     }
 
@@ -70,7 +73,14 @@ impl Side {
                 Value::Int(record.partition),
                 Value::Bigint(record.offset),
             ]),
-            None => row.extend(record.key.iter().skip(1).take(self.times).cloned()),
+            None => row.extend(
+                record
+                    .key
+                    .iter()
+                    .skip(self.key_width)
+                    .take(self.times)
+                    .cloned(),
+            ),
         }
         row.resize(self.width + self.times, Value::Null);
         row
@@ -82,10 +92,11 @@ impl Side {
     }
 }
 
-/// The joined record's key and value from the two sides' parts: the key is the join key and
-/// every input's system columns, the value every input's columns.
+/// The joined record's key and value from the two sides' parts: the key is the join key
+/// (`key`: one column, or a foreign-key join's left primary key) and every input's system
+/// columns, the value every input's columns.
 pub fn assemble(
-    key: Value,
+    mut key: Row,
     left: &Side,
     mut left_part: Row,
     right: &Side,
@@ -93,12 +104,11 @@ pub fn assemble(
 ) -> (Row, Row) {
     let left_times = left_part.split_off(left.width.min(left_part.len()));
     let right_times = right_part.split_off(right.width.min(right_part.len()));
-    let mut joined_key = Vec::with_capacity(1 + left_times.len() + right_times.len());
-    joined_key.push(key);
-    joined_key.extend(left_times);
-    joined_key.extend(right_times);
+    key.reserve(left_times.len() + right_times.len());
+    key.extend(left_times);
+    key.extend(right_times);
     left_part.extend(right_part);
-    (joined_key, left_part)
+    (key, left_part)
 }
 
 /// A join key as a store key.
@@ -158,10 +168,16 @@ mod tests {
         r.offset = 4;
         let (i, n, t) = (Value::Int, Value::Null, Value::Bigint);
         let part = s.part(&r);
-        assert_eq!(part, vec![i(1), i(2), n.clone(), n.clone(), t(7), i(3), t(4)]);
+        assert_eq!(
+            part,
+            vec![i(1), i(2), n.clone(), n.clone(), t(7), i(3), t(4)]
+        );
         let keyless = Record::new(Vec::new(), Some(vec![i(2)]), 0);
-        assert_eq!(s.part(&keyless)[..4], [n.clone(), i(2), n.clone(), n.clone()]);
-        let (key, value) = assemble(i(9), &s, part, &s, s.null_part());
+        assert_eq!(
+            s.part(&keyless)[..4],
+            [n.clone(), i(2), n.clone(), n.clone()]
+        );
+        let (key, value) = assemble(vec![i(9)], &s, part, &s, s.null_part());
         assert_eq!(
             key,
             vec![i(9), t(7), i(3), t(4), n.clone(), n.clone(), n.clone()]

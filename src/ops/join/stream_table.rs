@@ -78,7 +78,7 @@ impl StreamTableJoin {
             None => return,
         };
         let (key, value) = assemble(
-            key.unwrap_or(Value::Null),
+            vec![key.unwrap_or(Value::Null)],
             &self.stream,
             self.stream.part(&record),
             &self.table_side,
