@@ -58,6 +58,9 @@ pub struct StreamStreamJoin {
     observed: [i64; 2],
     /// Unmatched records of preserved sides waiting for their window to close (with grace).
     outer: Option<Box<dyn KeyValueStore>>,
+    /// A lower bound of the times in the outer store (`i64::MAX`: empty; `None`: unknown,
+    /// as after a restart), so most records need no scan of it.
+    outer_min: Option<i64>,
     stream_time: i64,
 }
 
@@ -85,6 +88,7 @@ impl StreamStreamJoin {
             windows,
             buffers,
             observed: [i64::MIN; 2],
+            outer_min: None,
             stream_time: i64::MIN,
         }
     }
@@ -177,6 +181,7 @@ impl StreamStreamJoin {
                 };
                 rows.push(row_with_key(&key, part));
                 outer.put(&okey, &encode_rows(&rows)).map_err(store_error)?;
+                self.outer_min = self.outer_min.map(|min| min.min(ts));
             }
             _ => {
                 let null = self.sides[other].null_part();
@@ -224,10 +229,16 @@ impl StreamStreamJoin {
             return Ok(());
         };
         let grace = self.windows.grace.unwrap_or(0);
-        let mut open = [false; 2];
-        let mut closed: Vec<(Vec<u8>, i64, usize, Vec<u8>)> = Vec::new();
-        let stream_time = self.stream_time;
         let (before, after) = (self.windows.before, self.windows.after);
+        let stream_time = self.stream_time;
+        if let Some(min) = self.outer_min {
+            if min == i64::MAX || min.saturating_add(before.min(after) + grace) >= stream_time {
+                return Ok(());
+            }
+        }
+        let mut open = [false; 2];
+        let mut first_open: Option<i64> = None;
+        let mut closed: Vec<(Vec<u8>, i64, usize, Vec<u8>)> = Vec::new();
         let mut bad = None;
         outer
             .scan(&mut |k, v| {
@@ -241,6 +252,7 @@ impl StreamStreamJoin {
                 let look_back = if side == 0 { after } else { before };
                 if ts + look_back + grace >= stream_time {
                     open[side] = true;
+                    first_open.get_or_insert(ts);
                 } else {
                     closed.push((k.to_vec(), ts, side, v.to_vec()));
                 }
@@ -253,6 +265,7 @@ impl StreamStreamJoin {
                 outer.name()
             )));
         }
+        self.outer_min = Some(first_open.unwrap_or(i64::MAX));
         let name = outer.name().to_owned();
         for (k, _, _, _) in &closed {
             outer.delete(k).map_err(store_error)?;
