@@ -453,4 +453,27 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn right_join_keeps_unmatched_right_records_and_late_ones_go_out_at_once() {
+        let i = Value::Int;
+        let out = run_join(
+            join(JoinKind::Right, Some(5)),
+            vec![
+                (Port::RIGHT, rec(1, 20, 100)),
+                (Port::LEFT, rec(9, 10, 200)),
+                // Its window (until 70 + 10 + 5) closed long ago: emitted at once.
+                (Port::RIGHT, rec(2, 21, 70)),
+                // Unmatched left records of a RIGHT join are dropped.
+                (Port::LEFT, rec(3, 11, 201)),
+            ],
+        );
+        assert_eq!(
+            values(&out),
+            vec![
+                (vec![N, N, i(1), i(20)], 100),
+                (vec![N, N, i(2), i(21)], 70),
+            ]
+        );
+    }
 }
