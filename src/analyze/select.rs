@@ -496,7 +496,17 @@ fn star(scope: &Scope, side: usize, span: Span, values_first: bool, items: &mut 
     if values_first {
         order.sort_by_key(|i| columns[*i].is_key());
     }
-    for i in order {
+    // Re-keying a join (PARTITION BY) exposes each input's pseudo columns, which ksqlDB
+    // carries in the joined row's value: after the value columns, before the key columns.
+    let pseudo = values_first && scope.sides.len() > 1;
+    let first_key = order
+        .iter()
+        .position(|i| columns[*i].is_key())
+        .unwrap_or(order.len());
+    for (at, i) in order.into_iter().enumerate() {
+        if pseudo && at == first_key {
+            pseudo_columns(scope, side, span, items);
+        }
         let c = &columns[i];
         items.push(Item {
             name: scope.output_name(side, &c.name),
@@ -506,6 +516,31 @@ fn star(scope: &Scope, side: usize, span: Span, values_first: bool, items: &mut 
                     index: i as u32,
                 },
                 c.ty.clone(),
+            ),
+            span,
+        });
+    }
+    if pseudo && first_key == columns.len() {
+        pseudo_columns(scope, side, span, items);
+    }
+}
+
+/// `ROWTIME`, `ROWPARTITION` and `ROWOFFSET` of input `side`, as select items.
+fn pseudo_columns(scope: &Scope, side: usize, span: Span, items: &mut Vec<Item>) {
+    use crate::expr::SystemColumn;
+    for (column, ty) in [
+        (SystemColumn::Rowtime, SqlType::Bigint),
+        (SystemColumn::Rowpartition, SqlType::Int),
+        (SystemColumn::Rowoffset, SqlType::Bigint),
+    ] {
+        items.push(Item {
+            name: scope.output_name(side, column.name()),
+            expr: TypedExpr::column(
+                ColumnRef::System {
+                    side: side as u16,
+                    column,
+                },
+                ty,
             ),
             span,
         });

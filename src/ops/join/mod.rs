@@ -31,6 +31,7 @@ use crate::expr::{ColumnRef, ExprKind, TypedExpr};
 use crate::plan::Step;
 use crate::state::{StateError, StoreKind, StoreProvider, StoreSpec};
 use crate::topology::{Processor, TopologyError};
+use crate::types::SqlType;
 
 use super::build::BuildError;
 use super::layout::{InputLayout, JoinedSides, MAX_JOINED};
@@ -177,6 +178,26 @@ pub fn output_layout(step: &Step) -> Option<InputLayout> {
         }
         _ => None,
     }
+}
+
+/// For a step that emits joined rows: the key columns (join key, then each input's system
+/// columns) and the column types a repartition topic carries so that its reader restores the
+/// whole joined record, system columns included. `None` for other rows (and for a
+/// foreign-key join's multi-column key, whose system columns are then not carried).
+pub fn repartitioned_row(step: &Step) -> Option<(usize, Vec<SqlType>)> {
+    let joined = output_layout(step)?.joined?;
+    let (schema, _) = super::segment::shape(step)?;
+    if joined.key_width != 1 || schema.keys().count() != 1 {
+        return None;
+    }
+    let mut types: Vec<SqlType> = schema.keys().map(|c| c.ty.clone()).collect();
+    for _ in 0..joined.count {
+        types.extend([SqlType::Bigint, SqlType::Int, SqlType::Bigint]);
+    }
+    types.extend(schema.values().map(|c| c.ty.clone()));
+    // The tombstone marker, as `repartition::row_types` ends.
+    types.push(SqlType::Boolean);
+    Some((1 + side::SYSTEM_COLUMNS * joined.count, types))
 }
 
 /// The column an expression is, when it is a bare column.
