@@ -341,3 +341,62 @@ fn compile_error(query: &str, ctx: &str, source: CompileError) -> BuildError {
         source: Box::new(source),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::SystemColumn;
+    use crate::plan::plan_file;
+
+    /// The `join/v1` step of the query planned from `sql`.
+    fn join_step(sql: &str) -> Step {
+        let planned = plan_file(sql, "test").expect("plans");
+        let query = planned.queries.first().expect("one query");
+        query
+            .steps
+            .walk()
+            .into_iter()
+            .find(|s| matches!(s, Step::Join { .. }))
+            .expect("a join")
+            .clone()
+    }
+
+    #[test]
+    fn joined_rows_read_columns_by_input_and_system_columns_from_the_key() {
+        let step = join_step(
+            "CREATE STREAM S (ID INT KEY, A INT, B INT) WITH (kafka_topic='s', value_format='JSON');
+             CREATE TABLE T (ID INT PRIMARY KEY, C INT) WITH (kafka_topic='t', value_format='JSON');
+             CREATE STREAM O AS SELECT S.ID, A, C FROM S LEFT JOIN T ON S.ID = T.ID;",
+        );
+        let layout = output_layout(&step).expect("a join layout");
+        let input = |side, index| ColumnRef::Input { side, index };
+        // S's three columns, then T's two.
+        assert_eq!(layout.resolve(input(0, 2)), Some(Slot::Value(2)));
+        assert_eq!(layout.resolve(input(1, 1)), Some(Slot::Value(4)));
+        let system = |side, column| ColumnRef::System { side, column };
+        assert_eq!(
+            layout.resolve(system(1, SystemColumn::Rowtime)),
+            Some(Slot::Key(4))
+        );
+        assert_eq!(
+            layout.resolve(system(0, SystemColumn::Rowoffset)),
+            Some(Slot::Key(3))
+        );
+        // The projection's key column reads the join key.
+        assert_eq!(
+            layout.resolve(system(u16::MAX, SystemColumn::Rowtime)),
+            Some(Slot::Key(0))
+        );
+        let names: Vec<String> = store_specs("app", &step)
+            .into_iter()
+            .map(|s| format!("{} {:?}", s.name, s.changelog))
+            .collect();
+        assert_eq!(
+            names,
+            ["Join-right-table-store Some(\"app-Join-right-table-store-changelog\")"]
+        );
+        // Repartitioning the joined row carries the key, 2 x 3 system columns and 5 columns.
+        let (key_count, types) = repartitioned_row(&step).expect("joined rows");
+        assert_eq!((key_count, types.len()), (7, 13));
+    }
+}
