@@ -148,8 +148,10 @@ pub fn output_layout(step: &Step) -> Option<InputLayout> {
             sides.offsets[sides.count] = u32::try_from(row_width(left)?).ok()?;
             sides.count += 1;
             // The join columns equal the join key, except in FULL OUTER joins.
-            let left_keyed =
-                column_of(left_key).is_some_and(|c| matches!(l.resolve(c), Some(Slot::Key(0))));
+            let left_keyed = column_of(left_key).is_some_and(|c| match l.joined {
+                Some(joined) => joined.is_keyed(c),
+                None => matches!(l.resolve(c), Some(Slot::Key(0))),
+            });
             // A foreign-key join is keyed by the left primary key, not the join columns.
             let keyed_by_join = *kind != JoinKind::Full && *join_type != JoinType::ForeignKey;
             if !left_keyed || !keyed_by_join {
