@@ -16,8 +16,9 @@
 //! Buffers forget records older than the join's retention (before + after + grace, or 24
 //! hours without grace) relative to the newest record their side stored. The stream time is
 //! the largest timestamp this join has seen on either side; a rebuilt join (after a restart)
-//! starts from the task's stream time, for both. A record with a NULL join key or
-//! value never matches: a preserved side emits it unmatched at once, others drop it.
+//! starts from the task's stream time, for both. A record with a NULL join key never
+//! matches: a preserved side emits it unmatched at once, others drop it; a record with a NULL
+//! value is dropped.
 
 use crate::analyze::query::JoinKind;
 use crate::state::codec::{decode_row, encode_row};

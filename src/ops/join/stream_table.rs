@@ -2,8 +2,9 @@
 //! side (right port) is materialized in a key-value store owned by this processor (updates
 //! put, tombstones delete, nothing is emitted); each stream record (left port) looks its join
 //! key up and emits the joined row at its own timestamp, or, for a `LEFT` join without a
-//! match, its columns with NULLs for the table's. Stream records with a NULL value or a NULL
-//! join key never match: an inner join drops them, a left join emits them unmatched.
+//! match, its columns with NULLs for the table's. A stream record with a NULL join key never
+//! matches (an inner join drops it, a left join emits it unmatched); one with a NULL value is
+//! dropped.
 
 use crate::state::KeyValueStore;
 use crate::topology::{Port, Processor, ProcessorContext, Record};
