@@ -259,7 +259,12 @@ impl Analyzer<'_> {
             // The key of the result so far.
             let mut candidates = Vec::new();
             let mut texts = Vec::new();
-            let keep = equivalents.contains(&l);
+            // A FULL OUTER join's result is keyed by a synthetic ROWKEY that is none of its
+            // join columns: a later join on one of them re-keys.
+            let after_full = joins
+                .last()
+                .is_some_and(|p: &AnalyzedJoin| p.kind == JoinKind::Full);
+            let keep = equivalents.contains(&l) && !after_full;
             if keep {
                 if let Some(k) = key.take().filter(|k| !k.synthetic) {
                     candidates = k.candidates;

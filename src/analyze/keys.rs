@@ -21,11 +21,12 @@ pub(super) fn synthetic_marker() -> TypedExpr {
     )
 }
 
-/// What a join query's key column reads: the join key of the joined row (typed `ty`).
-pub(crate) fn join_key_marker(ty: SqlType) -> TypedExpr {
+/// What a join query's `j`-th key column reads: key column `j` of the joined row (typed
+/// `ty`), marked as a system column of side `u16::MAX - j`.
+pub(crate) fn join_key_marker(j: usize, ty: SqlType) -> TypedExpr {
     TypedExpr::column(
         ColumnRef::System {
-            side: u16::MAX,
+            side: u16::MAX - j as u16,
             column: SystemColumn::Rowtime,
         },
         ty,

@@ -248,7 +248,14 @@ impl Analyzer<'_> {
                 })
                 .collect()
         } else if let Some(join_key) = join_key {
-            vec![join_key]
+            let foreign_key = joins
+                .last()
+                .is_some_and(|j| j.join_type == super::JoinType::ForeignKey);
+            if foreign_key {
+                foreign_key_columns(join_key, &scope, &items, sink)?
+            } else {
+                vec![join_key]
+            }
         } else {
             scope.sides[0]
                 .schema
@@ -281,8 +288,8 @@ impl Analyzer<'_> {
         if partition_by.is_empty() && !joins.is_empty() {
             // A join's result is keyed by the join key: its key column reads that, whichever
             // side's join column it names, even where that side is missing.
-            for column in projection.iter_mut().filter(|c| c.key) {
-                column.expr = join_key_marker(column.expr.ty.clone());
+            for (j, column) in projection.iter_mut().filter(|c| c.key).enumerate() {
+                column.expr = join_key_marker(j, column.expr.ty.clone());
             }
         }
         let output_window = inputs[0].window;
@@ -489,7 +496,17 @@ fn star(scope: &Scope, side: usize, span: Span, values_first: bool, items: &mut 
     if values_first {
         order.sort_by_key(|i| columns[*i].is_key());
     }
-    for i in order {
+    // Re-keying a join (PARTITION BY) exposes each input's pseudo columns, which ksqlDB
+    // carries in the joined row's value: after the value columns, before the key columns.
+    let pseudo = values_first && scope.sides.len() > 1;
+    let first_key = order
+        .iter()
+        .position(|i| columns[*i].is_key())
+        .unwrap_or(order.len());
+    for (at, i) in order.into_iter().enumerate() {
+        if pseudo && at == first_key {
+            pseudo_columns(scope, side, span, items);
+        }
         let c = &columns[i];
         items.push(Item {
             name: scope.output_name(side, &c.name),
@@ -503,4 +520,67 @@ fn star(scope: &Scope, side: usize, span: Span, values_first: bool, items: &mut 
             span,
         });
     }
+    if pseudo && first_key == columns.len() {
+        pseudo_columns(scope, side, span, items);
+    }
+}
+
+/// `ROWTIME`, `ROWPARTITION` and `ROWOFFSET` of input `side`, as select items.
+fn pseudo_columns(scope: &Scope, side: usize, span: Span, items: &mut Vec<Item>) {
+    use crate::expr::SystemColumn;
+    for (column, ty) in [
+        (SystemColumn::Rowtime, SqlType::Bigint),
+        (SystemColumn::Rowpartition, SqlType::Int),
+        (SystemColumn::Rowoffset, SqlType::Bigint),
+    ] {
+        items.push(Item {
+            name: scope.output_name(side, column.name()),
+            expr: TypedExpr::column(
+                ColumnRef::System {
+                    side: side as u16,
+                    column,
+                },
+                ty,
+            ),
+            span,
+        });
+    }
+}
+
+/// A foreign-key join's result is keyed by the left table's primary key: one key column per
+/// primary key column, each of which the projection must select.
+fn foreign_key_columns(key: KeyExpr, scope: &Scope, items: &[Item], sink: &str) -> R<Vec<KeyExpr>> {
+    let left = &scope.sides[0];
+    let mut keys = Vec::new();
+    for candidate in key.candidates {
+        let name = match candidate.kind {
+            crate::expr::ExprKind::Column {
+                column: ColumnRef::Input { index, .. },
+            } => left
+                .schema
+                .columns
+                .get(index as usize)
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        if !items.iter().any(|i| i.expr == candidate) {
+            let span = items.first().map(|i| i.span).unwrap_or_default();
+            return Err(Diagnostic::error(
+                span,
+                format!(
+                    "Primary key column missing in projection. For foreign-key table-table joins, the projection must include all primary key columns from the left input table (`{}`). Missing column: `{name}`.",
+                    left.source
+                ),
+            )
+            .with_help(format!("add {name} to the SELECT list of {sink}")));
+        }
+        keys.push(KeyExpr {
+            ty: candidate.ty.clone(),
+            candidates: vec![candidate],
+            texts: vec![name],
+            synthetic: false,
+        });
+    }
+    Ok(keys)
 }

@@ -408,8 +408,9 @@ impl QueryTopology {
                 let Some((schema, table)) = shape(input) else {
                     return Err(unsupported(&self.query, input));
                 };
-                let row_serde = internal_serde(&row_types(schema)).map_err(fmt)?;
-                let key_count = schema.keys().count();
+                let (key_count, types) = super::join::repartitioned_row(input)
+                    .unwrap_or_else(|| (schema.keys().count(), row_types(schema)));
+                let row_serde = internal_serde(&types).map_err(fmt)?;
                 let de = RepartitionDeserializer {
                     row_serde,
                     key_count,
@@ -439,11 +440,13 @@ impl QueryTopology {
                     .map(|k| compile(k, built.layout))
                     .collect::<Result<Vec<_>, _>>()?;
                 let key_types: Vec<SqlType> = keys.iter().map(|k| k.ty().clone()).collect();
+                let (key_count, types) = super::join::repartitioned_row(input)
+                    .unwrap_or_else(|| (schema.keys().count(), row_types(schema)));
                 let ser = RepartitionSerializer {
                     keys,
-                    key_count: schema.keys().count(),
+                    key_count,
                     key_serde: internal_serde(&key_types).map_err(fmt)?,
-                    row_serde: internal_serde(&row_types(schema)).map_err(fmt)?,
+                    row_serde: internal_serde(&types).map_err(fmt)?,
                 };
                 let topic = format!("{}-{repartition_topic}-repartition", self.app_id);
                 let sink = graph.sink(ctx, &topic, Box::new(ser));

@@ -44,6 +44,9 @@ pub const MAX_JOINED: usize = 16;
 pub struct JoinedSides {
     pub offsets: [u32; MAX_JOINED],
     pub count: usize,
+    /// Key columns before the system columns: the join key, or a foreign-key join's left
+    /// primary key.
+    pub key_width: usize,
     /// Input columns (side, index) equal to the join key (the join columns): a later join
     /// whose key is one of them reads the record key.
     pub keyed: [(u16, u32); MAX_JOINED],
@@ -113,19 +116,27 @@ impl InputLayout {
 }
 
 impl JoinedSides {
-    /// A joined row's columns: input columns from the value, each input's `ROWTIME` from the
-    /// key after the join key, other system columns from the joined record; the join key
-    /// (side `u16::MAX`, which the projection's key columns read) is the record key.
+    /// A joined row's columns: input columns from the value, each input's `ROWTIME`,
+    /// `ROWPARTITION` and `ROWOFFSET` from the key after the join key (three per input),
+    /// window bounds from the joined record. Key column `j` of the result (side
+    /// `u16::MAX - j`, which the projection's key columns read) is record key column `j`.
     fn resolve(&self, column: ColumnRef, table_functions: Option<usize>) -> Option<Slot> {
         match column {
             ColumnRef::Input { side, index } if (side as usize) < self.count => Some(Slot::Value(
                 self.offsets[side as usize] as usize + index as usize,
             )),
-            ColumnRef::System { side: u16::MAX, .. } => Some(Slot::Key(0)),
-            ColumnRef::System {
-                side,
-                column: SystemColumn::Rowtime,
-            } if (side as usize) < self.count => Some(Slot::Key(1 + side as usize)),
+            ColumnRef::System { side, .. } if side > u16::MAX - MAX_JOINED as u16 => {
+                Some(Slot::Key((u16::MAX - side) as usize))
+            }
+            ColumnRef::System { side, column } if (side as usize) < self.count => {
+                let at = match column {
+                    SystemColumn::Rowtime => 0,
+                    SystemColumn::Rowpartition => 1,
+                    SystemColumn::Rowoffset => 2,
+                    _ => return Some(Slot::System(column)),
+                };
+                Some(Slot::Key(self.key_width + 3 * side as usize + at))
+            }
             ColumnRef::System { column, .. } => Some(Slot::System(column)),
             ColumnRef::TableFunction { index } => {
                 Some(Slot::Value(table_functions? + index as usize))

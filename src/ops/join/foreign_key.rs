@@ -14,7 +14,7 @@
 use std::ops::{Bound, ControlFlow};
 
 use crate::state::KeyValueStore;
-use crate::state::codec::decode_row;
+use crate::state::codec::{decode_row, row_to_bytes};
 use crate::topology::{Port, ProcessingError, Processor, ProcessorContext, Record};
 use crate::types::{Row, Value};
 
@@ -83,10 +83,11 @@ impl ForeignKeyJoin {
         record: Record,
         ctx: &mut ProcessorContext<'_>,
     ) -> Result<(), ProcessingError> {
-        let Some(lk) = record.key.first().filter(|k| !k.is_null()).cloned() else {
+        let lk: Row = record.key.clone();
+        if lk.iter().all(Value::is_null) {
             return Ok(());
-        };
-        let lk_bytes = key_bytes(&lk);
+        }
+        let lk_bytes = row_to_bytes(&lk);
         let old = self.left_row(&lk_bytes)?;
         let new_fk = match record.value {
             Some(_) => self.left.join_key(&record)?,
@@ -107,7 +108,7 @@ impl ForeignKeyJoin {
         let Some(_) = record.value else {
             self.stores.left.delete(&lk_bytes).map_err(store_error)?;
             if old.is_some() {
-                ctx.forward(record.with_key_value(vec![lk], None));
+                ctx.forward(record.with_key_value(lk, None));
             }
             return Ok(());
         };
@@ -133,7 +134,7 @@ impl ForeignKeyJoin {
             None if self.left_outer => self.right.null_part(),
             None => {
                 if old.is_some() {
-                    ctx.forward(record.with_key_value(vec![lk], None));
+                    ctx.forward(record.with_key_value(lk, None));
                 }
                 return Ok(());
             }
@@ -185,15 +186,17 @@ impl ForeignKeyJoin {
             let Some((left_part, _)) = self.left_row(&lk_bytes)? else {
                 continue;
             };
-            let lk = decode_row(&lk_bytes)
-                .ok()
-                .and_then(|row| row.into_iter().next())
-                .unwrap_or(Value::Null);
+            let lk = decode_row(&lk_bytes).map_err(|e| {
+                ProcessingError::processing(format!(
+                    "join state store {}: {e}",
+                    self.stores.subscriptions.name()
+                ))
+            })?;
             let right_part = match &new {
                 Some(part) => part.clone(),
                 None if self.left_outer => self.right.null_part(),
                 None => {
-                    ctx.forward(record.clone().with_key_value(vec![lk], None));
+                    ctx.forward(record.clone().with_key_value(lk, None));
                     continue;
                 }
             };

@@ -5,7 +5,8 @@
 //! entry [`build_join`]. A join is one processor with two parents told apart by
 //! [`crate::topology::Port`]; it owns the stores of both sides.
 //!
-//! A joined record's key is the join key (`KSQL_KEY_0`) followed by every input's `ROWTIME`;
+//! A joined record's key is the join key (`KSQL_KEY_0`) followed by every input's `ROWTIME`,
+//! `ROWPARTITION` and `ROWOFFSET`;
 //! its value is every input's columns (keys then values, as each input's schema declares
 //! them), input after input, the missing side of an outer join as NULLs. The projection's key
 //! columns read the join key (the analyzer points them at it), so they hold it even when
@@ -30,6 +31,7 @@ use crate::expr::{ColumnRef, ExprKind, TypedExpr};
 use crate::plan::Step;
 use crate::state::{StateError, StoreKind, StoreProvider, StoreSpec};
 use crate::topology::{Processor, TopologyError};
+use crate::types::SqlType;
 
 use super::build::BuildError;
 use super::layout::{InputLayout, JoinedSides, MAX_JOINED};
@@ -135,6 +137,7 @@ pub fn output_layout(step: &Step) -> Option<InputLayout> {
                 None => JoinedSides {
                     offsets: [0; MAX_JOINED],
                     count: 1,
+                    key_width: 1,
                     keyed: [(0, 0); MAX_JOINED],
                     keyed_count: 0,
                 },
@@ -145,16 +148,22 @@ pub fn output_layout(step: &Step) -> Option<InputLayout> {
             sides.offsets[sides.count] = u32::try_from(row_width(left)?).ok()?;
             sides.count += 1;
             // The join columns equal the join key, except in FULL OUTER joins.
-            let left_keyed =
-                column_of(left_key).is_some_and(|c| matches!(l.resolve(c), Some(Slot::Key(0))));
+            let left_keyed = column_of(left_key).is_some_and(|c| match l.joined {
+                Some(joined) => joined.is_keyed(c),
+                None => matches!(l.resolve(c), Some(Slot::Key(0))),
+            });
             // A foreign-key join is keyed by the left primary key, not the join columns.
             let keyed_by_join = *kind != JoinKind::Full && *join_type != JoinType::ForeignKey;
             if !left_keyed || !keyed_by_join {
                 sides.clear_keyed();
             }
-            if *join_type == JoinType::ForeignKey && l.joined.is_none() && l.key_count == 1 {
+            sides.key_width = 1;
+            if *join_type == JoinType::ForeignKey && l.joined.is_none() {
                 // Keyed by the left table's primary key.
-                sides.push_keyed(0, 0);
+                sides.key_width = l.key_count.max(1);
+                if l.key_count == 1 {
+                    sides.push_keyed(0, 0);
+                }
             }
             if keyed_by_join {
                 for expr in [left_key, right_key] {
@@ -172,6 +181,26 @@ pub fn output_layout(step: &Step) -> Option<InputLayout> {
         }
         _ => None,
     }
+}
+
+/// For a step that emits joined rows: the key columns (join key, then each input's system
+/// columns) and the column types a repartition topic carries so that its reader restores the
+/// whole joined record, system columns included. `None` for other rows (and for a
+/// foreign-key join's multi-column key, whose system columns are then not carried).
+pub fn repartitioned_row(step: &Step) -> Option<(usize, Vec<SqlType>)> {
+    let joined = output_layout(step)?.joined?;
+    let (schema, _) = super::segment::shape(step)?;
+    if joined.key_width != 1 || schema.keys().count() != 1 {
+        return None;
+    }
+    let mut types: Vec<SqlType> = schema.keys().map(|c| c.ty.clone()).collect();
+    for _ in 0..joined.count {
+        types.extend([SqlType::Bigint, SqlType::Int, SqlType::Bigint]);
+    }
+    types.extend(schema.values().map(|c| c.ty.clone()));
+    // The tombstone marker, as `repartition::row_types` ends.
+    types.push(SqlType::Boolean);
+    Some((1 + side::SYSTEM_COLUMNS * joined.count, types))
 }
 
 /// The column an expression is, when it is a bare column.
@@ -313,5 +342,64 @@ fn compile_error(query: &str, ctx: &str, source: CompileError) -> BuildError {
         query: query.to_owned(),
         ctx: ctx.to_owned(),
         source: Box::new(source),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::SystemColumn;
+    use crate::plan::plan_file;
+
+    /// The `join/v1` step of the query planned from `sql`.
+    fn join_step(sql: &str) -> Step {
+        let planned = plan_file(sql, "test").expect("plans");
+        let query = planned.queries.first().expect("one query");
+        query
+            .steps
+            .walk()
+            .into_iter()
+            .find(|s| matches!(s, Step::Join { .. }))
+            .expect("a join")
+            .clone()
+    }
+
+    #[test]
+    fn joined_rows_read_columns_by_input_and_system_columns_from_the_key() {
+        let step = join_step(
+            "CREATE STREAM S (ID INT KEY, A INT, B INT) WITH (kafka_topic='s', value_format='JSON');
+             CREATE TABLE T (ID INT PRIMARY KEY, C INT) WITH (kafka_topic='t', value_format='JSON');
+             CREATE STREAM O AS SELECT S.ID, A, C FROM S LEFT JOIN T ON S.ID = T.ID;",
+        );
+        let layout = output_layout(&step).expect("a join layout");
+        let input = |side, index| ColumnRef::Input { side, index };
+        // S's three columns, then T's two.
+        assert_eq!(layout.resolve(input(0, 2)), Some(Slot::Value(2)));
+        assert_eq!(layout.resolve(input(1, 1)), Some(Slot::Value(4)));
+        let system = |side, column| ColumnRef::System { side, column };
+        assert_eq!(
+            layout.resolve(system(1, SystemColumn::Rowtime)),
+            Some(Slot::Key(4))
+        );
+        assert_eq!(
+            layout.resolve(system(0, SystemColumn::Rowoffset)),
+            Some(Slot::Key(3))
+        );
+        // The projection's key column reads the join key.
+        assert_eq!(
+            layout.resolve(system(u16::MAX, SystemColumn::Rowtime)),
+            Some(Slot::Key(0))
+        );
+        let names: Vec<String> = store_specs("app", &step)
+            .into_iter()
+            .map(|s| format!("{} {:?}", s.name, s.changelog))
+            .collect();
+        assert_eq!(
+            names,
+            ["Join-right-table-store Some(\"app-Join-right-table-store-changelog\")"]
+        );
+        // Repartitioning the joined row carries the key, 2 x 3 system columns and 5 columns.
+        let (key_count, types) = repartitioned_row(&step).expect("joined rows");
+        assert_eq!((key_count, types.len()), (7, 13));
     }
 }

@@ -1,6 +1,7 @@
 //! One side of a join: its compiled join-key expression, how one of its records becomes its
-//! *part* of the joined record (its columns of the joined value, then the `ROWTIME` of each
-//! input it covers, which the joined record carries in its key after the join key), and the
+//! *part* of the joined record (its columns of the joined value, then the `ROWTIME`,
+//! `ROWPARTITION` and `ROWOFFSET` of each input it covers, which the joined record carries
+//! in its key after the join key), and the
 //! store encodings every join operator shares (a join key as store key, a side's part with
 //! its timestamp as store value). Pure helpers: no stores are opened here and nothing is
 //! forwarded.
@@ -13,6 +14,10 @@ use crate::types::{Row, Value};
 
 use super::super::layout::{InputLayout, eval_row};
 
+/// The system columns a joined record carries per input: `ROWTIME`, `ROWPARTITION`,
+/// `ROWOFFSET`.
+pub const SYSTEM_COLUMNS: usize = 3;
+
 /// A join input, as the join operator sees it.
 pub struct Side {
     key: Evaluator,
@@ -21,8 +26,10 @@ pub struct Side {
     key_count: Option<usize>,
     /// Columns this side contributes to the joined row.
     width: usize,
-    /// Inputs this side covers (one `ROWTIME` each).
+    /// System column values this side carries ([`SYSTEM_COLUMNS`] per input it covers).
     times: usize,
+    /// Key columns of a joined input before its system columns.
+    key_width: usize,
 }
 
 impl Side {
@@ -31,7 +38,8 @@ impl Side {
             key,
             key_count: layout.joined.is_none().then_some(layout.key_count),
             width,
-            times: layout.joined.map_or(1, |j| j.count),
+            times: SYSTEM_COLUMNS * layout.joined.map_or(1, |j| j.count),
+            key_width: layout.joined.map_or(0, |j| j.key_width),
         }
     }
 
@@ -48,7 +56,7 @@ impl Side {
     }
 
     /// This side's part for `record` (which must have a value): its columns, then the
-    /// `ROWTIME` of each input it covers.
+    /// `ROWTIME`, `ROWPARTITION` and `ROWOFFSET` of each input it covers.
     pub fn part(&self, record: &Record) -> Row {
         let mut row = Vec::with_capacity(self.width + self.times);
         if let Some(key_count) = self.key_count {
@@ -60,8 +68,19 @@ impl Side {
         }
         row.resize(self.width, Value::Null);
         match self.key_count {
-            Some(_) => row.push(Value::Bigint(record.timestamp)),
-            None => row.extend(record.key.iter().skip(1).take(self.times).cloned()),
+            Some(_) => row.extend([
+                Value::Bigint(record.timestamp),
+                Value::Int(record.partition),
+                Value::Bigint(record.offset),
+            ]),
+            None => row.extend(
+                record
+                    .key
+                    .iter()
+                    .skip(self.key_width)
+                    .take(self.times)
+                    .cloned(),
+            ),
         }
         row.resize(self.width + self.times, Value::Null);
         row
@@ -73,10 +92,11 @@ impl Side {
     }
 }
 
-/// The joined record's key and value from the two sides' parts: the key is the join key and
-/// every input's `ROWTIME`, the value every input's columns.
+/// The joined record's key and value from the two sides' parts: the key is the join key
+/// (`key`: one column, or a foreign-key join's left primary key) and every input's system
+/// columns, the value every input's columns.
 pub fn assemble(
-    key: Value,
+    mut key: Row,
     left: &Side,
     mut left_part: Row,
     right: &Side,
@@ -84,12 +104,11 @@ pub fn assemble(
 ) -> (Row, Row) {
     let left_times = left_part.split_off(left.width.min(left_part.len()));
     let right_times = right_part.split_off(right.width.min(right_part.len()));
-    let mut joined_key = Vec::with_capacity(1 + left_times.len() + right_times.len());
-    joined_key.push(key);
-    joined_key.extend(left_times);
-    joined_key.extend(right_times);
+    key.reserve(left_times.len() + right_times.len());
+    key.extend(left_times);
+    key.extend(right_times);
     left_part.extend(right_part);
-    (joined_key, left_part)
+    (key, left_part)
 }
 
 /// A join key as a store key.
@@ -142,18 +161,27 @@ mod tests {
     }
 
     #[test]
-    fn parts_are_key_value_padded_to_width_then_rowtime() {
+    fn parts_are_key_value_padded_to_width_then_system_columns() {
         let s = side(4);
-        let r = Record::new(vec![Value::Int(1)], Some(vec![Value::Int(2)]), 7);
+        let mut r = Record::new(vec![Value::Int(1)], Some(vec![Value::Int(2)]), 7);
+        r.partition = 3;
+        r.offset = 4;
         let (i, n, t) = (Value::Int, Value::Null, Value::Bigint);
-        assert_eq!(s.part(&r), vec![i(1), i(2), n.clone(), n.clone(), t(7)]);
+        let part = s.part(&r);
+        assert_eq!(
+            part,
+            vec![i(1), i(2), n.clone(), n.clone(), t(7), i(3), t(4)]
+        );
         let keyless = Record::new(Vec::new(), Some(vec![i(2)]), 0);
         assert_eq!(
-            s.part(&keyless),
-            vec![n.clone(), i(2), n.clone(), n.clone(), t(0)]
+            s.part(&keyless)[..4],
+            [n.clone(), i(2), n.clone(), n.clone()]
         );
-        let (key, value) = assemble(i(9), &s, s.part(&r), &s, s.null_part());
-        assert_eq!(key, vec![i(9), t(7), n.clone()]);
+        let (key, value) = assemble(vec![i(9)], &s, part, &s, s.null_part());
+        assert_eq!(
+            key,
+            vec![i(9), t(7), i(3), t(4), n.clone(), n.clone(), n.clone()]
+        );
         assert_eq!(value.len(), 8);
         assert_eq!(s.join_key(&r).unwrap(), Some(Value::Int(2)));
         let null = Record::new(vec![Value::Int(1)], Some(vec![Value::Null]), 0);

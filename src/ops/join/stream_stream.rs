@@ -16,8 +16,9 @@
 //! Buffers forget records older than the join's retention (before + after + grace, or 24
 //! hours without grace) relative to the newest record their side stored. The stream time is
 //! the largest timestamp this join has seen on either side; a rebuilt join (after a restart)
-//! starts from the task's stream time, for both. A record with a NULL join key or
-//! value never matches: a preserved side emits it unmatched at once, others drop it.
+//! starts from the task's stream time, for both. A record with a NULL join key never
+//! matches: a preserved side emits it unmatched at once, others drop it; a record with a NULL
+//! value is dropped.
 
 use crate::analyze::query::JoinKind;
 use crate::state::codec::{decode_row, encode_row};
@@ -58,6 +59,9 @@ pub struct StreamStreamJoin {
     observed: [i64; 2],
     /// Unmatched records of preserved sides waiting for their window to close (with grace).
     outer: Option<Box<dyn KeyValueStore>>,
+    /// A lower bound of the times in the outer store (`i64::MAX`: empty; `None`: unknown,
+    /// as after a restart), so most records need no scan of it.
+    outer_min: Option<i64>,
     stream_time: i64,
 }
 
@@ -85,6 +89,7 @@ impl StreamStreamJoin {
             windows,
             buffers,
             observed: [i64::MIN; 2],
+            outer_min: None,
             stream_time: i64::MIN,
         }
     }
@@ -177,6 +182,7 @@ impl StreamStreamJoin {
                 };
                 rows.push(row_with_key(&key, part));
                 outer.put(&okey, &encode_rows(&rows)).map_err(store_error)?;
+                self.outer_min = self.outer_min.map(|min| min.min(ts));
             }
             _ => {
                 let null = self.sides[other].null_part();
@@ -224,10 +230,16 @@ impl StreamStreamJoin {
             return Ok(());
         };
         let grace = self.windows.grace.unwrap_or(0);
-        let mut open = [false; 2];
-        let mut closed: Vec<(Vec<u8>, i64, usize, Vec<u8>)> = Vec::new();
-        let stream_time = self.stream_time;
         let (before, after) = (self.windows.before, self.windows.after);
+        let stream_time = self.stream_time;
+        if let Some(min) = self.outer_min {
+            if min == i64::MAX || min.saturating_add(before.min(after) + grace) >= stream_time {
+                return Ok(());
+            }
+        }
+        let mut open = [false; 2];
+        let mut first_open: Option<i64> = None;
+        let mut closed: Vec<(Vec<u8>, i64, usize, Vec<u8>)> = Vec::new();
         let mut bad = None;
         outer
             .scan(&mut |k, v| {
@@ -241,6 +253,7 @@ impl StreamStreamJoin {
                 let look_back = if side == 0 { after } else { before };
                 if ts + look_back + grace >= stream_time {
                     open[side] = true;
+                    first_open.get_or_insert(ts);
                 } else {
                     closed.push((k.to_vec(), ts, side, v.to_vec()));
                 }
@@ -253,6 +266,7 @@ impl StreamStreamJoin {
                 outer.name()
             )));
         }
+        self.outer_min = Some(first_open.unwrap_or(i64::MAX));
         let name = outer.name().to_owned();
         for (k, _, _, _) in &closed {
             outer.delete(k).map_err(store_error)?;
@@ -279,9 +293,9 @@ impl StreamStreamJoin {
     fn assemble(&self, this: usize, key: Value, this_part: Row, other_part: Row) -> (Row, Row) {
         let [left, right] = &self.sides;
         if this == 0 {
-            assemble(key, left, this_part, right, other_part)
+            assemble(vec![key], left, this_part, right, other_part)
         } else {
-            assemble(key, left, other_part, right, this_part)
+            assemble(vec![key], left, other_part, right, this_part)
         }
     }
 }
@@ -437,6 +451,29 @@ mod tests {
             vec![
                 (vec![i(2), i(11), i(2), i(20)], 110),
                 (vec![i(1), i(10), N, N], 100),
+            ]
+        );
+    }
+
+    #[test]
+    fn right_join_keeps_unmatched_right_records_and_late_ones_go_out_at_once() {
+        let i = Value::Int;
+        let out = run_join(
+            join(JoinKind::Right, Some(5)),
+            vec![
+                (Port::RIGHT, rec(1, 20, 100)),
+                (Port::LEFT, rec(9, 10, 200)),
+                // Its window (until 70 + 10 + 5) closed long ago: emitted at once.
+                (Port::RIGHT, rec(2, 21, 70)),
+                // Unmatched left records of a RIGHT join are dropped.
+                (Port::LEFT, rec(3, 11, 201)),
+            ],
+        );
+        assert_eq!(
+            values(&out),
+            vec![
+                (vec![N, N, i(1), i(20)], 100),
+                (vec![N, N, i(2), i(21)], 70),
             ]
         );
     }

@@ -2,8 +2,9 @@
 //! side (right port) is materialized in a key-value store owned by this processor (updates
 //! put, tombstones delete, nothing is emitted); each stream record (left port) looks its join
 //! key up and emits the joined row at its own timestamp, or, for a `LEFT` join without a
-//! match, its columns with NULLs for the table's. Stream records with a NULL value or a NULL
-//! join key never match: an inner join drops them, a left join emits them unmatched.
+//! match, its columns with NULLs for the table's. A stream record with a NULL join key never
+//! matches (an inner join drops it, a left join emits it unmatched); one with a NULL value is
+//! dropped.
 
 use crate::state::KeyValueStore;
 use crate::topology::{Port, Processor, ProcessorContext, Record};
@@ -78,7 +79,7 @@ impl StreamTableJoin {
             None => return,
         };
         let (key, value) = assemble(
-            key.unwrap_or(Value::Null),
+            vec![key.unwrap_or(Value::Null)],
             &self.stream,
             self.stream.part(&record),
             &self.table_side,
@@ -134,15 +135,13 @@ mod tests {
             ],
         );
         let i = Value::Int;
-        let t = Value::Bigint;
-        assert_eq!(
-            out,
-            vec![Record::new(
-                vec![i(1), t(5), t(1)],
-                Some(vec![i(1), i(100), i(1), i(10)]),
-                5
-            )]
-        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].key[0], i(1));
+        // Each input's ROWTIME, ROWPARTITION and ROWOFFSET follow the join key.
+        assert_eq!(out[0].key[1], Value::Bigint(5));
+        assert_eq!(out[0].key[4], Value::Bigint(1));
+        assert_eq!(out[0].value, Some(vec![i(1), i(100), i(1), i(10)]));
+        assert_eq!(out[0].timestamp, 5);
     }
 
     #[test]

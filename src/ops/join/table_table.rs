@@ -126,9 +126,9 @@ impl TableTableJoin {
     fn assemble(&self, this: usize, key: Value, this_part: Row, other_part: Row) -> (Row, Row) {
         let [left, right] = &self.sides;
         if this == 0 {
-            assemble(key, left, this_part, right, other_part)
+            assemble(vec![key], left, this_part, right, other_part)
         } else {
-            assemble(key, left, other_part, right, this_part)
+            assemble(vec![key], left, other_part, right, this_part)
         }
     }
 }
