@@ -14,9 +14,10 @@ use std::cmp::Ordering;
 
 use thiserror::Error;
 
-use super::scalar::function_impl;
+use super::functions::{self, CallSite};
+pub use super::operators::{arithmetic, compare};
 use super::{ColumnRef, Comparison, ExprKind, SystemColumn, TypedExpr};
-use crate::types::{self, ArithmeticOp, SqlType, Value, decimal};
+use crate::types::{self, SqlType, Value};
 
 /// Where a [`ColumnRef`] is read from at run time, decided once by the operator's layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +83,45 @@ pub enum EvalError {
     Function(String),
 }
 
-type Node = Box<dyn Fn(&EvalRow<'_>) -> Result<Value, EvalError> + Send + Sync>;
+/// A compiled expression node, evaluated against one [`Frame`].
+pub(crate) type Node = Box<dyn Fn(&Frame<'_>) -> Result<Value, EvalError> + Send + Sync>;
+
+/// What a node reads: the record, and the arguments of the lambdas it is inside (flattened,
+/// outermost lambda first).
+pub(crate) struct Frame<'a> {
+    pub row: &'a EvalRow<'a>,
+    pub params: &'a [Value],
+}
+
+impl Frame<'_> {
+    fn read(&self, slot: Slot) -> Value {
+        self.row.read(slot)
+    }
+}
+
+/// Compile-time context: how columns are laid out and which lambda parameters are in scope.
+pub(crate) struct Scope<'l> {
+    layout: &'l dyn Fn(ColumnRef) -> Option<Slot>,
+    /// The parameter count of each enclosing lambda, outermost first.
+    lambdas: Vec<usize>,
+}
+
+impl Scope<'_> {
+    /// The scope inside one more lambda of `params` parameters.
+    pub(crate) fn enter_lambda(&self, params: usize) -> Scope<'_> {
+        let mut lambdas = self.lambdas.clone();
+        lambdas.push(params);
+        Scope {
+            layout: self.layout,
+            lambdas,
+        }
+    }
+
+    /// How many lambda arguments enclose this scope (the length of [`Frame::params`]).
+    pub(crate) fn bound_params(&self) -> usize {
+        self.lambdas.iter().sum()
+    }
+}
 
 /// A compiled expression.
 pub struct Evaluator {
@@ -102,14 +141,18 @@ impl Evaluator {
         expr: &TypedExpr,
         layout: &dyn Fn(ColumnRef) -> Option<Slot>,
     ) -> Result<Evaluator, CompileError> {
+        let scope = Scope {
+            layout,
+            lambdas: Vec::new(),
+        };
         Ok(Evaluator {
-            node: compile(expr, layout)?,
+            node: compile(expr, &scope)?,
             ty: expr.ty.clone(),
         })
     }
 
     pub fn eval(&self, row: &EvalRow<'_>) -> Result<Value, EvalError> {
-        (self.node)(row)
+        (self.node)(&Frame { row, params: &[] })
     }
 
     /// The result type.
@@ -118,19 +161,32 @@ impl Evaluator {
     }
 }
 
-fn compile(
-    expr: &TypedExpr,
-    layout: &dyn Fn(ColumnRef) -> Option<Slot>,
-) -> Result<Node, CompileError> {
-    let c = |e: &TypedExpr| compile(e, layout);
+pub(crate) fn compile(expr: &TypedExpr, scope: &Scope<'_>) -> Result<Node, CompileError> {
+    let c = |e: &TypedExpr| compile(e, scope);
     let ty = expr.ty.clone();
     Ok(match &expr.kind {
         ExprKind::Literal { value } => {
             let v = value.to_value();
             Box::new(move |_| Ok(v.clone()))
         }
+        ExprKind::Column {
+            column: ColumnRef::LambdaParam { depth, index },
+        } => {
+            let (depth, index) = (*depth as usize, *index as usize);
+            if depth >= scope.lambdas.len() || index >= scope.lambdas[depth] {
+                return Err(CompileError::UnknownColumn {
+                    column: ColumnRef::LambdaParam {
+                        depth: depth as u16,
+                        index: index as u16,
+                    },
+                });
+            }
+            let position = scope.lambdas[..depth].iter().sum::<usize>() + index;
+            Box::new(move |row| Ok(row.params.get(position).cloned().unwrap_or(Value::Null)))
+        }
         ExprKind::Column { column } => {
-            let slot = layout(*column).ok_or(CompileError::UnknownColumn { column: *column })?;
+            let slot =
+                (scope.layout)(*column).ok_or(CompileError::UnknownColumn { column: *column })?;
             Box::new(move |row| Ok(row.read(slot)))
         }
         ExprKind::Field { base, index } => {
@@ -260,7 +316,7 @@ fn compile(
             pattern,
             escape,
             negated,
-        } => compile_like(c(operand)?, pattern, *escape, *negated, layout)?,
+        } => compile_like(c(operand)?, pattern, *escape, *negated, scope)?,
         ExprKind::Case { whens, otherwise } => {
             let whens = whens
                 .iter()
@@ -312,12 +368,19 @@ fn compile(
             })
         }
         ExprKind::Call { function, args } => {
-            let imp = function_impl(&function.name, &ty).ok_or_else(|| {
-                CompileError::UnimplementedFunction {
+            if let Some(node) = super::lambda::compile_call(&function.name, args, scope)? {
+                return Ok(node);
+            }
+            let site = CallSite {
+                name: &function.name,
+                returns: &ty,
+                args,
+            };
+            let imp =
+                functions::lookup(&site).ok_or_else(|| CompileError::UnimplementedFunction {
                     name: function.name.clone(),
                     returns: ty.to_string(),
-                }
-            })?;
+                })?;
             let args = args.iter().map(c).collect::<Result<Vec<_>, _>>()?;
             Box::new(move |row| {
                 let values = args.iter().map(|a| a(row)).collect::<Result<Vec<_>, _>>()?;
@@ -326,7 +389,7 @@ fn compile(
         }
         ExprKind::Lambda { .. } => {
             return Err(CompileError::Unsupported {
-                what: "a lambda".into(),
+                what: "a lambda outside TRANSFORM, FILTER or REDUCE".into(),
             });
         }
         ExprKind::TimeUnit { millis } => {
@@ -374,117 +437,12 @@ fn struct_names_differ(a: &SqlType, b: &SqlType) -> bool {
     }
 }
 
-/// ksqlDB comparison (generated code null-checks first): FALSE when either side is NULL,
-/// except for the DISTINCT forms.
-pub fn compare(op: Comparison, a: &Value, b: &Value) -> bool {
-    compare_opt(op, a, b).unwrap_or(false)
-}
-
-fn compare_opt(op: Comparison, a: &Value, b: &Value) -> Option<bool> {
-    match op {
-        Comparison::Distinct | Comparison::NotDistinct => {
-            let same = match (a.is_null(), b.is_null()) {
-                (true, true) => true,
-                (false, false) => a.sql_equals(b) == Some(true),
-                _ => false,
-            };
-            Some(same == (op == Comparison::NotDistinct))
-        }
-        Comparison::Eq => a.sql_equals(b),
-        Comparison::NotEq => a.sql_equals(b).map(|e| !e),
-        _ => {
-            let o = a.sql_cmp(b)?;
-            Some(match op {
-                Comparison::Lt => o == Ordering::Less,
-                Comparison::LtEq => o != Ordering::Greater,
-                Comparison::Gt => o == Ordering::Greater,
-                _ => o != Ordering::Less,
-            })
-        }
-    }
-}
-
-/// `a op b` for non-NULL operands, producing a value of the node type `ty`.
-pub fn arithmetic(
-    op: ArithmeticOp,
-    a: &Value,
-    b: &Value,
-    ty: &SqlType,
-) -> Result<Value, EvalError> {
-    use ArithmeticOp::*;
-    Ok(match ty {
-        SqlType::String => match (a.as_str(), b.as_str()) {
-            (Some(x), Some(y)) => Value::string(format!("{x}{y}")),
-            _ => Value::Null,
-        },
-        SqlType::Int | SqlType::Bigint => {
-            let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) else {
-                return Ok(Value::Null);
-            };
-            if matches!(op, Divide | Modulus) && y == 0 {
-                return Err(EvalError::DivideByZero);
-            }
-            if *ty == SqlType::Int {
-                let (x, y) = (x as i32, y as i32);
-                Value::Int(match op {
-                    Add => x.wrapping_add(y),
-                    Subtract => x.wrapping_sub(y),
-                    Multiply => x.wrapping_mul(y),
-                    Divide => x.wrapping_div(y),
-                    Modulus => x.wrapping_rem(y),
-                })
-            } else {
-                Value::Bigint(match op {
-                    Add => x.wrapping_add(y),
-                    Subtract => x.wrapping_sub(y),
-                    Multiply => x.wrapping_mul(y),
-                    Divide => x.wrapping_div(y),
-                    Modulus => x.wrapping_rem(y),
-                })
-            }
-        }
-        SqlType::Double => {
-            let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) else {
-                return Ok(Value::Null);
-            };
-            Value::Double(match op {
-                Add => x + y,
-                Subtract => x - y,
-                Multiply => x * y,
-                Divide => x / y,
-                Modulus => x % y,
-            })
-        }
-        SqlType::Decimal { precision, scale } => {
-            let (Some(x), Some(y)) = (a.as_decimal(), b.as_decimal()) else {
-                return Ok(Value::Null);
-            };
-            let result = match op {
-                Add => x.checked_add(y),
-                Subtract => x.checked_sub(y),
-                Multiply => x.checked_mul(y),
-                Divide | Modulus if y.is_zero() => return Ok(Value::Null),
-                Divide => x.checked_div(y),
-                Modulus => x.checked_rem(y),
-            };
-            let Some(result) = result else {
-                return Err(EvalError::Function(format!(
-                    "decimal overflow in {x} {} {y}",
-                    op.symbol()
-                )));
-            };
-            Value::Decimal(decimal::cast_decimal(result, *precision, *scale)?)
-        }
-        _ => Value::Null,
-    })
-}
-
 fn compile_like(
     operand: Node,
     pattern: &TypedExpr,
     escape: Option<char>,
     negated: bool,
-    layout: &dyn Fn(ColumnRef) -> Option<Slot>,
+    scope: &Scope<'_>,
 ) -> Result<Node, CompileError> {
     if let ExprKind::Literal { value } = &pattern.kind {
         let Some(text) = value.to_value().as_str().map(str::to_owned) else {
@@ -497,7 +455,7 @@ fn compile_like(
             ))
         }));
     }
-    let pattern = compile(pattern, layout)?;
+    let pattern = compile(pattern, scope)?;
     Ok(Box::new(move |row| {
         let (v, p) = (operand(row)?, pattern(row)?);
         let (Some(s), Some(p)) = (v.as_str(), p.as_str()) else {
@@ -532,6 +490,7 @@ fn like_regex(pattern: &str, escape: Option<char>) -> Result<regex::Regex, Compi
 mod tests {
     use super::*;
     use crate::expr::Literal;
+    use crate::types::ArithmeticOp;
 
     fn lit(v: Literal, ty: SqlType) -> TypedExpr {
         TypedExpr::literal(v, ty)
