@@ -1,7 +1,462 @@
-//! placeholder
+//! Date and time functions: the current time (UNIX_TIMESTAMP, UNIX_DATE), conversions
+//! (FROM_UNIXTIME, FROM_DAYS), text with Java patterns (PARSE_/FORMAT_ TIMESTAMP, DATE, TIME
+//! and the older STRINGTOTIMESTAMP, TIMESTAMPTOSTRING, STRINGTODATE, DATETOSTRING), arithmetic
+//! with a time unit (DATEADD, TIMEADD, TIMESTAMPADD and their SUB forms) and CONVERT_TZ. A
+//! literal pattern is tokenized once at the call site. Time zones are `UTC`/`GMT`/`Z` and fixed
+//! offsets (`+0200`, `-08:00`, `GMT+2`); a named region zone is an evaluation error saying so,
+//! since weir carries no time-zone database.
 
-use super::{CallSite, FnImpl};
+use chrono::{DateTime, NaiveDateTime};
 
-pub fn lookup(_site: &CallSite<'_>) -> Option<FnImpl> {
-    None
+use super::java_format::JavaFormat;
+use super::{CallSite, FnImpl, f, fail, int_arg, str_arg, try_f};
+use crate::expr::compile::EvalError;
+use crate::types::Value;
+use crate::types::time::MILLIS_PER_DAY;
+
+pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
+    let name = site.name;
+    match name {
+        "UNIX_TIMESTAMP" if site.args.is_empty() => f(|_| Value::Bigint(now_millis())),
+        "UNIX_TIMESTAMP" => f(|a| temporal_millis(a.first()).map_or(Value::Null, Value::Bigint)),
+        "UNIX_DATE" if site.args.is_empty() => {
+            f(|_| Value::Int(now_millis().div_euclid(MILLIS_PER_DAY) as i32))
+        }
+        "UNIX_DATE" => f(|a| match a.first() {
+            Some(Value::Date(d)) => Value::Int(*d),
+            _ => Value::Null,
+        }),
+        "FROM_UNIXTIME" => f(|a| int_arg(a, 0).map_or(Value::Null, Value::Timestamp)),
+        "FROM_DAYS" => f(|a| int_arg(a, 0).map_or(Value::Null, |d| Value::Date(d as i32))),
+        "DATEADD" | "DATESUB" => {
+            let sign = if name == "DATEADD" { 1 } else { -1 };
+            f(move |a| match (int_arg(a, 0), int_arg(a, 1), a.get(2)) {
+                (Some(unit), Some(n), Some(Value::Date(d))) => {
+                    // TimeUnit.toDays: whole days, truncated.
+                    let days =
+                        (i128::from(n) * i128::from(unit) / i128::from(MILLIS_PER_DAY)) as i64;
+                    Value::Date((i64::from(*d) + sign * days) as i32)
+                }
+                _ => Value::Null,
+            })
+        }
+        "TIMEADD" | "TIMESUB" => {
+            let sign = if name == "TIMEADD" { 1 } else { -1 };
+            f(move |a| match (int_arg(a, 0), int_arg(a, 1), a.get(2)) {
+                (Some(unit), Some(n), Some(Value::Time(t))) => {
+                    let delta = (i128::from(n) * i128::from(unit))
+                        .rem_euclid(i128::from(MILLIS_PER_DAY))
+                        as i64;
+                    Value::Time((i64::from(*t) + sign * delta).rem_euclid(MILLIS_PER_DAY) as i32)
+                }
+                _ => Value::Null,
+            })
+        }
+        "TIMESTAMPADD" | "TIMESTAMPSUB" => {
+            let sign = if name == "TIMESTAMPADD" { 1 } else { -1 };
+            f(move |a| match (int_arg(a, 0), int_arg(a, 1), a.get(2)) {
+                (Some(unit), Some(n), Some(Value::Timestamp(t))) => {
+                    Value::Timestamp(t.wrapping_add(sign * n.wrapping_mul(unit)))
+                }
+                _ => Value::Null,
+            })
+        }
+        "CONVERT_TZ" => try_f(|a| {
+            let (Some(Value::Timestamp(t)), Some(from), Some(to)) =
+                (a.first(), str_arg(a, 1), str_arg(a, 2))
+            else {
+                return Ok(Value::Null);
+            };
+            let (from, to) = (
+                zone_offset(from, "CONVERT_TZ")?,
+                zone_offset(to, "CONVERT_TZ")?,
+            );
+            Ok(Value::Timestamp(t + i64::from(to - from) * 1000))
+        }),
+        "PARSE_TIMESTAMP" | "STRINGTOTIMESTAMP" => {
+            let pattern = Format::at(site, 1);
+            let as_bigint = name == "STRINGTOTIMESTAMP";
+            try_f(move |a| {
+                let (Some(text), Some(format)) = (
+                    str_arg(a, 0),
+                    pattern.get(
+                        a,
+                        name_of(as_bigint, "PARSE_TIMESTAMP", "STRINGTOTIMESTAMP"),
+                    )?,
+                ) else {
+                    return Ok(Value::Null);
+                };
+                let zone = match a.get(2) {
+                    None => 0,
+                    Some(Value::String(z)) => zone_offset(z, "PARSE_TIMESTAMP")?,
+                    Some(_) => return Ok(Value::Null),
+                };
+                let parsed = format.parse(text).map_err(|e| {
+                    EvalError::Function(format!(
+                        "Failed to parse timestamp '{text}' with formatter '{}': {e}",
+                        pattern.text(a)
+                    ))
+                })?;
+                let offset = parsed.offset_seconds.unwrap_or(zone);
+                let millis = parsed.local.and_utc().timestamp_millis() - i64::from(offset) * 1000;
+                Ok(if as_bigint {
+                    Value::Bigint(millis)
+                } else {
+                    Value::Timestamp(millis)
+                })
+            })
+        }
+        "FORMAT_TIMESTAMP" | "TIMESTAMPTOSTRING" => {
+            let pattern = Format::at(site, 1);
+            try_f(move |a| {
+                let millis = match a.first() {
+                    Some(Value::Timestamp(t) | Value::Bigint(t)) => *t,
+                    _ => return Ok(Value::Null),
+                };
+                let Some(format) = pattern.get(a, "FORMAT_TIMESTAMP")? else {
+                    return Ok(Value::Null);
+                };
+                let zone = match a.get(2) {
+                    None => 0,
+                    Some(Value::String(z)) => zone_offset(z, "FORMAT_TIMESTAMP")?,
+                    Some(_) => return Ok(Value::Null),
+                };
+                let local = datetime(millis + i64::from(zone) * 1000)?;
+                Ok(Value::string(format.format(&local, zone)))
+            })
+        }
+        "PARSE_DATE" | "STRINGTODATE" => {
+            let pattern = Format::at(site, 1);
+            let as_int = name == "STRINGTODATE";
+            try_f(move |a| {
+                let (Some(text), Some(format)) = (str_arg(a, 0), pattern.get(a, "PARSE_DATE")?)
+                else {
+                    return Ok(Value::Null);
+                };
+                let parsed = format.parse(text).map_err(|e| {
+                    EvalError::Function(format!(
+                        "Failed to parse date '{text}' with formatter '{}': {e}",
+                        pattern.text(a)
+                    ))
+                })?;
+                let days = parsed.local.and_utc().timestamp().div_euclid(86_400) as i32;
+                Ok(if as_int {
+                    Value::Int(days)
+                } else {
+                    Value::Date(days)
+                })
+            })
+        }
+        "FORMAT_DATE" | "DATETOSTRING" => {
+            let pattern = Format::at(site, 1);
+            try_f(move |a| {
+                let days = match a.first() {
+                    Some(Value::Date(d) | Value::Int(d)) => *d,
+                    _ => return Ok(Value::Null),
+                };
+                let Some(format) = pattern.get(a, "FORMAT_DATE")? else {
+                    return Ok(Value::Null);
+                };
+                let local = datetime(i64::from(days) * MILLIS_PER_DAY)?;
+                Ok(Value::string(format.format(&local, 0)))
+            })
+        }
+        "PARSE_TIME" => {
+            let pattern = Format::at(site, 1);
+            try_f(move |a| {
+                let (Some(text), Some(format)) = (str_arg(a, 0), pattern.get(a, "PARSE_TIME")?)
+                else {
+                    return Ok(Value::Null);
+                };
+                let parsed = format.parse(text).map_err(|e| {
+                    EvalError::Function(format!(
+                        "Failed to parse time '{text}' with formatter '{}': {e}",
+                        pattern.text(a)
+                    ))
+                })?;
+                let millis = parsed
+                    .local
+                    .and_utc()
+                    .timestamp_millis()
+                    .rem_euclid(MILLIS_PER_DAY);
+                Ok(Value::Time(millis as i32))
+            })
+        }
+        "FORMAT_TIME" => {
+            let pattern = Format::at(site, 1);
+            try_f(move |a| {
+                let Some(Value::Time(t)) = a.first() else {
+                    return Ok(Value::Null);
+                };
+                let Some(format) = pattern.get(a, "FORMAT_TIME")? else {
+                    return Ok(Value::Null);
+                };
+                Ok(Value::string(format.format(&datetime(i64::from(*t))?, 0)))
+            })
+        }
+        _ => None,
+    }
+}
+
+fn name_of(flag: bool, no: &'static str, yes: &'static str) -> &'static str {
+    if flag { yes } else { no }
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn temporal_millis(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::Timestamp(t) | Value::Bigint(t) => Some(*t),
+        _ => None,
+    }
+}
+
+fn datetime(millis: i64) -> Result<NaiveDateTime, EvalError> {
+    DateTime::from_timestamp_millis(millis)
+        .map(|t| t.naive_utc())
+        .ok_or_else(|| EvalError::Function(format!("timestamp {millis} is out of range")))
+}
+
+/// The offset from UTC, in seconds, of a zone id: `UTC`, `GMT`, `Z`, `+02`, `+0200`, `-08:00`,
+/// `UTC+2`, `GMT-05:30`.
+fn zone_offset(zone: &str, name: &str) -> Result<i32, EvalError> {
+    let unknown = || {
+        fail(
+            name,
+            format!("Unknown time-zone ID: {zone} (only UTC and fixed offsets are supported)"),
+        )
+    };
+    let z = zone.trim();
+    let rest = ["UTC", "GMT", "UT"]
+        .iter()
+        .find_map(|p| z.strip_prefix(p))
+        .unwrap_or(z);
+    if rest.is_empty() || rest == "Z" {
+        return Ok(0);
+    }
+    let sign = match rest.chars().next() {
+        Some('+') => 1,
+        Some('-') => -1,
+        _ => return Err(unknown()),
+    };
+    let body = rest[1..].replace(':', "");
+    if body.is_empty() || body.len() > 4 || !body.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(unknown());
+    }
+    let (h, m) = if body.len() <= 2 {
+        (body.parse::<i32>().map_err(|_| unknown())?, 0)
+    } else {
+        let split = body.len() - 2;
+        (
+            body[..split].parse::<i32>().map_err(|_| unknown())?,
+            body[split..].parse::<i32>().map_err(|_| unknown())?,
+        )
+    };
+    if h > 18 || m > 59 {
+        return Err(unknown());
+    }
+    Ok(sign * (h * 3600 + m * 60))
+}
+
+/// A pattern argument: tokenized at the call site when it is a literal.
+enum Format {
+    Fixed(Result<Option<JavaFormat>, String>),
+    PerRecord(usize),
+}
+
+impl Format {
+    fn at(site: &CallSite<'_>, i: usize) -> Format {
+        match site.literal_str(i) {
+            Some(None) => Format::Fixed(Ok(None)),
+            Some(Some(text)) => Format::Fixed(JavaFormat::new(&text).map(Some)),
+            None => Format::PerRecord(i),
+        }
+    }
+
+    fn get(
+        &self,
+        a: &[Value],
+        name: &str,
+    ) -> Result<Option<std::borrow::Cow<'_, JavaFormat>>, EvalError> {
+        use std::borrow::Cow;
+        match self {
+            Format::Fixed(Ok(f)) => Ok(f.as_ref().map(Cow::Borrowed)),
+            Format::Fixed(Err(e)) => Err(fail(name, e)),
+            Format::PerRecord(i) => match str_arg(a, *i) {
+                None => Ok(None),
+                Some(text) => JavaFormat::new(text)
+                    .map(|f| Some(Cow::Owned(f)))
+                    .map_err(|e| fail(name, e)),
+            },
+        }
+    }
+
+    fn text<'a>(&self, a: &'a [Value]) -> &'a str {
+        match self {
+            Format::Fixed(_) => a.get(1).and_then(Value::as_str).unwrap_or(""),
+            Format::PerRecord(i) => str_arg(a, *i).unwrap_or(""),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+    use crate::types::SqlType;
+
+    #[test]
+    fn parse_and_format_with_patterns() {
+        assert_eq!(
+            call(
+                "STRINGTOTIMESTAMP",
+                SqlType::Bigint,
+                &[s("2018-05-11T21:58:33Z"), s("yyyy-MM-dd'T'HH:mm:ssX")]
+            ),
+            Ok(Value::Bigint(1526075913000))
+        );
+        assert_eq!(
+            call(
+                "PARSE_TIMESTAMP",
+                SqlType::Timestamp,
+                &[s("2018-05-11 21:58"), s("yyyy-MM-dd HH:mm"), s("+0100")]
+            ),
+            Ok(Value::Timestamp(1526072280000))
+        );
+        assert_eq!(
+            call(
+                "PARSE_DATE",
+                SqlType::Date,
+                &[s("11/05/2019"), s("dd/MM/yyyy")]
+            ),
+            Ok(Value::Date(18027))
+        );
+        assert_eq!(
+            call(
+                "STRINGTODATE",
+                SqlType::Int,
+                &[s("2018-05-11"), s("yyyy-MM-dd")]
+            ),
+            Ok(Value::Int(17662))
+        );
+        assert_eq!(
+            call(
+                "FORMAT_DATE",
+                SqlType::String,
+                &[(Value::Date(18993), SqlType::Date), s("dd-MMM-yyyy")]
+            ),
+            Ok(sv("01-Jan-2022"))
+        );
+        assert_eq!(
+            call(
+                "FORMAT_TIMESTAMP",
+                SqlType::String,
+                &[
+                    (Value::Timestamp(1526075913000), SqlType::Timestamp),
+                    s("yyyy-MM-dd HH:mm:ss"),
+                    s("+02:00")
+                ]
+            ),
+            Ok(sv("2018-05-11 23:58:33"))
+        );
+        assert_eq!(
+            call("PARSE_TIME", SqlType::Time, &[s("10:30"), s("HH:mm")]),
+            Ok(Value::Time(37_800_000))
+        );
+        assert_eq!(
+            call(
+                "FORMAT_TIME",
+                SqlType::String,
+                &[(Value::Time(37_800_000), SqlType::Time), s("HH.mm")]
+            ),
+            Ok(sv("10.30"))
+        );
+        assert!(call("PARSE_DATE", SqlType::Date, &[s("nope"), s("yyyy")]).is_err());
+        assert!(
+            call(
+                "CONVERT_TZ",
+                SqlType::Timestamp,
+                &[
+                    (Value::Timestamp(0), SqlType::Timestamp),
+                    s("Mars/Base"),
+                    s("UTC")
+                ]
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn arithmetic_with_units_and_zones() {
+        let unit = |ms: i64| (Value::Bigint(ms), SqlType::Bigint);
+        let day = MILLIS_PER_DAY;
+        assert_eq!(
+            call(
+                "DATEADD",
+                SqlType::Date,
+                &[unit(day), i(10), (Value::Date(10), SqlType::Date)]
+            ),
+            Ok(Value::Date(20))
+        );
+        assert_eq!(
+            call(
+                "DATESUB",
+                SqlType::Date,
+                &[unit(1), i(5), (Value::Date(10), SqlType::Date)]
+            ),
+            Ok(Value::Date(10))
+        );
+        assert_eq!(
+            call(
+                "TIMEADD",
+                SqlType::Time,
+                &[
+                    unit(3_600_000),
+                    i(2),
+                    (Value::Time(23 * 3_600_000), SqlType::Time)
+                ]
+            ),
+            Ok(Value::Time(3_600_000))
+        );
+        assert_eq!(
+            call(
+                "TIMESTAMPSUB",
+                SqlType::Timestamp,
+                &[
+                    unit(1),
+                    (Value::Bigint(5), SqlType::Bigint),
+                    (Value::Timestamp(10), SqlType::Timestamp)
+                ]
+            ),
+            Ok(Value::Timestamp(5))
+        );
+        assert_eq!(
+            call(
+                "CONVERT_TZ",
+                SqlType::Timestamp,
+                &[
+                    (Value::Timestamp(100), SqlType::Timestamp),
+                    s("+0200"),
+                    s("+0500")
+                ]
+            ),
+            Ok(Value::Timestamp(10_800_100))
+        );
+        assert_eq!(
+            call(
+                "UNIX_DATE",
+                SqlType::Int,
+                &[(Value::Date(7), SqlType::Date)]
+            ),
+            Ok(Value::Int(7))
+        );
+        assert_eq!(
+            call("FROM_DAYS", SqlType::Date, &[i(7)]),
+            Ok(Value::Date(7))
+        );
+    }
 }
