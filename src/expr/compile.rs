@@ -10,6 +10,7 @@
 //! Scalar function implementations live in [`super::scalar`], keyed by the resolved function
 //! name and the node's result type.
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
 
 use thiserror::Error;
@@ -91,6 +92,8 @@ pub(crate) type Node = Box<dyn Fn(&Frame<'_>) -> Result<Value, EvalError> + Send
 pub(crate) struct Frame<'a> {
     pub row: &'a EvalRow<'a>,
     pub params: &'a [Value],
+    /// Failures of function calls, each of which evaluated to NULL instead.
+    pub call_errors: &'a RefCell<Vec<EvalError>>,
 }
 
 impl Frame<'_> {
@@ -151,8 +154,29 @@ impl Evaluator {
         })
     }
 
+    /// Evaluates the expression. A function call that fails evaluates to NULL and the rest of
+    /// the expression goes on, as in ksqlDB; those failures are logged here (use
+    /// [`Evaluator::eval_reporting`] to route them). Any other failure is the error.
     pub fn eval(&self, row: &EvalRow<'_>) -> Result<Value, EvalError> {
-        (self.node)(&Frame { row, params: &[] })
+        self.eval_reporting(row, &mut |error| {
+            tracing::warn!(%error, "a function call failed and evaluated to NULL");
+        })
+    }
+
+    /// [`Evaluator::eval`], handing each failed function call to `report`.
+    pub fn eval_reporting(
+        &self,
+        row: &EvalRow<'_>,
+        report: &mut dyn FnMut(EvalError),
+    ) -> Result<Value, EvalError> {
+        let call_errors = RefCell::new(Vec::new());
+        let result = (self.node)(&Frame {
+            row,
+            params: &[],
+            call_errors: &call_errors,
+        });
+        call_errors.into_inner().into_iter().for_each(report);
+        result
     }
 
     /// The result type.
@@ -220,9 +244,18 @@ pub(crate) fn compile(expr: &TypedExpr, scope: &Scope<'_>) -> Result<Node, Compi
         }
         ExprKind::Arithmetic { op, left, right } => {
             let (op, l, r) = (*op, c(left)?, c(right)?);
+            // ksqlDB compiles lambda bodies to Java code that unboxes operands without a NULL
+            // check: NULL arithmetic there fails, and so does the lambda function's call.
+            let in_lambda = scope.bound_params() > 0;
             Box::new(move |row| {
                 let (a, b) = (l(row)?, r(row)?);
                 if a.is_null() || b.is_null() {
+                    if in_lambda {
+                        return Err(EvalError::Function(format!(
+                            "NULL operand of {} in a lambda",
+                            op.symbol()
+                        )));
+                    }
                     return Ok(Value::Null);
                 }
                 arithmetic(op, &a, &b, &ty)
@@ -384,7 +417,10 @@ pub(crate) fn compile(expr: &TypedExpr, scope: &Scope<'_>) -> Result<Node, Compi
             let args = args.iter().map(c).collect::<Result<Vec<_>, _>>()?;
             Box::new(move |row| {
                 let values = args.iter().map(|a| a(row)).collect::<Result<Vec<_>, _>>()?;
-                imp(&values)
+                Ok(imp(&values).unwrap_or_else(|error| {
+                    row.call_errors.borrow_mut().push(error);
+                    Value::Null
+                }))
             })
         }
         ExprKind::Lambda { .. } => {
@@ -487,203 +523,5 @@ fn like_regex(pattern: &str, escape: Option<char>) -> Result<regex::Regex, Compi
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::expr::Literal;
-    use crate::types::ArithmeticOp;
-
-    fn lit(v: Literal, ty: SqlType) -> TypedExpr {
-        TypedExpr::literal(v, ty)
-    }
-
-    fn col(i: u32, ty: SqlType) -> TypedExpr {
-        TypedExpr::column(ColumnRef::Input { side: 0, index: i }, ty)
-    }
-
-    fn layout(c: ColumnRef) -> Option<Slot> {
-        match c {
-            ColumnRef::Input { side: 0, index } => Some(Slot::Value(index as usize)),
-            ColumnRef::System { column, .. } => Some(Slot::System(column)),
-            _ => None,
-        }
-    }
-
-    fn eval(e: TypedExpr, value: &[Value]) -> Result<Value, EvalError> {
-        let row = EvalRow {
-            key: &[],
-            value,
-            timestamp: 7,
-            partition: 0,
-            offset: 3,
-            window: None,
-        };
-        Evaluator::compile(&e, &layout).unwrap().eval(&row)
-    }
-
-    fn bin(op: ArithmeticOp, l: TypedExpr, r: TypedExpr, ty: SqlType) -> TypedExpr {
-        TypedExpr::new(
-            ty,
-            ExprKind::Arithmetic {
-                op,
-                left: Box::new(l),
-                right: Box::new(r),
-            },
-        )
-    }
-
-    #[test]
-    fn integer_arithmetic_wraps_and_division_by_zero_is_an_error() {
-        let e = bin(
-            ArithmeticOp::Add,
-            col(0, SqlType::Int),
-            lit(Literal::Int(1), SqlType::Int),
-            SqlType::Int,
-        );
-        assert_eq!(eval(e, &[Value::Int(i32::MAX)]), Ok(Value::Int(i32::MIN)));
-        let e = bin(
-            ArithmeticOp::Divide,
-            col(0, SqlType::Int),
-            lit(Literal::Int(0), SqlType::Int),
-            SqlType::Int,
-        );
-        assert_eq!(eval(e, &[Value::Int(1)]), Err(EvalError::DivideByZero));
-        let e = bin(
-            ArithmeticOp::Add,
-            col(0, SqlType::Int),
-            lit(Literal::Int(1), SqlType::Int),
-            SqlType::Int,
-        );
-        assert_eq!(eval(e, &[Value::Null]), Ok(Value::Null));
-    }
-
-    #[test]
-    fn three_valued_logic_and_comparisons() {
-        let null_bool = col(0, SqlType::Boolean);
-        let f = lit(Literal::Boolean(false), SqlType::Boolean);
-        let and = TypedExpr::new(
-            SqlType::Boolean,
-            ExprKind::And {
-                left: Box::new(null_bool.clone()),
-                right: Box::new(f),
-            },
-        );
-        assert_eq!(eval(and, &[Value::Null]), Ok(Value::Boolean(false)));
-        let cmp = TypedExpr::new(
-            SqlType::Boolean,
-            ExprKind::Compare {
-                op: Comparison::Gt,
-                left: Box::new(col(0, SqlType::Int)),
-                right: Box::new(lit(Literal::Bigint(2), SqlType::Bigint)),
-            },
-        );
-        assert_eq!(
-            eval(cmp.clone(), &[Value::Int(3)]),
-            Ok(Value::Boolean(true))
-        );
-        assert_eq!(eval(cmp, &[Value::Null]), Ok(Value::Boolean(false)));
-    }
-
-    #[test]
-    fn like_and_system_columns() {
-        let like = TypedExpr::new(
-            SqlType::Boolean,
-            ExprKind::Like {
-                operand: Box::new(col(0, SqlType::String)),
-                pattern: Box::new(lit(Literal::String("a%c_".into()), SqlType::String)),
-                escape: None,
-                negated: false,
-            },
-        );
-        assert_eq!(
-            eval(like.clone(), &[Value::string("abbcd")]),
-            Ok(Value::Boolean(true))
-        );
-        assert_eq!(
-            eval(like, &[Value::string("abc")]),
-            Ok(Value::Boolean(false))
-        );
-        let rowtime = TypedExpr::column(
-            ColumnRef::System {
-                side: 0,
-                column: SystemColumn::Rowtime,
-            },
-            SqlType::Bigint,
-        );
-        assert_eq!(eval(rowtime, &[]), Ok(Value::Bigint(7)));
-    }
-
-    #[test]
-    fn functions_and_unimplemented_ones() {
-        let call = |name: &str, args: Vec<TypedExpr>, ty: SqlType| {
-            TypedExpr::new(
-                ty,
-                ExprKind::Call {
-                    function: crate::expr::FunctionRef {
-                        name: name.into(),
-                        signature: 0,
-                        params: vec![],
-                    },
-                    args,
-                },
-            )
-        };
-        let s = |t: &str| lit(Literal::String(t.into()), SqlType::String);
-        let i = |n: i32| lit(Literal::Int(n), SqlType::Int);
-        assert_eq!(
-            eval(
-                call("SUBSTRING", vec![s("hello"), i(2), i(3)], SqlType::String),
-                &[]
-            ),
-            Ok(Value::string("ell"))
-        );
-        assert_eq!(
-            eval(
-                call("SUBSTRING", vec![s("hello"), i(-3)], SqlType::String),
-                &[]
-            ),
-            Ok(Value::string("llo"))
-        );
-        assert_eq!(
-            eval(call("UCASE", vec![s("ab")], SqlType::String), &[]),
-            Ok(Value::string("AB"))
-        );
-        assert_eq!(
-            eval(
-                call("COALESCE", vec![col(0, SqlType::Int), i(4)], SqlType::Int),
-                &[Value::Null]
-            ),
-            Ok(Value::Int(4))
-        );
-        assert_eq!(
-            eval(
-                call(
-                    "GREATEST",
-                    vec![col(0, SqlType::Int), i(4), i(9)],
-                    SqlType::Int
-                ),
-                &[Value::Null]
-            ),
-            Ok(Value::Int(9))
-        );
-        assert_eq!(
-            eval(call("NULLIF", vec![i(4), i(4)], SqlType::Int), &[]),
-            Ok(Value::Null)
-        );
-        assert_eq!(
-            eval(
-                call("LPAD", vec![s("ab"), i(5), s("xy")], SqlType::String),
-                &[]
-            ),
-            Ok(Value::string("xyxab"))
-        );
-        assert_eq!(
-            eval(
-                call("RPAD", vec![s("abcdef"), i(3), s("x")], SqlType::String),
-                &[]
-            ),
-            Ok(Value::string("abc"))
-        );
-        let err = Evaluator::compile(&call("NOPE", vec![], SqlType::Int), &layout).unwrap_err();
-        assert!(err.to_string().contains("NOPE"));
-    }
-}
+#[path = "compile_tests.rs"]
+mod tests;

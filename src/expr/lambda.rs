@@ -124,7 +124,13 @@ pub(crate) fn compile_call(
         }
         _ => return Err(shape_error()),
     };
-    Ok(Some(node))
+    // As any function call, a failing lambda function evaluates to NULL.
+    Ok(Some(Box::new(move |row| {
+        Ok(node(row).unwrap_or_else(|error| {
+            row.call_errors.borrow_mut().push(error);
+            Value::Null
+        }))
+    })))
 }
 
 /// One evaluation of a lambda function: the enclosing lambdas' arguments followed by this
@@ -148,6 +154,7 @@ impl<'r> Call<'r> {
         body(&Frame {
             row: self.row.row,
             params: &self.params,
+            call_errors: self.row.call_errors,
         })
     }
 }
@@ -236,6 +243,9 @@ mod tests {
         );
         assert_eq!(eval(&t, &[ints(&[1, 2])]), Ok(ints(&[2, 3])));
         assert_eq!(eval(&t, &[Value::Null]), Ok(Value::Null));
+        // NULL arithmetic fails inside a lambda, and the whole call is NULL.
+        let with_null = Value::array(vec![Value::Int(5), Value::Null]);
+        assert_eq!(eval(&t, &[with_null]), Ok(Value::Null));
         let positive = TypedExpr::new(
             SqlType::Boolean,
             ExprKind::Compare {

@@ -3,7 +3,8 @@
 //! many values. Supported letters: `y u M L d D H h k K m s S n a E X x Z` and quoted text; an
 //! unsupported letter is an error naming it. Parsing fills missing fields with 1970-01-01
 //! 00:00, as ksqlDB's parsers default them, and returns the local date-time plus the offset
-//! the text carried, if any. English month and day names only.
+//! the text carried, if any. Parsing ignores case, as ksqlDB's parsers do. English month and
+//! day names only.
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
@@ -260,7 +261,8 @@ impl Fields {
                 Some(rest)
             }
             'X' | 'x' | 'Z' => {
-                if let Some(rest) = text.strip_prefix('Z').filter(|_| c != 'x') {
+                // ksqlDB parses case-insensitively: `z` is UTC too.
+                if let Some(rest) = text.strip_prefix(['Z', 'z']).filter(|_| c != 'x') {
                     self.offset = Some(0);
                     return Some(rest);
                 }

@@ -93,8 +93,10 @@ enum Json {
     Object(Vec<(String, Json)>),
 }
 
+/// The first JSON value of `text`; anything after it is ignored, as Jackson's `readTree`.
 fn parse(text: &str) -> Option<Json> {
-    serde_json::from_str(text).ok()
+    let mut reader = serde_json::Deserializer::from_str(text);
+    Json::deserialize(&mut reader).ok()
 }
 
 impl<'de> Deserialize<'de> for Json {
@@ -361,6 +363,14 @@ mod tests {
         assert_eq!(get("$.name.tags[1]"), sv(r#"{"x":1}"#));
         assert_eq!(get("$.n"), sv("2.5"));
         assert_eq!(get("$.missing"), Value::Null);
+        assert_eq!(
+            call(
+                "EXTRACTJSONFIELD",
+                SqlType::String,
+                &[s(r#"{"a":"b"}}"#), s("$.a")]
+            ),
+            Ok(sv("b"))
+        );
         assert_eq!(
             call("IS_JSON_STRING", SqlType::Boolean, &[s("{bad")]),
             Ok(Value::Boolean(false))

@@ -37,7 +37,7 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
         }),
         "POWER" => f(|a| doubles2(a, f64::powf)),
         "ATAN2" => f(|a| doubles2(a, f64::atan2)),
-        "LOG" if site.args.len() == 2 => f(|a| doubles2(a, |base, x| x.ln() / base.ln())),
+        "LOG" if site.args.len() == 2 => f(|a| doubles2(a, log_base)),
         "LOG" => f(|a| double1(a, f64::ln)),
         "RANDOM" => f(|_| Value::Double((random_u64() >> 11) as f64 / (1u64 << 53) as f64)),
         "PI" => f(|_| Value::Double(std::f64::consts::PI)),
@@ -65,13 +65,42 @@ fn unary_double(name: &str) -> Option<fn(f64) -> f64> {
         "ACOS" => f64::acos,
         "ATAN" => f64::atan,
         "COT" => |x: f64| 1.0 / x.tan(),
-        "SINH" => f64::sinh,
+        "SINH" => java_sinh,
         "COSH" => f64::cosh,
         "TANH" => f64::tanh,
         "DEGREES" => f64::to_degrees,
         "RADIANS" => f64::to_radians,
         _ => return None,
     })
+}
+
+/// ksqlDB's LOG(base, x): NaN for a base that is not positive or is 1, or a negative x.
+fn log_base(base: f64, x: f64) -> f64 {
+    if base <= 0.0 || base == 1.0 || x < 0.0 {
+        return f64::NAN;
+    }
+    if x == 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    x.ln() / base.ln()
+}
+
+/// `Math.sinh` as Java's fdlibm computes it (the C library's differs in the last bit).
+fn java_sinh(x: f64) -> f64 {
+    let h = if x < 0.0 { -0.5 } else { 0.5 };
+    let ax = x.abs();
+    if !x.is_finite() || ax >= 22.0 {
+        return x.sinh();
+    }
+    if ax < 1e-300 {
+        return x;
+    }
+    let t = ax.exp_m1();
+    if ax < 1.0 {
+        h * (2.0 * t - t * t / (t + 1.0))
+    } else {
+        h * (t + t / (t + 1.0))
+    }
 }
 
 fn double1(args: &[Value], f: impl Fn(f64) -> f64) -> Value {

@@ -84,7 +84,9 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
             let (Some(s), Some(d)) = (str_arg(a, 0), str_arg(a, 1)) else {
                 return Value::Null;
             };
-            let parts: Vec<Value> = if d.is_empty() {
+            let parts: Vec<Value> = if s.is_empty() {
+                vec![Value::string("")]
+            } else if d.is_empty() {
                 s.chars().map(|c| Value::string(c.to_string())).collect()
             } else {
                 s.split(d).map(Value::string).collect()
@@ -196,6 +198,9 @@ fn sub_range(len: usize, pos: i64, length: Option<&Value>) -> Option<(usize, usi
 /// ksqlDB's SPLIT of bytes: on every occurrence of the delimiter; an empty delimiter splits
 /// into single bytes.
 fn split_bytes<'a>(b: &'a [u8], d: &[u8]) -> Vec<&'a [u8]> {
+    if b.is_empty() {
+        return vec![b];
+    }
     if d.is_empty() {
         return b.chunks(1).collect();
     }
