@@ -127,20 +127,35 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
         }
         "PARSE_DATE" | "STRINGTODATE" => {
             let pattern = Format::at(site, 1);
-            let as_int = name == "STRINGTODATE";
+            // PARSE_DATE reads like `SimpleDateFormat` (text after the pattern is ignored, a
+            // time of day is an error); STRINGTODATE like `LocalDate.parse`.
+            let legacy = name == "STRINGTODATE";
             try_f(move |a| {
                 let (Some(text), Some(format)) = (str_arg(a, 0), pattern.get(a, "PARSE_DATE")?)
                 else {
                     return Ok(Value::Null);
                 };
-                let parsed = format.parse(text).map_err(|e| {
+                let failed = |e: String| {
                     EvalError::Function(format!(
                         "Failed to parse date '{text}' with formatter '{}': {e}",
                         pattern.text(a)
                     ))
-                })?;
-                let days = parsed.local.and_utc().timestamp().div_euclid(86_400) as i32;
-                Ok(if as_int {
+                };
+                let parsed = if legacy {
+                    format.parse(text)
+                } else {
+                    format.parse_prefix(text)
+                }
+                .map_err(failed)?;
+                let seconds = parsed.local.and_utc().timestamp();
+                if !legacy
+                    && (seconds.rem_euclid(86_400) != 0
+                        || parsed.local.and_utc().timestamp_subsec_nanos() != 0)
+                {
+                    return Err(failed("Date format contains time field.".into()));
+                }
+                let days = seconds.div_euclid(86_400) as i32;
+                Ok(if legacy {
                     Value::Int(days)
                 } else {
                     Value::Date(days)
@@ -168,12 +183,16 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
                 else {
                     return Ok(Value::Null);
                 };
-                let parsed = format.parse(text).map_err(|e| {
+                let failed = |e: String| {
                     EvalError::Function(format!(
                         "Failed to parse time '{text}' with formatter '{}': {e}",
                         pattern.text(a)
                     ))
-                })?;
+                };
+                if format.has_date_field() {
+                    return Err(failed("Time format contains date field.".into()));
+                }
+                let parsed = format.parse(text).map_err(failed)?;
                 let millis = parsed
                     .local
                     .and_utc()
@@ -376,6 +395,23 @@ mod tests {
             Ok(sv("10.30"))
         );
         assert!(call("PARSE_DATE", SqlType::Date, &[s("nope"), s("yyyy")]).is_err());
+        assert_eq!(
+            call(
+                "PARSE_DATE",
+                SqlType::Date,
+                &[s("2003-12-24-01-01"), s("yyyy-MM-dd")]
+            ),
+            Ok(Value::Date(12410))
+        );
+        assert!(
+            call(
+                "PARSE_DATE",
+                SqlType::Date,
+                &[s("2003-12-24 10"), s("yyyy-MM-dd HH")]
+            )
+            .is_err()
+        );
+        assert!(call("PARSE_TIME", SqlType::Time, &[s("2003 10"), s("yyyy HH")]).is_err());
         assert!(
             call(
                 "CONVERT_TZ",

@@ -119,8 +119,24 @@ impl JavaFormat {
         out
     }
 
-    /// Parses text in this pattern.
+    /// Parses text in this pattern; all of it must match.
     pub fn parse(&self, text: &str) -> Result<Parsed, String> {
+        self.parse_from(text, false)
+    }
+
+    /// Parses a prefix of `text`, ignoring what follows (`SimpleDateFormat.parse`).
+    pub fn parse_prefix(&self, text: &str) -> Result<Parsed, String> {
+        self.parse_from(text, true)
+    }
+
+    /// Whether the pattern has a date field (year, month, day, weekday).
+    pub fn has_date_field(&self) -> bool {
+        self.tokens
+            .iter()
+            .any(|t| matches!(t, Token::Field(c, _) if "yuMLdDE".contains(*c)))
+    }
+
+    fn parse_from(&self, text: &str, allow_trailing: bool) -> Result<Parsed, String> {
         let fail = || {
             format!(
                 "Text '{text}' could not be parsed with pattern '{}'",
@@ -141,7 +157,7 @@ impl JavaFormat {
                 }
             }
         }
-        if !rest.is_empty() {
+        if !rest.is_empty() && !allow_trailing {
             return Err(fail());
         }
         p.build().ok_or_else(fail)
