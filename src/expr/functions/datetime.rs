@@ -2,13 +2,15 @@
 //! (FROM_UNIXTIME, FROM_DAYS), text with Java patterns (PARSE_/FORMAT_ TIMESTAMP, DATE, TIME
 //! and the older STRINGTOTIMESTAMP, TIMESTAMPTOSTRING, STRINGTODATE, DATETOSTRING), arithmetic
 //! with a time unit (DATEADD, TIMEADD, TIMESTAMPADD and their SUB forms) and CONVERT_TZ. A
-//! literal pattern is tokenized once at the call site. Time zones are `UTC`/`GMT`/`Z` and fixed
-//! offsets (`+0200`, `-08:00`, `GMT+2`); a named region zone is an evaluation error saying so,
-//! since weir carries no time-zone database.
+//! literal pattern or zone is resolved once at the call site; zones are [`Zone`]s (fixed
+//! offsets, or regions from the system's time-zone database).
+
+use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDateTime};
 
 use super::java_format::JavaFormat;
+use super::zones::Zone;
 use super::{CallSite, FnImpl, f, fail, int_arg, str_arg, try_f};
 use crate::expr::compile::EvalError;
 use crate::types::Value;
@@ -61,44 +63,54 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
                 _ => Value::Null,
             })
         }
-        "CONVERT_TZ" => try_f(|a| {
-            let (Some(Value::Timestamp(t)), Some(from), Some(to)) =
-                (a.first(), str_arg(a, 1), str_arg(a, 2))
-            else {
-                return Ok(Value::Null);
-            };
-            let (from, to) = (
-                zone_offset(from, "CONVERT_TZ")?,
-                zone_offset(to, "CONVERT_TZ")?,
-            );
-            Ok(Value::Timestamp(t + i64::from(to - from) * 1000))
-        }),
-        "PARSE_TIMESTAMP" | "STRINGTOTIMESTAMP" => {
-            let pattern = Format::at(site, 1);
-            let as_bigint = name == "STRINGTOTIMESTAMP";
+        "CONVERT_TZ" => {
+            let (from, to) = (ZoneArg::at(site, 1), ZoneArg::at(site, 2));
             try_f(move |a| {
-                let (Some(text), Some(format)) = (
-                    str_arg(a, 0),
-                    pattern.get(
-                        a,
-                        name_of(as_bigint, "PARSE_TIMESTAMP", "STRINGTOTIMESTAMP"),
-                    )?,
-                ) else {
+                let Some(Value::Timestamp(t)) = a.first() else {
                     return Ok(Value::Null);
                 };
-                let zone = match a.get(2) {
-                    None => 0,
-                    Some(Value::String(z)) => zone_offset(z, "PARSE_TIMESTAMP")?,
-                    Some(_) => return Ok(Value::Null),
+                let (Some(from), Some(to)) = (from.get(a, "CONVERT_TZ")?, to.get(a, "CONVERT_TZ")?)
+                else {
+                    return Ok(Value::Null);
                 };
-                let parsed = format.parse(text).map_err(|e| {
+                let shift = to.offset_at(*t).0 - from.offset_at(*t).0;
+                Ok(Value::Timestamp(t + i64::from(shift) * 1000))
+            })
+        }
+        "PARSE_TIMESTAMP" | "STRINGTOTIMESTAMP" => {
+            let pattern = Format::at(site, 1);
+            let zone_arg = (site.args.len() > 2).then(|| ZoneArg::at(site, 2));
+            let as_bigint = name == "STRINGTOTIMESTAMP";
+            let name = if as_bigint {
+                "STRINGTOTIMESTAMP"
+            } else {
+                "PARSE_TIMESTAMP"
+            };
+            try_f(move |a| {
+                let (Some(text), Some(format)) = (str_arg(a, 0), pattern.get(a, name)?) else {
+                    return Ok(Value::Null);
+                };
+                let failed = |e: String| {
                     EvalError::Function(format!(
                         "Failed to parse timestamp '{text}' with formatter '{}': {e}",
                         pattern.text(a)
                     ))
-                })?;
-                let offset = parsed.offset_seconds.unwrap_or(zone);
-                let millis = parsed.local.and_utc().timestamp_millis() - i64::from(offset) * 1000;
+                };
+                let zoned = format.parse_zoned(text).map_err(failed)?;
+                let local = zoned.parsed.local.and_utc().timestamp_millis();
+                let millis = match (zoned.parsed.offset_seconds, zoned.zone_name) {
+                    (Some(offset), _) => local - i64::from(offset) * 1000,
+                    (None, Some(zone_name)) => Zone::from_text_name(&zone_name)
+                        .map_err(failed)?
+                        .local_to_utc(local),
+                    (None, None) => match &zone_arg {
+                        None => local,
+                        Some(zone) => match zone.get(a, name)? {
+                            Some(zone) => zone.local_to_utc(local),
+                            None => return Ok(Value::Null),
+                        },
+                    },
+                };
                 Ok(if as_bigint {
                     Value::Bigint(millis)
                 } else {
@@ -108,21 +120,31 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
         }
         "FORMAT_TIMESTAMP" | "TIMESTAMPTOSTRING" => {
             let pattern = Format::at(site, 1);
+            let zone_arg = (site.args.len() > 2).then(|| ZoneArg::at(site, 2));
+            let name = "FORMAT_TIMESTAMP";
             try_f(move |a| {
                 let millis = match a.first() {
                     Some(Value::Timestamp(t) | Value::Bigint(t)) => *t,
                     _ => return Ok(Value::Null),
                 };
-                let Some(format) = pattern.get(a, "FORMAT_TIMESTAMP")? else {
+                let Some(format) = pattern.get(a, name)? else {
                     return Ok(Value::Null);
                 };
-                let zone = match a.get(2) {
-                    None => 0,
-                    Some(Value::String(z)) => zone_offset(z, "FORMAT_TIMESTAMP")?,
-                    Some(_) => return Ok(Value::Null),
+                let utc = Zone::utc();
+                let zone = match &zone_arg {
+                    None => std::borrow::Cow::Borrowed(&utc),
+                    Some(z) => match z.get(a, name)? {
+                        Some(zone) => zone,
+                        None => return Ok(Value::Null),
+                    },
                 };
-                let local = datetime(millis + i64::from(zone) * 1000)?;
-                Ok(Value::string(format.format(&local, zone)))
+                let (offset, abbreviation) = zone.offset_at(millis);
+                let local = datetime(millis + i64::from(offset) * 1000)?;
+                Ok(Value::string(format.format(
+                    &local,
+                    offset,
+                    (zone.id(), abbreviation),
+                )))
             })
         }
         "PARSE_DATE" | "STRINGTODATE" => {
@@ -173,7 +195,7 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
                     return Ok(Value::Null);
                 };
                 let local = datetime(i64::from(days) * MILLIS_PER_DAY)?;
-                Ok(Value::string(format.format(&local, 0)))
+                Ok(Value::string(format.format(&local, 0, ("UTC", "UTC"))))
             })
         }
         "PARSE_TIME" => {
@@ -210,15 +232,12 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
                 let Some(format) = pattern.get(a, "FORMAT_TIME")? else {
                     return Ok(Value::Null);
                 };
-                Ok(Value::string(format.format(&datetime(i64::from(*t))?, 0)))
+                let local = datetime(i64::from(*t))?;
+                Ok(Value::string(format.format(&local, 0, ("UTC", "UTC"))))
             })
         }
         _ => None,
     }
-}
-
-fn name_of(flag: bool, no: &'static str, yes: &'static str) -> &'static str {
-    if flag { yes } else { no }
 }
 
 fn now_millis() -> i64 {
@@ -240,45 +259,33 @@ fn datetime(millis: i64) -> Result<NaiveDateTime, EvalError> {
         .ok_or_else(|| EvalError::Function(format!("timestamp {millis} is out of range")))
 }
 
-/// The offset from UTC, in seconds, of a zone id: `UTC`, `GMT`, `Z`, `+02`, `+0200`, `-08:00`,
-/// `UTC+2`, `GMT-05:30`.
-fn zone_offset(zone: &str, name: &str) -> Result<i32, EvalError> {
-    let unknown = || {
-        fail(
-            name,
-            format!("Unknown time-zone ID: {zone} (only UTC and fixed offsets are supported)"),
-        )
-    };
-    let z = zone.trim();
-    let rest = ["UTC", "GMT", "UT"]
-        .iter()
-        .find_map(|p| z.strip_prefix(p))
-        .unwrap_or(z);
-    if rest.is_empty() || rest == "Z" {
-        return Ok(0);
+/// A time-zone argument: resolved at the call site when it is a literal.
+enum ZoneArg {
+    Fixed(Result<Option<Zone>, String>),
+    PerRecord(usize),
+}
+
+impl ZoneArg {
+    fn at(site: &CallSite<'_>, i: usize) -> ZoneArg {
+        match site.literal_str(i) {
+            Some(None) => ZoneArg::Fixed(Ok(None)),
+            Some(Some(id)) => ZoneArg::Fixed(Zone::named(&id).map(Some)),
+            None => ZoneArg::PerRecord(i),
+        }
     }
-    let sign = match rest.chars().next() {
-        Some('+') => 1,
-        Some('-') => -1,
-        _ => return Err(unknown()),
-    };
-    let body = rest[1..].replace(':', "");
-    if body.is_empty() || body.len() > 4 || !body.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(unknown());
+
+    fn get(&self, a: &[Value], name: &str) -> Result<Option<Cow<'_, Zone>>, EvalError> {
+        match self {
+            ZoneArg::Fixed(Ok(zone)) => Ok(zone.as_ref().map(Cow::Borrowed)),
+            ZoneArg::Fixed(Err(e)) => Err(fail(name, e)),
+            ZoneArg::PerRecord(i) => match str_arg(a, *i) {
+                None => Ok(None),
+                Some(id) => Zone::named(id)
+                    .map(|z| Some(Cow::Owned(z)))
+                    .map_err(|e| fail(name, e)),
+            },
+        }
     }
-    let (h, m) = if body.len() <= 2 {
-        (body.parse::<i32>().map_err(|_| unknown())?, 0)
-    } else {
-        let split = body.len() - 2;
-        (
-            body[..split].parse::<i32>().map_err(|_| unknown())?,
-            body[split..].parse::<i32>().map_err(|_| unknown())?,
-        )
-    };
-    if h > 18 || m > 59 {
-        return Err(unknown());
-    }
-    Ok(sign * (h * 3600 + m * 60))
 }
 
 /// A pattern argument: tokenized at the call site when it is a literal.
@@ -493,6 +500,45 @@ mod tests {
         assert_eq!(
             call("FROM_DAYS", SqlType::Date, &[i(7)]),
             Ok(Value::Date(7))
+        );
+    }
+
+    #[test]
+    fn region_zones_parse_and_format() {
+        if Zone::named("America/Los_Angeles").is_err() {
+            return; // no time-zone database on this host
+        }
+        assert_eq!(
+            call(
+                "PARSE_TIMESTAMP",
+                SqlType::Timestamp,
+                &[s("2018-05-11T21:58:33 PST"), s("yyyy-MM-dd'T'HH:mm:ss zzz")]
+            ),
+            Ok(Value::Timestamp(1526101113000))
+        );
+        assert_eq!(
+            call(
+                "TIMESTAMPTOSTRING",
+                SqlType::String,
+                &[
+                    (Value::Bigint(1526075913000), SqlType::Bigint),
+                    s("yyyy-MM-dd HH:mm:ss zzz"),
+                    s("America/Los_Angeles")
+                ]
+            ),
+            Ok(sv("2018-05-11 14:58:33 PDT"))
+        );
+        assert_eq!(
+            call(
+                "CONVERT_TZ",
+                SqlType::Timestamp,
+                &[
+                    (Value::Timestamp(100), SqlType::Timestamp),
+                    s("America/Los_Angeles"),
+                    s("America/New_York")
+                ]
+            ),
+            Ok(Value::Timestamp(10_800_100))
         );
     }
 }

@@ -52,6 +52,13 @@ pub struct Parsed {
     pub offset_seconds: Option<i32>,
 }
 
+/// A parse result with the zone name the text carried (`z`, `VV`), if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedZoned {
+    pub parsed: Parsed,
+    pub zone_name: Option<String>,
+}
+
 impl JavaFormat {
     pub fn new(pattern: &str) -> Result<JavaFormat, String> {
         let mut tokens = Vec::new();
@@ -91,7 +98,7 @@ impl JavaFormat {
                 while chars.get(i + n) == Some(&c) {
                     n += 1;
                 }
-                if !"yuMLdDHhkKmsSnaEXxZ".contains(c) {
+                if !"yuMLdDHhkKmsSnaEXxZzV".contains(c) {
                     return Err(format!("Unsupported pattern letter: {c}"));
                 }
                 tokens.push(Token::Field(c, n));
@@ -107,16 +114,33 @@ impl JavaFormat {
         })
     }
 
-    /// Formats a date-time shown at `offset_seconds` from UTC.
-    pub fn format(&self, t: &NaiveDateTime, offset_seconds: i32) -> String {
+    /// Formats a date-time shown at `offset_seconds` from UTC in a zone with this id and
+    /// current abbreviation.
+    pub fn format(&self, t: &NaiveDateTime, offset_seconds: i32, zone: (&str, &str)) -> String {
         let mut out = String::new();
         for token in &self.tokens {
             match token {
                 Token::Text(s) => out.push_str(s),
+                Token::Field('z', _) => out.push_str(zone.1),
+                Token::Field('V', _) => out.push_str(zone.0),
                 Token::Field(c, n) => format_field(&mut out, *c, *n, t, offset_seconds),
             }
         }
         out
+    }
+
+    /// Whether the pattern has a zone-name field (`z`, `VV`).
+    pub fn has_zone_name(&self) -> bool {
+        self.tokens
+            .iter()
+            .any(|t| matches!(t, Token::Field('z' | 'V', _)))
+    }
+
+    /// Parses all of `text`, also returning a zone name it carried.
+    pub fn parse_zoned(&self, text: &str) -> Result<ParsedZoned, String> {
+        let mut zone_name = None;
+        let parsed = self.parse_with(text, false, &mut zone_name)?;
+        Ok(ParsedZoned { parsed, zone_name })
     }
 
     /// Parses text in this pattern; all of it must match.
@@ -137,6 +161,15 @@ impl JavaFormat {
     }
 
     fn parse_from(&self, text: &str, allow_trailing: bool) -> Result<Parsed, String> {
+        self.parse_with(text, allow_trailing, &mut None)
+    }
+
+    fn parse_with(
+        &self,
+        text: &str,
+        allow_trailing: bool,
+        zone_name: &mut Option<String>,
+    ) -> Result<Parsed, String> {
         let fail = || {
             format!(
                 "Text '{text}' could not be parsed with pattern '{}'",
@@ -152,6 +185,16 @@ impl JavaFormat {
             );
             match token {
                 Token::Text(s) => rest = rest.strip_prefix(s.as_str()).ok_or_else(fail)?,
+                Token::Field('z' | 'V', _) => {
+                    let len = rest
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || "/_+-".contains(c)))
+                        .unwrap_or(rest.len());
+                    if len == 0 {
+                        return Err(fail());
+                    }
+                    *zone_name = Some(rest[..len].to_string());
+                    rest = &rest[len..];
+                }
                 Token::Field(c, n) => {
                     rest = p.read(*c, *n, rest, next_is_number).ok_or_else(fail)?;
                 }
@@ -377,13 +420,14 @@ mod tests {
     #[test]
     fn formats_java_patterns() {
         let t = at(2022, 1, 1, 13, 5, 9, 42);
-        let f = |p: &str| JavaFormat::new(p).unwrap().format(&t, 0);
+        let f = |p: &str| JavaFormat::new(p).unwrap().format(&t, 0, ("UTC", "UTC"));
         assert_eq!(f("yyyy-MM-dd'T'HH:mm:ss.SSS"), "2022-01-01T13:05:09.042");
         assert_eq!(f("dd-MMM-yyyy hh a"), "01-Jan-2022 01 PM");
         assert_eq!(f("EEEE, MMMM d ''yy"), "Saturday, January 1 '22");
+        let zoned = JavaFormat::new("HH:mmXXX z").unwrap();
         assert_eq!(
-            JavaFormat::new("HH:mmXXX").unwrap().format(&t, 7200),
-            "13:05+02:00"
+            zoned.format(&t, 7200, ("Europe/Paris", "CEST")),
+            "13:05+02:00 CEST"
         );
         assert!(JavaFormat::new("yyyy-qq").is_err());
     }

@@ -8,7 +8,8 @@
 //! FILTER, REDUCE) are compiled by [`super::lambda`], not here.
 //!
 //! Families: [`string`], [`text_search`] (INSTR, MASK…, regexes), [`bytes`], [`math`],
-//! [`array`], [`map`], [`json`], [`datetime`], [`url`], and [`nulls`] (IFNULL, COALESCE, …).
+//! [`array`], [`map`], [`json`], [`datetime`] (with [`java_format`] and [`zones`]), [`url`],
+//! and [`nulls`] (IFNULL, COALESCE, …).
 
 pub mod array;
 pub mod bytes;
@@ -21,6 +22,7 @@ pub mod nulls;
 pub mod string;
 pub mod text_search;
 pub mod url;
+pub mod zones;
 
 use super::compile::EvalError;
 use super::{ExprKind, TypedExpr};
