@@ -233,7 +233,7 @@ mod tests {
         let x = arr(&[Some(3), Some(1), Some(3), None, Some(2), None]);
         let y = arr(&[Some(2), Some(4)]);
         assert_eq!(
-            call("ARRAY_DISTINCT", t.clone(), &[x.clone()]),
+            call("ARRAY_DISTINCT", t.clone(), std::slice::from_ref(&x)),
             Ok(ints(&[Some(3), Some(1), None, Some(2)]))
         );
         assert_eq!(
@@ -267,7 +267,7 @@ mod tests {
         let t = SqlType::array(SqlType::Int);
         let x = arr(&[Some(3), None, Some(1)]);
         assert_eq!(
-            call("ARRAY_SORT", t.clone(), &[x.clone()]),
+            call("ARRAY_SORT", t.clone(), std::slice::from_ref(&x)),
             Ok(ints(&[Some(1), Some(3), None]))
         );
         assert_eq!(
@@ -275,7 +275,7 @@ mod tests {
             Ok(ints(&[Some(3), Some(1), None]))
         );
         assert_eq!(
-            call("ARRAY_MAX", SqlType::Int, &[x.clone()]),
+            call("ARRAY_MAX", SqlType::Int, std::slice::from_ref(&x)),
             Ok(Value::Int(3))
         );
         assert_eq!(
@@ -283,7 +283,7 @@ mod tests {
             Ok(Value::Null)
         );
         assert_eq!(
-            call("ARRAY_JOIN", SqlType::String, &[x.clone()]),
+            call("ARRAY_JOIN", SqlType::String, std::slice::from_ref(&x)),
             Ok(sv("3,null,1"))
         );
         assert_eq!(

@@ -73,11 +73,19 @@ mod tests {
         let x = (m(&[("b", 2), ("a", 1)]), t.clone());
         let y = (m(&[("a", 9), ("c", 3)]), t.clone());
         assert_eq!(
-            call("MAP_KEYS", SqlType::array(SqlType::String), &[x.clone()]),
+            call(
+                "MAP_KEYS",
+                SqlType::array(SqlType::String),
+                std::slice::from_ref(&x)
+            ),
             Ok(Value::array(vec![sv("b"), sv("a")]))
         );
         assert_eq!(
-            call("MAP_VALUES", SqlType::array(SqlType::Int), &[x.clone()]),
+            call(
+                "MAP_VALUES",
+                SqlType::array(SqlType::Int),
+                std::slice::from_ref(&x)
+            ),
             Ok(Value::array(vec![Value::Int(2), Value::Int(1)]))
         );
         assert_eq!(

@@ -311,9 +311,18 @@ mod tests {
             scale: s,
         };
         let x = (d("-12.35"), dec(4, 2));
-        assert_eq!(call("CEIL", dec(4, 2), &[x.clone()]), Ok(d("-12.00")));
-        assert_eq!(call("FLOOR", dec(4, 2), &[x.clone()]), Ok(d("-13.00")));
-        assert_eq!(call("TRUNC", dec(2, 0), &[x.clone()]), Ok(d("-12")));
+        assert_eq!(
+            call("CEIL", dec(4, 2), std::slice::from_ref(&x)),
+            Ok(d("-12.00"))
+        );
+        assert_eq!(
+            call("FLOOR", dec(4, 2), std::slice::from_ref(&x)),
+            Ok(d("-13.00"))
+        );
+        assert_eq!(
+            call("TRUNC", dec(2, 0), std::slice::from_ref(&x)),
+            Ok(d("-12"))
+        );
         assert_eq!(
             call("TRUNC", dec(4, 2), &[x.clone(), i(1)]),
             Ok(d("-12.30"))
@@ -321,7 +330,7 @@ mod tests {
         assert_eq!(call("ROUND", dec(4, 2), &[x, i(1)]), Ok(d("-12.40")));
         let y = (Value::Double(-1.789), SqlType::Double);
         assert_eq!(
-            call("TRUNC", SqlType::Bigint, &[y.clone()]),
+            call("TRUNC", SqlType::Bigint, std::slice::from_ref(&y)),
             Ok(Value::Bigint(-1))
         );
         assert_eq!(
@@ -329,7 +338,7 @@ mod tests {
             Ok(Value::Double(-1.78))
         );
         assert_eq!(
-            call("CEIL", SqlType::Double, &[y.clone()]),
+            call("CEIL", SqlType::Double, std::slice::from_ref(&y)),
             Ok(Value::Double(-1.0))
         );
         assert_eq!(call("SIGN", SqlType::Int, &[y]), Ok(Value::Int(-1)));
