@@ -415,13 +415,7 @@ pub(crate) fn compile(expr: &TypedExpr, scope: &Scope<'_>) -> Result<Node, Compi
                     returns: ty.to_string(),
                 })?;
             let args = args.iter().map(c).collect::<Result<Vec<_>, _>>()?;
-            Box::new(move |row| {
-                let values = args.iter().map(|a| a(row)).collect::<Result<Vec<_>, _>>()?;
-                Ok(imp(&values).unwrap_or_else(|error| {
-                    row.call_errors.borrow_mut().push(error);
-                    Value::Null
-                }))
-            })
+            compile_call(imp, args)
         }
         ExprKind::Lambda { .. } => {
             return Err(CompileError::Unsupported {
@@ -433,6 +427,35 @@ pub(crate) fn compile(expr: &TypedExpr, scope: &Scope<'_>) -> Result<Node, Compi
             Box::new(move |_| Ok(Value::Bigint(millis)))
         }
     })
+}
+
+/// A call of a scalar function: up to three arguments are gathered on the stack, so the common
+/// call allocates nothing of its own. A failing call is NULL and its error is recorded.
+fn compile_call(imp: functions::FnImpl, args: Vec<Node>) -> Node {
+    fn finish(row: &Frame<'_>, result: Result<Value, EvalError>) -> Value {
+        result.unwrap_or_else(|error| {
+            row.call_errors.borrow_mut().push(error);
+            Value::Null
+        })
+    }
+    let mut args = args.into_iter();
+    match (args.next(), args.next(), args.next(), args.next()) {
+        (None, ..) => Box::new(move |row| Ok(finish(row, imp(&[])))),
+        (Some(a), None, ..) => Box::new(move |row| Ok(finish(row, imp(&[a(row)?])))),
+        (Some(a), Some(b), None, _) => {
+            Box::new(move |row| Ok(finish(row, imp(&[a(row)?, b(row)?]))))
+        }
+        (Some(a), Some(b), Some(c), None) => {
+            Box::new(move |row| Ok(finish(row, imp(&[a(row)?, b(row)?, c(row)?]))))
+        }
+        (Some(a), Some(b), Some(c), Some(d)) => {
+            let all: Vec<Node> = [a, b, c, d].into_iter().chain(args).collect();
+            Box::new(move |row| {
+                let values = all.iter().map(|a| a(row)).collect::<Result<Vec<_>, _>>()?;
+                Ok(finish(row, imp(&values)))
+            })
+        }
+    }
 }
 
 fn opt_bool(b: Option<bool>) -> Value {

@@ -242,3 +242,48 @@ fn a_failing_call_is_null_and_reported() {
         errors[0]
     );
 }
+
+#[test]
+fn calls_of_every_arity_are_evaluated() {
+    let call = |name: &str, args: Vec<TypedExpr>, ty: SqlType| {
+        TypedExpr::new(
+            ty,
+            ExprKind::Call {
+                function: crate::expr::FunctionRef {
+                    name: name.into(),
+                    signature: 0,
+                    params: vec![],
+                },
+                args,
+            },
+        )
+    };
+    let s = |t: &str| lit(Literal::String(t.into()), SqlType::String);
+    let i = |n: i32| lit(Literal::Int(n), SqlType::Int);
+    assert_eq!(
+        eval(call("PI", vec![], SqlType::Double), &[]),
+        Ok(Value::Double(std::f64::consts::PI))
+    );
+    assert_eq!(
+        eval(
+            call(
+                "INSTR",
+                vec![s("corporate floor"), s("or"), i(4), i(2)],
+                SqlType::Int
+            ),
+            &[]
+        ),
+        Ok(Value::Int(14))
+    );
+    assert_eq!(
+        eval(
+            call(
+                "CONCAT",
+                vec![s("a"), s("b"), s("c"), s("d"), s("e")],
+                SqlType::String
+            ),
+            &[]
+        ),
+        Ok(Value::string("abcde"))
+    );
+}

@@ -33,9 +33,8 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
             let (Some(s), Some(pos)) = (str_arg(a, 0), int_arg(a, 1)) else {
                 return Value::Null;
             };
-            let chars: Vec<char> = s.chars().collect();
-            match sub_range(chars.len(), pos, a.get(2)) {
-                Some((start, end)) => Value::string(chars[start..end].iter().collect::<String>()),
+            match sub_range(s.chars().count(), pos, a.get(2)) {
+                Some((start, end)) => Value::string(char_slice(s, start, end)),
                 None => Value::Null,
             }
         }),
@@ -174,6 +173,12 @@ fn initcap(s: &str) -> String {
         }
     }
     out
+}
+
+/// The characters `[start, end)` of `s`.
+fn char_slice(s: &str, start: usize, end: usize) -> &str {
+    let byte = |i: usize| s.char_indices().nth(i).map_or(s.len(), |(b, _)| b);
+    &s[byte(start)..byte(end)]
 }
 
 /// SUBSTRING's `[start, end)` in a value of `len` units: 1-based `pos`, negative from the end;
