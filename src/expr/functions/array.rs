@@ -66,8 +66,8 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
             let descending = match a.get(1) {
                 None => false,
                 Some(d) => match d.as_str().map(str::to_ascii_uppercase).as_deref() {
-                    Some("ASC") => false,
-                    Some("DESC") => true,
+                    Some("ASC" | "ASCENDING") => false,
+                    Some("DESC" | "DESCENDING") => true,
                     _ => return Value::Null,
                 },
             };
@@ -88,10 +88,25 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
                 SqlType::Array(e) => (**e).clone(),
                 other => other.clone(),
             };
-            f(move |a| {
+            // Only ksqlDB's primitive element types can be joined.
+            let joinable = matches!(
+                element,
+                SqlType::Boolean
+                    | SqlType::Int
+                    | SqlType::Bigint
+                    | SqlType::Double
+                    | SqlType::Decimal { .. }
+                    | SqlType::String
+            );
+            try_f(move |a| {
                 let Some(x) = array_arg(a, 0) else {
-                    return Value::Null;
+                    return Ok(Value::Null);
                 };
+                if !joinable && x.iter().any(|v| !v.is_null()) {
+                    return Err(EvalError::Function(format!(
+                        "error: hit element of type {element} which is currently not supported"
+                    )));
+                }
                 let delimiter = if a.len() > 1 {
                     str_arg(a, 1).unwrap_or("")
                 } else {
@@ -104,7 +119,7 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
                     }
                     write_java_string(v, &element, &mut out);
                 }
-                Value::string(out)
+                Ok(Value::string(out))
             })
         }
         "SLICE" => f(|a| {
@@ -274,6 +289,15 @@ mod tests {
             call("ARRAY_SORT", t.clone(), &[x.clone(), s("desc")]),
             Ok(ints(&[Some(3), Some(1), None]))
         );
+        assert_eq!(
+            call("ARRAY_SORT", t.clone(), &[x.clone(), s("Descending")]),
+            Ok(ints(&[Some(3), Some(1), None]))
+        );
+        let nested = (
+            Value::array(vec![ints(&[Some(1)])]),
+            SqlType::array(SqlType::array(SqlType::Int)),
+        );
+        assert!(call("ARRAY_JOIN", SqlType::String, &[nested]).is_err());
         assert_eq!(
             call("ARRAY_MAX", SqlType::Int, std::slice::from_ref(&x)),
             Ok(Value::Int(3))

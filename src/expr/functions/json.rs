@@ -1,74 +1,100 @@
 //! JSON functions over JSON text: EXTRACTJSONFIELD (a `$.a.b[0]` path; text nodes come back
 //! unquoted), IS_JSON_STRING, JSON_ARRAY_LENGTH, JSON_ARRAY_CONTAINS, JSON_CONCAT (objects
 //! merged, otherwise arrays concatenated), JSON_ITEMS, JSON_KEYS, JSON_RECORDS, and
-//! TO_JSON_STRING of any SQL value. Documents are read with member order kept, as Jackson does;
-//! text that is not JSON gives NULL (FALSE for the predicates).
+//! TO_JSON_STRING of any SQL value. Documents are read by [`super::json_text`]; empty text gives
+//! NULL, text that is not JSON is an evaluation error as in ksqlDB (FALSE for the predicates).
 
-use std::fmt;
-
-use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-
-use super::{CallSite, FnImpl, f, str_arg};
+use super::json_text::{Json, Read, quote, read};
+use super::{CallSite, FnImpl, f, str_arg, try_f};
+use crate::expr::compile::EvalError;
 use crate::types::{SqlType, Value, decimal, java_text, time};
 
 pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
     match site.name {
-        "EXTRACTJSONFIELD" => f(|a| {
+        "EXTRACTJSONFIELD" => try_f(|a| {
             let (Some(text), Some(path)) = (str_arg(a, 0), str_arg(a, 1)) else {
-                return Value::Null;
+                return Ok(Value::Null);
             };
-            let (Some(doc), Some(steps)) = (parse(text), parse_path(path)) else {
-                return Value::Null;
+            let Some(doc) = document(text)? else {
+                return Ok(Value::Null);
             };
-            match walk(&doc, &steps) {
-                None | Some(Json::Null) => Value::Null,
+            Ok(match walk(&doc, &path_tokens(path)) {
+                None => Value::Null,
                 Some(Json::String(s)) => Value::string(s.as_str()),
                 Some(node) => Value::string(node.to_string()),
-            }
+            })
         }),
-        "IS_JSON_STRING" => f(|a| Value::Boolean(str_arg(a, 0).and_then(parse).is_some())),
-        "JSON_ARRAY_LENGTH" => f(|a| match str_arg(a, 0).and_then(parse) {
-            Some(Json::Array(items)) => Value::Int(items.len() as i32),
-            _ => Value::Null,
+        "IS_JSON_STRING" => f(|a| {
+            Value::Boolean(str_arg(a, 0).is_some_and(|s| matches!(read(s), Read::Document(_))))
+        }),
+        "JSON_ARRAY_LENGTH" => try_f(|a| {
+            Ok(match str_arg(a, 0).map(document).transpose()?.flatten() {
+                Some(Json::Array(items)) => Value::Int(items.len() as i32),
+                _ => Value::Null,
+            })
         }),
         "JSON_ARRAY_CONTAINS" => f(|a| {
-            let Some(Json::Array(items)) = str_arg(a, 0).and_then(parse) else {
+            let Some(Read::Document(Json::Array(items))) = str_arg(a, 0).map(read) else {
                 return Value::Boolean(false);
             };
             let needle = a.get(1).unwrap_or(&Value::Null);
             Value::Boolean(items.iter().any(|item| json_equals_value(item, needle)))
         }),
-        "JSON_CONCAT" => f(|a| {
-            let docs: Option<Vec<Json>> = a.iter().map(|v| v.as_str().and_then(parse)).collect();
-            match docs {
-                Some(docs) if !docs.is_empty() => Value::string(concat(docs).to_string()),
+        "JSON_CONCAT" => try_f(|a| {
+            let mut docs = Vec::with_capacity(a.len());
+            for v in a {
+                let Some(text) = v.as_str() else {
+                    return Ok(Value::Null);
+                };
+                match document(text)? {
+                    Some(doc) => docs.push(doc),
+                    None => return Ok(Value::Null),
+                }
+            }
+            Ok(if docs.is_empty() {
+                Value::Null
+            } else {
+                Value::string(concat(docs).to_string())
+            })
+        }),
+        "JSON_ITEMS" => try_f(|a| {
+            let Some(text) = str_arg(a, 0) else {
+                return Ok(Value::Null);
+            };
+            match read(text) {
+                Read::Document(Json::Array(items)) => Ok(Value::array(
+                    items.iter().map(|i| Value::string(i.to_string())).collect(),
+                )),
+                _ => Err(invalid(text)),
+            }
+        }),
+        "JSON_KEYS" => try_f(|a| {
+            Ok(match str_arg(a, 0).map(document).transpose()?.flatten() {
+                Some(Json::Object(members)) => Value::array(
+                    members
+                        .iter()
+                        .map(|(k, _)| Value::string(k.as_str()))
+                        .collect(),
+                ),
                 _ => Value::Null,
-            }
+            })
         }),
-        "JSON_ITEMS" => f(|a| match str_arg(a, 0).and_then(parse) {
-            Some(Json::Array(items)) => {
-                Value::array(items.iter().map(|i| Value::string(i.to_string())).collect())
-            }
-            _ => Value::Null,
-        }),
-        "JSON_KEYS" => f(|a| match str_arg(a, 0).and_then(parse) {
-            Some(Json::Object(members)) => Value::array(
-                members
-                    .iter()
-                    .map(|(k, _)| Value::string(k.as_str()))
-                    .collect(),
-            ),
-            _ => Value::Null,
-        }),
-        "JSON_RECORDS" => f(|a| match str_arg(a, 0).and_then(parse) {
-            Some(Json::Object(members)) => Value::map(
-                members
-                    .iter()
-                    .map(|(k, v)| (Value::string(k.as_str()), Value::string(v.to_string())))
-                    .collect(),
-            ),
-            _ => Value::Null,
+        "JSON_RECORDS" => try_f(|a| {
+            Ok(match str_arg(a, 0).map(document).transpose()?.flatten() {
+                Some(Json::Object(members)) => Value::map(
+                    members
+                        .iter()
+                        .map(|(k, v)| {
+                            let text = match v {
+                                Json::String(s) => s.clone(),
+                                other => other.to_string(),
+                            };
+                            (Value::string(k.as_str()), Value::string(text))
+                        })
+                        .collect(),
+                ),
+                _ => Value::Null,
+            })
         }),
         "TO_JSON_STRING" => {
             let ty = site.arg_ty(0).clone();
@@ -82,163 +108,70 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
     }
 }
 
-/// A JSON document with object members in document order.
-#[derive(Debug, Clone, PartialEq)]
-enum Json {
-    Null,
-    Bool(bool),
-    Number(serde_json::Number),
-    String(String),
-    Array(Vec<Json>),
-    Object(Vec<(String, Json)>),
-}
-
-/// The first JSON value of `text`; anything after it is ignored, as Jackson's `readTree`.
-fn parse(text: &str) -> Option<Json> {
-    let mut reader = serde_json::Deserializer::from_str(text);
-    Json::deserialize(&mut reader).ok()
-}
-
-impl<'de> Deserialize<'de> for Json {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Json, D::Error> {
-        struct JsonVisitor;
-        impl<'de> Visitor<'de> for JsonVisitor {
-            type Value = Json;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
-                Ok(Json::Null)
-            }
-            fn visit_bool<E: de::Error>(self, b: bool) -> Result<Json, E> {
-                Ok(Json::Bool(b))
-            }
-            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Json, E> {
-                Ok(Json::Number(n.into()))
-            }
-            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Json, E> {
-                Ok(Json::Number(n.into()))
-            }
-            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Json, E> {
-                Ok(serde_json::Number::from_f64(n).map_or(Json::Null, Json::Number))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Json, E> {
-                Ok(Json::String(s.to_string()))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element()? {
-                    items.push(item);
-                }
-                Ok(Json::Array(items))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-                let mut members: Vec<(String, Json)> = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, Json>()? {
-                    match members.iter_mut().find(|(name, _)| *name == k) {
-                        Some(existing) => existing.1 = v,
-                        None => members.push((k, v)),
-                    }
-                }
-                Ok(Json::Object(members))
-            }
-        }
-        d.deserialize_any(JsonVisitor)
+/// The document in `text`: `None` for empty text, an error for text that is not JSON.
+fn document(text: &str) -> Result<Option<Json>, EvalError> {
+    match read(text) {
+        Read::Document(doc) => Ok(Some(doc)),
+        Read::Missing => Ok(None),
+        Read::Invalid => Err(invalid(text)),
     }
 }
 
-impl fmt::Display for Json {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Json::Null => f.write_str("null"),
-            Json::Bool(b) => write!(f, "{b}"),
-            Json::Number(n) => write!(f, "{n}"),
-            Json::String(s) => f.write_str(&quote(s)),
-            Json::Array(items) => {
-                f.write_str("[")?;
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(",")?;
-                    }
-                    write!(f, "{item}")?;
-                }
-                f.write_str("]")
-            }
-            Json::Object(members) => {
-                f.write_str("{")?;
-                for (i, (k, v)) in members.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(",")?;
-                    }
-                    write!(f, "{}:{v}", quote(k))?;
-                }
-                f.write_str("}")
-            }
-        }
-    }
+fn invalid(text: &str) -> EvalError {
+    EvalError::Function(format!("Invalid JSON format:{text}"))
 }
 
-fn quote(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
-}
-
-enum Step {
-    Field(String),
-    Index(usize),
-}
-
-/// `$.a.b[0]['c']`: the steps after the `$` root.
-fn parse_path(path: &str) -> Option<Vec<Step>> {
-    let mut rest = path.trim().strip_prefix('$').unwrap_or(path.trim());
-    let mut steps = Vec::new();
+/// ksqlDB's JSON path tokens: `$.a.b[0]['c']` is `a`, `b`, `0`, `c`.
+fn path_tokens(path: &str) -> Vec<String> {
+    let trimmed = path.trim();
+    let mut rest = trimmed.strip_prefix('$').unwrap_or(trimmed);
+    let mut tokens = Vec::new();
     while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix('.') {
-            let end = after.find(['.', '[']).unwrap_or(after.len());
-            steps.push(Step::Field(after[..end].to_string()));
-            rest = &after[end..];
-        } else if let Some(after) = rest.strip_prefix('[') {
-            let end = after.find(']')?;
+        if let Some(after) = rest.strip_prefix('[') {
+            let end = after.find(']').unwrap_or(after.len());
             let inside = after[..end].trim();
-            let quoted = inside
+            let unquoted = inside
                 .strip_prefix('\'')
                 .and_then(|s| s.strip_suffix('\''))
-                .or_else(|| inside.strip_prefix('"').and_then(|s| s.strip_suffix('"')));
-            steps.push(match quoted {
-                Some(name) => Step::Field(name.to_string()),
-                None => Step::Index(inside.parse().ok()?),
-            });
-            rest = &after[end + 1..];
+                .or_else(|| inside.strip_prefix('"').and_then(|s| s.strip_suffix('"')))
+                .unwrap_or(inside);
+            tokens.push(unquoted.to_string());
+            rest = after.get(end + 1..).unwrap_or("");
         } else {
-            let end = rest.find(['.', '[']).unwrap_or(rest.len());
-            steps.push(Step::Field(rest[..end].to_string()));
-            rest = &rest[end..];
+            let body = rest.strip_prefix('.').unwrap_or(rest);
+            let end = body.find(['.', '[']).unwrap_or(body.len());
+            tokens.push(body[..end].to_string());
+            rest = &body[end..];
         }
     }
-    Some(steps)
+    tokens
 }
 
-fn walk<'j>(mut node: &'j Json, steps: &[Step]) -> Option<&'j Json> {
-    for step in steps {
-        node = match (step, node) {
-            (Step::Field(name), Json::Object(members)) => {
-                &members.iter().find(|(k, _)| k == name)?.1
-            }
-            (Step::Index(i), Json::Array(items)) => items.get(*i)?,
+/// Jackson's `get` per token: an index into an array, a member of an object.
+fn walk<'j>(mut node: &'j Json, tokens: &[String]) -> Option<&'j Json> {
+    for token in tokens {
+        node = match node {
+            Json::Array(items) => items.get(token.parse::<usize>().ok()?)?,
+            Json::Object(members) => &members.iter().find(|(k, _)| k == token)?.1,
             _ => return None,
         };
     }
     Some(node)
 }
 
+/// JSON_ARRAY_CONTAINS: integers match INT/BIGINT, fractions DOUBLE, text STRING, booleans and
+/// NULL themselves.
 fn json_equals_value(item: &Json, v: &Value) -> bool {
     match (item, v) {
         (Json::Null, Value::Null) => true,
         (Json::Bool(a), Value::Boolean(b)) => a == b,
         (Json::String(a), Value::String(b)) => a.as_str() == &**b,
         (Json::Number(n), Value::Int(_) | Value::Bigint(_)) => {
-            n.as_i64() == v.as_i64() && !n.is_f64()
+            !n.contains(['.', 'e', 'E']) && n.parse::<i64>().ok() == v.as_i64()
         }
-        (Json::Number(n), Value::Double(d)) => n.is_f64() && n.as_f64() == Some(*d),
+        (Json::Number(n), Value::Double(d)) => {
+            n.contains(['.', 'e', 'E']) && n.parse::<f64>().ok() == Some(*d)
+        }
         _ => false,
     }
 }
@@ -363,6 +296,24 @@ mod tests {
         assert_eq!(get("$.name.tags[1]"), sv(r#"{"x":1}"#));
         assert_eq!(get("$.n"), sv("2.5"));
         assert_eq!(get("$.missing"), Value::Null);
+        assert_eq!(
+            call(
+                "EXTRACTJSONFIELD",
+                SqlType::String,
+                &[s(r#"{"a":null}"#), s("$.a")]
+            ),
+            Ok(sv("null"))
+        );
+        assert!(call("EXTRACTJSONFIELD", SqlType::String, &[s("{oops"), s("$.a")]).is_err());
+        assert!(call("JSON_ITEMS", SqlType::array(SqlType::String), &[s("{}")]).is_err());
+        assert_eq!(
+            call(
+                "JSON_RECORDS",
+                SqlType::map(SqlType::String, SqlType::String),
+                &[s(r#"{"a":"x","b":[1]}"#)]
+            ),
+            Ok(Value::map(vec![(sv("a"), sv("x")), (sv("b"), sv("[1]"))]))
+        );
         assert_eq!(
             call(
                 "EXTRACTJSONFIELD",
