@@ -34,10 +34,11 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
             let sign = if name == "DATEADD" { 1 } else { -1 };
             f(move |a| match (int_arg(a, 0), int_arg(a, 1), a.get(2)) {
                 (Some(unit), Some(n), Some(Value::Date(d))) => {
-                    // TimeUnit.toDays: whole days, truncated.
-                    let days =
-                        (i128::from(n) * i128::from(unit) / i128::from(MILLIS_PER_DAY)) as i64;
-                    Value::Date((i64::from(*d) + sign * days) as i32)
+                    // TimeUnit.MILLISECONDS.toDays(date + unit.toMillis(n)): truncated days.
+                    let day = i128::from(MILLIS_PER_DAY);
+                    let total =
+                        i128::from(*d) * day + sign as i128 * i128::from(n) * i128::from(unit);
+                    Value::Date((total / day) as i32)
                 }
                 _ => Value::Null,
             })
@@ -451,7 +452,7 @@ mod tests {
                 SqlType::Date,
                 &[unit(1), i(5), (Value::Date(10), SqlType::Date)]
             ),
-            Ok(Value::Date(10))
+            Ok(Value::Date(9))
         );
         assert_eq!(
             call(

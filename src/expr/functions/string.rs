@@ -157,12 +157,14 @@ fn java_replace(s: &str, old: &str, new: &str) -> String {
 }
 
 /// ksqlDB's INITCAP: the text lower-cased, then the first character of every run of
-/// non-whitespace upper-cased.
+/// non-whitespace upper-cased; leading whitespace is dropped (its words are matched as
+/// `[^\s]+\s*`).
 fn initcap(s: &str) -> String {
+    let java_space = |c: char| matches!(c, ' ' | '\t' | '\n' | '\u{b}' | '\u{c}' | '\r');
     let mut out = String::with_capacity(s.len());
     let mut at_word_start = true;
-    for c in s.to_lowercase().chars() {
-        if c.is_whitespace() {
+    for c in s.to_lowercase().trim_start_matches(java_space).chars() {
+        if java_space(c) {
             at_word_start = true;
             out.push(c);
         } else if at_word_start {
@@ -348,7 +350,7 @@ mod tests {
         );
         assert_eq!(call("LTRIM", SqlType::String, &[s("  a ")]), Ok(sv("a ")));
         assert_eq!(
-            call("INITCAP", SqlType::String, &[s("hELLO  wORLD")]),
+            call("INITCAP", SqlType::String, &[s("  hELLO  wORLD")]),
             Ok(sv("Hello  World"))
         );
         assert_eq!(
