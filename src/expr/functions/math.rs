@@ -159,15 +159,31 @@ fn round(args: &[Value], returns: &SqlType) -> Result<Value, EvalError> {
         (Some(Value::Bigint(i)), _) => Value::Bigint(*i),
         (Some(Value::Double(d)), SqlType::Bigint) => Value::Bigint((d + 0.5).floor() as i64),
         (Some(Value::Double(d)), _) => {
-            let factor = 10f64.powi(digits as i32);
-            Value::Double((d * factor + 0.5).floor() / factor)
+            // BigDecimal.valueOf(d), rounded half towards positive infinity, back to double.
+            match d.to_string().parse::<Decimal>() {
+                Ok(exact) => {
+                    let rounded = scale_decimal(exact, digits, half_up_strategy(&exact))?;
+                    Value::Double(rounded.to_string().parse().unwrap_or(*d))
+                }
+                Err(_) => Value::Double(*d),
+            }
         }
         (Some(Value::Decimal(d)), _) => {
-            let rounded = scale_decimal(*d, digits, RoundingStrategy::MidpointAwayFromZero)?;
+            let rounded = scale_decimal(*d, digits, half_up_strategy(d))?;
             Value::Decimal(fit_scale(rounded, returns)?)
         }
         _ => Value::Null,
     })
+}
+
+/// ksqlDB rounds positive values HALF_UP and the others HALF_DOWN: halves go towards
+/// positive infinity.
+fn half_up_strategy(d: &Decimal) -> RoundingStrategy {
+    if d.is_sign_positive() && !d.is_zero() {
+        RoundingStrategy::MidpointAwayFromZero
+    } else {
+        RoundingStrategy::MidpointTowardZero
+    }
 }
 
 /// TRUNC: towards zero, to `digits` places (0 without the argument); a DOUBLE without places
@@ -327,7 +343,16 @@ mod tests {
             call("TRUNC", dec(4, 2), &[x.clone(), i(1)]),
             Ok(d("-12.30"))
         );
-        assert_eq!(call("ROUND", dec(4, 2), &[x, i(1)]), Ok(d("-12.40")));
+        assert_eq!(call("ROUND", dec(4, 2), &[x, i(1)]), Ok(d("-12.30")));
+        assert_eq!(
+            call("ROUND", dec(4, 2), &[(d("12.35"), dec(4, 2)), i(1)]),
+            Ok(d("12.40"))
+        );
+        let sinh = (Value::Double(-548.316_123_273_246_5), SqlType::Double);
+        assert_eq!(
+            call("ROUND", SqlType::Double, &[sinh, i(13)]),
+            Ok(Value::Double(-548.316_123_273_246_5))
+        );
         let y = (Value::Double(-1.789), SqlType::Double);
         assert_eq!(
             call("TRUNC", SqlType::Bigint, std::slice::from_ref(&y)),
