@@ -349,7 +349,7 @@ pub(crate) fn compile(expr: &TypedExpr, scope: &Scope<'_>) -> Result<Node, Compi
             pattern,
             escape,
             negated,
-        } => compile_like(c(operand)?, pattern, *escape, *negated, scope)?,
+        } => super::operators::compile_like(c(operand)?, pattern, *escape, *negated, scope)?,
         ExprKind::Case { whens, otherwise } => {
             let whens = whens
                 .iter()
@@ -458,7 +458,7 @@ fn compile_call(imp: functions::FnImpl, args: Vec<Node>) -> Node {
     }
 }
 
-fn opt_bool(b: Option<bool>) -> Value {
+pub(crate) fn opt_bool(b: Option<bool>) -> Value {
     b.map_or(Value::Null, Value::Boolean)
 }
 
@@ -494,55 +494,6 @@ fn struct_names_differ(a: &SqlType, b: &SqlType) -> bool {
         (SqlType::Map(_, x), SqlType::Map(_, y)) => struct_names_differ(x, y),
         _ => false,
     }
-}
-
-fn compile_like(
-    operand: Node,
-    pattern: &TypedExpr,
-    escape: Option<char>,
-    negated: bool,
-    scope: &Scope<'_>,
-) -> Result<Node, CompileError> {
-    if let ExprKind::Literal { value } = &pattern.kind {
-        let Some(text) = value.to_value().as_str().map(str::to_owned) else {
-            return Ok(Box::new(|_| Ok(Value::Null)));
-        };
-        let re = like_regex(&text, escape)?;
-        return Ok(Box::new(move |row| {
-            Ok(opt_bool(
-                operand(row)?.as_str().map(|s| re.is_match(s) != negated),
-            ))
-        }));
-    }
-    let pattern = compile(pattern, scope)?;
-    Ok(Box::new(move |row| {
-        let (v, p) = (operand(row)?, pattern(row)?);
-        let (Some(s), Some(p)) = (v.as_str(), p.as_str()) else {
-            return Ok(Value::Null);
-        };
-        let re = like_regex(p, escape).map_err(|e| EvalError::Function(e.to_string()))?;
-        Ok(Value::Boolean(re.is_match(s) != negated))
-    }))
-}
-
-/// `%` is any run, `_` any one character, everything else literal (case-sensitive).
-fn like_regex(pattern: &str, escape: Option<char>) -> Result<regex::Regex, CompileError> {
-    let mut out = String::from("(?s)^");
-    let mut chars = pattern.chars();
-    while let Some(ch) = chars.next() {
-        match ch {
-            _ if Some(ch) == escape => {
-                if let Some(next) = chars.next() {
-                    out.push_str(&regex::escape(&next.to_string()));
-                }
-            }
-            '%' => out.push_str(".*"),
-            '_' => out.push('.'),
-            _ => out.push_str(&regex::escape(&ch.to_string())),
-        }
-    }
-    out.push('$');
-    regex::Regex::new(&out).map_err(|e| CompileError::Like(e.to_string()))
 }
 
 #[cfg(test)]

@@ -1,12 +1,12 @@
 //! The evaluation of SQL operators on values, shared by the compiled closures: comparison
-//! (`=`, `<`, `IS DISTINCT FROM`, … with ksqlDB's NULL rules) and arithmetic (Java integer
-//! overflow, DECIMAL results fitted to the node's type). Pure functions of values; no plan
-//! knowledge.
+//! (`=`, `<`, `IS DISTINCT FROM`, … with ksqlDB's NULL rules), arithmetic (Java integer
+//! overflow, DECIMAL results fitted to the node's type) and `LIKE` (a literal pattern compiled
+//! to a regex once).
 
 use std::cmp::Ordering;
 
-use super::Comparison;
-use super::compile::EvalError;
+use super::compile::{CompileError, EvalError, Node, Scope, compile, opt_bool};
+use super::{Comparison, ExprKind, TypedExpr};
 use crate::types::{ArithmeticOp, SqlType, Value, decimal};
 
 /// ksqlDB comparison (generated code null-checks first): FALSE when either side is NULL,
@@ -112,4 +112,54 @@ pub fn arithmetic(
         }
         _ => Value::Null,
     })
+}
+
+/// `operand [NOT] LIKE pattern`: a literal pattern becomes a regex once.
+pub(crate) fn compile_like(
+    operand: Node,
+    pattern: &TypedExpr,
+    escape: Option<char>,
+    negated: bool,
+    scope: &Scope<'_>,
+) -> Result<Node, CompileError> {
+    if let ExprKind::Literal { value } = &pattern.kind {
+        let Some(text) = value.to_value().as_str().map(str::to_owned) else {
+            return Ok(Box::new(|_| Ok(Value::Null)));
+        };
+        let re = like_regex(&text, escape)?;
+        return Ok(Box::new(move |row| {
+            Ok(opt_bool(
+                operand(row)?.as_str().map(|s| re.is_match(s) != negated),
+            ))
+        }));
+    }
+    let pattern = compile(pattern, scope)?;
+    Ok(Box::new(move |row| {
+        let (v, p) = (operand(row)?, pattern(row)?);
+        let (Some(s), Some(p)) = (v.as_str(), p.as_str()) else {
+            return Ok(Value::Null);
+        };
+        let re = like_regex(p, escape).map_err(|e| EvalError::Function(e.to_string()))?;
+        Ok(Value::Boolean(re.is_match(s) != negated))
+    }))
+}
+
+/// `%` is any run, `_` any one character, everything else literal (case-sensitive).
+fn like_regex(pattern: &str, escape: Option<char>) -> Result<regex::Regex, CompileError> {
+    let mut out = String::from("(?s)^");
+    let mut chars = pattern.chars();
+    while let Some(ch) = chars.next() {
+        match ch {
+            _ if Some(ch) == escape => {
+                if let Some(next) = chars.next() {
+                    out.push_str(&regex::escape(&next.to_string()));
+                }
+            }
+            '%' => out.push_str(".*"),
+            '_' => out.push('.'),
+            _ => out.push_str(&regex::escape(&ch.to_string())),
+        }
+    }
+    out.push('$');
+    regex::Regex::new(&out).map_err(|e| CompileError::Like(e.to_string()))
 }

@@ -1,7 +1,6 @@
-//! Date and time functions: the current time (UNIX_TIMESTAMP, UNIX_DATE), conversions
-//! (FROM_UNIXTIME, FROM_DAYS), text with Java patterns (PARSE_/FORMAT_ TIMESTAMP, DATE, TIME
-//! and the older STRINGTOTIMESTAMP, TIMESTAMPTOSTRING, STRINGTODATE, DATETOSTRING), arithmetic
-//! with a time unit (DATEADD, TIMEADD, TIMESTAMPADD and their SUB forms) and CONVERT_TZ. A
+//! Date and time text: PARSE_/FORMAT_ TIMESTAMP, DATE and TIME with Java patterns (and the
+//! older STRINGTOTIMESTAMP, TIMESTAMPTOSTRING, STRINGTODATE, DATETOSTRING), and CONVERT_TZ;
+//! the clock, conversions and unit arithmetic are in [`super::time_arith`]. A
 //! literal pattern or zone is resolved once at the call site; zones are [`Zone`]s (fixed
 //! offsets, or regions from the system's time-zone database).
 
@@ -11,7 +10,7 @@ use chrono::{DateTime, NaiveDateTime};
 
 use super::java_format::JavaFormat;
 use super::zones::Zone;
-use super::{CallSite, FnImpl, f, fail, int_arg, str_arg, try_f};
+use super::{CallSite, FnImpl, fail, str_arg, try_f};
 use crate::expr::compile::EvalError;
 use crate::types::Value;
 use crate::types::time::MILLIS_PER_DAY;
@@ -19,51 +18,6 @@ use crate::types::time::MILLIS_PER_DAY;
 pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
     let name = site.name;
     match name {
-        "UNIX_TIMESTAMP" if site.args.is_empty() => f(|_| Value::Bigint(now_millis())),
-        "UNIX_TIMESTAMP" => f(|a| temporal_millis(a.first()).map_or(Value::Null, Value::Bigint)),
-        "UNIX_DATE" if site.args.is_empty() => {
-            f(|_| Value::Int(now_millis().div_euclid(MILLIS_PER_DAY) as i32))
-        }
-        "UNIX_DATE" => f(|a| match a.first() {
-            Some(Value::Date(d)) => Value::Int(*d),
-            _ => Value::Null,
-        }),
-        "FROM_UNIXTIME" => f(|a| int_arg(a, 0).map_or(Value::Null, Value::Timestamp)),
-        "FROM_DAYS" => f(|a| int_arg(a, 0).map_or(Value::Null, |d| Value::Date(d as i32))),
-        "DATEADD" | "DATESUB" => {
-            let sign = if name == "DATEADD" { 1 } else { -1 };
-            f(move |a| match (int_arg(a, 0), int_arg(a, 1), a.get(2)) {
-                (Some(unit), Some(n), Some(Value::Date(d))) => {
-                    // TimeUnit.MILLISECONDS.toDays(date + unit.toMillis(n)): truncated days.
-                    let day = i128::from(MILLIS_PER_DAY);
-                    let total =
-                        i128::from(*d) * day + sign as i128 * i128::from(n) * i128::from(unit);
-                    Value::Date((total / day) as i32)
-                }
-                _ => Value::Null,
-            })
-        }
-        "TIMEADD" | "TIMESUB" => {
-            let sign = if name == "TIMEADD" { 1 } else { -1 };
-            f(move |a| match (int_arg(a, 0), int_arg(a, 1), a.get(2)) {
-                (Some(unit), Some(n), Some(Value::Time(t))) => {
-                    let delta = (i128::from(n) * i128::from(unit))
-                        .rem_euclid(i128::from(MILLIS_PER_DAY))
-                        as i64;
-                    Value::Time((i64::from(*t) + sign * delta).rem_euclid(MILLIS_PER_DAY) as i32)
-                }
-                _ => Value::Null,
-            })
-        }
-        "TIMESTAMPADD" | "TIMESTAMPSUB" => {
-            let sign = if name == "TIMESTAMPADD" { 1 } else { -1 };
-            f(move |a| match (int_arg(a, 0), int_arg(a, 1), a.get(2)) {
-                (Some(unit), Some(n), Some(Value::Timestamp(t))) => {
-                    Value::Timestamp(t.wrapping_add(sign * n.wrapping_mul(unit)))
-                }
-                _ => Value::Null,
-            })
-        }
         "CONVERT_TZ" => {
             let (from, to) = (ZoneArg::at(site, 1), ZoneArg::at(site, 2));
             try_f(move |a| {
@@ -237,19 +191,6 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
                 Ok(Value::string(format.format(&local, 0, ("UTC", "UTC"))))
             })
         }
-        _ => None,
-    }
-}
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-fn temporal_millis(v: Option<&Value>) -> Option<i64> {
-    match v? {
-        Value::Timestamp(t) | Value::Bigint(t) => Some(*t),
         _ => None,
     }
 }
@@ -435,49 +376,7 @@ mod tests {
     }
 
     #[test]
-    fn arithmetic_with_units_and_zones() {
-        let unit = |ms: i64| (Value::Bigint(ms), SqlType::Bigint);
-        let day = MILLIS_PER_DAY;
-        assert_eq!(
-            call(
-                "DATEADD",
-                SqlType::Date,
-                &[unit(day), i(10), (Value::Date(10), SqlType::Date)]
-            ),
-            Ok(Value::Date(20))
-        );
-        assert_eq!(
-            call(
-                "DATESUB",
-                SqlType::Date,
-                &[unit(1), i(5), (Value::Date(10), SqlType::Date)]
-            ),
-            Ok(Value::Date(9))
-        );
-        assert_eq!(
-            call(
-                "TIMEADD",
-                SqlType::Time,
-                &[
-                    unit(3_600_000),
-                    i(2),
-                    (Value::Time(23 * 3_600_000), SqlType::Time)
-                ]
-            ),
-            Ok(Value::Time(3_600_000))
-        );
-        assert_eq!(
-            call(
-                "TIMESTAMPSUB",
-                SqlType::Timestamp,
-                &[
-                    unit(1),
-                    (Value::Bigint(5), SqlType::Bigint),
-                    (Value::Timestamp(10), SqlType::Timestamp)
-                ]
-            ),
-            Ok(Value::Timestamp(5))
-        );
+    fn region_zones_parse_and_format() {
         assert_eq!(
             call(
                 "CONVERT_TZ",
@@ -490,22 +389,6 @@ mod tests {
             ),
             Ok(Value::Timestamp(10_800_100))
         );
-        assert_eq!(
-            call(
-                "UNIX_DATE",
-                SqlType::Int,
-                &[(Value::Date(7), SqlType::Date)]
-            ),
-            Ok(Value::Int(7))
-        );
-        assert_eq!(
-            call("FROM_DAYS", SqlType::Date, &[i(7)]),
-            Ok(Value::Date(7))
-        );
-    }
-
-    #[test]
-    fn region_zones_parse_and_format() {
         if Zone::named("America/Los_Angeles").is_err() {
             return; // no time-zone database on this host
         }

@@ -8,7 +8,8 @@
 //! FILTER, REDUCE) are compiled by [`super::lambda`], not here.
 //!
 //! Families: [`string`], [`text_search`] (INSTR, MASK…, regexes), [`bytes`], [`math`],
-//! [`array`], [`map`], [`json`], [`datetime`] (with [`java_format`] and [`zones`]), [`url`],
+//! [`array`], [`map`], [`json`], [`datetime`] (with [`java_format`] and [`zones`]),
+//! [`time_arith`], [`url`],
 //! and [`nulls`] (IFNULL, COALESCE, …).
 
 pub mod array;
@@ -22,6 +23,7 @@ pub mod math;
 pub mod nulls;
 pub mod string;
 pub mod text_search;
+pub mod time_arith;
 pub mod url;
 pub mod zones;
 
@@ -84,6 +86,7 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
         .or_else(|| map::lookup(site))
         .or_else(|| json::lookup(site))
         .or_else(|| datetime::lookup(site))
+        .or_else(|| time_arith::lookup(site))
         .or_else(|| url::lookup(site))
 }
 
