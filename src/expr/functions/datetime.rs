@@ -76,6 +76,12 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
         "FORMAT_TIMESTAMP" | "TIMESTAMPTOSTRING" => {
             let pattern = Format::at(site, 1);
             let zone_arg = (site.args.len() > 2).then(|| ZoneArg::at(site, 2));
+            // FORMAT_TIMESTAMP defaults to GMT; TIMESTAMPTOSTRING to the JVM's zone, UTC in weir.
+            let default_zone = if name == "FORMAT_TIMESTAMP" {
+                Zone::named("GMT").unwrap_or_else(|_| Zone::utc())
+            } else {
+                Zone::utc()
+            };
             let name = "FORMAT_TIMESTAMP";
             try_f(move |a| {
                 let millis = match a.first() {
@@ -85,9 +91,8 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
                 let Some(format) = pattern.get(a, name)? else {
                     return Ok(Value::Null);
                 };
-                let utc = Zone::utc();
                 let zone = match &zone_arg {
-                    None => std::borrow::Cow::Borrowed(&utc),
+                    None => std::borrow::Cow::Borrowed(&default_zone),
                     Some(z) => match z.get(a, name)? {
                         Some(zone) => zone,
                         None => return Ok(Value::Null),
@@ -372,6 +377,27 @@ mod tests {
                 ]
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn default_and_fixed_zone_names() {
+        let ts = (Value::Timestamp(1526075913000), SqlType::Timestamp);
+        assert_eq!(
+            call(
+                "FORMAT_TIMESTAMP",
+                SqlType::String,
+                &[ts.clone(), s("HH:mm z")]
+            ),
+            Ok(sv("21:58 GMT"))
+        );
+        assert_eq!(
+            call(
+                "FORMAT_TIMESTAMP",
+                SqlType::String,
+                &[ts, s("HH:mm VV"), s("+0200")]
+            ),
+            Ok(sv("23:58 +02:00"))
         );
     }
 

@@ -41,7 +41,7 @@ impl Zone {
     pub fn named(id: &str) -> Result<Zone, String> {
         if let Some(seconds) = fixed_offset(id) {
             return Ok(Zone::Fixed {
-                id: id.to_string(),
+                id: normalized_fixed_id(id, seconds),
                 seconds,
             });
         }
@@ -114,6 +114,30 @@ impl Zone {
             guess
         }
     }
+}
+
+/// Java's normalized id of a fixed zone: `+02:00`, `Z` for a bare zero offset, `UTC+02:00`, or
+/// the prefix alone (`GMT`).
+fn normalized_fixed_id(id: &str, seconds: i32) -> String {
+    let z = id.trim();
+    let prefix = ["UTC", "GMT", "UT"]
+        .into_iter()
+        .find(|p| z.starts_with(p))
+        .unwrap_or("");
+    let rest = &z[prefix.len()..];
+    if rest.is_empty() {
+        return if prefix.is_empty() {
+            "Z".into()
+        } else {
+            prefix.into()
+        };
+    }
+    if seconds == 0 && prefix.is_empty() {
+        return "Z".into();
+    }
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let (h, m) = (seconds.abs() / 3600, seconds.abs() / 60 % 60);
+    format!("{prefix}{sign}{h:02}:{m:02}")
 }
 
 /// `UTC`, `GMT`, `UT`, `Z`, or one of them followed by (or just) `+h`, `+hh`, `+hhmm`, `+hh:mm`.
@@ -245,6 +269,10 @@ mod tests {
         assert_eq!(fixed_offset("+0530"), Some(19800));
         assert_eq!(fixed_offset("Mars/Base"), None);
         assert!(Zone::named("../etc/passwd").is_err());
+        assert_eq!(Zone::named("+0200").unwrap().id(), "+02:00");
+        assert_eq!(Zone::named("GMT").unwrap().id(), "GMT");
+        assert_eq!(Zone::named("UTC-5").unwrap().id(), "UTC-05:00");
+        assert_eq!(Zone::named("+00:00").unwrap().id(), "Z");
     }
 
     #[test]
