@@ -182,6 +182,9 @@ fn extreme(a: &[Value], want: Ordering) -> Value {
     best.cloned().unwrap_or(Value::Null)
 }
 
+/// The longest series GENERATE_SERIES builds (a guard against exhausting memory).
+const MAX_SERIES: i64 = 10_000_000;
+
 /// GENERATE_SERIES(start, end [, step]): inclusive; the default step is 1 or -1 towards `end`.
 fn generate_series(a: &[Value], bigint: bool) -> Result<Value, EvalError> {
     let (Some(start), Some(end)) = (int_arg(a, 0), int_arg(a, 1)) else {
@@ -189,7 +192,7 @@ fn generate_series(a: &[Value], bigint: bool) -> Result<Value, EvalError> {
     };
     let step = match a.get(2) {
         None => {
-            if end - start > 0 {
+            if end > start {
                 1
             } else {
                 -1
@@ -205,16 +208,25 @@ fn generate_series(a: &[Value], bigint: bool) -> Result<Value, EvalError> {
             "GENERATE_SERIES step cannot be zero".into(),
         ));
     }
-    let diff = end - start;
+    let (start, diff, step) = (
+        i128::from(start),
+        i128::from(end) - i128::from(start),
+        i128::from(step),
+    );
     if (diff > 0 && step < 0) || (diff < 0 && step > 0) {
         return Err(EvalError::Function(
             "GENERATE_SERIES step has wrong sign".into(),
         ));
     }
     let size = 1 + diff / step;
+    if size > i128::from(MAX_SERIES) {
+        return Err(EvalError::Function(format!(
+            "GENERATE_SERIES would produce {size} values; at most {MAX_SERIES} are allowed"
+        )));
+    }
     let values = (0..size)
         .map(|i| {
-            let v = start + i * step;
+            let v = (start + i * step) as i64;
             if bigint {
                 Value::Bigint(v)
             } else {
@@ -331,6 +343,8 @@ mod tests {
             call("GENERATE_SERIES", t.clone(), &[i(1), i(6), i(2)]),
             Ok(ints(&[Some(1), Some(3), Some(5)]))
         );
-        assert!(call("GENERATE_SERIES", t, &[i(1), i(6), i(-2)]).is_err());
+        assert!(call("GENERATE_SERIES", t.clone(), &[i(1), i(6), i(-2)]).is_err());
+        let big = |n: i64| (Value::Bigint(n), SqlType::Bigint);
+        assert!(call("GENERATE_SERIES", t, &[big(0), big(i64::MAX)]).is_err());
     }
 }

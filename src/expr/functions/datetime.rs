@@ -29,7 +29,7 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
                     return Ok(Value::Null);
                 };
                 let shift = to.offset_at(*t).0 - from.offset_at(*t).0;
-                Ok(Value::Timestamp(t + i64::from(shift) * 1000))
+                Ok(Value::Timestamp(t.wrapping_add(i64::from(shift) * 1000)))
             })
         }
         "PARSE_TIMESTAMP" | "STRINGTOTIMESTAMP" => {
@@ -99,7 +99,7 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
                     },
                 };
                 let (offset, abbreviation) = zone.offset_at(millis);
-                let local = datetime(millis + i64::from(offset) * 1000)?;
+                let local = datetime(millis.saturating_add(i64::from(offset) * 1000))?;
                 Ok(Value::string(format.format(
                     &local,
                     offset,

@@ -225,7 +225,7 @@ fn scale_decimal(
     if digits >= 0 {
         return Ok(d.round_dp_with_strategy(digits.min(28) as u32, strategy));
     }
-    let factor = Decimal::from_i128_with_scale(10i128.pow((-digits).min(27) as u32), 0);
+    let factor = Decimal::from_i128_with_scale(10i128.pow(digits.unsigned_abs().min(27) as u32), 0);
     let overflow = || EvalError::Function(format!("rounding {d} to {digits} places overflows"));
     let scaled = d.checked_div(factor).ok_or_else(overflow)?;
     scaled

@@ -278,9 +278,74 @@ impl Pattern {
     }
 }
 
-/// A Java regex as a `regex::Regex`; the error is the pattern text.
+/// A Java regex as a `regex::Regex`; the error is the pattern text. Java-only syntax the
+/// `regex` crate lacks is rewritten first: POSIX classes (`\p{Alpha}`), `\Q…\E` quoting and
+/// `\Z`. Look-around and back-references remain unsupported and are errors.
 pub(crate) fn compile_java_regex(pattern: &str) -> Result<Regex, String> {
-    Regex::new(pattern).map_err(|_| pattern.to_string())
+    Regex::new(&java_to_rust_regex(pattern)).map_err(|_| pattern.to_string())
+}
+
+fn java_to_rust_regex(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let escape = &rest[at..];
+        let mut chars = escape[1..].chars();
+        match chars.next() {
+            Some(kind @ ('p' | 'P')) if escape[2..].starts_with('{') && escape.contains('}') => {
+                let close = escape.find('}').unwrap_or(escape.len() - 1);
+                let name = escape.get(3..close).unwrap_or_default();
+                match posix_class(name) {
+                    Some(class) if kind == 'p' => out.push_str(&format!("[{class}]")),
+                    Some(class) => out.push_str(&format!("[^{class}]")),
+                    None => out.push_str(&escape[..=close]),
+                }
+                rest = &escape[close + 1..];
+            }
+            Some('Q') => {
+                let body = &escape[2..];
+                let end = body.find("\\E").unwrap_or(body.len());
+                out.push_str(&regex::escape(&body[..end]));
+                rest = body.get(end + 2..).unwrap_or("");
+            }
+            Some('Z') => {
+                out.push_str("(?:\\n?\\z)");
+                rest = &escape[2..];
+            }
+            Some(c) => {
+                out.push('\\');
+                out.push(c);
+                rest = &escape[1 + c.len_utf8()..];
+            }
+            None => {
+                out.push('\\');
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The ASCII POSIX classes of `java.util.regex.Pattern`, as class bodies.
+fn posix_class(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "Lower" => "a-z",
+        "Upper" => "A-Z",
+        "ASCII" => "\\x00-\\x7F",
+        "Alpha" => "a-zA-Z",
+        "Digit" => "0-9",
+        "Alnum" => "a-zA-Z0-9",
+        "Punct" => "!-/:-@\\[-`{-~",
+        "Graph" => "!-~",
+        "Print" => " -~",
+        "Blank" => " \\t",
+        "Cntrl" => "\\x00-\\x1F\\x7F",
+        "XDigit" => "0-9a-fA-F",
+        "Space" => " \\t\\n\\x0B\\f\\r",
+        _ => return None,
+    })
 }
 
 /// A Java `replaceAll` replacement in the `regex` crate's syntax: `$n` groups, `\x` literal x.
@@ -411,5 +476,19 @@ mod tests {
             Ok(Value::array(vec![sv("a"), sv("b"), sv(""), sv("c")]))
         );
         assert!(call("REGEXP_REPLACE", SqlType::String, &[s("a"), s("("), s("")]).is_err());
+        assert_eq!(
+            java_to_rust_regex(r"\p{Alpha}+\P{Digit}\Q.*\E\d\Z"),
+            r"[a-zA-Z]+[^0-9]\.\*\d(?:\n?\z)"
+        );
+        assert_eq!(java_to_rust_regex(r"\p{"), r"\p{");
+        assert_eq!(java_to_rust_regex("a\\"), "a\\");
+        assert_eq!(
+            call(
+                "REGEXP_EXTRACT",
+                SqlType::String,
+                &[s(r"[\p{Upper}_]+"), s("ab_CD")]
+            ),
+            Ok(sv("_CD"))
+        );
     }
 }

@@ -50,7 +50,7 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
             let sign = if name == "TIMESTAMPADD" { 1 } else { -1 };
             f(move |a| match (int_arg(a, 0), int_arg(a, 1), a.get(2)) {
                 (Some(unit), Some(n), Some(Value::Timestamp(t))) => {
-                    Value::Timestamp(t.wrapping_add(sign * n.wrapping_mul(unit)))
+                    Value::Timestamp(t.wrapping_add(n.wrapping_mul(unit).wrapping_mul(sign)))
                 }
                 _ => Value::Null,
             })
