@@ -10,13 +10,15 @@
 //! Scalar function implementations live in [`super::scalar`], keyed by the resolved function
 //! name and the node's result type.
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
 
 use thiserror::Error;
 
-use super::scalar::function_impl;
+use super::functions::{self, CallSite};
+pub use super::operators::{arithmetic, compare};
 use super::{ColumnRef, Comparison, ExprKind, SystemColumn, TypedExpr};
-use crate::types::{self, ArithmeticOp, SqlType, Value, decimal};
+use crate::types::{self, SqlType, Value};
 
 /// Where a [`ColumnRef`] is read from at run time, decided once by the operator's layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +84,47 @@ pub enum EvalError {
     Function(String),
 }
 
-type Node = Box<dyn Fn(&EvalRow<'_>) -> Result<Value, EvalError> + Send + Sync>;
+/// A compiled expression node, evaluated against one [`Frame`].
+pub(crate) type Node = Box<dyn Fn(&Frame<'_>) -> Result<Value, EvalError> + Send + Sync>;
+
+/// What a node reads: the record, and the arguments of the lambdas it is inside (flattened,
+/// outermost lambda first).
+pub(crate) struct Frame<'a> {
+    pub row: &'a EvalRow<'a>,
+    pub params: &'a [Value],
+    /// Failures of function calls, each of which evaluated to NULL instead.
+    pub call_errors: &'a RefCell<Vec<EvalError>>,
+}
+
+impl Frame<'_> {
+    fn read(&self, slot: Slot) -> Value {
+        self.row.read(slot)
+    }
+}
+
+/// Compile-time context: how columns are laid out and which lambda parameters are in scope.
+pub(crate) struct Scope<'l> {
+    layout: &'l dyn Fn(ColumnRef) -> Option<Slot>,
+    /// The parameter count of each enclosing lambda, outermost first.
+    lambdas: Vec<usize>,
+}
+
+impl Scope<'_> {
+    /// The scope inside one more lambda of `params` parameters.
+    pub(crate) fn enter_lambda(&self, params: usize) -> Scope<'_> {
+        let mut lambdas = self.lambdas.clone();
+        lambdas.push(params);
+        Scope {
+            layout: self.layout,
+            lambdas,
+        }
+    }
+
+    /// How many lambda arguments enclose this scope (the length of [`Frame::params`]).
+    pub(crate) fn bound_params(&self) -> usize {
+        self.lambdas.iter().sum()
+    }
+}
 
 /// A compiled expression.
 pub struct Evaluator {
@@ -102,14 +144,39 @@ impl Evaluator {
         expr: &TypedExpr,
         layout: &dyn Fn(ColumnRef) -> Option<Slot>,
     ) -> Result<Evaluator, CompileError> {
+        let scope = Scope {
+            layout,
+            lambdas: Vec::new(),
+        };
         Ok(Evaluator {
-            node: compile(expr, layout)?,
+            node: compile(expr, &scope)?,
             ty: expr.ty.clone(),
         })
     }
 
+    /// Evaluates the expression. A function call that fails evaluates to NULL and the rest of
+    /// the expression goes on, as in ksqlDB; those failures are logged here (use
+    /// [`Evaluator::eval_reporting`] to route them). Any other failure is the error.
     pub fn eval(&self, row: &EvalRow<'_>) -> Result<Value, EvalError> {
-        (self.node)(row)
+        self.eval_reporting(row, &mut |error| {
+            tracing::warn!(%error, "a function call failed and evaluated to NULL");
+        })
+    }
+
+    /// [`Evaluator::eval`], handing each failed function call to `report`.
+    pub fn eval_reporting(
+        &self,
+        row: &EvalRow<'_>,
+        report: &mut dyn FnMut(EvalError),
+    ) -> Result<Value, EvalError> {
+        let call_errors = RefCell::new(Vec::new());
+        let result = (self.node)(&Frame {
+            row,
+            params: &[],
+            call_errors: &call_errors,
+        });
+        call_errors.into_inner().into_iter().for_each(report);
+        result
     }
 
     /// The result type.
@@ -118,19 +185,32 @@ impl Evaluator {
     }
 }
 
-fn compile(
-    expr: &TypedExpr,
-    layout: &dyn Fn(ColumnRef) -> Option<Slot>,
-) -> Result<Node, CompileError> {
-    let c = |e: &TypedExpr| compile(e, layout);
+pub(crate) fn compile(expr: &TypedExpr, scope: &Scope<'_>) -> Result<Node, CompileError> {
+    let c = |e: &TypedExpr| compile(e, scope);
     let ty = expr.ty.clone();
     Ok(match &expr.kind {
         ExprKind::Literal { value } => {
             let v = value.to_value();
             Box::new(move |_| Ok(v.clone()))
         }
+        ExprKind::Column {
+            column: ColumnRef::LambdaParam { depth, index },
+        } => {
+            let (depth, index) = (*depth as usize, *index as usize);
+            if depth >= scope.lambdas.len() || index >= scope.lambdas[depth] {
+                return Err(CompileError::UnknownColumn {
+                    column: ColumnRef::LambdaParam {
+                        depth: depth as u16,
+                        index: index as u16,
+                    },
+                });
+            }
+            let position = scope.lambdas[..depth].iter().sum::<usize>() + index;
+            Box::new(move |row| Ok(row.params.get(position).cloned().unwrap_or(Value::Null)))
+        }
         ExprKind::Column { column } => {
-            let slot = layout(*column).ok_or(CompileError::UnknownColumn { column: *column })?;
+            let slot =
+                (scope.layout)(*column).ok_or(CompileError::UnknownColumn { column: *column })?;
             Box::new(move |row| Ok(row.read(slot)))
         }
         ExprKind::Field { base, index } => {
@@ -164,9 +244,18 @@ fn compile(
         }
         ExprKind::Arithmetic { op, left, right } => {
             let (op, l, r) = (*op, c(left)?, c(right)?);
+            // ksqlDB compiles lambda bodies to Java code that unboxes operands without a NULL
+            // check: NULL arithmetic there fails, and so does the lambda function's call.
+            let in_lambda = scope.bound_params() > 0;
             Box::new(move |row| {
                 let (a, b) = (l(row)?, r(row)?);
                 if a.is_null() || b.is_null() {
+                    if in_lambda {
+                        return Err(EvalError::Function(format!(
+                            "NULL operand of {} in a lambda",
+                            op.symbol()
+                        )));
+                    }
                     return Ok(Value::Null);
                 }
                 arithmetic(op, &a, &b, &ty)
@@ -260,7 +349,7 @@ fn compile(
             pattern,
             escape,
             negated,
-        } => compile_like(c(operand)?, pattern, *escape, *negated, layout)?,
+        } => super::operators::compile_like(c(operand)?, pattern, *escape, *negated, scope)?,
         ExprKind::Case { whens, otherwise } => {
             let whens = whens
                 .iter()
@@ -312,21 +401,25 @@ fn compile(
             })
         }
         ExprKind::Call { function, args } => {
-            let imp = function_impl(&function.name, &ty).ok_or_else(|| {
-                CompileError::UnimplementedFunction {
+            if let Some(node) = super::lambda::compile_call(&function.name, args, scope)? {
+                return Ok(node);
+            }
+            let site = CallSite {
+                name: &function.name,
+                returns: &ty,
+                args,
+            };
+            let imp =
+                functions::lookup(&site).ok_or_else(|| CompileError::UnimplementedFunction {
                     name: function.name.clone(),
                     returns: ty.to_string(),
-                }
-            })?;
+                })?;
             let args = args.iter().map(c).collect::<Result<Vec<_>, _>>()?;
-            Box::new(move |row| {
-                let values = args.iter().map(|a| a(row)).collect::<Result<Vec<_>, _>>()?;
-                imp(&values)
-            })
+            compile_call(imp, args)
         }
         ExprKind::Lambda { .. } => {
             return Err(CompileError::Unsupported {
-                what: "a lambda".into(),
+                what: "a lambda outside TRANSFORM, FILTER or REDUCE".into(),
             });
         }
         ExprKind::TimeUnit { millis } => {
@@ -336,7 +429,36 @@ fn compile(
     })
 }
 
-fn opt_bool(b: Option<bool>) -> Value {
+/// A call of a scalar function: up to three arguments are gathered on the stack, so the common
+/// call allocates nothing of its own. A failing call is NULL and its error is recorded.
+fn compile_call(imp: functions::FnImpl, args: Vec<Node>) -> Node {
+    fn finish(row: &Frame<'_>, result: Result<Value, EvalError>) -> Value {
+        result.unwrap_or_else(|error| {
+            row.call_errors.borrow_mut().push(error);
+            Value::Null
+        })
+    }
+    let mut args = args.into_iter();
+    match (args.next(), args.next(), args.next(), args.next()) {
+        (None, ..) => Box::new(move |row| Ok(finish(row, imp(&[])))),
+        (Some(a), None, ..) => Box::new(move |row| Ok(finish(row, imp(&[a(row)?])))),
+        (Some(a), Some(b), None, _) => {
+            Box::new(move |row| Ok(finish(row, imp(&[a(row)?, b(row)?]))))
+        }
+        (Some(a), Some(b), Some(c), None) => {
+            Box::new(move |row| Ok(finish(row, imp(&[a(row)?, b(row)?, c(row)?]))))
+        }
+        (Some(a), Some(b), Some(c), Some(d)) => {
+            let all: Vec<Node> = [a, b, c, d].into_iter().chain(args).collect();
+            Box::new(move |row| {
+                let values = all.iter().map(|a| a(row)).collect::<Result<Vec<_>, _>>()?;
+                Ok(finish(row, imp(&values)))
+            })
+        }
+    }
+}
+
+pub(crate) fn opt_bool(b: Option<bool>) -> Value {
     b.map_or(Value::Null, Value::Boolean)
 }
 
@@ -374,357 +496,6 @@ fn struct_names_differ(a: &SqlType, b: &SqlType) -> bool {
     }
 }
 
-/// ksqlDB comparison (generated code null-checks first): FALSE when either side is NULL,
-/// except for the DISTINCT forms.
-pub fn compare(op: Comparison, a: &Value, b: &Value) -> bool {
-    compare_opt(op, a, b).unwrap_or(false)
-}
-
-fn compare_opt(op: Comparison, a: &Value, b: &Value) -> Option<bool> {
-    match op {
-        Comparison::Distinct | Comparison::NotDistinct => {
-            let same = match (a.is_null(), b.is_null()) {
-                (true, true) => true,
-                (false, false) => a.sql_equals(b) == Some(true),
-                _ => false,
-            };
-            Some(same == (op == Comparison::NotDistinct))
-        }
-        Comparison::Eq => a.sql_equals(b),
-        Comparison::NotEq => a.sql_equals(b).map(|e| !e),
-        _ => {
-            let o = a.sql_cmp(b)?;
-            Some(match op {
-                Comparison::Lt => o == Ordering::Less,
-                Comparison::LtEq => o != Ordering::Greater,
-                Comparison::Gt => o == Ordering::Greater,
-                _ => o != Ordering::Less,
-            })
-        }
-    }
-}
-
-/// `a op b` for non-NULL operands, producing a value of the node type `ty`.
-pub fn arithmetic(
-    op: ArithmeticOp,
-    a: &Value,
-    b: &Value,
-    ty: &SqlType,
-) -> Result<Value, EvalError> {
-    use ArithmeticOp::*;
-    Ok(match ty {
-        SqlType::String => match (a.as_str(), b.as_str()) {
-            (Some(x), Some(y)) => Value::string(format!("{x}{y}")),
-            _ => Value::Null,
-        },
-        SqlType::Int | SqlType::Bigint => {
-            let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) else {
-                return Ok(Value::Null);
-            };
-            if matches!(op, Divide | Modulus) && y == 0 {
-                return Err(EvalError::DivideByZero);
-            }
-            if *ty == SqlType::Int {
-                let (x, y) = (x as i32, y as i32);
-                Value::Int(match op {
-                    Add => x.wrapping_add(y),
-                    Subtract => x.wrapping_sub(y),
-                    Multiply => x.wrapping_mul(y),
-                    Divide => x.wrapping_div(y),
-                    Modulus => x.wrapping_rem(y),
-                })
-            } else {
-                Value::Bigint(match op {
-                    Add => x.wrapping_add(y),
-                    Subtract => x.wrapping_sub(y),
-                    Multiply => x.wrapping_mul(y),
-                    Divide => x.wrapping_div(y),
-                    Modulus => x.wrapping_rem(y),
-                })
-            }
-        }
-        SqlType::Double => {
-            let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) else {
-                return Ok(Value::Null);
-            };
-            Value::Double(match op {
-                Add => x + y,
-                Subtract => x - y,
-                Multiply => x * y,
-                Divide => x / y,
-                Modulus => x % y,
-            })
-        }
-        SqlType::Decimal { precision, scale } => {
-            let (Some(x), Some(y)) = (a.as_decimal(), b.as_decimal()) else {
-                return Ok(Value::Null);
-            };
-            let result = match op {
-                Add => x.checked_add(y),
-                Subtract => x.checked_sub(y),
-                Multiply => x.checked_mul(y),
-                Divide | Modulus if y.is_zero() => return Ok(Value::Null),
-                Divide => x.checked_div(y),
-                Modulus => x.checked_rem(y),
-            };
-            let Some(result) = result else {
-                return Err(EvalError::Function(format!(
-                    "decimal overflow in {x} {} {y}",
-                    op.symbol()
-                )));
-            };
-            Value::Decimal(decimal::cast_decimal(result, *precision, *scale)?)
-        }
-        _ => Value::Null,
-    })
-}
-
-fn compile_like(
-    operand: Node,
-    pattern: &TypedExpr,
-    escape: Option<char>,
-    negated: bool,
-    layout: &dyn Fn(ColumnRef) -> Option<Slot>,
-) -> Result<Node, CompileError> {
-    if let ExprKind::Literal { value } = &pattern.kind {
-        let Some(text) = value.to_value().as_str().map(str::to_owned) else {
-            return Ok(Box::new(|_| Ok(Value::Null)));
-        };
-        let re = like_regex(&text, escape)?;
-        return Ok(Box::new(move |row| {
-            Ok(opt_bool(
-                operand(row)?.as_str().map(|s| re.is_match(s) != negated),
-            ))
-        }));
-    }
-    let pattern = compile(pattern, layout)?;
-    Ok(Box::new(move |row| {
-        let (v, p) = (operand(row)?, pattern(row)?);
-        let (Some(s), Some(p)) = (v.as_str(), p.as_str()) else {
-            return Ok(Value::Null);
-        };
-        let re = like_regex(p, escape).map_err(|e| EvalError::Function(e.to_string()))?;
-        Ok(Value::Boolean(re.is_match(s) != negated))
-    }))
-}
-
-/// `%` is any run, `_` any one character, everything else literal (case-sensitive).
-fn like_regex(pattern: &str, escape: Option<char>) -> Result<regex::Regex, CompileError> {
-    let mut out = String::from("(?s)^");
-    let mut chars = pattern.chars();
-    while let Some(ch) = chars.next() {
-        match ch {
-            _ if Some(ch) == escape => {
-                if let Some(next) = chars.next() {
-                    out.push_str(&regex::escape(&next.to_string()));
-                }
-            }
-            '%' => out.push_str(".*"),
-            '_' => out.push('.'),
-            _ => out.push_str(&regex::escape(&ch.to_string())),
-        }
-    }
-    out.push('$');
-    regex::Regex::new(&out).map_err(|e| CompileError::Like(e.to_string()))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::expr::Literal;
-
-    fn lit(v: Literal, ty: SqlType) -> TypedExpr {
-        TypedExpr::literal(v, ty)
-    }
-
-    fn col(i: u32, ty: SqlType) -> TypedExpr {
-        TypedExpr::column(ColumnRef::Input { side: 0, index: i }, ty)
-    }
-
-    fn layout(c: ColumnRef) -> Option<Slot> {
-        match c {
-            ColumnRef::Input { side: 0, index } => Some(Slot::Value(index as usize)),
-            ColumnRef::System { column, .. } => Some(Slot::System(column)),
-            _ => None,
-        }
-    }
-
-    fn eval(e: TypedExpr, value: &[Value]) -> Result<Value, EvalError> {
-        let row = EvalRow {
-            key: &[],
-            value,
-            timestamp: 7,
-            partition: 0,
-            offset: 3,
-            window: None,
-        };
-        Evaluator::compile(&e, &layout).unwrap().eval(&row)
-    }
-
-    fn bin(op: ArithmeticOp, l: TypedExpr, r: TypedExpr, ty: SqlType) -> TypedExpr {
-        TypedExpr::new(
-            ty,
-            ExprKind::Arithmetic {
-                op,
-                left: Box::new(l),
-                right: Box::new(r),
-            },
-        )
-    }
-
-    #[test]
-    fn integer_arithmetic_wraps_and_division_by_zero_is_an_error() {
-        let e = bin(
-            ArithmeticOp::Add,
-            col(0, SqlType::Int),
-            lit(Literal::Int(1), SqlType::Int),
-            SqlType::Int,
-        );
-        assert_eq!(eval(e, &[Value::Int(i32::MAX)]), Ok(Value::Int(i32::MIN)));
-        let e = bin(
-            ArithmeticOp::Divide,
-            col(0, SqlType::Int),
-            lit(Literal::Int(0), SqlType::Int),
-            SqlType::Int,
-        );
-        assert_eq!(eval(e, &[Value::Int(1)]), Err(EvalError::DivideByZero));
-        let e = bin(
-            ArithmeticOp::Add,
-            col(0, SqlType::Int),
-            lit(Literal::Int(1), SqlType::Int),
-            SqlType::Int,
-        );
-        assert_eq!(eval(e, &[Value::Null]), Ok(Value::Null));
-    }
-
-    #[test]
-    fn three_valued_logic_and_comparisons() {
-        let null_bool = col(0, SqlType::Boolean);
-        let f = lit(Literal::Boolean(false), SqlType::Boolean);
-        let and = TypedExpr::new(
-            SqlType::Boolean,
-            ExprKind::And {
-                left: Box::new(null_bool.clone()),
-                right: Box::new(f),
-            },
-        );
-        assert_eq!(eval(and, &[Value::Null]), Ok(Value::Boolean(false)));
-        let cmp = TypedExpr::new(
-            SqlType::Boolean,
-            ExprKind::Compare {
-                op: Comparison::Gt,
-                left: Box::new(col(0, SqlType::Int)),
-                right: Box::new(lit(Literal::Bigint(2), SqlType::Bigint)),
-            },
-        );
-        assert_eq!(
-            eval(cmp.clone(), &[Value::Int(3)]),
-            Ok(Value::Boolean(true))
-        );
-        assert_eq!(eval(cmp, &[Value::Null]), Ok(Value::Boolean(false)));
-    }
-
-    #[test]
-    fn like_and_system_columns() {
-        let like = TypedExpr::new(
-            SqlType::Boolean,
-            ExprKind::Like {
-                operand: Box::new(col(0, SqlType::String)),
-                pattern: Box::new(lit(Literal::String("a%c_".into()), SqlType::String)),
-                escape: None,
-                negated: false,
-            },
-        );
-        assert_eq!(
-            eval(like.clone(), &[Value::string("abbcd")]),
-            Ok(Value::Boolean(true))
-        );
-        assert_eq!(
-            eval(like, &[Value::string("abc")]),
-            Ok(Value::Boolean(false))
-        );
-        let rowtime = TypedExpr::column(
-            ColumnRef::System {
-                side: 0,
-                column: SystemColumn::Rowtime,
-            },
-            SqlType::Bigint,
-        );
-        assert_eq!(eval(rowtime, &[]), Ok(Value::Bigint(7)));
-    }
-
-    #[test]
-    fn functions_and_unimplemented_ones() {
-        let call = |name: &str, args: Vec<TypedExpr>, ty: SqlType| {
-            TypedExpr::new(
-                ty,
-                ExprKind::Call {
-                    function: crate::expr::FunctionRef {
-                        name: name.into(),
-                        signature: 0,
-                        params: vec![],
-                    },
-                    args,
-                },
-            )
-        };
-        let s = |t: &str| lit(Literal::String(t.into()), SqlType::String);
-        let i = |n: i32| lit(Literal::Int(n), SqlType::Int);
-        assert_eq!(
-            eval(
-                call("SUBSTRING", vec![s("hello"), i(2), i(3)], SqlType::String),
-                &[]
-            ),
-            Ok(Value::string("ell"))
-        );
-        assert_eq!(
-            eval(
-                call("SUBSTRING", vec![s("hello"), i(-3)], SqlType::String),
-                &[]
-            ),
-            Ok(Value::string("llo"))
-        );
-        assert_eq!(
-            eval(call("UCASE", vec![s("ab")], SqlType::String), &[]),
-            Ok(Value::string("AB"))
-        );
-        assert_eq!(
-            eval(
-                call("COALESCE", vec![col(0, SqlType::Int), i(4)], SqlType::Int),
-                &[Value::Null]
-            ),
-            Ok(Value::Int(4))
-        );
-        assert_eq!(
-            eval(
-                call(
-                    "GREATEST",
-                    vec![col(0, SqlType::Int), i(4), i(9)],
-                    SqlType::Int
-                ),
-                &[Value::Null]
-            ),
-            Ok(Value::Int(9))
-        );
-        assert_eq!(
-            eval(call("NULLIF", vec![i(4), i(4)], SqlType::Int), &[]),
-            Ok(Value::Null)
-        );
-        assert_eq!(
-            eval(
-                call("LPAD", vec![s("ab"), i(5), s("xy")], SqlType::String),
-                &[]
-            ),
-            Ok(Value::string("xyxab"))
-        );
-        assert_eq!(
-            eval(
-                call("RPAD", vec![s("abcdef"), i(3), s("x")], SqlType::String),
-                &[]
-            ),
-            Ok(Value::string("abc"))
-        );
-        let err = Evaluator::compile(&call("NOPE", vec![], SqlType::Int), &layout).unwrap_err();
-        assert!(err.to_string().contains("NOPE"));
-    }
-}
+#[path = "compile_tests.rs"]
+mod tests;

@@ -6,7 +6,9 @@
 //! serde-serializable, `PartialEq`, with no evaluation code and no name lookups left to do.
 
 pub mod compile;
-pub mod scalar;
+pub mod functions;
+pub mod lambda;
+pub mod operators;
 
 use serde::{Deserialize, Serialize};
 

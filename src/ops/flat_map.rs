@@ -1,4 +1,4 @@
-//! `flatMap/v1`: table functions (`EXPLODE`). Each input row becomes as many rows as the
+//! `flatMap/v1`: table functions (`EXPLODE`, `CUBE_EXPLODE`). Each input row becomes as many rows as the
 //! longest function result; shorter results are padded with NULL; a NULL or empty result
 //! contributes no rows. The function outputs are appended to the value row, where
 //! [`crate::expr::ColumnRef::TableFunction`] reads them. An argument error is logged and the
@@ -10,22 +10,62 @@ use crate::types::Value;
 
 use super::layout::eval_row;
 
-/// A table function: its argument values to its output rows.
-pub type TableFn = fn(&[Value]) -> Vec<Value>;
+/// A table function: its argument values to its output rows, or why they have none.
+pub type TableFn = fn(&[Value]) -> Result<Vec<Value>, String>;
+
+/// `CUBE_EXPLODE` refuses arrays longer than this (2^20 rows), as ksqlDB does.
+const CUBE_MAX_COLUMNS: usize = 20;
 
 /// The implementation of table function `name`, if there is one yet.
 pub fn table_function(name: &str) -> Result<TableFn, CompileError> {
     match name {
         "EXPLODE" => Ok(|args| {
-            args.first()
+            Ok(args
+                .first()
                 .and_then(Value::as_array)
                 .map(|items| items.to_vec())
-                .unwrap_or_default()
+                .unwrap_or_default())
+        }),
+        "CUBE_EXPLODE" => Ok(|args| match args.first().and_then(Value::as_array) {
+            Some(columns) => cube(columns),
+            None => Ok(Vec::new()),
         }),
         other => Err(CompileError::Unsupported {
             what: format!("table function {other}"),
         }),
     }
+}
+
+/// Every combination of the columns with some of them replaced by NULL, the all-NULL row
+/// first, in ksqlDB's order (the last column varies fastest); a column that is already NULL does
+/// not double the rows.
+fn cube(columns: &[Value]) -> Result<Vec<Value>, String> {
+    let n = columns.len();
+    if n > CUBE_MAX_COLUMNS {
+        return Err(format!(
+            "cube_explode: too many columns ({n}); max is {CUBE_MAX_COLUMNS}"
+        ));
+    }
+    let present: u32 = (0..n)
+        .filter(|&i| !columns[i].is_null())
+        .map(|i| 1 << (n - 1 - i))
+        .sum();
+    let rows = (0..1u32 << n)
+        .filter(|mask| mask & present == *mask)
+        .map(|mask| {
+            let row = (0..n)
+                .map(|i| {
+                    if mask & (1 << (n - 1 - i)) == 0 {
+                        Value::Null
+                    } else {
+                        columns[i].clone()
+                    }
+                })
+                .collect();
+            Value::array(row)
+        })
+        .collect();
+    Ok(rows)
 }
 
 pub struct FlatMap {
@@ -47,12 +87,13 @@ impl Processor for FlatMap {
         let mut results = Vec::with_capacity(self.functions.len());
         for (function, args) in &self.functions {
             let args: Result<Vec<Value>, _> = args.iter().map(|a| a.eval(&row)).collect();
-            match args {
-                Ok(args) => results.push(function(&args)),
+            let rows = args
+                .map_err(|e| format!("Error evaluating table function arguments: {e}"))
+                .and_then(|args| function(&args));
+            match rows {
+                Ok(rows) => results.push(rows),
                 Err(e) => {
-                    ctx.report(ProcessingError::processing(format!(
-                        "Error evaluating table function arguments: {e}"
-                    )));
+                    ctx.report(ProcessingError::processing(e));
                     return;
                 }
             }
@@ -107,5 +148,29 @@ mod tests {
                 vec![a, b, Value::Int(2), Value::Null],
             ]
         );
+    }
+
+    #[test]
+    fn cube_explode_skips_duplicate_null_combinations() {
+        let cube_explode = table_function("CUBE_EXPLODE").unwrap();
+        let arr = |v: Vec<Value>| vec![Value::array(v)];
+        assert_eq!(
+            cube_explode(&arr(vec![Value::Int(1), Value::Int(2)])),
+            Ok(vec![
+                Value::array(vec![Value::Null, Value::Null]),
+                Value::array(vec![Value::Null, Value::Int(2)]),
+                Value::array(vec![Value::Int(1), Value::Null]),
+                Value::array(vec![Value::Int(1), Value::Int(2)]),
+            ])
+        );
+        assert_eq!(
+            cube_explode(&arr(vec![Value::Int(1), Value::Null])),
+            Ok(vec![
+                Value::array(vec![Value::Null, Value::Null]),
+                Value::array(vec![Value::Int(1), Value::Null]),
+            ])
+        );
+        assert_eq!(cube_explode(&[Value::Null]), Ok(vec![]));
+        assert!(cube_explode(&arr(vec![Value::Int(0); 21])).is_err());
     }
 }

@@ -1,0 +1,229 @@
+//! URL functions: URL_ENCODE_PARAM / URL_DECODE_PARAM (form encoding, `+` for space) and the
+//! URL_EXTRACT_* family, which read the parts of a URI as Java's `java.net.URI` does (host
+//! without user info, path `""` when absent, query and fragment percent-decoded, port NULL when
+//! absent). Text that is not a URI is an evaluation error naming the input.
+
+use super::{CallSite, FnImpl, f, str_arg, try_f};
+use crate::expr::compile::EvalError;
+use crate::types::Value;
+
+pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
+    let part: fn(&Uri<'_>) -> Value = match site.name {
+        "URL_ENCODE_PARAM" => {
+            return f(|a| str_arg(a, 0).map_or(Value::Null, |s| Value::string(form_encode(s))));
+        }
+        "URL_DECODE_PARAM" => {
+            return f(|a| {
+                str_arg(a, 0).map_or(Value::Null, |s| {
+                    Value::string(percent_decode(&s.replace('+', " ")))
+                })
+            });
+        }
+        "URL_EXTRACT_PARAMETER" => {
+            return try_f(|a| {
+                let (Some(url), Some(name)) = (str_arg(a, 0), str_arg(a, 1)) else {
+                    return Ok(Value::Null);
+                };
+                let uri = Uri::parse(url)?;
+                let Some(query) = uri.query.map(percent_decode) else {
+                    return Ok(Value::Null);
+                };
+                for param in query.split('&') {
+                    match param.split_once('=') {
+                        None if param == name => return Ok(Value::string("")),
+                        Some((k, v)) if k == name => return Ok(Value::string(v)),
+                        _ => {}
+                    }
+                }
+                Ok(Value::Null)
+            });
+        }
+        "URL_EXTRACT_PROTOCOL" => |u| opt(u.scheme.map(str::to_owned)),
+        "URL_EXTRACT_HOST" => |u| opt(u.host.map(str::to_owned)),
+        "URL_EXTRACT_PATH" => |u| opt(u.path.map(percent_decode)),
+        "URL_EXTRACT_QUERY" => |u| opt(u.query.map(percent_decode)),
+        "URL_EXTRACT_FRAGMENT" => |u| opt(u.fragment.map(percent_decode)),
+        "URL_EXTRACT_PORT" => |u| u.port.map_or(Value::Null, Value::Int),
+        _ => return None,
+    };
+    try_f(move |a| match str_arg(a, 0) {
+        Some(url) => Ok(part(&Uri::parse(url)?)),
+        None => Ok(Value::Null),
+    })
+}
+
+fn opt(s: Option<String>) -> Value {
+    s.map_or(Value::Null, Value::string)
+}
+
+/// The parts of a URI, borrowed from its text (still percent-encoded).
+#[derive(Debug, Default, PartialEq)]
+struct Uri<'a> {
+    scheme: Option<&'a str>,
+    host: Option<&'a str>,
+    port: Option<i32>,
+    path: Option<&'a str>,
+    query: Option<&'a str>,
+    fragment: Option<&'a str>,
+}
+
+impl<'a> Uri<'a> {
+    fn parse(text: &'a str) -> Result<Uri<'a>, EvalError> {
+        let invalid = || EvalError::Function(format!("URL input has invalid syntax: {text}"));
+        if text
+            .chars()
+            .any(|c| c.is_whitespace() || "\"<>\\^`{|}".contains(c))
+        {
+            return Err(invalid());
+        }
+        let mut uri = Uri::default();
+        let (rest, fragment) = match text.split_once('#') {
+            Some((r, f)) => (r, Some(f)),
+            None => (text, None),
+        };
+        uri.fragment = fragment;
+        let mut rest = rest;
+        if let Some(colon) = rest.find(':') {
+            let scheme = &rest[..colon];
+            let valid = scheme
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+            if valid {
+                uri.scheme = Some(scheme);
+                rest = &rest[colon + 1..];
+                if !rest.starts_with('/') {
+                    // An opaque URI (`mailto:…`): no host, path or query.
+                    return Ok(uri);
+                }
+            } else if !rest[..colon].contains(['/', '?']) {
+                return Err(invalid());
+            }
+        }
+        let (before_query, query) = match rest.split_once('?') {
+            Some((b, q)) => (b, Some(q)),
+            None => (rest, None),
+        };
+        uri.query = query;
+        let mut path = before_query;
+        if let Some(after) = before_query.strip_prefix("//") {
+            let end = after.find('/').unwrap_or(after.len());
+            let authority = &after[..end];
+            path = &after[end..];
+            let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            let (host, port) = match host_port.strip_prefix('[') {
+                Some(v6) => match v6.split_once(']') {
+                    Some((_, after)) => (
+                        &host_port[..host_port.len() - after.len()],
+                        after.strip_prefix(':'),
+                    ),
+                    None => return Err(invalid()),
+                },
+                None => match host_port.rsplit_once(':') {
+                    Some((h, p)) => (h, Some(p)),
+                    None => (host_port, None),
+                },
+            };
+            uri.host = Some(host);
+            if let Some(port) = port.filter(|p| !p.is_empty()) {
+                uri.port = Some(port.parse().map_err(|_| invalid())?);
+            }
+            if uri.host == Some("") {
+                uri.host = None;
+            }
+        }
+        uri.path = Some(path);
+        Ok(uri)
+    }
+}
+
+/// `%XX` sequences decoded as UTF-8 (invalid sequences kept as text).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Guava's form-parameter escaper: letters, digits and `-_.*` kept, space as `+`, everything
+/// else as upper-case `%XX` of its UTF-8 bytes.
+fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+    use crate::types::SqlType;
+
+    #[test]
+    fn extracts_parts_like_java_uri() {
+        let get = |name: &str, url: &str| call(name, SqlType::String, &[s(url)]).unwrap();
+        let url = "http://test@confluent.io:8080/nested/path?q=2&x#frag";
+        assert_eq!(get("URL_EXTRACT_PROTOCOL", url), sv("http"));
+        assert_eq!(get("URL_EXTRACT_HOST", url), sv("confluent.io"));
+        assert_eq!(
+            call("URL_EXTRACT_PORT", SqlType::Int, &[s(url)]),
+            Ok(Value::Int(8080))
+        );
+        assert_eq!(get("URL_EXTRACT_PATH", url), sv("/nested/path"));
+        assert_eq!(get("URL_EXTRACT_QUERY", url), sv("q=2&x"));
+        assert_eq!(get("URL_EXTRACT_FRAGMENT", url), sv("frag"));
+        assert_eq!(get("URL_EXTRACT_PATH", "http://www.test.com?query"), sv(""));
+        assert_eq!(get("URL_EXTRACT_PROTOCOL", "www.confluent.io"), Value::Null);
+        assert_eq!(get("URL_EXTRACT_QUERY", "http://a.io/path"), Value::Null);
+        assert_eq!(
+            call("URL_EXTRACT_PORT", SqlType::Int, &[s("http://a.io")]),
+            Ok(Value::Null)
+        );
+        assert!(call("URL_EXTRACT_HOST", SqlType::String, &[s("http://a b")]).is_err());
+    }
+
+    #[test]
+    fn parameters_and_form_encoding() {
+        let p = |url: &str, name: &str| {
+            call("URL_EXTRACT_PARAMETER", SqlType::String, &[s(url), s(name)]).unwrap()
+        };
+        assert_eq!(
+            p("http://a.io/?one=a&two=url%20encoded&three", "two"),
+            sv("url encoded")
+        );
+        assert_eq!(p("http://a.io/?one=a&three", "three"), sv(""));
+        assert_eq!(p("http://a.io/?one=a", "four"), Value::Null);
+        assert_eq!(
+            call("URL_DECODE_PARAM", SqlType::String, &[s("%3Ffoo+%24bar")]),
+            Ok(sv("?foo $bar"))
+        );
+        assert_eq!(
+            call("URL_ENCODE_PARAM", SqlType::String, &[s("?foo $bar")]),
+            Ok(sv("%3Ffoo+%24bar"))
+        );
+    }
+}
