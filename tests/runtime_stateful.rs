@@ -170,8 +170,8 @@ fn lost_state_is_restored_from_the_changelog() {
     let (_daemon, addr) = start(&workspace);
     let restored = metric(addr, "weir_restored_records_total", "CTAS_REVENUE");
     assert!(
-        restored >= expected.len() as f64,
-        "restored {restored} changelog records"
+        restored >= 60.0,
+        "restored {restored} changelog records, expected one per order"
     );
     let second = orders(60, 30);
     produce_all(&broker, &second);

@@ -92,6 +92,13 @@ pub fn driver_output(queries: &str, inputs: &[Input], partitions: i32, sink: &st
     for input in inputs {
         driver.create_topic(&input.topic, partitions);
     }
+    // Declared topics as `weir run` creates them: with their PARTITIONS.
+    for source in planned.catalog.sources.values() {
+        if source.written_by.is_none() {
+            let count = source.partitions.map_or(partitions, |p| p as i32);
+            driver.create_topic(&source.topic, count);
+        }
+    }
     for query in &planned.queries {
         let topology = weir::ops::build(query).expect("query builds");
         driver
