@@ -108,6 +108,14 @@ impl Daemon {
         }
     }
 
+    /// Every log line so far (collected ones and those waiting), for failure reports.
+    pub fn log(&mut self) -> String {
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+        self.seen.join("\n")
+    }
+
     /// The HTTP address from the "serving HTTP" JSON log line.
     pub fn http_addr(&mut self) -> SocketAddr {
         let line = self.wait_for_line("serving HTTP", Duration::from_secs(30));
