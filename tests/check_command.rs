@@ -143,20 +143,6 @@ fn version_prints_the_crate_version() {
     );
 }
 
-#[test]
-fn demo_runs_what_exists() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_weir"))
-        .arg("demo")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
-    assert!(
-        stdout.contains("persistent query -> VIEWS_PER_REGION"),
-        "{stdout}"
-    );
-}
-
 /// The queries files shipped in the repository are locked, and their locks match: a change
 /// to the planner that moves a fingerprint shows up here (re-lock deliberately with the
 /// command in the message).

@@ -1,30 +1,47 @@
-//! `weir run` as a real process: the four HTTP endpoints on an ephemeral port, systemd
-//! notifications over a real socket, SIGHUP, and SIGTERM → exit 0 within `shutdown_timeout`.
+//! `weir run` as a real process against the test broker: the four HTTP endpoints on an
+//! ephemeral port, systemd notifications over a real socket, SIGHUP, SIGTERM → exit 0 within
+//! `shutdown_timeout`, and a clear error when no Kafka cluster answers within
+//! `startup_timeout`.
 
 mod harness;
+mod support;
 
 use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
 
 use harness::{Daemon, Workspace, http_get};
+use support::TestBroker;
 
-const QUERIES: &str = "CREATE STREAM A (ID INT KEY, V STRING) WITH (KAFKA_TOPIC='a', VALUE_FORMAT='JSON');\n\
+const QUERIES: &str = "CREATE STREAM A (ID INT KEY, V STRING) WITH (KAFKA_TOPIC='a', VALUE_FORMAT='JSON', PARTITIONS=1);\n\
                        CREATE STREAM B AS SELECT * FROM A;\n";
 
-fn workspace() -> Workspace {
+fn workspace_for(bootstrap: &str) -> Workspace {
     Workspace::new(
-        r#"
+        &format!(
+            r#"
 service_id = "lifecycle"
 queries = "app.sql"
 state_dir = "state"
 shutdown_timeout = "5s"
+startup_timeout = "3s"
+threads = 1
+[kafka]
+"bootstrap.servers" = "{bootstrap}"
+[kafka.consumer]
+"session.timeout.ms" = "6000"
+"heartbeat.interval.ms" = "1000"
 [http]
 listen = "127.0.0.1:0"
 [log]
 format = "json"
-"#,
+"#
+        ),
         QUERIES,
     )
+}
+
+fn workspace() -> Workspace {
+    workspace_for(TestBroker::shared().bootstrap())
 }
 
 #[test]
@@ -134,5 +151,26 @@ fn a_busy_http_port_is_a_runtime_failure() {
             "error: binding HTTP on 127.0.0.1:{port}: Address already in use"
         )),
         "{stderr}"
+    );
+}
+
+#[test]
+fn no_kafka_within_startup_timeout_is_a_clear_runtime_failure() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let workspace = workspace_for(&format!("127.0.0.1:{port}"));
+    let started = Instant::now();
+    let (code, _, stderr) = workspace.output(&["run"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "no Kafka cluster answered at 127.0.0.1:{port} within startup_timeout (3s)"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "gave up in time"
     );
 }

@@ -45,6 +45,11 @@ impl ConsumerContext for Rebalancer {
 
 pub type GroupConsumer = BaseConsumer<Rebalancer>;
 
+/// The name under which thread `index` of `query` beats for `/healthz` (restores beat too).
+pub fn heartbeat_name(query: &str, index: usize) -> String {
+    format!("{query}/thread-{index}")
+}
+
 fn lock(work: &Mutex<Work>) -> MutexGuard<'_, Work> {
     work.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -92,7 +97,7 @@ pub fn run(
     consumer
         .subscribe(&topics)
         .map_err(|e| RuntimeError::Kafka(format!("subscribing to {}: {e}", topics.join(", "))))?;
-    let heartbeat = format!("{}/thread-{index}", query.query.id);
+    let heartbeat = heartbeat_name(&query.query.id, index);
     let result = poll_loop(shared, &consumer, &work, &heartbeat);
     let mut guard = lock(&work);
     let result = result.and_then(|()| {

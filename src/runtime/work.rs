@@ -431,6 +431,7 @@ impl Work {
         let mut listener = MetricsListener {
             shared: &self.shared,
             query: &query.id,
+            heartbeat: super::thread::heartbeat_name(&query.id, self.thread),
         };
         let dir = self
             .shared
@@ -575,10 +576,13 @@ fn now_ms() -> i64 {
 struct MetricsListener<'a> {
     shared: &'a Shared,
     query: &'a str,
+    /// A long restore keeps `/healthz` green by beating for its thread.
+    heartbeat: String,
 }
 
 impl RestoreListener for MetricsListener<'_> {
     fn progress(&mut self, store: &str, remaining: u64) {
+        self.shared.status.heartbeat(&self.heartbeat);
         self.shared
             .metrics
             .restore_remaining_records

@@ -36,7 +36,10 @@ pub fn run(flags: &ConfigFlags) -> Result<(), CommandError> {
         .enable_all()
         .build()
         .map_err(CommandError::io("starting the I/O runtime"))?;
-    runtime.block_on(serve(config, loaded, lock, shutdown))
+    let result = runtime.block_on(serve(config, loaded, lock, shutdown));
+    // A stop during startup leaves the Kafka connection attempt behind: do not wait for it.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    result
 }
 
 async fn serve(
