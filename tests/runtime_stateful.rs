@@ -106,6 +106,13 @@ fn aggregations_and_a_join_end_where_the_driver_ends() {
         got.len() >= expected.len()
     });
     assert_eq!(sorted(&got), sorted(&expected));
+
+    // The stores' size shows in the metrics (measured every few seconds).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while metric(addr, "weir_state_store_bytes", "CTAS_REVENUE") <= 0.0 {
+        assert!(Instant::now() < deadline, "no state store size reported");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 #[test]

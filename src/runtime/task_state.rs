@@ -96,6 +96,13 @@ impl TaskState {
         }
     }
 
+    /// (store, approximate bytes) of every store of the task.
+    pub fn sizes(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.handles
+            .iter()
+            .map(|h| (h.name(), h.approximate_bytes()))
+    }
+
     /// Flushes the stores and writes the checkpoint with every changelog offset the producer
     /// has had acknowledged (`delivered`, by topic and partition).
     pub fn checkpoint(

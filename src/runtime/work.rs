@@ -361,6 +361,7 @@ impl Work {
             return;
         }
         self.last_lag = Instant::now();
+        self.report_store_sizes();
         let id = self.query.query.id.as_str();
         for active in self.tasks.values() {
             for (topic, partition, next) in active.positions.iter().filter(|p| p.2 >= 0) {
@@ -372,6 +373,23 @@ impl Work {
                         .set((high - next).max(0));
                 }
             }
+        }
+    }
+
+    /// Bytes of every store, summed over this thread's tasks (measured with the lag).
+    fn report_store_sizes(&self) {
+        let mut sizes: BTreeMap<&str, u64> = BTreeMap::new();
+        for active in self.tasks.values() {
+            for (store, bytes) in active.state.sizes() {
+                *sizes.entry(store).or_default() += bytes;
+            }
+        }
+        for (store, bytes) in sizes {
+            self.shared
+                .metrics
+                .state_store_bytes
+                .with_label_values(&[self.query.query.id.as_str(), store])
+                .set(bytes as i64);
         }
     }
 

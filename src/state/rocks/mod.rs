@@ -128,6 +128,16 @@ impl Database {
             .flatten()
             .unwrap_or(0)
     }
+
+    fn approximate_bytes(&self) -> u64 {
+        [
+            "rocksdb.total-sst-files-size",
+            "rocksdb.cur-size-all-mem-tables",
+        ]
+        .iter()
+        .filter_map(|p| self.db.property_int_value(*p).ok().flatten())
+        .sum()
+    }
 }
 
 impl Drop for Database {
@@ -182,6 +192,11 @@ impl RocksHandle {
     /// stores count their time index too, so about twice their windows).
     pub fn estimated_keys(&self) -> u64 {
         self.database.estimated_keys()
+    }
+
+    /// Bytes in SST files plus memtables: what the store occupies, for metrics.
+    pub fn approximate_bytes(&self) -> u64 {
+        self.database.approximate_bytes()
     }
 }
 
