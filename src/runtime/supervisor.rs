@@ -26,49 +26,28 @@ pub struct Shared {
     pub partitions: BTreeMap<String, i32>,
     pub metrics: Metrics,
     pub status: Arc<StatusBoard>,
-    pub exactly_once: bool,
-    pub commit_interval: Duration,
-    pub processing_log: String,
-    pub fail_on_deserialization: bool,
-    pub fail_on_processing: bool,
-    pub state_dir: PathBuf,
-    /// Names this replica's clients (and transactional ids) so a restart fences its own past.
-    pub replica_id: String,
-    pub threads: usize,
-    pub backoff_initial: Duration,
-    pub backoff_max: Duration,
+    pub options: RuntimeOptions,
     /// The memory budget every RocksDB store of the process shares.
     pub budget: RocksBudget,
-    pub cleanup_delay: Duration,
     stop: AtomicBool,
 }
 
 impl Shared {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         settings: ClientSettings,
         partitions: BTreeMap<String, i32>,
         metrics: Metrics,
         status: Arc<StatusBoard>,
-        options: RuntimeOptions,
+        mut options: RuntimeOptions,
     ) -> Shared {
+        options.threads = options.threads.max(1);
         Shared {
             settings,
             partitions,
             metrics,
             status,
-            exactly_once: options.exactly_once,
-            commit_interval: options.commit_interval,
-            processing_log: options.processing_log,
-            fail_on_deserialization: options.fail_on_deserialization,
-            fail_on_processing: options.fail_on_processing,
-            state_dir: options.state_dir,
-            replica_id: options.replica_id,
-            threads: options.threads.max(1),
-            backoff_initial: options.backoff_initial,
-            backoff_max: options.backoff_max,
             budget: RocksBudget::new(options.block_cache_bytes, options.write_buffer_bytes),
-            cleanup_delay: options.cleanup_delay,
+            options,
             stop: AtomicBool::new(false),
         }
     }
@@ -87,6 +66,7 @@ pub struct RuntimeOptions {
     pub fail_on_deserialization: bool,
     pub fail_on_processing: bool,
     pub state_dir: PathBuf,
+    /// Names this replica's clients (and transactional ids) so a restart fences its own past.
     pub replica_id: String,
     pub threads: usize,
     pub backoff_initial: Duration,
@@ -190,7 +170,7 @@ impl Runtime {
                 metrics: shared.metrics.clone(),
                 threads: Mutex::new(BTreeMap::new()),
             });
-            for index in 0..shared.threads {
+            for index in 0..shared.options.threads {
                 query.set_phase(index, ThreadPhase::Restoring, &[]);
                 let (shared, query) = (shared.clone(), query.clone());
                 let name = format!("weir-{}-{index}", query.query.id);
@@ -225,7 +205,7 @@ impl Runtime {
 }
 
 fn supervise(shared: &Arc<Shared>, query: &Arc<QueryShared>, index: usize) {
-    let mut backoff = shared.backoff_initial;
+    let mut backoff = shared.options.backoff_initial;
     loop {
         let started = Instant::now();
         match thread::run(shared, query, index) {
@@ -239,8 +219,8 @@ fn supervise(shared: &Arc<Shared>, query: &Arc<QueryShared>, index: usize) {
                     "stream thread failed; restarting it"
                 );
                 query.set_phase(index, ThreadPhase::Failed(error.to_string()), &[]);
-                if started.elapsed() > shared.backoff_max {
-                    backoff = shared.backoff_initial;
+                if started.elapsed() > shared.options.backoff_max {
+                    backoff = shared.options.backoff_initial;
                 }
                 let until = Instant::now() + backoff;
                 while Instant::now() < until && !shared.stopping() {
@@ -249,7 +229,7 @@ fn supervise(shared: &Arc<Shared>, query: &Arc<QueryShared>, index: usize) {
                 if shared.stopping() {
                     break;
                 }
-                backoff = (backoff * 2).min(shared.backoff_max);
+                backoff = (backoff * 2).min(shared.options.backoff_max);
                 query.set_phase(index, ThreadPhase::Restoring, &[]);
             }
         }

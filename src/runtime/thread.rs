@@ -61,14 +61,14 @@ pub fn run(
     index: usize,
 ) -> Result<(), RuntimeError> {
     let app_id = &query.query.app_id;
-    let client_id = format!("{app_id}-{}-{index}", shared.replica_id);
-    let transactional_id = shared.exactly_once.then(|| client_id.clone());
+    let client_id = format!("{app_id}-{}-{index}", shared.options.replica_id);
+    let transactional_id = shared.options.exactly_once.then(|| client_id.clone());
     let producer: ThreadProducer = shared
         .settings
         .producer(&client_id, transactional_id.as_deref())
         .create_with_context(DeliveryTracker::default())
         .map_err(|e| RuntimeError::Kafka(format!("creating the producer: {e}")))?;
-    if shared.exactly_once {
+    if shared.options.exactly_once {
         producer
             .init_transactions(Duration::from_secs(30))
             .map_err(|e| RuntimeError::Kafka(format!("initialising transactions: {e}")))?;

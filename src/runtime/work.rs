@@ -155,7 +155,7 @@ impl Work {
         if let Some(counter) = route.consumed.get(partition as usize) {
             counter.inc();
         }
-        if self.shared.exactly_once && !self.in_transaction {
+        if self.shared.options.exactly_once && !self.in_transaction {
             if let Err(e) = self.producer.begin_transaction() {
                 return self.fail(RuntimeError::Kafka(format!("beginning a transaction: {e}")));
             }
@@ -232,7 +232,7 @@ impl Work {
             "record failed; written to the processing log and skipped"
         );
         let entry = processing_log::entry(query, error, raw);
-        let record = BaseRecord::to(&self.shared.processing_log)
+        let record = BaseRecord::to(&self.shared.options.processing_log)
             .key(query.as_bytes())
             .payload(entry.as_bytes());
         if let Err(e) = produce(&self.producer, record) {
@@ -241,9 +241,9 @@ impl Work {
             )));
         }
         let fail = match error.kind {
-            ProcessingErrorKind::Deserialization => self.shared.fail_on_deserialization,
+            ProcessingErrorKind::Deserialization => self.shared.options.fail_on_deserialization,
             ProcessingErrorKind::Processing | ProcessingErrorKind::Serialization => {
-                self.shared.fail_on_processing
+                self.shared.options.fail_on_processing
             }
         };
         if fail {
@@ -275,7 +275,7 @@ impl Work {
 
     /// Whether `commit_interval` has passed since the last commit.
     pub fn commit_due(&self) -> bool {
-        self.last_commit.elapsed() >= self.shared.commit_interval
+        self.last_commit.elapsed() >= self.shared.options.commit_interval
     }
 
     /// Commits what has been processed: at-least-once flushes the producer, then commits the
@@ -296,7 +296,7 @@ impl Work {
         }
         let kafka =
             |what: &str, e: rdkafka::error::KafkaError| RuntimeError::Kafka(format!("{what}: {e}"));
-        if self.shared.exactly_once {
+        if self.shared.options.exactly_once {
             if self.in_transaction {
                 let metadata = consumer.group_metadata().ok_or_else(|| {
                     RuntimeError::Kafka("no consumer group metadata to commit with".into())
@@ -322,7 +322,7 @@ impl Work {
         }
         self.check_deliveries()?;
         self.pending_commit = false;
-        if !self.shared.exactly_once {
+        if !self.shared.options.exactly_once {
             self.checkpoint_all(None)?;
         }
         self.remove_abandoned_state();
@@ -453,11 +453,13 @@ impl Work {
         };
         let dir = self
             .shared
+            .options
             .state_dir
             .join(&query.app_id)
             .join(id.to_string());
         let owner = format!("{}/{id}", query.app_id);
-        let resume_from = task_state::prepare(&dir, &owner, &sub.stores, self.shared.exactly_once)?;
+        let resume_from =
+            task_state::prepare(&dir, &owner, &sub.stores, self.shared.options.exactly_once)?;
         let mut stores = TaskStores {
             specs: &sub.stores,
             partition: id.partition,
@@ -513,11 +515,11 @@ impl Work {
             return;
         }
         self.last_cleanup = Instant::now();
-        let app_dir = self.shared.state_dir.join(&self.query.query.app_id);
+        let app_dir = self.shared.options.state_dir.join(&self.query.query.app_id);
         task_state::remove_abandoned(
             &app_dir,
             &self.query.owned_tasks(),
-            self.shared.cleanup_delay,
+            self.shared.options.cleanup_delay,
         );
     }
 
