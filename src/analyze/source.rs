@@ -9,7 +9,7 @@ use super::catalog::{
     Column, FormatInfo, KeyWindow, Namespace, Schema, Source, SourceType, TimestampColumn,
     WindowType,
 };
-use super::{Analyzer, R};
+use super::{Analyzer, R, registry};
 use crate::format::{self, Format, Role, SerdeColumn, SerdeOptions};
 use crate::sql::{
     ColumnConstraint, CreateSource, CreateType, DataType, Diagnostic, Literal, Properties,
@@ -222,6 +222,13 @@ impl Analyzer<'_> {
             ),
         ] {
             if !info.format.is_supported() {
+                if registry::supports_inference(info.format) || info.format == Format::ProtobufNoSr
+                {
+                    let typed: Vec<(&str, &SqlType)> =
+                        columns.iter().map(|c| (c.name.as_str(), &c.ty)).collect();
+                    registry::checks::check_columns(info.format, role, &typed)
+                        .map_err(|e| Diagnostic::error(span, e))?;
+                }
                 continue;
             }
             let mut options = SerdeOptions {

@@ -6,6 +6,7 @@
 //! does. It never reaches the network.
 
 pub mod avro;
+pub mod checks;
 pub mod json_schema;
 pub mod protobuf;
 
