@@ -5,7 +5,7 @@
 //!
 //! [`SchemaSource`]: super::registry::SchemaSource
 
-use super::catalog::{Column, FormatInfo, Namespace};
+use super::catalog::{Column, FormatInfo, Namespace, Schema};
 use super::registry::{self, InferOptions, SchemaSide};
 use super::{Analyzer, R};
 use crate::format::Format;
@@ -177,6 +177,91 @@ impl Analyzer<'_> {
             ));
         }
         declared.extend(inferred);
+        Ok(())
+    }
+}
+
+impl Analyzer<'_> {
+    /// `CREATE … AS SELECT … WITH (KEY_SCHEMA_ID=…, VALUE_SCHEMA_ID=…)`: the query writes with a
+    /// schema already registered, so its columns must come first in that schema, in order and
+    /// with the same types. Without a registry (weir's default) there is nothing to check.
+    pub(super) fn check_sink_schema_ids(
+        &self,
+        properties: &Properties,
+        topic: &str,
+        formats: (&FormatInfo, &FormatInfo),
+        output: &Schema,
+    ) -> R<()> {
+        for (side, info) in [(SchemaSide::Key, formats.0), (SchemaSide::Value, formats.1)] {
+            let word = side.word();
+            let Some((text, span)) = self.prop(properties, &format!("{word}_SCHEMA_ID")) else {
+                continue;
+            };
+            if !registry::supports_inference(info.format) {
+                return Err(Diagnostic::error(
+                    span,
+                    format!(
+                        "{word}_FORMAT should support schema inference when {word}_SCHEMA_ID is provided. Current format is {}.",
+                        info.format
+                    ),
+                ));
+            }
+            let id = text.parse::<i64>().map_err(|_| {
+                Diagnostic::error(
+                    span,
+                    format!("{word}_SCHEMA_ID must be a number, got '{text}'"),
+                )
+            })?;
+            let Some(schema) = self.schemas.schema(topic, side, Some(id)) else {
+                continue;
+            };
+            let options = InferOptions {
+                schema_id: true,
+                full_name: self
+                    .prop(properties, &format!("{word}_SCHEMA_FULL_NAME"))
+                    .map(|(name, _)| name),
+                unwrap_single: side == SchemaSide::Value && info.wrap_single_value == Some(false),
+            };
+            let registered = registry::infer_columns(info.format, side, &schema, &options)
+                .map_err(|why| {
+                    Diagnostic::error(
+                        span,
+                        format!(
+                            "Cannot read the {} schema with id {id} registered for topic '{topic}': {why}",
+                            info.format
+                        ),
+                    )
+                })?;
+            let mine: Vec<&Column> = output
+                .columns
+                .iter()
+                .filter(|c| match side {
+                    SchemaSide::Key => c.is_key(),
+                    SchemaSide::Value => c.namespace == Namespace::Value,
+                })
+                .collect();
+            let changed: Vec<String> = mine
+                .iter()
+                .enumerate()
+                .filter(|(i, c)| registered.get(*i) != Some(&(c.name.clone(), c.ty.clone())))
+                .map(|(_, c)| format!("`{}` {}", c.name, c.ty))
+                .collect();
+            if !changed.is_empty() {
+                let registered: Vec<String> = registered
+                    .iter()
+                    .map(|(name, ty)| format!("`{name}` {ty}"))
+                    .collect();
+                return Err(Diagnostic::error(
+                    span,
+                    format!(
+                        "The following {} columns are changed, missing or reordered: [{}]. Schema from schema registry is [{}]",
+                        word.to_lowercase(),
+                        changed.join(", "),
+                        registered.join(", ")
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -355,5 +440,28 @@ mod tests {
             schema("CREATE STREAM S WITH (KAFKA_TOPIC='t', VALUE_FORMAT='PROTOBUF');", &opts),
             Err("Cannot infer the value columns from the PROTOBUF schema registered for topic 't': unknown PROTOBUF type `Nope`".to_string())
         );
+    }
+
+    #[test]
+    fn a_sink_schema_id_must_start_with_the_query_columns() {
+        let registered = r#"{"type":"record","name":"r","fields":[{"name":"c1","type":"string"},{"name":"c2","type":"double"}]}"#;
+        let opts = options(&[("OUT", false, registered)]);
+        let source = "CREATE STREAM S (`id` INT KEY, `c1` INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='AVRO');\n";
+        let error = analyze_source(
+            &format!("{source}CREATE STREAM OUT WITH (VALUE_SCHEMA_ID=2) AS SELECT * FROM S;"),
+            &opts,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error[0].message,
+            "The following value columns are changed, missing or reordered: [`c1` INTEGER]. Schema from schema registry is [`c1` STRING, `c2` DOUBLE]"
+        );
+        let ok = analyze_source(
+            &format!(
+                "{source}CREATE STREAM OUT WITH (VALUE_SCHEMA_ID=2) AS SELECT `id`, CAST(`c1` AS STRING) AS `c1` FROM S;"
+            ),
+            &opts,
+        );
+        assert!(ok.is_ok(), "{ok:?}");
     }
 }

@@ -217,6 +217,12 @@ impl Analyzer<'_> {
             ));
         }
         self.validate_formats(&selected.output, &key_format, &value_format, span)?;
+        self.check_sink_schema_ids(
+            properties,
+            &topic,
+            (&key_format, &value_format),
+            &selected.output,
+        )?;
         if value_format.format == crate::format::Format::Delimited
             && selected.aggregates.iter().any(|a| {
                 matches!(
