@@ -14,6 +14,7 @@
 pub mod aggregate;
 mod calls;
 pub mod catalog;
+mod constructors;
 pub mod expr;
 mod infer;
 pub mod join;
