@@ -83,7 +83,10 @@ impl Analyzer<'_> {
     pub(super) fn select(&self, query: &Query, sink: &str) -> R<Selected> {
         let (inputs, mut scope) = self.inputs(query)?;
         let window = query.window.as_ref().map(window_spec);
-        scope.window_bounds = window.is_some();
+        // ksqlDB resolves WINDOWSTART/WINDOWEND of a windowed aggregation only over a single
+        // source: over a join they are unknown columns.
+        scope.window_bounds = window.is_some() && scope.sides.len() == 1;
+        scope.window_bounds_unknown = window.is_some() && scope.sides.len() > 1;
         let (joins, join_key) = self.joins(query, &scope)?;
         let filter = match &query.where_clause {
             Some(w) => {
@@ -503,9 +506,16 @@ fn star(scope: &Scope, side: usize, span: Span, values_first: bool, items: &mut 
         .iter()
         .position(|i| columns[*i].is_key())
         .unwrap_or(order.len());
+    // A windowed input of a join carries its window bounds in the joined row's value, right
+    // after its key columns.
+    let bounds_at = (scope.sides.len() > 1 && scope.sides[side].windowed && !values_first)
+        .then(|| order.iter().take_while(|i| columns[**i].is_key()).count());
     for (at, i) in order.into_iter().enumerate() {
         if pseudo && at == first_key {
             pseudo_columns(scope, side, span, items);
+        }
+        if bounds_at == Some(at) {
+            window_bounds(scope, side, span, items);
         }
         let c = &columns[i];
         items.push(Item {
@@ -522,6 +532,27 @@ fn star(scope: &Scope, side: usize, span: Span, values_first: bool, items: &mut 
     }
     if pseudo && first_key == columns.len() {
         pseudo_columns(scope, side, span, items);
+    }
+    if bounds_at == Some(columns.len()) {
+        window_bounds(scope, side, span, items);
+    }
+}
+
+/// `WINDOWSTART` and `WINDOWEND` of windowed input `side`, as select items.
+fn window_bounds(scope: &Scope, side: usize, span: Span, items: &mut Vec<Item>) {
+    use crate::expr::SystemColumn;
+    for column in [SystemColumn::Windowstart, SystemColumn::Windowend] {
+        items.push(Item {
+            name: scope.output_name(side, column.name()),
+            expr: TypedExpr::column(
+                ColumnRef::System {
+                    side: side as u16,
+                    column,
+                },
+                SqlType::Bigint,
+            ),
+            span,
+        });
     }
 }
 

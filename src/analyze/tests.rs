@@ -202,3 +202,44 @@ fn a_file_without_persistent_queries_is_refused() {
     let diagnostics = analyze_source(SOURCES, &AnalyzeOptions::default()).unwrap_err();
     assert!(diagnostics[0].message.contains("no persistent query"));
 }
+
+const WINDOWED: &str = "
+CREATE STREAM H (ID INT KEY, V BIGINT) WITH (KAFKA_TOPIC='h', VALUE_FORMAT='JSON', WINDOW_TYPE='Hopping', WINDOW_SIZE='5 SECONDS');
+CREATE STREAM T (ID INT KEY, V BIGINT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', WINDOW_TYPE='Tumbling', WINDOW_SIZE='2 SECONDS');
+CREATE STREAM H2 (ID INT KEY, V BIGINT) WITH (KAFKA_TOPIC='h2', VALUE_FORMAT='JSON', WINDOW_TYPE='Hopping', WINDOW_SIZE='5 SECONDS');
+";
+
+#[test]
+fn joining_sources_of_different_windows_needs_a_repartition() {
+    let text = format!(
+        "{WINDOWED}CREATE STREAM O AS SELECT * FROM H JOIN T WITHIN 1 MINUTE ON H.ID = T.ID;"
+    );
+    let errors = analyze_source(&text, &AnalyzeOptions::default()).unwrap_err();
+    assert_eq!(
+        errors[0].message,
+        "Implicit repartitioning of windowed sources is not supported. See https://github.com/confluentinc/ksql/issues/4385."
+    );
+}
+
+#[test]
+fn a_star_over_a_windowed_join_carries_each_side_window_bounds() {
+    let text = format!(
+        "{WINDOWED}CREATE STREAM O AS SELECT * FROM H JOIN H2 WITHIN 1 MINUTE ON H.ID = H2.ID;"
+    );
+    let file = analyze_source(&text, &AnalyzeOptions::default()).unwrap();
+    assert_eq!(
+        file.catalog.source("O").unwrap().schema.to_string(),
+        "`H_ID` INTEGER KEY, `H_WINDOWSTART` BIGINT, `H_WINDOWEND` BIGINT, `H_V` BIGINT, \
+         `H2_ID` INTEGER, `H2_WINDOWSTART` BIGINT, `H2_WINDOWEND` BIGINT, `H2_V` BIGINT"
+    );
+}
+
+#[test]
+fn window_bounds_of_an_aggregation_over_a_join_do_not_resolve() {
+    let err = error_of(
+        "CREATE TABLE W AS SELECT O.CUSTOMER, COUNT(*), WINDOWSTART AS WS FROM ORDERS O \
+         JOIN CUSTOMERS C ON O.CUSTOMER = C.CUSTOMER WINDOW TUMBLING (SIZE 1 MINUTE) \
+         GROUP BY O.CUSTOMER;",
+    );
+    assert_eq!(err, "SELECT column 'WINDOWSTART' cannot be resolved.");
+}
