@@ -243,3 +243,32 @@ fn window_bounds_of_an_aggregation_over_a_join_do_not_resolve() {
     );
     assert_eq!(err, "SELECT column 'WINDOWSTART' cannot be resolved.");
 }
+
+#[test]
+fn insert_into_casts_numbers_to_the_sink_types() {
+    let text = "CREATE STREAM SRC (IGNORED STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');
+CREATE STREAM TARGET (C1 DECIMAL(5, 2), C2 DECIMAL(5, 2)) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');
+INSERT INTO TARGET SELECT 1 AS C1, 2.0 AS C2 FROM SRC;
+INSERT INTO TARGET WITH (QUERY_ID='BAD') SELECT 'x' AS C1, 2.0 AS C2 FROM SRC;";
+    let errors = analyze_source(text, &AnalyzeOptions::default()).unwrap_err();
+    assert_eq!(errors.len(), 1, "only the STRING column is refused");
+    assert!(
+        errors[0]
+            .message
+            .starts_with("Incompatible schema between results and sink.")
+    );
+    let ok = analyze_source(
+        &text[..text.rfind("INSERT").unwrap()],
+        &AnalyzeOptions::default(),
+    )
+    .unwrap();
+    let projection = &ok.queries[0].projection;
+    assert_eq!(
+        projection[0].expr.ty,
+        crate::types::SqlType::decimal(5, 2).unwrap()
+    );
+    assert_eq!(
+        projection[1].expr.ty,
+        crate::types::SqlType::decimal(5, 2).unwrap()
+    );
+}
