@@ -287,6 +287,14 @@ impl Analyzer<'_> {
         } else {
             "key column"
         };
+        // ksqlDB's new query planner lets a plain projection drop the source's key columns
+        // altogether: the result is then a stream without key.
+        let drops_keys = kind == "key column"
+            && self.catalog.property("ksql.new.query.planner.enabled") == Some("true")
+            && !keys
+                .iter()
+                .any(|k| items.iter().any(|i| k.candidates.contains(&i.expr)));
+        let keys = if drops_keys { Vec::new() } else { keys };
         let (mut projection, output) = assign_keys(sink, items, &keys, kind)?;
         if partition_by.is_empty() && !joins.is_empty() {
             // A join's result is keyed by the join key: its key column reads that, whichever

@@ -272,3 +272,23 @@ INSERT INTO TARGET WITH (QUERY_ID='BAD') SELECT 'x' AS C1, 2.0 AS C2 FROM SRC;";
         crate::types::SqlType::decimal(5, 2).unwrap()
     );
 }
+
+#[test]
+fn the_new_query_planner_lets_a_projection_drop_the_key() {
+    let text =
+        "CREATE STREAM I (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');
+CREATE STREAM O AS SELECT NAME FROM I;";
+    let mut options = AnalyzeOptions::default();
+    assert!(
+        analyze_source(text, &options).is_err(),
+        "the key is required by default"
+    );
+    options
+        .properties
+        .insert("ksql.new.query.planner.enabled".into(), "true".into());
+    let file = analyze_source(text, &options).unwrap();
+    assert_eq!(
+        file.catalog.source("O").unwrap().schema.to_string(),
+        "`NAME` STRING"
+    );
+}

@@ -117,7 +117,20 @@ enum Outcome {
 }
 
 fn execute(case: &Json, statements: &str) -> Result<(), Outcome> {
+    let properties = case
+        .get("properties")
+        .and_then(Json::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_str().map_or_else(|| v.to_string(), String::from),
+            )
+        })
+        .collect();
     let options = weir::analyze::AnalyzeOptions {
+        properties,
         schemas: Some(qtt::CaseSchemas::of(case)),
         ..weir::analyze::AnalyzeOptions::default()
     };
