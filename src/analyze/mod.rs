@@ -26,6 +26,7 @@ pub mod registry;
 pub mod scope;
 mod select;
 pub mod source;
+mod star;
 
 #[cfg(test)]
 mod tests;
