@@ -385,7 +385,7 @@ impl<'a> Typer<'a> {
                     .unwrap_or(SqlType::String);
                 let elements = typed
                     .into_iter()
-                    .map(|e| self.coerce(e, &ty, span))
+                    .map(|e| self.coerce_element(e, &ty, span))
                     .collect::<R<Vec<_>>>()?;
                 TypedExpr::new(SqlType::array(ty), ExprKind::Array { elements })
             }
@@ -410,8 +410,8 @@ impl<'a> Typer<'a> {
                 let mut typed = Vec::new();
                 for (k, v) in keys.into_iter().zip(values) {
                     typed.push((
-                        self.coerce(k, &key_ty, span)?,
-                        self.coerce(v, &value_ty, span)?,
+                        self.coerce_element(k, &key_ty, span)?,
+                        self.coerce_element(v, &value_ty, span)?,
                     ));
                 }
                 TypedExpr::new(

@@ -158,6 +158,28 @@ impl Analyzer<'_> {
                     ),
                 ));
             }
+            // Windowed keys of different windows are different keys: joining them would need
+            // a repartition, which ksqlDB refuses for windowed sources. With Schema Registry key
+            // formats on both sides ksqlDB allows it (the left side's key format wins).
+            let source_of = |side: &super::scope::Side| self.catalog.source(&side.source);
+            let registry_keys = [left_side, right].iter().all(|side| {
+                source_of(side)
+                    .is_some_and(|s| super::registry::supports_inference(s.key_format.format))
+            });
+            if left_side.windowed
+                && !registry_keys
+                && source_of(left_side).and_then(|s| s.window)
+                    != source_of(right).and_then(|s| s.window)
+            {
+                return Err(Diagnostic::error(
+                    join.on.span,
+                    "Implicit repartitioning of windowed sources is not supported. See https://github.com/confluentinc/ksql/issues/4385.",
+                )
+                .with_help(format!(
+                    "{} and {} have different windows; join sources with the same WINDOW_TYPE and WINDOW_SIZE",
+                    left_side.source, right.source
+                )));
+            }
             let kind = match join.kind {
                 sql::JoinKind::Inner => JoinKind::Inner,
                 sql::JoinKind::Left => JoinKind::Left,

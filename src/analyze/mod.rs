@@ -5,7 +5,8 @@
 //! and builds no plan (that is `plan`).
 //!
 //! - [`catalog`]: sources, columns, schemas, formats.
-//! - [`source`]: `CREATE STREAM|TABLE`, `CREATE TYPE`.
+//! - [`source`]: `CREATE STREAM|TABLE`, `CREATE TYPE`; [`registry`] infers the columns of a
+//!   source declared without them from its Schema Registry schema.
 //! - [`scope`], [`expr`]: names and types inside a query.
 //! - [`query`]: `CREATE … AS SELECT` and `INSERT INTO`; [`join`], [`aggregate`] its clauses.
 //! - [`naming`]: output column names and message text.
@@ -13,20 +14,25 @@
 pub mod aggregate;
 mod calls;
 pub mod catalog;
+mod constructors;
 pub mod expr;
+mod infer;
 pub mod join;
 mod keys;
 pub mod naming;
 mod operators;
 pub mod query;
+pub mod registry;
 pub mod scope;
 mod select;
 pub mod source;
+mod star;
 
 #[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 pub use catalog::{
     Catalog, Column, FormatInfo, KeyWindow, Namespace, Schema, Source, SourceType, TimestampColumn,
@@ -36,6 +42,7 @@ pub use expr::{AggregateCall, TableFunctionCall};
 pub use query::{
     AnalyzedJoin, AnalyzedQuery, JoinKind, JoinType, ProjectedColumn, QueryInput, WindowSpec,
 };
+pub use registry::{NoRegistry, RegisteredSchema, SchemaReference, SchemaSide, SchemaSource};
 
 use crate::sql::{self, Diagnostic, Statement, StatementKind};
 
@@ -56,6 +63,8 @@ pub struct AnalyzeOptions {
     pub properties: BTreeMap<String, String>,
     /// Accept a file with no persistent query (used by tests of single statements).
     pub allow_no_queries: bool,
+    /// Where schemas of sources declared without columns come from (none when unset).
+    pub schemas: Option<Arc<dyn SchemaSource>>,
 }
 
 /// Walks the statements in order against a scratch catalog.
@@ -65,6 +74,8 @@ pub struct Analyzer<'s> {
     pub(crate) queries: Vec<AnalyzedQuery>,
     /// Names whose declaration failed: later references to them are not reported again.
     pub(crate) failed: BTreeSet<String>,
+    /// Registered key and value schemas, for sources declared without columns.
+    pub(crate) schemas: Arc<dyn SchemaSource>,
 }
 
 /// Parses and analyzes a queries file.
@@ -90,6 +101,10 @@ pub fn analyze_file(
         },
         queries: Vec::new(),
         failed: BTreeSet::new(),
+        schemas: options
+            .schemas
+            .clone()
+            .unwrap_or_else(|| Arc::new(NoRegistry)),
     };
     let mut diagnostics = Vec::new();
     for statement in statements {

@@ -39,32 +39,6 @@ impl Typer<'_> {
         Err(self.err(span, format!("Cannot convert {} to {}", expr.ty, ty)))
     }
 
-    /// The type all of `items` widen to; `None` when all are NULL.
-    pub(super) fn common_type(
-        &self,
-        items: &[TypedExpr],
-        span: Span,
-        what: &str,
-    ) -> R<Option<SqlType>> {
-        let mut ty: Option<SqlType> = None;
-        for item in items.iter().filter(|i| !is_null(i)) {
-            ty = Some(match ty {
-                None => item.ty.clone(),
-                Some(t) if t == item.ty => t,
-                Some(t) => match SqlType::widen_numeric(&t, &item.ty) {
-                    Some(w) => w,
-                    None => {
-                        return Err(self.err(span, format!(
-                            "invalid input syntax for type {}: {what} elements must all be of the same type, got {} and {}",
-                            t.base_name(), t, item.ty
-                        )));
-                    }
-                },
-            });
-        }
-        Ok(ty)
-    }
-
     pub(super) fn unify_nulls(&self, a: TypedExpr, b: TypedExpr) -> (TypedExpr, TypedExpr) {
         match (is_null(&a), is_null(&b)) {
             (true, false) => (null_of(b.ty.clone()), b),
@@ -502,6 +476,24 @@ impl Typer<'_> {
                 Ok(TypedExpr::new(ty, ExprKind::Map { entries }))
             }
             (ExprKind::Struct { fields }, SqlType::Struct(targets)) => {
+                // A constructor of another shape takes the operand's: fields it lacks are NULL,
+                // fields the operand lacks (names are case sensitive) are dropped.
+                let same_shape = fields.len() == targets.len()
+                    && targets
+                        .iter()
+                        .all(|t| fields.iter().any(|(n, _)| *n == t.name));
+                let fields = if same_shape {
+                    fields
+                } else {
+                    let mut given = fields;
+                    targets
+                        .iter()
+                        .map(|t| match given.iter().position(|(n, _)| *n == t.name) {
+                            Some(i) => given.remove(i),
+                            None => (t.name.clone(), null_of(t.ty.clone())),
+                        })
+                        .collect()
+                };
                 let fields = fields
                     .into_iter()
                     .map(|(name, e)| {

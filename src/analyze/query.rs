@@ -217,6 +217,12 @@ impl Analyzer<'_> {
             ));
         }
         self.validate_formats(&selected.output, &key_format, &value_format, span)?;
+        self.check_sink_schema_ids(
+            properties,
+            &topic,
+            (&key_format, &value_format),
+            &selected.output,
+        )?;
         if value_format.format == crate::format::Format::Delimited
             && selected.aggregates.iter().any(|a| {
                 matches!(
@@ -324,12 +330,23 @@ impl Analyzer<'_> {
                 format!("Cannot insert into HEADER columns: {}", headers.join(", ")),
             ));
         }
-        let selected = self.select(&insert.query, &target.name)?;
+        let mut selected = self.select(&insert.query, &target.name)?;
         if selected.result_type != SourceType::Stream {
             return Err(Diagnostic::error(
                 insert.query.span,
                 "INSERT INTO can only be used with a query that produces a stream.",
             ));
+        }
+        if selected.output != target.schema && casts_into(&selected.output, &target.schema) {
+            // ksqlDB casts result columns to the sink's types where that widens implicitly.
+            for column in &mut selected.projection {
+                if let Some((_, sink)) = target.schema.find(&column.name)
+                    && column.expr.ty != sink.ty
+                {
+                    column.expr = column.expr.clone().cast_to(&sink.ty);
+                }
+            }
+            selected.output = target.schema.clone();
         }
         if selected.output != target.schema {
             return Err(Diagnostic::error(
@@ -412,4 +429,18 @@ fn finish(
         partitions,
         sink_timestamp,
     }
+}
+
+/// Whether every result column has the sink column's name and place, and a type that widens
+/// implicitly to the sink's (ksqlDB compares base types only: INT into DECIMAL(5, 2) is fine).
+fn casts_into(result: &Schema, sink: &Schema) -> bool {
+    result.columns.len() == sink.columns.len()
+        && result.columns.iter().zip(&sink.columns).all(|(r, s)| {
+            r.name == s.name
+                && r.namespace == s.namespace
+                && (r.ty == s.ty
+                    || (r.ty.is_numeric()
+                        && s.ty.is_numeric()
+                        && r.ty.can_implicitly_cast_to(&s.ty)))
+        })
 }

@@ -26,6 +26,8 @@ pub struct Scope {
     pub sides: Vec<Side>,
     /// `WINDOWSTART`/`WINDOWEND` resolve (windowed aggregation or a windowed source).
     pub window_bounds: bool,
+    /// A windowed aggregation over a join: ksqlDB does not know its window bounds at all.
+    pub window_bounds_unknown: bool,
 }
 
 /// A resolved column reference.
@@ -145,6 +147,15 @@ impl Scope {
         if let Some(system) = SystemColumn::from_name(&name.value) {
             let bound = matches!(system, SystemColumn::Windowstart | SystemColumn::Windowend);
             let side = sides.first().copied().unwrap_or(0);
+            if bound && self.window_bounds_unknown && qualifier.is_none() {
+                return Err(Diagnostic::error(
+                    span,
+                    format!("{clause} column '{}' cannot be resolved.", name.value),
+                )
+                .with_help(
+                    "window bounds of an aggregation over a join are not available in ksqlDB",
+                ));
+            }
             if bound && !self.window_bounds && !self.sides.get(side).is_some_and(|s| s.windowed) {
                 return Err(Diagnostic::error(
                     span,

@@ -9,9 +9,10 @@ use super::naming::{NameGenerator, expr_text, natural_name};
 use super::query::{Item, QueryInput, Selected, WindowSpec};
 use super::scope::{Scope, Side};
 use super::source::RESERVED_COLUMNS;
+use super::star::star;
 use super::{Analyzer, R};
 use crate::expr::{ColumnRef, TypedExpr};
-use crate::sql::{self, Diagnostic, Query, SelectItem, Span, suggest};
+use crate::sql::{self, Diagnostic, Query, SelectItem, suggest};
 use crate::types::SqlType;
 
 impl Analyzer<'_> {
@@ -83,7 +84,10 @@ impl Analyzer<'_> {
     pub(super) fn select(&self, query: &Query, sink: &str) -> R<Selected> {
         let (inputs, mut scope) = self.inputs(query)?;
         let window = query.window.as_ref().map(window_spec);
-        scope.window_bounds = window.is_some();
+        // ksqlDB resolves WINDOWSTART/WINDOWEND of a windowed aggregation only over a single
+        // source: over a join they are unknown columns.
+        scope.window_bounds = window.is_some() && scope.sides.len() == 1;
+        scope.window_bounds_unknown = window.is_some() && scope.sides.len() > 1;
         let (joins, join_key) = self.joins(query, &scope)?;
         let filter = match &query.where_clause {
             Some(w) => {
@@ -284,6 +288,14 @@ impl Analyzer<'_> {
         } else {
             "key column"
         };
+        // ksqlDB's new query planner lets a plain projection drop the source's key columns
+        // altogether: the result is then a stream without key.
+        let drops_keys = kind == "key column"
+            && self.catalog.property("ksql.new.query.planner.enabled") == Some("true")
+            && !keys
+                .iter()
+                .any(|k| items.iter().any(|i| k.candidates.contains(&i.expr)));
+        let keys = if drops_keys { Vec::new() } else { keys };
         let (mut projection, output) = assign_keys(sink, items, &keys, kind)?;
         if partition_by.is_empty() && !joins.is_empty() {
             // A join's result is keyed by the join key: its key column reads that, whichever
@@ -488,63 +500,6 @@ pub(super) fn qualified_text(expr: &sql::Expr, scope: &Scope) -> String {
         return format!("{}.{}", side.alias, name.value);
     }
     expr_text(expr)
-}
-
-fn star(scope: &Scope, side: usize, span: Span, values_first: bool, items: &mut Vec<Item>) {
-    let columns = &scope.sides[side].schema.columns;
-    let mut order: Vec<usize> = (0..columns.len()).collect();
-    if values_first {
-        order.sort_by_key(|i| columns[*i].is_key());
-    }
-    // Re-keying a join (PARTITION BY) exposes each input's pseudo columns, which ksqlDB
-    // carries in the joined row's value: after the value columns, before the key columns.
-    let pseudo = values_first && scope.sides.len() > 1;
-    let first_key = order
-        .iter()
-        .position(|i| columns[*i].is_key())
-        .unwrap_or(order.len());
-    for (at, i) in order.into_iter().enumerate() {
-        if pseudo && at == first_key {
-            pseudo_columns(scope, side, span, items);
-        }
-        let c = &columns[i];
-        items.push(Item {
-            name: scope.output_name(side, &c.name),
-            expr: TypedExpr::column(
-                ColumnRef::Input {
-                    side: side as u16,
-                    index: i as u32,
-                },
-                c.ty.clone(),
-            ),
-            span,
-        });
-    }
-    if pseudo && first_key == columns.len() {
-        pseudo_columns(scope, side, span, items);
-    }
-}
-
-/// `ROWTIME`, `ROWPARTITION` and `ROWOFFSET` of input `side`, as select items.
-fn pseudo_columns(scope: &Scope, side: usize, span: Span, items: &mut Vec<Item>) {
-    use crate::expr::SystemColumn;
-    for (column, ty) in [
-        (SystemColumn::Rowtime, SqlType::Bigint),
-        (SystemColumn::Rowpartition, SqlType::Int),
-        (SystemColumn::Rowoffset, SqlType::Bigint),
-    ] {
-        items.push(Item {
-            name: scope.output_name(side, column.name()),
-            expr: TypedExpr::column(
-                ColumnRef::System {
-                    side: side as u16,
-                    column,
-                },
-                ty,
-            ),
-            span,
-        });
-    }
 }
 
 /// A foreign-key join's result is keyed by the left table's primary key: one key column per

@@ -9,7 +9,7 @@ use super::catalog::{
     Column, FormatInfo, KeyWindow, Namespace, Schema, Source, SourceType, TimestampColumn,
     WindowType,
 };
-use super::{Analyzer, R};
+use super::{Analyzer, R, registry};
 use crate::format::{self, Format, Role, SerdeColumn, SerdeOptions};
 use crate::sql::{
     ColumnConstraint, CreateSource, CreateType, DataType, Diagnostic, Literal, Properties,
@@ -197,6 +197,7 @@ impl Analyzer<'_> {
         if let Some((d, _)) = self.prop(properties, "KEY_DELIMITER") {
             key.delimiter = Some(d);
         }
+        self.check_registry_properties(properties, &key, &value)?;
         Ok((key, value))
     }
 
@@ -221,6 +222,13 @@ impl Analyzer<'_> {
             ),
         ] {
             if !info.format.is_supported() {
+                if registry::supports_inference(info.format) || info.format == Format::ProtobufNoSr
+                {
+                    let typed: Vec<(&str, &SqlType)> =
+                        columns.iter().map(|c| (c.name.as_str(), &c.ty)).collect();
+                    registry::checks::check_columns(info.format, role, &typed)
+                        .map_err(|e| Diagnostic::error(span, e))?;
+                }
                 continue;
             }
             let mut options = SerdeOptions {
@@ -278,13 +286,7 @@ impl Analyzer<'_> {
                 ));
             }
         }
-        let Some(elements) = &create.elements else {
-            return Err(Diagnostic::error(
-                create.name.span,
-                format!("The {kind_word} `{name}` declares no columns: schema inference needs a Schema Registry format, which weir does not support yet"),
-            )
-            .with_help("list the columns: CREATE STREAM name (col TYPE, …) WITH (…)"));
-        };
+        let elements = create.elements.as_deref().unwrap_or_default();
         let mut columns: Vec<Column> = Vec::new();
         for element in elements {
             let column_name = element.name.value.clone();
@@ -363,14 +365,6 @@ impl Analyzer<'_> {
                 namespace,
             });
         }
-        if source_type == SourceType::Table && !columns.iter().any(Column::is_key) {
-            return Err(Diagnostic::error(
-                create.name.span,
-                "Tables require a PRIMARY KEY. Please define the PRIMARY KEY.",
-            )
-            .with_help("declare one column as `name TYPE PRIMARY KEY`"));
-        }
-        let schema = Schema::new(columns);
         let properties = &create.properties;
         let Some((topic, _)) = self.prop(properties, "KAFKA_TOPIC") else {
             return Err(Diagnostic::error(
@@ -379,6 +373,22 @@ impl Analyzer<'_> {
             ));
         };
         let (key_format, value_format) = self.formats(properties, None, None, span)?;
+        self.infer_columns(
+            properties,
+            &topic,
+            (&key_format, &value_format),
+            &mut columns,
+            create.elements.is_some(),
+            create.name.span,
+        )?;
+        if source_type == SourceType::Table && !columns.iter().any(Column::is_key) {
+            return Err(Diagnostic::error(
+                create.name.span,
+                "Tables require a PRIMARY KEY. Please define the PRIMARY KEY.",
+            )
+            .with_help("declare one column as `name TYPE PRIMARY KEY`"));
+        }
+        let schema = Schema::new(columns);
         self.validate_formats(&schema, &key_format, &value_format, span)?;
         let partitions = self.partitions(properties)?;
         let timestamp = self.timestamp_column(properties, &schema)?;

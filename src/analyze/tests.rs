@@ -202,3 +202,93 @@ fn a_file_without_persistent_queries_is_refused() {
     let diagnostics = analyze_source(SOURCES, &AnalyzeOptions::default()).unwrap_err();
     assert!(diagnostics[0].message.contains("no persistent query"));
 }
+
+const WINDOWED: &str = "
+CREATE STREAM H (ID INT KEY, V BIGINT) WITH (KAFKA_TOPIC='h', VALUE_FORMAT='JSON', WINDOW_TYPE='Hopping', WINDOW_SIZE='5 SECONDS');
+CREATE STREAM T (ID INT KEY, V BIGINT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', WINDOW_TYPE='Tumbling', WINDOW_SIZE='2 SECONDS');
+CREATE STREAM H2 (ID INT KEY, V BIGINT) WITH (KAFKA_TOPIC='h2', VALUE_FORMAT='JSON', WINDOW_TYPE='Hopping', WINDOW_SIZE='5 SECONDS');
+";
+
+#[test]
+fn joining_sources_of_different_windows_needs_a_repartition() {
+    let text = format!(
+        "{WINDOWED}CREATE STREAM O AS SELECT * FROM H JOIN T WITHIN 1 MINUTE ON H.ID = T.ID;"
+    );
+    let errors = analyze_source(&text, &AnalyzeOptions::default()).unwrap_err();
+    assert_eq!(
+        errors[0].message,
+        "Implicit repartitioning of windowed sources is not supported. See https://github.com/confluentinc/ksql/issues/4385."
+    );
+}
+
+#[test]
+fn a_star_over_a_windowed_join_carries_each_side_window_bounds() {
+    let text = format!(
+        "{WINDOWED}CREATE STREAM O AS SELECT * FROM H JOIN H2 WITHIN 1 MINUTE ON H.ID = H2.ID;"
+    );
+    let file = analyze_source(&text, &AnalyzeOptions::default()).unwrap();
+    assert_eq!(
+        file.catalog.source("O").unwrap().schema.to_string(),
+        "`H_ID` INTEGER KEY, `H_WINDOWSTART` BIGINT, `H_WINDOWEND` BIGINT, `H_V` BIGINT, \
+         `H2_ID` INTEGER, `H2_WINDOWSTART` BIGINT, `H2_WINDOWEND` BIGINT, `H2_V` BIGINT"
+    );
+}
+
+#[test]
+fn window_bounds_of_an_aggregation_over_a_join_do_not_resolve() {
+    let err = error_of(
+        "CREATE TABLE W AS SELECT O.CUSTOMER, COUNT(*), WINDOWSTART AS WS FROM ORDERS O \
+         JOIN CUSTOMERS C ON O.CUSTOMER = C.CUSTOMER WINDOW TUMBLING (SIZE 1 MINUTE) \
+         GROUP BY O.CUSTOMER;",
+    );
+    assert_eq!(err, "SELECT column 'WINDOWSTART' cannot be resolved.");
+}
+
+#[test]
+fn insert_into_casts_numbers_to_the_sink_types() {
+    let text = "CREATE STREAM SRC (IGNORED STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON');
+CREATE STREAM TARGET (C1 DECIMAL(5, 2), C2 DECIMAL(5, 2)) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');
+INSERT INTO TARGET SELECT 1 AS C1, 2.0 AS C2 FROM SRC;
+INSERT INTO TARGET WITH (QUERY_ID='BAD') SELECT 'x' AS C1, 2.0 AS C2 FROM SRC;";
+    let errors = analyze_source(text, &AnalyzeOptions::default()).unwrap_err();
+    assert_eq!(errors.len(), 1, "only the STRING column is refused");
+    assert!(
+        errors[0]
+            .message
+            .starts_with("Incompatible schema between results and sink.")
+    );
+    let ok = analyze_source(
+        &text[..text.rfind("INSERT").unwrap()],
+        &AnalyzeOptions::default(),
+    )
+    .unwrap();
+    let projection = &ok.queries[0].projection;
+    assert_eq!(
+        projection[0].expr.ty,
+        crate::types::SqlType::decimal(5, 2).unwrap()
+    );
+    assert_eq!(
+        projection[1].expr.ty,
+        crate::types::SqlType::decimal(5, 2).unwrap()
+    );
+}
+
+#[test]
+fn the_new_query_planner_lets_a_projection_drop_the_key() {
+    let text =
+        "CREATE STREAM I (ID INT KEY, NAME STRING) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');
+CREATE STREAM O AS SELECT NAME FROM I;";
+    let mut options = AnalyzeOptions::default();
+    assert!(
+        analyze_source(text, &options).is_err(),
+        "the key is required by default"
+    );
+    options
+        .properties
+        .insert("ksql.new.query.planner.enabled".into(), "true".into());
+    let file = analyze_source(text, &options).unwrap();
+    assert_eq!(
+        file.catalog.source("O").unwrap().schema.to_string(),
+        "`NAME` STRING"
+    );
+}

@@ -15,6 +15,11 @@ use weir::topology::{Header, Window};
 
 use crate::codec::{Side, same};
 
+/// The shared case loader, for the case's topic schemas (its Schema Registry) at planning.
+#[path = "../support/qtt.rs"]
+#[allow(dead_code)]
+mod qtt;
+
 /// The outcome of one case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
@@ -112,7 +117,24 @@ enum Outcome {
 }
 
 fn execute(case: &Json, statements: &str) -> Result<(), Outcome> {
-    let planned = weir::plan::plan_file(statements, "qtt").map_err(|diags| {
+    let properties = case
+        .get("properties")
+        .and_then(Json::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_str().map_or_else(|| v.to_string(), String::from),
+            )
+        })
+        .collect();
+    let options = weir::analyze::AnalyzeOptions {
+        properties,
+        schemas: Some(qtt::CaseSchemas::of(case)),
+        ..weir::analyze::AnalyzeOptions::default()
+    };
+    let planned = weir::plan::plan_file_with(statements, "qtt", &options).map_err(|diags| {
         Outcome::Failed(
             diags
                 .iter()

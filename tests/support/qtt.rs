@@ -88,3 +88,59 @@ pub fn expanded_cases(dir: &Path, default_format: &str) -> Vec<QttCase> {
     }
     cases
 }
+
+/// The Schema Registry of a case: the `keySchema`/`valueSchema` of its `topics` (AVRO and
+/// JSON schemas as JSON text, PROTOBUF schemas as written, `*SchemaReferences` as imports).
+#[derive(Debug, Default)]
+pub struct CaseSchemas {
+    /// (topic, side) → schema.
+    schemas: std::collections::BTreeMap<(String, bool), weir::analyze::RegisteredSchema>,
+}
+
+impl CaseSchemas {
+    pub fn of(test: &serde_json::Value) -> std::sync::Arc<dyn weir::analyze::SchemaSource> {
+        let mut schemas = std::collections::BTreeMap::new();
+        for topic in test["topics"].as_array().into_iter().flatten() {
+            let Some(name) = topic["name"].as_str() else {
+                continue;
+            };
+            for (is_key, field) in [(true, "key"), (false, "value")] {
+                let schema = &topic[format!("{field}Schema")];
+                let text = match schema {
+                    serde_json::Value::Null => continue,
+                    serde_json::Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                let references = topic[format!("{field}SchemaReferences")]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| {
+                        Some(weir::analyze::SchemaReference {
+                            name: r["name"].as_str()?.to_string(),
+                            text: r["schema"].as_str()?.to_string(),
+                        })
+                    })
+                    .collect();
+                schemas.insert(
+                    (name.to_string(), is_key),
+                    weir::analyze::RegisteredSchema { text, references },
+                );
+            }
+        }
+        std::sync::Arc::new(CaseSchemas { schemas })
+    }
+}
+
+impl weir::analyze::SchemaSource for CaseSchemas {
+    fn schema(
+        &self,
+        topic: &str,
+        side: weir::analyze::SchemaSide,
+        _id: Option<i64>,
+    ) -> Option<weir::analyze::RegisteredSchema> {
+        self.schemas
+            .get(&(topic.to_string(), side == weir::analyze::SchemaSide::Key))
+            .cloned()
+    }
+}

@@ -1,0 +1,315 @@
+//! PROTOBUF schemas (`.proto` text, proto2 or proto3) to SQL types, as ksqlDB translates them
+//! through Kafka Connect: messages → STRUCT, `repeated` → ARRAY, `map<K, V>` → MAP, enums →
+//! STRING, float → DOUBLE, unsigned 32-bit and all 64-bit integers → BIGINT, `oneof` → a STRUCT
+//! of its alternatives, and the well-known `google.protobuf.Timestamp`, `google.type.Date`,
+//! `google.type.TimeOfDay` and `confluent.type.Decimal` (precision and scale from the field's
+//! `confluent.field_meta` params). The schema's first message is used unless a full name is
+//! given; imported files come from the schema's references.
+
+use std::collections::{HashMap, HashSet};
+
+mod parse;
+
+use super::SchemaReference;
+use crate::types::{SqlType, StructField};
+use parse::{Field, FieldType, Parser, tokenize};
+
+/// Translates the message `full_name` (or the first message) of a `.proto` text.
+pub fn to_sql_type(
+    text: &str,
+    references: &[SchemaReference],
+    full_name: Option<&str>,
+) -> Result<SqlType, String> {
+    let mut pool = Pool::default();
+    let main = pool.add_file(text)?;
+    for reference in references {
+        pool.add_file(&reference.text)?;
+    }
+    let root = match full_name {
+        Some(name) => pool
+            .find_message(name)
+            .ok_or_else(|| format!("the PROTOBUF schema has no message named `{name}`"))?,
+        None => main.ok_or("the PROTOBUF schema declares no message")?,
+    };
+    pool.message_type(&root, 0)
+}
+
+#[derive(Default)]
+struct Pool {
+    /// Messages by full name (package and enclosing messages, dot-separated).
+    messages: HashMap<String, Vec<Field>>,
+    enums: HashSet<String>,
+}
+
+const MAX_DEPTH: usize = 32;
+
+impl Pool {
+    /// Parses one file into the pool; returns the full name of its first top-level message.
+    fn add_file(&mut self, text: &str) -> Result<Option<String>, String> {
+        let tokens = tokenize(text)?;
+        let mut parser = Parser {
+            tokens,
+            at: 0,
+            pool: self,
+        };
+        parser.file()
+    }
+
+    fn find_message(&self, name: &str) -> Option<String> {
+        let name = name.trim_start_matches('.');
+        if self.messages.contains_key(name) {
+            return Some(name.to_string());
+        }
+        let suffix = format!(".{name}");
+        let mut matches: Vec<&String> = self
+            .messages
+            .keys()
+            .filter(|k| k.ends_with(&suffix))
+            .collect();
+        matches.sort();
+        matches.first().map(|s| s.to_string())
+    }
+
+    /// Resolves `name` used inside `scope` (the full name of the enclosing message).
+    fn resolve(&self, name: &str, scope: &str) -> Option<(String, bool)> {
+        if let Some(absolute) = name.strip_prefix('.') {
+            return self.lookup(absolute);
+        }
+        let mut scope = scope.to_string();
+        loop {
+            let candidate = if scope.is_empty() {
+                name.to_string()
+            } else {
+                format!("{scope}.{name}")
+            };
+            if let Some(found) = self.lookup(&candidate) {
+                return Some(found);
+            }
+            if scope.is_empty() {
+                return None;
+            }
+            scope = scope
+                .rsplit_once('.')
+                .map_or(String::new(), |(s, _)| s.to_string());
+        }
+    }
+
+    /// `(full name, is an enum)`.
+    fn lookup(&self, full: &str) -> Option<(String, bool)> {
+        if self.messages.contains_key(full) {
+            Some((full.to_string(), false))
+        } else if self.enums.contains(full) {
+            Some((full.to_string(), true))
+        } else {
+            None
+        }
+    }
+
+    fn message_type(&self, full_name: &str, depth: usize) -> Result<SqlType, String> {
+        if depth > MAX_DEPTH {
+            return Err(format!(
+                "the PROTOBUF message `{full_name}` nests too deeply (recursive?)"
+            ));
+        }
+        let fields = self
+            .messages
+            .get(full_name)
+            .ok_or_else(|| format!("unknown PROTOBUF message `{full_name}`"))?;
+        let out = fields
+            .iter()
+            .map(|f| {
+                Ok(StructField {
+                    name: f.name.clone(),
+                    ty: self.field_type(f, full_name, depth)?,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(SqlType::Struct(out))
+    }
+
+    fn field_type(&self, field: &Field, scope: &str, depth: usize) -> Result<SqlType, String> {
+        let ty = match &field.ty {
+            FieldType::Named(name) => self.named_type(name, &field.options, scope, depth)?,
+            FieldType::Map(key, value) => SqlType::map(
+                self.plain_type(key, scope, depth)?,
+                self.plain_type(value, scope, depth)?,
+            ),
+            FieldType::OneOf(fields) => SqlType::Struct(
+                fields
+                    .iter()
+                    .map(|f| {
+                        Ok(StructField {
+                            name: f.name.clone(),
+                            ty: self.field_type(f, scope, depth)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, String>>()?,
+            ),
+        };
+        Ok(if field.repeated {
+            SqlType::array(ty)
+        } else {
+            ty
+        })
+    }
+
+    fn plain_type(&self, ty: &FieldType, scope: &str, depth: usize) -> Result<SqlType, String> {
+        match ty {
+            FieldType::Named(name) => self.named_type(name, "", scope, depth),
+            _ => Err("a PROTOBUF map key or value must be a named type".to_string()),
+        }
+    }
+
+    fn named_type(
+        &self,
+        name: &str,
+        options: &str,
+        scope: &str,
+        depth: usize,
+    ) -> Result<SqlType, String> {
+        Ok(match name {
+            "double" | "float" => SqlType::Double,
+            "int32" | "sint32" | "sfixed32" => SqlType::Int,
+            "int64" | "sint64" | "sfixed64" | "uint32" | "fixed32" | "uint64" | "fixed64" => {
+                SqlType::Bigint
+            }
+            "bool" => SqlType::Boolean,
+            "string" => SqlType::String,
+            "bytes" => SqlType::Bytes,
+            _ => match name.trim_start_matches('.') {
+                "google.protobuf.Timestamp" => SqlType::Timestamp,
+                "google.type.Date" => SqlType::Date,
+                "google.type.TimeOfDay" => SqlType::Time,
+                "confluent.type.Decimal" => decimal(options)?,
+                _ => match self.resolve(name, scope) {
+                    Some((_, true)) => SqlType::String,
+                    Some((full, false)) => self.message_type(&full, depth + 1)?,
+                    None => return Err(format!("unknown PROTOBUF type `{name}`")),
+                },
+            },
+        })
+    }
+}
+
+/// `confluent.type.Decimal` precision and scale from `params: [{ value: "4", key: "precision" }]`.
+fn decimal(options: &str) -> Result<SqlType, String> {
+    let param = |key: &str| -> Option<u32> {
+        // Each param is `{ key: "k", value: "v" }` in either order.
+        options.split('{').find_map(|chunk| {
+            let chunk = chunk.split('}').next()?;
+            let quoted = |field: &str| {
+                let rest = &chunk[chunk.find(field)? + field.len()..];
+                let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+                let rest = rest.strip_prefix('"')?;
+                Some(rest[..rest.find('"')?].to_string())
+            };
+            (quoted("key")? == key).then(|| quoted("value")?.parse().ok())?
+        })
+    };
+    SqlType::decimal(
+        param("precision").unwrap_or(64),
+        param("scale").unwrap_or(0),
+    )
+    .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(text: &str) -> SqlType {
+        to_sql_type(text, &[], None).unwrap()
+    }
+
+    #[test]
+    fn scalars() {
+        assert_eq!(
+            ty(
+                r#"syntax = "proto3"; message M {float c1 = 1; uint32 c2 = 2; uint64 c3 = 3; sint32 c4 = 4; sint64 c5 = 5; bool b = 6; bytes y = 7;}"#
+            ),
+            SqlType::structure([
+                ("c1", SqlType::Double),
+                ("c2", SqlType::Bigint),
+                ("c3", SqlType::Bigint),
+                ("c4", SqlType::Int),
+                ("c5", SqlType::Bigint),
+                ("b", SqlType::Boolean),
+                ("y", SqlType::Bytes),
+            ])
+        );
+    }
+
+    #[test]
+    fn nested_messages_enums_repeated_and_maps() {
+        let schema = r#"syntax = "proto3";
+            // a comment
+            message M {
+              enum Suit { SPADES = 0; HEARTS = 1; }
+              message Inner { int32 f1 = 1; }
+              Suit s = 1;
+              Inner i = 2;
+              repeated string r = 3;
+              map<string, int64> m = 4;
+            }"#;
+        assert_eq!(
+            ty(schema),
+            SqlType::structure([
+                ("s", SqlType::String),
+                ("i", SqlType::structure([("f1", SqlType::Int)])),
+                ("r", SqlType::array(SqlType::String)),
+                ("m", SqlType::map(SqlType::String, SqlType::Bigint)),
+            ])
+        );
+    }
+
+    #[test]
+    fn decimal_precision_and_scale_come_from_field_meta() {
+        let schema = r#"syntax = "proto3"; import "confluent/type/decimal.proto";
+            message M { confluent.type.Decimal d = 1 [(confluent.field_meta) = { params: [{ value: "4", key: "precision" }, { value: "2", key: "scale" }]}]; }"#;
+        assert_eq!(
+            ty(schema),
+            SqlType::structure([("d", SqlType::decimal(4, 2).unwrap())])
+        );
+    }
+
+    #[test]
+    fn full_name_picks_the_message_and_references_resolve() {
+        let two = r#"syntax = "proto3"; message V1 { float c1 = 1; } message V2 { string c = 1; }"#;
+        assert_eq!(
+            to_sql_type(two, &[], Some("V2")).unwrap(),
+            SqlType::structure([("c", SqlType::String)])
+        );
+        let main = r#"syntax = "proto3"; import "event.proto"; message L { Event event = 1; }"#;
+        let event = SchemaReference {
+            name: "event.proto".into(),
+            text: r#"syntax = "proto3"; message Event { int64 timestamp = 1; }"#.into(),
+        };
+        assert_eq!(
+            to_sql_type(main, &[event], None).unwrap(),
+            SqlType::structure([(
+                "event",
+                SqlType::structure([("timestamp", SqlType::Bigint)])
+            )])
+        );
+    }
+
+    #[test]
+    fn oneof_becomes_a_struct_and_recursion_is_an_error() {
+        assert_eq!(
+            ty(r#"syntax = "proto3"; message M { oneof choice { int32 a = 1; string b = 2; } }"#),
+            SqlType::structure([(
+                "choice",
+                SqlType::structure([("a", SqlType::Int), ("b", SqlType::String)])
+            )])
+        );
+        assert!(to_sql_type(r#"message N { N next = 1; }"#, &[], None).is_err());
+    }
+
+    #[test]
+    fn bad_schemas_are_errors() {
+        assert!(to_sql_type("message {", &[], None).is_err());
+        assert!(to_sql_type(r#"syntax = "proto3";"#, &[], None).is_err());
+        assert!(to_sql_type(r#"message M { Missing m = 1; }"#, &[], None).is_err());
+        assert!(to_sql_type(r#"message M { int32 m = "#, &[], None).is_err());
+    }
+}

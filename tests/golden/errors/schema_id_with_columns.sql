@@ -1,0 +1,5 @@
+-- VALUE_SCHEMA_ID names the value schema, so the value columns must not be declared too.
+CREATE STREAM CLICKS (ID INT KEY, URL STRING)
+  WITH (KAFKA_TOPIC='clicks', VALUE_FORMAT='AVRO', VALUE_SCHEMA_ID=7);
+
+CREATE STREAM CLICKS_COPY AS SELECT * FROM CLICKS;
