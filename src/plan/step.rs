@@ -75,14 +75,17 @@ pub enum Step {
         input: Box<Step>,
         functions: Vec<TableFunctionCall>,
     },
-    /// Re-keys rows by `keys` and writes them through `repartition_topic`
-    /// (`<app_id>-<ctx>-repartition`).
+    /// Re-keys rows by `keys`. When a join or grouping follows, the rows go through
+    /// `repartition_topic` (`<app_id>-<ctx>-repartition`) so that every key lands in the task
+    /// that holds its state; when nothing stateful follows (`PARTITION BY` straight to the
+    /// sink) it is `None`: rows are re-keyed in place and the sink's partitioner places them,
+    /// as Kafka Streams does for a `selectKey` followed by `to`.
     #[serde(rename = "selectKey/v1")]
     SelectKey {
         ctx: String,
         input: Box<Step>,
         keys: Vec<TypedExpr>,
-        repartition_topic: String,
+        repartition_topic: Option<String>,
         /// The partition count of the repartition topic (the input's).
         partitions: Option<u32>,
     },
@@ -274,8 +277,8 @@ impl Step {
         match self {
             Step::SelectKey {
                 repartition_topic, ..
-            } => Some(repartition_topic),
-            Step::GroupBy {
+            }
+            | Step::GroupBy {
                 repartition_topic, ..
             } => repartition_topic.as_deref(),
             _ => None,
