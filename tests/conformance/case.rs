@@ -55,8 +55,10 @@ pub fn skip_reason(case: &Json, format: Option<&str>, statements: &str) -> Optio
 }
 
 /// Properties whose value does not change what weir computes: an emit interval of 0 (weir
-/// emits every update), the query planner choice (both planners give the same results), and
-/// the non-legacy session key format (the only one weir writes).
+/// emits every update), the query planner choice (both planners give the same results), the
+/// non-legacy session key format (the only one weir writes), and Kafka Streams' topology
+/// optimization (it only decides whether a source table's store reuses the source topic as
+/// its changelog or gets its own; the records processed and emitted are the same).
 fn neutral_property(name: &str, value: &Json) -> bool {
     let text = match value {
         Json::String(s) => s.clone(),
@@ -66,6 +68,7 @@ fn neutral_property(name: &str, value: &Json) -> bool {
         "ksql.streams.__emit.interval.ms.kstreams.windowed.aggregation__" => text == "0",
         "ksql.new.query.planner.enabled" => true,
         "ksql.windowed.session.key.legacy" => text.eq_ignore_ascii_case("false"),
+        "ksql.streams.topology.optimization" => true,
         _ => false,
     }
 }
@@ -112,7 +115,26 @@ enum Outcome {
 }
 
 fn execute(case: &Json, statements: &str) -> Result<(), Outcome> {
-    let planned = weir::plan::plan_file(statements, "qtt").map_err(|diags| {
+    let options = weir::analyze::AnalyzeOptions {
+        properties: case
+            .get("properties")
+            .and_then(Json::as_object)
+            .map(|props| {
+                props
+                    .iter()
+                    .map(|(name, value)| {
+                        let text = match value {
+                            Json::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        (name.clone(), text)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        allow_no_queries: false,
+    };
+    let planned = weir::plan::plan_file_with(statements, "qtt", &options).map_err(|diags| {
         Outcome::Failed(
             diags
                 .iter()
