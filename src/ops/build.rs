@@ -266,9 +266,38 @@ impl QueryTopology {
             Step::Suppress { .. } => self.suppressed(step, root, graph, stores),
             Step::GroupBy { .. } => self.group_by(step, root, graph, stores),
             Step::Filter {
-                input, predicate, ..
+                input,
+                predicate,
+                store,
+                ..
+            } => {
+                let built = self.add(input, root, graph, stores)?;
+                let predicate = compile(predicate, built.layout)?;
+                let node = match store {
+                    Some(store) => {
+                        let passed = stores
+                            .key_value(&store.name)
+                            .map_err(|e| self.topo(TopologyError::State(e)))?;
+                        let key_width = built
+                            .layout
+                            .joined
+                            .map_or(built.layout.key_count, |j| j.key_width);
+                        let filter = Filter::table(predicate, passed, key_width);
+                        let node = graph.processor(ctx, Box::new(filter));
+                        graph
+                            .uses_stores(node, &[store.name.as_str()])
+                            .map_err(|source| self.topo(source))?;
+                        node
+                    }
+                    None => graph.processor(ctx, Box::new(Filter::new(predicate, built.table))),
+                };
+                self.connect(graph, built.at, node)?;
+                Ok(Built {
+                    at: Attach::Node(node),
+                    ..built
+                })
             }
-            | Step::TableFilter {
+            Step::TableFilter {
                 input, predicate, ..
             } => {
                 let built = self.add(input, root, graph, stores)?;

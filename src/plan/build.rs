@@ -219,10 +219,18 @@ pub fn build(query: &AnalyzedQuery) -> Step {
         joined(query, query.joins.len() - 1, "Join")
     };
     if let Some(predicate) = &query.filter {
+        // A table's filter remembers which keys passed (see `filter/v1`).
+        let store = current.step.is_table().then(|| StoreSpec {
+            name: "WhereFilter-Passed".to_string(),
+            key_schema: Schema::new(current.step.schema().keys().cloned().collect()),
+            value_schema: Schema::default(),
+            changelog: true,
+        });
         current.step = Step::Filter {
             ctx: "WhereFilter".to_string(),
             input: Box::new(current.step),
             predicate: predicate.clone(),
+            store,
         };
     }
     if !query.table_functions.is_empty() {
