@@ -158,6 +158,14 @@ impl Analyzer<'_> {
                     ),
                 ));
             }
+            if left_side.window != right.window {
+                // Windowed keys of different windows serialize differently: ksqlDB would have
+                // to repartition one side to join them.
+                return Err(Diagnostic::error(
+                    join.span,
+                    "Implicit repartitioning of windowed sources is not supported. See https://github.com/confluentinc/ksql/issues/4385.",
+                ));
+            }
             let kind = match join.kind {
                 sql::JoinKind::Inner => JoinKind::Inner,
                 sql::JoinKind::Left => JoinKind::Left,

@@ -18,6 +18,8 @@ pub struct Side {
     pub source_type: SourceType,
     pub schema: Schema,
     pub windowed: bool,
+    /// The window of its keys, when windowed.
+    pub window: Option<super::catalog::KeyWindow>,
 }
 
 /// The inputs of a query, in order: `FROM`, then each `JOIN`.
@@ -26,6 +28,8 @@ pub struct Scope {
     pub sides: Vec<Side>,
     /// `WINDOWSTART`/`WINDOWEND` resolve (windowed aggregation or a windowed source).
     pub window_bounds: bool,
+    /// A windowed aggregation over a join: ksqlDB cannot resolve `WINDOWSTART`/`WINDOWEND`.
+    pub joined_window: bool,
 }
 
 /// A resolved column reference.
@@ -145,6 +149,12 @@ impl Scope {
         if let Some(system) = SystemColumn::from_name(&name.value) {
             let bound = matches!(system, SystemColumn::Windowstart | SystemColumn::Windowend);
             let side = sides.first().copied().unwrap_or(0);
+            if bound && self.joined_window {
+                return Err(Diagnostic::error(
+                    span,
+                    format!("{clause} column '{}' cannot be resolved.", name.value),
+                ));
+            }
             if bound && !self.window_bounds && !self.sides.get(side).is_some_and(|s| s.windowed) {
                 return Err(Diagnostic::error(
                     span,

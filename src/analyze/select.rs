@@ -63,6 +63,7 @@ impl Analyzer<'_> {
                 source_type: source.source_type,
                 schema: source.schema.clone(),
                 windowed: source.window.is_some(),
+                window: source.window,
             });
             inputs.push(QueryInput {
                 source: source.name.clone(),
@@ -84,6 +85,9 @@ impl Analyzer<'_> {
         let (inputs, mut scope) = self.inputs(query)?;
         let window = query.window.as_ref().map(window_spec);
         scope.window_bounds = window.is_some();
+        // ksqlDB resolves the window bounds of a windowed aggregation only over a single
+        // source: over a join, `WINDOWSTART` and `WINDOWEND` cannot be resolved.
+        scope.joined_window = window.is_some() && !query.joins.is_empty();
         let (joins, join_key) = self.joins(query, &scope)?;
         let filter = match &query.where_clause {
             Some(w) => {

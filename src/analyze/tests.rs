@@ -125,6 +125,20 @@ fn users_mistakes_are_reported_with_ksqldb_messages() {
             "ORDER does not exist.",
         ),
         (
+            "CREATE STREAM H (ID BIGINT KEY, V INT) WITH (KAFKA_TOPIC='h', VALUE_FORMAT='JSON', \
+               WINDOW_TYPE='Hopping', WINDOW_SIZE='5 SECONDS');\
+             CREATE STREAM T (ID BIGINT KEY, V INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', \
+               WINDOW_TYPE='Tumbling', WINDOW_SIZE='2 SECONDS');\
+             CREATE STREAM J AS SELECT * FROM H JOIN T WITHIN 1 MINUTE ON H.ID = T.ID;",
+            "Implicit repartitioning of windowed sources is not supported.",
+        ),
+        (
+            "CREATE TABLE T AS SELECT O.CUSTOMER, COUNT(*), WINDOWSTART AS WS FROM ORDERS O \
+             JOIN CUSTOMERS C ON O.CUSTOMER = C.CUSTOMER WINDOW TUMBLING (SIZE 1 HOUR) \
+             GROUP BY O.CUSTOMER;",
+            "SELECT column 'WINDOWSTART' cannot be resolved.",
+        ),
+        (
             "CREATE STREAM S AS SELECT ID, LENN(STATUS) FROM ORDERS;",
             "Can't find any functions with the name 'LENN'",
         ),
