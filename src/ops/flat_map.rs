@@ -1,4 +1,4 @@
-//! `flatMap/v1`: table functions (`EXPLODE`). Each input row becomes as many rows as the
+//! `flatMap/v1`: table functions (`EXPLODE`, `CUBE_EXPLODE`). Each input row becomes as many rows as the
 //! longest function result; shorter results are padded with NULL; a NULL or empty result
 //! contributes no rows. The function outputs are appended to the value row, where
 //! [`crate::expr::ColumnRef::TableFunction`] reads them. An argument error is logged and the
@@ -22,10 +22,50 @@ pub fn table_function(name: &str) -> Result<TableFn, CompileError> {
                 .map(|items| items.to_vec())
                 .unwrap_or_default()
         }),
+        "CUBE_EXPLODE" => Ok(|args| {
+            args.first()
+                .and_then(Value::as_array)
+                .map(cube)
+                .unwrap_or_default()
+        }),
         other => Err(CompileError::Unsupported {
             what: format!("table function {other}"),
         }),
     }
+}
+
+/// `CUBE_EXPLODE`: every combination of `columns` with some of them replaced by NULL, in
+/// ksqlDB's order (the first column varies slowest, NULL before the value). A column that is
+/// NULL already adds no combinations of its own (they would repeat the ones with it nulled).
+/// Arrays longer than 30 columns (2^30 rows) produce nothing rather than exhaust memory.
+fn cube(columns: &[Value]) -> Vec<Value> {
+    let n = columns.len();
+    if n > 30 {
+        return Vec::new();
+    }
+    (0u32..1 << n)
+        .filter(|mask| {
+            columns
+                .iter()
+                .enumerate()
+                .all(|(j, c)| mask & (1 << (n - 1 - j)) == 0 || *c != Value::Null)
+        })
+        .map(|mask| {
+            Value::array(
+                columns
+                    .iter()
+                    .enumerate()
+                    .map(|(j, c)| {
+                        if mask & (1 << (n - 1 - j)) != 0 {
+                            c.clone()
+                        } else {
+                            Value::Null
+                        }
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
 }
 
 pub struct FlatMap {
@@ -107,5 +147,28 @@ mod tests {
                 vec![a, b, Value::Int(2), Value::Null],
             ]
         );
+    }
+
+    #[test]
+    fn cube_nulls_every_subset_and_skips_repeats_of_null_columns() {
+        let cube = table_function("CUBE_EXPLODE").unwrap();
+        let arr = |items: Vec<Value>| Value::array(items);
+        assert_eq!(
+            cube(&[arr(vec![Value::Int(1), Value::Int(2)])]),
+            vec![
+                arr(vec![Value::Null, Value::Null]),
+                arr(vec![Value::Null, Value::Int(2)]),
+                arr(vec![Value::Int(1), Value::Null]),
+                arr(vec![Value::Int(1), Value::Int(2)]),
+            ]
+        );
+        assert_eq!(
+            cube(&[arr(vec![Value::Int(1), Value::Null])]),
+            vec![
+                arr(vec![Value::Null, Value::Null]),
+                arr(vec![Value::Int(1), Value::Null]),
+            ]
+        );
+        assert!(cube(&[Value::Null]).is_empty());
     }
 }
