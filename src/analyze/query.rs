@@ -200,9 +200,10 @@ impl Analyzer<'_> {
                 ..first.key_format.clone()
             })
         };
+        // An inherited value format keeps its delimiter (ksqlDB writes a DELIMITED sink with
+        // its source's VALUE_DELIMITER unless the sink names its own format).
         let inherited_value = Some(FormatInfo {
             wrap_single_value: None,
-            delimiter: None,
             ..first.value_format.clone()
         });
         let (key_format, value_format) =

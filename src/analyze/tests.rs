@@ -216,3 +216,18 @@ fn a_file_without_persistent_queries_is_refused() {
     let diagnostics = analyze_source(SOURCES, &AnalyzeOptions::default()).unwrap_err();
     assert!(diagnostics[0].message.contains("no persistent query"));
 }
+
+#[test]
+fn a_sink_inheriting_a_delimited_format_keeps_its_delimiter() {
+    let text = "CREATE STREAM P (K STRING KEY, V INT, W INT) \
+                WITH (KAFKA_TOPIC='p', VALUE_FORMAT='DELIMITED', VALUE_DELIMITER='|');\
+                CREATE STREAM SAME AS SELECT * FROM P;\
+                CREATE STREAM OWN WITH (VALUE_FORMAT='DELIMITED') AS SELECT * FROM P;";
+    let file = analyze_source(text, &AnalyzeOptions::default()).unwrap();
+    let delimiter = |id: &str| {
+        let query = file.queries.iter().find(|q| q.id == id).unwrap();
+        query.value_format.delimiter.clone()
+    };
+    assert_eq!(delimiter("CSAS_SAME").as_deref(), Some("|"));
+    assert_eq!(delimiter("CSAS_OWN"), None);
+}
