@@ -447,7 +447,18 @@ impl Analyzer<'_> {
                 }
             }
         }
-        let taken: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
+        // Generated names skip every name in the projection and in the sources (ksqlDB's
+        // alias generator is seeded with the source columns, selected or not).
+        let taken: Vec<String> = items
+            .iter()
+            .map(|i| i.name.clone())
+            .chain(
+                scope
+                    .sides
+                    .iter()
+                    .flat_map(|s| s.schema.columns.iter().map(|c| c.name.clone())),
+            )
+            .collect();
         for (index, _) in pending {
             items[index].name = generator.next(&taken);
         }

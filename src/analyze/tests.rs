@@ -231,3 +231,15 @@ fn a_sink_inheriting_a_delimited_format_keeps_its_delimiter() {
     assert_eq!(delimiter("CSAS_SAME").as_deref(), Some("|"));
     assert_eq!(delimiter("CSAS_OWN"), None);
 }
+
+#[test]
+fn generated_names_skip_every_source_column() {
+    let text = "CREATE STREAM I (KSQL_COL_1 INT KEY, KSQL_COL_0 INT, KSQL_COL_2 INT) \
+                WITH (KAFKA_TOPIC='i', VALUE_FORMAT='JSON');\
+                CREATE STREAM O AS SELECT KSQL_COL_1, ABS(KSQL_COL_0), ABS(KSQL_COL_0) FROM I;";
+    let file = analyze_source(text, &AnalyzeOptions::default()).unwrap();
+    assert_eq!(
+        file.catalog.source("O").unwrap().schema.to_string(),
+        "`KSQL_COL_1` INTEGER KEY, `KSQL_COL_3` INTEGER, `KSQL_COL_4` INTEGER"
+    );
+}
