@@ -243,3 +243,22 @@ fn generated_names_skip_every_source_column() {
         "`KSQL_COL_1` INTEGER KEY, `KSQL_COL_3` INTEGER, `KSQL_COL_4` INTEGER"
     );
 }
+
+#[test]
+fn a_struct_field_named_like_a_source_column_is_suffixed() {
+    assert_eq!(
+        schema_of(
+            "CREATE STREAM S AS SELECT ID, ADDRESS->CITY, ADDRESS->ZIP AS ZIP FROM ORDERS;",
+            "S"
+        ),
+        "`ID` BIGINT KEY, `CITY` STRING, `ZIP` INTEGER"
+    );
+    let text = "CREATE STREAM I (K STRING KEY, ITEM STRUCT<ITEM BIGINT>) \
+                WITH (KAFKA_TOPIC='i', VALUE_FORMAT='JSON');\
+                CREATE STREAM O AS SELECT K, ITEM->ITEM FROM I;";
+    let file = analyze_source(text, &AnalyzeOptions::default()).unwrap();
+    assert_eq!(
+        file.catalog.source("O").unwrap().schema.to_string(),
+        "`K` STRING KEY, `ITEM_1` BIGINT"
+    );
+}
