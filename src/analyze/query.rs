@@ -193,7 +193,8 @@ impl Analyzer<'_> {
         let inherited_key = if selected.output.keys().count() > 0
             && first.key_format.format == crate::format::Format::None
         {
-            Some(FormatInfo::of(crate::format::Format::Kafka))
+            // A NONE key cannot hold the new key: the configured default key format, or KAFKA.
+            None
         } else {
             Some(FormatInfo {
                 delimiter: None,

@@ -69,6 +69,8 @@ fn neutral_property(name: &str, value: &Json) -> bool {
         "ksql.new.query.planner.enabled" => true,
         "ksql.windowed.session.key.legacy" => text.eq_ignore_ascii_case("false"),
         "ksql.streams.topology.optimization" => true,
+        // Not neutral, but honoured: the runner hands case properties to the analyzer.
+        "ksql.persistence.default.format.key" | "ksql.persistence.default.format.value" => true,
         _ => false,
     }
 }
