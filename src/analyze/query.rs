@@ -185,10 +185,17 @@ impl Analyzer<'_> {
             ));
         }
         let properties = &create.properties;
+        // Without KAFKA_TOPIC the topic is the sink's name, after ksqlDB's configurable prefix.
         let topic = self
             .prop(properties, "KAFKA_TOPIC")
             .map(|(t, _)| t)
-            .unwrap_or_else(|| sink.clone());
+            .unwrap_or_else(|| {
+                let prefix = self
+                    .catalog
+                    .property("ksql.output.topic.name.prefix")
+                    .unwrap_or_default();
+                format!("{prefix}{sink}")
+            });
         let first = &selected.inputs[0];
         let inherited_key = if selected.output.keys().count() > 0
             && first.key_format.format == crate::format::Format::None

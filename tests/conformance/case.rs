@@ -70,7 +70,9 @@ fn neutral_property(name: &str, value: &Json) -> bool {
         "ksql.windowed.session.key.legacy" => text.eq_ignore_ascii_case("false"),
         "ksql.streams.topology.optimization" => true,
         // Not neutral, but honoured: the runner hands case properties to the analyzer.
-        "ksql.persistence.default.format.key" | "ksql.persistence.default.format.value" => true,
+        "ksql.persistence.default.format.key"
+        | "ksql.persistence.default.format.value"
+        | "ksql.output.topic.name.prefix" => true,
         _ => false,
     }
 }
