@@ -185,24 +185,33 @@ impl Analyzer<'_> {
             ));
         }
         let properties = &create.properties;
+        // Without KAFKA_TOPIC the topic is the sink's name, after ksqlDB's configurable prefix.
         let topic = self
             .prop(properties, "KAFKA_TOPIC")
             .map(|(t, _)| t)
-            .unwrap_or_else(|| sink.clone());
+            .unwrap_or_else(|| {
+                let prefix = self
+                    .catalog
+                    .property("ksql.output.topic.name.prefix")
+                    .unwrap_or_default();
+                format!("{prefix}{sink}")
+            });
         let first = &selected.inputs[0];
         let inherited_key = if selected.output.keys().count() > 0
             && first.key_format.format == crate::format::Format::None
         {
-            Some(FormatInfo::of(crate::format::Format::Kafka))
+            // A NONE key cannot hold the new key: the configured default key format, or KAFKA.
+            None
         } else {
             Some(FormatInfo {
                 delimiter: None,
                 ..first.key_format.clone()
             })
         };
+        // An inherited value format keeps its delimiter (ksqlDB writes a DELIMITED sink with
+        // its source's VALUE_DELIMITER unless the sink names its own format).
         let inherited_value = Some(FormatInfo {
             wrap_single_value: None,
-            delimiter: None,
             ..first.value_format.clone()
         });
         let (key_format, value_format) =

@@ -425,11 +425,20 @@ impl Analyzer<'_> {
                         natural
                     };
                     let is_field = matches!(expr.kind, sql::ExprKind::Dereference { .. });
+                    // A struct field's name must not repeat an earlier item's name or any
+                    // source column's (ksqlDB then suffixes it: `ITEMID_1`).
+                    let used = |name: &str| {
+                        items.iter().any(|i| i.name == name)
+                            || scope
+                                .sides
+                                .iter()
+                                .any(|s| s.schema.columns.iter().any(|c| c.name == name))
+                    };
                     let name = match (alias, natural) {
                         (Some(a), _) => a.value.clone(),
-                        (None, Some(n)) if is_field && items.iter().any(|i| i.name == n) => (1..)
+                        (None, Some(n)) if is_field && used(&n) => (1..)
                             .map(|i| format!("{n}_{i}"))
-                            .find(|c| !items.iter().any(|i| i.name == *c))
+                            .find(|c| !used(c))
                             .unwrap_or(n),
                         (None, Some(n)) => {
                             if RESERVED_COLUMNS.contains(&n.as_str()) {
@@ -455,7 +464,18 @@ impl Analyzer<'_> {
                 }
             }
         }
-        let taken: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
+        // Generated names skip every name in the projection and in the sources (ksqlDB's
+        // alias generator is seeded with the source columns, selected or not).
+        let taken: Vec<String> = items
+            .iter()
+            .map(|i| i.name.clone())
+            .chain(
+                scope
+                    .sides
+                    .iter()
+                    .flat_map(|s| s.schema.columns.iter().map(|c| c.name.clone())),
+            )
+            .collect();
         for (index, _) in pending {
             items[index].name = generator.next(&taken);
         }

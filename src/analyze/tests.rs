@@ -292,3 +292,30 @@ CREATE STREAM O AS SELECT NAME FROM I;";
         "`NAME` STRING"
     );
 }
+
+#[test]
+fn a_sink_inheriting_a_delimited_format_keeps_its_delimiter() {
+    let text = "CREATE STREAM P (K STRING KEY, V INT, W INT) \
+                WITH (KAFKA_TOPIC='p', VALUE_FORMAT='DELIMITED', VALUE_DELIMITER='|');\
+                CREATE STREAM SAME AS SELECT * FROM P;\
+                CREATE STREAM OWN WITH (VALUE_FORMAT='DELIMITED') AS SELECT * FROM P;";
+    let file = analyze_source(text, &AnalyzeOptions::default()).unwrap();
+    let delimiter = |id: &str| {
+        let query = file.queries.iter().find(|q| q.id == id).unwrap();
+        query.value_format.delimiter.clone()
+    };
+    assert_eq!(delimiter("CSAS_SAME").as_deref(), Some("|"));
+    assert_eq!(delimiter("CSAS_OWN"), None);
+}
+
+#[test]
+fn generated_names_skip_every_source_column() {
+    let text = "CREATE STREAM I (KSQL_COL_1 INT KEY, KSQL_COL_0 INT, KSQL_COL_2 INT) \
+                WITH (KAFKA_TOPIC='i', VALUE_FORMAT='JSON');\
+                CREATE STREAM O AS SELECT KSQL_COL_1, ABS(KSQL_COL_0), ABS(KSQL_COL_0) FROM I;";
+    let file = analyze_source(text, &AnalyzeOptions::default()).unwrap();
+    assert_eq!(
+        file.catalog.source("O").unwrap().schema.to_string(),
+        "`KSQL_COL_1` INTEGER KEY, `KSQL_COL_3` INTEGER, `KSQL_COL_4` INTEGER"
+    );
+}

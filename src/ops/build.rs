@@ -18,7 +18,7 @@ use super::layout::InputLayout;
 use super::repartition::{
     RepartitionDeserializer, RepartitionSerializer, internal_serde, row_types,
 };
-use super::segment::{is_repartitioning_group, segment, segment_roots, serdes, shape};
+use super::segment::{is_repartition, segment, segment_roots, serdes, shape};
 use super::select::Select;
 use super::sink::{SetTimestamp, SinkSerializer};
 use super::source::{EventTime, SourceDeserializer, value_columns};
@@ -84,34 +84,21 @@ pub fn build(query: &PlannedQuery) -> Result<QueryTopology, BuildError> {
         let mut sources = Vec::new();
         let mut stores = Vec::new();
         for step in segment(root) {
-            let boundary = !std::ptr::eq(step, *root)
-                && (matches!(step, Step::SelectKey { .. }) || is_repartitioning_group(step));
+            let boundary = !std::ptr::eq(step, *root) && is_repartition(step);
             if !boundary {
                 stores.extend(declared(step, &query.application_id));
             }
-            match step {
-                Step::StreamSource { topic, .. } | Step::TableSource { topic, .. } => {
+            match (step, step.repartition()) {
+                (Step::StreamSource { topic, .. } | Step::TableSource { topic, .. }, _) => {
                     sources.push(topic.topic.clone())
                 }
-                Step::SelectKey {
-                    repartition_topic, ..
-                } if !std::ptr::eq(step, *root) => sources.push(topic(repartition_topic)),
-                Step::GroupBy {
-                    repartition_topic: Some(repartition_topic),
-                    ..
-                } if !std::ptr::eq(step, *root) => sources.push(topic(repartition_topic)),
+                (_, Some(repartition_topic)) if boundary => sources.push(topic(repartition_topic)),
                 _ => {}
             }
         }
-        let sinks = match root {
-            Step::Sink { topic, .. } => vec![topic.topic.clone()],
-            Step::SelectKey {
-                repartition_topic, ..
-            }
-            | Step::GroupBy {
-                repartition_topic: Some(repartition_topic),
-                ..
-            } => {
+        let sinks = match (root, root.repartition()) {
+            (Step::Sink { topic, .. }, _) => vec![topic.topic.clone()],
+            (_, Some(repartition_topic)) => {
                 repartition_topics.push(topic(repartition_topic));
                 vec![topic(repartition_topic)]
             }
@@ -279,9 +266,38 @@ impl QueryTopology {
             Step::Suppress { .. } => self.suppressed(step, root, graph, stores),
             Step::GroupBy { .. } => self.group_by(step, root, graph, stores),
             Step::Filter {
-                input, predicate, ..
+                input,
+                predicate,
+                store,
+                ..
+            } => {
+                let built = self.add(input, root, graph, stores)?;
+                let predicate = compile(predicate, built.layout)?;
+                let node = match store {
+                    Some(store) => {
+                        let passed = stores
+                            .key_value(&store.name)
+                            .map_err(|e| self.topo(TopologyError::State(e)))?;
+                        let key_width = built
+                            .layout
+                            .joined
+                            .map_or(built.layout.key_count, |j| j.key_width);
+                        let filter = Filter::table(predicate, passed, key_width);
+                        let node = graph.processor(ctx, Box::new(filter));
+                        graph
+                            .uses_stores(node, &[store.name.as_str()])
+                            .map_err(|source| self.topo(source))?;
+                        node
+                    }
+                    None => graph.processor(ctx, Box::new(Filter::new(predicate, built.table))),
+                };
+                self.connect(graph, built.at, node)?;
+                Ok(Built {
+                    at: Attach::Node(node),
+                    ..built
+                })
             }
-            | Step::TableFilter {
+            Step::TableFilter {
                 input, predicate, ..
             } => {
                 let built = self.add(input, root, graph, stores)?;
@@ -401,7 +417,20 @@ impl QueryTopology {
             }
             Step::SelectKey {
                 input,
-                repartition_topic,
+                repartition_topic: None,
+                ..
+            } => {
+                // Re-keyed in place: the row passes through unchanged (the projection computes
+                // the new key columns) and the sink's partitioner places it by its new key.
+                let built = self.add(input, root, graph, stores)?;
+                Ok(Built {
+                    rekeyed: true,
+                    ..built
+                })
+            }
+            Step::SelectKey {
+                input,
+                repartition_topic: Some(repartition_topic),
                 ..
             } if ctx != root => {
                 // The reading side: this sub-topology starts at the repartition topic.
@@ -428,7 +457,7 @@ impl QueryTopology {
             Step::SelectKey {
                 input,
                 keys,
-                repartition_topic,
+                repartition_topic: Some(repartition_topic),
                 ..
             } => {
                 let built = self.add(input, root, graph, stores)?;

@@ -12,20 +12,15 @@ pub(super) fn segment_roots<'s>(step: &'s Step, out: &mut Vec<&'s Step>) {
     for input in step.inputs() {
         segment_roots(input, out);
     }
-    if matches!(step, Step::SelectKey { .. } | Step::Sink { .. }) || is_repartitioning_group(step) {
+    if matches!(step, Step::Sink { .. }) || is_repartition(step) {
         out.push(step);
     }
 }
 
-/// A `groupBy/v1` that writes a repartition topic (and so ends a sub-topology).
-pub(super) fn is_repartitioning_group(step: &Step) -> bool {
-    matches!(
-        step,
-        Step::GroupBy {
-            repartition_topic: Some(_),
-            ..
-        }
-    )
+/// A `selectKey/v1` or `groupBy/v1` that writes a repartition topic (and so ends a
+/// sub-topology). A `selectKey/v1` without one re-keys in place.
+pub(super) fn is_repartition(step: &Step) -> bool {
+    step.repartition().is_some()
 }
 
 /// The steps of the sub-topology ending at `root`: it stops at (and includes) the
@@ -33,7 +28,7 @@ pub(super) fn is_repartitioning_group(step: &Step) -> bool {
 pub(super) fn segment(root: &Step) -> Vec<&Step> {
     fn visit<'s>(step: &'s Step, root: bool, out: &mut Vec<&'s Step>) {
         out.push(step);
-        if root || !(matches!(step, Step::SelectKey { .. }) || is_repartitioning_group(step)) {
+        if root || !is_repartition(step) {
             for input in step.inputs() {
                 visit(input, false, out);
             }

@@ -10,18 +10,7 @@ use super::group_by::PRIOR_STORE_SUFFIX;
 
 /// Whether `step` emits a table (a changelog of rows per key) rather than a stream.
 pub fn is_table(step: &Step) -> bool {
-    match step {
-        Step::TableSource { .. } | Step::Aggregate { .. } => true,
-        Step::StreamSource { .. } | Step::GroupBy { .. } => false,
-        Step::Join { left, right, .. } => is_table(left) && is_table(right),
-        Step::Filter { input, .. }
-        | Step::FlatMap { input, .. }
-        | Step::SelectKey { input, .. }
-        | Step::TableFilter { input, .. }
-        | Step::Suppress { input, .. }
-        | Step::Select { input, .. }
-        | Step::Sink { input, .. } => is_table(input),
-    }
+    step.is_table()
 }
 
 /// The name of the previous-rows store of a table `groupBy/v1` with context `ctx`.
@@ -46,7 +35,10 @@ pub fn declared(step: &Step, app_id: &str) -> Vec<StoreSpec> {
             };
             vec![spec(store, kind)]
         }
-        Step::TableSource { store, .. } => vec![spec(store, StoreKind::KeyValue)],
+        Step::TableSource { store, .. }
+        | Step::Filter {
+            store: Some(store), ..
+        } => vec![spec(store, StoreKind::KeyValue)],
         // EMIT FINAL is fused into the windowed aggregate, which emits from its own store.
         Step::Suppress { .. } => Vec::new(),
         Step::Join { .. } => super::join::store_specs(app_id, step),

@@ -83,13 +83,15 @@ struct Keyed {
     partitions: Option<u32>,
 }
 
-fn repartitioned(keyed: Keyed, keys: Vec<TypedExpr>, ctx: String) -> Keyed {
+/// `keyed` re-keyed by `keys` (unchanged when already keyed so). `through_topic`: a stateful
+/// step follows, so the rows must move to the partition of their new key.
+fn repartitioned(keyed: Keyed, keys: Vec<TypedExpr>, ctx: String, through_topic: bool) -> Keyed {
     if keyed.key == keys {
         return keyed;
     }
     Keyed {
         step: Step::SelectKey {
-            repartition_topic: ctx.clone(),
+            repartition_topic: through_topic.then(|| ctx.clone()),
             ctx,
             input: Box::new(keyed.step),
             keys: keys.clone(),
@@ -133,12 +135,22 @@ fn joined(query: &AnalyzedQuery, j: usize, ctx: &str) -> Keyed {
     let left = if join.join_type == JoinType::ForeignKey {
         left
     } else {
-        repartitioned(left, vec![join.left_key.clone()], format!("{ctx}-left"))
+        repartitioned(
+            left,
+            vec![join.left_key.clone()],
+            format!("{ctx}-left"),
+            true,
+        )
     };
     let right = if join.join_type == JoinType::ForeignKey {
         right
     } else {
-        repartitioned(right, vec![join.right_key.clone()], format!("{ctx}-right"))
+        repartitioned(
+            right,
+            vec![join.right_key.clone()],
+            format!("{ctx}-right"),
+            true,
+        )
     };
     let stores = match join.join_type {
         JoinType::StreamStream => ["this", "other"]
@@ -207,10 +219,18 @@ pub fn build(query: &AnalyzedQuery) -> Step {
         joined(query, query.joins.len() - 1, "Join")
     };
     if let Some(predicate) = &query.filter {
+        // A table's filter remembers which keys passed (see `filter/v1`).
+        let store = current.step.is_table().then(|| StoreSpec {
+            name: "WhereFilter-Passed".to_string(),
+            key_schema: Schema::new(current.step.schema().keys().cloned().collect()),
+            value_schema: Schema::default(),
+            changelog: true,
+        });
         current.step = Step::Filter {
             ctx: "WhereFilter".to_string(),
             input: Box::new(current.step),
             predicate: predicate.clone(),
+            store,
         };
     }
     if !query.table_functions.is_empty() {
@@ -221,10 +241,13 @@ pub fn build(query: &AnalyzedQuery) -> Step {
         };
     }
     if !query.partition_by.is_empty() {
+        // Nothing stateful follows `PARTITION BY` (joins come before it, and ksqlDB rejects
+        // it with `GROUP BY`): the rows are re-keyed in place and go straight to the sink.
         current = repartitioned(
             current,
             query.partition_by.clone(),
             "PartitionBy".to_string(),
+            false,
         );
     }
     if !query.group_by.is_empty() {

@@ -61,12 +61,18 @@ pub enum Step {
         window: Option<KeyWindow>,
         store: StoreSpec,
     },
-    /// Drops rows for which `predicate` is not true.
+    /// Drops rows for which `predicate` is not true. On a table, a failing row (or a delete)
+    /// becomes a tombstone only when the key's previous row passed: ksqlDB's tables are
+    /// materialized, so Kafka Streams' `KTable.filter` sees old values and forwards nothing
+    /// for a key that was never in its result. `store` holds the keys whose last row passed
+    /// (absent on streams).
     #[serde(rename = "filter/v1")]
     Filter {
         ctx: String,
         input: Box<Step>,
         predicate: TypedExpr,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        store: Option<StoreSpec>,
     },
     /// Calls table functions; each input row becomes one row per combination of results.
     #[serde(rename = "flatMap/v1")]
@@ -75,14 +81,17 @@ pub enum Step {
         input: Box<Step>,
         functions: Vec<TableFunctionCall>,
     },
-    /// Re-keys rows by `keys` and writes them through `repartition_topic`
-    /// (`<app_id>-<ctx>-repartition`).
+    /// Re-keys rows by `keys`. When a join or grouping follows, the rows go through
+    /// `repartition_topic` (`<app_id>-<ctx>-repartition`) so that every key lands in the task
+    /// that holds its state; when nothing stateful follows (`PARTITION BY` straight to the
+    /// sink) it is `None`: rows are re-keyed in place and the sink's partitioner places them,
+    /// as Kafka Streams does for a `selectKey` followed by `to`.
     #[serde(rename = "selectKey/v1")]
     SelectKey {
         ctx: String,
         input: Box<Step>,
         keys: Vec<TypedExpr>,
-        repartition_topic: String,
+        repartition_topic: Option<String>,
         /// The partition count of the repartition topic (the input's).
         partitions: Option<u32>,
     },
@@ -258,9 +267,28 @@ impl Step {
         }
     }
 
+    /// Whether this step emits a table (a changelog of rows per key) rather than a stream.
+    pub fn is_table(&self) -> bool {
+        match self {
+            Step::TableSource { .. } | Step::Aggregate { .. } => true,
+            Step::StreamSource { .. } | Step::GroupBy { .. } => false,
+            Step::Join { left, right, .. } => left.is_table() && right.is_table(),
+            Step::Filter { input, .. }
+            | Step::FlatMap { input, .. }
+            | Step::SelectKey { input, .. }
+            | Step::TableFilter { input, .. }
+            | Step::Suppress { input, .. }
+            | Step::Select { input, .. }
+            | Step::Sink { input, .. } => input.is_table(),
+        }
+    }
+
     /// The state stores of this step (not of its inputs).
     pub fn stores(&self) -> Vec<&StoreSpec> {
         match self {
+            Step::Filter {
+                store: Some(store), ..
+            } => vec![store],
             Step::TableSource { store, .. }
             | Step::Aggregate { store, .. }
             | Step::Suppress { store, .. } => vec![store],
@@ -274,8 +302,8 @@ impl Step {
         match self {
             Step::SelectKey {
                 repartition_topic, ..
-            } => Some(repartition_topic),
-            Step::GroupBy {
+            }
+            | Step::GroupBy {
                 repartition_topic, ..
             } => repartition_topic.as_deref(),
             _ => None,

@@ -80,3 +80,42 @@ fn explain_lists_sub_topologies_stores_and_topics() {
         "{text}"
     );
 }
+
+#[test]
+fn partition_by_straight_to_the_sink_does_not_repartition() {
+    let file = plan_file(
+        &(FILE.to_owned()
+            + "CREATE STREAM BY_CUSTOMER AS SELECT CUSTOMER, ID FROM ORDERS PARTITION BY CUSTOMER;\n"),
+        "svc",
+    )
+    .unwrap();
+    let by_customer = file
+        .queries
+        .iter()
+        .find(|q| q.id == "CSAS_BY_CUSTOMER")
+        .unwrap();
+    // Re-keyed in place: one sub-topology, no internal topic; the sink's partitioner places
+    // the rows by their new key.
+    assert!(by_customer.internal_topics().is_empty());
+    let text = by_customer.to_string();
+    assert!(text.contains("selectKey/v1 PartitionBy"), "{text}");
+    assert!(!text.contains("sub-topology 1:"), "{text}");
+}
+
+#[test]
+fn a_table_filter_remembers_the_keys_that_passed() {
+    let file = plan_file(
+        &(FILE.to_owned()
+            + "CREATE TABLE NAMED AS SELECT CUSTOMER, NAME FROM CUSTOMERS WHERE NAME IS NOT NULL;\n"),
+        "svc",
+    )
+    .unwrap();
+    let named = file.queries.iter().find(|q| q.id == "CTAS_NAMED").unwrap();
+    assert_eq!(
+        named.internal_topics(),
+        ["_weir-svc-CTAS_NAMED-WhereFilter-Passed-changelog"]
+    );
+    // A stream's filter keeps no state.
+    let big = file.queries.iter().find(|q| q.id == "CSAS_BIG").unwrap();
+    assert!(big.stores().is_empty());
+}
