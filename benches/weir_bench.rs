@@ -37,6 +37,9 @@ struct Cli {
     /// Records/s of the latency phase (below saturation).
     #[arg(long, global = true, default_value_t = 1_000)]
     latency_rate: u64,
+    /// Time limit of a workload's throughput phase (a slower run reports what it got through).
+    #[arg(long, global = true, default_value_t = 180)]
+    max_seconds: u64,
     /// Seconds of the latency phase.
     #[arg(long, global = true, default_value_t = 5)]
     latency_seconds: u64,
@@ -122,6 +125,7 @@ fn run(cli: &Cli, command: &Run) -> Result<(), String> {
         latency_rate: cli.latency_rate,
         latency_seconds: cli.latency_seconds,
         restore_keys: cli.restore_keys,
+        max_seconds: cli.max_seconds,
         weir: PathBuf::from(env!("CARGO_BIN_EXE_weir")),
         bench: Some(std::env::current_exe().map_err(|e| format!("own path: {e}"))?),
         work_dir: work_dir.clone(),
@@ -227,8 +231,13 @@ fn command_line(cli: &Cli, command: &Run) -> String {
     };
     format!(
         "cargo bench --bench weir-bench -- {what} --bids {} --engine-bids {} --restore-keys {} \
-         --latency-rate {} --latency-seconds {}",
-        cli.bids, cli.engine_bids, cli.restore_keys, cli.latency_rate, cli.latency_seconds
+         --latency-rate {} --latency-seconds {} --max-seconds {}",
+        cli.bids,
+        cli.engine_bids,
+        cli.restore_keys,
+        cli.latency_rate,
+        cli.latency_seconds,
+        cli.max_seconds
     )
 }
 

@@ -106,20 +106,27 @@ impl Report {
                 md,
                 "| workload | guarantee | records | records/s (wall) | records/s per core | \
                  ceiling records/s | ceiling per core | weir/ceiling wall | weir/ceiling per core | \
-                 p50 ms | p99 ms | idle RSS MiB | peak RSS MiB |"
+                 p50 ms | p99 ms | idle RSS MiB | peak RSS MiB | commits (s spent) |"
             );
-            let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            let _ = writeln!(
+                md,
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            );
             for b in &self.broker {
                 let (p50, p99) = b.latency.as_ref().map_or(("n/a".into(), "n/a".into()), |l| {
                     (format!("{:.0}", l.p50_ms), format!("{:.0}", l.p99_ms))
                 });
                 let _ = writeln!(
                     md,
-                    "| {} {} | {} | {} | {} | {} | {} | {} | {:.0}% | {:.0}% | {} | {} | {:.0} | {:.0} |",
+                    "| {} {} | {} | {} | {} | {} | {} | {} | {:.0}% | {:.0}% | {} | {} | {:.0} | {:.0} | {:.0} ({:.1}) |",
                     b.workload,
                     b.title,
                     b.guarantee,
-                    b.records,
+                    if b.complete {
+                        b.records.to_string()
+                    } else {
+                        format!("{} of {} (time limit)", b.processed, b.records)
+                    },
                     rate(b.records_per_second),
                     rate(b.records_per_cpu_second),
                     rate(b.ceiling_records_per_second),
@@ -129,7 +136,9 @@ impl Report {
                     p50,
                     p99,
                     b.idle_rss_mib,
-                    b.peak_rss_mib
+                    b.peak_rss_mib,
+                    b.commits,
+                    b.commit_seconds
                 );
             }
             if let Some(l) = self.broker.iter().find_map(|b| b.latency.as_ref()) {

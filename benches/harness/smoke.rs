@@ -30,6 +30,7 @@ pub fn broker(weir: &Path, work_dir: &Path, bids: u64) -> BenchResult<BrokerResu
         latency_rate: 200,
         latency_seconds: 1,
         restore_keys: 0,
+        max_seconds: 60,
         weir: weir.to_path_buf(),
         bench: None,
         work_dir: work_dir.to_path_buf(),

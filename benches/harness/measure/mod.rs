@@ -35,6 +35,8 @@ pub struct Options {
     pub latency_seconds: u64,
     /// Keys of the restore aggregate.
     pub restore_keys: u64,
+    /// Time limit of one workload's throughput phase, from its first record consumed.
+    pub max_seconds: u64,
     /// The `weir` binary under test.
     pub weir: PathBuf,
     /// The bench binary itself, to run the passthrough as a separate process; `None` runs it
@@ -52,8 +54,14 @@ pub struct BrokerResult {
     pub guarantee: String,
     /// Input records pre-produced (bids, plus auctions for W3).
     pub records: u64,
+    /// Input records weir got through before the time limit (all of them when `complete`).
+    pub processed: u64,
+    pub complete: bool,
     /// Queries on the daemon (each reads every bid).
     pub queries: u64,
+    /// Commits (transactions under exactly-once) and the seconds they took, summed.
+    pub commits: f64,
+    pub commit_seconds: f64,
     pub wall_seconds: f64,
     pub cpu_seconds: f64,
     /// Input records per wall second, first record consumed to last.
@@ -90,16 +98,28 @@ pub fn fresh_dir(work_dir: &Path, name: &str) -> BenchResult<PathBuf> {
     Ok(dir)
 }
 
-/// Polls `metric` on `daemon` every 20 ms until it reaches `target`: (first time it was above
-/// zero, time it reached the target).
+/// How far a polled metric got.
+pub struct Progress {
+    /// First poll that saw the metric above zero.
+    pub first: Instant,
+    /// Poll that saw it reach the target, or the last poll before the time limit.
+    pub last: Instant,
+    pub value: f64,
+    pub complete: bool,
+}
+
+/// Polls `metric` on `daemon` every 20 ms until it reaches `target` or `limit` passes since
+/// it was first above zero (then the progress so far is returned, `complete: false`).
 pub fn wait_for_metric(
     daemon: &mut Daemon,
     metric: &str,
     target: f64,
-    timeout: Duration,
-) -> BenchResult<(Instant, Instant)> {
-    let deadline = Instant::now() + timeout;
-    let mut first = None;
+    limit: Duration,
+) -> BenchResult<Progress> {
+    // Generous for the consumer group's first assignment, before the first record.
+    let start_deadline = Instant::now() + Duration::from_secs(120);
+    let mut first: Option<Instant> = None;
+    let mut value = 0.0;
     loop {
         if let Ok(Some(status)) = daemon.child.try_wait() {
             return Err(format!(
@@ -107,19 +127,27 @@ pub fn wait_for_metric(
                 daemon.log.display()
             ));
         }
-        let value = daemon.metric(metric, "").unwrap_or(0.0);
+        value = daemon.metric(metric, "").unwrap_or(value);
         let now = Instant::now();
         if value > 0.0 {
             first.get_or_insert(now);
         }
-        if value >= target {
-            return Ok((first.unwrap_or(now), now));
-        }
-        if now > deadline {
-            return Err(format!(
-                "{metric} reached {value} of {target} within {timeout:?}; log: {}",
-                daemon.log.display()
-            ));
+        match first {
+            Some(first) if value >= target || now - first > limit => {
+                return Ok(Progress {
+                    first,
+                    last: now,
+                    value,
+                    complete: value >= target,
+                });
+            }
+            None if now > start_deadline => {
+                return Err(format!(
+                    "{metric} stayed 0 for 120 s; log: {}",
+                    daemon.log.display()
+                ));
+            }
+            _ => {}
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -154,28 +182,37 @@ pub fn run(workload: &Workload, options: &Options) -> BenchResult<BrokerResult> 
     let cpu_before = daemon.cpu_seconds();
     let bids = records - workload.topics(options.bids).iter().filter(|t| t.0 != "bids").map(|t| t.1).sum::<u64>();
     let target = (records - bids + bids * workload.queries) as f64;
-    let (first, done) = wait_for_metric(
+    let progress = wait_for_metric(
         &mut daemon,
         "weir_records_consumed_total",
         target,
-        Duration::from_secs(900),
+        Duration::from_secs(options.max_seconds),
     )?;
     let cpu_seconds = daemon.cpu_seconds() - cpu_before;
-    let wall_seconds = (done - first).as_secs_f64();
+    let wall_seconds = (progress.last - progress.first).as_secs_f64();
+    let processed = ((records as f64) * (progress.value / target).min(1.0)).round() as u64;
+    let (_, body) = super::daemon::http_get(daemon.addr, "/metrics")?;
+    let commits = super::daemon::metric_sum(&body, "weir_commits_total", "");
+    let commit_seconds = super::daemon::metric_sum(&body, "weir_commit_latency_seconds_sum", "");
 
-    let latency = latency::run(
-        &broker.bootstrap,
-        workload,
-        options,
-        workload.guarantee == "exactly_once_v2",
-    )
-    .map_err(|e| format!("{} latency phase: {e}", workload.id))?;
+    // A run that could not keep up would time its own backlog, not latency.
+    let latency = if progress.complete {
+        latency::run(
+            &broker.bootstrap,
+            workload,
+            options,
+            workload.guarantee == "exactly_once_v2",
+        )
+        .map_err(|e| format!("{} latency phase: {e}", workload.id))?
+    } else {
+        None
+    };
     let peak_rss_mib = procfs::peak_rss_mib(daemon.pid()).unwrap_or(0.0);
     daemon.stop()?;
 
     let ceiling = passthrough(options, &broker.bootstrap, &topics, records)?;
-    let records_per_second = records as f64 / wall_seconds.max(1e-3);
-    let records_per_cpu_second = records as f64 / cpu_seconds.max(1e-3);
+    let records_per_second = processed as f64 / wall_seconds.max(1e-3);
+    let records_per_cpu_second = processed as f64 / cpu_seconds.max(1e-3);
     let ceiling_records_per_second = ceiling.records as f64 / ceiling.wall_seconds.max(1e-3);
     let ceiling_records_per_cpu_second = ceiling.records as f64 / ceiling.cpu_seconds.max(1e-3);
     Ok(BrokerResult {
@@ -183,7 +220,11 @@ pub fn run(workload: &Workload, options: &Options) -> BenchResult<BrokerResult> 
         title: workload.title.to_owned(),
         guarantee: workload.guarantee.to_owned(),
         records,
+        processed,
+        complete: progress.complete,
         queries: workload.queries,
+        commits,
+        commit_seconds,
         wall_seconds,
         cpu_seconds,
         records_per_second,
