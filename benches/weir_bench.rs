@@ -55,8 +55,8 @@ struct Cli {
 enum Run {
     /// Engine only, every workload against the broker, and the restore.
     All,
-    /// Engine-only throughput of every workload (no broker).
-    Engine,
+    /// Engine-only throughput of the given workloads (W1 … W5, RESTORE; all when none), no broker.
+    Engine { workloads: Vec<String> },
     /// The given workloads (W1 … W5; all when none) against the broker.
     Broker { workloads: Vec<String> },
     /// The restore of a 1M-key aggregate.
@@ -143,18 +143,19 @@ fn run(cli: &Cli, command: &Run) -> Result<(), String> {
         restore: None,
         failures: Vec::new(),
     };
-    let (engine_runs, broker_runs, restore_run): (bool, Vec<String>, bool) = match command {
-        Run::All => (true, ids(&[]), true),
-        Run::Engine => (true, Vec::new(), false),
-        Run::Broker { workloads } => (false, ids(workloads), false),
-        Run::Restore => (false, Vec::new(), true),
+    let (engine_runs, broker_runs, restore_run): (Vec<String>, Vec<String>, bool) = match command {
+        Run::All => (engine_ids(&[]), ids(&[]), true),
+        Run::Engine { workloads } => (engine_ids(workloads), Vec::new(), false),
+        Run::Broker { workloads } => (Vec::new(), ids(workloads), false),
+        Run::Restore => (Vec::new(), Vec::new(), true),
         Run::Smoke => return smoke(&options),
         Run::Passthrough { .. } => return Ok(()),
     };
-    if engine_runs {
-        for workload in workloads::all().iter().chain([&workloads::restore()]) {
+    {
+        let all = workloads::all().into_iter().chain([workloads::restore()]);
+        for workload in all.filter(|w| engine_runs.iter().any(|id| id == w.id)) {
             eprintln!("weir-bench: engine {} ({} bids)", workload.id, cli.engine_bids);
-            match engine::run(workload, cli.engine_bids) {
+            match engine::run(&workload, cli.engine_bids) {
                 Ok(r) => {
                     eprintln!("  {:.0} records/s per core", r.records_per_cpu_second);
                     report.engine.push(r);
@@ -219,11 +220,20 @@ fn ids(given: &[String]) -> Vec<String> {
     }
 }
 
+/// Workload ids to run through the driver: the given ones, or all with the restore one.
+fn engine_ids(given: &[String]) -> Vec<String> {
+    let mut all = ids(given);
+    if given.is_empty() {
+        all.push(workloads::restore().id.to_owned());
+    }
+    all
+}
+
 /// The command that reproduces this run.
 fn command_line(cli: &Cli, command: &Run) -> String {
     let what = match command {
         Run::All => "all".to_owned(),
-        Run::Engine => "engine".to_owned(),
+        Run::Engine { workloads } => format!("engine {}", workloads.join(" ")).trim().to_owned(),
         Run::Broker { workloads } => format!("broker {}", workloads.join(" ")).trim().to_owned(),
         Run::Restore => "restore".to_owned(),
         Run::Smoke => "smoke".to_owned(),
