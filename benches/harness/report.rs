@@ -12,6 +12,10 @@ use super::engine::EngineResult;
 use super::measure::BrokerResult;
 use super::measure::restore::RestoreResult;
 
+/// The line of `benches/README.md` after which the text is hand-written (analysis of the
+/// figures) and survives a rewrite.
+pub const NOTES_MARKER: &str = "<!-- notes: everything below is kept by weir-bench across runs -->";
+
 /// Everything one run measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -41,14 +45,20 @@ fn rate(value: f64) -> String {
 }
 
 impl Report {
-    /// Writes `latest.json` into `results_dir` and the Markdown report to `readme`.
+    /// Writes `latest.json` into `results_dir` and the Markdown report to `readme`, keeping
+    /// the hand-written part of `readme` from the [`NOTES_MARKER`] line on.
     pub fn write(&self, results_dir: &Path, readme: &Path) -> BenchResult<()> {
         std::fs::create_dir_all(results_dir)
             .map_err(|e| format!("{}: {e}", results_dir.display()))?;
         let json = serde_json::to_string_pretty(self).map_err(|e| format!("report JSON: {e}"))?;
         let path = results_dir.join("latest.json");
         std::fs::write(&path, json + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
-        std::fs::write(readme, self.markdown()).map_err(|e| format!("{}: {e}", readme.display()))
+        let old = std::fs::read_to_string(readme).unwrap_or_default();
+        let notes = old
+            .find(NOTES_MARKER)
+            .map_or_else(|| format!("{NOTES_MARKER}\n"), |at| old[at..].to_owned());
+        let text = format!("{}\n{notes}", self.markdown());
+        std::fs::write(readme, text).map_err(|e| format!("{}: {e}", readme.display()))
     }
 
     /// The Markdown report.
