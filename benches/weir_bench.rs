@@ -201,6 +201,7 @@ fn run(cli: &Cli, command: &Run) -> Result<(), String> {
     println!("{json}");
     if !cli.no_report {
         let benches = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches");
+        merge_previous(&mut report, &benches.join("results/latest.json"));
         report.write(&benches.join("results"), &benches.join("README.md"))?;
         eprintln!("weir-bench: wrote benches/README.md and benches/results/latest.json");
     }
@@ -208,6 +209,37 @@ fn run(cli: &Cli, command: &Run) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{} run(s) failed", report.failures.len()))
+    }
+}
+
+/// A partial run (say `restore` alone) keeps the other sections of the previous report, and
+/// the report lists both commands.
+fn merge_previous(report: &mut Report, previous: &std::path::Path) {
+    let Some(old) = std::fs::read_to_string(previous)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Report>(&text).ok())
+    else {
+        return;
+    };
+    let mut kept = false;
+    for old_engine in old.engine {
+        if !report.engine.iter().any(|e| e.workload == old_engine.workload) {
+            report.engine.push(old_engine);
+            kept = true;
+        }
+    }
+    for old_broker in old.broker {
+        if !report.broker.iter().any(|b| b.workload == old_broker.workload) {
+            report.broker.push(old_broker);
+            kept = true;
+        }
+    }
+    if report.restore.is_none() && old.restore.is_some() {
+        report.restore = old.restore;
+        kept = true;
+    }
+    if kept {
+        report.command = format!("{}` then `{}", old.command, report.command);
     }
 }
 

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use weir::driver::Driver;
 
 use super::BenchResult;
@@ -14,7 +14,7 @@ use super::procfs;
 use super::workloads::Workload;
 
 /// What one engine-only run measured.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EngineResult {
     pub workload: String,
     /// Input records piped (bids, plus auctions for W3).

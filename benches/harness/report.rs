@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::BenchResult;
 use super::engine::EngineResult;
@@ -17,7 +17,7 @@ use super::measure::restore::RestoreResult;
 pub const NOTES_MARKER: &str = "<!-- notes: everything below is kept by weir-bench across runs -->";
 
 /// Everything one run measured.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     /// UTC time the run finished (RFC 3339).
     pub finished: String,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::super::BenchResult;
 use super::super::kafka;
@@ -19,7 +19,7 @@ use super::super::workloads::Workload;
 use super::{Options, now_ms};
 
 /// Latency percentiles of one phase.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LatencyResult {
     /// Records produced per second, and for how long.
     pub rate: u64,

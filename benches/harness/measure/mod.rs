@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::BenchResult;
 use super::broker::Broker;
@@ -47,7 +47,7 @@ pub struct Options {
 }
 
 /// What one workload measured against the broker.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BrokerResult {
     pub workload: String,
     pub title: String,
