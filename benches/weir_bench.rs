@@ -40,6 +40,10 @@ struct Cli {
     /// Time limit of a workload's throughput phase (a slower run reports what it got through).
     #[arg(long, global = true, default_value_t = 180)]
     max_seconds: u64,
+    /// `commit_interval` of every weir run (weir's default, "2s" or "100ms" under
+    /// exactly-once, when not given).
+    #[arg(long, global = true)]
+    commit_interval: Option<String>,
     /// Seconds of the latency phase.
     #[arg(long, global = true, default_value_t = 5)]
     latency_seconds: u64,
@@ -82,7 +86,9 @@ fn main() -> ExitCode {
     let args = std::env::args().filter(|a| a != "--bench" && a != "--test");
     let cli = Cli::parse_from(args);
     let Some(command) = &cli.command else {
-        println!("weir-bench: no command given; try `cargo bench --bench weir-bench -- all` (see --help)");
+        println!(
+            "weir-bench: no command given; try `cargo bench --bench weir-bench -- all` (see --help)"
+        );
         return ExitCode::SUCCESS;
     };
     match run(&cli, command) {
@@ -95,7 +101,11 @@ fn main() -> ExitCode {
 }
 
 fn profile() -> &'static str {
-    if cfg!(debug_assertions) { "debug" } else { "release" }
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    }
 }
 
 fn run(cli: &Cli, command: &Run) -> Result<(), String> {
@@ -114,12 +124,19 @@ fn run(cli: &Cli, command: &Run) -> Result<(), String> {
         );
         return Ok(());
     }
+    if let Some(interval) = &cli.commit_interval {
+        let _ = harness::daemon::COMMIT_INTERVAL.set(interval.clone());
+    }
     let work_dir = cli
         .work_dir
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join("weir-bench"));
     std::fs::create_dir_all(&work_dir).map_err(|e| format!("{}: {e}", work_dir.display()))?;
-    eprintln!("weir-bench: {} build; logs and state under {}", profile(), work_dir.display());
+    eprintln!(
+        "weir-bench: {} build; logs and state under {}",
+        profile(),
+        work_dir.display()
+    );
     let options = Options {
         bids: cli.bids,
         latency_rate: cli.latency_rate,
@@ -154,7 +171,10 @@ fn run(cli: &Cli, command: &Run) -> Result<(), String> {
     {
         let all = workloads::all().into_iter().chain([workloads::restore()]);
         for workload in all.filter(|w| engine_runs.iter().any(|id| id == w.id)) {
-            eprintln!("weir-bench: engine {} ({} bids)", workload.id, cli.engine_bids);
+            eprintln!(
+                "weir-bench: engine {} ({} bids)",
+                workload.id, cli.engine_bids
+            );
             match engine::run(&workload, cli.engine_bids) {
                 Ok(r) => {
                     eprintln!("  {:.0} records/s per core", r.records_per_cpu_second);
@@ -164,7 +184,10 @@ fn run(cli: &Cli, command: &Run) -> Result<(), String> {
             }
         }
     }
-    for workload in workloads::all().iter().filter(|w| broker_runs.iter().any(|id| id == w.id)) {
+    for workload in workloads::all()
+        .iter()
+        .filter(|w| broker_runs.iter().any(|id| id == w.id))
+    {
         eprintln!("weir-bench: broker {} ({} bids)", workload.id, cli.bids);
         match measure::run(workload, &options) {
             Ok(r) => {
@@ -187,7 +210,10 @@ fn run(cli: &Cli, command: &Run) -> Result<(), String> {
         eprintln!("weir-bench: restore ({} keys)", cli.restore_keys);
         match measure::restore::run(&options) {
             Ok(r) => {
-                eprintln!("  {:.0} records/s, {:.1} MB/s", r.records_per_second, r.mb_per_second);
+                eprintln!(
+                    "  {:.0} records/s, {:.1} MB/s",
+                    r.records_per_second, r.mb_per_second
+                );
                 report.restore = Some(r);
             }
             Err(e) => {
@@ -223,13 +249,21 @@ fn merge_previous(report: &mut Report, previous: &std::path::Path) {
     };
     let mut kept = false;
     for old_engine in old.engine {
-        if !report.engine.iter().any(|e| e.workload == old_engine.workload) {
+        if !report
+            .engine
+            .iter()
+            .any(|e| e.workload == old_engine.workload)
+        {
             report.engine.push(old_engine);
             kept = true;
         }
     }
     for old_broker in old.broker {
-        if !report.broker.iter().any(|b| b.workload == old_broker.workload) {
+        if !report
+            .broker
+            .iter()
+            .any(|b| b.workload == old_broker.workload)
+        {
             report.broker.push(old_broker);
             kept = true;
         }
@@ -271,8 +305,12 @@ fn command_line(cli: &Cli, command: &Run) -> String {
         Run::Smoke => "smoke".to_owned(),
         Run::Passthrough { .. } => "passthrough".to_owned(),
     };
+    let commit = cli
+        .commit_interval
+        .as_ref()
+        .map_or(String::new(), |c| format!(" --commit-interval {c}"));
     format!(
-        "cargo bench --bench weir-bench -- {what} --bids {} --engine-bids {} --restore-keys {} \
+        "cargo bench --bench weir-bench -- {what}{commit} --bids {} --engine-bids {} --restore-keys {} \
          --latency-rate {} --latency-seconds {} --max-seconds {}",
         cli.bids,
         cli.engine_bids,
@@ -285,9 +323,15 @@ fn command_line(cli: &Cli, command: &Run) -> String {
 
 fn smoke(options: &Options) -> Result<(), String> {
     for r in harness::smoke::engine(1_000)? {
-        eprintln!("engine {}: {} records, {} outputs", r.workload, r.records, r.outputs);
+        eprintln!(
+            "engine {}: {} records, {} outputs",
+            r.workload, r.records, r.outputs
+        );
     }
     let r = harness::smoke::broker(&options.weir, &options.work_dir, 1_000)?;
-    eprintln!("broker W1: {} records in {:.2} s", r.records, r.wall_seconds);
+    eprintln!(
+        "broker W1: {} records in {:.2} s",
+        r.records, r.wall_seconds
+    );
     Ok(())
 }

@@ -58,15 +58,28 @@ impl Broker {
         let url = format!("tcp://127.0.0.1:{port}");
         let log = log_dir.join(format!("tansu-{port}.log"));
         let file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
-        let err = file.try_clone().map_err(|e| format!("{}: {e}", log.display()))?;
+        let err = file
+            .try_clone()
+            .map_err(|e| format!("{}: {e}", log.display()))?;
         let mut command = Command::new(&binary);
         command
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
             .args(["--storage-engine", "memory://tansu/"])
             .stdin(Stdio::null())
             .stdout(file)
             .stderr(err);
-        for name in ["CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE"] {
+        for name in [
+            "CLUSTER_ID",
+            "LISTENER_URL",
+            "ADVERTISED_LISTENER_URL",
+            "STORAGE_ENGINE",
+        ] {
             command.env_remove(name);
         }
         command.env_remove("RUST_LOG");

@@ -14,6 +14,9 @@ use super::BenchResult;
 use super::broker::free_port;
 use super::procfs;
 
+/// `commit_interval` for every daemon of this process (weir's default when unset).
+pub static COMMIT_INTERVAL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// A `weir run` process, stopped with SIGTERM (then killed) on drop.
 pub struct Daemon {
     pub child: Child,
@@ -30,13 +33,16 @@ pub fn workspace(
     state_dir: &Path,
     http_port: u16,
 ) -> BenchResult<PathBuf> {
+    let commit = COMMIT_INTERVAL
+        .get()
+        .map_or(String::new(), |c| format!("commit_interval = \"{c}\"\n"));
     let config = format!(
         r#"queries = "app.sql"
 service_id = "bench"
 state_dir = "{state}"
 threads = 2
 processing_guarantee = "{guarantee}"
-shutdown_timeout = "30s"
+{commit}shutdown_timeout = "30s"
 [kafka]
 "bootstrap.servers" = "{bootstrap}"
 [kafka.consumer]

@@ -33,7 +33,8 @@ pub fn driver_for(sql: &str) -> BenchResult<(Driver, Vec<String>)> {
     let mut driver = Driver::new();
     let mut sinks = Vec::new();
     for query in &planned.queries {
-        let topology = weir::ops::build(query).map_err(|e| format!("building {}: {e}", query.id))?;
+        let topology =
+            weir::ops::build(query).map_err(|e| format!("building {}: {e}", query.id))?;
         driver
             .register(&query.id, Arc::new(topology))
             .map_err(|e| format!("registering {}: {e}", query.id))?;
@@ -65,7 +66,11 @@ pub fn run(workload: &Workload, bids: u64) -> BenchResult<EngineResult> {
     let outputs = sinks.iter().map(|s| driver.output(s).len() as u64).sum();
     let records = events.len() as u64;
     // /proc ticks are 10 ms: short runs fall back to wall time (one thread, so close to CPU).
-    let per = if cpu_seconds >= 0.5 { cpu_seconds } else { wall_seconds };
+    let per = if cpu_seconds >= 0.5 {
+        cpu_seconds
+    } else {
+        wall_seconds
+    };
     Ok(EngineResult {
         workload: workload.id.to_owned(),
         records,

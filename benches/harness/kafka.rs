@@ -91,9 +91,12 @@ pub fn produce_all(bootstrap: &str, events: &[Event]) -> BenchResult<()> {
         loop {
             match producer.send(record) {
                 Ok(()) => break,
-                Err((rdkafka::error::KafkaError::MessageProduction(
-                    rdkafka::types::RDKafkaErrorCode::QueueFull,
-                ), back)) => {
+                Err((
+                    rdkafka::error::KafkaError::MessageProduction(
+                        rdkafka::types::RDKafkaErrorCode::QueueFull,
+                    ),
+                    back,
+                )) => {
                     record = back;
                     std::thread::sleep(Duration::from_millis(5));
                 }
@@ -134,7 +137,11 @@ pub fn topic_names(bootstrap: &str) -> BenchResult<Vec<String>> {
     let metadata = consumer
         .fetch_metadata(None, OP_TIMEOUT)
         .map_err(|e| format!("metadata: {e}"))?;
-    Ok(metadata.topics().iter().map(|t| t.name().to_owned()).collect())
+    Ok(metadata
+        .topics()
+        .iter()
+        .map(|t| t.name().to_owned())
+        .collect())
 }
 
 /// (records, key + value bytes) of `topic`, read from the beginning of every partition.
@@ -154,8 +161,8 @@ pub fn size(bootstrap: &str, topic: &str, timeout: Duration) -> BenchResult<(u64
         match consumer.poll(Duration::from_millis(200)) {
             Some(Ok(m)) => {
                 records += 1;
-                bytes += (m.key().map_or(0, <[u8]>::len) + m.payload().map_or(0, <[u8]>::len))
-                    as u64;
+                bytes +=
+                    (m.key().map_or(0, <[u8]>::len) + m.payload().map_or(0, <[u8]>::len)) as u64;
             }
             Some(Err(e)) => return Err(format!("reading {topic}: {e}")),
             None => {}

@@ -40,12 +40,9 @@ pub fn run(
         .map_err(|e| format!("passthrough consumer: {e}"))?;
     let mut list = rdkafka::TopicPartitionList::new();
     for topic in inputs {
-        let metadata = rdkafka::consumer::Consumer::fetch_metadata(
-            &consumer,
-            Some(topic),
-            kafka::OP_TIMEOUT,
-        )
-        .map_err(|e| format!("metadata of {topic}: {e}"))?;
+        let metadata =
+            rdkafka::consumer::Consumer::fetch_metadata(&consumer, Some(topic), kafka::OP_TIMEOUT)
+                .map_err(|e| format!("metadata of {topic}: {e}"))?;
         for t in metadata.topics() {
             for p in t.partitions() {
                 list.add_partition_offset(topic, p.id(), rdkafka::Offset::Beginning)
@@ -85,9 +82,12 @@ pub fn run(
         loop {
             match producer.send(record) {
                 Ok(()) => break,
-                Err((rdkafka::error::KafkaError::MessageProduction(
-                    rdkafka::types::RDKafkaErrorCode::QueueFull,
-                ), back)) => {
+                Err((
+                    rdkafka::error::KafkaError::MessageProduction(
+                        rdkafka::types::RDKafkaErrorCode::QueueFull,
+                    ),
+                    back,
+                )) => {
                     record = back;
                     std::thread::sleep(Duration::from_millis(1));
                 }

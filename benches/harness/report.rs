@@ -81,15 +81,25 @@ impl Report {
             "- Machine: {} cores (`nproc`), {}; broker, weir and the harness share them",
             self.cores, self.cpu_model
         );
-        let _ = writeln!(md, "- Build: **{}** (weir binary and engine-only runs)", self.profile);
+        let _ = writeln!(
+            md,
+            "- Build: **{}** (weir binary and engine-only runs)",
+            self.profile
+        );
         let _ = writeln!(
             md,
             "- Bids per workload: {}; JSON values, BIGINT keys, 2 partitions, 2 stream threads\n",
             self.bids
         );
         if !self.engine.is_empty() {
-            let _ = writeln!(md, "### Engine only (in-memory driver, one thread, no broker)\n");
-            let _ = writeln!(md, "| workload | input records | outputs | CPU s | records/s per core |");
+            let _ = writeln!(
+                md,
+                "### Engine only (in-memory driver, one thread, no broker)\n"
+            );
+            let _ = writeln!(
+                md,
+                "| workload | input records | outputs | CPU s | records/s per core |"
+            );
             let _ = writeln!(md, "|---|---:|---:|---:|---:|");
             for e in &self.engine {
                 let _ = writeln!(
@@ -123,9 +133,12 @@ impl Report {
                 "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
             );
             for b in &self.broker {
-                let (p50, p99) = b.latency.as_ref().map_or(("n/a".into(), "n/a".into()), |l| {
-                    (format!("{:.0}", l.p50_ms), format!("{:.0}", l.p99_ms))
-                });
+                let (p50, p99) = b
+                    .latency
+                    .as_ref()
+                    .map_or(("n/a".into(), "n/a".into()), |l| {
+                        (format!("{:.0}", l.p50_ms), format!("{:.0}", l.p99_ms))
+                    });
                 let _ = writeln!(
                     md,
                     "| {} {} | {} | {} | {} | {} | {} | {} | {:.0}% | {:.0}% | {} | {} | {:.0} | {:.0} | {:.0} ({:.1}) |",
@@ -161,7 +174,10 @@ impl Report {
             let _ = writeln!(md);
         }
         if let Some(r) = &self.restore {
-            let _ = writeln!(md, "### Restore (fresh state_dir, RocksDB, from the changelog)\n");
+            let _ = writeln!(
+                md,
+                "### Restore (fresh state_dir, RocksDB, from the changelog)\n"
+            );
             let _ = writeln!(
                 md,
                 "| keys | changelog records | changelog MB | restore s | records/s | MB/s | start→restored s | CPU s | peak RSS MiB |"

@@ -136,7 +136,9 @@ impl Workload {
     /// Input topics: (name, records of a run of `bids` bids).
     pub fn topics(&self, bids: u64) -> Vec<(&'static str, u64)> {
         match self.inputs {
-            Inputs::AuctionsThenBids => vec![("auctions", Self::auctions_for(bids)), ("bids", bids)],
+            Inputs::AuctionsThenBids => {
+                vec![("auctions", Self::auctions_for(bids)), ("bids", bids)]
+            }
             _ => vec![("bids", bids)],
         }
     }

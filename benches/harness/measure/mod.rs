@@ -180,7 +180,13 @@ pub fn run(workload: &Workload, options: &Options) -> BenchResult<BrokerResult> 
     daemon.wait_ready(Duration::from_secs(60))?;
     let idle_rss_mib = procfs::rss_mib(daemon.pid()).unwrap_or(0.0);
     let cpu_before = daemon.cpu_seconds();
-    let bids = records - workload.topics(options.bids).iter().filter(|t| t.0 != "bids").map(|t| t.1).sum::<u64>();
+    let bids = records
+        - workload
+            .topics(options.bids)
+            .iter()
+            .filter(|t| t.0 != "bids")
+            .map(|t| t.1)
+            .sum::<u64>();
     let target = (records - bids + bids * workload.queries) as f64;
     let progress = wait_for_metric(
         &mut daemon,
