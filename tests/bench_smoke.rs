@@ -36,7 +36,11 @@ fn every_workload_runs_through_the_driver() {
     }
     // W1 keeps nine bids in ten; W3 joins every bid to its auction.
     let w1 = &results[0];
-    assert!(w1.outputs > 850 && w1.outputs < 950, "W1 outputs {}", w1.outputs);
+    assert!(
+        w1.outputs > 850 && w1.outputs < 950,
+        "W1 outputs {}",
+        w1.outputs
+    );
     assert_eq!(results[2].outputs, 1_000, "W3 joins every bid");
 }
 
@@ -53,6 +57,9 @@ fn w1_runs_end_to_end_against_the_broker() {
     assert!(r.wall_seconds > 0.0 && r.cpu_seconds > 0.0, "{r:?}");
     assert_eq!(r.ceiling.records, 1_000);
     let latency = r.latency.expect("the latency phase timed W1's output");
-    assert!(latency.samples > 0 && latency.p99_ms >= latency.p50_ms, "{latency:?}");
+    assert!(
+        latency.samples > 0 && latency.p99_ms >= latency.p50_ms,
+        "{latency:?}"
+    );
     assert!(r.peak_rss_mib > 0.0);
 }
