@@ -1,0 +1,82 @@
+//! Engine-only throughput: a workload's queries planned, built and registered in the in-memory
+//! driver, and its pre-generated records piped through one by one on this thread. No broker,
+//! no serialization beyond the JSON the operators read and write themselves; the driver's
+//! topics keep every record, which is part of the measured cost.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use weir::driver::Driver;
+
+use super::BenchResult;
+use super::procfs;
+use super::workloads::Workload;
+
+/// What one engine-only run measured.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EngineResult {
+    pub workload: String,
+    /// Input records piped (bids, plus auctions for W3).
+    pub records: u64,
+    /// Records the queries wrote to their sink topics.
+    pub outputs: u64,
+    pub wall_seconds: f64,
+    pub cpu_seconds: f64,
+    /// Input records per CPU second of the piping thread.
+    pub records_per_cpu_second: f64,
+}
+
+/// Registers every query of `sql` in a fresh driver.
+pub fn driver_for(sql: &str) -> BenchResult<(Driver, Vec<String>)> {
+    let planned = weir::plan::plan_file(sql, "weir").map_err(|e| format!("planning: {e:?}"))?;
+    let mut driver = Driver::new();
+    let mut sinks = Vec::new();
+    for query in &planned.queries {
+        let topology =
+            weir::ops::build(query).map_err(|e| format!("building {}: {e}", query.id))?;
+        driver
+            .register(&query.id, Arc::new(topology))
+            .map_err(|e| format!("registering {}: {e}", query.id))?;
+        sinks.push(query.sink.clone());
+    }
+    Ok((driver, sinks))
+}
+
+/// Pipes `bids` bids (and the workload's other inputs) through the driver and times it.
+pub fn run(workload: &Workload, bids: u64) -> BenchResult<EngineResult> {
+    let sql = workload.sql()?;
+    let (mut driver, sinks) = driver_for(&sql)?;
+    let events = workload.events(bids, 1_700_000_000_000);
+    let cpu_before = procfs::thread_cpu_seconds().unwrap_or(0.0);
+    let started = Instant::now();
+    for event in &events {
+        driver
+            .pipe(
+                event.topic,
+                Some(&event.key),
+                Some(&event.value),
+                Some(event.timestamp),
+                &[],
+            )
+            .map_err(|e| format!("{}: piping into {}: {e}", workload.id, event.topic))?;
+    }
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let cpu_seconds = procfs::thread_cpu_seconds().unwrap_or(0.0) - cpu_before;
+    let outputs = sinks.iter().map(|s| driver.output(s).len() as u64).sum();
+    let records = events.len() as u64;
+    // /proc ticks are 10 ms: short runs fall back to wall time (one thread, so close to CPU).
+    let per = if cpu_seconds >= 0.5 {
+        cpu_seconds
+    } else {
+        wall_seconds
+    };
+    Ok(EngineResult {
+        workload: workload.id.to_owned(),
+        records,
+        outputs,
+        wall_seconds,
+        cpu_seconds,
+        records_per_cpu_second: records as f64 / per.max(1e-9),
+    })
+}

@@ -1,0 +1,65 @@
+//! The benchmark harness in smoke mode, so it cannot rot: every workload of `benches/` through
+//! the in-memory driver for a thousand bids, and W1 end to end against the test broker (debug
+//! weir binary, a one-second latency phase, the passthrough ceiling on a thread). Asserts that
+//! each stage produced output, not how fast (see `benches/README.md` for the figures).
+
+#[path = "../benches/harness/mod.rs"]
+mod bench_harness;
+
+use bench_harness::generator::Generator;
+use bench_harness::smoke;
+
+#[test]
+fn generated_records_are_deterministic_json_keyed_by_their_ids() {
+    let g = Generator::new(100, 1_700_000_000_000);
+    assert_eq!(g.bid(7).value, g.bid(7).value);
+    let bid: serde_json::Value = serde_json::from_slice(&g.bid(7).value).expect("bid JSON");
+    let auction = bid["auction"].as_i64().expect("auction id");
+    assert!((1000..1100).contains(&auction), "auction {auction}");
+    assert_eq!(g.bid(7).key, auction.to_be_bytes().to_vec());
+    assert_eq!(bid["date_time"], 1_700_000_000_007i64);
+    let a: serde_json::Value = serde_json::from_slice(&g.auction(3).value).expect("auction JSON");
+    assert_eq!(a["id"], 1003);
+    assert_eq!(g.auction(3).key, 1003i64.to_be_bytes().to_vec());
+    let p: serde_json::Value = serde_json::from_slice(&g.person(3).value).expect("person JSON");
+    assert_eq!(p["id"], 1003);
+}
+
+#[test]
+fn every_workload_runs_through_the_driver() {
+    let results = smoke::engine(1_000).expect("engine smoke run");
+    let ids: Vec<&str> = results.iter().map(|r| r.workload.as_str()).collect();
+    assert_eq!(ids, ["W1", "W2", "W3", "W4", "W5", "RESTORE"]);
+    for r in &results {
+        assert!(r.records >= 1_000, "{}: {} records", r.workload, r.records);
+        assert!(r.outputs > 0, "{}: no output", r.workload);
+    }
+    // W1 keeps nine bids in ten; W3 joins every bid to its auction.
+    let w1 = &results[0];
+    assert!(
+        w1.outputs > 850 && w1.outputs < 950,
+        "W1 outputs {}",
+        w1.outputs
+    );
+    assert_eq!(results[2].outputs, 1_000, "W3 joins every bid");
+}
+
+#[test]
+fn w1_runs_end_to_end_against_the_broker() {
+    let work = tempfile::tempdir().expect("work dir");
+    let r = smoke::broker(
+        std::path::Path::new(env!("CARGO_BIN_EXE_weir")),
+        work.path(),
+        1_000,
+    )
+    .expect("W1 broker smoke run");
+    assert_eq!(r.records, 1_000);
+    assert!(r.wall_seconds > 0.0 && r.cpu_seconds > 0.0, "{r:?}");
+    assert_eq!(r.ceiling.records, 1_000);
+    let latency = r.latency.expect("the latency phase timed W1's output");
+    assert!(
+        latency.samples > 0 && latency.p99_ms >= latency.p50_ms,
+        "{latency:?}"
+    );
+    assert!(r.peak_rss_mib > 0.0);
+}
