@@ -281,8 +281,8 @@ impl Work {
     /// Commits what has been processed: at-least-once flushes the producer, then commits the
     /// input offsets; exactly-once sends the offsets into the open transaction and commits it.
     pub fn commit(&mut self, consumer: &GroupConsumer) -> Result<(), RuntimeError> {
-        self.last_commit = Instant::now();
         if !self.pending_commit {
+            self.last_commit = Instant::now();
             return Ok(());
         }
         let started = Instant::now();
@@ -322,6 +322,9 @@ impl Work {
         }
         self.check_deliveries()?;
         self.pending_commit = false;
+        // Counted from the end: a commit slower than the interval (a transaction on a slow
+        // broker) must not make every loop iteration commit.
+        self.last_commit = Instant::now();
         if !self.shared.options.exactly_once {
             self.checkpoint_all(None)?;
         }
