@@ -18,8 +18,9 @@ use crate::topology::{
 };
 
 use super::error::DriverError;
-use super::stores::{ChangelogBuffer, DriverStores};
+use super::stores::DriverStores;
 use super::topics::{StoredRecord, Topics};
+use crate::state::buffered::{self, ChangelogBuffer};
 
 /// Wall-clock time for records piped without a timestamp; moves only when told to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -324,12 +325,7 @@ impl Driver {
                 let logged = self.processing_log.len();
                 self.processing_log.extend(task.drain_errors());
                 query.committed.insert(task.id(), task.stream_time());
-                let writes = std::mem::take(
-                    &mut *self
-                        .changelog
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner),
-                );
+                let writes = buffered::drain(&self.changelog);
                 for w in writes {
                     self.topics.append(
                         &w.topic,

@@ -16,7 +16,8 @@ pub mod topics;
 #[cfg(test)]
 mod tests;
 
+pub use crate::state::buffered::{ChangelogBuffer, ChangelogWrite};
 pub use driver::{Driver, ManualClock};
 pub use error::DriverError;
-pub use stores::{ChangelogBuffer, ChangelogWrite, DriverStores};
+pub use stores::DriverStores;
 pub use topics::{StoredRecord, Topics, murmur2};

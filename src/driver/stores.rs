@@ -4,8 +4,7 @@
 //! changelog topics after every record; the buffer is the only state shared between stores and
 //! driver, behind a mutex that is never held across a call into a processor.
 
-use std::sync::{Arc, Mutex};
-
+use crate::state::buffered::{BufferSink, ChangelogBuffer};
 use crate::state::provider::find_spec;
 use crate::state::{
     ChangelogEntry, ChangelogSink, KeyValueStore, Logged, MemoryKeyValueStore, MemorySessionStore,
@@ -14,41 +13,6 @@ use crate::state::{
 };
 
 use super::topics::Topics;
-
-/// A changelog write waiting to be appended to its topic.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangelogWrite {
-    pub topic: Arc<str>,
-    pub partition: i32,
-    pub key: Vec<u8>,
-    pub value: Option<Vec<u8>>,
-}
-
-/// Writes of every logged store of the driver, in the order they were made. Stores push (from
-/// inside `process`), the driver drains after each record.
-pub type ChangelogBuffer = Arc<Mutex<Vec<ChangelogWrite>>>;
-
-struct BufferSink {
-    topic: Arc<str>,
-    partition: i32,
-    buffer: ChangelogBuffer,
-}
-
-impl ChangelogSink for BufferSink {
-    fn append(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), String> {
-        let mut buffer = self
-            .buffer
-            .lock()
-            .map_err(|_| "changelog buffer poisoned by an earlier panic".to_owned())?;
-        buffer.push(ChangelogWrite {
-            topic: self.topic.clone(),
-            partition: self.partition,
-            key: key.to_vec(),
-            value: value.map(<[u8]>::to_vec),
-        });
-        Ok(())
-    }
-}
 
 /// Opens the stores of one task (one sub-topology, one partition).
 pub struct DriverStores<'a> {
@@ -75,11 +39,8 @@ impl DriverStores<'_> {
 
     fn sink(&self, spec: &StoreSpec) -> Option<Box<dyn ChangelogSink>> {
         spec.changelog.as_ref().map(|topic| {
-            Box::new(BufferSink {
-                topic: topic.as_str().into(),
-                partition: self.partition,
-                buffer: self.buffer.clone(),
-            }) as Box<dyn ChangelogSink>
+            Box::new(BufferSink::new(topic, self.partition, self.buffer.clone()))
+                as Box<dyn ChangelogSink>
         })
     }
 

@@ -10,10 +10,11 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use super::RuntimeError;
 use super::restore::Restorer;
+use crate::state::buffered::BufferSink;
+pub use crate::state::buffered::ChangelogBuffer;
 use crate::state::provider::find_spec;
 use crate::state::rocks::RocksHandle;
 use crate::state::{
@@ -21,40 +22,6 @@ use crate::state::{
     RocksSessionStore, RocksWindowStore, SessionStore, StateError, StoreKind, StoreProvider,
     StoreSpec, WindowStore, restore,
 };
-
-/// A changelog write waiting to be produced.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangelogWrite {
-    pub topic: Arc<str>,
-    pub partition: i32,
-    pub key: Vec<u8>,
-    pub value: Option<Vec<u8>>,
-}
-
-/// Writes of every logged store of one stream thread, oldest first.
-pub type ChangelogBuffer = Arc<Mutex<Vec<ChangelogWrite>>>;
-
-struct BufferSink {
-    topic: Arc<str>,
-    partition: i32,
-    buffer: ChangelogBuffer,
-}
-
-impl ChangelogSink for BufferSink {
-    fn append(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<(), String> {
-        let mut buffer = self
-            .buffer
-            .lock()
-            .map_err(|_| "changelog buffer poisoned by an earlier panic".to_owned())?;
-        buffer.push(ChangelogWrite {
-            topic: self.topic.clone(),
-            partition: self.partition,
-            key: key.to_vec(),
-            value: value.map(<[u8]>::to_vec),
-        });
-        Ok(())
-    }
-}
 
 /// Restore progress of one store, reported as it goes.
 pub trait RestoreListener {
@@ -132,11 +99,8 @@ impl TaskStores<'_> {
 
     fn sink(&self, spec: &StoreSpec) -> Option<Box<dyn ChangelogSink>> {
         spec.changelog.as_ref().map(|topic| {
-            Box::new(BufferSink {
-                topic: topic.as_str().into(),
-                partition: self.partition,
-                buffer: self.buffer.clone(),
-            }) as Box<dyn ChangelogSink>
+            Box::new(BufferSink::new(topic, self.partition, self.buffer.clone()))
+                as Box<dyn ChangelogSink>
         })
     }
 }

@@ -10,6 +10,7 @@
 //! Stores are owned by one task and used from one stream thread at a time (`Send`, not `Sync`);
 //! nothing here knows about topologies, Kafka or SQL, and nothing here panics on bad bytes.
 
+pub mod buffered;
 pub mod changelog;
 pub mod checkpoint;
 pub mod codec;

@@ -1,0 +1,186 @@
+//! The commit side of [`Work`]: every `commit_interval` (and before a revocation or a clean
+//! stop) it makes processed records durable — producer flush then offset commit under
+//! at-least-once, offsets into the open transaction then its commit under exactly-once — then
+//! flushes the stores and writes the tasks' checkpoints, and measures lag, store sizes and
+//! abandoned state along the way.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use rdkafka::consumer::{CommitMode, Consumer};
+use rdkafka::producer::Producer;
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::{CALL_TIMEOUT, CLEANUP_EVERY, LAG_EVERY, LAG_TIMEOUT, Work};
+use crate::runtime::RuntimeError;
+use crate::runtime::task_state;
+use crate::runtime::thread::GroupConsumer;
+use crate::topology::TaskId;
+
+impl Work {
+    /// Whether `commit_interval` has passed since the last commit.
+    pub fn commit_due(&self) -> bool {
+        self.last_commit.elapsed() >= self.shared.options.commit_interval
+    }
+
+    /// Commits what has been processed: at-least-once flushes the producer, then commits the
+    /// input offsets; exactly-once sends the offsets into the open transaction and commits it.
+    pub fn commit(&mut self, consumer: &GroupConsumer) -> Result<(), RuntimeError> {
+        if !self.pending_commit {
+            self.last_commit = Instant::now();
+            return Ok(());
+        }
+        let started = Instant::now();
+        let mut offsets = TopicPartitionList::new();
+        for active in self.tasks.values() {
+            for (topic, partition, next) in active.positions.iter().filter(|p| p.2 >= 0) {
+                offsets
+                    .add_partition_offset(topic, *partition, Offset::Offset(*next))
+                    .map_err(|e| RuntimeError::Kafka(e.to_string()))?;
+            }
+        }
+        let kafka =
+            |what: &str, e: rdkafka::error::KafkaError| RuntimeError::Kafka(format!("{what}: {e}"));
+        if self.shared.options.exactly_once {
+            if self.in_transaction {
+                let metadata = consumer.group_metadata().ok_or_else(|| {
+                    RuntimeError::Kafka("no consumer group metadata to commit with".into())
+                })?;
+                self.producer
+                    .send_offsets_to_transaction(&offsets, &metadata, CALL_TIMEOUT)
+                    .map_err(|e| kafka("sending offsets to the transaction", e))?;
+                self.producer
+                    .commit_transaction(CALL_TIMEOUT)
+                    .map_err(|e| kafka("committing the transaction", e))?;
+                self.in_transaction = false;
+            }
+        } else {
+            self.producer
+                .flush(CALL_TIMEOUT)
+                .map_err(|e| kafka("flushing the producer", e))?;
+            self.check_deliveries()?;
+            if offsets.count() > 0 {
+                consumer
+                    .commit(&offsets, CommitMode::Sync)
+                    .map_err(|e| kafka("committing offsets", e))?;
+            }
+        }
+        self.check_deliveries()?;
+        self.pending_commit = false;
+        // Counted from the end: a commit slower than the interval (a transaction on a slow
+        // broker) must not make every loop iteration commit.
+        self.last_commit = Instant::now();
+        if !self.shared.options.exactly_once {
+            self.checkpoint_all(None)?;
+        }
+        self.remove_abandoned_state();
+        let id = self.query.query.id.as_str();
+        self.shared
+            .metrics
+            .commits_total
+            .with_label_values(&[id])
+            .inc();
+        self.shared
+            .metrics
+            .commit_latency_seconds
+            .with_label_values(&[id])
+            .observe(started.elapsed().as_secs_f64());
+        self.report_lag(consumer);
+        Ok(())
+    }
+
+    /// The first failed delivery since the thread started, as an error.
+    fn check_deliveries(&self) -> Result<(), RuntimeError> {
+        let deliveries = self
+            .producer
+            .context()
+            .deliveries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &deliveries.failure {
+            Some(failure) => Err(RuntimeError::Kafka(failure.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Consumer lag per input partition, from the partitions' high watermarks (one request
+    /// per partition, at most every [`LAG_EVERY`]).
+    fn report_lag(&mut self, consumer: &GroupConsumer) {
+        if self.last_lag.elapsed() < LAG_EVERY {
+            return;
+        }
+        self.last_lag = Instant::now();
+        self.report_store_sizes();
+        let id = self.query.query.id.as_str();
+        for active in self.tasks.values() {
+            for (topic, partition, next) in active.positions.iter().filter(|p| p.2 >= 0) {
+                if let Ok((_, high)) = consumer.fetch_watermarks(topic, *partition, LAG_TIMEOUT) {
+                    self.shared
+                        .metrics
+                        .consumer_lag_records
+                        .with_label_values(&[id, topic.as_str(), &partition.to_string()])
+                        .set((high - next).max(0));
+                }
+            }
+        }
+    }
+
+    /// Bytes of every store, summed over this thread's tasks (measured with the lag).
+    fn report_store_sizes(&self) {
+        let mut sizes: BTreeMap<&str, u64> = BTreeMap::new();
+        for active in self.tasks.values() {
+            for (store, bytes) in active.state.sizes() {
+                *sizes.entry(store).or_default() += bytes;
+            }
+        }
+        for (store, bytes) in sizes {
+            self.shared
+                .metrics
+                .state_store_bytes
+                .with_label_values(&[self.query.query.id.as_str(), store])
+                .set(bytes as i64);
+        }
+    }
+
+    /// Flushes the stores of `only` (every task when `None`) and writes their checkpoints.
+    pub(super) fn checkpoint_all(&mut self, only: Option<&[TaskId]>) -> Result<(), RuntimeError> {
+        let delivered = self
+            .producer
+            .context()
+            .deliveries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .offsets
+            .clone();
+        for (id, active) in &mut self.tasks {
+            if only.is_none_or(|only| only.contains(id)) {
+                active.state.checkpoint(&delivered)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every minute, the first stream thread deletes state of tasks no thread of this
+    /// process has owned for `state.cleanup_delay`.
+    fn remove_abandoned_state(&mut self) {
+        if self.thread != 0 || self.last_cleanup.elapsed() < CLEANUP_EVERY {
+            return;
+        }
+        self.last_cleanup = Instant::now();
+        let app_dir = self.shared.options.state_dir.join(&self.query.query.app_id);
+        task_state::remove_abandoned(
+            &app_dir,
+            &self.query.owned_tasks(),
+            self.shared.options.cleanup_delay,
+        );
+    }
+
+    /// Commits and closes every task (a clean stop): checkpoints are written under both
+    /// guarantees, since everything in the stores is committed.
+    pub fn close_all(&mut self, consumer: &GroupConsumer) -> Result<(), RuntimeError> {
+        self.commit(consumer)?;
+        self.checkpoint_all(None)?;
+        self.tasks.clear();
+        Ok(())
+    }
+}
