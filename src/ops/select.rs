@@ -41,17 +41,25 @@ fn eval_all(
     ctx: &mut ProcessorContext<'_>,
 ) -> Vec<Value> {
     let row = eval_row(record);
-    columns
-        .iter()
-        .map(|(name, e)| {
-            e.eval(&row).unwrap_or_else(|err| {
-                ctx.report(ProcessingError::processing(format!(
-                    "Error computing expression for column {name}: {err}"
-                )));
-                Value::Null
-            })
-        })
-        .collect()
+    let mut values = Vec::with_capacity(columns.len());
+    for (name, e) in columns {
+        // A failed function call evaluates to NULL (ksqlDB) and goes to the processing log;
+        // nothing is collected unless a call fails.
+        let mut failed_calls = Vec::new();
+        let value = e.eval_reporting(&row, &mut |err| failed_calls.push(err));
+        for err in failed_calls {
+            ctx.report(ProcessingError::processing(format!(
+                "Error computing expression for column {name}: {err} (it evaluated to NULL)"
+            )));
+        }
+        values.push(value.unwrap_or_else(|err| {
+            ctx.report(ProcessingError::processing(format!(
+                "Error computing expression for column {name}: {err}"
+            )));
+            Value::Null
+        }));
+    }
+    values
 }
 
 impl Processor for Select {

@@ -136,3 +136,34 @@ fn table_aggregate_undoes_the_previous_row_and_having_tombstones() {
         ]
     );
 }
+
+#[test]
+fn a_failed_function_call_is_null_in_the_output_and_logged() {
+    let sql = "CREATE STREAM S (K STRING KEY, D STRING) WITH (kafka_topic='in', format='JSON');
+         CREATE STREAM OUT AS SELECT K, STRINGTODATE(D, 'yyyy-MM-dd') AS DAY FROM S;";
+    let planned = plan_file(sql, "svc").expect("plans");
+    let mut driver = Driver::new();
+    driver.create_topic("in", 1);
+    let query = &planned.queries[0];
+    driver
+        .register(&query.id, Arc::new(build(query).expect("builds")))
+        .expect("registers");
+    for value in [r#"{"D": "2024-02-29"}"#, r#"{"D": "not a date"}"#] {
+        driver
+            .pipe("in", Some(b"\"k\""), Some(value.as_bytes()), Some(1), &[])
+            .expect("pipes");
+    }
+    let values: Vec<String> = driver
+        .output("OUT")
+        .iter()
+        .map(|r| String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned())
+        .collect();
+    assert_eq!(values, vec![r#"{"DAY":19782}"#, r#"{"DAY":null}"#]);
+    let log = driver.processing_log();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert!(
+        log[0].message.contains("column DAY") && log[0].message.contains("evaluated to NULL"),
+        "{}",
+        log[0].message
+    );
+}
