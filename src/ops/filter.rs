@@ -60,7 +60,17 @@ impl Filter {
     }
 
     fn passes(&self, record: &Record, ctx: &mut ProcessorContext<'_>) -> bool {
-        match self.predicate.eval(&eval_row(record)) {
+        // A failed function call evaluates to NULL (ksqlDB) and goes to the processing log.
+        let mut failed_calls = Vec::new();
+        let verdict = self
+            .predicate
+            .eval_reporting(&eval_row(record), &mut |err| failed_calls.push(err));
+        for err in failed_calls {
+            ctx.report(ProcessingError::processing(format!(
+                "Error evaluating predicate: {err} (it evaluated to NULL)"
+            )));
+        }
+        match verdict {
             Ok(Value::Boolean(b)) => b,
             Ok(_) => false,
             Err(e) => {

@@ -6,10 +6,14 @@ use crate::driver::Driver;
 use crate::ops::build;
 use crate::plan::plan_file;
 
-fn run(
-    sql: &str,
-    inputs: &[(Option<&str>, Option<&str>)],
-) -> Vec<(Option<String>, Option<String>)> {
+type Outputs = Vec<(Option<String>, Option<String>)>;
+
+fn run(sql: &str, inputs: &[(Option<&str>, Option<&str>)]) -> Outputs {
+    run_logged(sql, inputs).0
+}
+
+/// [`run`], also returning the processing log's messages.
+fn run_logged(sql: &str, inputs: &[(Option<&str>, Option<&str>)]) -> (Outputs, Vec<String>) {
     let planned = plan_file(sql, "svc").expect("plans");
     let mut driver = Driver::new();
     driver.create_topic("in", 1);
@@ -30,11 +34,17 @@ fn run(
             .expect("pipes");
     }
     let text = |b: &Option<Vec<u8>>| b.as_ref().map(|b| String::from_utf8_lossy(b).into_owned());
-    driver
+    let outputs = driver
         .output("OUT")
         .iter()
         .map(|r| (text(&r.key), text(&r.value)))
-        .collect()
+        .collect();
+    let log = driver
+        .processing_log()
+        .iter()
+        .map(|e| e.message.clone())
+        .collect();
+    (outputs, log)
 }
 
 #[test]
@@ -166,4 +176,23 @@ fn a_failed_function_call_is_null_in_the_output_and_logged() {
         "{}",
         log[0].message
     );
+}
+
+#[test]
+fn a_failed_function_call_in_where_drops_the_row_and_is_logged() {
+    let (out, log) = run_logged(
+        "CREATE STREAM S (K STRING KEY, D STRING) WITH (kafka_topic='in', format='JSON');
+         CREATE STREAM OUT AS SELECT K, D FROM S
+           WHERE STRINGTODATE(D, 'yyyy-MM-dd') > 0;",
+        &[
+            (Some("\"a\""), Some(r#"{"D": "2024-02-29"}"#)),
+            (Some("\"b\""), Some(r#"{"D": "not a date"}"#)),
+        ],
+    );
+    assert_eq!(
+        out,
+        vec![(Some("\"a\"".into()), Some(r#"{"D":"2024-02-29"}"#.into()))]
+    );
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert!(log[0].contains("Error evaluating predicate"), "{}", log[0]);
 }
