@@ -9,7 +9,8 @@ use crate::topology::{
     Record, RecordCollector, RecordDeserializer, Task, TaskId,
 };
 
-struct Queue(Arc<Mutex<VecDeque<Record>>>);
+/// A source that hands out queued records, whatever bytes it is given.
+pub(crate) struct Queue(pub(crate) Arc<Mutex<VecDeque<Record>>>);
 
 impl RecordDeserializer for Queue {
     fn deserialize(&mut self, _raw: &RawRecord<'_>) -> Result<Record, ProcessingError> {
@@ -21,7 +22,8 @@ impl RecordDeserializer for Queue {
     }
 }
 
-struct Collect(Arc<Mutex<Vec<Record>>>);
+/// A processor that keeps what it receives.
+pub(crate) struct Collect(pub(crate) Arc<Mutex<Vec<Record>>>);
 
 impl Processor for Collect {
     fn process(&mut self, _port: Port, record: Record, _ctx: &mut ProcessorContext<'_>) {
@@ -31,7 +33,8 @@ impl Processor for Collect {
     }
 }
 
-struct Discard;
+/// A collector that drops every output.
+pub(crate) struct Discard;
 
 impl RecordCollector for Discard {
     fn send(&mut self, _record: OutgoingRecord<'_>) -> Result<(), String> {

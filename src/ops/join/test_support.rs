@@ -1,5 +1,6 @@
 //! Test helper: runs records through one join processor inside a real task, each record on
-//! the port it names, and collects what the join forwards. Test-only.
+//! the port it names, and collects what the join forwards (with the fixtures of
+//! [`crate::ops::test_support`]). Test-only.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -7,10 +8,8 @@ use std::sync::{Arc, Mutex};
 use crate::expr::compile::{Evaluator, Slot};
 use crate::expr::{ColumnRef, TypedExpr};
 use crate::ops::layout::InputLayout;
-use crate::topology::{
-    GraphBuilder, OutgoingRecord, Port, ProcessingError, Processor, ProcessorContext, RawRecord,
-    Record, RecordCollector, RecordDeserializer, Task, TaskId,
-};
+use crate::ops::test_support::{Collect, Discard, Queue};
+use crate::topology::{GraphBuilder, Port, Processor, RawRecord, Record, Task, TaskId};
 use crate::types::SqlType;
 
 use super::side::Side;
@@ -20,36 +19,6 @@ pub(crate) fn int_side(width: usize) -> Side {
     let e = TypedExpr::column(ColumnRef::Input { side: 0, index: 0 }, SqlType::Int);
     let key = Evaluator::compile(&e, &|_| Some(Slot::Key(0))).unwrap();
     Side::new(key, InputLayout::keys(1), width)
-}
-
-struct Queue(Arc<Mutex<VecDeque<Record>>>);
-
-impl RecordDeserializer for Queue {
-    fn deserialize(&mut self, _raw: &RawRecord<'_>) -> Result<Record, ProcessingError> {
-        self.0
-            .lock()
-            .ok()
-            .and_then(|mut q| q.pop_front())
-            .ok_or_else(|| ProcessingError::processing("queue empty"))
-    }
-}
-
-struct Collect(Arc<Mutex<Vec<Record>>>);
-
-impl Processor for Collect {
-    fn process(&mut self, _port: Port, record: Record, _ctx: &mut ProcessorContext<'_>) {
-        if let Ok(mut out) = self.0.lock() {
-            out.push(record);
-        }
-    }
-}
-
-struct Discard;
-
-impl RecordCollector for Discard {
-    fn send(&mut self, _record: OutgoingRecord<'_>) -> Result<(), String> {
-        Ok(())
-    }
 }
 
 /// Feeds `inputs` to `join` in order, each on its port, and returns what it forwarded.

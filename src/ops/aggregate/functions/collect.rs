@@ -101,26 +101,47 @@ impl Histogram {
         if item.is_null() {
             return acc;
         }
-        let mut entries = Histogram::entries(&acc);
-        match entries.iter().position(|(k, _)| *k == item) {
-            Some(i) => {
-                let n = match entries[i].1 {
-                    Value::Bigint(n) => n + delta,
-                    _ => delta,
-                };
-                if n <= 0 {
-                    entries.remove(i);
-                } else {
-                    entries[i].1 = Value::Bigint(n);
-                }
-            }
-            None if delta > 0 && entries.len() < COLLECT_LIMIT => {
-                entries.push((item, Value::Bigint(delta)))
-            }
-            None => {}
-        }
-        Value::Map(entries.into())
+        count_step(acc, item, delta, COLLECT_LIMIT)
     }
+
+    /// Adds every (value, count) of `later` to `earlier` through `step`.
+    fn merge_counts(
+        earlier: Value,
+        later: &Value,
+        step: fn(Value, &[Value], i64) -> Value,
+    ) -> Value {
+        Histogram::entries(later)
+            .into_iter()
+            .fold(earlier, |acc, (k, v)| {
+                let n = match v {
+                    Value::Bigint(n) => n,
+                    _ => 0,
+                };
+                step(acc, &[k], n)
+            })
+    }
+}
+
+/// Moves `item`'s count in a value → count map by `delta`, dropping it at zero; a new item is
+/// added only while the map holds fewer than `limit` entries.
+fn count_step(acc: Value, item: Value, delta: i64, limit: usize) -> Value {
+    let mut entries = Histogram::entries(&acc);
+    match entries.iter().position(|(k, _)| *k == item) {
+        Some(i) => {
+            let n = match entries[i].1 {
+                Value::Bigint(n) => n + delta,
+                _ => delta,
+            };
+            if n <= 0 {
+                entries.remove(i);
+            } else {
+                entries[i].1 = Value::Bigint(n);
+            }
+        }
+        None if delta > 0 && entries.len() < limit => entries.push((item, Value::Bigint(delta))),
+        None => {}
+    }
+    Value::Map(entries.into())
 }
 
 impl AggregateFunction for Histogram {
@@ -137,15 +158,7 @@ impl AggregateFunction for Histogram {
     }
 
     fn merge(&self, earlier: Value, later: Value) -> Value {
-        let mut acc = earlier;
-        for (k, v) in Histogram::entries(&later) {
-            let n = match v {
-                Value::Bigint(n) => n,
-                _ => 0,
-            };
-            acc = Histogram::step(acc, &[k], n);
-        }
-        acc
+        Histogram::merge_counts(earlier, &later, Histogram::step)
     }
 
     fn result(&self, acc: &Value) -> Value {
@@ -222,24 +235,7 @@ pub struct Attr;
 
 impl Attr {
     fn step(acc: Value, args: &[Value], delta: i64) -> Value {
-        let item = first(args);
-        let mut entries = Histogram::entries(&acc);
-        match entries.iter().position(|(k, _)| *k == item) {
-            Some(i) => {
-                let n = match entries[i].1 {
-                    Value::Bigint(n) => n + delta,
-                    _ => delta,
-                };
-                if n <= 0 {
-                    entries.remove(i);
-                } else {
-                    entries[i].1 = Value::Bigint(n);
-                }
-            }
-            None if delta > 0 => entries.push((item, Value::Bigint(delta))),
-            None => {}
-        }
-        Value::Map(entries.into())
+        count_step(acc, first(args), delta, usize::MAX)
     }
 }
 
@@ -257,15 +253,7 @@ impl AggregateFunction for Attr {
     }
 
     fn merge(&self, earlier: Value, later: Value) -> Value {
-        let mut acc = earlier;
-        for (k, v) in Histogram::entries(&later) {
-            let n = match v {
-                Value::Bigint(n) => n,
-                _ => 0,
-            };
-            acc = Attr::step(acc, &[k], n);
-        }
-        acc
+        Histogram::merge_counts(earlier, &later, Attr::step)
     }
 
     fn result(&self, acc: &Value) -> Value {
