@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 use super::error::{FormatError, excerpt};
-use super::json_parse::{self, JsonNode};
+use super::json_parse::{self, JsonNode, TopLevel};
 use super::{Format, SerdeColumn};
 use crate::types::decimal::{self, to_java_string};
 use crate::types::java_text::{parse_java_double, parse_java_int, parse_java_long};
@@ -24,6 +24,9 @@ pub(crate) const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
 
 /// Read one record. Wrapped rows are JSON objects keyed by column name; an unwrapped single
 /// column is the bare JSON value. A JSON `null` is a NULL row when wrapped.
+///
+/// A wrapped object is read member by member, each value coerced straight into its column,
+/// so no object tree is built and nothing is looked up by name afterwards.
 pub(super) fn deserialize(
     columns: &[SerdeColumn],
     unwrapped: bool,
@@ -34,32 +37,20 @@ pub(super) fn deserialize(
         offset: e.valid_up_to(),
         reason: "invalid UTF-8",
     })?;
-    let node = json_parse::parse(text).map_err(|e| FormatError::Malformed {
+    let malformed = |e: json_parse::SyntaxError| FormatError::Malformed {
         format: Format::Json,
         offset: e.offset,
         reason: e.reason,
-    })?;
+    };
     if unwrapped {
+        let node = json_parse::parse(text).map_err(malformed)?;
         let column = &columns[0];
-        return Ok(Some(vec![coerce(&node, &column.ty, &mut Path::root())?]));
+        return coerce_logged(&node, &column.ty, None).map(|v| Some(vec![v]));
     }
-    match &node {
-        JsonNode::Null => Ok(None),
-        JsonNode::Object(members) => {
-            let mut row = Vec::with_capacity(columns.len());
-            let mut path = Path::root();
-            for column in columns {
-                let found = find_member(members, &column.name);
-                let mark = path.push_field(&column.name);
-                row.push(match found {
-                    Some(member) => coerce(member, &column.ty, &mut path)?,
-                    None => Value::Null,
-                });
-                path.restore(mark);
-            }
-            Ok(Some(row))
-        }
-        other => Err(FormatError::JsonTypeMismatch {
+    match json_parse::parse_members(text).map_err(malformed)? {
+        TopLevel::Object(members) => read_row(columns, members).map(Some),
+        TopLevel::Other(JsonNode::Null) => Ok(None),
+        TopLevel::Other(other) => Err(FormatError::JsonTypeMismatch {
             path: "$".into(),
             found: other.jackson_kind(),
             expected: SqlType::Struct(
@@ -75,8 +66,86 @@ pub(super) fn deserialize(
     }
 }
 
-/// The member for a field: the last one with exactly this name, else the last whose
-/// upper-cased name equals it (ksqlDB upper-cases JSON names to match unquoted columns).
+/// How a column was last filled: not at all, by a case-insensitive name, by its exact name.
+const UNSET: u8 = 0;
+const BY_UPPER: u8 = 1;
+const BY_EXACT: u8 = 2;
+/// Columns tracked on the stack; wider rows use a heap list.
+const STACK_COLUMNS: usize = 64;
+
+/// The columns of one object. A column takes the last member with exactly its name, else the
+/// last whose upper-cased name equals it (ksqlDB upper-cases JSON names to match unquoted
+/// columns). A coercion failure counts only if no later member replaces it; the first failing
+/// column is reported.
+fn read_row(
+    columns: &[SerdeColumn],
+    mut members: json_parse::Members<'_>,
+) -> Result<Row, FormatError> {
+    let mut row = vec![Value::Null; columns.len()];
+    let mut stack = [UNSET; STACK_COLUMNS];
+    let mut heap = Vec::new();
+    let filled: &mut [u8] = if columns.len() <= STACK_COLUMNS {
+        &mut stack[..columns.len()]
+    } else {
+        heap.resize(columns.len(), UNSET);
+        &mut heap
+    };
+    let mut failures: Vec<(usize, FormatError)> = Vec::new();
+    let syntax = |e: json_parse::SyntaxError| FormatError::Malformed {
+        format: Format::Json,
+        offset: e.offset,
+        reason: e.reason,
+    };
+    while let Some((key, node)) = members.next_member().map_err(syntax)? {
+        // Upper-casing keeps the length of ASCII names, so others cannot match by length.
+        let ascii = key.is_ascii();
+        for (index, column) in columns.iter().enumerate() {
+            let rank = if ascii && key.len() != column.name.len() {
+                continue;
+            } else if *key == *column.name {
+                BY_EXACT
+            } else if filled[index] != BY_EXACT && upper_equals(&key, &column.name) {
+                BY_UPPER
+            } else {
+                continue;
+            };
+            filled[index] = rank;
+            if !failures.is_empty() {
+                failures.retain(|(failed, _)| *failed != index);
+            }
+            match coerce_logged(&node, &column.ty, Some(&column.name)) {
+                Ok(value) => row[index] = value,
+                Err(error) => {
+                    row[index] = Value::Null;
+                    failures.push((index, error));
+                }
+            }
+        }
+    }
+    match failures.into_iter().min_by_key(|(index, _)| *index) {
+        Some((_, error)) => Err(error),
+        None => Ok(row),
+    }
+}
+
+/// Coerces without tracking a path; on failure coerces again with the path of `field` (or
+/// the root) so the error says where.
+fn coerce_logged(
+    node: &JsonNode<'_>,
+    ty: &SqlType,
+    field: Option<&str>,
+) -> Result<Value, FormatError> {
+    coerce(node, ty, &mut Path::untracked()).map_err(|untracked| {
+        let mut path = Path::root();
+        if let Some(name) = field {
+            path.push_field(name);
+        }
+        coerce(node, ty, &mut path).err().unwrap_or(untracked)
+    })
+}
+
+/// The member for a struct field: the last one with exactly this name, else the last whose
+/// upper-cased name equals it (the same rule as top-level columns).
 fn find_member<'n, 'a>(
     members: &'n [(std::borrow::Cow<'a, str>, JsonNode<'a>)],
     name: &str,
@@ -102,32 +171,40 @@ fn upper_equals(key: &str, name: &str) -> bool {
     }
 }
 
-/// A JSON path for messages (`$.A[3].B`), grown and shrunk while walking.
-pub(crate) struct Path(String);
+/// A JSON path for messages (`$.A[3].B`), grown and shrunk while walking. An untracked path
+/// records nothing (the fast first attempt; a failure is redone with a tracked one).
+pub(crate) struct Path(Option<String>);
 
 impl Path {
     pub(crate) fn root() -> Path {
-        Path(String::from("$"))
+        Path(Some(String::from("$")))
+    }
+    fn untracked() -> Path {
+        Path(None)
     }
     /// Append `.name`; returns the mark to [`Path::restore`] afterwards.
     fn push_field(&mut self, name: &str) -> usize {
-        let mark = self.0.len();
-        self.0.push('.');
-        self.0.push_str(name);
+        let Some(path) = &mut self.0 else { return 0 };
+        let mark = path.len();
+        path.push('.');
+        path.push_str(name);
         mark
     }
     /// Append `[index]`; returns the mark to [`Path::restore`] afterwards.
     fn push_index(&mut self, index: usize) -> usize {
         use std::fmt::Write;
-        let mark = self.0.len();
-        let _ = write!(self.0, "[{index}]");
+        let Some(path) = &mut self.0 else { return 0 };
+        let mark = path.len();
+        let _ = write!(path, "[{index}]");
         mark
     }
     fn restore(&mut self, mark: usize) {
-        self.0.truncate(mark);
+        if let Some(path) = &mut self.0 {
+            path.truncate(mark);
+        }
     }
     fn text(&self) -> String {
-        self.0.clone()
+        self.0.clone().unwrap_or_default()
     }
 }
 

@@ -53,6 +53,68 @@ pub(crate) fn parse(input: &str) -> Result<JsonNode<'_>, SyntaxError> {
     reader.value(0)
 }
 
+/// A top-level value whose object members are read one at a time (see [`parse_members`]).
+pub(crate) enum TopLevel<'a> {
+    Object(Members<'a>),
+    Other(JsonNode<'a>),
+}
+
+/// Parse the first JSON value of `input`, leaving a top-level object's members unread so a
+/// row reader can take each one as it comes instead of building the object first.
+pub(crate) fn parse_members(input: &str) -> Result<TopLevel<'_>, SyntaxError> {
+    let mut reader = Reader {
+        text: input,
+        bytes: input.as_bytes(),
+        pos: 0,
+    };
+    reader.skip_whitespace();
+    if reader.bytes.get(reader.pos) == Some(&b'{') {
+        reader.pos += 1;
+        Ok(TopLevel::Object(Members {
+            reader,
+            first: true,
+        }))
+    } else {
+        reader.value(0).map(TopLevel::Other)
+    }
+}
+
+/// The members of a top-level object, in document order (duplicates included).
+pub(crate) struct Members<'a> {
+    reader: Reader<'a>,
+    first: bool,
+}
+
+impl<'a> Members<'a> {
+    /// The next member, or `None` after the closing brace (and nothing after it is read).
+    pub(crate) fn next_member(
+        &mut self,
+    ) -> Result<Option<(Cow<'a, str>, JsonNode<'a>)>, SyntaxError> {
+        let reader = &mut self.reader;
+        reader.skip_whitespace();
+        if self.first {
+            self.first = false;
+            if reader.bytes.get(reader.pos) == Some(&b'}') {
+                reader.pos += 1;
+                return Ok(None);
+            }
+        } else {
+            match reader.bytes.get(reader.pos) {
+                Some(b',') => {
+                    reader.pos += 1;
+                    reader.skip_whitespace();
+                }
+                Some(b'}') => {
+                    reader.pos += 1;
+                    return Ok(None);
+                }
+                _ => return reader.fail("expected ',' or '}'"),
+            }
+        }
+        reader.member(0).map(Some)
+    }
+}
+
 struct Reader<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -258,6 +320,20 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// `"name": value`, starting at the name (whitespace before it already skipped).
+    fn member(&mut self, depth: usize) -> Result<(Cow<'a, str>, JsonNode<'a>), SyntaxError> {
+        if self.bytes.get(self.pos) != Some(&b'"') {
+            return self.fail("expected a member name");
+        }
+        let name = self.string()?;
+        self.skip_whitespace();
+        if self.bytes.get(self.pos) != Some(&b':') {
+            return self.fail("expected ':'");
+        }
+        self.pos += 1;
+        Ok((name, self.value(depth + 1)?))
+    }
+
     fn object(&mut self, depth: usize) -> Result<JsonNode<'a>, SyntaxError> {
         self.pos += 1;
         let mut members = Vec::new();
@@ -268,16 +344,7 @@ impl<'a> Reader<'a> {
         }
         loop {
             self.skip_whitespace();
-            if self.bytes.get(self.pos) != Some(&b'"') {
-                return self.fail("expected a member name");
-            }
-            let name = self.string()?;
-            self.skip_whitespace();
-            if self.bytes.get(self.pos) != Some(&b':') {
-                return self.fail("expected ':'");
-            }
-            self.pos += 1;
-            members.push((name, self.value(depth + 1)?));
+            members.push(self.member(depth)?);
             self.skip_whitespace();
             match self.bytes.get(self.pos) {
                 Some(b',') => self.pos += 1,
