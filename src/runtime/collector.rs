@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use prometheus::{Histogram, IntCounter};
 use rdkafka::ClientContext;
@@ -93,6 +93,8 @@ pub struct KafkaCollector<'a> {
     pub sink_topic: &'a str,
     pub produced: &'a IntCounter,
     pub latency: &'a Histogram,
+    /// Wall clock of the current batch, epoch milliseconds (read once per batch).
+    pub now_ms: i64,
 }
 
 impl RecordCollector for KafkaCollector<'_> {
@@ -131,11 +133,9 @@ impl RecordCollector for KafkaCollector<'_> {
         produce(self.producer, record)?;
         if out.topic == self.sink_topic {
             self.produced.inc();
-            if let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) {
-                let lag_ms = now.as_millis() as i64 - out.timestamp;
-                if lag_ms >= 0 {
-                    self.latency.observe(lag_ms as f64 / 1000.0);
-                }
+            let lag_ms = self.now_ms - out.timestamp;
+            if lag_ms >= 0 {
+                self.latency.observe(lag_ms as f64 / 1000.0);
             }
         }
         Ok(())

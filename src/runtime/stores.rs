@@ -5,7 +5,7 @@
 //! store) and wraps it so every later write is logged. It keeps a [`RocksHandle`] per store
 //! so the stream thread can flush them before it writes the task's checkpoint.
 //!
-//! Logged writes go to a [`ChangelogBuffer`] the stream thread drains after each record and
+//! Logged writes go to a [`ChangelogBuffer`] the stream thread drains after each batch and
 //! produces (inside the transaction under exactly-once), so no store holds a producer.
 
 use std::collections::BTreeMap;

@@ -19,6 +19,8 @@ use super::work::Work;
 
 /// How long one poll may wait for a record before the loop checks for a stop and a commit.
 const POLL: Duration = Duration::from_millis(50);
+/// Most records taken from the consumer per lock of the thread's work (and per clock read).
+const BATCH: usize = 512;
 /// How often the loop proves it is alive to `/healthz`.
 const HEARTBEAT: Duration = Duration::from_secs(1);
 
@@ -120,16 +122,25 @@ fn poll_loop(
     heartbeat: &str,
 ) -> Result<(), RuntimeError> {
     let mut last_beat = Instant::now() - HEARTBEAT;
+    let mut batch = Vec::with_capacity(BATCH);
     while !shared.stopping() {
-        let polled = consumer.poll(POLL);
-        let mut guard = lock(work);
-        match polled {
-            Some(Ok(message)) => guard.handle(&message),
-            Some(Err(error)) => {
-                tracing::warn!(%error, "consumer error (librdkafka retries by itself)");
+        // Poll outside the lock: rebalance callbacks run inside `poll` and take it themselves.
+        // A record polled before a revocation is skipped by `handle` (its task is gone) and
+        // read again by the partition's new owner from the committed offset.
+        let mut wait = POLL;
+        while batch.len() < BATCH {
+            match consumer.poll(wait) {
+                Some(Ok(message)) => batch.push(message),
+                Some(Err(error)) => {
+                    tracing::warn!(%error, "consumer error (librdkafka retries by itself)");
+                }
+                None => break,
             }
-            None => {}
+            wait = Duration::ZERO;
         }
+        let mut guard = lock(work);
+        guard.handle_batch(&batch);
+        batch.clear();
         guard.producer.poll(Duration::ZERO);
         if let Some(failure) = guard.failure.take() {
             guard.abort();

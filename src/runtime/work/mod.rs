@@ -28,6 +28,7 @@ use crate::runtime::stores::{ChangelogBuffer, RestoreListener, TaskStores};
 use crate::runtime::supervisor::{QueryShared, Shared, ThreadPhase};
 use crate::runtime::task_state::{self, TaskState};
 use crate::runtime::thread::GroupConsumer;
+use crate::state::buffered::ChangelogWrite;
 use crate::topology::{Header, ProcessingError, ProcessingErrorKind, RawRecord, Task, TaskId};
 
 /// How long a commit, flush or transaction call may block.
@@ -61,6 +62,10 @@ pub struct Work {
     tasks: BTreeMap<TaskId, ActiveTask>,
     routes: HashMap<String, Route>,
     changelog: ChangelogBuffer,
+    /// The changelog writes being sent (kept to reuse its allocation).
+    changelog_out: Vec<ChangelogWrite>,
+    /// Wall clock at the start of the current batch, epoch milliseconds.
+    now_ms: i64,
     in_transaction: bool,
     pending_commit: bool,
     last_commit: Instant,
@@ -121,6 +126,8 @@ impl Work {
             tasks: BTreeMap::new(),
             routes,
             changelog: ChangelogBuffer::default(),
+            changelog_out: Vec::new(),
+            now_ms: now_ms(),
             in_transaction: false,
             pending_commit: false,
             last_commit: Instant::now(),
@@ -139,8 +146,23 @@ impl Work {
         }
     }
 
+    /// Runs a batch of polled records through their tasks, then sends what their stores
+    /// logged. The wall clock (for the latency histogram) is read once per batch.
+    pub fn handle_batch(&mut self, messages: &[BorrowedMessage<'_>]) {
+        if messages.is_empty() {
+            return;
+        }
+        self.now_ms = now_ms();
+        for message in messages {
+            self.handle(message);
+        }
+        if let Err(e) = self.produce_changelog() {
+            self.fail(e);
+        }
+    }
+
     /// Runs one polled record through its task.
-    pub fn handle(&mut self, message: &BorrowedMessage<'_>) {
+    fn handle(&mut self, message: &BorrowedMessage<'_>) {
         let (topic, partition, offset) = (message.topic(), message.partition(), message.offset());
         let Some(route) = self.routes.get(topic) else {
             return;
@@ -198,6 +220,7 @@ impl Work {
                 sink_topic: &self.query.query.sink_topic,
                 produced: &self.produced,
                 latency: &self.latency,
+                now_ms: self.now_ms,
             };
             result = active.task.process_all(&mut collector);
         }
@@ -208,10 +231,7 @@ impl Work {
             self.log_failed_record(&error, raw);
         }
         if let Err(e) = result {
-            return self.fail(RuntimeError::Task(e.to_string()));
-        }
-        if let Err(e) = self.produce_changelog() {
-            self.fail(e);
+            self.fail(RuntimeError::Task(e.to_string()));
         }
     }
 
@@ -255,10 +275,18 @@ impl Work {
         }
     }
 
-    /// Sends what the stores logged while the record was processed.
+    /// Sends what the stores logged since the last call.
     fn produce_changelog(&mut self) -> Result<(), RuntimeError> {
-        let writes = crate::state::buffered::drain(&self.changelog);
-        for write in &writes {
+        let mut writes = std::mem::take(&mut self.changelog_out);
+        crate::state::buffered::drain_into(&self.changelog, &mut writes);
+        let result = self.send_changelog(&writes);
+        writes.clear();
+        self.changelog_out = writes;
+        result
+    }
+
+    fn send_changelog(&self, writes: &[ChangelogWrite]) -> Result<(), RuntimeError> {
+        for write in writes {
             let mut record = BaseRecord::to(&write.topic)
                 .partition(write.partition)
                 .key(write.key.as_slice());
