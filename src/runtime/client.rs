@@ -20,9 +20,27 @@ pub struct ClientSettings {
     pub exactly_once: bool,
 }
 
+/// librdkafka defaults weir lowers so that many clients in one process stay small: a group
+/// consumer prefetches at most 4 MiB (librdkafka's default is 64 MiB and 100 000 records per
+/// partition), a producer queues at most 16 MiB before `produce` waits (default 1 GiB). Kafka
+/// Streams buffers about as little (`buffered.records.per.partition` = 1000). The user's
+/// `[kafka]` properties override them.
+const CONSUMER_DEFAULTS: [(&str, &str); 2] = [
+    ("queued.max.messages.kbytes", "4096"),
+    ("queued.min.messages", "10000"),
+];
+const PRODUCER_DEFAULTS: [(&str, &str); 1] = [("queue.buffering.max.kbytes", "16384")];
+
 impl ClientSettings {
-    fn base(&self, overrides: &BTreeMap<String, String>) -> ClientConfig {
+    fn base(
+        &self,
+        defaults: &[(&str, &str)],
+        overrides: &BTreeMap<String, String>,
+    ) -> ClientConfig {
         let mut config = ClientConfig::new();
+        for (key, value) in defaults {
+            config.set(*key, *value);
+        }
         for (key, value) in self.common.iter().chain(overrides) {
             config.set(key, value);
         }
@@ -32,7 +50,7 @@ impl ClientSettings {
     /// The group consumer of one stream thread of a query: manual commits, range assignment
     /// (co-partitioned join inputs land on one member), `read_committed` under exactly-once.
     pub fn group_consumer(&self, group_id: &str, client_id: &str) -> ClientConfig {
-        let mut config = self.base(&self.consumer);
+        let mut config = self.base(&CONSUMER_DEFAULTS, &self.consumer);
         config
             .set("group.id", group_id)
             .set("client.id", client_id)
@@ -54,7 +72,7 @@ impl ClientSettings {
     /// The consumer that reads changelog partitions back into stores: assigned by hand, never
     /// in a group, stopping at each partition's end.
     pub fn restore_consumer(&self, client_id: &str) -> ClientConfig {
-        let mut config = self.base(&self.consumer);
+        let mut config = self.base(&[], &self.consumer);
         config
             .set("group.id", format!("{client_id}-restore"))
             .set("client.id", format!("{client_id}-restore"))
@@ -76,7 +94,7 @@ impl ClientSettings {
     /// The producer of one stream thread: idempotent, murmur2 partitioning as Kafka's Java
     /// clients (so keys land where ksqlDB would put them), transactional under exactly-once.
     pub fn producer(&self, client_id: &str, transactional_id: Option<&str>) -> ClientConfig {
-        let mut config = self.base(&self.producer);
+        let mut config = self.base(&PRODUCER_DEFAULTS, &self.producer);
         config
             .set("client.id", client_id)
             .set("enable.idempotence", "true")
@@ -92,7 +110,7 @@ impl ClientSettings {
 
     /// The admin client that creates and checks topics at startup.
     pub fn admin(&self) -> ClientConfig {
-        self.base(&BTreeMap::new())
+        self.base(&[], &BTreeMap::new())
     }
 }
 
