@@ -9,6 +9,10 @@
 #[path = "harness/mod.rs"]
 mod harness;
 
+/// The allocator of the `weir` binary, so engine-only runs measure what the daemon runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
