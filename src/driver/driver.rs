@@ -14,7 +14,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use crate::topology::{
-    Header, OutgoingRecord, ProcessingError, RecordCollector, Task, TaskId, TopologyFactory,
+    Header, OutgoingRecord, ProcessingError, RawRecord, RecordCollector, Task, TaskId,
+    TopologyFactory,
 };
 
 use super::error::DriverError;
@@ -50,10 +51,13 @@ struct Query {
     committed: HashMap<TaskId, i64>,
 }
 
-/// Sends task output to the in-memory topics and notes what was appended.
+/// A stored record still to be run through the tasks that read its topic partition.
+type Pending = VecDeque<(Arc<str>, i32, i64)>;
+
+/// Sends task output to the in-memory topics and notes what was appended (and kept).
 struct Collector<'a> {
     topics: &'a mut Topics,
-    appended: &'a mut VecDeque<(String, i32, i64)>,
+    appended: &'a mut Pending,
 }
 
 impl RecordCollector for Collector<'_> {
@@ -62,14 +66,22 @@ impl RecordCollector for Collector<'_> {
             Some(p) => Some(p),
             None => self.topics.partition_for(r.topic, r.partition_key),
         };
-        let (partition, offset) = self
+        let appended = self
             .topics
             .append(r.topic, partition, r.key, r.value, r.timestamp, r.headers)
             .ok_or_else(|| format!("topic {} (or its partition) does not exist", r.topic))?;
-        self.appended
-            .push_back((r.topic.to_owned(), partition, offset));
+        if appended.kept {
+            self.appended
+                .push_back((appended.topic, appended.partition, appended.offset));
+        }
         Ok(())
     }
+}
+
+/// The record [`Driver::deliver`] runs: one kept in a topic, or one piped in and not kept.
+enum Delivery<'a> {
+    Stored(&'a str, i32, i64),
+    Piped(RawRecord<'a>),
 }
 
 /// In-memory topics, a manual clock and the queries that run over them.
@@ -84,6 +96,10 @@ pub struct Driver {
     fail_on_error: bool,
     /// Per store, the changelog records replayed at the last (re)build.
     restored: Vec<(String, usize)>,
+    /// Throughput mode: piped records and topics no query reads are counted, not kept.
+    counting: bool,
+    /// Changelog writes being appended (kept to reuse its allocation).
+    changelog_writes: Vec<buffered::ChangelogWrite>,
 }
 
 impl Driver {
@@ -106,6 +122,35 @@ impl Driver {
     /// Every record written to `topic`, in append order.
     pub fn output(&self, topic: &str) -> Vec<&StoredRecord> {
         self.topics.records(topic)
+    }
+
+    /// Throughput mode, for benchmarks: from now on records piped in, and records written to
+    /// topics that no registered query reads (sinks, changelogs), are counted
+    /// ([`Driver::appended`]) but not kept, so a long run measures the engine rather than
+    /// the driver's bookkeeping and its memory stays flat. Restarts restore nothing written
+    /// while counting; tests do not use it.
+    pub fn count_only(&mut self) {
+        self.counting = true;
+        let read: std::collections::BTreeSet<String> = self
+            .queries
+            .iter()
+            .flat_map(|q| q.factory.spec().sub_topologies.iter())
+            .flat_map(|sub| sub.sources.iter().cloned())
+            .collect();
+        let unread: Vec<String> = self
+            .topics
+            .names()
+            .filter(|name| !read.contains(*name))
+            .map(str::to_owned)
+            .collect();
+        for name in unread {
+            self.topics.keep_records(&name, false);
+        }
+    }
+
+    /// Records appended to `topic` so far, kept or only counted.
+    pub fn appended(&self, topic: &str) -> u64 {
+        self.topics.appended_count(topic)
     }
 
     /// Chooses the error policy: `false` (the default, ksqlDB's) logs a failed record and
@@ -281,27 +326,45 @@ impl Driver {
             });
         }
         let timestamp = timestamp.unwrap_or(self.clock.now());
-        let (partition, offset) = self
-            .topics
-            .append(topic, partition, key, value, timestamp, headers)
-            .ok_or_else(|| DriverError::UnknownTopic {
-                topic: topic.to_owned(),
-            })?;
-        let mut pending = VecDeque::from([(topic.to_owned(), partition, offset)]);
+        let unknown = || DriverError::UnknownTopic {
+            topic: topic.to_owned(),
+        };
+        let mut pending = Pending::new();
+        if self.counting {
+            let partition = match partition {
+                Some(p) => p,
+                None => self.topics.partition_for(topic, key).ok_or_else(unknown)?,
+            };
+            let offset = self.topics.reserve(topic, partition).ok_or_else(unknown)?;
+            let raw = RawRecord {
+                topic,
+                partition,
+                offset,
+                timestamp,
+                key,
+                value,
+                headers,
+            };
+            self.deliver(Delivery::Piped(raw), &mut pending)?;
+        } else {
+            let appended = self
+                .topics
+                .append(topic, partition, key, value, timestamp, headers)
+                .ok_or_else(unknown)?;
+            pending.push_back((appended.topic, appended.partition, appended.offset));
+        }
         while let Some((topic, partition, offset)) = pending.pop_front() {
-            self.deliver(&topic, partition, offset, &mut pending)?;
+            self.deliver(Delivery::Stored(&topic, partition, offset), &mut pending)?;
         }
         Ok(())
     }
 
-    /// Runs one stored record through every task reading its topic partition.
-    fn deliver(
-        &mut self,
-        topic: &str,
-        partition: i32,
-        offset: i64,
-        pending: &mut VecDeque<(String, i32, i64)>,
-    ) -> Result<(), DriverError> {
+    /// Runs one record through every task reading its topic partition.
+    fn deliver(&mut self, record: Delivery<'_>, pending: &mut Pending) -> Result<(), DriverError> {
+        let (topic, partition) = match &record {
+            Delivery::Stored(topic, partition, _) => (*topic, *partition),
+            Delivery::Piped(raw) => (raw.topic, raw.partition),
+        };
         for query in &mut self.queries {
             for task in &mut query.tasks {
                 if task.id().partition != partition
@@ -309,14 +372,20 @@ impl Driver {
                 {
                     continue;
                 }
-                let Some(record) = self.topics.get(topic, partition, offset) else {
-                    continue;
-                };
                 let fail = |source| DriverError::Task {
                     query: query.name.clone(),
                     source,
                 };
-                task.enqueue(&record.as_raw()).map_err(fail)?;
+                let enqueued = match &record {
+                    Delivery::Stored(_, _, offset) => {
+                        match self.topics.get(topic, partition, *offset) {
+                            Some(stored) => task.enqueue(&stored.as_raw()),
+                            None => continue,
+                        }
+                    }
+                    Delivery::Piped(raw) => task.enqueue(raw),
+                };
+                enqueued.map_err(fail)?;
                 let mut collector = Collector {
                     topics: &mut self.topics,
                     appended: pending,
@@ -325,8 +394,8 @@ impl Driver {
                 let logged = self.processing_log.len();
                 self.processing_log.extend(task.drain_errors());
                 query.committed.insert(task.id(), task.stream_time());
-                let writes = buffered::drain(&self.changelog);
-                for w in writes {
+                buffered::drain_into(&self.changelog, &mut self.changelog_writes);
+                for w in self.changelog_writes.drain(..) {
                     self.topics.append(
                         &w.topic,
                         Some(w.partition),

@@ -41,8 +41,22 @@ impl StoredRecord {
 struct Topic {
     name: Arc<str>,
     partitions: Vec<Vec<StoredRecord>>,
-    /// (partition, offset) of every record, in append order.
+    /// Next offset per partition (records appended so far, kept or not).
+    next: Vec<i64>,
+    /// Whether appended records are stored; a counted-only topic just advances `next`.
+    kept: bool,
+    /// (partition, offset) of every kept record, in append order.
     appended: Vec<(i32, i64)>,
+}
+
+/// Where [`Topics::append`] put a record.
+#[derive(Debug, Clone)]
+pub struct Appended {
+    pub topic: Arc<str>,
+    pub partition: i32,
+    pub offset: i64,
+    /// Whether the record is stored (readable with [`Topics::get`]).
+    pub kept: bool,
 }
 
 /// Every topic of a driver.
@@ -58,9 +72,39 @@ impl Topics {
         let topic = self.topics.entry(name.to_owned()).or_insert_with(|| Topic {
             name: name.into(),
             partitions: (0..partitions.max(1)).map(|_| Vec::new()).collect(),
+            next: vec![0; partitions.max(1) as usize],
+            kept: true,
             appended: Vec::new(),
         });
         topic.partitions.len() as i32
+    }
+
+    /// Whether records appended to `name` from now on are stored (the default) or only
+    /// counted. Unknown topics are ignored.
+    pub fn keep_records(&mut self, name: &str, keep: bool) {
+        if let Some(topic) = self.topics.get_mut(name) {
+            topic.kept = keep;
+        }
+    }
+
+    /// Records appended to `name` so far, kept or only counted.
+    pub fn appended_count(&self, name: &str) -> u64 {
+        self.topics
+            .get(name)
+            .map_or(0, |t| t.next.iter().map(|&n| n as u64).sum())
+    }
+
+    /// Takes the next offset of a partition without storing anything (a record that is run
+    /// but not kept). `None` when the topic or partition does not exist.
+    pub fn reserve(&mut self, name: &str, partition: i32) -> Option<i64> {
+        let next = self
+            .topics
+            .get_mut(name)?
+            .next
+            .get_mut(usize::try_from(partition).ok()?)?;
+        let offset = *next;
+        *next += 1;
+        Some(offset)
     }
 
     pub fn exists(&self, name: &str) -> bool {
@@ -84,8 +128,8 @@ impl Topics {
         })
     }
 
-    /// Appends a record; `None` when the topic or partition does not exist. Returns the
-    /// record's (partition, offset).
+    /// Appends a record (stored unless the topic only counts); `None` when the topic or
+    /// partition does not exist.
     pub fn append(
         &mut self,
         name: &str,
@@ -94,14 +138,24 @@ impl Topics {
         value: Option<&[u8]>,
         timestamp: i64,
         headers: &[Header],
-    ) -> Option<(i32, i64)> {
+    ) -> Option<Appended> {
         let partition = match partition {
             Some(p) => p,
             None => self.partition_for(name, key)?,
         };
         let topic = self.topics.get_mut(name)?;
-        let log = topic.partitions.get_mut(usize::try_from(partition).ok()?)?;
-        let offset = log.len() as i64;
+        let index = usize::try_from(partition).ok()?;
+        let log = topic.partitions.get_mut(index)?;
+        let offset = topic.next[index];
+        topic.next[index] += 1;
+        if !topic.kept {
+            return Some(Appended {
+                topic: topic.name.clone(),
+                partition,
+                offset,
+                kept: false,
+            });
+        }
         log.push(StoredRecord {
             topic: topic.name.clone(),
             partition,
@@ -112,15 +166,29 @@ impl Topics {
             headers: headers.to_vec(),
         });
         topic.appended.push((partition, offset));
-        Some((partition, offset))
+        Some(Appended {
+            topic: topic.name.clone(),
+            partition,
+            offset,
+            kept: true,
+        })
     }
 
+    /// The stored record at an offset. Offsets count every append, so a topic that was
+    /// counted-only for a while has no record at those offsets.
     pub fn get(&self, name: &str, partition: i32, offset: i64) -> Option<&StoredRecord> {
-        let topic = self.topics.get(name)?;
-        topic
+        let log = self
+            .topics
+            .get(name)?
             .partitions
-            .get(usize::try_from(partition).ok()?)?
-            .get(usize::try_from(offset).ok()?)
+            .get(usize::try_from(partition).ok()?)?;
+        match log.get(usize::try_from(offset).ok()?) {
+            Some(record) if record.offset == offset => Some(record),
+            _ => log
+                .binary_search_by_key(&offset, |r| r.offset)
+                .ok()
+                .map(|at| &log[at]),
+        }
     }
 
     /// One partition's records in offset order (empty for an unknown topic or partition).

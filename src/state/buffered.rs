@@ -20,9 +20,15 @@ pub struct ChangelogWrite {
 /// Writes of every store that logs into it, oldest first.
 pub type ChangelogBuffer = Arc<Mutex<Vec<ChangelogWrite>>>;
 
-/// Takes every buffered write, oldest first.
-pub fn drain(buffer: &ChangelogBuffer) -> Vec<ChangelogWrite> {
-    std::mem::take(&mut *buffer.lock().unwrap_or_else(PoisonError::into_inner))
+/// Moves every buffered write, oldest first, to the end of `out` (an empty `out` trades
+/// allocations with the buffer, so neither side allocates in steady state).
+pub fn drain_into(buffer: &ChangelogBuffer, out: &mut Vec<ChangelogWrite>) {
+    let mut buffered = buffer.lock().unwrap_or_else(PoisonError::into_inner);
+    if out.is_empty() {
+        std::mem::swap(&mut *buffered, out);
+    } else {
+        out.append(&mut buffered);
+    }
 }
 
 /// Logs one store's writes to `topic`/`partition` through a shared buffer.
@@ -69,10 +75,16 @@ mod tests {
         let mut b = BufferSink::new("b-changelog", 3, buffer.clone());
         a.append(b"k1", Some(b"v1")).unwrap();
         b.append(b"k2", None).unwrap();
-        let writes = drain(&buffer);
+        let mut writes = Vec::new();
+        drain_into(&buffer, &mut writes);
         assert_eq!(writes.len(), 2);
         assert_eq!((&*writes[0].topic, writes[0].partition), ("a-changelog", 0));
         assert_eq!(writes[1].value, None);
-        assert!(drain(&buffer).is_empty());
+        a.append(b"k3", Some(b"v3")).unwrap();
+        drain_into(&buffer, &mut writes);
+        assert_eq!(writes.len(), 3, "appended after what was there");
+        assert_eq!(&writes[2].key, b"k3");
+        drain_into(&buffer, &mut writes);
+        assert_eq!(writes.len(), 3, "nothing left in the buffer");
     }
 }

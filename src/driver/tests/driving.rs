@@ -77,6 +77,36 @@ fn repartition_topics_are_real_topics_between_sub_topologies() {
 }
 
 #[test]
+fn counting_mode_runs_the_same_records_and_keeps_only_what_tasks_read() {
+    let run = |counting: bool| {
+        let mut driver = Driver::new();
+        driver.create_topic("in", 2);
+        driver.register("q", repartitioned()).unwrap();
+        if counting {
+            driver.count_only();
+        }
+        for (i, v) in ["red", "blue", "red", "green", "red", "drop"]
+            .iter()
+            .enumerate()
+        {
+            pipe(&mut driver, &format!("k{i}"), Some(v), i as i64);
+        }
+        driver
+    };
+    let (kept, counted) = (run(false), run(true));
+    for topic in ["in", "rep", "out", "app-counts-changelog"] {
+        assert_eq!(kept.appended(topic), counted.appended(topic), "{topic}");
+    }
+    assert_eq!(counted.appended("out"), 6);
+    // The repartition topic is read by a task, so it is kept; inputs, sink and changelog are not.
+    assert_eq!(outputs(&counted, "rep"), outputs(&kept, "rep"));
+    assert!(counted.output("in").is_empty());
+    assert!(counted.output("out").is_empty());
+    assert!(counted.output("app-counts-changelog").is_empty());
+    assert_eq!(kept.output("out").len(), 6);
+}
+
+#[test]
 fn processing_errors_go_to_the_log_and_processing_continues() {
     let mut driver = Driver::new();
     driver.register("q", counting()).unwrap();
