@@ -30,6 +30,7 @@ pub(crate) const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
 pub(super) fn deserialize(
     columns: &[SerdeColumn],
     unwrapped: bool,
+    skip: &[bool],
     bytes: &[u8],
 ) -> Result<Option<Row>, FormatError> {
     let text = std::str::from_utf8(bytes).map_err(|e| FormatError::Malformed {
@@ -48,7 +49,7 @@ pub(super) fn deserialize(
         return coerce_logged(&node, &column.ty, None).map(|v| Some(vec![v]));
     }
     match json_parse::parse_members(text).map_err(malformed)? {
-        TopLevel::Object(members) => read_row(columns, members).map(Some),
+        TopLevel::Object(members) => read_row(columns, skip, members).map(Some),
         TopLevel::Other(JsonNode::Null) => Ok(None),
         TopLevel::Other(other) => Err(FormatError::JsonTypeMismatch {
             path: "$".into(),
@@ -76,9 +77,10 @@ const STACK_COLUMNS: usize = 64;
 /// The columns of one object. A column takes the last member with exactly its name, else the
 /// last whose upper-cased name equals it (ksqlDB upper-cases JSON names to match unquoted
 /// columns). A coercion failure counts only if no later member replaces it; the first failing
-/// column is reported.
+/// column is reported. Columns marked in `skip` (unread STRINGs; may be empty) stay NULL.
 fn read_row(
     columns: &[SerdeColumn],
+    skip: &[bool],
     mut members: json_parse::Members<'_>,
 ) -> Result<Row, FormatError> {
     let mut row = vec![Value::Null; columns.len()];
@@ -110,6 +112,9 @@ fn read_row(
                 continue;
             };
             filled[index] = rank;
+            if skip.get(index) == Some(&true) {
+                continue;
+            }
             if !failures.is_empty() {
                 failures.retain(|(failed, _)| *failed != index);
             }

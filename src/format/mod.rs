@@ -154,6 +154,9 @@ enum Codec {
     Kafka,
     Json {
         unwrapped: bool,
+        /// Per column: a STRING column nothing reads, left NULL (see
+        /// [`RowSerde::skip_unread_strings`]). Empty when every column is read.
+        skip: Vec<bool>,
     },
     Delimited {
         delimiter: u8,
@@ -176,6 +179,7 @@ impl RowSerde {
             Format::Json => Codec::Json {
                 unwrapped: single
                     && (role == Role::Key || options.wrap_single_value == Some(false)),
+                skip: Vec::new(),
             },
             Format::Delimited => Codec::Delimited {
                 delimiter: options.delimiter.unwrap_or_default().byte(),
@@ -187,6 +191,27 @@ impl RowSerde {
             columns,
             codec,
         })
+    }
+
+    /// Tells a wrapped JSON reader which columns the query reads (`read`, one per column):
+    /// unread STRING columns are then left NULL instead of being copied out of every record.
+    /// Any JSON value reads into a STRING, so no record that failed before passes now, or the
+    /// reverse; unread columns of other types are still read and checked. Other formats, and
+    /// a `read` of the wrong length, are left as they are.
+    pub fn skip_unread_strings(&mut self, read: &[bool]) {
+        if let Codec::Json {
+            unwrapped: false,
+            skip,
+        } = &mut self.codec
+            && read.len() == self.columns.len()
+        {
+            *skip = self
+                .columns
+                .iter()
+                .zip(read)
+                .map(|(column, &read)| !read && column.ty == SqlType::String)
+                .collect();
+        }
     }
 
     pub fn format(&self) -> Format {
@@ -206,7 +231,9 @@ impl RowSerde {
         match &self.codec {
             Codec::Empty => Ok(Some(Row::new())),
             Codec::Kafka => kafka::deserialize(&self.columns[0], bytes).map(|v| Some(vec![v])),
-            Codec::Json { unwrapped } => json::deserialize(&self.columns, *unwrapped, bytes),
+            Codec::Json { unwrapped, skip } => {
+                json::deserialize(&self.columns, *unwrapped, skip, bytes)
+            }
             Codec::Delimited { delimiter } => {
                 delimited::deserialize(&self.columns, *delimiter, bytes).map(Some)
             }
@@ -231,7 +258,9 @@ impl RowSerde {
         match &self.codec {
             Codec::Empty => Ok(Encoded::Null),
             Codec::Kafka => kafka::serialize(&self.columns[0], &row[0], out),
-            Codec::Json { unwrapped } => json_write::serialize(&self.columns, *unwrapped, row, out),
+            Codec::Json { unwrapped, .. } => {
+                json_write::serialize(&self.columns, *unwrapped, row, out)
+            }
             Codec::Delimited { delimiter } => {
                 delimited::serialize(&self.columns, *delimiter, row, out)
             }

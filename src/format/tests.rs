@@ -264,3 +264,41 @@ fn columnless_serdes_read_and_write_nothing() {
         assert_eq!(serde.deserialize(None).unwrap(), None);
     }
 }
+
+#[test]
+fn unread_string_columns_stay_null_and_unread_numbers_are_still_checked() {
+    let columns = [
+        ("ID", SqlType::Bigint),
+        ("NAME", SqlType::String),
+        ("AGE", SqlType::Int),
+        ("NOTE", SqlType::String),
+    ];
+    let mut serde = build(Format::Json, Role::Value, &columns, SerdeOptions::default()).unwrap();
+    serde.skip_unread_strings(&[true, false, false, true]);
+    let row = serde
+        .deserialize(Some(
+            br#"{"id": 7, "name": {"a": 1}, "age": 3, "note": "x"}"#,
+        ))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row,
+        [
+            Value::Bigint(7),
+            Value::Null,
+            Value::Int(3),
+            Value::string("x")
+        ]
+    );
+    // AGE is unread but not a STRING: a bad value still fails the record, as when it is read.
+    let bad = serde
+        .deserialize(Some(br#"{"id": 7, "name": "n", "age": true}"#))
+        .unwrap_err();
+    assert!(bad.to_string().contains("AGE"), "{bad}");
+    // Malformed JSON inside a skipped column is still malformed.
+    assert!(
+        serde
+            .deserialize(Some(br#"{"id": 7, "name": "n}"#))
+            .is_err()
+    );
+}

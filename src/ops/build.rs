@@ -8,6 +8,7 @@
 //! [`BuildError::Unsupported`] naming them. It must not do I/O or open stores it did not
 //! declare.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use thiserror::Error;
@@ -15,13 +16,14 @@ use thiserror::Error;
 use super::filter::Filter;
 use super::flat_map::{FlatMap, table_function};
 use super::layout::InputLayout;
+use super::prune::read_value_columns;
 use super::repartition::{
     RepartitionDeserializer, RepartitionSerializer, internal_serde, row_types,
 };
 use super::segment::{is_repartition, segment, segment_roots, serdes, shape};
 use super::select::Select;
 use super::sink::{SetTimestamp, SinkSerializer};
-use super::source::{EventTime, SourceDeserializer, value_columns};
+use super::source::{EventTime, SourceDeserializer, ValueColumn, value_columns};
 use super::stores::declared;
 use super::window_key::{WindowedSink, WindowedSource};
 use crate::analyze::{Schema, TimestampColumn};
@@ -71,6 +73,8 @@ pub struct QueryTopology {
     roots: Vec<String>,
     steps: Arc<Step>,
     spec: TopologySpec,
+    /// Per stream source (by context), the value columns the query reads ([`super::prune`]).
+    read_columns: HashMap<String, Vec<bool>>,
 }
 
 /// Builds `query`, checking every step once so unsupported steps fail here, not in a task.
@@ -116,6 +120,7 @@ pub fn build(query: &PlannedQuery) -> Result<QueryTopology, BuildError> {
         app_id: query.application_id.clone(),
         roots: roots.iter().map(|r| r.ctx().to_owned()).collect(),
         steps: Arc::new(query.steps.clone()),
+        read_columns: read_value_columns(&query.steps),
         spec: TopologySpec {
             sub_topologies,
             repartition_topics,
@@ -227,9 +232,18 @@ impl QueryTopology {
                 ..
             } => {
                 let table = matches!(step, Step::TableSource { .. });
-                let (key, value) =
+                let (key, mut value) =
                     serdes(schema, &topic.key_format, &topic.value_format).map_err(fmt)?;
                 let columns = value_columns(schema);
+                if let Some(read) = self.read_columns.get(ctx) {
+                    let payload: Vec<bool> = columns
+                        .iter()
+                        .zip(read)
+                        .filter(|(column, _)| **column == ValueColumn::Payload)
+                        .map(|(_, &read)| read)
+                        .collect();
+                    value.skip_unread_strings(&payload);
+                }
                 let time = match timestamp {
                     None => EventTime::Record,
                     Some(ts) => self.event_time(ctx, schema, ts)?,

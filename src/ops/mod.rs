@@ -25,6 +25,7 @@ pub mod flat_map;
 pub mod group_by;
 pub mod join;
 pub mod layout;
+mod prune;
 pub mod repartition;
 pub mod segment;
 pub mod select;
