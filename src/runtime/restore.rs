@@ -11,10 +11,10 @@
 
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, DefaultConsumerContext};
 use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::message::{BorrowedMessage, Message};
+use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
 use super::RuntimeError;
 use crate::state::ChangelogEntry;
@@ -38,7 +38,19 @@ pub struct Restorer {
     config: ClientConfig,
 }
 
-type Owned = (i64, Vec<u8>, Option<Vec<u8>>);
+/// The restore consumer's context: the end of a partition is how a replay ends, so
+/// librdkafka's report of it is not logged as an error; everything else is.
+struct RestoreContext;
+
+impl ClientContext for RestoreContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if !matches!(error, KafkaError::PartitionEOF(_)) {
+            DefaultConsumerContext.error(error, reason);
+        }
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for RestoreContext {}
 
 impl Restorer {
     /// `config` must enable `enable.partition.eof` (see `ClientSettings::restore_consumer`).
@@ -62,7 +74,10 @@ impl Restorer {
         let kafka = |e: KafkaError| {
             RuntimeError::Kafka(format!("restoring from {topic} partition {partition}: {e}"))
         };
-        let consumer: BaseConsumer = self.config.create().map_err(kafka)?;
+        let consumer: BaseConsumer<RestoreContext> = self
+            .config
+            .create_with_context(RestoreContext)
+            .map_err(kafka)?;
         let (low, high) = consumer
             .fetch_watermarks(topic, partition, Duration::from_secs(30))
             .map_err(kafka)?;
@@ -79,17 +94,14 @@ impl Restorer {
         tpl.add_partition_offset(topic, partition, begin)
             .map_err(kafka)?;
         consumer.assign(&tpl).map_err(kafka)?;
-        let mut batch: Vec<Owned> = Vec::with_capacity(BATCH);
+        // Messages are applied straight from librdkafka's buffers, a batch at a time.
+        let mut batch: Vec<BorrowedMessage<'_>> = Vec::with_capacity(BATCH);
         let mut last_seen = Instant::now();
         loop {
             match consumer.poll(Duration::from_millis(100)) {
                 Some(Ok(message)) => {
                     last_seen = Instant::now();
-                    batch.push((
-                        message.offset(),
-                        message.key().unwrap_or_default().to_vec(),
-                        message.payload().map(<[u8]>::to_vec),
-                    ));
+                    batch.push(message);
                     if batch.len() >= BATCH {
                         flush(&mut batch, &mut done, apply)?;
                         progress(done.expected.saturating_sub(done.records));
@@ -113,7 +125,7 @@ impl Restorer {
 }
 
 fn flush(
-    batch: &mut Vec<Owned>,
+    batch: &mut Vec<BorrowedMessage<'_>>,
     done: &mut Replayed,
     apply: &mut dyn FnMut(&[ChangelogEntry<'_>]) -> Result<(), RuntimeError>,
 ) -> Result<(), RuntimeError> {
@@ -122,10 +134,10 @@ fn flush(
     }
     let entries: Vec<ChangelogEntry<'_>> = batch
         .iter()
-        .map(|(offset, key, value)| ChangelogEntry {
-            offset: *offset,
-            key,
-            value: value.as_deref(),
+        .map(|message| ChangelogEntry {
+            offset: message.offset(),
+            key: message.key().unwrap_or_default(),
+            value: message.payload(),
         })
         .collect();
     apply(&entries)?;
