@@ -351,6 +351,18 @@ fn integer_like(node: &JsonNode<'_>, ty: &SqlType, path: &Path) -> Result<i64, F
 /// Jackson's `asLong()` on an exact JSON number: the integer part (fraction dropped, exponent
 /// applied), reduced to its low 64 bits as Java's `BigInteger.longValue()` does.
 pub(crate) fn jvm_long_value(number: &str) -> i64 {
+    // The common case: a plain integer of at most 18 digits cannot overflow.
+    let digits = number.strip_prefix('-').unwrap_or(number);
+    if digits.len() <= 18 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let magnitude = digits
+            .bytes()
+            .fold(0i64, |n, b| n * 10 + i64::from(b - b'0'));
+        return if digits.len() == number.len() {
+            magnitude
+        } else {
+            -magnitude
+        };
+    }
     let (negative, unsigned) = match number.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, number),

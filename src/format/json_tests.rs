@@ -4,6 +4,8 @@ use crate::format::{Encoded, Format, FormatError, Role, RowSerde, SerdeColumn, S
 use crate::types::decimal::parse_decimal;
 use crate::types::{SqlType, Value};
 
+use super::jvm_long_value;
+
 fn serde(role: Role, columns: &[(&str, SqlType)], wrap: Option<bool>) -> RowSerde {
     let columns = columns
         .iter()
@@ -287,4 +289,33 @@ fn malformed_payloads_and_mismatched_rows_are_errors() {
         s.serialize(&[], &mut out),
         Err(FormatError::ColumnCount { .. })
     ));
+}
+
+#[test]
+fn integers_read_exactly_on_both_paths() {
+    for n in [
+        0i64,
+        -0,
+        7,
+        -7,
+        999_999_999_999_999_999,
+        -999_999_999_999_999_999,
+        1_000_000_000_000_000_000,
+        i64::MAX,
+        i64::MIN,
+    ] {
+        assert_eq!(jvm_long_value(&n.to_string()), n, "{n}");
+    }
+    assert_eq!(jvm_long_value("-0"), 0);
+    // Past 64 bits only the low bits are kept, like Java's BigInteger.longValue().
+    assert_eq!(jvm_long_value("9223372036854775808"), i64::MIN);
+    assert_eq!(jvm_long_value("12.9"), 12);
+    assert_eq!(jvm_long_value("1e3"), 1000);
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_long_reads_back(n in proptest::num::i64::ANY) {
+        proptest::prop_assert_eq!(jvm_long_value(&n.to_string()), n);
+    }
 }

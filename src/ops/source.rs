@@ -54,7 +54,8 @@ fn error(kind: ProcessingErrorKind, message: String) -> ProcessingError {
 
 impl SourceDeserializer {
     fn value_row(&self, payload: Row, headers: &[Header]) -> Row {
-        if self.columns.iter().all(|c| *c == ValueColumn::Payload) {
+        // Header columns are the only ones not in the payload: none, nothing to add.
+        if payload.len() == self.columns.len() {
             return payload;
         }
         let mut payload = payload.into_iter();
