@@ -23,12 +23,17 @@ pub struct ClientSettings {
 /// librdkafka defaults weir lowers so that many clients in one process stay small: a group
 /// consumer prefetches at most 4 MiB (librdkafka's default is 64 MiB and 100 000 records per
 /// partition), a producer queues at most 16 MiB before `produce` waits (default 1 GiB). Kafka
-/// Streams buffers about as little (`buffered.records.per.partition` = 1000). The user's
-/// `[kafka]` properties override them.
-const CONSUMER_DEFAULTS: [(&str, &str); 2] = [
+/// Streams buffers about as little (`buffered.records.per.partition` = 1000). A consumer whose
+/// prefetch is full asks again after 10 ms, not librdkafka's 1 s, which would otherwise stall
+/// every partition that fills its queue. The user's `[kafka]` properties override them.
+const CONSUMER_DEFAULTS: [(&str, &str); 3] = [
     ("queued.max.messages.kbytes", "4096"),
     ("queued.min.messages", "10000"),
+    ("fetch.queue.backoff.ms", "10"),
 ];
+/// Restores read a whole changelog as fast as the store takes it: librdkafka's prefetch, but
+/// no 1 s pause whenever it is full.
+const RESTORE_DEFAULTS: [(&str, &str); 1] = [("fetch.queue.backoff.ms", "10")];
 const PRODUCER_DEFAULTS: [(&str, &str); 1] = [("queue.buffering.max.kbytes", "16384")];
 
 impl ClientSettings {
@@ -72,7 +77,7 @@ impl ClientSettings {
     /// The consumer that reads changelog partitions back into stores: assigned by hand, never
     /// in a group, stopping at each partition's end.
     pub fn restore_consumer(&self, client_id: &str) -> ClientConfig {
-        let mut config = self.base(&[], &self.consumer);
+        let mut config = self.base(&RESTORE_DEFAULTS, &self.consumer);
         config
             .set("group.id", format!("{client_id}-restore"))
             .set("client.id", format!("{client_id}-restore"))
