@@ -120,17 +120,19 @@ impl Report {
                 md,
                 "Throughput counts input records (W5: each bid is read by all ten queries). \
                  Per core = records ÷ CPU seconds of the weir process (`/proc/<pid>/stat`). \
-                 Latency: input timestamp to output read by a consumer, at a fixed rate.\n"
+                 Latency: input timestamp to output read by a consumer, at a fixed rate. \
+                 Ready RSS: when the daemon reports ready, its consumers already reading the \
+                 backlog; idle RSS: after the backlog, 5 s without input.\n"
             );
             let _ = writeln!(
                 md,
                 "| workload | guarantee | records | records/s (wall) | records/s per core | \
                  ceiling records/s | ceiling per core | weir/ceiling wall | weir/ceiling per core | \
-                 p50 ms | p99 ms | idle RSS MiB | peak RSS MiB | commits (s spent) |"
+                 p50 ms | p99 ms | ready RSS MiB | idle RSS MiB | peak RSS MiB | commits (s spent) |"
             );
             let _ = writeln!(
                 md,
-                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
             );
             for b in &self.broker {
                 let (p50, p99) = b
@@ -141,7 +143,7 @@ impl Report {
                     });
                 let _ = writeln!(
                     md,
-                    "| {} {} | {} | {} | {} | {} | {} | {} | {:.0}% | {:.0}% | {} | {} | {:.0} | {:.0} | {:.0} ({:.1}) |",
+                    "| {} {} | {} | {} | {} | {} | {} | {} | {:.0}% | {:.0}% | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} ({:.1}) |",
                     b.workload,
                     b.title,
                     b.guarantee,
@@ -158,6 +160,7 @@ impl Report {
                     b.ratio_per_core * 100.0,
                     p50,
                     p99,
+                    b.ready_rss_mib,
                     b.idle_rss_mib,
                     b.peak_rss_mib,
                     b.commits,

@@ -68,7 +68,12 @@ pub struct BrokerResult {
     pub records_per_second: f64,
     /// Input records per CPU second of the weir process.
     pub records_per_cpu_second: f64,
-    /// Resident memory after startup, before the first record.
+    /// Resident memory when the daemon reports ready (consumers already prefetching the
+    /// pre-produced backlog).
+    #[serde(default)]
+    pub ready_rss_mib: f64,
+    /// Resident memory once the backlog is processed and no record has arrived for
+    /// [`SETTLE`]: the daemon idle with its queries running.
     pub idle_rss_mib: f64,
     /// Peak resident memory over the whole run (VmHWM).
     pub peak_rss_mib: f64,
@@ -153,6 +158,9 @@ pub fn wait_for_metric(
     }
 }
 
+/// How long the daemon runs without input before its idle memory is read.
+const SETTLE: Duration = Duration::from_secs(5);
+
 /// Runs one workload end to end against a broker of its own.
 pub fn run(workload: &Workload, options: &Options) -> BenchResult<BrokerResult> {
     let dir = fresh_dir(&options.work_dir, workload.id)?;
@@ -178,7 +186,7 @@ pub fn run(workload: &Workload, options: &Options) -> BenchResult<BrokerResult> 
         "weir.log",
     )?;
     daemon.wait_ready(Duration::from_secs(60))?;
-    let idle_rss_mib = procfs::rss_mib(daemon.pid()).unwrap_or(0.0);
+    let ready_rss_mib = procfs::rss_mib(daemon.pid()).unwrap_or(0.0);
     let cpu_before = daemon.cpu_seconds();
     let bids = records
         - workload
@@ -197,6 +205,8 @@ pub fn run(workload: &Workload, options: &Options) -> BenchResult<BrokerResult> 
     let cpu_seconds = daemon.cpu_seconds() - cpu_before;
     let wall_seconds = (progress.last - progress.first).as_secs_f64();
     let processed = ((records as f64) * (progress.value / target).min(1.0)).round() as u64;
+    std::thread::sleep(SETTLE);
+    let idle_rss_mib = procfs::rss_mib(daemon.pid()).unwrap_or(0.0);
     let (_, body) = super::daemon::http_get(daemon.addr, "/metrics")?;
     let commits = super::daemon::metric_sum(&body, "weir_commits_total", "");
     let commit_seconds = super::daemon::metric_sum(&body, "weir_commit_latency_seconds_sum", "");
@@ -235,6 +245,7 @@ pub fn run(workload: &Workload, options: &Options) -> BenchResult<BrokerResult> 
         cpu_seconds,
         records_per_second,
         records_per_cpu_second,
+        ready_rss_mib,
         idle_rss_mib,
         peak_rss_mib,
         latency,
