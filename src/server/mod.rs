@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod http;
 pub mod logging;
+pub mod memory;
 pub mod notify;
 pub mod signals;
 

@@ -14,7 +14,7 @@ use crate::runtime::KafkaAdmin;
 use crate::server::config::Config;
 use crate::server::http::{self, HttpState};
 use crate::server::signals::{self, Shutdown};
-use crate::server::{logging, notify};
+use crate::server::{logging, memory, notify};
 use crate::telemetry::status::ProcessPhase;
 use crate::telemetry::{Metrics, QueryState, QueryStatus, StatusBoard};
 
@@ -81,6 +81,7 @@ async fn serve(
         None => None,
     };
     let heartbeat = tokio::spawn(beat(status.clone(), shutdown.clone()));
+    tokio::spawn(trim_memory(shutdown.clone()));
     let starting = {
         let (config, metrics, status) = (config.clone(), metrics.clone(), status.clone());
         tokio::task::spawn_blocking(move || {
@@ -151,6 +152,18 @@ fn locked_or_first_lock(config: &Config, loaded: &LoadedQueries) -> Result<LockF
                 "no lock file yet: created it from the queries file"
             );
             Ok(wanted)
+        }
+    }
+}
+
+/// Hands memory the C libraries freed back to the system every few seconds until shutdown.
+async fn trim_memory(mut shutdown: Shutdown) {
+    loop {
+        tokio::select! {
+            _ = shutdown.requested() => break,
+            _ = tokio::time::sleep(memory::TRIM_EVERY) => {
+                let _ = tokio::task::spawn_blocking(memory::release_freed).await;
+            }
         }
     }
 }
