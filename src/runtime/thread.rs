@@ -4,6 +4,7 @@
 //! async I/O runtime, and returns an error only for failures that need a fresh start (a lost
 //! producer, a failed commit or transaction); the supervisor then restarts it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -24,21 +25,31 @@ const BATCH: usize = 512;
 /// How often the loop proves it is alive to `/healthz`.
 const HEARTBEAT: Duration = Duration::from_secs(1);
 
-/// The consumer's context: routes rebalance callbacks (run inside `poll`) to the thread's work.
+/// The consumer's context: routes rebalance callbacks (run inside `poll`) to the thread's work,
+/// and counts them so the poll loop knows when records it holds predate one.
 pub struct Rebalancer {
     work: Arc<Mutex<Work>>,
+    rebalances: AtomicU64,
+}
+
+impl Rebalancer {
+    fn rebalances(&self) -> u64 {
+        self.rebalances.load(Ordering::Relaxed)
+    }
 }
 
 impl ClientContext for Rebalancer {}
 
 impl ConsumerContext for Rebalancer {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        self.rebalances.fetch_add(1, Ordering::Relaxed);
         if let Rebalance::Revoke(partitions) = rebalance {
             lock(&self.work).revoke(consumer, partitions);
         }
     }
 
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        self.rebalances.fetch_add(1, Ordering::Relaxed);
         if let Rebalance::Assign(partitions) = rebalance {
             lock(&self.work).assign(partitions);
         }
@@ -86,7 +97,10 @@ pub fn run(
     let consumer: GroupConsumer = shared
         .settings
         .group_consumer(app_id, &client_id)
-        .create_with_context(Rebalancer { work: work.clone() })
+        .create_with_context(Rebalancer {
+            work: work.clone(),
+            rebalances: AtomicU64::new(0),
+        })
         .map_err(|e| RuntimeError::Kafka(format!("creating the consumer: {e}")))?;
     let topics: Vec<&str> = query
         .query
@@ -125,11 +139,16 @@ fn poll_loop(
     let mut batch = Vec::with_capacity(BATCH);
     while !shared.stopping() {
         // Poll outside the lock: rebalance callbacks run inside `poll` and take it themselves.
-        // A record polled before a revocation is skipped by `handle` (its task is gone) and
-        // read again by the partition's new owner from the committed offset.
+        // Records polled before a rebalance are dropped: their tasks were closed at the
+        // committed positions (and may be open again), so they are fetched again from there.
         let mut wait = POLL;
         while batch.len() < BATCH {
-            match consumer.poll(wait) {
+            let rebalances = consumer.context().rebalances();
+            let polled = consumer.poll(wait);
+            if consumer.context().rebalances() != rebalances {
+                batch.clear();
+            }
+            match polled {
                 Some(Ok(message)) => batch.push(message),
                 Some(Err(error)) => {
                     tracing::warn!(%error, "consumer error (librdkafka retries by itself)");
