@@ -70,6 +70,28 @@ pub fn create_topics(bootstrap: &str, topics: &[&str], partitions: i32) -> Bench
 
 /// A fast bulk producer (batches of up to 1 MB, 5 ms linger, murmur2 key partitioning like
 /// Kafka's Java clients, so keys land where weir's co-partitioning expects them).
+/// Sends `record`, waiting while the producer's queue is full (its background thread drains it).
+pub fn send_waiting(
+    producer: &ThreadedProducer<DefaultProducerContext>,
+    mut record: BaseRecord<'_, [u8], [u8]>,
+) -> Result<(), rdkafka::error::KafkaError> {
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((
+                rdkafka::error::KafkaError::MessageProduction(
+                    rdkafka::types::RDKafkaErrorCode::QueueFull,
+                ),
+                back,
+            )) => {
+                record = back;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err((e, _)) => return Err(e),
+        }
+    }
+}
+
 pub fn bulk_producer(bootstrap: &str) -> BenchResult<ThreadedProducer<DefaultProducerContext>> {
     client(bootstrap)
         .set("partitioner", "murmur2_random")
@@ -84,25 +106,12 @@ pub fn bulk_producer(bootstrap: &str) -> BenchResult<ThreadedProducer<DefaultPro
 pub fn produce_all(bootstrap: &str, events: &[Event]) -> BenchResult<()> {
     let producer = bulk_producer(bootstrap)?;
     for event in events {
-        let mut record = BaseRecord::to(event.topic)
-            .key(&event.key)
-            .payload(&event.value)
+        let record = BaseRecord::to(event.topic)
+            .key(event.key.as_slice())
+            .payload(event.value.as_slice())
             .timestamp(event.timestamp);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((
-                    rdkafka::error::KafkaError::MessageProduction(
-                        rdkafka::types::RDKafkaErrorCode::QueueFull,
-                    ),
-                    back,
-                )) => {
-                    record = back;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err((e, _)) => return Err(format!("producing to {}: {e}", event.topic)),
-            }
-        }
+        send_waiting(&producer, record)
+            .map_err(|e| format!("producing to {}: {e}", event.topic))?;
     }
     producer
         .flush(Duration::from_secs(300))

@@ -79,21 +79,7 @@ pub fn run(
         if let Timestamp::CreateTime(t) | Timestamp::LogAppendTime(t) = message.timestamp() {
             record = record.timestamp(t);
         }
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((
-                    rdkafka::error::KafkaError::MessageProduction(
-                        rdkafka::types::RDKafkaErrorCode::QueueFull,
-                    ),
-                    back,
-                )) => {
-                    record = back;
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-                Err((e, _)) => return Err(format!("passthrough produce: {e}")),
-            }
-        }
+        kafka::send_waiting(&producer, record).map_err(|e| format!("passthrough produce: {e}"))?;
         records += 1;
     }
     producer
