@@ -14,6 +14,7 @@ use rdkafka::producer::Producer;
 
 use super::RuntimeError;
 use super::collector::{DeliveryTracker, ThreadProducer};
+use super::memory;
 use super::restore::Restorer;
 use super::supervisor::{QueryShared, Shared};
 use super::work::Work;
@@ -136,6 +137,7 @@ fn poll_loop(
     heartbeat: &str,
 ) -> Result<(), RuntimeError> {
     let mut last_beat = Instant::now() - HEARTBEAT;
+    let mut last_release = Instant::now();
     let mut batch = Vec::with_capacity(BATCH);
     while !shared.stopping() {
         // Poll outside the lock: rebalance callbacks run inside `poll` and take it themselves.
@@ -156,6 +158,11 @@ fn poll_loop(
                 None => break,
             }
             wait = Duration::ZERO;
+        }
+        if batch.is_empty() && last_release.elapsed() >= memory::TRIM_EVERY {
+            // Idle: the pages this thread emptied while busy go back to the system.
+            memory::release_thread_cache();
+            last_release = Instant::now();
         }
         let mut guard = lock(work);
         guard.handle_batch(&batch);

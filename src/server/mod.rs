@@ -8,7 +8,6 @@ pub mod commands;
 pub mod config;
 pub mod http;
 pub mod logging;
-pub mod memory;
 pub mod notify;
 pub mod signals;
 

@@ -86,7 +86,7 @@ impl CommandError {
 /// The binary's entry point: parses the command line, runs the command, maps errors to exit
 /// codes.
 pub fn main() -> ExitCode {
-    crate::server::memory::limit_arenas();
+    crate::runtime::memory::limit_arenas();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Run(flags) => run::run(flags),

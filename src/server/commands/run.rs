@@ -11,10 +11,11 @@ use super::{
 };
 use crate::lock::LockFile;
 use crate::runtime::KafkaAdmin;
+use crate::runtime::memory;
 use crate::server::config::Config;
 use crate::server::http::{self, HttpState};
 use crate::server::signals::{self, Shutdown};
-use crate::server::{logging, memory, notify};
+use crate::server::{logging, notify};
 use crate::telemetry::status::ProcessPhase;
 use crate::telemetry::{Metrics, QueryState, QueryStatus, StatusBoard};
 
