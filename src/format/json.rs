@@ -33,22 +33,17 @@ pub(super) fn deserialize(
     skip: &[bool],
     bytes: &[u8],
 ) -> Result<Option<Row>, FormatError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| FormatError::Malformed {
-        format: Format::Json,
-        offset: e.valid_up_to(),
-        reason: "invalid UTF-8",
-    })?;
     let malformed = |e: json_parse::SyntaxError| FormatError::Malformed {
         format: Format::Json,
         offset: e.offset,
         reason: e.reason,
     };
     if unwrapped {
-        let node = json_parse::parse(text).map_err(malformed)?;
+        let node = json_parse::parse(bytes).map_err(malformed)?;
         let column = &columns[0];
         return coerce_logged(&node, &column.ty, None).map(|v| Some(vec![v]));
     }
-    match json_parse::parse_members(text).map_err(malformed)? {
+    match json_parse::parse_members(bytes).map_err(malformed)? {
         TopLevel::Object(members) => read_row(columns, skip, members).map(Some),
         TopLevel::Other(JsonNode::Null) => Ok(None),
         TopLevel::Other(other) => Err(FormatError::JsonTypeMismatch {
@@ -99,18 +94,12 @@ fn read_row(
         reason: e.reason,
     };
     while let Some((key, node)) = members.next_member().map_err(syntax)? {
-        // Upper-casing keeps the length of ASCII names, so others cannot match by length.
         let ascii = key.is_ascii();
         for (index, column) in columns.iter().enumerate() {
-            let rank = if ascii && key.len() != column.name.len() {
+            let rank = name_match(&key, ascii, &column.name);
+            if rank == UNSET || (rank == BY_UPPER && filled[index] == BY_EXACT) {
                 continue;
-            } else if *key == *column.name {
-                BY_EXACT
-            } else if filled[index] != BY_EXACT && upper_equals(&key, &column.name) {
-                BY_UPPER
-            } else {
-                continue;
-            };
+            }
             filled[index] = rank;
             if skip.get(index) == Some(&true) {
                 continue;
@@ -161,6 +150,34 @@ fn find_member<'n, 'a>(
         .find(|(k, _)| k == name)
         .or_else(|| members.iter().rev().find(|(k, _)| upper_equals(k, name)))
         .map(|(_, v)| v)
+}
+
+/// How member name `key` (`ascii` if it is) matches column `name`: exactly, once
+/// upper-cased, or not. ASCII names are compared in one pass; upper-casing keeps their length,
+/// so names of another length are told apart at once.
+fn name_match(key: &str, ascii: bool, name: &str) -> u8 {
+    if !ascii {
+        return if key == name {
+            BY_EXACT
+        } else if key.to_uppercase() == name {
+            BY_UPPER
+        } else {
+            UNSET
+        };
+    }
+    if key.len() != name.len() {
+        return UNSET;
+    }
+    let mut rank = BY_EXACT;
+    for (k, n) in key.bytes().zip(name.bytes()) {
+        if k != n {
+            if k.to_ascii_uppercase() != n {
+                return UNSET;
+            }
+            rank = BY_UPPER;
+        }
+    }
+    rank
 }
 
 /// `key.to_uppercase() == name`, allocation-free for ASCII names.

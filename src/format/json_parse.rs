@@ -3,6 +3,10 @@
 //! Strings without escapes are borrowed from the input. Like Jackson's `readTree`, only the first
 //! value is read and anything after it is ignored. Nesting is limited so hostile input cannot
 //! exhaust the stack. Knows nothing of SQL types.
+//!
+//! The reader works on bytes: strings are scanned eight bytes at a time, and only strings
+//! holding non-ASCII bytes are checked as UTF-8 (everything outside strings must be ASCII
+//! anyway), so a record is not walked twice.
 
 use std::borrow::Cow;
 
@@ -43,11 +47,10 @@ pub(crate) struct SyntaxError {
     pub reason: &'static str,
 }
 
-/// Parse the first JSON value of `input`.
-pub(crate) fn parse(input: &str) -> Result<JsonNode<'_>, SyntaxError> {
+/// Parse the first JSON value of `input` (UTF-8 is checked where it is read).
+pub(crate) fn parse(input: &[u8]) -> Result<JsonNode<'_>, SyntaxError> {
     let mut reader = Reader {
-        text: input,
-        bytes: input.as_bytes(),
+        bytes: input,
         pos: 0,
     };
     reader.value(0)
@@ -61,10 +64,9 @@ pub(crate) enum TopLevel<'a> {
 
 /// Parse the first JSON value of `input`, leaving a top-level object's members unread so a
 /// row reader can take each one as it comes instead of building the object first.
-pub(crate) fn parse_members(input: &str) -> Result<TopLevel<'_>, SyntaxError> {
+pub(crate) fn parse_members(input: &[u8]) -> Result<TopLevel<'_>, SyntaxError> {
     let mut reader = Reader {
-        text: input,
-        bytes: input.as_bytes(),
+        bytes: input,
         pos: 0,
     };
     reader.skip_whitespace();
@@ -116,9 +118,48 @@ impl<'a> Members<'a> {
 }
 
 struct Reader<'a> {
-    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// Where the plain run of string bytes starting at `pos` ends: the first closing quote,
+/// backslash, control character or non-ASCII byte, or the end of `bytes`. Eight bytes at a
+/// time: each test flags its lowest matching byte exactly (higher ones may be false alarms),
+/// so the lowest flag of all of them is the first stop.
+fn plain_run_end(bytes: &[u8], mut pos: usize) -> usize {
+    while let Some(chunk) = bytes.get(pos..pos + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        let stops = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (word.wrapping_sub(ONES * 0x20) & !word)
+            | word)
+            & HIGH_BITS;
+        if stops != 0 {
+            return pos + (stops.trailing_zeros() / 8) as usize;
+        }
+        pos += 8;
+    }
+    while let Some(&byte) = bytes.get(pos) {
+        if byte == b'"' || byte == b'\\' || !(0x20..0x80).contains(&byte) {
+            break;
+        }
+        pos += 1;
+    }
+    pos
+}
+
+/// The text of bytes the reader accepted as ASCII (digits, signs, plain string runs).
+fn ascii_text(bytes: &[u8]) -> &str {
+    debug_assert!(bytes.is_ascii());
+    // SAFETY: callers pass only bytes they checked to be ASCII, which is valid UTF-8.
+    unsafe { std::str::from_utf8_unchecked(bytes) }
 }
 
 impl<'a> Reader<'a> {
@@ -202,26 +243,32 @@ impl<'a> Reader<'a> {
                 return self.fail("expected exponent digits");
             }
         }
-        Ok(JsonNode::Number(&self.text[start..self.pos]))
+        Ok(JsonNode::Number(ascii_text(&self.bytes[start..self.pos])))
     }
 
     fn string(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
         self.pos += 1; // opening quote
         let start = self.pos;
+        let mut ascii = true;
         loop {
+            self.pos = plain_run_end(self.bytes, self.pos);
             match self.bytes.get(self.pos) {
                 None => return self.fail("unterminated string"),
                 Some(b'"') => {
-                    let borrowed = &self.text[start..self.pos];
+                    let text = self.text(start, ascii)?;
                     self.pos += 1;
-                    return Ok(Cow::Borrowed(borrowed));
+                    return Ok(Cow::Borrowed(text));
                 }
                 Some(b'\\') => break,
                 Some(0..=0x1f) => return self.fail("control character in string"),
-                Some(_) => self.pos += 1,
+                // Non-ASCII: part of a UTF-8 sequence, checked once the string ends.
+                Some(_) => {
+                    ascii = false;
+                    self.pos += 1;
+                }
             }
         }
-        let mut owned = String::from(&self.text[start..self.pos]);
+        let mut owned = String::from(self.text(start, ascii)?);
         loop {
             match self.bytes.get(self.pos) {
                 None => return self.fail("unterminated string"),
@@ -236,16 +283,34 @@ impl<'a> Reader<'a> {
                 Some(0..=0x1f) => return self.fail("control character in string"),
                 Some(_) => {
                     let run_start = self.pos;
-                    while let Some(&b) = self.bytes.get(self.pos) {
-                        if b == b'"' || b == b'\\' || b < 0x20 {
-                            break;
+                    let mut run_ascii = true;
+                    loop {
+                        self.pos = plain_run_end(self.bytes, self.pos);
+                        match self.bytes.get(self.pos) {
+                            Some(&byte) if byte >= 0x80 => {
+                                run_ascii = false;
+                                self.pos += 1;
+                            }
+                            _ => break,
                         }
-                        self.pos += 1;
                     }
-                    owned.push_str(&self.text[run_start..self.pos]);
+                    owned.push_str(self.text(run_start, run_ascii)?);
                 }
             }
         }
+    }
+
+    /// The string bytes from `start` to the reader's position, checked as UTF-8 unless
+    /// they are known to be ASCII.
+    fn text(&self, start: usize, ascii: bool) -> Result<&'a str, SyntaxError> {
+        let bytes = &self.bytes[start..self.pos];
+        if ascii {
+            return Ok(ascii_text(bytes));
+        }
+        std::str::from_utf8(bytes).map_err(|e| SyntaxError {
+            offset: start + e.valid_up_to(),
+            reason: "invalid UTF-8",
+        })
     }
 
     fn escape(&mut self, out: &mut String) -> Result<(), SyntaxError> {
@@ -286,11 +351,14 @@ impl<'a> Reader<'a> {
     }
 
     fn hex4(&mut self) -> Result<u32, SyntaxError> {
-        let Some(hex) = self.text.get(self.pos..self.pos + 4) else {
+        let Some(hex) = self.bytes.get(self.pos..self.pos + 4) else {
             return self.fail("truncated \\u escape");
         };
-        match u32::from_str_radix(hex, 16) {
-            Ok(code) if hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+        if !hex.iter().all(u8::is_ascii_hexdigit) {
+            return self.fail("invalid \\u escape");
+        }
+        match u32::from_str_radix(ascii_text(hex), 16) {
+            Ok(code) => {
                 self.pos += 4;
                 Ok(code)
             }
@@ -364,7 +432,8 @@ mod tests {
 
     #[test]
     fn reads_values_keeping_number_text() {
-        let node = parse(r#" {"a": [1, -2.50, 1e3], "b": "x\"y", "c": null, "d": true} "#).unwrap();
+        let node =
+            parse(br#" {"a": [1, -2.50, 1e3], "b": "x\"y", "c": null, "d": true} "#).unwrap();
         let JsonNode::Object(members) = node else {
             panic!("not an object")
         };
@@ -384,18 +453,18 @@ mod tests {
     #[test]
     fn decodes_escapes_and_surrogate_pairs() {
         assert_eq!(
-            parse(r#""\u00e9\ud83d\ude00\n""#).unwrap(),
+            parse(br#""\u00e9\ud83d\ude00\n""#).unwrap(),
             JsonNode::String(Cow::Owned("é😀\n".into()))
         );
         assert!(matches!(
-            parse(r#""plain""#).unwrap(),
+            parse(br#""plain""#).unwrap(),
             JsonNode::String(Cow::Borrowed("plain"))
         ));
     }
 
     #[test]
     fn ignores_trailing_content_like_jackson() {
-        assert_eq!(parse("1 2").unwrap(), JsonNode::Number("1"));
+        assert_eq!(parse(b"1 2").unwrap(), JsonNode::Number("1"));
     }
 
     #[test]
@@ -415,9 +484,48 @@ mod tests {
             "\"\\x\"",
             "\"\\u12\"",
         ] {
-            assert!(parse(bad).is_err(), "{bad:?}");
+            assert!(parse(bad.as_bytes()).is_err(), "{bad:?}");
         }
         let deep = "[".repeat(MAX_DEPTH + 2);
-        assert_eq!(parse(&deep).unwrap_err().reason, "nesting too deep");
+        assert_eq!(
+            parse(deep.as_bytes()).unwrap_err().reason,
+            "nesting too deep"
+        );
+    }
+
+    #[test]
+    fn reads_non_ascii_strings_and_rejects_invalid_utf8_where_it_is() {
+        let text = "{\"name\": \"Zoë 😀 naïve, a longer run of text\", \"n\": 1}";
+        let JsonNode::Object(members) = parse(text.as_bytes()).unwrap() else {
+            panic!("not an object")
+        };
+        assert_eq!(
+            members[0].1,
+            JsonNode::String(Cow::Borrowed("Zoë 😀 naïve, a longer run of text"))
+        );
+        let mut bad = br#"{"a": "ok", "b": "abcdefghij"#.to_vec();
+        let at = bad.len();
+        bad.extend_from_slice(b"\xff\"}");
+        let error = parse(&bad).unwrap_err();
+        assert_eq!((error.offset, error.reason), (at, "invalid UTF-8"));
+        let mut escaped = br#""a\n"#.to_vec();
+        escaped.extend_from_slice(b"\xc3\x28\"");
+        assert_eq!(parse(&escaped).unwrap_err().reason, "invalid UTF-8");
+    }
+
+    proptest::proptest! {
+        /// The eight-at-a-time scan stops where a byte-by-byte scan does.
+        #[test]
+        fn plain_run_end_matches_a_byte_scan(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            start in 0usize..40,
+        ) {
+            let start = start.min(bytes.len());
+            let expected = bytes[start..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || !(0x20..0x80).contains(&b))
+                .map_or(bytes.len(), |at| start + at);
+            proptest::prop_assert_eq!(plain_run_end(&bytes, start), expected);
+        }
     }
 }
