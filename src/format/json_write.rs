@@ -60,10 +60,10 @@ fn write_value(
         (Value::Int(v), SqlType::Int)
         | (Value::Date(v), SqlType::Date)
         | (Value::Time(v), SqlType::Time) => {
-            let _ = write!(out, "{v}");
+            out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes());
         }
         (Value::Bigint(v), SqlType::Bigint) | (Value::Timestamp(v), SqlType::Timestamp) => {
-            let _ = write!(out, "{v}");
+            out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes());
         }
         (Value::Double(v), SqlType::Double) => {
             let mut text = String::with_capacity(24);
