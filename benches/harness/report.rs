@@ -122,7 +122,7 @@ impl Report {
                  Per core = records ÷ CPU seconds of the weir process (`/proc/<pid>/stat`). \
                  Latency: input timestamp to output read by a consumer, at a fixed rate. \
                  Ready RSS: when the daemon reports ready, its consumers already reading the \
-                 backlog; idle RSS: after the backlog, 5 s without input.\n"
+                 backlog; idle RSS: after the backlog, 15 s without input (one memory trim period of weir).\n"
             );
             let _ = writeln!(
                 md,

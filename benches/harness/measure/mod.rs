@@ -158,8 +158,10 @@ pub fn wait_for_metric(
     }
 }
 
-/// How long the daemon runs without input before its idle memory is read.
-const SETTLE: Duration = Duration::from_secs(5);
+/// How long the daemon runs without input before its idle memory is read: longer than the
+/// period of weir's memory trim (10 s), so the reading shows an idle daemon, not one that has
+/// not yet handed back what the backlog left behind.
+const SETTLE: Duration = Duration::from_secs(weir::runtime::memory::TRIM_EVERY.as_secs() + 5);
 
 /// Runs one workload end to end against a broker of its own.
 pub fn run(workload: &Workload, options: &Options) -> BenchResult<BrokerResult> {
