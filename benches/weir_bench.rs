@@ -44,8 +44,7 @@ struct Cli {
     /// Time limit of a workload's throughput phase (a slower run reports what it got through).
     #[arg(long, global = true, default_value_t = 180)]
     max_seconds: u64,
-    /// `commit_interval` of every weir run (weir's default, "2s" or "100ms" under
-    /// exactly-once, when not given).
+    /// `commit_interval` of every weir run (weir's default, "2s", when not given).
     #[arg(long, global = true)]
     commit_interval: Option<String>,
     /// Seconds of the latency phase.

@@ -138,7 +138,7 @@ listen = "127.0.0.1:1000"
 }
 
 #[test]
-fn exactly_once_defaults_to_a_short_commit_interval() {
+fn exactly_once_commits_every_two_seconds_like_ksqldb() {
     let fixture =
         Fixture::new("queries = \"app.sql\"\nprocessing_guarantee = \"exactly_once_v2\"\n");
     let config = load(&fixture.sources(&[], &[])).unwrap();
@@ -146,7 +146,7 @@ fn exactly_once_defaults_to_a_short_commit_interval() {
         config.processing_guarantee,
         ProcessingGuarantee::ExactlyOnceV2
     );
-    assert_eq!(config.commit_interval, Duration::from_millis(100));
+    assert_eq!(config.commit_interval, Duration::from_secs(2));
 }
 
 #[test]

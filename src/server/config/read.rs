@@ -107,7 +107,7 @@ pub(super) fn read_config(figment: &Figment, root: &Dict) -> Result<Config, Conf
         .unwrap_or(ProcessingGuarantee::AtLeastOnce);
     let commit_interval = reader
         .duration(top, "commit_interval")
-        .unwrap_or_else(|| processing_guarantee.default_commit_interval());
+        .unwrap_or(super::DEFAULT_COMMIT_INTERVAL);
     let shutdown_timeout = reader
         .duration(top, "shutdown_timeout")
         .unwrap_or(Duration::from_secs(30));
