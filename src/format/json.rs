@@ -148,7 +148,13 @@ fn find_member<'n, 'a>(
         .iter()
         .rev()
         .find(|(k, _)| k == name)
-        .or_else(|| members.iter().rev().find(|(k, _)| upper_equals(k, name)))
+        // No member has exactly this name here, so any match is an upper-cased one.
+        .or_else(|| {
+            members
+                .iter()
+                .rev()
+                .find(|(k, _)| name_match(k, k.is_ascii(), name) != UNSET)
+        })
         .map(|(_, v)| v)
 }
 
@@ -178,19 +184,6 @@ fn name_match(key: &str, ascii: bool, name: &str) -> u8 {
         }
     }
     rank
-}
-
-/// `key.to_uppercase() == name`, allocation-free for ASCII names.
-fn upper_equals(key: &str, name: &str) -> bool {
-    if key.is_ascii() {
-        key.len() == name.len()
-            && key
-                .bytes()
-                .zip(name.bytes())
-                .all(|(k, n)| k.to_ascii_uppercase() == n)
-    } else {
-        key.to_uppercase() == name
-    }
 }
 
 /// A JSON path for messages (`$.A[3].B`), grown and shrunk while walking. An untracked path
