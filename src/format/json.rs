@@ -33,11 +33,6 @@ pub(super) fn deserialize(
     skip: &[bool],
     bytes: &[u8],
 ) -> Result<Option<Row>, FormatError> {
-    let malformed = |e: json_parse::SyntaxError| FormatError::Malformed {
-        format: Format::Json,
-        offset: e.offset,
-        reason: e.reason,
-    };
     if unwrapped {
         let node = json_parse::parse(bytes).map_err(malformed)?;
         let column = &columns[0];
@@ -59,6 +54,15 @@ pub(super) fn deserialize(
                     .collect(),
             ),
         }),
+    }
+}
+
+/// A syntax error as the malformed-record error it is.
+fn malformed(e: json_parse::SyntaxError) -> FormatError {
+    FormatError::Malformed {
+        format: Format::Json,
+        offset: e.offset,
+        reason: e.reason,
     }
 }
 
@@ -88,12 +92,7 @@ fn read_row(
         &mut heap
     };
     let mut failures: Vec<(usize, FormatError)> = Vec::new();
-    let syntax = |e: json_parse::SyntaxError| FormatError::Malformed {
-        format: Format::Json,
-        offset: e.offset,
-        reason: e.reason,
-    };
-    while let Some((key, node)) = members.next_member().map_err(syntax)? {
+    while let Some((key, node)) = members.next_member().map_err(malformed)? {
         let ascii = key.is_ascii();
         for (index, column) in columns.iter().enumerate() {
             let rank = name_match(&key, ascii, &column.name);
