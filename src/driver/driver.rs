@@ -47,7 +47,8 @@ struct Query {
     name: String,
     factory: Arc<dyn TopologyFactory>,
     tasks: Vec<Task>,
-    /// Stream time per task as of the last record: what a restart resumes from.
+    /// Stream time per task, taken from the tasks when a restart drops them: what the new
+    /// tasks resume from.
     committed: HashMap<TaskId, i64>,
 }
 
@@ -284,7 +285,10 @@ impl Driver {
     pub fn restart(&mut self) -> Result<(), DriverError> {
         self.restored.clear();
         for index in 0..self.queries.len() {
-            self.queries[index].tasks.clear();
+            let query = &mut self.queries[index];
+            for task in query.tasks.drain(..) {
+                query.committed.insert(task.id(), task.stream_time());
+            }
             self.build_tasks(index)?;
         }
         Ok(())
@@ -393,7 +397,6 @@ impl Driver {
                 let result = task.process_all(&mut collector);
                 let logged = self.processing_log.len();
                 self.processing_log.extend(task.drain_errors());
-                query.committed.insert(task.id(), task.stream_time());
                 buffered::drain_into(&self.changelog, &mut self.changelog_writes);
                 for w in self.changelog_writes.drain(..) {
                     self.topics.append(

@@ -129,6 +129,9 @@ impl Scope<'_> {
 /// A compiled expression.
 pub struct Evaluator {
     node: Node,
+    /// Set when the whole expression is one column read (most projections): evaluating it
+    /// is then a copy of the slot, without the closure call and its error plumbing.
+    column: Option<Slot>,
     ty: SqlType,
 }
 
@@ -148,8 +151,15 @@ impl Evaluator {
             layout,
             lambdas: Vec::new(),
         };
+        let column = match &expr.kind {
+            ExprKind::Column { column } if !matches!(column, ColumnRef::LambdaParam { .. }) => {
+                layout(*column)
+            }
+            _ => None,
+        };
         Ok(Evaluator {
             node: compile(expr, &scope)?,
+            column,
             ty: expr.ty.clone(),
         })
     }
@@ -169,6 +179,9 @@ impl Evaluator {
         row: &EvalRow<'_>,
         report: &mut dyn FnMut(EvalError),
     ) -> Result<Value, EvalError> {
+        if let Some(slot) = self.column {
+            return Ok(row.read(slot));
+        }
         let call_errors = RefCell::new(Vec::new());
         let result = (self.node)(&Frame {
             row,
