@@ -10,6 +10,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 use super::error::{FormatError, excerpt};
 use super::json_parse::{self, JsonNode, TopLevel};
+use super::json_row::{ReadPlan, UNSET, name_match, read_row};
 use super::{Format, SerdeColumn};
 use crate::types::decimal::{self, to_java_string};
 use crate::types::java_text::{parse_java_double, parse_java_int, parse_java_long};
@@ -30,7 +31,7 @@ pub(crate) const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
 pub(super) fn deserialize(
     columns: &[SerdeColumn],
     unwrapped: bool,
-    skip: &[bool],
+    plan: &ReadPlan,
     bytes: &[u8],
 ) -> Result<Option<Row>, FormatError> {
     if unwrapped {
@@ -39,7 +40,7 @@ pub(super) fn deserialize(
         return coerce_logged(&node, &column.ty, None).map(|v| Some(vec![v]));
     }
     match json_parse::parse_members(bytes).map_err(malformed)? {
-        TopLevel::Object(members) => read_row(columns, skip, members).map(Some),
+        TopLevel::Object(members) => read_row(columns, plan, members).map(Some),
         TopLevel::Other(JsonNode::Null) => Ok(None),
         TopLevel::Other(other) => Err(FormatError::JsonTypeMismatch {
             path: "$".into(),
@@ -58,7 +59,7 @@ pub(super) fn deserialize(
 }
 
 /// A syntax error as the malformed-record error it is.
-fn malformed(e: json_parse::SyntaxError) -> FormatError {
+pub(super) fn malformed(e: json_parse::SyntaxError) -> FormatError {
     FormatError::Malformed {
         format: Format::Json,
         offset: e.offset,
@@ -66,64 +67,9 @@ fn malformed(e: json_parse::SyntaxError) -> FormatError {
     }
 }
 
-/// How a column was last filled: not at all, by a case-insensitive name, by its exact name.
-const UNSET: u8 = 0;
-const BY_UPPER: u8 = 1;
-const BY_EXACT: u8 = 2;
-/// Columns tracked on the stack; wider rows use a heap list.
-const STACK_COLUMNS: usize = 64;
-
-/// The columns of one object. A column takes the last member with exactly its name, else the
-/// last whose upper-cased name equals it (ksqlDB upper-cases JSON names to match unquoted
-/// columns). A coercion failure counts only if no later member replaces it; the first failing
-/// column is reported. Columns marked in `skip` (unread STRINGs; may be empty) stay NULL.
-fn read_row(
-    columns: &[SerdeColumn],
-    skip: &[bool],
-    mut members: json_parse::Members<'_>,
-) -> Result<Row, FormatError> {
-    let mut row = vec![Value::Null; columns.len()];
-    let mut stack = [UNSET; STACK_COLUMNS];
-    let mut heap = Vec::new();
-    let filled: &mut [u8] = if columns.len() <= STACK_COLUMNS {
-        &mut stack[..columns.len()]
-    } else {
-        heap.resize(columns.len(), UNSET);
-        &mut heap
-    };
-    let mut failures: Vec<(usize, FormatError)> = Vec::new();
-    while let Some((key, node)) = members.next_member().map_err(malformed)? {
-        let ascii = key.is_ascii();
-        for (index, column) in columns.iter().enumerate() {
-            let rank = name_match(&key, ascii, &column.name);
-            if rank == UNSET || (rank == BY_UPPER && filled[index] == BY_EXACT) {
-                continue;
-            }
-            filled[index] = rank;
-            if skip.get(index) == Some(&true) {
-                continue;
-            }
-            if !failures.is_empty() {
-                failures.retain(|(failed, _)| *failed != index);
-            }
-            match coerce_logged(&node, &column.ty, Some(&column.name)) {
-                Ok(value) => row[index] = value,
-                Err(error) => {
-                    row[index] = Value::Null;
-                    failures.push((index, error));
-                }
-            }
-        }
-    }
-    match failures.into_iter().min_by_key(|(index, _)| *index) {
-        Some((_, error)) => Err(error),
-        None => Ok(row),
-    }
-}
-
 /// Coerces without tracking a path; on failure coerces again with the path of `field` (or
 /// the root) so the error says where.
-fn coerce_logged(
+pub(super) fn coerce_logged(
     node: &JsonNode<'_>,
     ty: &SqlType,
     field: Option<&str>,
@@ -155,34 +101,6 @@ fn find_member<'n, 'a>(
                 .find(|(k, _)| name_match(k, k.is_ascii(), name) != UNSET)
         })
         .map(|(_, v)| v)
-}
-
-/// How member name `key` (`ascii` if it is) matches column `name`: exactly, once
-/// upper-cased, or not. ASCII names are compared in one pass; upper-casing keeps their length,
-/// so names of another length are told apart at once.
-fn name_match(key: &str, ascii: bool, name: &str) -> u8 {
-    if !ascii {
-        return if key == name {
-            BY_EXACT
-        } else if key.to_uppercase() == name {
-            BY_UPPER
-        } else {
-            UNSET
-        };
-    }
-    if key.len() != name.len() {
-        return UNSET;
-    }
-    let mut rank = BY_EXACT;
-    for (k, n) in key.bytes().zip(name.bytes()) {
-        if k != n {
-            if k.to_ascii_uppercase() != n {
-                return UNSET;
-            }
-            rank = BY_UPPER;
-        }
-    }
-    rank
 }
 
 /// A JSON path for messages (`$.A[3].B`), grown and shrunk while walking. An untracked path
@@ -362,15 +280,20 @@ fn integer_like(node: &JsonNode<'_>, ty: &SqlType, path: &Path) -> Result<i64, F
 pub(crate) fn jvm_long_value(number: &str) -> i64 {
     // The common case: a plain integer of at most 18 digits cannot overflow.
     let digits = number.strip_prefix('-').unwrap_or(number);
-    if digits.len() <= 18 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        let magnitude = digits
-            .bytes()
-            .fold(0i64, |n, b| n * 10 + i64::from(b - b'0'));
-        return if digits.len() == number.len() {
-            magnitude
-        } else {
-            -magnitude
-        };
+    if digits.len() <= 18 {
+        let mut magnitude = 0i64;
+        let plain = digits.bytes().all(|b| {
+            let digit = b.wrapping_sub(b'0');
+            magnitude = magnitude * 10 + i64::from(digit);
+            digit <= 9
+        });
+        if plain {
+            return if digits.len() == number.len() {
+                magnitude
+            } else {
+                -magnitude
+            };
+        }
     }
     let (negative, unsigned) = match number.strip_prefix('-') {
         Some(rest) => (true, rest),

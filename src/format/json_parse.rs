@@ -88,10 +88,10 @@ pub(crate) struct Members<'a> {
 }
 
 impl<'a> Members<'a> {
-    /// The next member, or `None` after the closing brace (and nothing after it is read).
-    pub(crate) fn next_member(
-        &mut self,
-    ) -> Result<Option<(Cow<'a, str>, JsonNode<'a>)>, SyntaxError> {
+    /// The next member's name (its value is read next, with [`Members::value`] or
+    /// [`Members::skip_value`]), or `None` after the closing brace (and nothing after it is
+    /// read).
+    pub(crate) fn next_name(&mut self) -> Result<Option<Cow<'a, str>>, SyntaxError> {
         let reader = &mut self.reader;
         reader.skip_whitespace();
         if self.first {
@@ -113,7 +113,24 @@ impl<'a> Members<'a> {
                 _ => return reader.fail("expected ',' or '}'"),
             }
         }
-        reader.member(0).map(Some)
+        reader.name().map(Some)
+    }
+
+    /// The value of the member whose name was just read.
+    pub(crate) fn value(&mut self) -> Result<JsonNode<'a>, SyntaxError> {
+        self.reader.value(1)
+    }
+
+    /// Reads past the value of the member whose name was just read, checking it as
+    /// [`Members::value`] would but keeping nothing.
+    pub(crate) fn skip_value(&mut self) -> Result<(), SyntaxError> {
+        let reader = &mut self.reader;
+        reader.skip_whitespace();
+        match reader.bytes.get(reader.pos) {
+            Some(b'"') => reader.string().map(drop),
+            Some(b'-' | b'0'..=b'9') => reader.number().map(drop),
+            _ => reader.value(1).map(drop),
+        }
     }
 }
 
@@ -388,8 +405,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// `"name": value`, starting at the name (whitespace before it already skipped).
-    fn member(&mut self, depth: usize) -> Result<(Cow<'a, str>, JsonNode<'a>), SyntaxError> {
+    /// `"name":`, starting at the name (whitespace before it already skipped).
+    fn name(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
         if self.bytes.get(self.pos) != Some(&b'"') {
             return self.fail("expected a member name");
         }
@@ -399,7 +416,7 @@ impl<'a> Reader<'a> {
             return self.fail("expected ':'");
         }
         self.pos += 1;
-        Ok((name, self.value(depth + 1)?))
+        Ok(name)
     }
 
     fn object(&mut self, depth: usize) -> Result<JsonNode<'a>, SyntaxError> {
@@ -412,7 +429,8 @@ impl<'a> Reader<'a> {
         }
         loop {
             self.skip_whitespace();
-            members.push(self.member(depth)?);
+            let name = self.name()?;
+            members.push((name, self.value(depth + 1)?));
             self.skip_whitespace();
             match self.bytes.get(self.pos) {
                 Some(b',') => self.pos += 1,

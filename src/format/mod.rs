@@ -9,6 +9,7 @@ mod delimited;
 mod error;
 mod json;
 mod json_parse;
+mod json_row;
 mod json_write;
 mod kafka;
 mod options;
@@ -154,9 +155,8 @@ enum Codec {
     Kafka,
     Json {
         unwrapped: bool,
-        /// Per column: a STRING column nothing reads, left NULL (see
-        /// [`RowSerde::skip_unread_strings`]). Empty when every column is read.
-        skip: Vec<bool>,
+        /// How a wrapped row is read (see [`RowSerde::skip_unread_strings`]).
+        plan: json_row::ReadPlan,
     },
     Delimited {
         delimiter: u8,
@@ -179,7 +179,7 @@ impl RowSerde {
             Format::Json => Codec::Json {
                 unwrapped: single
                     && (role == Role::Key || options.wrap_single_value == Some(false)),
-                skip: Vec::new(),
+                plan: json_row::ReadPlan::new(&columns),
             },
             Format::Delimited => Codec::Delimited {
                 delimiter: options.delimiter.unwrap_or_default().byte(),
@@ -201,16 +201,11 @@ impl RowSerde {
     pub fn skip_unread_strings(&mut self, read: &[bool]) {
         if let Codec::Json {
             unwrapped: false,
-            skip,
+            plan,
         } = &mut self.codec
             && read.len() == self.columns.len()
         {
-            *skip = self
-                .columns
-                .iter()
-                .zip(read)
-                .map(|(column, &read)| !read && column.ty == SqlType::String)
-                .collect();
+            plan.skip_unread_strings(&self.columns, read);
         }
     }
 
@@ -231,8 +226,8 @@ impl RowSerde {
         match &self.codec {
             Codec::Empty => Ok(Some(Row::new())),
             Codec::Kafka => kafka::deserialize(&self.columns[0], bytes).map(|v| Some(vec![v])),
-            Codec::Json { unwrapped, skip } => {
-                json::deserialize(&self.columns, *unwrapped, skip, bytes)
+            Codec::Json { unwrapped, plan } => {
+                json::deserialize(&self.columns, *unwrapped, plan, bytes)
             }
             Codec::Delimited { delimiter } => {
                 delimited::deserialize(&self.columns, *delimiter, bytes).map(Some)

@@ -1,0 +1,174 @@
+//! A wrapped JSON row read member by member into its columns. What can be decided before the
+//! first record is decided once, in a [`ReadPlan`]: which columns nothing reads (their values
+//! are checked and skipped, never copied) and whether a member can match more than one column
+//! (if not, the search starts at the column after the last match, so members written in
+//! column order, the usual case, match on the first comparison). Name rules are ksqlDB's: a
+//! column takes the last member with exactly its name, else the last whose upper-cased name
+//! equals it.
+
+use super::SerdeColumn;
+use super::error::FormatError;
+use super::json::{coerce_logged, malformed};
+use super::json_parse::Members;
+use crate::types::{Row, SqlType, Value};
+
+/// How a column was last filled: not at all, by a case-insensitive name, by its exact name.
+pub(super) const UNSET: u8 = 0;
+const BY_UPPER: u8 = 1;
+const BY_EXACT: u8 = 2;
+/// Columns tracked on the stack; wider rows use a heap list.
+const STACK_COLUMNS: usize = 64;
+
+/// What a wrapped JSON reader knows of its columns before the first record.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ReadPlan {
+    /// Per column: a STRING column nothing reads, left NULL (see
+    /// [`ReadPlan::skip_unread_strings`]). Empty when every column is read.
+    skip: Vec<bool>,
+    /// No column's upper-cased name is another column's name, so a member name matches one
+    /// column at most.
+    distinct: bool,
+}
+
+impl ReadPlan {
+    pub(super) fn new(columns: &[SerdeColumn]) -> ReadPlan {
+        let distinct = columns.iter().enumerate().all(|(i, a)| {
+            let upper = a.name.to_uppercase();
+            columns
+                .iter()
+                .enumerate()
+                .all(|(j, b)| i == j || (b.name != upper && b.name != a.name))
+        });
+        ReadPlan {
+            skip: Vec::new(),
+            distinct,
+        }
+    }
+
+    /// Marks the STRING columns that `read` (one flag per column) says nothing reads. Any
+    /// JSON value reads into a STRING, so skipping one changes no outcome.
+    pub(super) fn skip_unread_strings(&mut self, columns: &[SerdeColumn], read: &[bool]) {
+        self.skip = columns
+            .iter()
+            .zip(read)
+            .map(|(column, &read)| !read && column.ty == SqlType::String)
+            .collect();
+    }
+
+    fn skips(&self, index: usize) -> bool {
+        self.skip.get(index) == Some(&true)
+    }
+}
+
+/// The columns of one object. A coercion failure counts only if no later member replaces
+/// it; the first failing column is reported. Skipped columns stay NULL.
+pub(super) fn read_row(
+    columns: &[SerdeColumn],
+    plan: &ReadPlan,
+    mut members: Members<'_>,
+) -> Result<Row, FormatError> {
+    let mut row = vec![Value::Null; columns.len()];
+    let mut stack = [UNSET; STACK_COLUMNS];
+    let mut heap = Vec::new();
+    let filled: &mut [u8] = if columns.len() <= STACK_COLUMNS {
+        &mut stack[..columns.len()]
+    } else {
+        heap.resize(columns.len(), UNSET);
+        &mut heap
+    };
+    let mut failures: Vec<(usize, FormatError)> = Vec::new();
+    // Where the search for the next member's column starts (distinct names only).
+    let mut next = 0;
+    while let Some(key) = members.next_name().map_err(malformed)? {
+        let ascii = key.is_ascii();
+        if plan.distinct {
+            let found = (next..columns.len()).chain(0..next).find_map(|index| {
+                match name_match(&key, ascii, &columns[index].name) {
+                    UNSET => None,
+                    rank => Some((index, rank)),
+                }
+            });
+            let Some((index, rank)) = found else {
+                members.skip_value().map_err(malformed)?;
+                continue;
+            };
+            next = index + 1;
+            if rank == BY_UPPER && filled[index] == BY_EXACT {
+                members.skip_value().map_err(malformed)?;
+                continue;
+            }
+            filled[index] = rank;
+            if plan.skips(index) {
+                members.skip_value().map_err(malformed)?;
+                continue;
+            }
+            let node = members.value().map_err(malformed)?;
+            fill(&mut row, &mut failures, index, &columns[index], &node);
+            continue;
+        }
+        let node = members.value().map_err(malformed)?;
+        for (index, column) in columns.iter().enumerate() {
+            let rank = name_match(&key, ascii, &column.name);
+            if rank == UNSET || (rank == BY_UPPER && filled[index] == BY_EXACT) {
+                continue;
+            }
+            filled[index] = rank;
+            if !plan.skips(index) {
+                fill(&mut row, &mut failures, index, column, &node);
+            }
+        }
+    }
+    match failures.into_iter().min_by_key(|(index, _)| *index) {
+        Some((_, error)) => Err(error),
+        None => Ok(row),
+    }
+}
+
+/// Coerces `node` into column `index`, replacing what an earlier member put there (a value
+/// or a failure).
+fn fill(
+    row: &mut Row,
+    failures: &mut Vec<(usize, FormatError)>,
+    index: usize,
+    column: &SerdeColumn,
+    node: &super::json_parse::JsonNode<'_>,
+) {
+    if !failures.is_empty() {
+        failures.retain(|(failed, _)| *failed != index);
+    }
+    match coerce_logged(node, &column.ty, Some(&column.name)) {
+        Ok(value) => row[index] = value,
+        Err(error) => {
+            row[index] = Value::Null;
+            failures.push((index, error));
+        }
+    }
+}
+
+/// How member name `key` (`ascii` if it is) matches column `name`: exactly, once
+/// upper-cased, or not ([`UNSET`]). ASCII names are compared in one pass; upper-casing keeps
+/// their length, so names of another length are told apart at once.
+pub(super) fn name_match(key: &str, ascii: bool, name: &str) -> u8 {
+    if !ascii {
+        return if key == name {
+            BY_EXACT
+        } else if key.to_uppercase() == name {
+            BY_UPPER
+        } else {
+            UNSET
+        };
+    }
+    if key.len() != name.len() {
+        return UNSET;
+    }
+    let mut rank = BY_EXACT;
+    for (k, n) in key.bytes().zip(name.bytes()) {
+        if k != n {
+            if k.to_ascii_uppercase() != n {
+                return UNSET;
+            }
+            rank = BY_UPPER;
+        }
+    }
+    rank
+}
