@@ -210,7 +210,11 @@ fn coerce(node: &JsonNode<'_>, ty: &SqlType, path: &mut Path) -> Result<Value, F
                 .map(Value::Decimal)
                 .map_err(|e| invalid(e.to_string()))
         }
-        SqlType::String => Ok(Value::string(string_of(node))),
+        SqlType::String => Ok(match node {
+            // Straight into the shared string: no intermediate `String`.
+            JsonNode::String(s) => Value::string(s.as_ref()),
+            other => Value::string(string_of(other)),
+        }),
         SqlType::Bytes => match node {
             JsonNode::String(s) => BASE64_LENIENT
                 .decode(s.as_bytes())

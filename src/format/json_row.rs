@@ -8,8 +8,8 @@
 
 use super::SerdeColumn;
 use super::error::FormatError;
-use super::json::{coerce_logged, malformed};
-use super::json_parse::Members;
+use super::json::{coerce_logged, jvm_long_value, malformed};
+use super::json_parse::{JsonNode, Members};
 use crate::types::{Row, SqlType, Value};
 
 /// How a column was last filled: not at all, by a case-insensitive name, by its exact name.
@@ -83,7 +83,12 @@ pub(super) fn read_row(
         let ascii = key.is_ascii();
         if plan.distinct {
             let found = (next..columns.len()).chain(0..next).find_map(|index| {
-                match name_match(&key, ascii, &columns[index].name) {
+                let name = &columns[index].name;
+                // Upper-casing keeps an ASCII name's length: the cheap test first.
+                if ascii && name.len() != key.len() {
+                    return None;
+                }
+                match name_match(&key, ascii, name) {
                     UNSET => None,
                     rank => Some((index, rank)),
                 }
@@ -131,10 +136,15 @@ fn fill(
     failures: &mut Vec<(usize, FormatError)>,
     index: usize,
     column: &SerdeColumn,
-    node: &super::json_parse::JsonNode<'_>,
+    node: &JsonNode<'_>,
 ) {
     if !failures.is_empty() {
         failures.retain(|(failed, _)| *failed != index);
+    }
+    // The common numeric case without the general coercion's dispatch (same result).
+    if let (SqlType::Bigint, JsonNode::Number(number)) = (&column.ty, node) {
+        row[index] = Value::Bigint(jvm_long_value(number));
+        return;
     }
     match coerce_logged(node, &column.ty, Some(&column.name)) {
         Ok(value) => row[index] = value,

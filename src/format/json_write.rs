@@ -16,9 +16,11 @@ use crate::types::{SqlType, Value};
 
 /// Write `row` as one JSON document: an object of all columns, or the bare value of an
 /// unwrapped single column (no payload when that value is NULL).
+/// `members` holds what precedes each column's value ([`member_prefixes`]).
 pub(super) fn serialize(
     columns: &[SerdeColumn],
     unwrapped: bool,
+    members: &[Box<[u8]>],
     row: &[Value],
     out: &mut Vec<u8>,
 ) -> Result<Encoded, FormatError> {
@@ -29,17 +31,27 @@ pub(super) fn serialize(
         write_value(&row[0], &columns[0].ty, &columns[0].name, out)?;
         return Ok(Encoded::Bytes);
     }
-    out.push(b'{');
-    for (index, (column, value)) in columns.iter().zip(row).enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
-        write_string(&column.name, out);
-        out.push(b':');
+    for ((column, value), prefix) in columns.iter().zip(row).zip(members) {
+        out.extend_from_slice(prefix);
         write_value(value, &column.ty, &column.name, out)?;
     }
     out.push(b'}');
     Ok(Encoded::Bytes)
+}
+
+/// Per column, the bytes written before its value in a wrapped row, escaped once: `{"A":`
+/// for the first, `,"B":` for the others.
+pub(super) fn member_prefixes(columns: &[SerdeColumn]) -> Vec<Box<[u8]>> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(index, column)| {
+            let mut prefix = vec![if index == 0 { b'{' } else { b',' }];
+            write_string(&column.name, &mut prefix);
+            prefix.push(b':');
+            prefix.into_boxed_slice()
+        })
+        .collect()
 }
 
 fn write_value(

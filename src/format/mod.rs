@@ -157,6 +157,8 @@ enum Codec {
         unwrapped: bool,
         /// How a wrapped row is read (see [`RowSerde::skip_unread_strings`]).
         plan: json_row::ReadPlan,
+        /// What a wrapped row writes before each column's value.
+        members: Vec<Box<[u8]>>,
     },
     Delimited {
         delimiter: u8,
@@ -180,6 +182,7 @@ impl RowSerde {
                 unwrapped: single
                     && (role == Role::Key || options.wrap_single_value == Some(false)),
                 plan: json_row::ReadPlan::new(&columns),
+                members: json_write::member_prefixes(&columns),
             },
             Format::Delimited => Codec::Delimited {
                 delimiter: options.delimiter.unwrap_or_default().byte(),
@@ -202,6 +205,7 @@ impl RowSerde {
         if let Codec::Json {
             unwrapped: false,
             plan,
+            ..
         } = &mut self.codec
             && read.len() == self.columns.len()
         {
@@ -226,9 +230,9 @@ impl RowSerde {
         match &self.codec {
             Codec::Empty => Ok(Some(Row::new())),
             Codec::Kafka => kafka::deserialize(&self.columns[0], bytes).map(|v| Some(vec![v])),
-            Codec::Json { unwrapped, plan } => {
-                json::deserialize(&self.columns, *unwrapped, plan, bytes)
-            }
+            Codec::Json {
+                unwrapped, plan, ..
+            } => json::deserialize(&self.columns, *unwrapped, plan, bytes),
             Codec::Delimited { delimiter } => {
                 delimited::deserialize(&self.columns, *delimiter, bytes).map(Some)
             }
@@ -253,9 +257,9 @@ impl RowSerde {
         match &self.codec {
             Codec::Empty => Ok(Encoded::Null),
             Codec::Kafka => kafka::serialize(&self.columns[0], &row[0], out),
-            Codec::Json { unwrapped, .. } => {
-                json_write::serialize(&self.columns, *unwrapped, row, out)
-            }
+            Codec::Json {
+                unwrapped, members, ..
+            } => json_write::serialize(&self.columns, *unwrapped, members, row, out),
             Codec::Delimited { delimiter } => {
                 delimited::serialize(&self.columns, *delimiter, row, out)
             }
