@@ -256,10 +256,21 @@ pub(crate) fn compile(expr: &TypedExpr, scope: &Scope<'_>) -> Result<Node, Compi
             Box::new(move |row| Ok(opt_bool(operand(row)?.as_bool().map(|b| !b))))
         }
         ExprKind::Arithmetic { op, left, right } => {
-            let (op, l, r) = (*op, c(left)?, c(right)?);
             // ksqlDB compiles lambda bodies to Java code that unboxes operands without a NULL
             // check: NULL arithmetic there fails, and so does the lambda function's call.
             let in_lambda = scope.bound_params() > 0;
+            if let (ExprKind::Literal { value }, false) = (&right.kind, in_lambda) {
+                // `x * 908`: the constant is held, not produced by a node per record.
+                let (op, l, b) = (*op, c(left)?, value.to_value());
+                return Ok(Box::new(move |row| {
+                    let a = l(row)?;
+                    if a.is_null() || b.is_null() {
+                        return Ok(Value::Null);
+                    }
+                    arithmetic(op, &a, &b, &ty)
+                }));
+            }
+            let (op, l, r) = (*op, c(left)?, c(right)?);
             Box::new(move |row| {
                 let (a, b) = (l(row)?, r(row)?);
                 if a.is_null() || b.is_null() {
@@ -279,6 +290,12 @@ pub(crate) fn compile(expr: &TypedExpr, scope: &Scope<'_>) -> Result<Node, Compi
             if struct_names_differ(&left.ty, &right.ty) {
                 let differ = matches!(op, Comparison::NotEq | Comparison::Distinct);
                 return Ok(Box::new(move |_| Ok(Value::Boolean(differ))));
+            }
+            if let ExprKind::Literal { value } = &right.kind {
+                let (op, l, b) = (*op, c(left)?, value.to_value());
+                return Ok(Box::new(move |row| {
+                    Ok(Value::Boolean(compare(op, &l(row)?, &b)))
+                }));
             }
             let (op, l, r) = (*op, c(left)?, c(right)?);
             Box::new(move |row| Ok(Value::Boolean(compare(op, &l(row)?, &r(row)?))))

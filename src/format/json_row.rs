@@ -82,17 +82,28 @@ pub(super) fn read_row(
     while let Some(key) = members.next_name().map_err(malformed)? {
         let ascii = key.is_ascii();
         if plan.distinct {
-            let found = (next..columns.len()).chain(0..next).find_map(|index| {
+            let rank_at = |index: usize| {
                 let name = &columns[index].name;
                 // Upper-casing keeps an ASCII name's length: the cheap test first.
                 if ascii && name.len() != key.len() {
-                    return None;
+                    return UNSET;
                 }
-                match name_match(&key, ascii, name) {
+                name_match(&key, ascii, name)
+            };
+            // Members in column order: the column after the last match is the one.
+            let expected = if next < columns.len() {
+                rank_at(next)
+            } else {
+                UNSET
+            };
+            let found = if expected != UNSET {
+                Some((next, expected))
+            } else {
+                (0..columns.len()).find_map(|index| match rank_at(index) {
                     UNSET => None,
                     rank => Some((index, rank)),
-                }
-            });
+                })
+            };
             let Some((index, rank)) = found else {
                 members.skip_value().map_err(malformed)?;
                 continue;
