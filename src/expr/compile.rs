@@ -11,13 +11,13 @@
 //! name and the node's result type.
 
 use std::cell::RefCell;
-use std::cmp::Ordering;
 
 use thiserror::Error;
 
 use super::functions::{self, CallSite};
+use super::operator_nodes;
 pub use super::operators::{arithmetic, compare};
-use super::{ColumnRef, Comparison, ExprKind, SystemColumn, TypedExpr};
+use super::{ColumnRef, ExprKind, SystemColumn, TypedExpr};
 use crate::types::{self, SqlType, Value};
 
 /// Where a [`ColumnRef`] is read from at run time, decided once by the operator's layout.
@@ -256,78 +256,11 @@ pub(crate) fn compile(expr: &TypedExpr, scope: &Scope<'_>) -> Result<Node, Compi
             Box::new(move |row| Ok(opt_bool(operand(row)?.as_bool().map(|b| !b))))
         }
         ExprKind::Arithmetic { op, left, right } => {
-            // ksqlDB compiles lambda bodies to Java code that unboxes operands without a NULL
-            // check: NULL arithmetic there fails, and so does the lambda function's call.
-            let in_lambda = scope.bound_params() > 0;
-            if let (ExprKind::Literal { value }, false) = (&right.kind, in_lambda) {
-                // `x * 908`: the constant is held, not produced by a node per record.
-                let (op, l, b) = (*op, c(left)?, value.to_value());
-                return Ok(Box::new(move |row| {
-                    let a = l(row)?;
-                    if a.is_null() || b.is_null() {
-                        return Ok(Value::Null);
-                    }
-                    arithmetic(op, &a, &b, &ty)
-                }));
-            }
-            let (op, l, r) = (*op, c(left)?, c(right)?);
-            Box::new(move |row| {
-                let (a, b) = (l(row)?, r(row)?);
-                if a.is_null() || b.is_null() {
-                    if in_lambda {
-                        return Err(EvalError::Function(format!(
-                            "NULL operand of {} in a lambda",
-                            op.symbol()
-                        )));
-                    }
-                    return Ok(Value::Null);
-                }
-                arithmetic(op, &a, &b, &ty)
-            })
+            operator_nodes::arithmetic(*op, left, right, ty, scope)?
         }
-        ExprKind::Compare { op, left, right } => {
-            // Structs of different field names never compare equal (Kafka Connect `Struct.equals`).
-            if struct_names_differ(&left.ty, &right.ty) {
-                let differ = matches!(op, Comparison::NotEq | Comparison::Distinct);
-                return Ok(Box::new(move |_| Ok(Value::Boolean(differ))));
-            }
-            if let ExprKind::Literal { value } = &right.kind {
-                let (op, l, b) = (*op, c(left)?, value.to_value());
-                return Ok(Box::new(move |row| {
-                    Ok(Value::Boolean(compare(op, &l(row)?, &b)))
-                }));
-            }
-            let (op, l, r) = (*op, c(left)?, c(right)?);
-            Box::new(move |row| Ok(Value::Boolean(compare(op, &l(row)?, &r(row)?))))
-        }
-        ExprKind::And { left, right } => {
-            let (l, r) = (c(left)?, c(right)?);
-            Box::new(move |row| {
-                let a = l(row)?.as_bool();
-                if a == Some(false) {
-                    return Ok(Value::Boolean(false));
-                }
-                Ok(match (a, r(row)?.as_bool()) {
-                    (_, Some(false)) => Value::Boolean(false),
-                    (Some(true), Some(true)) => Value::Boolean(true),
-                    _ => Value::Null,
-                })
-            })
-        }
-        ExprKind::Or { left, right } => {
-            let (l, r) = (c(left)?, c(right)?);
-            Box::new(move |row| {
-                let a = l(row)?.as_bool();
-                if a == Some(true) {
-                    return Ok(Value::Boolean(true));
-                }
-                Ok(match (a, r(row)?.as_bool()) {
-                    (_, Some(true)) => Value::Boolean(true),
-                    (Some(false), Some(false)) => Value::Boolean(false),
-                    _ => Value::Null,
-                })
-            })
-        }
+        ExprKind::Compare { op, left, right } => operator_nodes::compare(*op, left, right, scope)?,
+        ExprKind::And { left, right } => operator_nodes::connective(left, right, false, scope)?,
+        ExprKind::Or { left, right } => operator_nodes::connective(left, right, true, scope)?,
         ExprKind::IsNull { operand, negated } => {
             let (operand, negated) = (c(operand)?, *negated);
             Box::new(move |row| Ok(Value::Boolean(operand(row)?.is_null() != negated)))
@@ -337,43 +270,12 @@ pub(crate) fn compile(expr: &TypedExpr, scope: &Scope<'_>) -> Result<Node, Compi
             low,
             high,
             negated,
-        } => {
-            let (x, lo, hi, negated) = (c(operand)?, c(low)?, c(high)?, *negated);
-            Box::new(move |row| {
-                let v = x(row)?;
-                let ge = v.sql_cmp(&lo(row)?).map(|o| o != Ordering::Less);
-                let le = v.sql_cmp(&hi(row)?).map(|o| o != Ordering::Greater);
-                Ok(Value::Boolean(match (ge, le) {
-                    (Some(a), Some(b)) => (a && b) != negated,
-                    _ => false,
-                }))
-            })
-        }
+        } => operator_nodes::between(operand, low, high, *negated, scope)?,
         ExprKind::InList {
             operand,
             list,
             negated,
-        } => {
-            let list = list
-                .iter()
-                .filter(|item| !struct_names_differ(&operand.ty, &item.ty))
-                .map(c)
-                .collect::<Result<Vec<_>, _>>()?;
-            let operand = c(operand)?;
-            let negated = *negated;
-            // ksqlDB: a NULL operand or element never matches, and the result is never NULL.
-            Box::new(move |row| {
-                let v = operand(row)?;
-                if !v.is_null() {
-                    for item in &list {
-                        if v.sql_equals(&item(row)?) == Some(true) {
-                            return Ok(Value::Boolean(!negated));
-                        }
-                    }
-                }
-                Ok(Value::Boolean(negated))
-            })
-        }
+        } => operator_nodes::in_list(operand, list, *negated, scope)?,
         ExprKind::Like {
             operand,
             pattern,
@@ -512,7 +414,7 @@ fn subscript(base: &Value, index: &Value) -> Value {
 }
 
 /// Whether two types are structs (possibly nested in collections) with different field names.
-fn struct_names_differ(a: &SqlType, b: &SqlType) -> bool {
+pub(super) fn struct_names_differ(a: &SqlType, b: &SqlType) -> bool {
     match (a, b) {
         (SqlType::Struct(x), SqlType::Struct(y)) => {
             x.len() != y.len()

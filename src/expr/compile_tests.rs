@@ -2,7 +2,7 @@
 //! function calls (a failing call is NULL, the rest of the expression goes on).
 
 use super::*;
-use crate::expr::Literal;
+use crate::expr::{Comparison, Literal};
 use crate::types::ArithmeticOp;
 
 fn lit(v: Literal, ty: SqlType) -> TypedExpr {

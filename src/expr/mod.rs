@@ -8,6 +8,7 @@
 pub mod compile;
 pub mod functions;
 pub mod lambda;
+mod operator_nodes;
 pub mod operators;
 
 use serde::{Deserialize, Serialize};
