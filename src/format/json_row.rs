@@ -28,8 +28,6 @@ pub(super) struct ReadPlan {
     /// No column's upper-cased name is another column's name, so a member name matches one
     /// column at most.
     distinct: bool,
-    /// Per column, its name prepared for word-wise matching (`None`: not ASCII).
-    names: Vec<Option<NameWords>>,
 }
 
 impl ReadPlan {
@@ -44,7 +42,6 @@ impl ReadPlan {
         ReadPlan {
             skip: Vec::new(),
             distinct,
-            names: columns.iter().map(|c| NameWords::new(&c.name)).collect(),
         }
     }
 
@@ -61,73 +58,6 @@ impl ReadPlan {
     fn skips(&self, index: usize) -> bool {
         self.skip.get(index) == Some(&true)
     }
-
-    /// [`name_match`] of member name `key` against column `index`'s name.
-    fn rank(&self, columns: &[SerdeColumn], index: usize, key: &str, ascii: bool) -> u8 {
-        match self.names.get(index) {
-            Some(Some(words)) if ascii => words.rank(key.as_bytes()),
-            _ => name_match(key, ascii, &columns[index].name),
-        }
-    }
-}
-
-/// An ASCII column name laid out for comparing member names eight bytes at a time.
-#[derive(Debug, Clone)]
-struct NameWords {
-    len: usize,
-    /// The name's bytes as little-endian words, the last one zero-padded.
-    words: Box<[u64]>,
-    /// Per word, 0x20 at each byte that is a capital letter: where a member name's byte may
-    /// be that letter's lower case ([`name_match`]'s upper-cased match).
-    case_bits: Box<[u64]>,
-}
-
-impl NameWords {
-    fn new(name: &str) -> Option<NameWords> {
-        if !name.is_ascii() {
-            return None;
-        }
-        let chunks = name.as_bytes().chunks(8);
-        Some(NameWords {
-            len: name.len(),
-            words: chunks.clone().map(word).collect(),
-            case_bits: chunks
-                .map(|chunk| {
-                    let capitals: Vec<u8> = chunk
-                        .iter()
-                        .map(|b| if b.is_ascii_uppercase() { 0x20 } else { 0 })
-                        .collect();
-                    word(&capitals)
-                })
-                .collect(),
-        })
-    }
-
-    /// Per byte, equal, or a lower-case letter where the name has its capital: exactly
-    /// [`name_match`] on an ASCII member name.
-    fn rank(&self, key: &[u8]) -> u8 {
-        if key.len() != self.len {
-            return UNSET;
-        }
-        let mut rank = BY_EXACT;
-        for ((chunk, &name), &case) in key.chunks(8).zip(&self.words).zip(&self.case_bits) {
-            let diff = word(chunk) ^ name;
-            if diff & !case != 0 {
-                return UNSET;
-            }
-            if diff != 0 {
-                rank = BY_UPPER;
-            }
-        }
-        rank
-    }
-}
-
-/// Up to eight bytes as a little-endian word, zero-padded.
-fn word(bytes: &[u8]) -> u64 {
-    let mut padded = [0; 8];
-    padded[..bytes.len()].copy_from_slice(bytes);
-    u64::from_le_bytes(padded)
 }
 
 /// The columns of one object. A coercion failure counts only if no later member replaces
@@ -152,7 +82,14 @@ pub(super) fn read_row(
     while let Some(key) = members.next_name().map_err(malformed)? {
         let ascii = key.is_ascii();
         if plan.distinct {
-            let rank_at = |index: usize| plan.rank(columns, index, &key, ascii);
+            let rank_at = |index: usize| {
+                let name = &columns[index].name;
+                // Upper-casing keeps an ASCII name's length: the cheap test first.
+                if ascii && name.len() != key.len() {
+                    return UNSET;
+                }
+                name_match(&key, ascii, name)
+            };
             // Members in column order: the column after the last match is the one.
             let expected = if next < columns.len() {
                 rank_at(next)
@@ -187,7 +124,7 @@ pub(super) fn read_row(
         }
         let node = members.value().map_err(malformed)?;
         for (index, column) in columns.iter().enumerate() {
-            let rank = plan.rank(columns, index, &key, ascii);
+            let rank = name_match(&key, ascii, &column.name);
             if rank == UNSET || (rank == BY_UPPER && filled[index] == BY_EXACT) {
                 continue;
             }
@@ -255,34 +192,4 @@ pub(super) fn name_match(key: &str, ascii: bool, name: &str) -> u8 {
         }
     }
     rank
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    /// Names from a small alphabet, so that equal and case-equal pairs are common.
-    fn name() -> impl Strategy<Value = String> {
-        proptest::string::string_regex("[aAbB_1]{0,20}").expect("a valid pattern")
-    }
-
-    proptest! {
-        #[test]
-        fn word_matching_is_name_match(key in name(), column in name()) {
-            let words = NameWords::new(&column).expect("ASCII");
-            prop_assert_eq!(words.rank(key.as_bytes()), name_match(&key, true, &column));
-        }
-    }
-
-    #[test]
-    fn lower_case_members_match_capital_columns_and_not_the_reverse() {
-        let words = NameWords::new("DATE_TIME").expect("ASCII");
-        assert_eq!(words.rank(b"date_time"), BY_UPPER);
-        assert_eq!(words.rank(b"DATE_TIME"), BY_EXACT);
-        assert_eq!(words.rank(b"Date_Time"), BY_UPPER);
-        assert_eq!(words.rank(b"DATE-TIME"), UNSET);
-        let lower = NameWords::new("date_time").expect("ASCII");
-        assert_eq!(lower.rank(b"DATE_TIME"), UNSET);
-    }
 }
