@@ -66,6 +66,47 @@ fn wrapped_values_match_names_exactly_then_case_insensitively() {
 }
 
 #[test]
+fn a_member_fills_every_column_its_name_matches() {
+    // `a` and `A` are both columns: member `a` is `a` exactly and `A` once upper-cased.
+    let s = serde(
+        Role::Value,
+        &[
+            ("a", SqlType::Int),
+            ("A", SqlType::Int),
+            ("B", SqlType::Int),
+        ],
+        None,
+    );
+    assert_eq!(
+        read(&s, r#"{"a": 1, "b": 3}"#).unwrap(),
+        Some(vec![Value::Int(1), Value::Int(1), Value::Int(3)])
+    );
+    assert_eq!(
+        read(&s, r#"{"A": 2, "a": 1}"#).unwrap(),
+        Some(vec![Value::Int(1), Value::Int(2), Value::Null])
+    );
+    // Distinct names: an exact member is not replaced by a later upper-cased one, in or out
+    // of column order.
+    let distinct = serde(
+        Role::Value,
+        &[("FOO", SqlType::Int), ("BAR", SqlType::Int)],
+        None,
+    );
+    assert_eq!(
+        read(
+            &distinct,
+            r#"{"FOO": 2, "foo": 9, "bar": 4, "x": {"y": [1]}}"#
+        )
+        .unwrap(),
+        Some(vec![Value::Int(2), Value::Int(4)])
+    );
+    assert_eq!(
+        read(&distinct, r#"{"bar": 4, "FOO": 2}"#).unwrap(),
+        Some(vec![Value::Int(2), Value::Int(4)])
+    );
+}
+
+#[test]
 fn single_values_unwrap_for_keys_and_when_asked() {
     let key = serde(Role::Key, &[("K", SqlType::Int)], None);
     assert_eq!(read(&key, "33").unwrap(), Some(vec![Value::Int(33)]));
