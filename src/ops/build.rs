@@ -23,10 +23,9 @@ use super::repartition::{
 use super::segment::{is_repartition, segment, segment_roots, serdes, shape};
 use super::select::Select;
 use super::sink::{SetTimestamp, SinkSerializer};
-use super::source::{EventTime, SourceDeserializer, ValueColumn, value_columns};
+use super::source::EventTime;
 use super::stores::declared;
-use super::window_key::{WindowedSink, WindowedSource};
-use crate::analyze::{Schema, TimestampColumn};
+use super::window_key::WindowedSink;
 use crate::expr::TypedExpr;
 use crate::expr::compile::{CompileError, Evaluator};
 use crate::format::FormatError;
@@ -74,7 +73,7 @@ pub struct QueryTopology {
     steps: Arc<Step>,
     spec: TopologySpec,
     /// Per stream source (by context), the value columns the query reads ([`super::prune`]).
-    read_columns: HashMap<String, Vec<bool>>,
+    pub(super) read_columns: HashMap<String, Vec<bool>>,
 }
 
 /// Builds `query`, checking every step once so unsupported steps fail here, not in a task.
@@ -217,60 +216,7 @@ impl QueryTopology {
             })
         };
         match step {
-            Step::StreamSource {
-                topic,
-                schema,
-                timestamp,
-                window,
-                ..
-            }
-            | Step::TableSource {
-                topic,
-                schema,
-                timestamp,
-                window,
-                ..
-            } => {
-                let table = matches!(step, Step::TableSource { .. });
-                let (key, mut value) =
-                    serdes(schema, &topic.key_format, &topic.value_format).map_err(fmt)?;
-                let columns = value_columns(schema);
-                if let Some(read) = self.read_columns.get(ctx) {
-                    let payload: Vec<bool> = columns
-                        .iter()
-                        .zip(read)
-                        .filter(|(column, _)| **column == ValueColumn::Payload)
-                        .map(|(_, &read)| read)
-                        .collect();
-                    value.skip_unread_strings(&payload);
-                }
-                let time = match timestamp {
-                    None => EventTime::Record,
-                    Some(ts) => self.event_time(ctx, schema, ts)?,
-                };
-                let de = SourceDeserializer {
-                    key,
-                    value,
-                    key_count: schema.keys().count(),
-                    columns,
-                    time,
-                    table,
-                };
-                let de: Box<dyn crate::topology::RecordDeserializer> = match window {
-                    Some(window) => Box::new(WindowedSource {
-                        inner: de,
-                        window: *window,
-                    }),
-                    None => Box::new(de),
-                };
-                let id = graph.source(ctx, &topic.topic, de);
-                Ok(Built {
-                    at: Attach::Source(id),
-                    layout: InputLayout::keys(schema.keys().count()),
-                    table,
-                    rekeyed: false,
-                })
-            }
+            Step::StreamSource { .. } | Step::TableSource { .. } => self.source(step, graph),
             Step::TableFilter {
                 input, predicate, ..
             } if matches!(**input, Step::Aggregate { .. }) => {
@@ -543,31 +489,6 @@ impl QueryTopology {
             query: self.query.clone(),
             step: what.to_owned(),
             ctx: ctx.to_owned(),
-        }
-    }
-
-    /// The event-time source for `ts`: a value column position.
-    fn event_time(
-        &self,
-        ctx: &str,
-        schema: &Schema,
-        ts: &TimestampColumn,
-    ) -> Result<EventTime, BuildError> {
-        let position = schema.values().position(|c| c.name == ts.column);
-        let column = position.and_then(|p| schema.values().nth(p).map(|c| (p, c)));
-        match column {
-            Some((p, c))
-                if ts.format.is_none() && matches!(c.ty, SqlType::Bigint | SqlType::Timestamp) =>
-            {
-                Ok(EventTime::Column(p))
-            }
-            Some((p, c)) if ts.format.is_none() && c.ty == SqlType::String => {
-                Ok(EventTime::TextColumn(p))
-            }
-            _ => Err(self.unsupported_what(
-                ctx,
-                &format!("TIMESTAMP column {} with this type or format", ts.column),
-            )),
         }
     }
 }
