@@ -18,7 +18,7 @@ fn serde(columns: &[(&str, SqlType)], delimiter: Option<&str>) -> RowSerde {
     RowSerde::new(Format::Delimited, Role::Value, columns, &options).unwrap()
 }
 
-fn read(serde: &RowSerde, text: &str) -> Result<Vec<Value>, FormatError> {
+fn read(serde: &mut RowSerde, text: &str) -> Result<Vec<Value>, FormatError> {
     serde.deserialize(Some(text.as_bytes())).map(Option::unwrap)
 }
 
@@ -34,7 +34,7 @@ fn dec(text: &str) -> Value {
 
 #[test]
 fn reads_and_writes_primitive_rows() {
-    let s = serde(
+    let mut s = serde(
         &[
             ("ID", SqlType::Bigint),
             ("NAME", SqlType::String),
@@ -42,13 +42,13 @@ fn reads_and_writes_primitive_rows() {
         ],
         None,
     );
-    let row = read(&s, "0,zero,0").unwrap();
+    let row = read(&mut s, "0,zero,0").unwrap();
     assert_eq!(
         row,
         vec![Value::Bigint(0), Value::from("zero"), Value::Int(0)]
     );
     assert_eq!(write(&s, &row), "0,zero,0");
-    assert_eq!(read(&s, "1,,2").unwrap()[1], Value::Null);
+    assert_eq!(read(&mut s, "1,,2").unwrap()[1], Value::Null);
     assert_eq!(
         write(&s, &[Value::Bigint(1), Value::Null, Value::Int(2)]),
         "1,,2"
@@ -57,33 +57,33 @@ fn reads_and_writes_primitive_rows() {
 
 #[test]
 fn quoted_fields_unescape() {
-    let s = serde(&[("A", SqlType::String), ("B", SqlType::Int)], None);
+    let mut s = serde(&[("A", SqlType::String), ("B", SqlType::Int)], None);
     assert_eq!(
-        read(&s, "\"a,\"\"b\"\"\",\"22\"").unwrap(),
+        read(&mut s, "\"a,\"\"b\"\"\",\"22\"").unwrap(),
         vec![Value::from("a,\"b\""), Value::Int(22)]
     );
     assert_eq!(
-        read(&s, "\n\nx,1\r\nignored,2").unwrap(),
+        read(&mut s, "\n\nx,1\r\nignored,2").unwrap(),
         vec![Value::from("x"), Value::Int(1)]
     );
     assert!(matches!(
-        read(&s, "\"open,1"),
+        read(&mut s, "\"open,1"),
         Err(FormatError::Malformed { .. })
     ));
     assert!(matches!(
-        read(&s, "\"a\"x,1"),
+        read(&mut s, "\"a\"x,1"),
         Err(FormatError::Malformed { .. })
     ));
 }
 
 #[test]
 fn field_count_must_match() {
-    let s = serde(&[("A", SqlType::Int), ("B", SqlType::Int)], None);
+    let mut s = serde(&[("A", SqlType::Int), ("B", SqlType::Int)], None);
     assert_eq!(
-        read(&s, "1").unwrap_err().to_string(),
+        read(&mut s, "1").unwrap_err().to_string(),
         "Column count mismatch on deserialization. expected: 2, got: 1"
     );
-    assert!(matches!(read(&s, ""), Err(FormatError::NoFields)));
+    assert!(matches!(read(&mut s, ""), Err(FormatError::NoFields)));
 }
 
 #[test]
@@ -103,7 +103,7 @@ fn quoting_follows_commons_csv_1_4() {
 
 #[test]
 fn decimals_are_padded_to_scale_and_negative_first_fields_quoted() {
-    let s = serde(
+    let mut s = serde(
         &[(
             "V",
             SqlType::Decimal {
@@ -113,11 +113,11 @@ fn decimals_are_padded_to_scale_and_negative_first_fields_quoted() {
         )],
         None,
     );
-    let row = read(&s, ".12").unwrap();
+    let row = read(&mut s, ".12").unwrap();
     assert_eq!(write(&s, &row), "0.1200000000000000");
-    let row = read(&s, "\"-12345.12\"").unwrap();
+    let row = read(&mut s, "\"-12345.12\"").unwrap();
     assert_eq!(write(&s, &row), "\"-12345.1200000000000000\"");
-    let narrow = serde(
+    let mut narrow = serde(
         &[(
             "K",
             SqlType::Decimal {
@@ -127,15 +127,15 @@ fn decimals_are_padded_to_scale_and_negative_first_fields_quoted() {
         )],
         None,
     );
-    assert_eq!(read(&narrow, "12.0").unwrap(), vec![dec("12.0000")]);
-    assert!(read(&narrow, "1.23456").is_err());
+    assert_eq!(read(&mut narrow, "12.0").unwrap(), vec![dec("12.0000")]);
+    assert!(read(&mut narrow, "1.23456").is_err());
 }
 
 #[test]
 fn other_delimiters() {
-    let s = serde(&[("A", SqlType::Int), ("B", SqlType::String)], Some("TAB"));
+    let mut s = serde(&[("A", SqlType::Int), ("B", SqlType::String)], Some("TAB"));
     assert_eq!(
-        read(&s, "1\tzero").unwrap(),
+        read(&mut s, "1\tzero").unwrap(),
         vec![Value::Int(1), Value::from("zero")]
     );
     assert_eq!(write(&s, &[Value::Int(1), Value::from("a b")]), "1\ta b");
@@ -151,7 +151,7 @@ fn other_delimiters() {
 
 #[test]
 fn primitive_parsers_match_java() {
-    let s = serde(
+    let mut s = serde(
         &[
             ("B", SqlType::Boolean),
             ("D", SqlType::Double),
@@ -160,7 +160,7 @@ fn primitive_parsers_match_java() {
         ],
         None,
     );
-    let row = read(&s, "yes, 10.3 ,1000,AQI").unwrap();
+    let row = read(&mut s, "yes, 10.3 ,1000,AQI").unwrap();
     assert_eq!(
         row,
         vec![
@@ -171,5 +171,5 @@ fn primitive_parsers_match_java() {
         ]
     );
     assert_eq!(write(&s, &row), "false,10.3,1000,AQI=");
-    assert!(read(&s, "true,x,1,AQI=").is_err());
+    assert!(read(&mut s, "true,x,1,AQI=").is_err());
 }

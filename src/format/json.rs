@@ -31,7 +31,7 @@ pub(crate) const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
 pub(super) fn deserialize(
     columns: &[SerdeColumn],
     unwrapped: bool,
-    plan: &ReadPlan,
+    plan: &mut ReadPlan,
     bytes: &[u8],
 ) -> Result<Option<Row>, FormatError> {
     if unwrapped {

@@ -81,6 +81,16 @@ pub(crate) fn parse_members(input: &[u8]) -> Result<TopLevel<'_>, SyntaxError> {
     }
 }
 
+/// What [`Members::next_name`] found.
+pub(crate) enum NextName<'a> {
+    /// The name is exactly the guess.
+    Guessed,
+    /// Another name.
+    Other(Cow<'a, str>),
+    /// The closing brace: no more members.
+    End,
+}
+
 /// The members of a top-level object, in document order (duplicates included).
 pub(crate) struct Members<'a> {
     reader: Reader<'a>,
@@ -88,17 +98,47 @@ pub(crate) struct Members<'a> {
 }
 
 impl<'a> Members<'a> {
-    /// The next member's name (its value is read next, with [`Members::value`] or
-    /// [`Members::skip_value`]), or `None` after the closing brace (and nothing after it is
-    /// read).
-    pub(crate) fn next_name(&mut self) -> Result<Option<Cow<'a, str>>, SyntaxError> {
+    /// The next member's name (its value is read next, with [`Members::value`],
+    /// [`Members::small_integer`] or [`Members::skip_value`]), or the end after the closing
+    /// brace (nothing after it is read). If the name is exactly `guess` (its bytes as
+    /// written, typically the name at this position in the last record) it is not scanned
+    /// or copied. `guess` must be a name this reader returned borrowed
+    /// (written without escapes), so matching its bytes and a closing quote is matching the
+    /// whole name.
+    pub(crate) fn next_name(&mut self, guess: Option<&[u8]>) -> Result<NextName<'a>, SyntaxError> {
+        if !self.before_name()? {
+            return Ok(NextName::End);
+        }
+        let reader = &mut self.reader;
+        if let Some(guess) = guess {
+            let start = reader.pos + 1;
+            let end = start + guess.len();
+            if reader.bytes.get(reader.pos) == Some(&b'"')
+                && reader.bytes.get(start..end) == Some(guess)
+                && reader.bytes.get(end) == Some(&b'"')
+            {
+                reader.pos = end + 1;
+                reader.skip_whitespace();
+                if reader.bytes.get(reader.pos) != Some(&b':') {
+                    return reader.fail("expected ':'");
+                }
+                reader.pos += 1;
+                return Ok(NextName::Guessed);
+            }
+        }
+        reader.name().map(NextName::Other)
+    }
+
+    /// Moves past the separator before the next member's name; `false` after the closing
+    /// brace.
+    fn before_name(&mut self) -> Result<bool, SyntaxError> {
         let reader = &mut self.reader;
         reader.skip_whitespace();
         if self.first {
             self.first = false;
             if reader.bytes.get(reader.pos) == Some(&b'}') {
                 reader.pos += 1;
-                return Ok(None);
+                return Ok(false);
             }
         } else {
             match reader.bytes.get(reader.pos) {
@@ -108,12 +148,46 @@ impl<'a> Members<'a> {
                 }
                 Some(b'}') => {
                     reader.pos += 1;
-                    return Ok(None);
+                    return Ok(false);
                 }
                 _ => return reader.fail("expected ',' or '}'"),
             }
         }
-        reader.name().map(Some)
+        Ok(true)
+    }
+
+    /// The value of the member whose name was just read if it is a plain integer of at most
+    /// 18 digits (no fraction, no exponent, so it fits an `i64` as written), read without
+    /// building a node. `None`, with nothing read, for any other value, which
+    /// [`Members::value`] then reads (and rejects if it is malformed, such as `01`).
+    pub(crate) fn small_integer(&mut self) -> Option<i64> {
+        let reader = &mut self.reader;
+        reader.skip_whitespace();
+        let bytes = reader.bytes;
+        let negative = bytes.get(reader.pos) == Some(&b'-');
+        let start = reader.pos + usize::from(negative);
+        let mut pos = start;
+        let mut magnitude = 0i64;
+        while let Some(&byte) = bytes.get(pos) {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            if pos - start == 18 {
+                return None;
+            }
+            magnitude = magnitude * 10 + i64::from(digit);
+            pos += 1;
+        }
+        let digits = pos - start;
+        if digits == 0 || (digits > 1 && bytes[start] == b'0') {
+            return None;
+        }
+        if let Some(b'.' | b'e' | b'E') = bytes.get(pos) {
+            return None;
+        }
+        reader.pos = pos;
+        Some(if negative { -magnitude } else { magnitude })
     }
 
     /// The value of the member whose name was just read.

@@ -9,7 +9,9 @@
 use super::SerdeColumn;
 use super::error::FormatError;
 use super::json::{coerce_logged, jvm_long_value, malformed};
-use super::json_parse::{JsonNode, Members};
+use std::borrow::Cow;
+
+use super::json_parse::{JsonNode, Members, NextName};
 use crate::types::{Row, SqlType, Value};
 
 /// How a column was last filled: not at all, by a case-insensitive name, by its exact name.
@@ -18,6 +20,8 @@ const BY_UPPER: u8 = 1;
 const BY_EXACT: u8 = 2;
 /// Columns tracked on the stack; wider rows use a heap list.
 const STACK_COLUMNS: usize = 64;
+/// Member positions whose names are remembered (see [`ReadPlan`]).
+const LEARNED_MEMBERS: usize = 64;
 
 /// What a wrapped JSON reader knows of its columns before the first record.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +32,18 @@ pub(super) struct ReadPlan {
     /// No column's upper-cased name is another column's name, so a member name matches one
     /// column at most.
     distinct: bool,
+    /// Distinct names only: per member position, the name last read there (written without
+    /// escapes) and the column it matched. Records of a topic usually repeat their member
+    /// names in the same order, so the next record's name at that position is checked with
+    /// one comparison of its bytes instead of being scanned and matched against the columns.
+    learned: Vec<Learned>,
+}
+
+/// A member name as written and the column (and how) it matched, or none.
+#[derive(Debug, Clone)]
+struct Learned {
+    name: Box<[u8]>,
+    column: Option<(usize, u8)>,
 }
 
 impl ReadPlan {
@@ -42,6 +58,21 @@ impl ReadPlan {
         ReadPlan {
             skip: Vec::new(),
             distinct,
+            learned: Vec::new(),
+        }
+    }
+
+    /// Remembers that the member at `ordinal` was `name` and matched `column`; the positions
+    /// before it must be remembered already.
+    fn learn(&mut self, ordinal: usize, name: &str, column: Option<(usize, u8)>) {
+        let learned = Learned {
+            name: name.as_bytes().into(),
+            column,
+        };
+        if ordinal < self.learned.len() {
+            self.learned[ordinal] = learned;
+        } else if ordinal == self.learned.len() && ordinal < LEARNED_MEMBERS {
+            self.learned.push(learned);
         }
     }
 
@@ -64,7 +95,7 @@ impl ReadPlan {
 /// it; the first failing column is reported. Skipped columns stay NULL.
 pub(super) fn read_row(
     columns: &[SerdeColumn],
-    plan: &ReadPlan,
+    plan: &mut ReadPlan,
     mut members: Members<'_>,
 ) -> Result<Row, FormatError> {
     let mut row = vec![Value::Null; columns.len()];
@@ -77,51 +108,95 @@ pub(super) fn read_row(
         &mut heap
     };
     let mut failures: Vec<(usize, FormatError)> = Vec::new();
-    // Where the search for the next member's column starts (distinct names only).
+    if !plan.distinct {
+        read_overlapping(columns, plan, members, &mut row, filled, &mut failures)?;
+        return finish(row, failures);
+    }
+    // Where the search for the next member's column starts.
     let mut next = 0;
-    while let Some(key) = members.next_name().map_err(malformed)? {
-        let ascii = key.is_ascii();
-        if plan.distinct {
-            let rank_at = |index: usize| {
-                let name = &columns[index].name;
-                // Upper-casing keeps an ASCII name's length: the cheap test first.
-                if ascii && name.len() != key.len() {
-                    return UNSET;
+    let mut ordinal = 0;
+    loop {
+        let guess = plan.learned.get(ordinal).map(|l| &*l.name);
+        let found = match members.next_name(guess).map_err(malformed)? {
+            NextName::End => break,
+            NextName::Guessed => plan.learned[ordinal].column,
+            NextName::Other(key) => {
+                let found = find_column(columns, &key, next);
+                if let Cow::Borrowed(name) = key {
+                    plan.learn(ordinal, name, found);
                 }
-                name_match(&key, ascii, name)
-            };
-            // Members in column order: the column after the last match is the one.
-            let expected = if next < columns.len() {
-                rank_at(next)
-            } else {
-                UNSET
-            };
-            let found = if expected != UNSET {
-                Some((next, expected))
-            } else {
-                (0..columns.len()).find_map(|index| match rank_at(index) {
-                    UNSET => None,
-                    rank => Some((index, rank)),
-                })
-            };
-            let Some((index, rank)) = found else {
-                members.skip_value().map_err(malformed)?;
-                continue;
-            };
-            next = index + 1;
-            if rank == BY_UPPER && filled[index] == BY_EXACT {
-                members.skip_value().map_err(malformed)?;
-                continue;
+                found
             }
-            filled[index] = rank;
-            if plan.skips(index) {
-                members.skip_value().map_err(malformed)?;
-                continue;
-            }
-            let node = members.value().map_err(malformed)?;
-            fill(&mut row, &mut failures, index, &columns[index], &node);
+        };
+        ordinal += 1;
+        let Some((index, rank)) = found else {
+            members.skip_value().map_err(malformed)?;
+            continue;
+        };
+        next = index + 1;
+        if rank == BY_UPPER && filled[index] == BY_EXACT {
+            members.skip_value().map_err(malformed)?;
             continue;
         }
+        filled[index] = rank;
+        if plan.skips(index) {
+            members.skip_value().map_err(malformed)?;
+            continue;
+        }
+        let column = &columns[index];
+        if column.ty == SqlType::Bigint
+            && let Some(number) = members.small_integer()
+        {
+            set(&mut row, &mut failures, index, Value::Bigint(number));
+            continue;
+        }
+        let node = members.value().map_err(malformed)?;
+        fill(&mut row, &mut failures, index, column, &node);
+    }
+    finish(row, failures)
+}
+
+/// The column a member name matches and how (names are distinct, so one at most), trying
+/// the column at `expected` first: members written in column order match it at once.
+fn find_column(columns: &[SerdeColumn], key: &str, expected: usize) -> Option<(usize, u8)> {
+    let ascii = key.is_ascii();
+    let rank_at = |index: usize| {
+        let name = &columns[index].name;
+        // Upper-casing keeps an ASCII name's length: the cheap test first.
+        if ascii && name.len() != key.len() {
+            return UNSET;
+        }
+        name_match(key, ascii, name)
+    };
+    if expected < columns.len() {
+        let rank = rank_at(expected);
+        if rank != UNSET {
+            return Some((expected, rank));
+        }
+    }
+    (0..columns.len()).find_map(|index| match rank_at(index) {
+        UNSET => None,
+        rank => Some((index, rank)),
+    })
+}
+
+/// Members of an object whose column names overlap once upper-cased: each member is
+/// offered to every column.
+fn read_overlapping(
+    columns: &[SerdeColumn],
+    plan: &ReadPlan,
+    mut members: Members<'_>,
+    row: &mut Row,
+    filled: &mut [u8],
+    failures: &mut Vec<(usize, FormatError)>,
+) -> Result<(), FormatError> {
+    loop {
+        let key = match members.next_name(None).map_err(malformed)? {
+            NextName::End => return Ok(()),
+            NextName::Guessed => unreachable!("no guess was offered"),
+            NextName::Other(key) => key,
+        };
+        let ascii = key.is_ascii();
         let node = members.value().map_err(malformed)?;
         for (index, column) in columns.iter().enumerate() {
             let rank = name_match(&key, ascii, &column.name);
@@ -130,18 +205,30 @@ pub(super) fn read_row(
             }
             filled[index] = rank;
             if !plan.skips(index) {
-                fill(&mut row, &mut failures, index, column, &node);
+                fill(row, failures, index, column, &node);
             }
         }
     }
+}
+
+/// The row, or the failure of its first failing column.
+fn finish(row: Row, failures: Vec<(usize, FormatError)>) -> Result<Row, FormatError> {
     match failures.into_iter().min_by_key(|(index, _)| *index) {
         Some((_, error)) => Err(error),
         None => Ok(row),
     }
 }
 
-/// Coerces `node` into column `index`, replacing what an earlier member put there (a value
-/// or a failure).
+/// Puts `value` in column `index`, replacing what an earlier member put there (a value or a
+/// failure).
+fn set(row: &mut Row, failures: &mut Vec<(usize, FormatError)>, index: usize, value: Value) {
+    if !failures.is_empty() {
+        failures.retain(|(failed, _)| *failed != index);
+    }
+    row[index] = value;
+}
+
+/// Coerces `node` into column `index` (see [`set`]).
 fn fill(
     row: &mut Row,
     failures: &mut Vec<(usize, FormatError)>,
@@ -149,18 +236,15 @@ fn fill(
     column: &SerdeColumn,
     node: &JsonNode<'_>,
 ) {
-    if !failures.is_empty() {
-        failures.retain(|(failed, _)| *failed != index);
-    }
     // The common numeric case without the general coercion's dispatch (same result).
     if let (SqlType::Bigint, JsonNode::Number(number)) = (&column.ty, node) {
-        row[index] = Value::Bigint(jvm_long_value(number));
+        set(row, failures, index, Value::Bigint(jvm_long_value(number)));
         return;
     }
     match coerce_logged(node, &column.ty, Some(&column.name)) {
-        Ok(value) => row[index] = value,
+        Ok(value) => set(row, failures, index, value),
         Err(error) => {
-            row[index] = Value::Null;
+            set(row, failures, index, Value::Null);
             failures.push((index, error));
         }
     }

@@ -18,7 +18,7 @@ fn serde(role: Role, columns: &[(&str, SqlType)], wrap: Option<bool>) -> RowSerd
     RowSerde::new(Format::Json, role, columns, &options).unwrap()
 }
 
-fn read(serde: &RowSerde, json: &str) -> Result<Option<Vec<Value>>, FormatError> {
+fn read(serde: &mut RowSerde, json: &str) -> Result<Option<Vec<Value>>, FormatError> {
     serde.deserialize(Some(json.as_bytes()))
 }
 
@@ -36,31 +36,31 @@ fn dec(text: &str) -> Value {
 
 #[test]
 fn wrapped_values_match_names_exactly_then_case_insensitively() {
-    let s = serde(
+    let mut s = serde(
         Role::Value,
         &[("FOO", SqlType::Int), ("bar", SqlType::String)],
         None,
     );
     assert_eq!(
-        read(&s, r#"{"foo": 1, "bar": "x"}"#).unwrap(),
+        read(&mut s, r#"{"foo": 1, "bar": "x"}"#).unwrap(),
         Some(vec![Value::Int(1), Value::from("x")])
     );
     assert_eq!(
-        read(&s, r#"{"FOO": 2, "BAR": "x"}"#).unwrap(),
+        read(&mut s, r#"{"FOO": 2, "BAR": "x"}"#).unwrap(),
         Some(vec![Value::Int(2), Value::Null])
     );
     assert_eq!(
-        read(&s, r#"{"Foo": 3, "foo": 4, "FOO": 5}"#).unwrap(),
+        read(&mut s, r#"{"Foo": 3, "foo": 4, "FOO": 5}"#).unwrap(),
         Some(vec![Value::Int(5), Value::Null])
     );
     assert_eq!(
-        read(&s, "{}").unwrap(),
+        read(&mut s, "{}").unwrap(),
         Some(vec![Value::Null, Value::Null])
     );
-    assert_eq!(read(&s, "null").unwrap(), None);
+    assert_eq!(read(&mut s, "null").unwrap(), None);
     assert_eq!(s.deserialize(None).unwrap(), None);
     assert!(matches!(
-        read(&s, "[1]"),
+        read(&mut s, "[1]"),
         Err(FormatError::JsonTypeMismatch { .. })
     ));
 }
@@ -68,7 +68,7 @@ fn wrapped_values_match_names_exactly_then_case_insensitively() {
 #[test]
 fn a_member_fills_every_column_its_name_matches() {
     // `a` and `A` are both columns: member `a` is `a` exactly and `A` once upper-cased.
-    let s = serde(
+    let mut s = serde(
         Role::Value,
         &[
             ("a", SqlType::Int),
@@ -78,47 +78,117 @@ fn a_member_fills_every_column_its_name_matches() {
         None,
     );
     assert_eq!(
-        read(&s, r#"{"a": 1, "b": 3}"#).unwrap(),
+        read(&mut s, r#"{"a": 1, "b": 3}"#).unwrap(),
         Some(vec![Value::Int(1), Value::Int(1), Value::Int(3)])
     );
     assert_eq!(
-        read(&s, r#"{"A": 2, "a": 1}"#).unwrap(),
+        read(&mut s, r#"{"A": 2, "a": 1}"#).unwrap(),
         Some(vec![Value::Int(1), Value::Int(2), Value::Null])
     );
     // Distinct names: an exact member is not replaced by a later upper-cased one, in or out
     // of column order.
-    let distinct = serde(
+    let mut distinct = serde(
         Role::Value,
         &[("FOO", SqlType::Int), ("BAR", SqlType::Int)],
         None,
     );
     assert_eq!(
         read(
-            &distinct,
+            &mut distinct,
             r#"{"FOO": 2, "foo": 9, "bar": 4, "x": {"y": [1]}}"#
         )
         .unwrap(),
         Some(vec![Value::Int(2), Value::Int(4)])
     );
     assert_eq!(
-        read(&distinct, r#"{"bar": 4, "FOO": 2}"#).unwrap(),
+        read(&mut distinct, r#"{"bar": 4, "FOO": 2}"#).unwrap(),
         Some(vec![Value::Int(2), Value::Int(4)])
     );
 }
 
 #[test]
+fn a_reader_that_learned_earlier_names_reads_each_record_as_a_fresh_reader_does() {
+    let columns = [
+        ("FOO", SqlType::Bigint),
+        ("BAR", SqlType::String),
+        ("Baz", SqlType::Int),
+    ];
+    let records = [
+        r#"{"foo": 1, "bar": "x", "Baz": 2}"#,
+        // The same names at other positions, and names that extend a learned one.
+        r#"{"bar": "y", "foo": 2}"#,
+        r#"{"foox": 3, "fo": 4, "foo": 5, "BAZ": 6}"#,
+        // An escaped name is the name it decodes to; an empty name matches nothing.
+        r#"{"f\u006fo": 6, "": 1, "Baz": 7}"#,
+        r#"{"FOO": 7, "foo": 8, "Baz": 9, "baz": 10}"#,
+        r#"{"foo": 8, "FOO": 7}"#,
+        r#"{"foo" : 9 , "bar" :"z"}"#,
+        // Failures and malformed records after learned ones.
+        r#"{"foo": "nine", "bar": "q"}"#,
+        r#"{"foo": 1 "bar": "q"}"#,
+        r#"{"foo"; 1}"#,
+        r#"{"foo": 01}"#,
+        r#"{"foo": 1, "bar": "x", "Baz": 2}"#,
+    ];
+    let mut learning = serde(Role::Value, &columns, None);
+    for record in records {
+        let mut fresh = serde(Role::Value, &columns, None);
+        assert_eq!(
+            format!("{:?}", read(&mut learning, record)),
+            format!("{:?}", read(&mut fresh, record)),
+            "{record}"
+        );
+    }
+}
+
+#[test]
+fn plain_integers_read_on_the_fast_path_as_the_general_coercion_reads_them() {
+    let mut s = serde(Role::Value, &[("N", SqlType::Bigint)], None);
+    let exact = [
+        "0",
+        "-0",
+        "7",
+        "-123",
+        "999999999999999999",
+        "-999999999999999999",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "12345678901234567890",
+        "1.5",
+        "-2.5e1",
+        "1E+2",
+    ];
+    for text in exact {
+        assert_eq!(
+            read(&mut s, &format!(r#"{{"n": {text}}}"#)).unwrap(),
+            Some(vec![Value::Bigint(jvm_long_value(text))]),
+            "{text}"
+        );
+    }
+    for malformed in ["01", "-", "-01", "1.", "1e", "--1"] {
+        assert!(
+            read(&mut s, &format!(r#"{{"n": {malformed}}}"#)).is_err(),
+            "{malformed}"
+        );
+    }
+}
+
+#[test]
 fn single_values_unwrap_for_keys_and_when_asked() {
-    let key = serde(Role::Key, &[("K", SqlType::Int)], None);
-    assert_eq!(read(&key, "33").unwrap(), Some(vec![Value::Int(33)]));
+    let mut key = serde(Role::Key, &[("K", SqlType::Int)], None);
+    assert_eq!(read(&mut key, "33").unwrap(), Some(vec![Value::Int(33)]));
     assert_eq!(write(&key, &[Value::Int(33)]).as_deref(), Some("33"));
     assert_eq!(write(&key, &[Value::Null]), None);
 
-    let unwrapped = serde(Role::Value, &[("V", SqlType::Boolean)], Some(false));
+    let mut unwrapped = serde(Role::Value, &[("V", SqlType::Boolean)], Some(false));
     assert_eq!(
-        read(&unwrapped, "true").unwrap(),
+        read(&mut unwrapped, "true").unwrap(),
         Some(vec![Value::Boolean(true)])
     );
-    assert_eq!(read(&unwrapped, "null").unwrap(), Some(vec![Value::Null]));
+    assert_eq!(
+        read(&mut unwrapped, "null").unwrap(),
+        Some(vec![Value::Null])
+    );
     assert_eq!(
         write(&unwrapped, &[Value::Boolean(false)]).as_deref(),
         Some("false")
@@ -131,22 +201,22 @@ fn single_values_unwrap_for_keys_and_when_asked() {
     );
 
     let structure = SqlType::structure([("F1", SqlType::String)]);
-    let unwrapped_struct = serde(Role::Value, &[("FOO", structure)], Some(false));
+    let mut unwrapped_struct = serde(Role::Value, &[("FOO", structure)], Some(false));
     assert_eq!(
-        read(&unwrapped_struct, r#"{"f1": "bar"}"#).unwrap(),
+        read(&mut unwrapped_struct, r#"{"f1": "bar"}"#).unwrap(),
         Some(vec![Value::structure(vec![Value::from("bar")])])
     );
 }
 
 #[test]
 fn multi_column_keys_are_objects() {
-    let key = serde(
+    let mut key = serde(
         Role::Key,
         &[("K", SqlType::Int), ("K2", SqlType::Int)],
         None,
     );
     assert_eq!(
-        read(&key, r#"{"K": null, "K2": 2}"#).unwrap(),
+        read(&mut key, r#"{"K": null, "K2": 2}"#).unwrap(),
         Some(vec![Value::Null, Value::Int(2)])
     );
     assert_eq!(
@@ -157,7 +227,7 @@ fn multi_column_keys_are_objects() {
 
 #[test]
 fn numbers_coerce_like_jackson() {
-    let s = serde(
+    let mut s = serde(
         Role::Value,
         &[
             ("I", SqlType::Int),
@@ -167,7 +237,7 @@ fn numbers_coerce_like_jackson() {
         ],
         None,
     );
-    let row = read(&s, r#"{"I": 1.9, "L": "12", "D": "2.5", "S": 10}"#)
+    let row = read(&mut s, r#"{"I": 1.9, "L": "12", "D": "2.5", "S": 10}"#)
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -179,7 +249,7 @@ fn numbers_coerce_like_jackson() {
             Value::from("10")
         ]
     );
-    let row = read(&s, r#"{"I": 2147483648, "L": 1e3, "D": 3, "S": 1.50}"#)
+    let row = read(&mut s, r#"{"I": 2147483648, "L": 1e3, "D": 3, "S": 1.50}"#)
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -192,45 +262,47 @@ fn numbers_coerce_like_jackson() {
         ]
     );
     assert!(matches!(
-        read(&s, r#"{"I": "1.5"}"#),
+        read(&mut s, r#"{"I": "1.5"}"#),
         Err(FormatError::JsonStringCoercion { .. })
     ));
     assert!(matches!(
-        read(&s, r#"{"I": true}"#),
+        read(&mut s, r#"{"I": true}"#),
         Err(FormatError::JsonTypeMismatch { .. })
     ));
     assert_eq!(
-        read(&s, r#"{"S": true}"#).unwrap().unwrap()[3],
+        read(&mut s, r#"{"S": true}"#).unwrap().unwrap()[3],
         Value::from("true")
     );
 }
 
 #[test]
 fn strings_absorb_objects_and_arrays() {
-    let s = serde(Role::Value, &[("S", SqlType::String)], Some(false));
+    let mut s = serde(Role::Value, &[("S", SqlType::String)], Some(false));
     assert_eq!(
-        read(&s, r#"{"a": 1, "b": [true, "x"]}"#).unwrap().unwrap()[0],
+        read(&mut s, r#"{"a": 1, "b": [true, "x"]}"#)
+            .unwrap()
+            .unwrap()[0],
         Value::from(r#"{"a":1,"b":[true,"x"]}"#)
     );
     assert_eq!(
-        read(&s, r#"[1, "a", null]"#).unwrap().unwrap()[0],
+        read(&mut s, r#"[1, "a", null]"#).unwrap().unwrap()[0],
         Value::from("[1, a, null]")
     );
 }
 
 #[test]
 fn booleans_accept_only_json_booleans() {
-    let s = serde(Role::Value, &[("B", SqlType::Boolean)], None);
-    assert!(read(&s, r#"{"B": "true"}"#).is_err());
+    let mut s = serde(Role::Value, &[("B", SqlType::Boolean)], None);
+    assert!(read(&mut s, r#"{"B": "true"}"#).is_err());
     assert_eq!(
-        read(&s, r#"{"B": false}"#).unwrap(),
+        read(&mut s, r#"{"B": false}"#).unwrap(),
         Some(vec![Value::Boolean(false)])
     );
 }
 
 #[test]
 fn decimals_keep_their_scale_and_must_fit() {
-    let s = serde(
+    let mut s = serde(
         Role::Value,
         &[(
             "V",
@@ -241,16 +313,16 @@ fn decimals_keep_their_scale_and_must_fit() {
         )],
         Some(false),
     );
-    assert_eq!(read(&s, "10.1").unwrap(), Some(vec![dec("10.10")]));
-    assert_eq!(read(&s, "\"1.5\"").unwrap(), Some(vec![dec("1.50")]));
-    assert!(read(&s, "100").is_err());
-    assert!(read(&s, "1.234").is_err());
+    assert_eq!(read(&mut s, "10.1").unwrap(), Some(vec![dec("10.10")]));
+    assert_eq!(read(&mut s, "\"1.5\"").unwrap(), Some(vec![dec("1.50")]));
+    assert!(read(&mut s, "100").is_err());
+    assert!(read(&mut s, "1.234").is_err());
     assert_eq!(write(&s, &[dec("10.10")]).as_deref(), Some("10.10"));
 }
 
 #[test]
 fn temporal_and_bytes_columns() {
-    let s = serde(
+    let mut s = serde(
         Role::Value,
         &[
             ("D", SqlType::Date),
@@ -261,7 +333,7 @@ fn temporal_and_bytes_columns() {
         None,
     );
     let row = read(
-        &s,
+        &mut s,
         r#"{"D": 18408, "T": "5000", "TS": 1651182287943, "B": "AQI="}"#,
     )
     .unwrap()
@@ -279,8 +351,8 @@ fn temporal_and_bytes_columns() {
         write(&s, &row).as_deref(),
         Some(r#"{"D":18408,"T":5000,"TS":1651182287943,"B":"AQI="}"#)
     );
-    assert!(read(&s, r#"{"T": -1}"#).is_err());
-    assert!(read(&s, r#"{"B": "***"}"#).is_err());
+    assert!(read(&mut s, r#"{"T": -1}"#).is_err());
+    assert!(read(&mut s, r#"{"B": "***"}"#).is_err());
 }
 
 #[test]
@@ -289,11 +361,11 @@ fn nested_collections_round_trip() {
         ("A", SqlType::array(SqlType::Double)),
         ("M", SqlType::map(SqlType::String, SqlType::Int)),
     ]);
-    let s = serde(Role::Value, &[("V", ty)], None);
+    let mut s = serde(Role::Value, &[("V", ty)], None);
     let json = r#"{"V":{"A":[1.0,null,1.0E10],"M":{"x":1,"y":null}}}"#;
-    let row = read(&s, json).unwrap().unwrap();
+    let row = read(&mut s, json).unwrap().unwrap();
     assert_eq!(write(&s, &row).as_deref(), Some(json));
-    let err = read(&s, r#"{"V": {"A": [1, "x"]}}"#).unwrap_err();
+    let err = read(&mut s, r#"{"V": {"A": [1, "x"]}}"#).unwrap_err();
     assert!(err.to_string().contains("path: $.V.A[1]"), "{err}");
 }
 
@@ -316,7 +388,7 @@ fn doubles_and_strings_are_written_like_ksqldb() {
 
 #[test]
 fn malformed_payloads_and_mismatched_rows_are_errors() {
-    let s = serde(Role::Value, &[("V", SqlType::Int)], None);
+    let mut s = serde(Role::Value, &[("V", SqlType::Int)], None);
     let bad_payloads: [&[u8]; 4] = [b"{", b"", b"\xff", b"{\"V\": 01}"];
     for bad in bad_payloads {
         assert!(s.deserialize(Some(bad)).is_err());

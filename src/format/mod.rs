@@ -223,11 +223,12 @@ impl RowSerde {
 
     /// Bytes to a row. `None` in (a Kafka null) gives `None` out: a tombstone for values, all-NULL
     /// columns for keys. A JSON `null` payload is also `None` unless the single column is unwrapped.
-    pub fn deserialize(&self, bytes: Option<&[u8]>) -> Result<Option<Row>, FormatError> {
+    /// Takes `&mut self` because a JSON reader learns the member names its records use.
+    pub fn deserialize(&mut self, bytes: Option<&[u8]>) -> Result<Option<Row>, FormatError> {
         let Some(bytes) = bytes else {
             return Ok(None);
         };
-        match &self.codec {
+        match &mut self.codec {
             Codec::Empty => Ok(Some(Row::new())),
             Codec::Kafka => kafka::deserialize(&self.columns[0], bytes).map(|v| Some(vec![v])),
             Codec::Json {

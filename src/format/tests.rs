@@ -203,7 +203,7 @@ fn kafka_primitives_are_big_endian() {
         (SqlType::Bytes, Value::bytes(vec![0, 1]), vec![0, 1]),
     ];
     for (ty, value, bytes) in cases {
-        let serde = build(
+        let mut serde = build(
             Format::Kafka,
             Role::Key,
             &[("K", ty)],
@@ -227,7 +227,7 @@ fn kafka_primitives_are_big_endian() {
 
 #[test]
 fn kafka_nulls_and_bad_sizes() {
-    let serde = build(
+    let mut serde = build(
         Format::Kafka,
         Role::Value,
         &[("V", SqlType::Int)],
@@ -254,7 +254,7 @@ fn kafka_nulls_and_bad_sizes() {
 #[test]
 fn columnless_serdes_read_and_write_nothing() {
     for format in [Format::None, Format::Kafka, Format::Json] {
-        let serde = build(format, Role::Key, &[], SerdeOptions::default()).unwrap();
+        let mut serde = build(format, Role::Key, &[], SerdeOptions::default()).unwrap();
         let mut out = Vec::new();
         assert_eq!(serde.serialize(&[], &mut out).unwrap(), Encoded::Null);
         assert_eq!(

@@ -86,7 +86,7 @@ impl Side {
             Format::Json => serde_json::from_slice(bytes)
                 .unwrap_or_else(|_| Json::String(String::from_utf8_lossy(bytes).into_owned())),
             Format::Kafka if self.columns.len() == 1 => match self.serde() {
-                Ok(serde) => match serde.deserialize(Some(bytes)) {
+                Ok(mut serde) => match serde.deserialize(Some(bytes)) {
                     Ok(Some(row)) => row.first().map_or(Json::Null, value_to_json),
                     _ => Json::String(String::from_utf8_lossy(bytes).into_owned()),
                 },
