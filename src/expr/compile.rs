@@ -196,6 +196,11 @@ impl Evaluator {
     pub fn ty(&self) -> &SqlType {
         &self.ty
     }
+
+    /// The slot the expression copies when it is a single column read.
+    pub fn column(&self) -> Option<Slot> {
+        self.column
+    }
 }
 
 pub(crate) fn compile(expr: &TypedExpr, scope: &Scope<'_>) -> Result<Node, CompileError> {

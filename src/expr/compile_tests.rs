@@ -287,3 +287,88 @@ fn calls_of_every_arity_are_evaluated() {
         Ok(Value::string("abcde"))
     );
 }
+
+#[test]
+fn integer_constants_give_what_the_same_constant_read_from_a_column_gives() {
+    // `x op 7` holds the constant in its node and has an integer fast path; `x op y` with
+    // `y` = 7 in the row takes the general path. They must agree on every value and type.
+    let lefts = [
+        Value::Null,
+        Value::Int(0),
+        Value::Int(-13),
+        Value::Int(i32::MAX),
+        Value::Int(i32::MIN),
+        Value::Bigint(0),
+        Value::Bigint(1_234_567_890_123),
+        Value::Bigint(i64::MAX),
+        Value::Bigint(i64::MIN),
+    ];
+    let constants = [
+        (Literal::Int(7), SqlType::Int),
+        (Literal::Int(-1), SqlType::Int),
+        (Literal::Int(0), SqlType::Int),
+        (Literal::Bigint(1000), SqlType::Bigint),
+        (Literal::Bigint(-1), SqlType::Bigint),
+        (Literal::Bigint(1 << 32), SqlType::Bigint),
+    ];
+    let arithmetic = [
+        ArithmeticOp::Add,
+        ArithmeticOp::Subtract,
+        ArithmeticOp::Multiply,
+        ArithmeticOp::Divide,
+        ArithmeticOp::Modulus,
+    ];
+    let comparisons = [
+        Comparison::Eq,
+        Comparison::NotEq,
+        Comparison::Lt,
+        Comparison::LtEq,
+        Comparison::Gt,
+        Comparison::GtEq,
+        Comparison::Distinct,
+        Comparison::NotDistinct,
+    ];
+    for left in &lefts {
+        let left_ty = match left {
+            Value::Int(_) => SqlType::Int,
+            _ => SqlType::Bigint,
+        };
+        for (constant, constant_ty) in &constants {
+            let row = [left.clone(), constant.to_value()];
+            let result_ty = if left_ty == SqlType::Int && *constant_ty == SqlType::Int {
+                SqlType::Int
+            } else {
+                SqlType::Bigint
+            };
+            for op in arithmetic {
+                let make = |right| bin(op, col(0, left_ty.clone()), right, result_ty.clone());
+                let fast = make(lit(constant.clone(), constant_ty.clone()));
+                let general = make(col(1, constant_ty.clone()));
+                assert_eq!(
+                    eval(fast, &row),
+                    eval(general, &row),
+                    "{left:?} {op:?} {constant:?}"
+                );
+            }
+            for op in comparisons {
+                let make = |right| {
+                    TypedExpr::new(
+                        SqlType::Boolean,
+                        ExprKind::Compare {
+                            op,
+                            left: Box::new(col(0, left_ty.clone())),
+                            right: Box::new(right),
+                        },
+                    )
+                };
+                let fast = make(lit(constant.clone(), constant_ty.clone()));
+                let general = make(col(1, constant_ty.clone()));
+                assert_eq!(
+                    eval(fast, &row),
+                    eval(general, &row),
+                    "{left:?} {op:?} {constant:?}"
+                );
+            }
+        }
+    }
+}

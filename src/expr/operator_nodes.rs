@@ -6,7 +6,10 @@
 use std::cmp::Ordering;
 
 use super::compile::{CompileError, EvalError, Node, Scope, compile, struct_names_differ};
-use super::operators::{arithmetic as apply_arithmetic, compare as apply_compare};
+use super::operators::{
+    arithmetic as apply_arithmetic, compare as apply_compare, integer_arithmetic,
+    ordering_satisfies,
+};
 use super::{Comparison, ExprKind, TypedExpr};
 use crate::types::{ArithmeticOp, SqlType, Value};
 
@@ -23,6 +26,16 @@ pub(super) fn arithmetic(
     let l = compile(left, scope)?;
     if let (ExprKind::Literal { value }, false) = (&right.kind, in_lambda) {
         let b = value.to_value();
+        if let Some((c, int)) = integer_constant(op, &b, &ty) {
+            return Ok(Box::new(move |row| {
+                Ok(match l(row)? {
+                    Value::Int(x) => integer_arithmetic(op, i64::from(x), c, int),
+                    Value::Bigint(x) => integer_arithmetic(op, x, c, int),
+                    Value::Null => Value::Null,
+                    other => apply_arithmetic(op, &other, &b, &ty)?,
+                })
+            }));
+        }
         return Ok(Box::new(move |row| {
             let a = l(row)?;
             if a.is_null() || b.is_null() {
@@ -47,6 +60,32 @@ pub(super) fn arithmetic(
     }))
 }
 
+/// For an INT or BIGINT node whose right side is a non-zero integer constant (`PRICE * 908`,
+/// `x % 10`): the constant as an `i64`, and whether the node is INT. Such a node takes
+/// integer left values straight to the result.
+fn integer_constant(op: ArithmeticOp, b: &Value, ty: &SqlType) -> Option<(i64, bool)> {
+    let int = match ty {
+        SqlType::Int => true,
+        SqlType::Bigint => false,
+        _ => return None,
+    };
+    let c = match b {
+        Value::Int(c) => i64::from(*c),
+        Value::Bigint(c) => *c,
+        _ => return None,
+    };
+    let divides = matches!(op, ArithmeticOp::Divide | ArithmeticOp::Modulus);
+    if divides && (c == 0 || (int && c as i32 == 0)) {
+        return None;
+    }
+    Some((c, int))
+}
+
+/// `IS [NOT] DISTINCT FROM`: NULL operands decide these, so they keep the general path.
+fn op_looks_at_nulls(op: Comparison) -> bool {
+    matches!(op, Comparison::Distinct | Comparison::NotDistinct)
+}
+
 /// `left op right` as a BOOLEAN.
 pub(super) fn compare(
     op: Comparison,
@@ -62,6 +101,19 @@ pub(super) fn compare(
     let l = compile(left, scope)?;
     if let ExprKind::Literal { value } = &right.kind {
         let b = value.to_value();
+        if let (Value::Int(_) | Value::Bigint(_), false) = (&b, op_looks_at_nulls(op)) {
+            // The usual filter (`x % 10 <> 0`): an integer left side is compared as an
+            // `i64` right here; anything else takes the general comparison.
+            let c = b.as_i64().unwrap_or_default();
+            return Ok(Box::new(move |row| {
+                let a = l(row)?;
+                Ok(Value::Boolean(match a {
+                    Value::Int(x) => ordering_satisfies(op, i64::from(x).cmp(&c)),
+                    Value::Bigint(x) => ordering_satisfies(op, x.cmp(&c)),
+                    other => apply_compare(op, &other, &b),
+                }))
+            }));
+        }
         return Ok(Box::new(move |row| {
             Ok(Value::Boolean(apply_compare(op, &l(row)?, &b)))
         }));

@@ -27,15 +27,44 @@ fn compare_opt(op: Comparison, a: &Value, b: &Value) -> Option<bool> {
         }
         Comparison::Eq => a.sql_equals(b),
         Comparison::NotEq => a.sql_equals(b).map(|e| !e),
-        _ => {
-            let o = a.sql_cmp(b)?;
-            Some(match op {
-                Comparison::Lt => o == Ordering::Less,
-                Comparison::LtEq => o != Ordering::Greater,
-                Comparison::Gt => o == Ordering::Greater,
-                _ => o != Ordering::Less,
-            })
-        }
+        _ => Some(ordering_satisfies(op, a.sql_cmp(b)?)),
+    }
+}
+
+/// `x op y` as INT (`int`: both narrowed to 32 bits first, as Java's `int` arithmetic) or
+/// BIGINT, wrapping on overflow like the JVM. `y` must not be zero for `/` and `%`.
+pub(crate) fn integer_arithmetic(op: ArithmeticOp, x: i64, y: i64, int: bool) -> Value {
+    use ArithmeticOp::*;
+    if int {
+        let (x, y) = (x as i32, y as i32);
+        Value::Int(match op {
+            Add => x.wrapping_add(y),
+            Subtract => x.wrapping_sub(y),
+            Multiply => x.wrapping_mul(y),
+            Divide => x.wrapping_div(y),
+            Modulus => x.wrapping_rem(y),
+        })
+    } else {
+        Value::Bigint(match op {
+            Add => x.wrapping_add(y),
+            Subtract => x.wrapping_sub(y),
+            Multiply => x.wrapping_mul(y),
+            Divide => x.wrapping_div(y),
+            Modulus => x.wrapping_rem(y),
+        })
+    }
+}
+
+/// Whether `ordering` (left against right) satisfies `op`, one of `=`, `<>`, `<`, `<=`,
+/// `>`, `>=` (the DISTINCT forms also look at NULLs, so they are not decided here).
+pub(crate) fn ordering_satisfies(op: Comparison, ordering: Ordering) -> bool {
+    match op {
+        Comparison::Eq | Comparison::NotDistinct => ordering == Ordering::Equal,
+        Comparison::NotEq | Comparison::Distinct => ordering != Ordering::Equal,
+        Comparison::Lt => ordering == Ordering::Less,
+        Comparison::LtEq => ordering != Ordering::Greater,
+        Comparison::Gt => ordering == Ordering::Greater,
+        Comparison::GtEq => ordering != Ordering::Less,
     }
 }
 
@@ -59,24 +88,7 @@ pub fn arithmetic(
             if matches!(op, Divide | Modulus) && y == 0 {
                 return Err(EvalError::DivideByZero);
             }
-            if *ty == SqlType::Int {
-                let (x, y) = (x as i32, y as i32);
-                Value::Int(match op {
-                    Add => x.wrapping_add(y),
-                    Subtract => x.wrapping_sub(y),
-                    Multiply => x.wrapping_mul(y),
-                    Divide => x.wrapping_div(y),
-                    Modulus => x.wrapping_rem(y),
-                })
-            } else {
-                Value::Bigint(match op {
-                    Add => x.wrapping_add(y),
-                    Subtract => x.wrapping_sub(y),
-                    Multiply => x.wrapping_mul(y),
-                    Divide => x.wrapping_div(y),
-                    Modulus => x.wrapping_rem(y),
-                })
-            }
+            integer_arithmetic(op, x, y, *ty == SqlType::Int)
         }
         SqlType::Double => {
             let (Some(x), Some(y)) = (a.as_f64(), b.as_f64()) else {
