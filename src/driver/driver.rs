@@ -63,17 +63,13 @@ struct Collector<'a> {
 
 impl RecordCollector for Collector<'_> {
     fn send(&mut self, r: OutgoingRecord<'_>) -> Result<(), String> {
-        let partition = match r.partition {
-            Some(p) => Some(p),
-            None => self.topics.partition_for(r.topic, r.partition_key),
-        };
         let appended = self
             .topics
-            .append(r.topic, partition, r.key, r.value, r.timestamp, r.headers)
+            .append_outgoing(&r)
             .ok_or_else(|| format!("topic {} (or its partition) does not exist", r.topic))?;
-        if appended.kept {
+        if let Some(topic) = appended.kept {
             self.appended
-                .push_back((appended.topic, appended.partition, appended.offset));
+                .push_back((topic, appended.partition, appended.offset));
         }
         Ok(())
     }
@@ -335,11 +331,10 @@ impl Driver {
         };
         let mut pending = Pending::new();
         if self.counting {
-            let partition = match partition {
-                Some(p) => p,
-                None => self.topics.partition_for(topic, key).ok_or_else(unknown)?,
-            };
-            let offset = self.topics.reserve(topic, partition).ok_or_else(unknown)?;
+            let (partition, offset) = self
+                .topics
+                .reserve(topic, partition, key)
+                .ok_or_else(unknown)?;
             let raw = RawRecord {
                 topic,
                 partition,
@@ -355,7 +350,9 @@ impl Driver {
                 .topics
                 .append(topic, partition, key, value, timestamp, headers)
                 .ok_or_else(unknown)?;
-            pending.push_back((appended.topic, appended.partition, appended.offset));
+            if let Some(topic) = appended.kept {
+                pending.push_back((topic, appended.partition, appended.offset));
+            }
         }
         while let Some((topic, partition, offset)) = pending.pop_front() {
             self.deliver(Delivery::Stored(&topic, partition, offset), &mut pending)?;

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::topology::{Header, RawRecord};
+use crate::topology::{Header, OutgoingRecord, RawRecord};
 
 /// One record as stored in a topic partition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,14 +49,26 @@ struct Topic {
     appended: Vec<(i32, i64)>,
 }
 
+impl Topic {
+    /// The partition a record with `key` goes to (the Java client's default partitioner).
+    fn partition_for(&self, key: Option<&[u8]>) -> i32 {
+        match key {
+            Some(key) => {
+                ((murmur2(key) & 0x7fff_ffff) as u32 % self.partitions.len() as u32) as i32
+            }
+            None => 0,
+        }
+    }
+}
+
 /// Where [`Topics::append`] put a record.
 #[derive(Debug, Clone)]
 pub struct Appended {
-    pub topic: Arc<str>,
     pub partition: i32,
     pub offset: i64,
-    /// Whether the record is stored (readable with [`Topics::get`]).
-    pub kept: bool,
+    /// The topic's name when the record is stored (readable with [`Topics::get`]); `None`
+    /// when the topic only counts its records.
+    pub kept: Option<Arc<str>>,
 }
 
 /// Every topic of a driver.
@@ -94,17 +106,21 @@ impl Topics {
             .map_or(0, |t| t.next.iter().map(|&n| n as u64).sum())
     }
 
-    /// Takes the next offset of a partition without storing anything (a record that is run
-    /// but not kept). `None` when the topic or partition does not exist.
-    pub fn reserve(&mut self, name: &str, partition: i32) -> Option<i64> {
-        let next = self
-            .topics
-            .get_mut(name)?
-            .next
-            .get_mut(usize::try_from(partition).ok()?)?;
+    /// Takes the next offset of a partition (`partition`, or the one `key` goes to) without
+    /// storing anything (a record that is run but not kept): the partition and offset, or
+    /// `None` when the topic or partition does not exist.
+    pub fn reserve(
+        &mut self,
+        name: &str,
+        partition: Option<i32>,
+        key: Option<&[u8]>,
+    ) -> Option<(i32, i64)> {
+        let topic = self.topics.get_mut(name)?;
+        let partition = partition.unwrap_or_else(|| topic.partition_for(key));
+        let next = topic.next.get_mut(usize::try_from(partition).ok()?)?;
         let offset = *next;
         *next += 1;
-        Some(offset)
+        Some((partition, offset))
     }
 
     pub fn exists(&self, name: &str) -> bool {
@@ -121,15 +137,11 @@ impl Topics {
 
     /// The partition a record with `key` goes to when none is given.
     pub fn partition_for(&self, name: &str, key: Option<&[u8]>) -> Option<i32> {
-        let count = self.partitions(name)?;
-        Some(match key {
-            Some(key) => ((murmur2(key) & 0x7fff_ffff) as u32 % count as u32) as i32,
-            None => 0,
-        })
+        self.topics.get(name).map(|topic| topic.partition_for(key))
     }
 
     /// Appends a record (stored unless the topic only counts); `None` when the topic or
-    /// partition does not exist.
+    /// partition does not exist. Without a partition it goes where its key hashes to.
     pub fn append(
         &mut self,
         name: &str,
@@ -139,21 +151,39 @@ impl Topics {
         timestamp: i64,
         headers: &[Header],
     ) -> Option<Appended> {
-        let partition = match partition {
-            Some(p) => p,
-            None => self.partition_for(name, key)?,
-        };
+        self.append_outgoing(&OutgoingRecord {
+            topic: name,
+            partition,
+            key,
+            partition_key: key,
+            value,
+            timestamp,
+            headers,
+        })
+    }
+
+    /// [`Topics::append`] for a task's output, which may name the bytes to partition by.
+    pub fn append_outgoing(&mut self, record: &OutgoingRecord<'_>) -> Option<Appended> {
+        let OutgoingRecord {
+            topic: name,
+            partition,
+            key,
+            partition_key,
+            value,
+            timestamp,
+            headers,
+        } = *record;
         let topic = self.topics.get_mut(name)?;
+        let partition = partition.unwrap_or_else(|| topic.partition_for(partition_key));
         let index = usize::try_from(partition).ok()?;
         let log = topic.partitions.get_mut(index)?;
         let offset = topic.next[index];
         topic.next[index] += 1;
         if !topic.kept {
             return Some(Appended {
-                topic: topic.name.clone(),
                 partition,
                 offset,
-                kept: false,
+                kept: None,
             });
         }
         log.push(StoredRecord {
@@ -167,10 +197,9 @@ impl Topics {
         });
         topic.appended.push((partition, offset));
         Some(Appended {
-            topic: topic.name.clone(),
             partition,
             offset,
-            kept: true,
+            kept: Some(topic.name.clone()),
         })
     }
 

@@ -101,23 +101,20 @@ impl<'a> Members<'a> {
     /// The next member's name (its value is read next, with [`Members::value`],
     /// [`Members::small_integer`] or [`Members::skip_value`]), or the end after the closing
     /// brace (nothing after it is read). If the name is exactly `guess` (its bytes as
-    /// written, typically the name at this position in the last record) it is not scanned
-    /// or copied. `guess` must be a name this reader returned borrowed
-    /// (written without escapes), so matching its bytes and a closing quote is matching the
-    /// whole name.
+    /// written with both quotes, typically the name at this position in the last record) it
+    /// is not scanned or copied. `guess` must be a name this reader returned borrowed
+    /// (written without escapes) in quotes, so matching its bytes is matching the whole name.
     pub(crate) fn next_name(&mut self, guess: Option<&[u8]>) -> Result<NextName<'a>, SyntaxError> {
         if !self.before_name()? {
             return Ok(NextName::End);
         }
         let reader = &mut self.reader;
         if let Some(guess) = guess {
-            let start = reader.pos + 1;
-            let end = start + guess.len();
-            if reader.bytes.get(reader.pos) == Some(&b'"')
-                && reader.bytes.get(start..end) == Some(guess)
-                && reader.bytes.get(end) == Some(&b'"')
+            let end = reader.pos + guess.len();
+            if let Some(here) = reader.bytes.get(reader.pos..end)
+                && same_bytes(here, guess)
             {
-                reader.pos = end + 1;
+                reader.pos = end;
                 reader.skip_whitespace();
                 if reader.bytes.get(reader.pos) != Some(&b':') {
                     return reader.fail("expected ':'");
@@ -244,6 +241,30 @@ fn plain_run_end(bytes: &[u8], mut pos: usize) -> usize {
         pos += 1;
     }
     pos
+}
+
+/// Whether `a` and `b`, of equal length, hold the same bytes. Short runs (member names) are
+/// compared as two overlapping words each, without a call to `memcmp`.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| {
+        let mut word = [0; 8];
+        word.copy_from_slice(&s[at..at + 8]);
+        u64::from_le_bytes(word)
+    };
+    let half = |s: &[u8], at: usize| {
+        let mut half = [0; 4];
+        half.copy_from_slice(&s[at..at + 4]);
+        u32::from_le_bytes(half)
+    };
+    match n {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => a == b,
+    }
 }
 
 /// The text of bytes the reader accepted as ASCII (digits, signs, plain string runs).

@@ -100,3 +100,18 @@ proptest::proptest! {
         proptest::prop_assert_eq!(plain_run_end(&bytes, start), expected);
     }
 }
+
+#[test]
+fn same_bytes_agrees_with_slice_equality_at_every_length_and_position() {
+    let base: Vec<u8> = (0..24u8).map(|i| b'a' + i).collect();
+    for len in 0..=base.len() {
+        let a = &base[..len];
+        assert!(same_bytes(a, a));
+        for at in 0..len {
+            let mut other = a.to_vec();
+            other[at] ^= 0x20;
+            assert!(!same_bytes(a, &other), "length {len}, byte {at}");
+        }
+        assert!(!same_bytes(a, &base[..len.saturating_sub(1)]) || len == 0);
+    }
+}

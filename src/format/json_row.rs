@@ -39,10 +39,10 @@ pub(super) struct ReadPlan {
     learned: Vec<Learned>,
 }
 
-/// A member name as written and the column (and how) it matched, or none.
+/// A member name as written (in its quotes) and the column (and how) it matched, or none.
 #[derive(Debug, Clone)]
 struct Learned {
-    name: Box<[u8]>,
+    quoted: Box<[u8]>,
     column: Option<(usize, u8)>,
 }
 
@@ -65,8 +65,12 @@ impl ReadPlan {
     /// Remembers that the member at `ordinal` was `name` and matched `column`; the positions
     /// before it must be remembered already.
     fn learn(&mut self, ordinal: usize, name: &str, column: Option<(usize, u8)>) {
+        let mut quoted = Vec::with_capacity(name.len() + 2);
+        quoted.push(b'"');
+        quoted.extend_from_slice(name.as_bytes());
+        quoted.push(b'"');
         let learned = Learned {
-            name: name.as_bytes().into(),
+            quoted: quoted.into(),
             column,
         };
         if ordinal < self.learned.len() {
@@ -116,7 +120,7 @@ pub(super) fn read_row(
     let mut next = 0;
     let mut ordinal = 0;
     loop {
-        let guess = plan.learned.get(ordinal).map(|l| &*l.name);
+        let guess = plan.learned.get(ordinal).map(|l| &*l.quoted);
         let found = match members.next_name(guess).map_err(malformed)? {
             NextName::End => break,
             NextName::Guessed => plan.learned[ordinal].column,
@@ -144,7 +148,7 @@ pub(super) fn read_row(
             continue;
         }
         let column = &columns[index];
-        if column.ty == SqlType::Bigint
+        if matches!(column.ty, SqlType::Bigint)
             && let Some(number) = members.small_integer()
         {
             set(&mut row, &mut failures, index, Value::Bigint(number));
