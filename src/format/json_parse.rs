@@ -4,7 +4,7 @@
 //! value is read and anything after it is ignored. Nesting is limited so hostile input cannot
 //! exhaust the stack. Knows nothing of SQL types.
 //!
-//! The reader works on bytes: strings are scanned eight bytes at a time, and only strings
+//! The reader works on bytes: strings are scanned sixteen bytes at a time, and only strings
 //! holding non-ASCII bytes are checked as UTF-8 (everything outside strings must be ASCII
 //! anyway), so a record is not walked twice.
 
@@ -217,7 +217,49 @@ const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 /// backslash, control character or non-ASCII byte, or the end of `bytes`. Eight bytes at a
 /// time: each test flags its lowest matching byte exactly (higher ones may be false alarms),
 /// so the lowest flag of all of them is the first stop.
-fn plain_run_end(bytes: &[u8], mut pos: usize) -> usize {
+fn plain_run_end(bytes: &[u8], pos: usize) -> usize {
+    // SAFETY: the build targets SSE2 (every x86-64 processor has it), so the processor
+    // running this has the feature the function is compiled for.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    let pos = unsafe { plain_run_end_sse2(bytes, pos) };
+    plain_run_end_swar(bytes, pos)
+}
+
+/// [`plain_run_end`] sixteen bytes at a time with SSE2 (every x86-64 processor has it), as
+/// far as sixteen-byte chunks reach; the rest is left to the word-wise scan.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[target_feature(enable = "sse2")]
+fn plain_run_end_sse2(bytes: &[u8], mut pos: usize) -> usize {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    let quote = _mm_set1_epi8(b'"' as i8);
+    let backslash = _mm_set1_epi8(b'\\' as i8);
+    let space = _mm_set1_epi8(0x20);
+    while let Some(chunk) = bytes.get(pos..pos + 16) {
+        // SAFETY: `chunk` is sixteen readable bytes, and the load needs no alignment.
+        let lanes = unsafe { _mm_loadu_si128(chunk.as_ptr().cast()) };
+        // Compared as signed bytes, control characters and non-ASCII bytes (0x80 and up)
+        // are both below the space.
+        let stops = _mm_or_si128(
+            _mm_or_si128(
+                _mm_cmpeq_epi8(lanes, quote),
+                _mm_cmpeq_epi8(lanes, backslash),
+            ),
+            _mm_cmplt_epi8(lanes, space),
+        );
+        let mask = _mm_movemask_epi8(stops) as u32;
+        if mask != 0 {
+            return pos + mask.trailing_zeros() as usize;
+        }
+        pos += 16;
+    }
+    pos
+}
+
+/// [`plain_run_end`] eight bytes at a time in a machine word, then byte by byte.
+fn plain_run_end_swar(bytes: &[u8], mut pos: usize) -> usize {
     while let Some(chunk) = bytes.get(pos..pos + 8) {
         let mut word = [0; 8];
         word.copy_from_slice(chunk);

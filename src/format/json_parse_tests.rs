@@ -1,5 +1,5 @@
 //! The JSON reader's own cases: values, escapes, trailing content, malformed input, UTF-8
-//! checks and the eight-bytes-at-a-time string scan.
+//! checks and the sixteen- and eight-bytes-at-a-time string scans.
 
 use super::*;
 
@@ -86,11 +86,18 @@ fn reads_non_ascii_strings_and_rejects_invalid_utf8_where_it_is() {
 }
 
 proptest::proptest! {
-    /// The eight-at-a-time scan stops where a byte-by-byte scan does.
+    /// The sixteen- and eight-at-a-time scans stop where a byte-by-byte scan does (bytes
+    /// mostly plain, so long runs are tried too).
     #[test]
     fn plain_run_end_matches_a_byte_scan(
-        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
-        start in 0usize..40,
+        bytes in proptest::collection::vec(
+            proptest::prop_oneof![
+                12 => 0x20u8..0x80,
+                1 => proptest::prelude::any::<u8>(),
+            ],
+            0..80,
+        ),
+        start in 0usize..80,
     ) {
         let start = start.min(bytes.len());
         let expected = bytes[start..]
