@@ -50,6 +50,9 @@ struct Query {
     /// Stream time per task, taken from the tasks when a restart drops them: what the new
     /// tasks resume from.
     committed: HashMap<TaskId, i64>,
+    /// Whether the query has stores that log to changelogs (stateless ones write nothing
+    /// to the changelog buffer, so it is not looked at after their records).
+    logs_changes: bool,
 }
 
 /// A stored record still to be run through the tasks that read its topic partition.
@@ -220,11 +223,16 @@ impl Driver {
                 self.topics.create(topic, partitions);
             }
         }
+        let logs_changes = spec
+            .sub_topologies
+            .iter()
+            .any(|sub| sub.stores.iter().any(|store| store.changelog.is_some()));
         self.queries.push(Query {
             name: name.to_owned(),
             factory,
             tasks: Vec::new(),
             committed: HashMap::new(),
+            logs_changes,
         });
         let index = self.queries.len() - 1;
         self.restored.clear();
@@ -394,7 +402,9 @@ impl Driver {
                 let result = task.process_all(&mut collector);
                 let logged = self.processing_log.len();
                 self.processing_log.extend(task.drain_errors());
-                buffered::drain_into(&self.changelog, &mut self.changelog_writes);
+                if query.logs_changes {
+                    buffered::drain_into(&self.changelog, &mut self.changelog_writes);
+                }
                 for w in self.changelog_writes.drain(..) {
                     self.topics.append(
                         &w.topic,

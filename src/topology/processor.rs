@@ -52,8 +52,11 @@ pub trait Processor: Send {
 pub(crate) struct Env {
     pub task: TaskId,
     pub stream_time: i64,
-    /// Position of the source record being processed (for error context).
-    pub topic: Arc<str>,
+    /// The task's source topics, in source order.
+    pub topics: Vec<Arc<str>>,
+    /// Position of the source record being processed (for error context): its source (an
+    /// index into `topics`), partition and offset.
+    pub source: usize,
     pub partition: i32,
     pub offset: i64,
     pub errors: Vec<ProcessingError>,
@@ -67,7 +70,7 @@ impl Env {
     pub fn complete(&self, mut error: ProcessingError, node: &Arc<str>) -> ProcessingError {
         error.task = self.task;
         error.node = node.clone();
-        error.topic = self.topic.clone();
+        error.topic = self.topics.get(self.source).cloned().unwrap_or_default();
         error.partition = self.partition;
         error.offset = self.offset;
         error

@@ -45,12 +45,13 @@ impl Task {
     pub fn new(id: TaskId, graph: TaskGraph) -> Task {
         Task {
             queues: graph.sources.iter().map(|_| VecDeque::new()).collect(),
-            graph,
             env: Env {
                 task: id,
                 stream_time: NO_STREAM_TIME,
+                topics: graph.sources.iter().map(|s| Arc::clone(&s.topic)).collect(),
                 ..Env::default()
             },
+            graph,
         }
     }
 
@@ -136,7 +137,7 @@ impl Task {
             env.stream_time = record.timestamp;
         }
         let source = &self.graph.sources[index];
-        env.topic = Arc::clone(&source.topic);
+        env.source = index;
         env.partition = record.partition;
         env.offset = record.offset;
         let count = source.children.len();
