@@ -15,6 +15,7 @@ use std::cell::RefCell;
 use thiserror::Error;
 
 use super::functions::{self, CallSite};
+use super::integer::{IntProgram, Outcome};
 use super::operator_nodes;
 pub use super::operators::{arithmetic, compare};
 use super::{ColumnRef, ExprKind, SystemColumn, TypedExpr};
@@ -41,7 +42,7 @@ pub struct EvalRow<'a> {
 }
 
 impl EvalRow<'_> {
-    fn read(&self, slot: Slot) -> Value {
+    pub(crate) fn read(&self, slot: Slot) -> Value {
         match slot {
             Slot::Key(i) => self.key.get(i).cloned().unwrap_or(Value::Null),
             Slot::Value(i) => self.value.get(i).cloned().unwrap_or(Value::Null),
@@ -132,6 +133,9 @@ pub struct Evaluator {
     /// Set when the whole expression is one column read (most projections): evaluating it
     /// is then a copy of the slot, without the closure call and its error plumbing.
     column: Option<Slot>,
+    /// Set when the expression is integer arithmetic or an integer comparison over columns
+    /// and constants: evaluated on `i64`s first (see [`IntProgram`]).
+    integer: Option<IntProgram>,
     ty: SqlType,
 }
 
@@ -160,6 +164,7 @@ impl Evaluator {
         Ok(Evaluator {
             node: compile(expr, &scope)?,
             column,
+            integer: IntProgram::compile(expr, layout),
             ty: expr.ty.clone(),
         })
     }
@@ -182,6 +187,11 @@ impl Evaluator {
         if let Some(slot) = self.column {
             return Ok(row.read(slot));
         }
+        if let Some(program) = &self.integer
+            && let Outcome::Decided(result) = program.eval(row)
+        {
+            return result;
+        }
         let call_errors = RefCell::new(Vec::new());
         let result = (self.node)(&Frame {
             row,
@@ -195,6 +205,21 @@ impl Evaluator {
     /// The result type.
     pub fn ty(&self) -> &SqlType {
         &self.ty
+    }
+
+    /// The evaluator without its shortcuts (single-column copy, integer program): every
+    /// record goes through the general closures. For tests that compare the two.
+    #[cfg(test)]
+    pub(crate) fn general_only(mut self) -> Evaluator {
+        self.column = None;
+        self.integer = None;
+        self
+    }
+
+    /// Whether the expression is evaluated by an integer program first.
+    #[cfg(test)]
+    pub(crate) fn has_integer_program(&self) -> bool {
+        self.integer.is_some()
     }
 
     /// The slot the expression copies when it is a single column read.

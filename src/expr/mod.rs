@@ -7,6 +7,7 @@
 
 pub mod compile;
 pub mod functions;
+mod integer;
 pub mod lambda;
 mod operator_nodes;
 pub mod operators;

@@ -34,10 +34,20 @@ fn compare_opt(op: Comparison, a: &Value, b: &Value) -> Option<bool> {
 /// `x op y` as INT (`int`: both narrowed to 32 bits first, as Java's `int` arithmetic) or
 /// BIGINT, wrapping on overflow like the JVM. `y` must not be zero for `/` and `%`.
 pub(crate) fn integer_arithmetic(op: ArithmeticOp, x: i64, y: i64, int: bool) -> Value {
+    let result = integer_op(op, x, y, int);
+    if int {
+        Value::Int(result as i32)
+    } else {
+        Value::Bigint(result)
+    }
+}
+
+/// [`integer_arithmetic`] as an `i64` (an INT result sign-extended).
+pub(crate) fn integer_op(op: ArithmeticOp, x: i64, y: i64, int: bool) -> i64 {
     use ArithmeticOp::*;
     if int {
         let (x, y) = (x as i32, y as i32);
-        Value::Int(match op {
+        i64::from(match op {
             Add => x.wrapping_add(y),
             Subtract => x.wrapping_sub(y),
             Multiply => x.wrapping_mul(y),
@@ -45,13 +55,13 @@ pub(crate) fn integer_arithmetic(op: ArithmeticOp, x: i64, y: i64, int: bool) ->
             Modulus => x.wrapping_rem(y),
         })
     } else {
-        Value::Bigint(match op {
+        match op {
             Add => x.wrapping_add(y),
             Subtract => x.wrapping_sub(y),
             Multiply => x.wrapping_mul(y),
             Divide => x.wrapping_div(y),
             Modulus => x.wrapping_rem(y),
-        })
+        }
     }
 }
 
