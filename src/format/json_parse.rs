@@ -83,10 +83,11 @@ pub(crate) fn parse_members(input: &[u8]) -> Result<TopLevel<'_>, SyntaxError> {
 
 /// What [`Members::next_name`] found.
 pub(crate) enum NextName<'a> {
-    /// The name is exactly the guess.
+    /// The input held the guess.
     Guessed,
-    /// Another name.
-    Other(Cow<'a, str>),
+    /// A name, and the bytes read for it from the end of the previous member's value (or
+    /// the opening brace) through the colon: the guess for the next record.
+    Other { name: Cow<'a, str>, raw: &'a [u8] },
     /// The closing brace: no more members.
     End,
 }
@@ -100,30 +101,30 @@ pub(crate) struct Members<'a> {
 impl<'a> Members<'a> {
     /// The next member's name (its value is read next, with [`Members::value`],
     /// [`Members::small_integer`] or [`Members::skip_value`]), or the end after the closing
-    /// brace (nothing after it is read). If the name is exactly `guess` (its bytes as
-    /// written with both quotes, typically the name at this position in the last record) it
-    /// is not scanned or copied. `guess` must be a name this reader returned borrowed
-    /// (written without escapes) in quotes, so matching its bytes is matching the whole name.
+    /// brace (nothing after it is read). `guess` is what an earlier record held at this
+    /// point (the `raw` of an [`NextName::Other`] at the same position): the separator, the
+    /// quoted name and the colon exactly as written. When the input starts with those bytes
+    /// it holds the same tokens, so the name is neither scanned nor matched again.
     pub(crate) fn next_name(&mut self, guess: Option<&[u8]>) -> Result<NextName<'a>, SyntaxError> {
-        if !self.before_name()? {
-            return Ok(NextName::End);
-        }
-        let reader = &mut self.reader;
+        let start = self.reader.pos;
         if let Some(guess) = guess {
-            let end = reader.pos + guess.len();
-            if let Some(here) = reader.bytes.get(reader.pos..end)
+            let end = start + guess.len();
+            if let Some(here) = self.reader.bytes.get(start..end)
                 && same_bytes(here, guess)
             {
-                reader.pos = end;
-                reader.skip_whitespace();
-                if reader.bytes.get(reader.pos) != Some(&b':') {
-                    return reader.fail("expected ':'");
-                }
-                reader.pos += 1;
+                self.reader.pos = end;
+                self.first = false;
                 return Ok(NextName::Guessed);
             }
         }
-        reader.name().map(NextName::Other)
+        if !self.before_name()? {
+            return Ok(NextName::End);
+        }
+        let name = self.reader.name()?;
+        Ok(NextName::Other {
+            name,
+            raw: &self.reader.bytes[start..self.reader.pos],
+        })
     }
 
     /// Moves past the separator before the next member's name; `false` after the closing

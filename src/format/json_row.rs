@@ -9,8 +9,6 @@
 use super::SerdeColumn;
 use super::error::FormatError;
 use super::json::{coerce_logged, jvm_long_value, malformed};
-use std::borrow::Cow;
-
 use super::json_parse::{JsonNode, Members, NextName};
 use crate::types::{Row, SqlType, Value};
 
@@ -32,17 +30,19 @@ pub(super) struct ReadPlan {
     /// No column's upper-cased name is another column's name, so a member name matches one
     /// column at most.
     distinct: bool,
-    /// Distinct names only: per member position, the name last read there (written without
-    /// escapes) and the column it matched. Records of a topic usually repeat their member
-    /// names in the same order, so the next record's name at that position is checked with
-    /// one comparison of its bytes instead of being scanned and matched against the columns.
+    /// Distinct names only: per member position, the name last read there (with its
+    /// separator and colon, as written) and the column it matched. Records of a topic
+    /// usually repeat their member names in the same order and layout, so the next record's
+    /// name at that position is checked with one comparison of its bytes instead of being
+    /// scanned and matched against the columns.
     learned: Vec<Learned>,
 }
 
-/// A member name as written (in its quotes) and the column (and how) it matched, or none.
+/// A member's separator, quoted name and colon as written, and the column (and how) the
+/// name matched, or none.
 #[derive(Debug, Clone)]
 struct Learned {
-    quoted: Box<[u8]>,
+    raw: Vec<u8>,
     column: Option<(usize, u8)>,
 }
 
@@ -62,21 +62,19 @@ impl ReadPlan {
         }
     }
 
-    /// Remembers that the member at `ordinal` was `name` and matched `column`; the positions
-    /// before it must be remembered already.
-    fn learn(&mut self, ordinal: usize, name: &str, column: Option<(usize, u8)>) {
-        let mut quoted = Vec::with_capacity(name.len() + 2);
-        quoted.push(b'"');
-        quoted.extend_from_slice(name.as_bytes());
-        quoted.push(b'"');
-        let learned = Learned {
-            quoted: quoted.into(),
-            column,
-        };
-        if ordinal < self.learned.len() {
-            self.learned[ordinal] = learned;
+    /// Remembers that the member at `ordinal` was written `raw` (see [`NextName::Other`])
+    /// and matched `column`; the positions before it must be remembered already. A
+    /// position whose name changed reuses its storage.
+    fn learn(&mut self, ordinal: usize, raw: &[u8], column: Option<(usize, u8)>) {
+        if let Some(learned) = self.learned.get_mut(ordinal) {
+            learned.raw.clear();
+            learned.raw.extend_from_slice(raw);
+            learned.column = column;
         } else if ordinal == self.learned.len() && ordinal < LEARNED_MEMBERS {
-            self.learned.push(learned);
+            self.learned.push(Learned {
+                raw: raw.to_vec(),
+                column,
+            });
         }
     }
 
@@ -120,15 +118,13 @@ pub(super) fn read_row(
     let mut next = 0;
     let mut ordinal = 0;
     loop {
-        let guess = plan.learned.get(ordinal).map(|l| &*l.quoted);
+        let guess = plan.learned.get(ordinal).map(|l| l.raw.as_slice());
         let found = match members.next_name(guess).map_err(malformed)? {
             NextName::End => break,
             NextName::Guessed => plan.learned[ordinal].column,
-            NextName::Other(key) => {
-                let found = find_column(columns, &key, next);
-                if let Cow::Borrowed(name) = key {
-                    plan.learn(ordinal, name, found);
-                }
+            NextName::Other { name, raw } => {
+                let found = find_column(columns, &name, next);
+                plan.learn(ordinal, raw, found);
                 found
             }
         };
@@ -198,7 +194,7 @@ fn read_overlapping(
         let key = match members.next_name(None).map_err(malformed)? {
             NextName::End => return Ok(()),
             NextName::Guessed => unreachable!("no guess was offered"),
-            NextName::Other(key) => key,
+            NextName::Other { name, .. } => name,
         };
         let ascii = key.is_ascii();
         let node = members.value().map_err(malformed)?;

@@ -129,6 +129,14 @@ fn a_reader_that_learned_earlier_names_reads_each_record_as_a_fresh_reader_does(
         r#"{"foo"; 1}"#,
         r#"{"foo": 01}"#,
         r#"{"foo": 1, "bar": "x", "Baz": 2}"#,
+        // The same names laid out differently, and records cut short after a learned name.
+        r#"{ "foo":1,"bar" : "x","Baz":2}"#,
+        r#"{"foo":1,"bar":"x","Baz":2}"#,
+        r#"{"foo":1,"bar":"x","Baz":}"#,
+        r#"{"foo":1,"bar":"x","Baz""#,
+        r#"{"foo":1,"bar":"x","Baz":2,}"#,
+        r#"{"foo":1,"bar":"x","Baz":2,"foo":3}"#,
+        r#"{"foo":1,"bar":"x","Baz":2}"#,
     ];
     let mut learning = serde(Role::Value, &columns, None);
     for record in records {
