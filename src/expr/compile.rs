@@ -42,6 +42,7 @@ pub struct EvalRow<'a> {
 }
 
 impl EvalRow<'_> {
+    #[inline]
     pub(crate) fn read(&self, slot: Slot) -> Value {
         match slot {
             Slot::Key(i) => self.key.get(i).cloned().unwrap_or(Value::Null),

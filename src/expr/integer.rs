@@ -47,9 +47,13 @@ pub(crate) enum Outcome {
     Undecided,
 }
 
-/// Why an [`IntExpr`] stopped.
-enum Stop {
-    Failed(EvalError),
+/// What an [`IntExpr`] evaluated to: small and `Copy`, so it travels in registers.
+#[derive(Debug, Clone, Copy)]
+enum Int {
+    Number(i64),
+    Null,
+    DivideByZero,
+    /// A slot held a value of another type.
     Undecided,
 }
 
@@ -81,28 +85,35 @@ impl IntProgram {
     }
 
     pub(crate) fn eval(&self, row: &EvalRow<'_>) -> Outcome {
-        let result = match self {
-            IntProgram::Number { expr, int } => expr.eval(row).map(|number| match number {
-                None => Value::Null,
-                Some(x) if *int => Value::Int(x as i32),
-                Some(x) => Value::Bigint(x),
-            }),
+        let value = match self {
+            IntProgram::Number { expr, int } => match expr.operand(row) {
+                Int::Number(x) if *int => Value::Int(x as i32),
+                Int::Number(x) => Value::Bigint(x),
+                Int::Null => Value::Null,
+                stop => return stopped(stop),
+            },
             IntProgram::Compare { op, left, right } => {
-                let (left, right) = (left.eval(row), right.eval(row));
-                match (left, right) {
-                    (Err(stop), _) | (Ok(_), Err(stop)) => Err(stop),
-                    (Ok(Some(x)), Ok(Some(y))) => {
-                        Ok(Value::Boolean(ordering_satisfies(*op, x.cmp(&y))))
+                // Both sides run, left first, as in the general path.
+                match (left.operand(row), right.operand(row)) {
+                    (Int::Number(x), Int::Number(y)) => {
+                        Value::Boolean(ordering_satisfies(*op, x.cmp(&y)))
                     }
-                    (Ok(_), Ok(_)) => Ok(Value::Boolean(false)),
+                    (stop @ (Int::DivideByZero | Int::Undecided), _)
+                    | (_, stop @ (Int::DivideByZero | Int::Undecided)) => return stopped(stop),
+                    // A NULL side.
+                    _ => Value::Boolean(false),
                 }
             }
         };
-        match result {
-            Ok(value) => Outcome::Decided(Ok(value)),
-            Err(Stop::Failed(error)) => Outcome::Decided(Err(error)),
-            Err(Stop::Undecided) => Outcome::Undecided,
-        }
+        Outcome::Decided(Ok(value))
+    }
+}
+
+/// The outcome of an expression that stopped at `stop` (a failure or an undecided slot).
+fn stopped(stop: Int) -> Outcome {
+    match stop {
+        Int::DivideByZero => Outcome::Decided(Err(EvalError::DivideByZero)),
+        _ => Outcome::Undecided,
     }
 }
 
@@ -133,46 +144,61 @@ impl IntExpr {
         }
     }
 
-    /// The value (`None` for NULL).
-    fn eval(&self, row: &EvalRow<'_>) -> Result<Option<i64>, Stop> {
+    /// [`IntExpr::eval`] with constants and slots read in place, without a call: most
+    /// operands are leaves.
+    #[inline(always)]
+    fn operand(&self, row: &EvalRow<'_>) -> Int {
         match self {
-            IntExpr::Constant(c) => Ok(Some(*c)),
+            IntExpr::Constant(c) => Int::Number(*c),
+            IntExpr::Slot(slot) => read(row, *slot),
+            IntExpr::Arithmetic { .. } => self.eval(row),
+        }
+    }
+
+    fn eval(&self, row: &EvalRow<'_>) -> Int {
+        match self {
+            IntExpr::Constant(c) => Int::Number(*c),
             IntExpr::Slot(slot) => read(row, *slot),
             IntExpr::Arithmetic {
                 op,
                 int,
                 left,
                 right,
-            } => {
-                let (x, y) = (left.eval(row)?, right.eval(row)?);
-                let (Some(x), Some(y)) = (x, y) else {
-                    return Ok(None);
-                };
-                if y == 0 && matches!(op, ArithmeticOp::Divide | ArithmeticOp::Modulus) {
-                    return Err(Stop::Failed(EvalError::DivideByZero));
+            } => match (left.operand(row), right.operand(row)) {
+                (Int::Number(x), Int::Number(y)) => {
+                    if y == 0 && matches!(op, ArithmeticOp::Divide | ArithmeticOp::Modulus) {
+                        Int::DivideByZero
+                    } else {
+                        Int::Number(integer_op(*op, x, y, *int))
+                    }
                 }
-                Ok(Some(integer_op(*op, x, y, *int)))
-            }
+                // The left side's stop comes first, as its error would in the general path.
+                (stop @ (Int::DivideByZero | Int::Undecided), _)
+                | (_, stop @ (Int::DivideByZero | Int::Undecided)) => stop,
+                _ => Int::Null,
+            },
         }
     }
 }
 
-/// An INT or BIGINT slot as an `i64`, NULL as `None`; any other value is undecided.
-fn read(row: &EvalRow<'_>, slot: Slot) -> Result<Option<i64>, Stop> {
+/// An INT or BIGINT slot as a number; any value of another type is undecided.
+#[inline(always)]
+fn read(row: &EvalRow<'_>, slot: Slot) -> Int {
     let value = match slot {
         Slot::Key(i) => row.key.get(i),
         Slot::Value(i) => row.value.get(i),
         Slot::System(_) => return integer(&row.read(slot)),
     };
-    value.map_or(Ok(None), integer)
+    value.map_or(Int::Null, integer)
 }
 
-fn integer(value: &Value) -> Result<Option<i64>, Stop> {
+#[inline(always)]
+fn integer(value: &Value) -> Int {
     match value {
-        Value::Int(x) => Ok(Some(i64::from(*x))),
-        Value::Bigint(x) => Ok(Some(*x)),
-        Value::Null => Ok(None),
-        _ => Err(Stop::Undecided),
+        Value::Int(x) => Int::Number(i64::from(*x)),
+        Value::Bigint(x) => Int::Number(*x),
+        Value::Null => Int::Null,
+        _ => Int::Undecided,
     }
 }
 

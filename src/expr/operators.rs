@@ -43,6 +43,7 @@ pub(crate) fn integer_arithmetic(op: ArithmeticOp, x: i64, y: i64, int: bool) ->
 }
 
 /// [`integer_arithmetic`] as an `i64` (an INT result sign-extended).
+#[inline]
 pub(crate) fn integer_op(op: ArithmeticOp, x: i64, y: i64, int: bool) -> i64 {
     use ArithmeticOp::*;
     if int {
