@@ -78,6 +78,19 @@ impl RecordCollector for Collector<'_> {
     }
 }
 
+/// Why a record for `topic` (and `partition`, if given) has nowhere to go.
+fn missing(topics: &Topics, topic: &str, partition: Option<i32>) -> DriverError {
+    match (topics.partitions(topic), partition) {
+        (Some(_), Some(partition)) => DriverError::UnknownPartition {
+            topic: topic.to_owned(),
+            partition,
+        },
+        _ => DriverError::UnknownTopic {
+            topic: topic.to_owned(),
+        },
+    }
+}
+
 /// The record [`Driver::deliver`] runs: one kept in a topic, or one piped in and not kept.
 enum Delivery<'a> {
     Stored(&'a str, i32, i64),
@@ -321,28 +334,16 @@ impl Driver {
         timestamp: Option<i64>,
         headers: &[Header],
     ) -> Result<(), DriverError> {
-        let count = self
-            .topics
-            .partitions(topic)
-            .ok_or_else(|| DriverError::UnknownTopic {
-                topic: topic.to_owned(),
-            })?;
-        if let Some(p) = partition.filter(|p| !(0..count).contains(p)) {
-            return Err(DriverError::UnknownPartition {
-                topic: topic.to_owned(),
-                partition: p,
-            });
-        }
         let timestamp = timestamp.unwrap_or(self.clock.now());
-        let unknown = || DriverError::UnknownTopic {
-            topic: topic.to_owned(),
-        };
+        // Both calls below look the topic up once and fail only for a missing topic or
+        // partition, which `missing` then tells apart.
+        let unknown = |topics: &Topics| missing(topics, topic, partition);
         let mut pending = Pending::new();
         if self.counting {
             let (partition, offset) = self
                 .topics
                 .reserve(topic, partition, key)
-                .ok_or_else(unknown)?;
+                .ok_or_else(|| unknown(&self.topics))?;
             let raw = RawRecord {
                 topic,
                 partition,
@@ -357,7 +358,7 @@ impl Driver {
             let appended = self
                 .topics
                 .append(topic, partition, key, value, timestamp, headers)
-                .ok_or_else(unknown)?;
+                .ok_or_else(|| unknown(&self.topics))?;
             if let Some(topic) = appended.kept {
                 pending.push_back((topic, appended.partition, appended.offset));
             }
