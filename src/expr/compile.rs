@@ -42,8 +42,9 @@ pub struct EvalRow<'a> {
 }
 
 impl EvalRow<'_> {
+    /// The value in `slot`; NULL past the end of the key or value.
     #[inline]
-    pub(crate) fn read(&self, slot: Slot) -> Value {
+    pub fn read(&self, slot: Slot) -> Value {
         match slot {
             Slot::Key(i) => self.key.get(i).cloned().unwrap_or(Value::Null),
             Slot::Value(i) => self.value.get(i).cloned().unwrap_or(Value::Null),

@@ -100,7 +100,9 @@ pub(super) fn read_row(
     plan: &mut ReadPlan,
     mut members: Members<'_>,
 ) -> Result<Row, FormatError> {
-    let mut row = vec![Value::Null; columns.len()];
+    // Filled by constructing NULLs, not by cloning one (a `Value` clone is a `match`).
+    let mut row = Vec::with_capacity(columns.len());
+    row.resize_with(columns.len(), || Value::Null);
     let mut stack = [UNSET; STACK_COLUMNS];
     let mut heap = Vec::new();
     let filled: &mut [u8] = if columns.len() <= STACK_COLUMNS {

@@ -57,6 +57,11 @@ fn eval_into(
     out.clear();
     let row = eval_row(record);
     for (name, e) in columns {
+        // A column copied as it is cannot fail.
+        if let Some(slot) = e.column() {
+            out.push(row.read(slot));
+            continue;
+        }
         // A failed function call evaluates to NULL (ksqlDB) and goes to the processing log;
         // nothing is collected unless a call fails.
         let mut failed_calls = Vec::new();
