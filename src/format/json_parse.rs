@@ -10,6 +10,8 @@
 
 use std::borrow::Cow;
 
+use super::json_scan::{plain_run_end, same_bytes};
+
 /// Deepest array/object nesting accepted.
 pub(crate) const MAX_DEPTH: usize = 512;
 
@@ -209,105 +211,6 @@ impl<'a> Members<'a> {
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
-
-/// Where the plain run of string bytes starting at `pos` ends: the first closing quote,
-/// backslash, control character or non-ASCII byte, or the end of `bytes`. Eight bytes at a
-/// time: each test flags its lowest matching byte exactly (higher ones may be false alarms),
-/// so the lowest flag of all of them is the first stop.
-fn plain_run_end(bytes: &[u8], pos: usize) -> usize {
-    // SAFETY: the build targets SSE2 (every x86-64 processor has it), so the processor
-    // running this has the feature the function is compiled for.
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    let pos = unsafe { plain_run_end_sse2(bytes, pos) };
-    plain_run_end_swar(bytes, pos)
-}
-
-/// [`plain_run_end`] sixteen bytes at a time with SSE2 (every x86-64 processor has it), as
-/// far as sixteen-byte chunks reach; the rest is left to the word-wise scan.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[target_feature(enable = "sse2")]
-fn plain_run_end_sse2(bytes: &[u8], mut pos: usize) -> usize {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
-    };
-    let quote = _mm_set1_epi8(b'"' as i8);
-    let backslash = _mm_set1_epi8(b'\\' as i8);
-    let space = _mm_set1_epi8(0x20);
-    while let Some(chunk) = bytes.get(pos..pos + 16) {
-        // SAFETY: `chunk` is sixteen readable bytes, and the load needs no alignment.
-        let lanes = unsafe { _mm_loadu_si128(chunk.as_ptr().cast()) };
-        // Compared as signed bytes, control characters and non-ASCII bytes (0x80 and up)
-        // are both below the space.
-        let stops = _mm_or_si128(
-            _mm_or_si128(
-                _mm_cmpeq_epi8(lanes, quote),
-                _mm_cmpeq_epi8(lanes, backslash),
-            ),
-            _mm_cmplt_epi8(lanes, space),
-        );
-        let mask = _mm_movemask_epi8(stops) as u32;
-        if mask != 0 {
-            return pos + mask.trailing_zeros() as usize;
-        }
-        pos += 16;
-    }
-    pos
-}
-
-/// [`plain_run_end`] eight bytes at a time in a machine word, then byte by byte.
-fn plain_run_end_swar(bytes: &[u8], mut pos: usize) -> usize {
-    while let Some(chunk) = bytes.get(pos..pos + 8) {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(word);
-        let quote = word ^ (ONES * u64::from(b'"'));
-        let backslash = word ^ (ONES * u64::from(b'\\'));
-        let stops = ((quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (word.wrapping_sub(ONES * 0x20) & !word)
-            | word)
-            & HIGH_BITS;
-        if stops != 0 {
-            return pos + (stops.trailing_zeros() / 8) as usize;
-        }
-        pos += 8;
-    }
-    while let Some(&byte) = bytes.get(pos) {
-        if byte == b'"' || byte == b'\\' || !(0x20..0x80).contains(&byte) {
-            break;
-        }
-        pos += 1;
-    }
-    pos
-}
-
-/// Whether `a` and `b`, of equal length, hold the same bytes. Short runs (member names) are
-/// compared as two overlapping words each, without a call to `memcmp`.
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let word = |s: &[u8], at: usize| {
-        let mut word = [0; 8];
-        word.copy_from_slice(&s[at..at + 8]);
-        u64::from_le_bytes(word)
-    };
-    let half = |s: &[u8], at: usize| {
-        let mut half = [0; 4];
-        half.copy_from_slice(&s[at..at + 4]);
-        u32::from_le_bytes(half)
-    };
-    match n {
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        _ => a == b,
-    }
 }
 
 /// The text of bytes the reader accepted as ASCII (digits, signs, plain string runs).

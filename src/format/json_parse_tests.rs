@@ -1,5 +1,5 @@
 //! The JSON reader's own cases: values, escapes, trailing content, malformed input, UTF-8
-//! checks and the sixteen- and eight-bytes-at-a-time string scans.
+//! checks.
 
 use super::*;
 
@@ -83,42 +83,4 @@ fn reads_non_ascii_strings_and_rejects_invalid_utf8_where_it_is() {
     let mut escaped = br#""a\n"#.to_vec();
     escaped.extend_from_slice(b"\xc3\x28\"");
     assert_eq!(parse(&escaped).unwrap_err().reason, "invalid UTF-8");
-}
-
-proptest::proptest! {
-    /// The sixteen- and eight-at-a-time scans stop where a byte-by-byte scan does (bytes
-    /// mostly plain, so long runs are tried too).
-    #[test]
-    fn plain_run_end_matches_a_byte_scan(
-        bytes in proptest::collection::vec(
-            proptest::prop_oneof![
-                12 => 0x20u8..0x80,
-                1 => proptest::prelude::any::<u8>(),
-            ],
-            0..80,
-        ),
-        start in 0usize..80,
-    ) {
-        let start = start.min(bytes.len());
-        let expected = bytes[start..]
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || !(0x20..0x80).contains(&b))
-            .map_or(bytes.len(), |at| start + at);
-        proptest::prop_assert_eq!(plain_run_end(&bytes, start), expected);
-    }
-}
-
-#[test]
-fn same_bytes_agrees_with_slice_equality_at_every_length_and_position() {
-    let base: Vec<u8> = (0..24u8).map(|i| b'a' + i).collect();
-    for len in 0..=base.len() {
-        let a = &base[..len];
-        assert!(same_bytes(a, a));
-        for at in 0..len {
-            let mut other = a.to_vec();
-            other[at] ^= 0x20;
-            assert!(!same_bytes(a, &other), "length {len}, byte {at}");
-        }
-        assert!(!same_bytes(a, &base[..len.saturating_sub(1)]) || len == 0);
-    }
 }

@@ -10,6 +10,7 @@ mod error;
 mod json;
 mod json_parse;
 mod json_row;
+mod json_scan;
 mod json_write;
 mod kafka;
 mod options;
