@@ -5,7 +5,10 @@
 //! Java integer overflow (wrapping), DECIMAL results fitted to the node's type, casts through
 //! [`crate::types::cast`]. Evaluation failures are [`EvalError`] values (the operator logs them
 //! and uses NULL); an expression that cannot be compiled (an unimplemented function, a lambda)
-//! is a [`CompileError`] at build time. This module must not panic on any record.
+//! is a [`CompileError`] at build time. This module must not panic on any record. Two
+//! shortcuts run before the closures: an expression that is one column is a copy of its
+//! slot, and integer arithmetic or comparisons over columns and constants run as an `i64`
+//! program (`integer`) that hands anything but INT, BIGINT and NULL back to the closures.
 //!
 //! Scalar function implementations live in [`super::scalar`], keyed by the resolved function
 //! name and the node's result type.

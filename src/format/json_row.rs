@@ -2,7 +2,10 @@
 //! first record is decided once, in a [`ReadPlan`]: which columns nothing reads (their values
 //! are checked and skipped, never copied) and whether a member can match more than one column
 //! (if not, the search starts at the column after the last match, so members written in
-//! column order, the usual case, match on the first comparison). Name rules are ksqlDB's: a
+//! column order, the usual case, match on the first comparison). The plan also learns, per
+//! member position, the bytes of the last name read there and the column it matched: a
+//! record that repeats them (records of one producer do) costs one comparison per member.
+//! BIGINT columns take plain integers without a number node. Name rules are ksqlDB's: a
 //! column takes the last member with exactly its name, else the last whose upper-cased name
 //! equals it.
 
