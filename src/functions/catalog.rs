@@ -1,12 +1,14 @@
 //! The built-in functions: one entry per function, its signatures in the text form of
 //! [`super::signature`]. Signatures follow ksqlDB's `udf`, `udaf` and `udtf` packages. To add
-//! a function, add one line here.
+//! a function, add one line here (scalar functions) or in [`super::catalog_aggregate`]
+//! (aggregate and table functions).
 
+use super::catalog_aggregate::{AGGREGATE, TABLE};
 use super::signature::Signature;
 use super::{FunctionDescriptor, FunctionKind};
 
 /// The signatures of the one-argument math functions (SQRT, EXP, SIN, …): any number in, DOUBLE out.
-const UNARY_MATH: &[&str] = &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"];
+pub(super) const UNARY_MATH: &[&str] = &["INT -> DOUBLE", "BIGINT -> DOUBLE", "DOUBLE -> DOUBLE"];
 
 const SCALAR: &[(&str, &[&str])] = &[
     // strings
@@ -402,98 +404,6 @@ const SCALAR: &[(&str, &[&str])] = &[
     ("TIMESUB", &["UNIT, INT, TIME -> TIME"]),
     ("TIMESTAMPADD", &["UNIT, BIGINT, TIMESTAMP -> TIMESTAMP"]),
     ("TIMESTAMPSUB", &["UNIT, BIGINT, TIMESTAMP -> TIMESTAMP"]),
-];
-
-const AGGREGATE: &[(&str, &[&str])] = &[
-    ("COUNT", &[" -> BIGINT", "ANY -> BIGINT"]),
-    (
-        "SUM",
-        &[
-            "INT -> INT",
-            "BIGINT -> BIGINT",
-            "DOUBLE -> DOUBLE",
-            "DECIMAL -> @sum",
-        ],
-    ),
-    (
-        "AVG",
-        &[
-            "INT -> DOUBLE",
-            "BIGINT -> DOUBLE",
-            "DOUBLE -> DOUBLE",
-            "DECIMAL -> @avg",
-        ],
-    ),
-    (
-        "MIN",
-        &[
-            "INT -> INT",
-            "BIGINT -> BIGINT",
-            "DOUBLE -> DOUBLE",
-            "DECIMAL -> =0",
-            "STRING -> STRING",
-            "BYTES -> BYTES",
-            "DATE -> DATE",
-            "TIME -> TIME",
-            "TIMESTAMP -> TIMESTAMP",
-        ],
-    ),
-    (
-        "MAX",
-        &[
-            "INT -> INT",
-            "BIGINT -> BIGINT",
-            "DOUBLE -> DOUBLE",
-            "DECIMAL -> =0",
-            "STRING -> STRING",
-            "BYTES -> BYTES",
-            "DATE -> DATE",
-            "TIME -> TIME",
-            "TIMESTAMP -> TIMESTAMP",
-        ],
-    ),
-    ("COLLECT_LIST", &["T -> ARRAY<T>", "T, INT -> ARRAY<T>"]),
-    ("COLLECT_SET", &["T -> ARRAY<T>", "T, INT -> ARRAY<T>"]),
-    (
-        "LATEST_BY_OFFSET",
-        &[
-            "T -> T",
-            "T, BOOLEAN -> T",
-            "T, INT -> ARRAY<T>",
-            "T, INT, BOOLEAN -> ARRAY<T>",
-        ],
-    ),
-    (
-        "EARLIEST_BY_OFFSET",
-        &[
-            "T -> T",
-            "T, BOOLEAN -> T",
-            "T, INT -> ARRAY<T>",
-            "T, INT, BOOLEAN -> ARRAY<T>",
-        ],
-    ),
-    ("TOPK", &["T, INT -> ARRAY<T>"]),
-    ("TOPKDISTINCT", &["T, INT -> ARRAY<T>"]),
-    ("COUNT_DISTINCT", &["T -> BIGINT"]),
-    ("ATTR", &["T -> T"]),
-    (
-        "SUM_LIST",
-        &[
-            "ARRAY<INT> -> INT",
-            "ARRAY<BIGINT> -> BIGINT",
-            "ARRAY<DOUBLE> -> DOUBLE",
-        ],
-    ),
-    ("HISTOGRAM", &["STRING -> MAP<STRING, BIGINT>"]),
-    ("STDDEV_SAMP", UNARY_MATH),
-    ("STDDEV_SAMPLE", UNARY_MATH),
-    ("VAR_SAMP", UNARY_MATH),
-    ("CORRELATION", &["DOUBLE, DOUBLE -> DOUBLE"]),
-];
-
-const TABLE: &[(&str, &[&str])] = &[
-    ("EXPLODE", &["ARRAY<T> -> T"]),
-    ("CUBE_EXPLODE", &["ARRAY<T> -> ARRAY<T>"]),
 ];
 
 /// Every built-in function. A signature line that does not parse is dropped (and fails the

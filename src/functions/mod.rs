@@ -1,14 +1,16 @@
 //! ksqlDB's function library as descriptors: for every scalar, aggregate and table function,
 //! its name, kind and signatures, and overload resolution under ksqlDB's implicit widening.
-//! Adding a function is one entry in [`catalog`] (a name and its signature lines); the engine
-//! attaches the implementation to the same entry later. This module decides types only: it
-//! evaluates nothing and knows nothing of columns or SQL text.
+//! Adding a function is one entry in [`catalog`] or `catalog_aggregate` (a name and its
+//! signature lines); the engine attaches the implementation to the same entry later. This
+//! module decides types only: it evaluates nothing and knows nothing of columns or SQL text.
 //!
 //! - [`signature`]: the signature mini-language (`"STRING, INT -> STRING"`) and its types.
 //! - [`resolve`]: overload resolution and ksqlDB's error messages.
-//! - [`catalog`]: the entries.
+//! - [`catalog`]: the entries (scalar functions), and `catalog_aggregate` (aggregate and
+//!   table functions).
 
 pub mod catalog;
+mod catalog_aggregate;
 pub mod resolve;
 pub mod signature;
 
