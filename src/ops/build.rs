@@ -4,7 +4,9 @@
 //! (`selectKey/v1`, and `groupBy/v1` when it repartitions): sub-topology `n` is the part of
 //! the tree ending at the `n`-th repartition (post-order), the last one ends at the sink. Each
 //! sub-topology declares the stores of its steps ([`super::stores`]); grouping, aggregation
-//! and `EMIT FINAL` are built in [`super::build_grouping`]. Steps not built yet (joins) are a
+//! and `EMIT FINAL` are built in [`super::build_grouping`], sources in
+//! [`super::build_source`], repartition topics of `PARTITION BY` in
+//! [`super::build_repartition`]. Steps not built yet (joins) are a
 //! [`BuildError::Unsupported`] naming them. It must not do I/O or open stores it did not
 //! declare.
 
@@ -17,9 +19,6 @@ use super::filter::Filter;
 use super::flat_map::{FlatMap, table_function};
 use super::layout::InputLayout;
 use super::prune::read_value_columns;
-use super::repartition::{
-    RepartitionDeserializer, RepartitionSerializer, internal_serde, row_types,
-};
 use super::segment::{is_repartition, segment, segment_roots, serdes, shape};
 use super::select::Select;
 use super::sink::{SetTimestamp, SinkSerializer};
@@ -35,7 +34,6 @@ use crate::topology::{
     GraphBuilder, NodeId, Port, ScratchStores, SourceId, SubTopologySpec, TaskGraph, TaskId,
     TopologyError, TopologyFactory, TopologySpec,
 };
-use crate::types::SqlType;
 
 #[derive(Debug, Error)]
 pub enum BuildError {
@@ -203,11 +201,6 @@ impl QueryTopology {
         stores: &mut dyn StoreProvider,
     ) -> Result<Built, BuildError> {
         let ctx = step.ctx();
-        let fmt = |source| BuildError::Format {
-            query: self.query.clone(),
-            ctx: ctx.to_owned(),
-            source: Box::new(source),
-        };
         let compile = |e: &TypedExpr, layout: InputLayout| {
             Evaluator::compile(e, &|c| layout.resolve(c)).map_err(|source| BuildError::Compile {
                 query: self.query.clone(),
@@ -392,28 +385,7 @@ impl QueryTopology {
                 input,
                 repartition_topic: Some(repartition_topic),
                 ..
-            } if ctx != root => {
-                // The reading side: this sub-topology starts at the repartition topic.
-                let Some((schema, table)) = shape(input) else {
-                    return Err(unsupported(&self.query, input));
-                };
-                let (key_count, types) = super::join::repartitioned_row(input)
-                    .unwrap_or_else(|| (schema.keys().count(), row_types(schema)));
-                let row_serde = internal_serde(&types).map_err(fmt)?;
-                let de = RepartitionDeserializer {
-                    row_serde,
-                    key_count,
-                };
-                let topic = format!("{}-{repartition_topic}-repartition", self.app_id);
-                let id = graph.source(&format!("{ctx}-source"), &topic, Box::new(de));
-                Ok(Built {
-                    at: Attach::Source(id),
-                    layout: super::join::output_layout(input)
-                        .unwrap_or(InputLayout::keys(key_count)),
-                    table,
-                    rekeyed: true,
-                })
-            }
+            } if ctx != root => self.repartition_source(ctx, input, repartition_topic, graph),
             Step::SelectKey {
                 input,
                 keys,
@@ -421,29 +393,7 @@ impl QueryTopology {
                 ..
             } => {
                 let built = self.add(input, root, graph, stores)?;
-                let Some((schema, _)) = shape(input) else {
-                    return Err(unsupported(&self.query, input));
-                };
-                let keys = keys
-                    .iter()
-                    .map(|k| compile(k, built.layout))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let key_types: Vec<SqlType> = keys.iter().map(|k| k.ty().clone()).collect();
-                let (key_count, types) = super::join::repartitioned_row(input)
-                    .unwrap_or_else(|| (schema.keys().count(), row_types(schema)));
-                let ser = RepartitionSerializer {
-                    keys,
-                    key_count,
-                    key_serde: internal_serde(&key_types).map_err(fmt)?,
-                    row_serde: internal_serde(&types).map_err(fmt)?,
-                };
-                let topic = format!("{}-{repartition_topic}-repartition", self.app_id);
-                let sink = graph.sink(ctx, &topic, Box::new(ser));
-                self.connect(graph, built.at, sink)?;
-                Ok(Built {
-                    at: Attach::Node(sink),
-                    ..built
-                })
+                self.repartition_sink(ctx, input, keys, repartition_topic, built, graph)
             }
             Step::Join { left, right, .. } => {
                 let l = self.add(left, root, graph, stores)?;
@@ -502,7 +452,7 @@ fn reads_only_key(expr: &TypedExpr, layout: InputLayout) -> bool {
         .all(|c| matches!(layout.resolve(c), Some(crate::expr::compile::Slot::Key(_))))
 }
 
-fn unsupported(query: &str, step: &Step) -> BuildError {
+pub(super) fn unsupported(query: &str, step: &Step) -> BuildError {
     let what = match step {
         Step::StreamSource {
             window: Some(_), ..

@@ -21,7 +21,7 @@ use crate::topology::{GraphBuilder, TopologyError};
 use crate::types::{SqlType, Value};
 
 impl QueryTopology {
-    fn compile_in(
+    pub(super) fn compile_in(
         &self,
         ctx: &str,
         e: &TypedExpr,
@@ -38,7 +38,7 @@ impl QueryTopology {
         self.topo(TopologyError::State(source))
     }
 
-    fn format(&self, ctx: &str, source: crate::format::FormatError) -> BuildError {
+    pub(super) fn format(&self, ctx: &str, source: crate::format::FormatError) -> BuildError {
         BuildError::Format {
             query: self.query.clone(),
             ctx: ctx.to_owned(),

@@ -20,6 +20,7 @@
 pub mod aggregate;
 pub mod build;
 mod build_grouping;
+mod build_repartition;
 mod build_source;
 pub mod filter;
 pub mod flat_map;
