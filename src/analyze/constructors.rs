@@ -3,12 +3,14 @@
 //! elements (parsed as that type: numbers, or booleans by ksqlDB's prefix rule); a number or
 //! boolean literal beside STRING elements becomes its text; struct constructors of different
 //! shapes merge into one STRUCT with every field (same-named fields unify, absent ones are
-//! NULL). Part of [`super::expr::Typer`].
+//! NULL). The same coercion applies a constructor to a known target type (an `IN` list
+//! entry compared with a collection), where the types must then match deeply. Part of
+//! [`super::expr::Typer`].
 
 use super::R;
 use super::expr::{Typer, is_null, null_of};
 use crate::expr::{ExprKind, Literal, TypedExpr};
-use crate::sql::Span;
+use crate::sql::{Expr, Span};
 use crate::types::{SqlType, StructField};
 
 fn is_string_literal(expr: &TypedExpr) -> bool {
@@ -158,6 +160,147 @@ impl Typer<'_> {
             }
             _ => self.coerce(expr, ty, span),
         }
+    }
+}
+
+impl Typer<'_> {
+    /// An IN-list entry compared with a collection: string literals inside constructors are
+    /// coerced to the element type, and the types must match deeply (numbers widen).
+    pub(super) fn in_list_collection(
+        &self,
+        operand: &TypedExpr,
+        item: TypedExpr,
+        ast: &Expr,
+    ) -> R<TypedExpr> {
+        let predicate = |mut d: crate::sql::Diagnostic| {
+            d.message = format!("Invalid Predicate: {}", d.message);
+            d
+        };
+        let item = self
+            .coerce_constructor(item, &operand.ty, ast.span)
+            .map_err(predicate)?;
+        if is_null(&item) || deep_comparable(&operand.ty, &item.ty) {
+            return Ok(item);
+        }
+        Err(self.err(
+            ast.span,
+            format!(
+                "Invalid Predicate: operator does not exist: {} = {} ({})",
+                operand.ty,
+                item.ty,
+                super::naming::expr_text(ast)
+            ),
+        ))
+    }
+
+    fn coerce_constructor(&self, expr: TypedExpr, target: &SqlType, span: Span) -> R<TypedExpr> {
+        match (expr.kind, target) {
+            (ExprKind::Array { elements }, SqlType::Array(element)) => {
+                let elements = elements
+                    .into_iter()
+                    .map(|e| self.coerce_constructor(e, element, span))
+                    .collect::<R<Vec<_>>>()?;
+                let ty = if elements
+                    .iter()
+                    .all(|e| is_null(e) || deep_comparable(element, &e.ty))
+                {
+                    target.clone()
+                } else {
+                    elements
+                        .iter()
+                        .find(|e| !is_null(e))
+                        .map_or(target.clone(), |e| SqlType::array(e.ty.clone()))
+                };
+                Ok(TypedExpr::new(ty, ExprKind::Array { elements }))
+            }
+            (ExprKind::Map { entries }, SqlType::Map(key, value)) => {
+                let entries = entries
+                    .into_iter()
+                    .map(|(k, v)| {
+                        Ok((
+                            self.coerce_constructor(k, key, span)?,
+                            self.coerce_constructor(v, value, span)?,
+                        ))
+                    })
+                    .collect::<R<Vec<_>>>()?;
+                let fits = entries.iter().all(|(k, v)| {
+                    (is_null(k) || deep_comparable(key, &k.ty))
+                        && (is_null(v) || deep_comparable(value, &v.ty))
+                });
+                let ty = match entries.first() {
+                    Some((k, v)) if !fits => SqlType::map(k.ty.clone(), v.ty.clone()),
+                    _ => target.clone(),
+                };
+                Ok(TypedExpr::new(ty, ExprKind::Map { entries }))
+            }
+            (ExprKind::Struct { fields }, SqlType::Struct(targets)) => {
+                // A constructor of another shape takes the operand's: fields it lacks are NULL,
+                // fields the operand lacks (names are case sensitive) are dropped.
+                let same_shape = fields.len() == targets.len()
+                    && targets
+                        .iter()
+                        .all(|t| fields.iter().any(|(n, _)| *n == t.name));
+                let fields = if same_shape {
+                    fields
+                } else {
+                    let mut given = fields;
+                    targets
+                        .iter()
+                        .map(|t| match given.iter().position(|(n, _)| *n == t.name) {
+                            Some(i) => given.remove(i),
+                            None => (t.name.clone(), null_of(t.ty.clone())),
+                        })
+                        .collect()
+                };
+                let fields = fields
+                    .into_iter()
+                    .map(|(name, e)| {
+                        let e = match targets.iter().find(|f| f.name == name) {
+                            Some(f) => self.coerce_constructor(e, &f.ty, span)?,
+                            None => e,
+                        };
+                        Ok((name, e))
+                    })
+                    .collect::<R<Vec<_>>>()?;
+                let ty = SqlType::Struct(
+                    fields
+                        .iter()
+                        .map(|(name, e)| crate::types::StructField {
+                            name: name.clone(),
+                            ty: e.ty.clone(),
+                        })
+                        .collect(),
+                );
+                Ok(TypedExpr::new(ty, ExprKind::Struct { fields }))
+            }
+            (kind, _) => {
+                let expr = TypedExpr::new(expr.ty, kind);
+                if target.is_numeric() {
+                    self.coerce_literal(&null_of(target.clone()), expr, span, true)
+                } else {
+                    Ok(expr)
+                }
+            }
+        }
+    }
+}
+
+/// Whether values of the two types can be compared for equality: numbers with numbers, the
+/// same primitive types, collections element by element, structs field by field.
+fn deep_comparable(a: &SqlType, b: &SqlType) -> bool {
+    match (a, b) {
+        (SqlType::Array(x), SqlType::Array(y)) => deep_comparable(x, y),
+        (SqlType::Map(k1, v1), SqlType::Map(k2, v2)) => {
+            deep_comparable(k1, k2) && deep_comparable(v1, v2)
+        }
+        (SqlType::Struct(f1), SqlType::Struct(f2)) => {
+            f1.len() == f2.len()
+                && f1
+                    .iter()
+                    .zip(f2)
+                    .all(|(x, y)| x.name == y.name && deep_comparable(&x.ty, &y.ty))
+        }
+        _ => (a.is_numeric() && b.is_numeric()) || a == b,
     }
 }
 

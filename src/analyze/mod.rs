@@ -5,8 +5,9 @@
 //! and builds no plan (that is `plan`).
 //!
 //! - [`catalog`]: sources, columns, schemas, formats.
-//! - [`source`]: `CREATE STREAM|TABLE`, `CREATE TYPE`; [`registry`] infers the columns of a
-//!   source declared without them from its Schema Registry schema.
+//! - [`source`]: `CREATE STREAM|TABLE`, `CREATE TYPE`; `formats` their formats and checks;
+//!   [`registry`] infers the columns of a source declared without them from its Schema
+//!   Registry schema.
 //! - [`scope`], [`expr`]: names and types inside a query.
 //! - [`query`]: `CREATE … AS SELECT` and `INSERT INTO`; [`join`], [`aggregate`] its clauses.
 //! - [`naming`]: output column names and message text.
@@ -16,6 +17,7 @@ mod calls;
 pub mod catalog;
 mod constructors;
 pub mod expr;
+mod formats;
 mod infer;
 pub mod join;
 mod keys;
@@ -25,6 +27,7 @@ pub mod query;
 pub mod registry;
 pub mod scope;
 mod select;
+mod select_items;
 pub mod source;
 mod star;
 

@@ -3,13 +3,11 @@
 //! default names), and the key of the result. It knows nothing of the sink.
 
 use super::catalog::{Source, SourceType, WindowType};
-use super::expr::{AggregateCall, TableFunctionCall, Typer};
+use super::expr::Typer;
 use super::keys::{KeyExpr, assign_keys, join_key_marker, synthetic_marker};
-use super::naming::{NameGenerator, expr_text, natural_name};
+use super::naming::{expr_text, natural_name};
 use super::query::{Item, QueryInput, Selected, WindowSpec};
 use super::scope::{Scope, Side};
-use super::source::RESERVED_COLUMNS;
-use super::star::star;
 use super::{Analyzer, R};
 use crate::expr::{ColumnRef, TypedExpr};
 use crate::sql::{self, Diagnostic, Query, SelectItem, suggest};
@@ -320,166 +318,6 @@ impl Analyzer<'_> {
             result_type: base_type,
             output_window,
         })
-    }
-
-    /// The select items, stars expanded, typed over the inputs.
-    fn items(
-        &self,
-        query: &Query,
-        scope: &Scope,
-        aggregates: &mut Vec<AggregateCall>,
-        table_functions: &mut Vec<TableFunctionCall>,
-    ) -> R<Vec<Item>> {
-        let mut items: Vec<Item> = Vec::new();
-        let mut generator = NameGenerator::default();
-        let mut pending: Vec<(usize, bool)> = Vec::new();
-        let star_order_values_first = !query.partition_by.is_empty();
-        for item in &query.select {
-            match item {
-                SelectItem::Wildcard { span } => {
-                    for side in 0..scope.sides.len() {
-                        star(scope, side, *span, star_order_values_first, &mut items);
-                    }
-                }
-                SelectItem::QualifiedWildcard { qualifier, span } => {
-                    let Some(side) = scope.sides.iter().position(|s| s.alias == qualifier.value)
-                    else {
-                        return Err(Diagnostic::error(
-                            qualifier.span,
-                            format!(
-                                "'{}' is not a valid stream/table name or alias.",
-                                qualifier.value
-                            ),
-                        ));
-                    };
-                    star(scope, side, *span, star_order_values_first, &mut items);
-                }
-                SelectItem::StructWildcard { base, span } => {
-                    let typed = Typer::new(scope, "SELECT").type_expr(base)?;
-                    let SqlType::Struct(fields) = &typed.ty else {
-                        return Err(Diagnostic::error(
-                            *span,
-                            format!("Expected STRUCT type for `->*` but got {}", typed.ty),
-                        ));
-                    };
-                    for (i, field) in fields.iter().enumerate() {
-                        items.push(Item {
-                            name: field.name.clone(),
-                            expr: TypedExpr::new(
-                                field.ty.clone(),
-                                crate::expr::ExprKind::Field {
-                                    base: Box::new(typed.clone()),
-                                    index: i as u32,
-                                },
-                            ),
-                            span: *span,
-                        });
-                    }
-                }
-                SelectItem::Expr { expr, alias, span } => {
-                    let synthetic_name = scope.synthetic_key_name();
-                    let is_synthetic = scope.is_join()
-                        && matches!(&expr.kind, sql::ExprKind::Column { qualifier: None, name } if name.value == synthetic_name);
-                    let typed = if is_synthetic {
-                        synthetic_marker()
-                    } else {
-                        let mut typer = Typer::new(scope, "SELECT");
-                        typer.aggregates = Some(aggregates);
-                        typer.table_functions = Some(table_functions);
-                        typer.type_expr(expr)?
-                    };
-                    if let Some(alias) = alias
-                        && RESERVED_COLUMNS.contains(&alias.value.as_str())
-                    {
-                        return Err(Diagnostic::error(
-                            alias.span,
-                            format!(
-                                "`{}` is a reserved column name. You cannot use it as an alias for a column.",
-                                alias.value
-                            ),
-                        ));
-                    }
-                    // In a join, a qualified column keeps its name unless another input has a
-                    // column of that name: then it is prefixed with its alias (`L_ID`).
-                    let join_alias = |q: Option<&str>, n: &str| -> String {
-                        let side = q.and_then(|q| scope.sides.iter().position(|s| s.alias == q));
-                        match side {
-                            Some(side) if scope.is_ambiguous(n) => scope.output_name(side, n),
-                            _ => n.to_string(),
-                        }
-                    };
-                    let natural = if scope.is_join() {
-                        natural_name(expr, Some(&join_alias))
-                    } else {
-                        natural_name(expr, None)
-                    };
-                    if super::expr::is_null(&typed) {
-                        return Err(Diagnostic::error(
-                            expr.span,
-                            "Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).",
-                        ));
-                    }
-                    let natural = if is_synthetic {
-                        Some(synthetic_name)
-                    } else {
-                        natural
-                    };
-                    let is_field = matches!(expr.kind, sql::ExprKind::Dereference { .. });
-                    // A struct field's name must not repeat an earlier item's name or any
-                    // source column's (ksqlDB then suffixes it: `ITEMID_1`).
-                    let used = |name: &str| {
-                        items.iter().any(|i| i.name == name)
-                            || scope
-                                .sides
-                                .iter()
-                                .any(|s| s.schema.columns.iter().any(|c| c.name == name))
-                    };
-                    let name = match (alias, natural) {
-                        (Some(a), _) => a.value.clone(),
-                        (None, Some(n)) if is_field && used(&n) => (1..)
-                            .map(|i| format!("{n}_{i}"))
-                            .find(|c| !used(c))
-                            .unwrap_or(n),
-                        (None, Some(n)) => {
-                            if RESERVED_COLUMNS.contains(&n.as_str()) {
-                                return Err(Diagnostic::error(
-                                    *span,
-                                    format!(
-                                        "Reserved column name in select: `{n}`. Please remove or alias the column."
-                                    ),
-                                ));
-                            }
-                            n
-                        }
-                        (None, None) => {
-                            pending.push((items.len(), true));
-                            String::new()
-                        }
-                    };
-                    items.push(Item {
-                        name,
-                        expr: typed,
-                        span: *span,
-                    });
-                }
-            }
-        }
-        // Generated names skip every name in the projection and in the sources (ksqlDB's
-        // alias generator is seeded with the source columns, selected or not).
-        let taken: Vec<String> = items
-            .iter()
-            .map(|i| i.name.clone())
-            .chain(
-                scope
-                    .sides
-                    .iter()
-                    .flat_map(|s| s.schema.columns.iter().map(|c| c.name.clone())),
-            )
-            .collect();
-        for (index, _) in pending {
-            items[index].name = generator.next(&taken);
-        }
-        Ok(items)
     }
 }
 
