@@ -4,6 +4,19 @@
 
 use super::catalog::UNARY_MATH;
 
+/// The signatures of MIN and MAX: every type they order, each to itself.
+const ORDERED: &[&str] = &[
+    "INT -> INT",
+    "BIGINT -> BIGINT",
+    "DOUBLE -> DOUBLE",
+    "DECIMAL -> =0",
+    "STRING -> STRING",
+    "BYTES -> BYTES",
+    "DATE -> DATE",
+    "TIME -> TIME",
+    "TIMESTAMP -> TIMESTAMP",
+];
+
 /// Aggregate functions, as ksqlDB's `udaf` package declares them.
 pub(super) const AGGREGATE: &[(&str, &[&str])] = &[
     ("COUNT", &[" -> BIGINT", "ANY -> BIGINT"]),
@@ -25,34 +38,8 @@ pub(super) const AGGREGATE: &[(&str, &[&str])] = &[
             "DECIMAL -> @avg",
         ],
     ),
-    (
-        "MIN",
-        &[
-            "INT -> INT",
-            "BIGINT -> BIGINT",
-            "DOUBLE -> DOUBLE",
-            "DECIMAL -> =0",
-            "STRING -> STRING",
-            "BYTES -> BYTES",
-            "DATE -> DATE",
-            "TIME -> TIME",
-            "TIMESTAMP -> TIMESTAMP",
-        ],
-    ),
-    (
-        "MAX",
-        &[
-            "INT -> INT",
-            "BIGINT -> BIGINT",
-            "DOUBLE -> DOUBLE",
-            "DECIMAL -> =0",
-            "STRING -> STRING",
-            "BYTES -> BYTES",
-            "DATE -> DATE",
-            "TIME -> TIME",
-            "TIMESTAMP -> TIMESTAMP",
-        ],
-    ),
+    ("MIN", ORDERED),
+    ("MAX", ORDERED),
     ("COLLECT_LIST", &["T -> ARRAY<T>", "T, INT -> ARRAY<T>"]),
     ("COLLECT_SET", &["T -> ARRAY<T>", "T, INT -> ARRAY<T>"]),
     (
