@@ -201,7 +201,15 @@ impl<'a> Members<'a> {
         let reader = &mut self.reader;
         reader.skip_whitespace();
         match reader.bytes.get(reader.pos) {
-            Some(b'"') => reader.string().map(drop),
+            Some(b'"') => {
+                // A string of plain ASCII (the usual case) is checked by the scan alone.
+                let end = plain_run_end(reader.bytes, reader.pos + 1);
+                if reader.bytes.get(end) == Some(&b'"') {
+                    reader.pos = end + 1;
+                    return Ok(());
+                }
+                reader.string().map(drop)
+            }
             Some(b'-' | b'0'..=b'9') => reader.number().map(drop),
             _ => reader.value(1).map(drop),
         }

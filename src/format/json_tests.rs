@@ -150,6 +150,44 @@ fn a_reader_that_learned_earlier_names_reads_each_record_as_a_fresh_reader_does(
 }
 
 #[test]
+fn skipped_values_are_still_checked() {
+    // `X` is read by nothing (its text is skipped unread), `y` matches no column.
+    let mut s = serde(
+        Role::Value,
+        &[("FOO", SqlType::Int), ("X", SqlType::String)],
+        None,
+    );
+    s.skip_unread_strings(&[true, false]);
+    let good = [
+        r#"{"X": "plain", "y": "also plain", "FOO": 1}"#,
+        r#"{"X": "a\u0041\"b", "y": "caf\u00e9", "FOO": 1}"#,
+        "{\"X\": \"caf\u{e9}\", \"y\": \"\u{1f600}\", \"FOO\": 1}",
+        r#"{"X": "", "y": [1, {"z": "w"}], "FOO": 1}"#,
+    ];
+    for record in good {
+        assert_eq!(
+            read(&mut s, record).unwrap(),
+            Some(vec![Value::Int(1), Value::Null]),
+            "{record}"
+        );
+    }
+    let bad: [&[u8]; 5] = [
+        b"{\"X\": \"tab\there\", \"FOO\": 1}",
+        b"{\"y\": \"bad \\q escape\", \"FOO\": 1}",
+        b"{\"y\": \"\xff\xfe\", \"FOO\": 1}",
+        b"{\"X\": \"unterminated, \"FOO\": 1",
+        b"{\"y\": \"no end",
+    ];
+    for record in bad {
+        assert!(
+            s.deserialize(Some(record)).is_err(),
+            "{}",
+            String::from_utf8_lossy(record)
+        );
+    }
+}
+
+#[test]
 fn plain_integers_read_on_the_fast_path_as_the_general_coercion_reads_them() {
     let mut s = serde(Role::Value, &[("N", SqlType::Bigint)], None);
     let exact = [
