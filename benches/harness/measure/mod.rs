@@ -107,6 +107,8 @@ pub fn fresh_dir(work_dir: &Path, name: &str) -> BenchResult<PathBuf> {
 pub struct Progress {
     /// First poll that saw the metric above zero.
     pub first: Instant,
+    /// The metric at that first poll: what was done before the timed window opened.
+    pub first_value: f64,
     /// Poll that saw it reach the target, or the last poll before the time limit.
     pub last: Instant,
     pub value: f64,
@@ -123,7 +125,7 @@ pub fn wait_for_metric(
 ) -> BenchResult<Progress> {
     // Generous for the consumer group's first assignment, before the first record.
     let start_deadline = Instant::now() + Duration::from_secs(120);
-    let mut first: Option<Instant> = None;
+    let mut first: Option<(Instant, f64)> = None;
     let mut value = 0.0;
     loop {
         if let Ok(Some(status)) = daemon.child.try_wait() {
@@ -135,12 +137,13 @@ pub fn wait_for_metric(
         value = daemon.metric(metric, "").unwrap_or(value);
         let now = Instant::now();
         if value > 0.0 {
-            first.get_or_insert(now);
+            first.get_or_insert((now, value));
         }
         match first {
-            Some(first) if value >= target || now - first > limit => {
+            Some((first, first_value)) if value >= target || now - first > limit => {
                 return Ok(Progress {
                     first,
+                    first_value,
                     last: now,
                     value,
                     complete: value >= target,
@@ -207,6 +210,10 @@ pub fn run(workload: &Workload, options: &Options) -> BenchResult<BrokerResult> 
     let cpu_seconds = daemon.cpu_seconds() - cpu_before;
     let wall_seconds = (progress.last - progress.first).as_secs_f64();
     let processed = ((records as f64) * (progress.value / target).min(1.0)).round() as u64;
+    // Wall throughput counts only what was consumed inside the timed window: records read
+    // before the first poll saw the counter move would otherwise be credited to it.
+    let timed = ((records as f64) * ((progress.value - progress.first_value) / target).min(1.0))
+        .round() as u64;
     std::thread::sleep(SETTLE);
     let idle_rss_mib = procfs::rss_mib(daemon.pid()).unwrap_or(0.0);
     let (_, body) = super::daemon::http_get(daemon.addr, "/metrics")?;
@@ -229,7 +236,7 @@ pub fn run(workload: &Workload, options: &Options) -> BenchResult<BrokerResult> 
     daemon.stop()?;
 
     let ceiling = passthrough(options, &broker.bootstrap, &topics, records)?;
-    let records_per_second = processed as f64 / wall_seconds.max(1e-3);
+    let records_per_second = timed as f64 / wall_seconds.max(1e-3);
     let records_per_cpu_second = processed as f64 / cpu_seconds.max(1e-3);
     let ceiling_records_per_second = ceiling.records as f64 / ceiling.wall_seconds.max(1e-3);
     let ceiling_records_per_cpu_second = ceiling.records as f64 / ceiling.cpu_seconds.max(1e-3);
