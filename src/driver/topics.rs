@@ -52,12 +52,9 @@ struct Topic {
 impl Topic {
     /// The partition a record with `key` goes to (the Java client's default partitioner).
     fn partition_for(&self, key: Option<&[u8]>) -> i32 {
-        match key {
-            Some(key) => {
-                ((murmur2(key) & 0x7fff_ffff) as u32 % self.partitions.len() as u32) as i32
-            }
-            None => 0,
-        }
+        key.map_or(0, |key| {
+            crate::topology::partitioner::partition_for(key, self.partitions.len() as i32)
+        })
     }
 }
 
