@@ -119,9 +119,9 @@ impl Report {
             let _ = writeln!(
                 md,
                 "Throughput counts input records (W5: each bid is read by all ten queries). \
-                 Wall: records weir consumed between the first poll (every 20 ms) that saw its \
-                 consumed counter move and the poll that saw it complete, over that time; the \
-                 ceiling's wall runs from its first record to its producer's flush. \
+                 Wall: from the last poll (every 20 ms) that saw weir's consumed counter at \
+                 zero to the poll that saw it complete; the ceiling's wall runs from its first \
+                 record to its producer's flush. \
                  Per core = records ÷ CPU seconds of the weir process (`/proc/<pid>/stat`). \
                  Latency: input timestamp to output read by a consumer, at a fixed rate. \
                  Ready RSS: when the daemon reports ready, its consumers already reading the \

@@ -1,7 +1,8 @@
 //! Per-workload runs against a real broker: pre-produce the inputs, start `weir run`, time it
-//! through them (wall clock from the first record consumed to the last, CPU seconds of the
-//! weir process from `/proc`), then the latency phase at a fixed rate ([`latency`]), then the
-//! passthrough ceiling over the same topics. The restore run lives in [`restore`].
+//! through them (wall clock from the last poll before the first record is consumed to the
+//! poll that sees the last, CPU seconds of the weir process from `/proc`), then the latency
+//! phase at a fixed rate ([`latency`]), then the passthrough ceiling over the same topics.
+//! The restore run lives in [`restore`].
 
 pub mod latency;
 pub mod restore;
@@ -105,10 +106,8 @@ pub fn fresh_dir(work_dir: &Path, name: &str) -> BenchResult<PathBuf> {
 
 /// How far a polled metric got.
 pub struct Progress {
-    /// First poll that saw the metric above zero.
+    /// The last poll that saw the metric at zero: everything counted happened after it.
     pub first: Instant,
-    /// The metric at that first poll: what was done before the timed window opened.
-    pub first_value: f64,
     /// Poll that saw it reach the target, or the last poll before the time limit.
     pub last: Instant,
     pub value: f64,
@@ -116,7 +115,9 @@ pub struct Progress {
 }
 
 /// Polls `metric` on `daemon` every 20 ms until it reaches `target` or `limit` passes since
-/// it was first above zero (then the progress so far is returned, `complete: false`).
+/// it was first above zero (then the progress so far is returned, `complete: false`). The
+/// window opens at the last poll that saw zero, so every record counted is inside it (a
+/// window opened at the first poll above zero credited it with what came before).
 pub fn wait_for_metric(
     daemon: &mut Daemon,
     metric: &str,
@@ -125,7 +126,8 @@ pub fn wait_for_metric(
 ) -> BenchResult<Progress> {
     // Generous for the consumer group's first assignment, before the first record.
     let start_deadline = Instant::now() + Duration::from_secs(120);
-    let mut first: Option<(Instant, f64)> = None;
+    let mut first: Option<Instant> = None;
+    let mut last_zero = Instant::now();
     let mut value = 0.0;
     loop {
         if let Ok(Some(status)) = daemon.child.try_wait() {
@@ -137,13 +139,14 @@ pub fn wait_for_metric(
         value = daemon.metric(metric, "").unwrap_or(value);
         let now = Instant::now();
         if value > 0.0 {
-            first.get_or_insert((now, value));
+            first.get_or_insert(last_zero);
+        } else {
+            last_zero = now;
         }
         match first {
-            Some((first, first_value)) if value >= target || now - first > limit => {
+            Some(first) if value >= target || now - first > limit => {
                 return Ok(Progress {
                     first,
-                    first_value,
                     last: now,
                     value,
                     complete: value >= target,
@@ -210,10 +213,6 @@ pub fn run(workload: &Workload, options: &Options) -> BenchResult<BrokerResult> 
     let cpu_seconds = daemon.cpu_seconds() - cpu_before;
     let wall_seconds = (progress.last - progress.first).as_secs_f64();
     let processed = ((records as f64) * (progress.value / target).min(1.0)).round() as u64;
-    // Wall throughput counts only what was consumed inside the timed window: records read
-    // before the first poll saw the counter move would otherwise be credited to it.
-    let timed = ((records as f64) * ((progress.value - progress.first_value) / target).min(1.0))
-        .round() as u64;
     std::thread::sleep(SETTLE);
     let idle_rss_mib = procfs::rss_mib(daemon.pid()).unwrap_or(0.0);
     let (_, body) = super::daemon::http_get(daemon.addr, "/metrics")?;
@@ -236,7 +235,7 @@ pub fn run(workload: &Workload, options: &Options) -> BenchResult<BrokerResult> 
     daemon.stop()?;
 
     let ceiling = passthrough(options, &broker.bootstrap, &topics, records)?;
-    let records_per_second = timed as f64 / wall_seconds.max(1e-3);
+    let records_per_second = processed as f64 / wall_seconds.max(1e-3);
     let records_per_cpu_second = processed as f64 / cpu_seconds.max(1e-3);
     let ceiling_records_per_second = ceiling.records as f64 / ceiling.wall_seconds.max(1e-3);
     let ceiling_records_per_cpu_second = ceiling.records as f64 / ceiling.cpu_seconds.max(1e-3);
