@@ -85,25 +85,33 @@ pub fn client_settings(config: &Config) -> ClientSettings {
 /// This replica's id: kept in the state directory so a restarted replica reuses its
 /// transactional ids and fences its own unfinished transactions at once.
 pub fn replica_id(config: &Config) -> Result<String, CommandError> {
-    let dir = &config.state_dir;
+    persisted_replica_id(&config.state_dir, &config.service_id)
+}
+
+/// The id stored as `<service_id>.replica-id` in `dir`, or a new one written there.
+fn persisted_replica_id(dir: &Path, service_id: &str) -> Result<String, CommandError> {
     std::fs::create_dir_all(dir).map_err(CommandError::io(format!(
         "creating state_dir {}",
         dir.display()
     )))?;
-    let path = dir.join(format!("{}.replica-id", config.service_id));
+    let path = dir.join(format!("{service_id}.replica-id"));
     if let Ok(id) = std::fs::read_to_string(&path) {
         let id = id.trim();
         if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Ok(id.to_owned());
         }
     }
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos())
-        ^ u128::from(std::process::id()) << 64;
-    let id = format!("{:016x}", (seed as u64) ^ ((seed >> 64) as u64));
+    let id = new_replica_id();
     std::fs::write(&path, &id).map_err(CommandError::io(format!("writing {}", path.display())))?;
     Ok(id)
+}
+
+/// A new replica id: 64 random bits from the operating system's generator (through `rand`'s
+/// thread-local generator), as 16 hex digits. Not derived from the clock or the process id:
+/// replicas started in the same instant in containers (where every pid is 1) would share ids,
+/// hence transactional ids, and fence each other.
+fn new_replica_id() -> String {
+    format!("{:016x}", rand::random::<u64>())
 }
 
 /// Creates and checks topics, then starts every query.
@@ -145,4 +153,39 @@ pub fn start(
         options,
     );
     Runtime::start(shared, queries).map_err(|e| CommandError::Runtime(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn new_ids_are_distinct_and_not_derived_from_the_clock() {
+        let ids: Vec<String> = (0..10_000).map(|_| new_replica_id()).collect();
+        assert!(ids.iter().all(|id| id.len() == 16));
+        assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
+        // Ids made within the same few milliseconds by one process: every one of the 64 bits
+        // takes both values (ids built from the clock share their high bits).
+        let bits: Vec<u64> = ids[..1000]
+            .iter()
+            .map(|id| u64::from_str_radix(id, 16).unwrap())
+            .collect();
+        let ones = bits.iter().fold(0, |acc, b| acc | b);
+        let zeros = bits.iter().fold(0, |acc, b| acc | !b);
+        assert_eq!((ones, zeros), (u64::MAX, u64::MAX));
+    }
+
+    #[test]
+    fn an_id_is_kept_in_the_state_dir_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = persisted_replica_id(dir.path(), "svc").unwrap();
+        assert_eq!(persisted_replica_id(dir.path(), "svc").unwrap(), first);
+        let stored = std::fs::read_to_string(dir.path().join("svc.replica-id")).unwrap();
+        assert_eq!(stored, first);
+        std::fs::write(dir.path().join("other.replica-id"), "abc123\n").unwrap();
+        assert_eq!(persisted_replica_id(dir.path(), "other").unwrap(), "abc123");
+        assert_ne!(persisted_replica_id(dir.path(), "third").unwrap(), first);
+    }
 }
