@@ -3,7 +3,6 @@
 //! Integers keep their type; DECIMAL results are rescaled to the call's result type; NULL in
 //! gives NULL out (GREATEST/LEAST skip NULL arguments).
 
-use std::cell::Cell;
 use std::cmp::Ordering;
 
 use rust_decimal::Decimal;
@@ -39,7 +38,9 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
         "ATAN2" => f(|a| doubles2(a, f64::atan2)),
         "LOG" if site.args.len() == 2 => f(|a| doubles2(a, log_base)),
         "LOG" => f(|a| double1(a, f64::ln)),
-        "RANDOM" => f(|_| Value::Double((random_u64() >> 11) as f64 / (1u64 << 53) as f64)),
+        // Java's `Math.random()`: uniform in [0, 1), 53 random bits, from a generator seeded
+        // by the operating system (not the clock).
+        "RANDOM" => f(|_| Value::Double(rand::random::<f64>())),
         "PI" => f(|_| Value::Double(std::f64::consts::PI)),
         "GREATEST" => f(|a| extreme(a, Ordering::Greater)),
         "LEAST" => f(|a| extreme(a, Ordering::Less)),
@@ -289,28 +290,6 @@ fn geo_distance(a: &[Value]) -> Result<Value, EvalError> {
     Ok(Value::Double(2.0 * h.sqrt().asin() * radius))
 }
 
-/// A pseudo-random number (splitmix64 over a per-thread state seeded from the clock and the
-/// thread); not for cryptography.
-pub(crate) fn random_u64() -> u64 {
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new({
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as u64);
-            let local = 0u8;
-            nanos ^ (&local as *const u8 as u64).rotate_left(32)
-        });
-    }
-    STATE.with(|state| {
-        let next = state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
-        state.set(next);
-        let mut z = next;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::test_support::*;
@@ -429,5 +408,61 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn random_is_uniform_in_the_unit_interval_and_unpredictable() {
+        let random = || match call("RANDOM", SqlType::Double, &[]) {
+            Ok(Value::Double(d)) => d,
+            other => panic!("RANDOM gave {other:?}"),
+        };
+        let values: Vec<f64> = (0..10_000).map(|_| random()).collect();
+        assert!(values.iter().all(|d| (0.0..1.0).contains(d)));
+        let distinct: std::collections::HashSet<u64> = values.iter().map(|d| d.to_bits()).collect();
+        assert_eq!(distinct.len(), values.len());
+        let below_half = values.iter().filter(|d| **d < 0.5).count();
+        assert!(
+            (4_500..5_500).contains(&below_half),
+            "{below_half} of 10000 below 0.5"
+        );
+        // No value gives the next one away, as a clock-seeded splitmix64 sequence would: try
+        // each of the 2^11 completions of a value's 53 bits.
+        for pair in values[..50].windows(2) {
+            let high = (pair[0] * (1u64 << 53) as f64) as u64;
+            let next_high = (pair[1] * (1u64 << 53) as f64) as u64;
+            assert!(
+                (0..1u64 << 11)
+                    .all(|low| splitmix64_successor(high << 11 | low) >> 11 != next_high),
+                "{} follows {} as in a splitmix64 sequence",
+                pair[1],
+                pair[0]
+            );
+        }
+    }
+
+    #[test]
+    fn random_differs_across_threads_started_at_once() {
+        let threads = 8;
+        let start = std::sync::Arc::new(std::sync::Barrier::new(threads));
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let start = start.clone();
+                std::thread::spawn(move || {
+                    start.wait();
+                    (0..100)
+                        .map(|_| match call("RANDOM", SqlType::Double, &[]) {
+                            Ok(Value::Double(d)) => d.to_bits(),
+                            other => panic!("RANDOM gave {other:?}"),
+                        })
+                        .collect::<Vec<u64>>()
+                })
+            })
+            .collect();
+        let all: Vec<u64> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect();
+        let distinct: std::collections::HashSet<&u64> = all.iter().collect();
+        assert_eq!(distinct.len(), threads * 100);
     }
 }

@@ -176,4 +176,30 @@ pub(crate) mod test_support {
     pub fn sv(text: &str) -> Value {
         Value::string(text)
     }
+
+    /// The output that follows `output` in a splitmix64 sequence (the clock-seeded generator
+    /// RANDOM() and UUID() once used): the finalizer is inverted to find the state, which
+    /// then steps by the golden-ratio increment. Tests use it to show that values do not
+    /// give the next one away.
+    pub fn splitmix64_successor(output: u64) -> u64 {
+        const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+        const M1: u64 = 0xBF58_476D_1CE4_E5B9;
+        const M2: u64 = 0x94D0_49BB_1331_11EB;
+        let inverse = |m: u64| {
+            (0..6).fold(m, |x, _| {
+                x.wrapping_mul(2u64.wrapping_sub(m.wrapping_mul(x)))
+            })
+        };
+        let unshift = |z: u64, s: u32| (0..64 / s + 1).fold(z, |x, _| z ^ (x >> s));
+        let mix = |mut z: u64| {
+            z = (z ^ (z >> 30)).wrapping_mul(M1);
+            z = (z ^ (z >> 27)).wrapping_mul(M2);
+            z ^ (z >> 31)
+        };
+        let mut z = unshift(output, 31).wrapping_mul(inverse(M2));
+        z = unshift(z, 27).wrapping_mul(inverse(M1));
+        let state = unshift(z, 30);
+        debug_assert_eq!(mix(state), output);
+        mix(state.wrapping_add(GOLDEN))
+    }
 }

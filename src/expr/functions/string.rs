@@ -125,7 +125,9 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
         }),
         "UUID" if site.args.is_empty() => f(|_| Value::string(random_uuid())),
         "UUID" => f(|a| match a.first().and_then(Value::as_bytes) {
-            Some(b) if b.len() == 16 => Value::string(format_uuid(b)),
+            Some(b) => {
+                uuid::Uuid::from_slice(b).map_or(Value::Null, |id| Value::string(id.to_string()))
+            }
             _ => Value::Null,
         }),
         _ => None,
@@ -313,27 +315,12 @@ fn chr_from_escape(text: &str) -> Option<String> {
     Some(String::from_utf16_lossy(&units))
 }
 
-/// A random (version 4) UUID in its canonical text form.
+/// A random (version 4) UUID in its canonical text form (Java's `UUID.randomUUID()`), its 122
+/// random bits from a generator seeded by the operating system (not the clock).
 fn random_uuid() -> String {
-    let mut bytes = [0u8; 16];
-    let (a, b) = (super::math::random_u64(), super::math::random_u64());
-    bytes[..8].copy_from_slice(&a.to_be_bytes());
-    bytes[8..].copy_from_slice(&b.to_be_bytes());
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    format_uuid(&bytes)
-}
-
-fn format_uuid(b: &[u8]) -> String {
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
+    uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -442,5 +429,78 @@ mod tests {
             panic!("UUID is a string");
         };
         assert_eq!((id.len(), &id[14..15]), (36, "4"));
+    }
+
+    #[test]
+    fn uuids_are_version_4_random_and_distinct() {
+        let uuid = || match call("UUID", SqlType::String, &[]) {
+            Ok(Value::String(id)) => id.to_string(),
+            other => panic!("UUID gave {other:?}"),
+        };
+        let ids: Vec<String> = (0..10_000).map(|_| uuid()).collect();
+        for id in &ids {
+            let groups: Vec<&str> = id.split('-').collect();
+            let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+            assert_eq!(lengths, [8, 4, 4, 4, 12], "{id}");
+            assert!(
+                id.bytes()
+                    .all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            );
+            assert!(groups[2].starts_with('4'), "version 4: {id}");
+            assert!(
+                groups[3].starts_with(['8', '9', 'a', 'b']),
+                "RFC 4122 variant: {id}"
+            );
+        }
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+        // The first half of a UUID does not give the second away, as two outputs of a
+        // clock-seeded splitmix64 sequence would: try each value of the 4 version bits.
+        for id in &ids[..50] {
+            let hex = id.replace('-', "");
+            let first = u64::from_str_radix(&hex[..16], 16).unwrap();
+            let second = u64::from_str_radix(&hex[16..], 16).unwrap();
+            let variant_free = |x: u64| x & !(0xc0 << 56);
+            assert!(
+                (0..16u64).all(|version| {
+                    let candidate = first & !(0xf << 12) | version << 12;
+                    variant_free(splitmix64_successor(candidate)) != variant_free(second)
+                }),
+                "{id}: halves follow each other as in a splitmix64 sequence"
+            );
+        }
+    }
+
+    #[test]
+    fn uuids_differ_across_threads_started_at_once() {
+        let threads = 8;
+        let start = std::sync::Arc::new(std::sync::Barrier::new(threads));
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let start = start.clone();
+                std::thread::spawn(move || {
+                    start.wait();
+                    (0..100)
+                        .map(|_| call("UUID", SqlType::String, &[]).unwrap())
+                        .collect::<Vec<Value>>()
+                })
+            })
+            .collect();
+        let all: Vec<Value> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect();
+        assert_eq!(
+            all.iter().collect::<std::collections::HashSet<_>>().len(),
+            threads * 100
+        );
+        assert_eq!(
+            call(
+                "UUID",
+                SqlType::String,
+                &[(Value::bytes(&[0xab; 16][..]), SqlType::Bytes)]
+            ),
+            Ok(sv("abababab-abab-abab-abab-abababababab"))
+        );
     }
 }
