@@ -1,7 +1,10 @@
 //! URL functions: URL_ENCODE_PARAM / URL_DECODE_PARAM (form encoding, `+` for space) and the
 //! URL_EXTRACT_* family, which read the parts of a URI as Java's `java.net.URI` does (host
 //! without user info, path `""` when absent, query and fragment percent-decoded, port NULL when
-//! absent). Text that is not a URI is an evaluation error naming the input.
+//! absent). Text that is not a URI is an evaluation error naming the input. A `%` must be
+//! followed by two hex digits: otherwise URL_DECODE_PARAM fails as Java's `URLDecoder` does
+//! (ksqlDB lets its `IllegalArgumentException` through, so the call is NULL and the error goes
+//! to the processing log), and a URI is invalid as `java.net.URI` finds it.
 
 use super::{CallSite, FnImpl, f, str_arg, try_f};
 use crate::expr::compile::EvalError;
@@ -13,10 +16,9 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
             return f(|a| str_arg(a, 0).map_or(Value::Null, |s| Value::string(form_encode(s))));
         }
         "URL_DECODE_PARAM" => {
-            return f(|a| {
-                str_arg(a, 0).map_or(Value::Null, |s| {
-                    Value::string(percent_decode(&s.replace('+', " ")))
-                })
+            return try_f(|a| match str_arg(a, 0) {
+                None => Ok(Value::Null),
+                Some(s) => form_decode(s).map(Value::string),
             });
         }
         "URL_EXTRACT_PARAMETER" => {
@@ -73,6 +75,7 @@ impl<'a> Uri<'a> {
         if text
             .chars()
             .any(|c| c.is_whitespace() || "\"<>\\^`{|}".contains(c))
+            || decode_escapes(text).is_err()
         {
             return Err(invalid());
         }
@@ -140,25 +143,46 @@ impl<'a> Uri<'a> {
     }
 }
 
-/// `%XX` sequences decoded as UTF-8 (invalid sequences kept as text).
-fn percent_decode(s: &str) -> String {
+/// A `%` that is not followed by two hex digits: its byte index in the text.
+#[derive(Debug, PartialEq)]
+struct MalformedEscape(usize);
+
+/// `%XX` sequences decoded as UTF-8 (bytes that are not UTF-8 become U+FFFD, as Java's
+/// decoders make them). Only hex digits count: `%+1` is as malformed as `%zz`.
+fn decode_escapes(s: &str) -> Result<String, MalformedEscape> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(byte) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(byte);
-            i += 3;
+        if bytes[i] != b'%' {
+            out.push(bytes[i]);
+            i += 1;
             continue;
         }
-        out.push(bytes[i]);
-        i += 1;
+        let hex = |at: usize| bytes.get(at).and_then(|b| (*b as char).to_digit(16));
+        let (Some(high), Some(low)) = (hex(i + 1), hex(i + 2)) else {
+            return Err(MalformedEscape(i));
+        };
+        out.push((high * 16 + low) as u8);
+        i += 3;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// A part of a URI that [`Uri::parse`] accepted, so its escapes are well formed.
+fn percent_decode(part: &str) -> String {
+    decode_escapes(part).unwrap_or_else(|_| part.to_owned())
+}
+
+/// URL_DECODE_PARAM: Java's `URLDecoder.decode(text, UTF-8)`, `+` as a space.
+fn form_decode(text: &str) -> Result<String, EvalError> {
+    decode_escapes(&text.replace('+', " ")).map_err(|MalformedEscape(at)| {
+        let escape: String = text[at..].chars().take(3).collect();
+        EvalError::Function(format!(
+            "URL_DECODE_PARAM: malformed escape '{escape}' at index {at} of '{text}': a '%' must \
+             be followed by two hex digits (write '%25' for a literal '%')"
+        ))
+    })
 }
 
 /// Guava's form-parameter escaper: letters, digits and `-_.*` kept, space as `+`, everything
@@ -225,5 +249,51 @@ mod tests {
             call("URL_ENCODE_PARAM", SqlType::String, &[s("?foo $bar")]),
             Ok(sv("%3Ffoo+%24bar"))
         );
+    }
+
+    #[test]
+    fn form_decoding_needs_two_hex_digits_after_each_percent() {
+        let decode = |text: &str| call("URL_DECODE_PARAM", SqlType::String, &[s(text)]);
+        assert_eq!(decode("a%20b+c%2Bd"), Ok(sv("a b c+d")));
+        assert_eq!(decode("%e2%82%AC+%C3%A9"), Ok(sv("€ é")));
+        assert_eq!(decode("%C3"), Ok(sv("\u{fffd}")));
+        assert_eq!(decode("100%25"), Ok(sv("100%")));
+        assert_eq!(decode(""), Ok(sv("")));
+        assert_eq!(
+            call(
+                "URL_DECODE_PARAM",
+                SqlType::String,
+                &[null(SqlType::String)]
+            ),
+            Ok(Value::Null)
+        );
+        for malformed in ["%+1", "%-1", "%1", "%zz", "%4", "a%", "%4g", "% 1", "x%+fy"] {
+            let Err(EvalError::Function(message)) = decode(malformed) else {
+                panic!("{malformed:?} decoded as {:?}", decode(malformed));
+            };
+            assert!(message.contains("two hex digits"), "{message}");
+        }
+        assert_eq!(
+            decode("ab%+1"),
+            Err(EvalError::Function(
+                "URL_DECODE_PARAM: malformed escape '%+1' at index 2 of 'ab%+1': a '%' must be \
+                 followed by two hex digits (write '%25' for a literal '%')"
+                    .into()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_uri_with_a_malformed_escape_is_invalid() {
+        let get = |name: &str, url: &str| call(name, SqlType::String, &[s(url)]);
+        assert_eq!(get("URL_EXTRACT_PATH", "http://a.io/x%2Fy"), Ok(sv("/x/y")));
+        for url in ["http://a.io/x%+1", "http://a.io/?q=%zz", "http://a.io/#%4"] {
+            assert_eq!(
+                get("URL_EXTRACT_PATH", url),
+                Err(EvalError::Function(format!(
+                    "URL input has invalid syntax: {url}"
+                )))
+            );
+        }
     }
 }
