@@ -350,7 +350,7 @@ fn string_of(node: &JsonNode<'_>) -> String {
         }
         JsonNode::Object(_) => {
             let mut out = Vec::new();
-            super::json_write::write_node(node, &mut out);
+            super::json_write::write_node(node, super::json_write::Decimals::Java, &mut out);
             String::from_utf8(out).unwrap_or_default()
         }
     }
@@ -367,6 +367,18 @@ pub(crate) fn number_as_text(number: &str) -> String {
     }
     match decimal::parse_decimal(number) {
         Ok(d) => to_java_string(&d),
+        Err(_) => number.to_string(),
+    }
+}
+
+/// An integer's canonical digits, or a fractional number as Java's
+/// `BigDecimal.toPlainString()` (what Jackson writes with `WRITE_BIGDECIMAL_AS_PLAIN`).
+pub(crate) fn number_as_plain_text(number: &str) -> String {
+    if !number.contains(['.', 'e', 'E']) {
+        return number_as_text(number);
+    }
+    match decimal::parse_decimal(number) {
+        Ok(d) => decimal::to_plain_string(&d),
         Err(_) => number.to_string(),
     }
 }

@@ -1,8 +1,11 @@
-//! A small JSON reader producing a borrowed tree ([`JsonNode`]) whose numbers keep their exact
-//! text, so DECIMAL columns see every digit (serde_json's default f64 numbers would round them).
-//! Strings without escapes are borrowed from the input. Like Jackson's `readTree`, only the first
-//! value is read and anything after it is ignored. Nesting is limited so hostile input cannot
-//! exhaust the stack. Knows nothing of SQL types.
+//! The project's one JSON reader, for records (`format::json`) and for the JSON functions
+//! (EXTRACTJSONFIELD and the others in `expr::functions::json`): it produces a borrowed tree
+//! ([`JsonNode`]) whose numbers keep their exact text, so DECIMAL columns see every digit
+//! (serde_json's default f64 numbers would round them). Strings without escapes are borrowed
+//! from the input. Like Jackson's `readTree`, only the first value is read and anything after
+//! it is ignored, except what Jackson also refuses: a top-level number must be followed by
+//! whitespace or the end (`1x`), and a literal by no identifier character (`truex`). Nesting
+//! is limited so hostile input cannot exhaust the stack. Knows nothing of SQL types.
 //!
 //! The reader works on bytes: strings are scanned sixteen bytes at a time, and only strings
 //! holding non-ASCII bytes are checked as UTF-8 (everything outside strings must be ASCII
@@ -55,7 +58,7 @@ pub(crate) fn parse(input: &[u8]) -> Result<JsonNode<'_>, SyntaxError> {
         bytes: input,
         pos: 0,
     };
-    reader.value(0)
+    reader.top_level_value()
 }
 
 /// A top-level value whose object members are read one at a time (see [`parse_members`]).
@@ -79,7 +82,7 @@ pub(crate) fn parse_members(input: &[u8]) -> Result<TopLevel<'_>, SyntaxError> {
             first: true,
         }))
     } else {
-        reader.value(0).map(TopLevel::Other)
+        reader.top_level_value().map(TopLevel::Other)
     }
 }
 
@@ -242,6 +245,21 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The document's value. Jackson reads a top-level number only when whitespace or the
+    /// end follows it (`1x` and `1]` are errors, `1 x` is the number one).
+    fn top_level_value(&mut self) -> Result<JsonNode<'a>, SyntaxError> {
+        let node = self.value(0)?;
+        if let JsonNode::Number(_) = node
+            && !matches!(
+                self.bytes.get(self.pos),
+                None | Some(b' ' | b'\t' | b'\n' | b'\r')
+            )
+        {
+            return self.fail("expected whitespace after a top-level number");
+        }
+        Ok(node)
+    }
+
     fn value(&mut self, depth: usize) -> Result<JsonNode<'a>, SyntaxError> {
         if depth > MAX_DEPTH {
             return self.fail("nesting too deep");
@@ -265,12 +283,26 @@ impl<'a> Reader<'a> {
         word: &'static str,
         node: JsonNode<'a>,
     ) -> Result<JsonNode<'a>, SyntaxError> {
-        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
-            self.pos += word.len();
-            Ok(node)
-        } else {
-            self.fail("invalid literal")
+        if !self.bytes[self.pos..].starts_with(word.as_bytes()) {
+            return self.fail("invalid literal");
         }
+        self.pos += word.len();
+        // Jackson's token check: `truex` is one unrecognized token, not `true` and `x`.
+        let glued = match self.bytes.get(self.pos) {
+            None => false,
+            Some(&byte) if byte.is_ascii() => byte.is_ascii_alphanumeric() || byte == b'_',
+            Some(_) => {
+                let rest = &self.bytes[self.pos..];
+                String::from_utf8_lossy(&rest[..rest.len().min(4)])
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_alphanumeric)
+            }
+        };
+        if glued {
+            return self.fail("invalid literal");
+        }
+        Ok(node)
     }
 
     fn digits(&mut self) -> usize {

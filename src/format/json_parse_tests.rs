@@ -37,6 +37,33 @@ fn decodes_escapes_and_surrogate_pairs() {
 #[test]
 fn ignores_trailing_content_like_jackson() {
     assert_eq!(parse(b"1 2").unwrap(), JsonNode::Number("1"));
+    assert_eq!(parse(b"true]").unwrap(), JsonNode::Bool(true));
+    assert_eq!(
+        parse(b"[1]x").unwrap(),
+        JsonNode::Array(vec![JsonNode::Number("1")])
+    );
+    assert_eq!(parse(b"{}}").unwrap(), JsonNode::Object(Vec::new()));
+}
+
+#[test]
+fn refuses_what_jackson_reads_as_one_bad_token() {
+    for bad in [
+        "1x",
+        "1]",
+        "0,",
+        "-2.5e3}",
+        "truex",
+        "null1",
+        "false_",
+        "true\u{e9}",
+    ] {
+        assert!(parse(bad.as_bytes()).is_err(), "{bad:?}");
+    }
+    let TopLevel::Other(node) = parse_members(b"7 junk").unwrap() else {
+        panic!("a number is not an object");
+    };
+    assert_eq!(node, JsonNode::Number("7"));
+    assert!(parse_members(b"7junk").is_err());
 }
 
 #[test]

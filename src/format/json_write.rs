@@ -3,6 +3,9 @@
 //! doubles in Java's `Double.toString` form (`1.0`, `1.0E10`, `"NaN"`), decimals plain with their
 //! scale (`1.10`), BYTES as base64, DATE/TIME/TIMESTAMP as numbers. Appends to the caller's buffer.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io::Write as _;
 
 use base64::Engine;
@@ -178,13 +181,28 @@ pub(crate) fn write_string(text: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
-/// A parsed node back to compact JSON, as Jackson re-serializes an object read into a STRING
-/// column (fractional numbers in `BigDecimal.toString()` form).
-pub(crate) fn write_node(node: &JsonNode<'_>, out: &mut Vec<u8>) {
+/// How [`write_node`] writes a fractional number: as Jackson's `JsonNode.toString()` does
+/// (`BigDecimal.toString()`: `2.50`, `1E+2`), or as ksqlDB's function mapper, which enables
+/// `WRITE_BIGDECIMAL_AS_PLAIN` (`2.50`, `100`). Integers are their digits either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decimals {
+    Java,
+    Plain,
+}
+
+/// A parsed node back to compact JSON, as Jackson re-serializes a tree: an object's members as
+/// [`unique_members`] lists them.
+pub(crate) fn write_node(node: &JsonNode<'_>, decimals: Decimals, out: &mut Vec<u8>) {
     match node {
         JsonNode::Null => out.extend_from_slice(b"null"),
         JsonNode::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        JsonNode::Number(n) => out.extend_from_slice(super::json::number_as_text(n).as_bytes()),
+        JsonNode::Number(n) => {
+            let text = match decimals {
+                Decimals::Java => super::json::number_as_text(n),
+                Decimals::Plain => super::json::number_as_plain_text(n),
+            };
+            out.extend_from_slice(text.as_bytes());
+        }
         JsonNode::String(s) => write_string(s, out),
         JsonNode::Array(items) => {
             out.push(b'[');
@@ -192,27 +210,50 @@ pub(crate) fn write_node(node: &JsonNode<'_>, out: &mut Vec<u8>) {
                 if index > 0 {
                     out.push(b',');
                 }
-                write_node(item, out);
+                write_node(item, decimals, out);
             }
             out.push(b']');
         }
         JsonNode::Object(members) => {
             out.push(b'{');
-            let mut first = true;
-            for (index, (name, member)) in members.iter().enumerate() {
-                // Later duplicates replace earlier ones in Jackson's map.
-                if members[index + 1..].iter().any(|(later, _)| later == name) {
-                    continue;
-                }
-                if !first {
+            for (index, (name, member)) in unique_members(members).into_iter().enumerate() {
+                if index > 0 {
                     out.push(b',');
                 }
-                first = false;
                 write_string(name, out);
                 out.push(b':');
-                write_node(member, out);
+                write_node(member, decimals, out);
             }
             out.push(b'}');
         }
     }
+}
+
+/// An object's members as Jackson's `ObjectNode` holds them: a repeated name keeps the
+/// position where it first appeared and takes its last value. Linear in the member count.
+pub(crate) fn unique_members<'n, 'a>(
+    members: &'n [(Cow<'a, str>, JsonNode<'a>)],
+) -> Vec<(&'n str, &'n JsonNode<'a>)> {
+    let mut unique: Vec<(&str, &JsonNode<'a>)> = Vec::with_capacity(members.len());
+    // A short object is searched; a long one indexed, so that neither costs more than it needs.
+    if members.len() <= 8 {
+        for (name, value) in members {
+            match unique.iter_mut().find(|(seen, _)| *seen == name.as_ref()) {
+                Some(slot) => slot.1 = value,
+                None => unique.push((name, value)),
+            }
+        }
+        return unique;
+    }
+    let mut position: HashMap<&str, usize> = HashMap::with_capacity(members.len());
+    for (name, value) in members {
+        match position.entry(name) {
+            Entry::Occupied(at) => unique[*at.get()].1 = value,
+            Entry::Vacant(slot) => {
+                slot.insert(unique.len());
+                unique.push((name, value));
+            }
+        }
+    }
+    unique
 }

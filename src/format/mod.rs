@@ -8,10 +8,10 @@
 mod delimited;
 mod error;
 mod json;
-mod json_parse;
+pub(crate) mod json_parse;
 mod json_row;
 mod json_scan;
-mod json_write;
+pub(crate) mod json_write;
 mod kafka;
 mod options;
 

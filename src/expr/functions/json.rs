@@ -1,12 +1,16 @@
 //! JSON functions over JSON text: EXTRACTJSONFIELD (a `$.a.b[0]` path; text nodes come back
 //! unquoted), IS_JSON_STRING, JSON_ARRAY_LENGTH, JSON_ARRAY_CONTAINS, JSON_CONCAT (objects
 //! merged, otherwise arrays concatenated), JSON_ITEMS, JSON_KEYS, JSON_RECORDS, and
-//! TO_JSON_STRING of any SQL value. Documents are read by [`super::json_text`]; empty text gives
-//! NULL, text that is not JSON is an evaluation error as in ksqlDB (FALSE for the predicates).
+//! TO_JSON_STRING of any SQL value. Documents are read by the record reader
+//! ([`crate::format::json_parse`], Jackson's `readTree` rules) and written back by its writer;
+//! an object is seen as Jackson's `ObjectNode` holds it (a repeated name keeps its first
+//! position and takes its last value). Blank text gives NULL, text that is not JSON is an
+//! evaluation error as in ksqlDB (FALSE for the predicates).
 
-use super::json_text::{Json, Read, quote, read};
 use super::{CallSite, FnImpl, f, str_arg, try_f};
 use crate::expr::compile::EvalError;
+use crate::format::json_parse::{self, JsonNode};
+use crate::format::json_write::{Decimals, unique_members, write_node, write_string};
 use crate::types::{SqlType, Value, decimal, java_text, time};
 
 pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
@@ -20,8 +24,7 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
             };
             Ok(match walk(&doc, &path_tokens(path)) {
                 None => Value::Null,
-                Some(Json::String(s)) => Value::string(s.as_str()),
-                Some(node) => Value::string(node.to_string()),
+                Some(node) => Value::string(text_of(node)),
             })
         }),
         "IS_JSON_STRING" => f(|a| {
@@ -29,12 +32,12 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
         }),
         "JSON_ARRAY_LENGTH" => try_f(|a| {
             Ok(match str_arg(a, 0).map(document).transpose()?.flatten() {
-                Some(Json::Array(items)) => Value::Int(items.len() as i32),
+                Some(JsonNode::Array(items)) => Value::Int(items.len() as i32),
                 _ => Value::Null,
             })
         }),
         "JSON_ARRAY_CONTAINS" => f(|a| {
-            let Some(Read::Document(Json::Array(items))) = str_arg(a, 0).map(read) else {
+            let Some(Read::Document(JsonNode::Array(items))) = str_arg(a, 0).map(read) else {
                 return Value::Boolean(false);
             };
             let needle = a.get(1).unwrap_or(&Value::Null);
@@ -54,7 +57,7 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
             Ok(if docs.is_empty() {
                 Value::Null
             } else {
-                Value::string(concat(docs).to_string())
+                Value::string(json_text(&concat(docs), Decimals::Plain))
             })
         }),
         "JSON_ITEMS" => try_f(|a| {
@@ -62,18 +65,21 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
                 return Ok(Value::Null);
             };
             match read(text) {
-                Read::Document(Json::Array(items)) => Ok(Value::array(
-                    items.iter().map(|i| Value::string(i.to_string())).collect(),
+                Read::Document(JsonNode::Array(items)) => Ok(Value::array(
+                    items
+                        .iter()
+                        .map(|i| Value::string(json_text(i, Decimals::Java)))
+                        .collect(),
                 )),
                 _ => Err(invalid(text)),
             }
         }),
         "JSON_KEYS" => try_f(|a| {
             Ok(match str_arg(a, 0).map(document).transpose()?.flatten() {
-                Some(Json::Object(members)) => Value::array(
-                    members
-                        .iter()
-                        .map(|(k, _)| Value::string(k.as_str()))
+                Some(JsonNode::Object(members)) => Value::array(
+                    unique_members(&members)
+                        .into_iter()
+                        .map(|(k, _)| Value::string(k))
                         .collect(),
                 ),
                 _ => Value::Null,
@@ -81,16 +87,10 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
         }),
         "JSON_RECORDS" => try_f(|a| {
             Ok(match str_arg(a, 0).map(document).transpose()?.flatten() {
-                Some(Json::Object(members)) => Value::map(
-                    members
-                        .iter()
-                        .map(|(k, v)| {
-                            let text = match v {
-                                Json::String(s) => s.clone(),
-                                other => other.to_string(),
-                            };
-                            (Value::string(k.as_str()), Value::string(text))
-                        })
+                Some(JsonNode::Object(members)) => Value::map(
+                    unique_members(&members)
+                        .into_iter()
+                        .map(|(k, v)| (Value::string(k), Value::string(text_of(v))))
                         .collect(),
                 ),
                 _ => Value::Null,
@@ -108,13 +108,61 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
     }
 }
 
-/// The document in `text`: `None` for empty text, an error for text that is not JSON.
-fn document(text: &str) -> Result<Option<Json>, EvalError> {
+/// What a text holds: a document, nothing (blank text, Jackson's `MissingNode`), or not JSON.
+enum Read<'a> {
+    Document(JsonNode<'a>),
+    Missing,
+    Invalid,
+}
+
+/// Reads the first JSON value of `text` as Jackson's `readTree` does.
+fn read(text: &str) -> Read<'_> {
+    if text
+        .bytes()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        return Read::Missing;
+    }
+    match json_parse::parse(text.as_bytes()) {
+        Ok(doc) => Read::Document(doc),
+        Err(_) => Read::Invalid,
+    }
+}
+
+/// The document in `text`: `None` for blank text, an error for text that is not JSON.
+fn document(text: &str) -> Result<Option<JsonNode<'_>>, EvalError> {
     match read(text) {
         Read::Document(doc) => Ok(Some(doc)),
         Read::Missing => Ok(None),
         Read::Invalid => Err(invalid(text)),
     }
+}
+
+/// A node as compact JSON text.
+fn json_text(node: &JsonNode<'_>, decimals: Decimals) -> String {
+    let mut out = Vec::new();
+    write_node(node, decimals, &mut out);
+    utf8(out)
+}
+
+/// A text node's text, any other node as Jackson's `toString()`.
+fn text_of(node: &JsonNode<'_>) -> String {
+    match node {
+        JsonNode::String(s) => s.to_string(),
+        other => json_text(other, Decimals::Java),
+    }
+}
+
+/// Text the writers produced from `str`s (so always UTF-8).
+fn utf8(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// A JSON string literal, escaped as Jackson does.
+fn quote(text: &str) -> String {
+    let mut out = Vec::with_capacity(text.len() + 2);
+    write_string(text, &mut out);
+    utf8(out)
 }
 
 fn invalid(text: &str) -> EvalError {
@@ -147,12 +195,13 @@ fn path_tokens(path: &str) -> Vec<String> {
     tokens
 }
 
-/// Jackson's `get` per token: an index into an array, a member of an object.
-fn walk<'j>(mut node: &'j Json, tokens: &[String]) -> Option<&'j Json> {
+/// Jackson's `get` per token: an index into an array, a member of an object (the last value
+/// of a repeated name).
+fn walk<'j, 'a>(mut node: &'j JsonNode<'a>, tokens: &[String]) -> Option<&'j JsonNode<'a>> {
     for token in tokens {
         node = match node {
-            Json::Array(items) => items.get(token.parse::<usize>().ok()?)?,
-            Json::Object(members) => &members.iter().find(|(k, _)| k == token)?.1,
+            JsonNode::Array(items) => items.get(token.parse::<usize>().ok()?)?,
+            JsonNode::Object(members) => &members.iter().rev().find(|(k, _)| k == token)?.1,
             _ => return None,
         };
     }
@@ -161,46 +210,42 @@ fn walk<'j>(mut node: &'j Json, tokens: &[String]) -> Option<&'j Json> {
 
 /// JSON_ARRAY_CONTAINS: integers match INT/BIGINT, fractions DOUBLE, text STRING, booleans and
 /// NULL themselves.
-fn json_equals_value(item: &Json, v: &Value) -> bool {
+fn json_equals_value(item: &JsonNode<'_>, v: &Value) -> bool {
     match (item, v) {
-        (Json::Null, Value::Null) => true,
-        (Json::Bool(a), Value::Boolean(b)) => a == b,
-        (Json::String(a), Value::String(b)) => a.as_str() == &**b,
-        (Json::Number(n), Value::Int(_) | Value::Bigint(_)) => {
+        (JsonNode::Null, Value::Null) => true,
+        (JsonNode::Bool(a), Value::Boolean(b)) => a == b,
+        (JsonNode::String(a), Value::String(b)) => a.as_ref() == &**b,
+        (JsonNode::Number(n), Value::Int(_) | Value::Bigint(_)) => {
             !n.contains(['.', 'e', 'E']) && n.parse::<i64>().ok() == v.as_i64()
         }
-        (Json::Number(n), Value::Double(d)) => {
+        (JsonNode::Number(n), Value::Double(d)) => {
             n.contains(['.', 'e', 'E']) && n.parse::<f64>().ok() == Some(*d)
         }
         _ => false,
     }
 }
 
-/// JSON_CONCAT: all objects merge (later members win); otherwise every document is an array
-/// (a non-array is one element) and they are concatenated.
-fn concat(docs: Vec<Json>) -> Json {
-    if docs.iter().all(|d| matches!(d, Json::Object(_))) {
-        let mut merged: Vec<(String, Json)> = Vec::new();
+/// JSON_CONCAT: all objects merge (Jackson's `setAll`: a name seen before keeps its place and
+/// takes the later value, which the writer's [`unique_members`] does); otherwise every document
+/// is an array (a non-array is one element) and they are concatenated.
+fn concat(docs: Vec<JsonNode<'_>>) -> JsonNode<'_> {
+    if docs.iter().all(|d| matches!(d, JsonNode::Object(_))) {
+        let mut merged = Vec::new();
         for doc in docs {
-            if let Json::Object(members) = doc {
-                for (k, v) in members {
-                    match merged.iter_mut().find(|(name, _)| *name == k) {
-                        Some(existing) => existing.1 = v,
-                        None => merged.push((k, v)),
-                    }
-                }
+            if let JsonNode::Object(members) = doc {
+                merged.extend(members);
             }
         }
-        return Json::Object(merged);
+        return JsonNode::Object(merged);
     }
     let mut items = Vec::new();
     for doc in docs {
         match doc {
-            Json::Array(inner) => items.extend(inner),
+            JsonNode::Array(inner) => items.extend(inner),
             other => items.push(other),
         }
     }
-    Json::Array(items)
+    JsonNode::Array(items)
 }
 
 /// TO_JSON_STRING: temporal values as their ISO text, BYTES as base64, DECIMAL plain,
@@ -283,121 +328,5 @@ fn write_value(v: &Value, ty: &SqlType, out: &mut String) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::test_support::*;
-    use super::*;
-
-    #[test]
-    fn extract_and_inspect_json_text() {
-        let doc = r#"{"name":{"first":"Ann","tags":["a",{"x":1}]},"n":2.5}"#;
-        let get =
-            |path: &str| call("EXTRACTJSONFIELD", SqlType::String, &[s(doc), s(path)]).unwrap();
-        assert_eq!(get("$.name.first"), sv("Ann"));
-        assert_eq!(get("$.name.tags[1]"), sv(r#"{"x":1}"#));
-        assert_eq!(get("$.n"), sv("2.5"));
-        assert_eq!(get("$.missing"), Value::Null);
-        assert_eq!(
-            call(
-                "EXTRACTJSONFIELD",
-                SqlType::String,
-                &[s(r#"{"a":null}"#), s("$.a")]
-            ),
-            Ok(sv("null"))
-        );
-        assert!(call("EXTRACTJSONFIELD", SqlType::String, &[s("{oops"), s("$.a")]).is_err());
-        assert!(call("JSON_ITEMS", SqlType::array(SqlType::String), &[s("{}")]).is_err());
-        assert_eq!(
-            call(
-                "JSON_RECORDS",
-                SqlType::map(SqlType::String, SqlType::String),
-                &[s(r#"{"a":"x","b":[1]}"#)]
-            ),
-            Ok(Value::map(vec![(sv("a"), sv("x")), (sv("b"), sv("[1]"))]))
-        );
-        assert_eq!(
-            call(
-                "EXTRACTJSONFIELD",
-                SqlType::String,
-                &[s(r#"{"a":"b"}}"#), s("$.a")]
-            ),
-            Ok(sv("b"))
-        );
-        assert_eq!(
-            call("IS_JSON_STRING", SqlType::Boolean, &[s("{bad")]),
-            Ok(Value::Boolean(false))
-        );
-        assert_eq!(
-            call("JSON_ARRAY_LENGTH", SqlType::Int, &[s("[1,2,3]")]),
-            Ok(Value::Int(3))
-        );
-        assert_eq!(
-            call(
-                "JSON_ARRAY_CONTAINS",
-                SqlType::Boolean,
-                &[s("[1,\"a\"]"), s("a")]
-            ),
-            Ok(Value::Boolean(true))
-        );
-        assert_eq!(
-            call("JSON_ARRAY_CONTAINS", SqlType::Boolean, &[s("[1]"), i(2)]),
-            Ok(Value::Boolean(false))
-        );
-        assert_eq!(
-            call(
-                "JSON_KEYS",
-                SqlType::array(SqlType::String),
-                &[s(r#"{"b":1,"a":2}"#)]
-            ),
-            Ok(Value::array(vec![sv("b"), sv("a")]))
-        );
-        assert_eq!(
-            call(
-                "JSON_ITEMS",
-                SqlType::array(SqlType::String),
-                &[s(r#"[{"a":1},2]"#)]
-            ),
-            Ok(Value::array(vec![sv(r#"{"a":1}"#), sv("2")]))
-        );
-    }
-
-    #[test]
-    fn concat_and_to_json_string() {
-        assert_eq!(
-            call(
-                "JSON_CONCAT",
-                SqlType::String,
-                &[s(r#"{"a":1}"#), s(r#"{"b":2,"a":3}"#)]
-            ),
-            Ok(sv(r#"{"a":3,"b":2}"#))
-        );
-        assert_eq!(
-            call("JSON_CONCAT", SqlType::String, &[s("[1]"), s("2")]),
-            Ok(sv("[1,2]"))
-        );
-        let ty = SqlType::map(SqlType::String, SqlType::array(SqlType::Int));
-        let v = Value::map(vec![(
-            sv("id"),
-            Value::array(vec![Value::Int(1), Value::Int(2)]),
-        )]);
-        assert_eq!(
-            call("TO_JSON_STRING", SqlType::String, &[(v, ty)]),
-            Ok(sv(r#"{"id":[1,2]}"#))
-        );
-        assert_eq!(
-            call("TO_JSON_STRING", SqlType::String, &[s("abc")]),
-            Ok(sv("\"abc\""))
-        );
-        assert_eq!(
-            call("TO_JSON_STRING", SqlType::String, &[null(SqlType::Int)]),
-            Ok(sv("null"))
-        );
-        assert_eq!(
-            call(
-                "TO_JSON_STRING",
-                SqlType::String,
-                &[(Value::Timestamp(60220000000), SqlType::Timestamp)]
-            ),
-            Ok(sv("\"1971-11-28T23:46:40.000\""))
-        );
-    }
-}
+#[path = "json_tests.rs"]
+mod tests;

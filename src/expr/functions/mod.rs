@@ -17,7 +17,6 @@ pub mod bytes;
 pub mod datetime;
 pub mod java_format;
 pub mod json;
-pub mod json_text;
 pub mod map;
 pub mod math;
 pub mod nulls;
