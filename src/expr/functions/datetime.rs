@@ -2,7 +2,7 @@
 //! older STRINGTOTIMESTAMP, TIMESTAMPTOSTRING, STRINGTODATE, DATETOSTRING), and CONVERT_TZ;
 //! the clock, conversions and unit arithmetic are in [`super::time_arith`]. A
 //! literal pattern or zone is resolved once at the call site; zones are [`Zone`]s (fixed
-//! offsets, or regions from the system's time-zone database).
+//! offsets, or regions from the bundled time-zone database).
 
 use std::borrow::Cow;
 
@@ -103,7 +103,7 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
                 Ok(Value::string(format.format(
                     &local,
                     offset,
-                    (zone.id(), abbreviation),
+                    (zone.id(), abbreviation.as_str()),
                 )))
             })
         }
@@ -415,9 +415,6 @@ mod tests {
             ),
             Ok(Value::Timestamp(10_800_100))
         );
-        if Zone::named("America/Los_Angeles").is_err() {
-            return; // no time-zone database on this host
-        }
         assert_eq!(
             call(
                 "PARSE_TIMESTAMP",

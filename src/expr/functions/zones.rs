@@ -1,32 +1,34 @@
-//! Time zones for the date/time functions: `UTC`/`GMT`/`Z`, fixed offsets (`+0200`, `-08:00`,
-//! `GMT+2`) and region ids (`America/Los_Angeles`) read once from the system's compiled
-//! time-zone database (`/usr/share/zoneinfo`, TZif files) and cached for the process. A region
-//! answers the offset and abbreviation in force at an instant from its transition table; after
-//! the last transition the last rule holds (the TZif footer's recurring rule is not evaluated).
-//! An unknown id, or a host without the database, is an error naming the id.
+//! Time zones for the date/time functions, named as Java's `ZoneId.of` names them:
+//! `UTC`/`GMT`/`Z`, fixed offsets (`+0200`, `-08:00`, `GMT+2`) and region ids
+//! (`America/Los_Angeles`, exact case). Regions come from the IANA time-zone database that
+//! `jiff` bundles into the binary, so answers do not depend on the host's `/usr/share/zoneinfo`
+//! (a container may have none, or slim files), and they hold after a zone's last listed
+//! transition too, where the database's recurring rule (the TZif footer) applies: New York is
+//! on daylight time in July 2040. An unknown id is an error naming the id.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-
-/// Where region zones are read from.
-const ZONEINFO: &str = "/usr/share/zoneinfo";
+use jiff::Timestamp;
+use jiff::tz::{TimeZone, TimeZoneOffsetInfo};
 
 /// A time zone: a fixed offset or a region's history of offsets.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Zone {
     Fixed { id: String, seconds: i32 },
-    Region(Arc<Region>),
+    Region { id: String, tz: TimeZone },
 }
 
-#[derive(Debug, PartialEq)]
-pub struct Region {
-    id: String,
-    /// Transition instants (seconds since the epoch) and the local type index from then on.
-    transitions: Vec<(i64, usize)>,
-    /// Local time types: UTC offset in seconds and abbreviation.
-    types: Vec<(i32, String)>,
-    /// The type before the first transition.
-    initial: usize,
+/// A zone's abbreviation at an instant: a fixed zone's id, or a region's (`PDT`, `CET`).
+pub enum Abbreviation<'z> {
+    Fixed(&'z str),
+    Region(TimeZoneOffsetInfo<'z>),
+}
+
+impl Abbreviation<'_> {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Abbreviation::Fixed(id) => id,
+            Abbreviation::Region(info) => info.abbreviation(),
+        }
+    }
 }
 
 impl Zone {
@@ -45,16 +47,16 @@ impl Zone {
                 seconds,
             });
         }
-        static CACHE: OnceLock<Mutex<HashMap<String, Arc<Region>>>> = OnceLock::new();
-        let cache = CACHE.get_or_init(Default::default);
-        if let Some(region) = cache.lock().ok().and_then(|c| c.get(id).cloned()) {
-            return Ok(Zone::Region(region));
+        let unknown = || format!("Unknown time-zone ID: {id}");
+        // jiff matches names regardless of case and knows `Etc/Unknown`; Java does neither.
+        let tz = TimeZone::get(id).map_err(|_| unknown())?;
+        if tz.iana_name() != Some(id) || id == "Etc/Unknown" {
+            return Err(unknown());
         }
-        let region = Arc::new(load_region(id)?);
-        if let Ok(mut c) = cache.lock() {
-            c.insert(id.to_string(), region.clone());
-        }
-        Ok(Zone::Region(region))
+        Ok(Zone::Region {
+            id: id.to_string(),
+            tz,
+        })
     }
 
     /// The zone a parsed zone name (`PST`, `UTC`, `Europe/Paris`) stands for.
@@ -74,26 +76,23 @@ impl Zone {
     /// The id the zone was named by.
     pub fn id(&self) -> &str {
         match self {
-            Zone::Fixed { id, .. } => id,
-            Zone::Region(r) => &r.id,
+            Zone::Fixed { id, .. } | Zone::Region { id, .. } => id,
         }
     }
 
     /// The offset from UTC, in seconds, at `epoch_millis`, and the zone's abbreviation then.
-    pub fn offset_at(&self, epoch_millis: i64) -> (i32, &str) {
+    /// Instants beyond jiff's range (years -9999 to 9999) take the offset at its end.
+    pub fn offset_at(&self, epoch_millis: i64) -> (i32, Abbreviation<'_>) {
         match self {
-            Zone::Fixed { id, seconds } => (*seconds, id.as_str()),
-            Zone::Region(r) => {
-                let at = epoch_millis.div_euclid(1000);
-                let index = r.transitions.partition_point(|(t, _)| *t <= at);
-                let ty = if index == 0 {
-                    r.initial
+            Zone::Fixed { id, seconds } => (*seconds, Abbreviation::Fixed(id)),
+            Zone::Region { tz, .. } => {
+                let at = Timestamp::from_millisecond(epoch_millis).unwrap_or(if epoch_millis < 0 {
+                    Timestamp::MIN
                 } else {
-                    r.transitions[index - 1].1
-                };
-                r.types
-                    .get(ty)
-                    .map_or((0, r.id.as_str()), |(o, abbr)| (*o, abbr.as_str()))
+                    Timestamp::MAX
+                });
+                let info = tz.to_offset_info(at);
+                (info.offset().seconds(), Abbreviation::Region(info))
             }
         }
     }
@@ -168,94 +167,6 @@ pub fn fixed_offset(zone: &str) -> Option<i32> {
     (h <= 18 && m <= 59).then_some(sign * (h * 3600 + m * 60))
 }
 
-fn load_region(id: &str) -> Result<Region, String> {
-    let unknown = || format!("Unknown time-zone ID: {id}");
-    let valid = !id.is_empty()
-        && !id.starts_with('/')
-        && !id
-            .split('/')
-            .any(|part| part.is_empty() || part == "." || part == "..")
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/_-+".contains(c));
-    if !valid {
-        return Err(unknown());
-    }
-    let data = std::fs::read(format!("{ZONEINFO}/{id}")).map_err(|_| unknown())?;
-    parse_tzif(id, &data).ok_or_else(unknown)
-}
-
-/// Reads a TZif file (version 2+ 64-bit data when present).
-fn parse_tzif(id: &str, data: &[u8]) -> Option<Region> {
-    let header = |at: usize| -> Option<(u8, [usize; 6])> {
-        if data.get(at..at + 4)? != b"TZif" {
-            return None;
-        }
-        let version = *data.get(at + 4)?;
-        let mut counts = [0usize; 6];
-        for (i, count) in counts.iter_mut().enumerate() {
-            let start = at + 20 + i * 4;
-            *count = u32::from_be_bytes(data.get(start..start + 4)?.try_into().ok()?) as usize;
-        }
-        Some((version, counts))
-    };
-    // counts: isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
-    let (version, v1) = header(0)?;
-    let block_len = |c: [usize; 6], time_size: usize| {
-        c[3] * time_size + c[3] + c[4] * 6 + c[5] + c[2] * (time_size + 4) + c[1] + c[0]
-    };
-    let (start, counts, time_size) = if version >= b'2' {
-        let second = 44 + block_len(v1, 4);
-        let (_, v2) = header(second)?;
-        (second + 44, v2, 8)
-    } else {
-        (44, v1, 4)
-    };
-    let [_, _, _, timecnt, typecnt, charcnt] = counts;
-    let mut at = start;
-    let mut times = Vec::with_capacity(timecnt);
-    for _ in 0..timecnt {
-        let bytes = data.get(at..at + time_size)?;
-        times.push(if time_size == 8 {
-            i64::from_be_bytes(bytes.try_into().ok()?)
-        } else {
-            i64::from(i32::from_be_bytes(bytes.try_into().ok()?))
-        });
-        at += time_size;
-    }
-    let indices = data.get(at..at + timecnt)?;
-    at += timecnt;
-    let mut raw_types = Vec::with_capacity(typecnt);
-    for _ in 0..typecnt {
-        let b = data.get(at..at + 6)?;
-        raw_types.push((i32::from_be_bytes(b[..4].try_into().ok()?), b[5] as usize));
-        at += 6;
-    }
-    let chars = data.get(at..at + charcnt)?;
-    let types = raw_types
-        .into_iter()
-        .map(|(offset, abbr_at)| {
-            let tail = chars.get(abbr_at..).unwrap_or_default();
-            let end = tail.iter().position(|&b| b == 0).unwrap_or(tail.len());
-            (offset, String::from_utf8_lossy(&tail[..end]).into_owned())
-        })
-        .collect::<Vec<_>>();
-    if types.is_empty() {
-        return None;
-    }
-    let transitions = times
-        .into_iter()
-        .zip(indices.iter().map(|&i| i as usize))
-        .filter(|(_, i)| *i < types.len())
-        .collect();
-    Some(Region {
-        id: id.to_string(),
-        transitions,
-        types,
-        initial: 0,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,16 +186,104 @@ mod tests {
         assert_eq!(Zone::named("+00:00").unwrap().id(), "Z");
     }
 
+    /// Milliseconds since the epoch of a UTC date at noon.
+    fn noon_utc(year: i32, month: u32, day: u32) -> i64 {
+        chrono::NaiveDate::from_ymd_opt(year, month, day)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .map(|t| t.and_utc().timestamp_millis())
+            .unwrap()
+    }
+
+    fn offset(zone: &str, millis: i64) -> (i32, String) {
+        let zone = Zone::named(zone).unwrap();
+        let (seconds, abbreviation) = zone.offset_at(millis);
+        (seconds, abbreviation.as_str().to_owned())
+    }
+
     #[test]
-    fn regions_from_the_system_database() {
-        // Skipped quietly on hosts without a zoneinfo database.
-        let Ok(la) = Zone::named("America/Los_Angeles") else {
-            return;
-        };
+    fn regions_from_the_bundled_database() {
+        let la = Zone::named("America/Los_Angeles").unwrap();
+        assert_eq!(la.id(), "America/Los_Angeles");
         // 2018-05-11T21:58:33Z is in daylight time, 2018-01-11 in standard time.
-        assert_eq!(la.offset_at(1_526_075_913_000), (-25200, "PDT"));
-        assert_eq!(la.offset_at(1_515_707_913_000), (-28800, "PST"));
+        assert_eq!(
+            offset("America/Los_Angeles", 1_526_075_913_000),
+            (-25200, "PDT".into())
+        );
+        assert_eq!(
+            offset("America/Los_Angeles", 1_515_707_913_000),
+            (-28800, "PST".into())
+        );
         // 2018-05-11T21:58:33 local is 2018-05-12T04:58:33Z.
         assert_eq!(la.local_to_utc(1_526_075_913_000), 1_526_101_113_000);
+    }
+
+    #[test]
+    fn rules_hold_after_the_last_listed_transition() {
+        let ny = "America/New_York";
+        assert_eq!(offset(ny, noon_utc(2040, 7, 1)), (-4 * 3600, "EDT".into()));
+        assert_eq!(offset(ny, noon_utc(2040, 1, 15)), (-5 * 3600, "EST".into()));
+        assert_eq!(offset(ny, noon_utc(2399, 7, 1)).0, -4 * 3600);
+        // The southern hemisphere: Sydney's summer is daylight time.
+        let sydney = "Australia/Sydney";
+        assert_eq!(
+            offset(sydney, noon_utc(2040, 1, 15)),
+            (11 * 3600, "AEDT".into())
+        );
+        assert_eq!(
+            offset(sydney, noon_utc(2040, 7, 1)),
+            (10 * 3600, "AEST".into())
+        );
+        // 2040-07-01T12:00 in New York is 16:00 UTC; in the autumn overlap (2040-11-04,
+        // 01:30 twice) the earlier offset wins, in the spring gap (2040-03-11, 02:30) the
+        // offset before it, as in Java's `ZonedDateTime.ofLocal`.
+        let ny = Zone::named(ny).unwrap();
+        let hour = 3_600_000;
+        assert_eq!(
+            ny.local_to_utc(noon_utc(2040, 7, 1)),
+            noon_utc(2040, 7, 1) + 4 * hour
+        );
+        let overlap = noon_utc(2040, 11, 4) - 21 * hour / 2;
+        assert_eq!(ny.local_to_utc(overlap), overlap + 4 * hour);
+        let gap = noon_utc(2040, 3, 11) - 19 * hour / 2;
+        assert_eq!(ny.local_to_utc(gap), gap + 5 * hour);
+        // Far beyond the database's range the offset at its end holds.
+        assert_eq!(
+            ny.offset_at(i64::MAX).0,
+            ny.offset_at(253_402_300_799_000).0
+        );
+    }
+
+    #[test]
+    fn unknown_ids_are_errors_naming_them() {
+        for id in [
+            "Mars/Base",
+            "america/new_york",
+            "Etc/Unknown",
+            "posix/UTC",
+            "EST5",
+        ] {
+            assert_eq!(
+                Zone::named(id),
+                Err(format!("Unknown time-zone ID: {id}")),
+                "{id:?}"
+            );
+        }
+        // A function names itself before the message, as it always did.
+        use super::super::test_support::{call, s};
+        use crate::types::{SqlType, Value};
+        assert_eq!(
+            call(
+                "CONVERT_TZ",
+                SqlType::Timestamp,
+                &[
+                    (Value::Timestamp(0), SqlType::Timestamp),
+                    s("UTC"),
+                    s("Mars/Base")
+                ]
+            ),
+            Err(crate::expr::compile::EvalError::Function(
+                "CONVERT_TZ: Unknown time-zone ID: Mars/Base".into()
+            ))
+        );
     }
 }
