@@ -1,6 +1,7 @@
 //! `weir check`: validates config, queries file and lock without touching Kafka. Used as
 //! systemd's `ExecStartPre`, so it must be fast and its message must say what to fix.
 
+use super::output::outln;
 use super::{CommandError, ConfigFlags, ensure_locked, load_config, load_queries, lock_state};
 use crate::lock::LockFile;
 
@@ -18,10 +19,9 @@ pub fn check(flags: &ConfigFlags) -> Result<(), CommandError> {
             LockFile::path_for(&config.queries).display()
         ),
     };
-    println!(
+    outln!(
         "ok: config is valid; queries file {} plans {} persistent queries and {lock_note}",
         config.queries.display(),
         loaded.planned.queries.len(),
-    );
-    Ok(())
+    )
 }

@@ -1,8 +1,9 @@
 //! `weir demo`: the first thing a new user runs. It starts librdkafka's in-process mock
 //! cluster, runs `queries/demo.sql` (built into the binary) on it with the real runtime,
 //! feeds it generated users and pageviews, prints every record the queries write, serves
-//! `/metrics` and the health endpoints, and stops cleanly on Ctrl-C. Nothing outside the
-//! process is needed: no broker, no files but a temporary state directory.
+//! `/metrics` and the health endpoints, and stops cleanly on Ctrl-C, or when the reader of its
+//! output goes away (`weir demo | head`). Nothing outside the process is needed: no broker, no
+//! files but a temporary state directory.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,11 +14,13 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 
+use super::output::{outln, unless_closed};
 use super::{CommandError, ConfigFlags, demo_feed, launch, load_config_from};
 use crate::plan;
 use crate::runtime::{NewTopicSpec, TopicAdmin};
 use crate::server::http::{self, HttpState};
-use crate::server::{logging, signals};
+use crate::server::logging;
+use crate::server::signals::{self, Shutdown};
 use crate::telemetry::status::ProcessPhase;
 use crate::telemetry::{Metrics, StatusBoard};
 
@@ -98,27 +101,37 @@ fn run_demo(flags: &ConfigFlags, dir: &std::path::Path) -> Result<(), CommandErr
                 ))
                 .map_err(CommandError::io("binding HTTP"))?,
         };
-        println!(
+        outln!(
             "metrics and health: http://{}/metrics /readyz /info",
             bound.0
-        );
+        )?;
         io.spawn(bound.1);
     }
 
     let admin = MockAdmin::new(&cluster, &bootstrap)?;
     let runtime = launch::start(&config, &planned, &admin, &metrics, &status)?;
     status.set_phase(ProcessPhase::Running);
-    println!(
+    // The printer sends once when stdout's reader has gone; the demo then stops as on Ctrl-C.
+    let (reader_gone, mut output_closed) = Shutdown::manual();
+    if let Err(CommandError::StdoutClosed) = outln!(
         "weir demo: {} queries running on an in-process Kafka cluster; Ctrl-C stops.",
         planned.queries.len()
-    );
+    ) {
+        reader_gone.send_replace(true);
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let feeder = demo_feed::generate(&bootstrap, stop.clone());
-    let printer = demo_feed::print(&bootstrap, &SINKS, stop.clone());
+    let printer = demo_feed::print(&bootstrap, &SINKS, stop.clone(), reader_gone);
 
     let mut waiting = shutdown.clone();
-    io.block_on(waiting.requested());
-    println!("stopping…");
+    io.block_on(async {
+        tokio::select! {
+            () = waiting.requested() => {}
+            () = output_closed.requested() => {}
+        }
+    });
+    // Whatever became of stdout, the queries stop before the demo returns.
+    let _ = outln!("stopping…");
     status.set_phase(ProcessPhase::Stopping);
     stop.store(true, Ordering::Relaxed);
     let stopped = runtime.stop(config.shutdown_timeout);
@@ -126,8 +139,7 @@ fn run_demo(flags: &ConfigFlags, dir: &std::path::Path) -> Result<(), CommandErr
     let _ = printer.join();
     io.shutdown_timeout(Duration::from_secs(2));
     if stopped {
-        println!("stopped cleanly");
-        Ok(())
+        unless_closed(outln!("stopped cleanly"))
     } else {
         Err(CommandError::ShutdownTimeout(config.shutdown_timeout))
     }

@@ -2,6 +2,7 @@
 //! users and then produces a pageview every 100 ms (event time = now), and a printer thread
 //! that reads the sink topics from the beginning and prints each record as it arrives.
 
+use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -11,10 +12,20 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use tokio::sync::watch;
+
+use super::CommandError;
+use super::output::outln;
 
 const USERS: usize = 9;
 const REGIONS: usize = 4;
 const PAGES: usize = 30;
+
+/// A demo thread's failure, on stderr; a closed stderr leaves nowhere to tell, and is no
+/// reason to panic.
+fn report(thread: &str, error: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr(), "demo {thread}: {error}");
+}
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -33,12 +44,12 @@ pub fn generate(bootstrap: &str, stop: Arc<AtomicBool>) -> JoinHandle<()> {
             .create()
         {
             Ok(producer) => producer,
-            Err(error) => return eprintln!("demo generator: {error}"),
+            Err(error) => return report("generator", error),
         };
         let send = |topic: &str, key: &str, value: String| {
             let record = BaseRecord::<str, str>::to(topic).key(key).payload(&value);
             if let Err((error, _)) = producer.send(record) {
-                eprintln!("demo generator: {error}");
+                report("generator", error);
             }
         };
         for user in 1..=USERS {
@@ -78,8 +89,13 @@ pub fn generate(bootstrap: &str, stop: Arc<AtomicBool>) -> JoinHandle<()> {
 }
 
 /// Prints every record of `sinks` (name, windowed key) as `[SINK] key → value` until `stop`
-/// is set.
-pub fn print(bootstrap: &str, sinks: &[(&str, bool)], stop: Arc<AtomicBool>) -> JoinHandle<()> {
+/// is set, or until stdout's reader has gone, which it then sends on `reader_gone`.
+pub fn print(
+    bootstrap: &str,
+    sinks: &[(&str, bool)],
+    stop: Arc<AtomicBool>,
+    reader_gone: watch::Sender<bool>,
+) -> JoinHandle<()> {
     let bootstrap = bootstrap.to_owned();
     let windowed: Vec<String> = sinks
         .iter()
@@ -95,7 +111,7 @@ pub fn print(bootstrap: &str, sinks: &[(&str, bool)], stop: Arc<AtomicBool>) -> 
             .create()
         {
             Ok(consumer) => consumer,
-            Err(error) => return eprintln!("demo printer: {error}"),
+            Err(error) => return report("printer", error),
         };
         let mut assignment = TopicPartitionList::new();
         for sink in &sinks {
@@ -109,7 +125,7 @@ pub fn print(bootstrap: &str, sinks: &[(&str, bool)], stop: Arc<AtomicBool>) -> 
             }
         }
         if let Err(error) = consumer.assign(&assignment) {
-            return eprintln!("demo printer: {error}");
+            return report("printer", error);
         }
         while !stop.load(Ordering::Relaxed) {
             if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
@@ -118,11 +134,19 @@ pub fn print(bootstrap: &str, sinks: &[(&str, bool)], stop: Arc<AtomicBool>) -> 
                 } else {
                     render(message.key())
                 };
-                println!(
+                let printed = outln!(
                     "[{}] {key} → {}",
                     message.topic(),
                     render(message.payload())
                 );
+                match printed {
+                    Ok(()) => {}
+                    Err(CommandError::StdoutClosed) => {
+                        reader_gone.send_replace(true);
+                        return;
+                    }
+                    Err(error) => return report("printer", error),
+                }
             }
         }
     })

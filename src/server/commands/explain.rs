@@ -1,6 +1,7 @@
 //! `weir explain`: each query's topology as planned from the queries file — sub-topologies,
 //! processors, state stores, internal topics and consumer group. Needs no Kafka.
 
+use super::output::{out, outln};
 use super::{CommandError, ConfigFlags, load_config, load_queries};
 
 pub fn explain(flags: &ConfigFlags) -> Result<(), CommandError> {
@@ -8,9 +9,9 @@ pub fn explain(flags: &ConfigFlags) -> Result<(), CommandError> {
     let loaded = load_queries(&config)?;
     for (i, query) in loaded.planned.queries.iter().enumerate() {
         if i > 0 {
-            println!();
+            outln!()?;
         }
-        print!("{query}");
+        out!("{query}")?;
     }
     Ok(())
 }

@@ -1,10 +1,12 @@
 //! `weir lock` and `weir plan`: pin what the queries file runs, and show what a change to the
 //! file would do to each query's consumer group and state before it is deployed.
 
+use super::output::{out, outln, unless_closed};
 use super::{CommandError, ConfigFlags, load_config, load_queries, lock_state};
 use crate::lock::{self, LockFile};
 
-/// Writes the lock file next to the queries file, after showing what changed.
+/// Writes the lock file next to the queries file, after showing what changed. The lock is
+/// written even when nobody reads what is shown.
 pub fn lock(flags: &ConfigFlags) -> Result<(), CommandError> {
     let config = load_config(flags)?;
     let loaded = load_queries(&config)?;
@@ -12,24 +14,21 @@ pub fn lock(flags: &ConfigFlags) -> Result<(), CommandError> {
     if let Some(previous) = &on_disk {
         let diff = lock::diff(&wanted, previous);
         if diff.is_empty() {
-            println!(
+            return outln!(
                 "{} is up to date ({} queries)",
                 LockFile::path_for(&config.queries).display(),
                 wanted.queries.len()
             );
-            return Ok(());
         }
-        print!("{diff}");
-        println!();
+        unless_closed(out!("{diff}\n"))?;
     }
     let path = wanted.write_for(&config.queries)?;
-    println!(
+    outln!(
         "wrote {} ({} queries, hash {})",
         path.display(),
         wanted.queries.len(),
         wanted.hash()
-    );
-    Ok(())
+    )
 }
 
 /// Prints the diff between the queries file and its lock; changes nothing.
@@ -41,17 +40,17 @@ pub fn plan(flags: &ConfigFlags) -> Result<(), CommandError> {
     let previous = match on_disk {
         Some(lock) => lock,
         None => {
-            println!(
+            outln!(
                 "{} does not exist yet: every query is new",
                 lock_path.display()
-            );
+            )?;
             LockFile::new(Vec::new())
         }
     };
     let diff = lock::diff(&wanted, &previous);
-    print!("{diff}");
+    out!("{diff}")?;
     if !diff.is_empty() {
-        println!("\nrun `weir lock` to accept these changes");
+        outln!("\nrun `weir lock` to accept these changes")?;
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! The subcommands and their exit codes: 0 for a clean stop, 2 for bad config, queries or
-//! lock, 1 for a runtime failure. Errors are printed once, here, with everything they know.
+//! The subcommands and their exit codes: 0 for a clean stop (or a stdout whose reader went
+//! away, see [`output`]), 2 for bad config, queries or lock, 1 for a runtime failure. Errors
+//! are printed once, here, with everything they know.
 
 mod check;
 mod demo;
@@ -7,8 +8,10 @@ mod demo_feed;
 mod explain;
 mod launch;
 mod locking;
+mod output;
 mod run;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -59,6 +62,10 @@ pub enum CommandError {
     Runtime(String),
     #[error("graceful shutdown did not finish within shutdown_timeout ({0:?}); exiting anyway")]
     ShutdownTimeout(std::time::Duration),
+    /// Stdout is a pipe whose reader has gone (`weir explain | head -1`): not a failure, the
+    /// process ends quietly with exit code 0.
+    #[error("stdout was closed by its reader")]
+    StdoutClosed,
 }
 
 impl CommandError {
@@ -74,6 +81,7 @@ impl CommandError {
             CommandError::Io { .. }
             | CommandError::Runtime(_)
             | CommandError::ShutdownTimeout(_) => EXIT_RUNTIME_FAILURE,
+            CommandError::StdoutClosed => 0,
         }
     }
 
@@ -97,13 +105,16 @@ pub fn main() -> ExitCode {
         Command::Demo(flags) => demo::demo(flags),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) | Err(CommandError::StdoutClosed) => ExitCode::SUCCESS,
         Err(error) => {
-            match &error {
-                // Rendered diagnostics carry their own `error:` prefixes.
-                CommandError::Sql { .. } => eprintln!("{error}"),
-                _ => eprintln!("error: {error}"),
-            }
+            // Rendered diagnostics carry their own `error:` prefixes. A closed stderr
+            // (`2>&1 | head -1`) leaves nowhere to report to, so it is not an error itself.
+            let prefix = if let CommandError::Sql { .. } = error {
+                ""
+            } else {
+                "error: "
+            };
+            let _ = writeln!(std::io::stderr(), "{prefix}{error}");
             ExitCode::from(error.exit_code())
         }
     }
