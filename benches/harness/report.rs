@@ -68,7 +68,7 @@ impl Report {
         let _ = writeln!(
             md,
             "Nexmark-style workloads (queries files in [`workloads/`](workloads/)) run by \
-             `weir run` against the test broker (tansu, in-memory storage, on the same machine), \
+             `weir run` against the test broker (nisshi with weir's patch, in-memory storage, on the same machine), \
              next to the I/O ceiling: a raw rdkafka consumer→producer passthrough over the same \
              broker and topics with no parsing. The harness lives in [`harness/`](harness/); a \
              smoke run of every workload is part of `cargo test` (`tests/bench_smoke.rs`).\n"

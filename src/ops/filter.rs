@@ -84,7 +84,7 @@ impl Filter {
 }
 
 fn store_error(e: crate::state::StateError) -> ProcessingError {
-    ProcessingError::processing(format!("filter state store: {e}"))
+    ProcessingError::state("filter state store", e)
 }
 
 impl Processor for Filter {

@@ -140,7 +140,7 @@ impl GroupBy {
             },
             Ok(None) => None,
             Err(e) => {
-                ctx.report(ProcessingError::processing(format!("group-by store: {e}")));
+                ctx.report(ProcessingError::state("group-by store", e));
                 None
             }
         };
@@ -157,7 +157,7 @@ impl GroupBy {
             None => Ok(()),
         };
         if let Err(e) = written {
-            ctx.report(ProcessingError::processing(format!("group-by store: {e}")));
+            ctx.report(ProcessingError::state("group-by store", e));
         }
         if let Some((key, mut row)) = old {
             let same_group = new.as_ref().is_some_and(|(k, _)| *k == key);

@@ -4,7 +4,7 @@
 //! partition and hands the records to the store in batches.
 //!
 //! The end is librdkafka's end-of-partition event, not a high watermark read beforehand: some
-//! Kafka-compatible brokers (the tansu test broker among them) report watermarks that lag the
+//! Kafka-compatible brokers (the test broker among them) report watermarks that lag the
 //! records, and transaction markers take offsets that no record fills. A fresh consumer per
 //! partition keeps events of one replay from ever being mistaken for another's; replays are
 //! rare (assignment only), so the extra connection is cheap.

@@ -9,14 +9,14 @@
 //! produces (inside the transaction under exactly-once), so no store holds a producer.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::RuntimeError;
 use super::restore::Restorer;
 use crate::state::buffered::BufferSink;
 pub use crate::state::buffered::ChangelogBuffer;
 use crate::state::provider::find_spec;
-use crate::state::rocks::RocksHandle;
+use crate::state::rocks::{RocksHandle, destroy_store_dir};
 use crate::state::{
     ChangelogSink, KeyValueStore, Logged, RestoreTarget, RocksBudget, RocksKeyValueStore,
     RocksSessionStore, RocksWindowStore, SessionStore, StateError, StoreKind, StoreProvider,
@@ -97,6 +97,30 @@ impl TaskStores<'_> {
         }
     }
 
+    /// Opens store `name` with `open`. A store whose files are corrupt is wiped and opened
+    /// empty, to be restored from the beginning of its changelog.
+    fn open<S>(
+        &mut self,
+        name: &str,
+        open: fn(&RocksBudget, &str, &Path) -> Result<S, StateError>,
+    ) -> Result<S, StateError> {
+        let path = self.dir.join(name);
+        match open(self.budget, name, &path) {
+            Err(StateError::Corrupt { reason, .. }) => {
+                tracing::warn!(
+                    store = name,
+                    path = %path.display(),
+                    %reason,
+                    "store is corrupt; wiping it and restoring from the start of its changelog"
+                );
+                destroy_store_dir(name, &path)?;
+                self.resume_from.remove(name);
+                open(self.budget, name, &path)
+            }
+            opened => opened,
+        }
+    }
+
     fn sink(&self, spec: &StoreSpec) -> Option<Box<dyn ChangelogSink>> {
         spec.changelog.as_ref().map(|topic| {
             Box::new(BufferSink::new(topic, self.partition, self.buffer.clone()))
@@ -108,7 +132,7 @@ impl TaskStores<'_> {
 impl StoreProvider for TaskStores<'_> {
     fn key_value(&mut self, name: &str) -> Result<Box<dyn KeyValueStore>, StateError> {
         let spec = find_spec(self.specs, name, StoreKind::KeyValue)?.clone();
-        let store = RocksKeyValueStore::open(self.budget, name, &self.dir.join(name))?;
+        let store = self.open(name, RocksKeyValueStore::open)?;
         self.handles.push(store.handle());
         let mut store: Box<dyn KeyValueStore> = Box::new(store);
         self.replay(&spec, &mut RestoreTarget::KeyValue(store.as_mut()))?;
@@ -120,7 +144,7 @@ impl StoreProvider for TaskStores<'_> {
 
     fn window(&mut self, name: &str) -> Result<Box<dyn WindowStore>, StateError> {
         let spec = find_spec(self.specs, name, StoreKind::Window)?.clone();
-        let store = RocksWindowStore::open(self.budget, name, &self.dir.join(name))?;
+        let store = self.open(name, RocksWindowStore::open)?;
         self.handles.push(store.handle());
         let mut store: Box<dyn WindowStore> = Box::new(store);
         self.replay(&spec, &mut RestoreTarget::Window(store.as_mut()))?;
@@ -132,7 +156,7 @@ impl StoreProvider for TaskStores<'_> {
 
     fn session(&mut self, name: &str) -> Result<Box<dyn SessionStore>, StateError> {
         let spec = find_spec(self.specs, name, StoreKind::Session)?.clone();
-        let store = RocksSessionStore::open(self.budget, name, &self.dir.join(name))?;
+        let store = self.open(name, RocksSessionStore::open)?;
         self.handles.push(store.handle());
         let mut store: Box<dyn SessionStore> = Box::new(store);
         self.replay(&spec, &mut RestoreTarget::Session(store.as_mut()))?;

@@ -96,6 +96,18 @@ impl TaskState {
         }
     }
 
+    /// Removes the task's checkpoint: its stores are not trusted any more (a store failed),
+    /// so the next open wipes them and restores everything from the changelogs.
+    pub fn invalidate(&self) -> Result<(), RuntimeError> {
+        let path = self.dir.join(CHECKPOINT_FILE);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(state_error(format!("removing {}: {e}", path.display())))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// (store, approximate bytes) of every store of the task.
     pub fn sizes(&self) -> impl Iterator<Item = (&str, u64)> {
         self.handles

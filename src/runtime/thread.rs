@@ -4,12 +4,13 @@
 //! async I/O runtime, and returns an error only for failures that need a fresh start (a lost
 //! producer, a failed commit or transaction); the supervisor then restarts it.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use rdkafka::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::Producer;
 
 use super::RuntimeError;
@@ -25,12 +26,19 @@ const POLL: Duration = Duration::from_millis(50);
 const BATCH: usize = 512;
 /// How often the loop proves it is alive to `/healthz`.
 const HEARTBEAT: Duration = Duration::from_secs(1);
+/// How long a metadata request that checks whether an unreachable cluster is back may take.
+const REACHABLE_PROBE: Duration = Duration::from_millis(500);
 
 /// The consumer's context: routes rebalance callbacks (run inside `poll`) to the thread's work,
-/// and counts them so the poll loop knows when records it holds predate one.
+/// counts them so the poll loop knows when records it holds predate one, and notes when
+/// librdkafka reports every broker down (the poll loop clears it when the cluster answers).
 pub struct Rebalancer {
     work: Arc<Mutex<Work>>,
     rebalances: AtomicU64,
+    shared: Arc<Shared>,
+    /// The thread's name on the status board (its heartbeat name).
+    name: String,
+    unreachable: AtomicBool,
 }
 
 impl Rebalancer {
@@ -39,7 +47,18 @@ impl Rebalancer {
     }
 }
 
-impl ClientContext for Rebalancer {}
+impl ClientContext for Rebalancer {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if matches!(error, KafkaError::Global(RDKafkaErrorCode::AllBrokersDown)) {
+            if !self.unreachable.swap(true, Ordering::Relaxed) {
+                tracing::warn!(thread = %self.name, reason, "Kafka cluster unreachable; processing pauses until it is back");
+            }
+            self.shared.status.broker_unreachable(&self.name, reason);
+        } else {
+            tracing::warn!(thread = %self.name, %error, reason, "Kafka client error (librdkafka retries by itself)");
+        }
+    }
+}
 
 impl ConsumerContext for Rebalancer {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -101,6 +120,9 @@ pub fn run(
         .create_with_context(Rebalancer {
             work: work.clone(),
             rebalances: AtomicU64::new(0),
+            shared: shared.clone(),
+            name: heartbeat_name(&query.query.id, index),
+            unreachable: AtomicBool::new(false),
         })
         .map_err(|e| RuntimeError::Kafka(format!("creating the consumer: {e}")))?;
     let topics: Vec<&str> = query
@@ -116,6 +138,7 @@ pub fn run(
         .map_err(|e| RuntimeError::Kafka(format!("subscribing to {}: {e}", topics.join(", "))))?;
     let heartbeat = heartbeat_name(&query.query.id, index);
     let result = poll_loop(shared, &consumer, &work, &heartbeat);
+    shared.status.broker_reachable(&heartbeat);
     let mut guard = lock(&work);
     let result = result.and_then(|()| {
         // A clean stop: commit what was processed and checkpoint before leaving the group.
@@ -139,6 +162,8 @@ fn poll_loop(
     let mut last_beat = Instant::now() - HEARTBEAT;
     let mut last_release = Instant::now();
     let mut batch = Vec::with_capacity(BATCH);
+    // Whether a record arrived since the last heartbeat: proof the cluster is reachable.
+    let mut polled_any = false;
     while !shared.stopping() {
         // Poll outside the lock: rebalance callbacks run inside `poll` and take it themselves.
         // Records polled before a rebalance are dropped: their tasks were closed at the
@@ -151,7 +176,10 @@ fn poll_loop(
                 batch.clear();
             }
             match polled {
-                Some(Ok(message)) => batch.push(message),
+                Some(Ok(message)) => {
+                    polled_any = true;
+                    batch.push(message);
+                }
                 Some(Err(error)) => {
                     tracing::warn!(%error, "consumer error (librdkafka retries by itself)");
                 }
@@ -178,7 +206,23 @@ fn poll_loop(
         if last_beat.elapsed() >= HEARTBEAT {
             shared.status.heartbeat(heartbeat);
             last_beat = Instant::now();
+            check_reachable(shared, consumer, heartbeat, polled_any);
+            polled_any = false;
         }
     }
     Ok(())
+}
+
+/// While the consumer is marked unreachable, clears the mark once the cluster answers: a
+/// record polled since the last check, or else a metadata request (made only in that state,
+/// so a healthy thread never blocks on it).
+fn check_reachable(shared: &Shared, consumer: &GroupConsumer, name: &str, polled_any: bool) {
+    let context = consumer.context();
+    if !context.unreachable.load(Ordering::Relaxed) {
+        return;
+    }
+    if polled_any || consumer.fetch_metadata(None, REACHABLE_PROBE).is_ok() {
+        context.unreachable.store(false, Ordering::Relaxed);
+        shared.status.broker_reachable(name);
+    }
 }

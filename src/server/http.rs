@@ -78,6 +78,7 @@ async fn readyz(State(state): State<HttpState>) -> Response {
                 "status": "not ready",
                 "phase": not_ready.phase,
                 "queries": not_ready.queries,
+                "unreachable": not_ready.unreachable,
             })),
         )
             .into_response(),

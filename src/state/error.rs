@@ -33,6 +33,14 @@ pub enum StateError {
         #[source]
         source: CodecError,
     },
+    /// The store's files fail RocksDB's checks (a checksum mismatch, a truncated file): the
+    /// local copy cannot be trusted, and the runtime rebuilds it from the changelog.
+    #[error("store {store} at {path} is corrupt: {reason}")]
+    Corrupt {
+        store: String,
+        path: String,
+        reason: String,
+    },
     #[error("store {store} at {path}: RocksDB {action} failed: {reason}")]
     Rocks {
         store: String,

@@ -78,6 +78,8 @@ struct Board {
     lock_hash: Option<String>,
     queries: BTreeMap<String, QueryStatus>,
     heartbeats: BTreeMap<String, Instant>,
+    /// Clients that cannot reach any broker, with librdkafka's reason.
+    unreachable: BTreeMap<String, String>,
 }
 
 /// Shared status of this process. Wrap it in an `Arc` to share.
@@ -97,6 +99,9 @@ pub struct NotReady {
     pub phase: ProcessPhase,
     /// Queries not yet running, with their states.
     pub queries: Vec<QueryStatus>,
+    /// Clients that cannot reach the Kafka cluster, with the reason (processing pauses and
+    /// resumes by itself when the brokers are back).
+    pub unreachable: Vec<String>,
 }
 
 impl StatusBoard {
@@ -111,6 +116,7 @@ impl StatusBoard {
                 lock_hash: None,
                 queries: BTreeMap::new(),
                 heartbeats: BTreeMap::new(),
+                unreachable: BTreeMap::new(),
             }),
         }
     }
@@ -157,6 +163,26 @@ impl StatusBoard {
         }
     }
 
+    /// Records that `client` cannot reach any broker (`reason` from librdkafka).
+    pub fn broker_unreachable(&self, client: &str, reason: &str) {
+        self.board()
+            .unreachable
+            .insert(client.to_string(), reason.to_string());
+    }
+
+    /// Records that `client` reaches the brokers (again).
+    pub fn broker_reachable(&self, client: &str) {
+        let mut board = self.board();
+        if board.unreachable.remove(client).is_some() {
+            tracing::info!(client, "Kafka cluster reachable again");
+        }
+    }
+
+    /// Whether `client` is marked unreachable.
+    pub fn is_unreachable(&self, client: &str) -> bool {
+        self.board().unreachable.contains_key(client)
+    }
+
     /// Stops watching a loop that ended on purpose.
     pub fn forget_heartbeat(&self, component: &str) {
         self.board().heartbeats.remove(component);
@@ -195,12 +221,18 @@ impl StatusBoard {
         if board.phase == ProcessPhase::Running
             && !board.queries.is_empty()
             && not_running.is_empty()
+            && board.unreachable.is_empty()
         {
             return Ok(());
         }
         Err(NotReady {
             phase: board.phase,
             queries: not_running,
+            unreachable: board
+                .unreachable
+                .iter()
+                .map(|(client, reason)| format!("{client}: {reason}"))
+                .collect(),
         })
     }
 
@@ -231,6 +263,23 @@ mod tests {
             tasks: vec![],
             detail: None,
         }
+    }
+
+    #[test]
+    fn not_ready_while_a_client_cannot_reach_the_brokers() {
+        let board = StatusBoard::new("svc", "q.sql", Duration::from_secs(30));
+        board.set_query(query("CSAS_A", QueryState::Running));
+        board.set_phase(ProcessPhase::Running);
+        assert!(board.readiness().is_ok());
+        board.broker_unreachable("CSAS_A/thread-0", "1/1 brokers are down");
+        let not_ready = board.readiness().expect_err("unreachable brokers");
+        assert_eq!(
+            not_ready.unreachable,
+            ["CSAS_A/thread-0: 1/1 brokers are down"]
+        );
+        assert!(not_ready.queries.is_empty(), "the query itself still runs");
+        board.broker_reachable("CSAS_A/thread-0");
+        assert!(board.readiness().is_ok());
     }
 
     #[test]

@@ -21,6 +21,10 @@ pub enum ProcessingErrorKind {
     Processing,
     /// The output record could not be written in the sink's format.
     Serialization,
+    /// A state store failed (an I/O error, a full disk, corrupt data): not the record's fault,
+    /// so runners never skip the record for it. The Kafka runtime stops the task without
+    /// committing, discards the store's local copy and rebuilds it from its changelog.
+    State,
 }
 
 impl fmt::Display for ProcessingErrorKind {
@@ -29,6 +33,7 @@ impl fmt::Display for ProcessingErrorKind {
             ProcessingErrorKind::Deserialization => "DESERIALIZATION_ERROR",
             ProcessingErrorKind::Processing => "RECORD_PROCESSING_ERROR",
             ProcessingErrorKind::Serialization => "SERIALIZATION_ERROR",
+            ProcessingErrorKind::State => "STATE_STORE_ERROR",
         })
     }
 }
@@ -65,6 +70,11 @@ impl ProcessingError {
 
     pub fn processing(message: impl Into<String>) -> ProcessingError {
         ProcessingError::new(ProcessingErrorKind::Processing, message)
+    }
+
+    /// A failure of the state store `what` (see [`ProcessingErrorKind::State`]).
+    pub fn state(what: &str, error: impl fmt::Display) -> ProcessingError {
+        ProcessingError::new(ProcessingErrorKind::State, format!("{what}: {error}"))
     }
 
     pub fn with_record(mut self, record: impl Into<String>) -> ProcessingError {

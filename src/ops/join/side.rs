@@ -142,9 +142,9 @@ pub fn decode_entry(store: &str, bytes: &[u8]) -> Result<(Row, i64), StateError>
     }
 }
 
-/// A store failure as a per-record error.
+/// A store failure, reported as a state error (the task stops; the record is not skipped).
 pub fn store_error(e: StateError) -> ProcessingError {
-    ProcessingError::processing(format!("join state store: {e}"))
+    ProcessingError::state("join state store", e)
 }
 
 #[cfg(test)]

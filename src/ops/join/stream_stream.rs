@@ -344,7 +344,7 @@ fn encode_rows(rows: &[Row]) -> Vec<u8> {
 
 fn decode_rows(store: &str, bytes: &[u8]) -> Result<Vec<Row>, ProcessingError> {
     let values = decode_row(bytes)
-        .map_err(|e| ProcessingError::processing(format!("join state store {store}: {e}")))?;
+        .map_err(|e| ProcessingError::state(&format!("join state store {store}"), e))?;
     values
         .into_iter()
         .map(|v| match v {

@@ -87,9 +87,10 @@ impl TableTableJoin {
         let found = match self.read(other, &key_bytes) {
             Ok(found) => found,
             Err(e) => {
-                return ctx.report(crate::topology::ProcessingError::processing(format!(
-                    "join state store: {e}"
-                )));
+                return ctx.report(crate::topology::ProcessingError::state(
+                    "join state store",
+                    e,
+                ));
             }
         };
         let (parts, timestamp) = match (found, new) {

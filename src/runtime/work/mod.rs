@@ -15,6 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use prometheus::{Histogram, IntCounter};
 use rdkafka::TopicPartitionList;
+use rdkafka::consumer::Consumer;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::producer::{BaseRecord, Producer};
 
@@ -73,6 +74,9 @@ pub struct Work {
     last_cleanup: Instant,
     /// A fatal error raised inside a callback, returned by the thread's loop.
     pub failure: Option<RuntimeError>,
+    /// Set by the first fatal error and never cleared: nothing processed since the last
+    /// commit may be committed any more (the consumer's close still revokes the tasks).
+    failed: bool,
     produced: IntCounter,
     latency: Histogram,
     headers: Vec<Header>,
@@ -134,6 +138,7 @@ impl Work {
             last_lag: Instant::now() - LAG_EVERY,
             last_cleanup: Instant::now(),
             failure: None,
+            failed: false,
             produced,
             latency,
             headers: Vec::new(),
@@ -141,6 +146,7 @@ impl Work {
     }
 
     fn fail(&mut self, error: RuntimeError) {
+        self.failed = true;
         if self.failure.is_none() {
             self.failure = Some(error);
         }
@@ -236,6 +242,9 @@ impl Work {
     }
 
     fn log_failed_record(&mut self, error: &ProcessingError, raw: &RawRecord<'_>) {
+        if error.kind == ProcessingErrorKind::State {
+            return self.fail_on_state(error, raw);
+        }
         let query = &self.query.query.id;
         let kind = error.kind.to_string();
         self.shared
@@ -266,6 +275,7 @@ impl Work {
             ProcessingErrorKind::Processing | ProcessingErrorKind::Serialization => {
                 self.shared.options.fail_on_processing
             }
+            ProcessingErrorKind::State => true,
         };
         if fail {
             self.fail(RuntimeError::Task(format!(
@@ -273,6 +283,25 @@ impl Work {
                 raw.topic, raw.partition, raw.offset, error.message
             )));
         }
+    }
+
+    /// A state store failed under a record: the record is not skipped. The thread fails
+    /// before anything of it is committed (under exactly-once its transaction is aborted), and
+    /// the task's checkpoint is removed so that its stores are wiped and rebuilt from their
+    /// changelogs when it opens again; the record is then processed again. A store that keeps
+    /// failing (a full disk) keeps the query in ERROR, retried with backoff, the error naming
+    /// the store's path.
+    fn fail_on_state(&mut self, error: &ProcessingError, raw: &RawRecord<'_>) {
+        if let Some(active) = self.tasks.get(&error.task)
+            && let Err(e) = active.state.invalidate()
+        {
+            tracing::error!(task = %error.task, error = %e, "could not remove the checkpoint");
+        }
+        self.fail(RuntimeError::State(format!(
+            "task {} failed on record {}[{}]@{} and stops; its stores are rebuilt from their \
+             changelogs at the restart: {}",
+            error.task, raw.topic, raw.partition, raw.offset, error.message
+        )));
     }
 
     /// Sends what the stores logged since the last call.
@@ -395,10 +424,47 @@ impl Work {
         Ok((Task::new(id, graph), state))
     }
 
-    /// Partitions are being revoked: commits, then closes the tasks that read them.
+    /// Partitions are being revoked: commits, then closes the tasks that read them. When the
+    /// assignment was lost instead (the session expired, e.g. while the broker was
+    /// unreachable), other members may own the partitions already: under exactly-once the
+    /// open transaction is aborted rather than committed (the broker would refuse its offsets
+    /// anyway, KIP-447) and the tasks are closed without a checkpoint, so their stores are
+    /// rebuilt from the changelogs when they are assigned again. Under at-least-once the
+    /// commit is tried as usual: at worst a duplicate, never a loss.
     pub fn revoke(&mut self, consumer: &GroupConsumer, revoked: &TopicPartitionList) {
-        let committed = self.commit(consumer);
-        let gone: Vec<TaskId> = revoked
+        let gone = self.tasks_of(revoked);
+        if self.failed {
+            // The thread is going down after a fatal error: what it processed since the last
+            // commit is given up (the new owner, or this thread restarted, reads it again).
+            self.abort();
+            self.close(gone);
+            return;
+        }
+        if self.shared.options.exactly_once && consumer.assignment_lost() {
+            tracing::warn!(
+                query = %self.query.query.id,
+                tasks = gone.len(),
+                "assignment lost: aborting the open transaction and closing the tasks dirty"
+            );
+            self.abort();
+            self.pending_commit = false;
+            self.close(gone);
+            return;
+        }
+        match self.commit(consumer) {
+            Ok(()) => {
+                if let Err(error) = self.checkpoint_all(Some(&gone)) {
+                    self.fail(error);
+                }
+            }
+            Err(error) => self.fail(error),
+        }
+        self.close(gone);
+    }
+
+    /// The tasks that read any of `partitions`.
+    fn tasks_of(&self, partitions: &TopicPartitionList) -> Vec<TaskId> {
+        partitions
             .elements()
             .iter()
             .filter_map(|e| {
@@ -408,15 +474,10 @@ impl Work {
                     partition: e.partition(),
                 })
             })
-            .collect();
-        match committed {
-            Ok(()) => {
-                if let Err(error) = self.checkpoint_all(Some(&gone)) {
-                    self.fail(error);
-                }
-            }
-            Err(error) => self.fail(error),
-        }
+            .collect()
+    }
+
+    fn close(&mut self, gone: Vec<TaskId>) {
         for id in gone {
             if self.tasks.remove(&id).is_some() {
                 tracing::info!(query = %self.query.query.id, task = %id, "task closed");

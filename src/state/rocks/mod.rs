@@ -54,7 +54,17 @@ impl Database {
     fn open(budget: &RocksBudget, name: &str, path: &Path) -> Result<Arc<Self>, StateError> {
         let error = |action, reason: &dyn Display| rocks_error(name, path, action, reason);
         fs::create_dir_all(path).map_err(|e| error("directory creation", &e))?;
-        let db = DB::open(&budget.store_options(), path).map_err(|e| error("open", &e))?;
+        let db = DB::open(&budget.store_options(), path).map_err(|e| {
+            if e.kind() == rocksdb::ErrorKind::Corruption {
+                StateError::Corrupt {
+                    store: name.to_owned(),
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                }
+            } else {
+                error("open", &e)
+            }
+        })?;
         Ok(Arc::new(Database {
             db,
             name: name.to_owned(),

@@ -1,0 +1,74 @@
+"""The control of the chaos suite: a plain consume -> produce -> send_offsets_to_transaction
+-> commit loop written with the ecosystem's own client, run and killed exactly like weir's
+replicas. If its output is exact and weir's is not, the defect is weir's; if both are off, the
+broker's.
+
+    copy_loop.py BOOTSTRAP TRANSACTIONAL_ID INPUT OUTPUT GROUP
+
+Copies every record of INPUT to OUTPUT (same key and value) in transactions of 0.5 s that
+also carry the consumed offsets. Partitions being revoked are committed first. Runs until
+killed; a fatal error exits with status 1 (the harness starts it again).
+"""
+
+import sys
+import time
+
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+
+
+def main() -> int:
+    bootstrap, txn_id, source, sink, group = sys.argv[1:6]
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": group,
+            "isolation.level": "read_committed",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": 6000,
+            "heartbeat.interval.ms": 500,
+            "partition.assignment.strategy": "range",
+        }
+    )
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "transactional.id": txn_id,
+            "transaction.timeout.ms": 10000,
+            "linger.ms": 5,
+        }
+    )
+    producer.init_transactions(60)
+    producer.begin_transaction()
+
+    def commit(partitions):
+        positions = [
+            tp for tp in consumer.position(partitions) if tp.offset >= 0
+        ]
+        if positions:
+            producer.send_offsets_to_transaction(
+                positions, consumer.consumer_group_metadata(), 60
+            )
+        producer.commit_transaction(60)
+        producer.begin_transaction()
+
+    def on_revoke(_consumer, partitions):
+        commit(partitions)
+
+    consumer.subscribe([source], on_revoke=on_revoke)
+    last = time.monotonic()
+    while True:
+        message = consumer.poll(0.1)
+        if message is not None and message.error() is None:
+            producer.produce(sink, key=message.key(), value=message.value())
+        if time.monotonic() - last >= 0.5:
+            commit(consumer.assignment())
+            last = time.monotonic()
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KafkaException as error:
+        print(f"copy_loop: {error}", file=sys.stderr, flush=True)
+        sys.exit(1)
