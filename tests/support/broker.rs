@@ -141,6 +141,12 @@ impl TestBroker {
         let upstream = broker.bootstrap.parse().expect("broker address");
         let proxy = Proxy::start(listener, upstream);
         broker.bootstrap = advertised.to_string();
+        if let Err(StartError::Exited(why) | StartError::Fatal(why)) = broker.wait_ready() {
+            panic!(
+                "the test broker does not answer through the proxy: {why}\n{}",
+                broker.log()
+            );
+        }
         (broker, proxy)
     }
 
@@ -222,7 +228,13 @@ impl TestBroker {
             producer: OnceLock::new(),
             started_in: Duration::ZERO,
         };
-        match broker.wait_ready() {
+        // Behind a proxy not started yet, metadata answers point at the proxy: the broker is
+        // only checked to accept connections here, and for metadata through the proxy later.
+        let ready = match advertised {
+            None => broker.wait_ready(),
+            Some(_) => broker.wait_listening(),
+        };
+        match ready {
             Ok(()) => {
                 broker.started_in = began.elapsed();
                 Ok(broker)
@@ -235,6 +247,31 @@ impl TestBroker {
                 "{why}\n--- broker log ---\n{}",
                 broker.log()
             ))),
+        }
+    }
+
+    /// Waits until the broker accepts TCP connections, the process exits, or the deadline.
+    fn wait_listening(&mut self) -> Result<(), StartError> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let address: SocketAddr = self.bootstrap.parse().expect("broker address");
+        loop {
+            if let Ok(Some(status)) = self.watchdog.try_wait() {
+                return Err(StartError::Exited(format!(
+                    "the broker exited ({status}) before listening on {}",
+                    self.bootstrap
+                )));
+            }
+            let tried = Instant::now();
+            if std::net::TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(StartError::Fatal(format!(
+                    "{} accepts no connection within {READY_TIMEOUT:?}",
+                    self.bootstrap
+                )));
+            }
+            pace(tried);
         }
     }
 
