@@ -268,3 +268,147 @@ fn a_corrupt_store_file_is_detected_and_the_store_restored() {
         "store is corrupt",
     );
 }
+
+/// A small tmpfs mounted for the test (root only), unmounted on drop.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().expect("mount point");
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then_some(SmallDisk { dir })
+    }
+
+    fn resize(&self, size: &str) {
+        let status = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(self.dir.path())
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "remount {size}");
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+const PADDED: &str = "
+CREATE STREAM EVENTS (ID BIGINT KEY, PAD STRING)
+  WITH (KAFKA_TOPIC='events', VALUE_FORMAT='JSON', PARTITIONS=1);
+CREATE TABLE PADS AS
+  SELECT ID, LATEST_BY_OFFSET(PAD) AS PAD, COUNT(*) AS N FROM EVENTS GROUP BY ID EMIT CHANGES;
+";
+
+/// `len` hex digits that do not compress (a splitmix64 stream seeded by `seed`).
+fn noise(seed: i64, len: usize) -> String {
+    let mut state = seed as u64;
+    let mut out = String::with_capacity(len + 16);
+    while out.len() < len {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        out.push_str(&format!("{:016x}", z ^ (z >> 31)));
+    }
+    out.truncate(len);
+    out
+}
+
+fn padded(from: i64, count: i64) -> Vec<Input> {
+    (from..from + count)
+        .map(|i| Input {
+            topic: "events".into(),
+            key: i.to_be_bytes().to_vec(),
+            value: Some(format!(r#"{{"PAD":"{i}-{}"}}"#, noise(i, 2000)).into_bytes()),
+            timestamp: 1_700_000_000_000 + i,
+        })
+        .collect()
+}
+
+#[test]
+fn a_full_state_dir_stops_the_query_naming_the_path_and_it_recovers_with_space() {
+    let Some(disk) = SmallDisk::mount("3m") else {
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    };
+    let broker = TestBroker::start();
+    let state = disk.dir.path().display().to_string();
+    let workspace = Workspace::new(&config(&broker, &state, ""), PADDED);
+    let (mut daemon, addr) = start(&workspace);
+
+    // Write until the query reports the full disk, naming the state directory.
+    let mut inputs = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let detail = loop {
+        let batch = padded(inputs.len() as i64, 500);
+        produce_all(&broker, &batch);
+        inputs.extend(batch);
+        let settle = Instant::now() + Duration::from_secs(5);
+        let mut found = None;
+        while Instant::now() < settle && found.is_none() {
+            let (_, body) = http_get(addr, "/info");
+            let info: serde_json::Value = serde_json::from_str(&body).expect("info JSON");
+            found = info["queries"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|q| q["state"] == "ERROR")
+                .map(|q| q["detail"].as_str().unwrap_or_default().to_owned());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        if let Some(detail) = found {
+            break detail;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the query never failed on the full disk after {} records; log:\n{}",
+            inputs.len(),
+            daemon.log()
+        );
+    };
+    assert!(
+        detail.contains(&state),
+        "the error must name the state directory {state}: {detail}"
+    );
+    eprintln!(
+        "failed as expected after {} records: {detail}",
+        inputs.len()
+    );
+
+    disk.resize("512m");
+    wait_ready(addr, Duration::from_secs(120));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_until(&broker, "PADS", false, Duration::from_secs(120), |got| {
+            let table = final_table(got);
+            table.len() == inputs.len()
+                && table.values().all(|v| {
+                    let json: serde_json::Value = serde_json::from_slice(v).unwrap_or_default();
+                    json["N"] == 1
+                })
+        })
+    }));
+    if let Err(panic) = outcome {
+        eprintln!("--- weir log ---\n{}", daemon.log());
+        std::panic::resume_unwind(panic);
+    }
+    let (_, metrics) = http_get(addr, "/metrics");
+    assert!(
+        !metrics
+            .lines()
+            .any(|l| l.starts_with("weir_processing_errors_total") && !l.ends_with(" 0")),
+        "no record may be skipped for the full disk:\n{metrics}"
+    );
+}
