@@ -213,16 +213,20 @@ fn poll_loop(
     Ok(())
 }
 
-/// While the consumer is marked unreachable, clears the mark once the cluster answers: a
-/// record polled since the last check, or else a metadata request (made only in that state,
-/// so a healthy thread never blocks on it).
+/// While the thread is marked unreachable on the status board, clears the mark once the
+/// cluster answers: a record polled since the last check, or else a metadata request (made
+/// only in that state, so a healthy thread never blocks on it). The board, not this
+/// consumer's flag, is what counts: a consumer closed during an outage (a restarted thread)
+/// may have marked it last.
 fn check_reachable(shared: &Shared, consumer: &GroupConsumer, name: &str, polled_any: bool) {
-    let context = consumer.context();
-    if !context.unreachable.load(Ordering::Relaxed) {
+    if !shared.status.is_unreachable(name) {
         return;
     }
     if polled_any || consumer.fetch_metadata(None, REACHABLE_PROBE).is_ok() {
-        context.unreachable.store(false, Ordering::Relaxed);
+        consumer
+            .context()
+            .unreachable
+            .store(false, Ordering::Relaxed);
         shared.status.broker_reachable(name);
     }
 }
