@@ -66,6 +66,33 @@ fn wrapped_values_match_names_exactly_then_case_insensitively() {
 }
 
 #[test]
+fn an_upper_cased_match_takes_the_whole_upper_cased_name() {
+    // Found by the fuzz runner: `lower` upper-cased is `LOWER`, not `Lower`, so the member
+    // belongs to column `lower` alone and its object is never coerced into `Lower`.
+    let mut s = serde(
+        Role::Value,
+        &[("lower", SqlType::Bigint), ("Lower", SqlType::Boolean)],
+        None,
+    );
+    let record = r#"{"lower": {"a": 1}, "lower": -242, "Lower": true}"#;
+    for _ in 0..2 {
+        assert_eq!(
+            read(&mut s, record).unwrap(),
+            Some(vec![Value::Bigint(-242), Value::Boolean(true)])
+        );
+    }
+    assert_eq!(
+        read(&mut s, r#"{"lower": 1}"#).unwrap(),
+        Some(vec![Value::Bigint(1), Value::Null])
+    );
+    let mut upper = serde(Role::Value, &[("LoWER", SqlType::Int)], None);
+    assert_eq!(
+        read(&mut upper, r#"{"lower": 1}"#).unwrap(),
+        Some(vec![Value::Null])
+    );
+}
+
+#[test]
 fn a_member_fills_every_column_its_name_matches() {
     // `a` and `A` are both columns: member `a` is `a` exactly and `A` once upper-cased.
     let mut s = serde(
