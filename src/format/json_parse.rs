@@ -1,8 +1,9 @@
 //! A small JSON reader producing a borrowed tree ([`JsonNode`]) whose numbers keep their exact
 //! text, so DECIMAL columns see every digit (serde_json's default f64 numbers would round them).
 //! Strings without escapes are borrowed from the input. Like Jackson's `readTree`, only the first
-//! value is read and anything after it is ignored. Nesting is limited so hostile input cannot
-//! exhaust the stack. Knows nothing of SQL types.
+//! value is read and anything after it is ignored, except that a root scalar must end the way
+//! Jackson's tokenizer requires (`1x`, `1]` and `truex` are errors, see [`Reader::root_value`]).
+//! Nesting is limited so hostile input cannot exhaust the stack. Knows nothing of SQL types.
 //!
 //! The reader works on bytes: strings are scanned sixteen bytes at a time, and only strings
 //! holding non-ASCII bytes are checked as UTF-8 (everything outside strings must be ASCII
@@ -55,7 +56,7 @@ pub(crate) fn parse(input: &[u8]) -> Result<JsonNode<'_>, SyntaxError> {
         bytes: input,
         pos: 0,
     };
-    reader.value(0)
+    reader.root_value()
 }
 
 /// A top-level value whose object members are read one at a time (see [`parse_members`]).
@@ -79,7 +80,7 @@ pub(crate) fn parse_members(input: &[u8]) -> Result<TopLevel<'_>, SyntaxError> {
             first: true,
         }))
     } else {
-        reader.value(0).map(TopLevel::Other)
+        reader.root_value().map(TopLevel::Other)
     }
 }
 
@@ -239,6 +240,44 @@ impl<'a> Reader<'a> {
     fn skip_whitespace(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
             self.pos += 1;
+        }
+    }
+
+    /// The first value of the input. A root number must be followed by whitespace or the
+    /// end (Jackson's `_verifyRootSpace`), a root `true`, `false` or `null` by the end, a
+    /// byte below `0`, `]`, `}` or a character that cannot continue a Java identifier
+    /// (`_checkMatchEnd`; for non-ASCII characters Rust's `is_alphanumeric` stands in for
+    /// Java's identifier classes). Nothing else after the value is looked at.
+    fn root_value(&mut self) -> Result<JsonNode<'a>, SyntaxError> {
+        let node = self.value(0)?;
+        let next = self.bytes.get(self.pos).copied();
+        match node {
+            JsonNode::Number(_) if !matches!(next, None | Some(b' ' | b'\t' | b'\n' | b'\r')) => {
+                self.fail("expected whitespace after a root-level number")
+            }
+            JsonNode::Bool(_) | JsonNode::Null if self.continues_a_name() => {
+                self.fail("unrecognized token")
+            }
+            _ => Ok(node),
+        }
+    }
+
+    /// Whether the character at the reader's position would continue a literal into a
+    /// longer (unrecognized) token for Jackson.
+    fn continues_a_name(&self) -> bool {
+        match self.bytes.get(self.pos) {
+            None => false,
+            Some(&b) if b < b'0' || b == b']' || b == b'}' => false,
+            Some(&b) if b.is_ascii() => b.is_ascii_alphanumeric() || b == b'_' || b == 0x7f,
+            Some(_) => {
+                let end = (self.pos + 4).min(self.bytes.len());
+                let first = self.bytes[self.pos..end]
+                    .utf8_chunks()
+                    .next()
+                    .and_then(|chunk| chunk.valid().chars().next());
+                // Bytes that are not UTF-8 fail Jackson's decoding too.
+                first.is_none_or(char::is_alphanumeric)
+            }
         }
     }
 
