@@ -1,7 +1,7 @@
 //! The DELIMITED format: one CSV record per payload, as ksqlDB reads and writes it with Apache
 //! Commons CSV 1.4 (`CSVFormat.DEFAULT` with a configurable delimiter). Reading: the first
-//! non-empty line, `"`-quoted fields with `""` escapes, an empty field is NULL, the field count
-//! must match the columns. Writing: minimal quoting by that library's rules (notably the first
+//! non-empty line, `"`-quoted fields with `""` escapes (Java whitespace may follow the closing
+//! quote), an empty field is NULL, the field count must match the columns. Writing: minimal quoting by that library's rules (notably the first
 //! field is quoted when it starts with a character other than a letter or digit, so `-1` as the
 //! first field is written `"-1"`), NULL as an empty field, no line terminator. Only primitive
 //! types; `format::validate` refuses collections before a serde is built.
@@ -14,7 +14,9 @@ use super::error::{FormatError, excerpt};
 use super::json::BASE64_LENIENT;
 use super::{Encoded, Format, SerdeColumn};
 use crate::types::decimal::{self, to_plain_string};
-use crate::types::java_text::{parse_java_double, parse_java_int, parse_java_long, write_double};
+use crate::types::java_text::{
+    is_java_whitespace, parse_java_double, parse_java_int, parse_java_long, write_double,
+};
 use crate::types::time::MILLIS_PER_DAY;
 use crate::types::{Row, SqlType, Value};
 
@@ -91,9 +93,13 @@ fn split_first_record(text: &str, delimiter: u8) -> Result<Vec<String>, FormatEr
                 }
                 field.push_str(&text[run..pos]);
             }
-            while pos < bytes.len() && bytes[pos] != delimiter && matches!(bytes[pos], b' ' | b'\t')
+            // Commons CSV skips Java whitespace (other than the delimiter) after the quote.
+            while let Some(c) = text[pos..].chars().next()
+                && c != char::from(delimiter)
+                && is_java_whitespace(c)
+                && !matches!(c, '\n' | '\r')
             {
-                pos += 1;
+                pos += c.len_utf8();
             }
             if pos < bytes.len() && !matches!(bytes[pos], b'\n' | b'\r') && bytes[pos] != delimiter
             {

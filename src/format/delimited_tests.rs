@@ -77,6 +77,19 @@ fn quoted_fields_unescape() {
 }
 
 #[test]
+fn java_whitespace_may_follow_a_closing_quote() {
+    // Found by the fuzz runner: Commons CSV skips any `Character.isWhitespace` character
+    // between a closing quote and the delimiter; only spaces and tabs were skipped.
+    let mut s = serde(&[("A", SqlType::String), ("B", SqlType::String)], None);
+    assert_eq!(
+        read(&mut s, "\"a\"\u{c}\u{b}\u{3000},\"b\" \t\u{2028}").unwrap(),
+        vec![Value::from("a"), Value::from("b")]
+    );
+    // A no-break space is not Java whitespace.
+    assert!(read(&mut s, "\"a\"\u{a0},b").is_err());
+}
+
+#[test]
 fn field_count_must_match() {
     let mut s = serde(&[("A", SqlType::Int), ("B", SqlType::Int)], None);
     assert_eq!(
