@@ -1,6 +1,6 @@
 //! The DELIMITED format: one CSV record per payload, as ksqlDB reads and writes it with Apache
 //! Commons CSV 1.4 (`CSVFormat.DEFAULT` with a configurable delimiter). Reading: the first
-//! non-empty line, `"`-quoted fields with `""` escapes (Java whitespace may follow the closing
+//! non-empty line (later lines must be well-formed too: ksqlDB parses every record), `"`-quoted fields with `""` escapes (Java whitespace may follow the closing
 //! quote), an empty field is NULL, the field count must match the columns. Writing: minimal quoting by that library's rules (notably the first
 //! field is quoted when it starts with a character other than a letter or digit, so `-1` as the
 //! first field is written `"-1"`), NULL as an empty field, no line terminator. Only primitive
@@ -30,7 +30,7 @@ pub(super) fn deserialize(
         offset: e.valid_up_to(),
         reason: "invalid UTF-8",
     })?;
-    let fields = split_first_record(text, delimiter)?;
+    let fields = first_record(text, delimiter)?;
     if fields.is_empty() {
         return Err(FormatError::NoFields);
     }
@@ -54,20 +54,34 @@ pub(super) fn deserialize(
         .collect()
 }
 
-/// The fields of the first record, skipping leading empty lines. Quoted fields are unescaped.
-fn split_first_record(text: &str, delimiter: u8) -> Result<Vec<String>, FormatError> {
+/// The fields of the first record (none when the text holds only line breaks). The records
+/// after it are read too and dropped: ksqlDB parses them all (`CSVParser.getRecords()`), so
+/// a malformed later record fails the payload.
+fn first_record(text: &str, delimiter: u8) -> Result<Vec<String>, FormatError> {
+    let mut pos = 0;
+    let first = record(text, delimiter, &mut pos)?;
+    while pos < text.len() {
+        record(text, delimiter, &mut pos)?;
+    }
+    Ok(first)
+}
+
+/// The fields of the record at `start`, skipping empty lines before it; `start` is left at
+/// the line break after it (or the end). Quoted fields are unescaped.
+fn record(text: &str, delimiter: u8, start: &mut usize) -> Result<Vec<String>, FormatError> {
     let bytes = text.as_bytes();
     let malformed = |offset, reason| FormatError::Malformed {
         format: Format::Delimited,
         offset,
         reason,
     };
-    let mut pos = 0;
+    let mut pos = *start;
     while pos < bytes.len() && matches!(bytes[pos], b'\n' | b'\r') {
         pos += 1;
     }
     let mut fields = Vec::new();
     if pos == bytes.len() {
+        *start = pos;
         return Ok(fields);
     }
     loop {
@@ -121,7 +135,10 @@ fn split_first_record(text: &str, delimiter: u8) -> Result<Vec<String>, FormatEr
         fields.push(field);
         match bytes.get(pos) {
             Some(&b) if b == delimiter => pos += 1,
-            _ => return Ok(fields),
+            _ => {
+                *start = pos;
+                return Ok(fields);
+            }
         }
     }
 }

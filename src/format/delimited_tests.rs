@@ -90,6 +90,28 @@ fn java_whitespace_may_follow_a_closing_quote() {
 }
 
 #[test]
+fn a_malformed_later_record_fails_the_payload() {
+    // Found by the fuzz runner: ksqlDB parses every record of the payload and fails on a
+    // broken one; only the first was read.
+    let mut s = serde(&[("A", SqlType::String), ("B", SqlType::String)], None);
+    for broken in [
+        "a,b\n\"open",
+        "a,b\r\n\"x\"y,z",
+        "a,b\n\nc\n\"\"\"",
+        "a,b\r\"q\"\u{a0}",
+    ] {
+        assert!(
+            matches!(read(&mut s, broken), Err(FormatError::Malformed { .. })),
+            "{broken:?}"
+        );
+    }
+    assert_eq!(
+        read(&mut s, "a,b\n\"x\"\"\",\"y\"\r\n,\n").unwrap(),
+        vec![Value::from("a"), Value::from("b")]
+    );
+}
+
+#[test]
 fn field_count_must_match() {
     let mut s = serde(&[("A", SqlType::Int), ("B", SqlType::Int)], None);
     assert_eq!(
