@@ -1,10 +1,12 @@
 //! The DELIMITED format: one CSV record per payload, as ksqlDB reads and writes it with Apache
-//! Commons CSV 1.4 (`CSVFormat.DEFAULT` with a configurable delimiter). Reading: the first
-//! non-empty line (later lines must be well-formed too: ksqlDB parses every record), `"`-quoted fields with `""` escapes (Java whitespace may follow the closing
-//! quote), an empty field is NULL, the field count must match the columns. Writing: minimal quoting by that library's rules (notably the first
-//! field is quoted when it starts with a character other than a letter or digit, so `-1` as the
-//! first field is written `"-1"`), NULL as an empty field, no line terminator. Only primitive
-//! types; `format::validate` refuses collections before a serde is built.
+//! Commons CSV 1.4 (`CSVFormat.DEFAULT` with a configurable delimiter). Reading: the payload
+//! decoded as Java decodes it (invalid UTF-8 becomes U+FFFD), the first non-empty line (later
+//! lines must be well-formed too: ksqlDB parses every record), `"`-quoted fields with `""`
+//! escapes (Java whitespace may follow the closing quote), an empty field is NULL, the field
+//! count must match the columns. Writing: minimal quoting by that library's rules (notably the
+//! first field is quoted when it starts with a character other than a letter or digit, so `-1`
+//! as the first field is written `"-1"`), NULL as an empty field, no line terminator. Only
+//! primitive types; `format::validate` refuses collections before a serde is built.
 
 use std::fmt::Write as _;
 
@@ -25,12 +27,10 @@ pub(super) fn deserialize(
     delimiter: u8,
     bytes: &[u8],
 ) -> Result<Row, FormatError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| FormatError::Malformed {
-        format: Format::Delimited,
-        offset: e.valid_up_to(),
-        reason: "invalid UTF-8",
-    })?;
-    let fields = first_record(text, delimiter)?;
+    // ksqlDB decodes the payload with Java's `new String(bytes, UTF_8)`, which turns each
+    // malformed sequence into U+FFFD instead of failing.
+    let text = String::from_utf8_lossy(bytes);
+    let fields = first_record(&text, delimiter)?;
     if fields.is_empty() {
         return Err(FormatError::NoFields);
     }

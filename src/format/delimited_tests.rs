@@ -112,6 +112,28 @@ fn a_malformed_later_record_fails_the_payload() {
 }
 
 #[test]
+fn invalid_utf8_reads_as_replacement_characters() {
+    // Found by the fuzz runner: ksqlDB decodes the payload as Java does, so a malformed
+    // sequence is U+FFFD in the field; the whole record was refused.
+    let mut s = serde(
+        &[
+            ("A", SqlType::String),
+            ("B", SqlType::String),
+            ("C", SqlType::Int),
+        ],
+        None,
+    );
+    assert_eq!(
+        s.deserialize(Some(b"a\xff\xc3b,\"\xe2\x82\",1")).unwrap(),
+        Some(vec![
+            Value::from("a\u{fffd}\u{fffd}b"),
+            Value::from("\u{fffd}"),
+            Value::Int(1)
+        ])
+    );
+}
+
+#[test]
 fn field_count_must_match() {
     let mut s = serde(&[("A", SqlType::Int), ("B", SqlType::Int)], None);
     assert_eq!(
