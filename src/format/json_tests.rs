@@ -361,6 +361,17 @@ fn strings_absorb_objects_and_arrays() {
         read(&mut s, r#"[1, "a", null]"#).unwrap().unwrap()[0],
         Value::from("[1, a, null]")
     );
+    // Found by the fuzz runner: a repeated name stays where it first appeared, with its last
+    // value, as in Jackson's `ObjectNode`; it moved to its last position.
+    assert_eq!(
+        read(
+            &mut s,
+            r#"{"d": 1, "x": {"b": 2, "a": 3, "b": 4}, "d": [], "e": 5}"#
+        )
+        .unwrap()
+        .unwrap()[0],
+        Value::from(r#"{"d":[],"x":{"b":4,"a":3},"e":5}"#)
+    );
 }
 
 #[test]

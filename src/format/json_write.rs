@@ -199,18 +199,24 @@ pub(crate) fn write_node(node: &JsonNode<'_>, out: &mut Vec<u8>) {
         JsonNode::Object(members) => {
             out.push(b'{');
             let mut first = true;
-            for (index, (name, member)) in members.iter().enumerate() {
-                // Later duplicates replace earlier ones in Jackson's map.
-                if members[index + 1..].iter().any(|(later, _)| later == name) {
+            for (index, (name, _)) in members.iter().enumerate() {
+                // Jackson's `ObjectNode` is a `LinkedHashMap`: a repeated name keeps the
+                // position where it first appeared and takes the value it had last.
+                if members[..index].iter().any(|(earlier, _)| earlier == name) {
                     continue;
                 }
+                let last = members[index..]
+                    .iter()
+                    .rev()
+                    .find(|(later, _)| later == name)
+                    .map_or(&members[index].1, |(_, member)| member);
                 if !first {
                     out.push(b',');
                 }
                 first = false;
                 write_string(name, out);
                 out.push(b':');
-                write_node(member, out);
+                write_node(last, out);
             }
             out.push(b'}');
         }
