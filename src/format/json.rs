@@ -12,7 +12,7 @@ use super::error::{FormatError, excerpt};
 use super::json_parse::{self, JsonNode, TopLevel};
 use super::json_row::{ReadPlan, UNSET, name_match, read_row};
 use super::{Format, SerdeColumn};
-use crate::types::decimal::{self, to_java_string};
+use crate::types::decimal;
 use crate::types::java_text::{parse_java_double, parse_java_int, parse_java_long};
 use crate::types::time::MILLIS_PER_DAY;
 use crate::types::{Row, SqlType, StructField, Value};
@@ -356,7 +356,8 @@ fn string_of(node: &JsonNode<'_>) -> String {
     }
 }
 
-/// An integer's canonical digits, or a fractional number as Java's `BigDecimal.toString()`.
+/// An integer's canonical digits, or a fractional number as Java's `BigDecimal.toString()`
+/// (ksqlDB reads fractions as exact `BigDecimal`s: `1e3` is `1E+3`, `1.0` stays `1.0`).
 pub(crate) fn number_as_text(number: &str) -> String {
     if !number.contains(['.', 'e', 'E']) {
         return if number == "-0" {
@@ -365,10 +366,7 @@ pub(crate) fn number_as_text(number: &str) -> String {
             number.to_string()
         };
     }
-    match decimal::parse_decimal(number) {
-        Ok(d) => to_java_string(&d),
-        Err(_) => number.to_string(),
-    }
+    decimal::big_decimal_text(number).unwrap_or_else(|| number.to_string())
 }
 
 #[cfg(test)]

@@ -346,6 +346,21 @@ fn numbers_coerce_like_jackson() {
         read(&mut s, r#"{"S": true}"#).unwrap().unwrap()[3],
         Value::from("true")
     );
+    // Found by the fuzz runner: fractions are exact `BigDecimal`s in ksqlDB, whose text keeps
+    // a negative scale (`1e3` is `1E+3`) and any number of digits; `1000` and the raw
+    // `16337e+170` came out.
+    let mut text = serde(Role::Value, &[("S", SqlType::String)], Some(false));
+    for (json, java) in [
+        ("1e3", "1E+3"),
+        ("16337e+170", "1.6337E+174"),
+        (r#"{"a":1E3,"b":[2.50e-9]}"#, r#"{"a":1E+3,"b":[2.50E-9]}"#),
+    ] {
+        assert_eq!(
+            read(&mut text, json).unwrap(),
+            Some(vec![Value::from(java)]),
+            "{json}"
+        );
+    }
 }
 
 #[test]
