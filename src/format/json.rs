@@ -3,7 +3,12 @@
 //! columns, any scalar reads into a STRING column (objects as compact JSON, arrays as `[a, b]`),
 //! DECIMAL must fit exactly, BYTES are base64, DATE/TIME/TIMESTAMP are numbers. Struct fields
 //! and wrapped columns match by exact name first, then case-insensitively. Missing fields are
-//! NULL. Writing lives in `json_write`.
+//! NULL. A repeated name counts with its last value, as in Jackson's `ObjectNode`. Writing
+//! lives in `json_write`.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -83,10 +88,39 @@ pub(super) fn coerce_logged(
     })
 }
 
+/// An object's members as Jackson's `ObjectNode` (a `LinkedHashMap`) holds them: one per
+/// name, at the position where the name first appeared, with the value it had last.
+pub(super) fn object_node<'n, 'a>(
+    members: &'n [(Cow<'a, str>, JsonNode<'a>)],
+) -> Vec<(&'n str, &'n JsonNode<'a>)> {
+    let mut unique: Vec<(&str, &JsonNode<'a>)> = Vec::with_capacity(members.len());
+    // Pairwise for the usual few members; an index by name beyond.
+    if members.len() <= 16 {
+        for (name, value) in members {
+            match unique.iter_mut().find(|(n, _)| *n == name.as_ref()) {
+                Some(entry) => entry.1 = value,
+                None => unique.push((name, value)),
+            }
+        }
+        return unique;
+    }
+    let mut at: HashMap<&str, usize> = HashMap::with_capacity(members.len());
+    for (name, value) in members {
+        match at.entry(name) {
+            Entry::Occupied(e) => unique[*e.get()].1 = value,
+            Entry::Vacant(e) => {
+                e.insert(unique.len());
+                unique.push((name, value));
+            }
+        }
+    }
+    unique
+}
+
 /// The member for a struct field: the last one with exactly this name, else the last whose
 /// upper-cased name equals it (the same rule as top-level columns).
 fn find_member<'n, 'a>(
-    members: &'n [(std::borrow::Cow<'a, str>, JsonNode<'a>)],
+    members: &'n [(Cow<'a, str>, JsonNode<'a>)],
     name: &str,
 ) -> Option<&'n JsonNode<'a>> {
     members
@@ -241,13 +275,12 @@ fn coerce(node: &JsonNode<'_>, ty: &SqlType, path: &mut Path) -> Result<Value, F
             let JsonNode::Object(members) = node else {
                 return Err(mismatch(node, ty, path));
             };
-            let mut entries = Vec::with_capacity(members.len());
-            for (key, member) in members {
+            // Only the value a repeated key had last is read, as ksqlDB reads its ObjectNode.
+            let unique = object_node(members);
+            let mut entries = Vec::with_capacity(unique.len());
+            for (key, member) in unique {
                 let mark = path.push_field(key);
-                entries.push((
-                    Value::string(key.as_ref()),
-                    coerce(member, value_type, path)?,
-                ));
+                entries.push((Value::string(key), coerce(member, value_type, path)?));
                 path.restore(mark);
             }
             Ok(Value::map(entries))

@@ -390,6 +390,38 @@ fn strings_absorb_objects_and_arrays() {
 }
 
 #[test]
+fn a_repeated_map_key_reads_only_its_last_value() {
+    // Found by the fuzz runner: ksqlDB reads a MAP from Jackson's ObjectNode, which keeps a
+    // repeated key's last value only, so an earlier value that does not fit is never read;
+    // it failed the record.
+    let mut s = serde(
+        Role::Value,
+        &[("M", SqlType::map(SqlType::String, SqlType::Int))],
+        Some(false),
+    );
+    assert_eq!(
+        read(&mut s, r#"{"ss": {}, "k": 1, "ss": 724}"#).unwrap(),
+        Some(vec![Value::map(vec![
+            (Value::from("ss"), Value::Int(724)),
+            (Value::from("k"), Value::Int(1)),
+        ])])
+    );
+    let many: Vec<String> = (0..40)
+        .map(|i| format!(r#""k{}": "x{i}""#, i % 20))
+        .collect();
+    let last: Vec<String> = (0..20).map(|i| format!(r#""k{i}": {i}"#)).collect();
+    let record = format!("{{{}, {}}}", many.join(", "), last.join(", "));
+    let Some(row) = read(&mut s, &record).unwrap() else {
+        panic!("a row")
+    };
+    let Value::Map(entries) = &row[0] else {
+        panic!("a map")
+    };
+    assert_eq!(entries.len(), 20);
+    assert_eq!(entries[3], (Value::from("k3"), Value::Int(3)));
+}
+
+#[test]
 fn booleans_accept_only_json_booleans() {
     let mut s = serde(Role::Value, &[("B", SqlType::Boolean)], None);
     assert!(read(&mut s, r#"{"B": "true"}"#).is_err());

@@ -199,24 +199,14 @@ pub(crate) fn write_node(node: &JsonNode<'_>, out: &mut Vec<u8>) {
         JsonNode::Object(members) => {
             out.push(b'{');
             let mut first = true;
-            for (index, (name, _)) in members.iter().enumerate() {
-                // Jackson's `ObjectNode` is a `LinkedHashMap`: a repeated name keeps the
-                // position where it first appeared and takes the value it had last.
-                if members[..index].iter().any(|(earlier, _)| earlier == name) {
-                    continue;
-                }
-                let last = members[index..]
-                    .iter()
-                    .rev()
-                    .find(|(later, _)| later == name)
-                    .map_or(&members[index].1, |(_, member)| member);
+            for (name, member) in super::json::object_node(members) {
                 if !first {
                     out.push(b',');
                 }
                 first = false;
                 write_string(name, out);
                 out.push(b':');
-                write_node(last, out);
+                write_node(member, out);
             }
             out.push(b'}');
         }
