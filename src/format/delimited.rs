@@ -1,10 +1,12 @@
 //! The DELIMITED format: one CSV record per payload, as ksqlDB reads and writes it with Apache
-//! Commons CSV 1.4 (`CSVFormat.DEFAULT` with a configurable delimiter). Reading: the first
-//! non-empty line, `"`-quoted fields with `""` escapes, an empty field is NULL, the field count
-//! must match the columns. Writing: minimal quoting by that library's rules (notably the first
-//! field is quoted when it starts with a character other than a letter or digit, so `-1` as the
-//! first field is written `"-1"`), NULL as an empty field, no line terminator. Only primitive
-//! types; `format::validate` refuses collections before a serde is built.
+//! Commons CSV 1.4 (`CSVFormat.DEFAULT` with a configurable delimiter). Reading: the payload
+//! decoded as Java decodes it (invalid UTF-8 becomes U+FFFD), the first non-empty line (later
+//! lines must be well-formed too: ksqlDB parses every record), `"`-quoted fields with `""`
+//! escapes (Java whitespace may follow the closing quote), an empty field is NULL, the field
+//! count must match the columns. Writing: minimal quoting by that library's rules (notably the
+//! first field is quoted when it starts with a character other than a letter or digit, so `-1`
+//! as the first field is written `"-1"`), NULL as an empty field, no line terminator. Only
+//! primitive types; `format::validate` refuses collections before a serde is built.
 
 use std::fmt::Write as _;
 
@@ -14,7 +16,9 @@ use super::error::{FormatError, excerpt};
 use super::json::BASE64_LENIENT;
 use super::{Encoded, Format, SerdeColumn};
 use crate::types::decimal::{self, to_plain_string};
-use crate::types::java_text::{parse_java_double, parse_java_int, parse_java_long, write_double};
+use crate::types::java_text::{
+    is_java_whitespace, parse_java_double, parse_java_int, parse_java_long, write_double,
+};
 use crate::types::time::MILLIS_PER_DAY;
 use crate::types::{Row, SqlType, Value};
 
@@ -23,12 +27,10 @@ pub(super) fn deserialize(
     delimiter: u8,
     bytes: &[u8],
 ) -> Result<Row, FormatError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| FormatError::Malformed {
-        format: Format::Delimited,
-        offset: e.valid_up_to(),
-        reason: "invalid UTF-8",
-    })?;
-    let fields = split_first_record(text, delimiter)?;
+    // ksqlDB decodes the payload with Java's `new String(bytes, UTF_8)`, which turns each
+    // malformed sequence into U+FFFD instead of failing.
+    let text = String::from_utf8_lossy(bytes);
+    let fields = first_record(&text, delimiter)?;
     if fields.is_empty() {
         return Err(FormatError::NoFields);
     }
@@ -52,20 +54,34 @@ pub(super) fn deserialize(
         .collect()
 }
 
-/// The fields of the first record, skipping leading empty lines. Quoted fields are unescaped.
-fn split_first_record(text: &str, delimiter: u8) -> Result<Vec<String>, FormatError> {
+/// The fields of the first record (none when the text holds only line breaks). The records
+/// after it are read too and dropped: ksqlDB parses them all (`CSVParser.getRecords()`), so
+/// a malformed later record fails the payload.
+fn first_record(text: &str, delimiter: u8) -> Result<Vec<String>, FormatError> {
+    let mut pos = 0;
+    let first = record(text, delimiter, &mut pos)?;
+    while pos < text.len() {
+        record(text, delimiter, &mut pos)?;
+    }
+    Ok(first)
+}
+
+/// The fields of the record at `start`, skipping empty lines before it; `start` is left at
+/// the line break after it (or the end). Quoted fields are unescaped.
+fn record(text: &str, delimiter: u8, start: &mut usize) -> Result<Vec<String>, FormatError> {
     let bytes = text.as_bytes();
     let malformed = |offset, reason| FormatError::Malformed {
         format: Format::Delimited,
         offset,
         reason,
     };
-    let mut pos = 0;
+    let mut pos = *start;
     while pos < bytes.len() && matches!(bytes[pos], b'\n' | b'\r') {
         pos += 1;
     }
     let mut fields = Vec::new();
     if pos == bytes.len() {
+        *start = pos;
         return Ok(fields);
     }
     loop {
@@ -91,9 +107,13 @@ fn split_first_record(text: &str, delimiter: u8) -> Result<Vec<String>, FormatEr
                 }
                 field.push_str(&text[run..pos]);
             }
-            while pos < bytes.len() && bytes[pos] != delimiter && matches!(bytes[pos], b' ' | b'\t')
+            // Commons CSV skips Java whitespace (other than the delimiter) after the quote.
+            while let Some(c) = text[pos..].chars().next()
+                && c != char::from(delimiter)
+                && is_java_whitespace(c)
+                && !matches!(c, '\n' | '\r')
             {
-                pos += 1;
+                pos += c.len_utf8();
             }
             if pos < bytes.len() && !matches!(bytes[pos], b'\n' | b'\r') && bytes[pos] != delimiter
             {
@@ -115,7 +135,10 @@ fn split_first_record(text: &str, delimiter: u8) -> Result<Vec<String>, FormatEr
         fields.push(field);
         match bytes.get(pos) {
             Some(&b) if b == delimiter => pos += 1,
-            _ => return Ok(fields),
+            _ => {
+                *start = pos;
+                return Ok(fields);
+            }
         }
     }
 }

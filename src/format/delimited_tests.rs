@@ -77,6 +77,63 @@ fn quoted_fields_unescape() {
 }
 
 #[test]
+fn java_whitespace_may_follow_a_closing_quote() {
+    // Found by the fuzz runner: Commons CSV skips any `Character.isWhitespace` character
+    // between a closing quote and the delimiter; only spaces and tabs were skipped.
+    let mut s = serde(&[("A", SqlType::String), ("B", SqlType::String)], None);
+    assert_eq!(
+        read(&mut s, "\"a\"\u{c}\u{b}\u{3000},\"b\" \t\u{2028}").unwrap(),
+        vec![Value::from("a"), Value::from("b")]
+    );
+    // A no-break space is not Java whitespace.
+    assert!(read(&mut s, "\"a\"\u{a0},b").is_err());
+}
+
+#[test]
+fn a_malformed_later_record_fails_the_payload() {
+    // Found by the fuzz runner: ksqlDB parses every record of the payload and fails on a
+    // broken one; only the first was read.
+    let mut s = serde(&[("A", SqlType::String), ("B", SqlType::String)], None);
+    for broken in [
+        "a,b\n\"open",
+        "a,b\r\n\"x\"y,z",
+        "a,b\n\nc\n\"\"\"",
+        "a,b\r\"q\"\u{a0}",
+    ] {
+        assert!(
+            matches!(read(&mut s, broken), Err(FormatError::Malformed { .. })),
+            "{broken:?}"
+        );
+    }
+    assert_eq!(
+        read(&mut s, "a,b\n\"x\"\"\",\"y\"\r\n,\n").unwrap(),
+        vec![Value::from("a"), Value::from("b")]
+    );
+}
+
+#[test]
+fn invalid_utf8_reads_as_replacement_characters() {
+    // Found by the fuzz runner: ksqlDB decodes the payload as Java does, so a malformed
+    // sequence is U+FFFD in the field; the whole record was refused.
+    let mut s = serde(
+        &[
+            ("A", SqlType::String),
+            ("B", SqlType::String),
+            ("C", SqlType::Int),
+        ],
+        None,
+    );
+    assert_eq!(
+        s.deserialize(Some(b"a\xff\xc3b,\"\xe2\x82\",1")).unwrap(),
+        Some(vec![
+            Value::from("a\u{fffd}\u{fffd}b"),
+            Value::from("\u{fffd}"),
+            Value::Int(1)
+        ])
+    );
+}
+
+#[test]
 fn field_count_must_match() {
     let mut s = serde(&[("A", SqlType::Int), ("B", SqlType::Int)], None);
     assert_eq!(

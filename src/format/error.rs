@@ -54,6 +54,9 @@ pub enum FormatError {
          Example valid value: ';'"
     )]
     InvalidDelimiter(String),
+    /// A delimiter ksqlDB's CSV library (Commons CSV's `CSVFormat`) refuses to build.
+    #[error("Invalid delimiter value: {0}")]
+    UnusableDelimiter(&'static str),
 
     #[error("Invalid {format} payload at byte {offset}: {reason}")]
     Malformed {

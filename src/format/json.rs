@@ -3,7 +3,10 @@
 //! columns, any scalar reads into a STRING column (objects as compact JSON, arrays as `[a, b]`),
 //! DECIMAL must fit exactly, BYTES are base64, DATE/TIME/TIMESTAMP are numbers. Struct fields
 //! and wrapped columns match by exact name first, then case-insensitively. Missing fields are
-//! NULL. Writing lives in `json_write`.
+//! NULL. A repeated name counts with its last value, as in Jackson's `ObjectNode`. Writing
+//! lives in `json_write`.
+
+use std::borrow::Cow;
 
 use base64::Engine;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -12,7 +15,7 @@ use super::error::{FormatError, excerpt};
 use super::json_parse::{self, JsonNode, TopLevel};
 use super::json_row::{ReadPlan, UNSET, name_match, read_row};
 use super::{Format, SerdeColumn};
-use crate::types::decimal::{self, to_java_string};
+use crate::types::decimal;
 use crate::types::java_text::{parse_java_double, parse_java_int, parse_java_long};
 use crate::types::time::MILLIS_PER_DAY;
 use crate::types::{Row, SqlType, StructField, Value};
@@ -86,7 +89,7 @@ pub(super) fn coerce_logged(
 /// The member for a struct field: the last one with exactly this name, else the last whose
 /// upper-cased name equals it (the same rule as top-level columns).
 fn find_member<'n, 'a>(
-    members: &'n [(std::borrow::Cow<'a, str>, JsonNode<'a>)],
+    members: &'n [(Cow<'a, str>, JsonNode<'a>)],
     name: &str,
 ) -> Option<&'n JsonNode<'a>> {
     members
@@ -241,13 +244,12 @@ fn coerce(node: &JsonNode<'_>, ty: &SqlType, path: &mut Path) -> Result<Value, F
             let JsonNode::Object(members) = node else {
                 return Err(mismatch(node, ty, path));
             };
-            let mut entries = Vec::with_capacity(members.len());
-            for (key, member) in members {
+            // Only the value a repeated key had last is read, as ksqlDB reads its ObjectNode.
+            let unique = super::json_write::unique_members(members);
+            let mut entries = Vec::with_capacity(unique.len());
+            for (key, member) in unique {
                 let mark = path.push_field(key);
-                entries.push((
-                    Value::string(key.as_ref()),
-                    coerce(member, value_type, path)?,
-                ));
+                entries.push((Value::string(key), coerce(member, value_type, path)?));
                 path.restore(mark);
             }
             Ok(Value::map(entries))
@@ -356,7 +358,8 @@ fn string_of(node: &JsonNode<'_>) -> String {
     }
 }
 
-/// An integer's canonical digits, or a fractional number as Java's `BigDecimal.toString()`.
+/// An integer's canonical digits, or a fractional number as Java's `BigDecimal.toString()`
+/// (ksqlDB reads fractions as exact `BigDecimal`s: `1e3` is `1E+3`, `1.0` stays `1.0`).
 pub(crate) fn number_as_text(number: &str) -> String {
     if !number.contains(['.', 'e', 'E']) {
         return if number == "-0" {
@@ -365,10 +368,7 @@ pub(crate) fn number_as_text(number: &str) -> String {
             number.to_string()
         };
     }
-    match decimal::parse_decimal(number) {
-        Ok(d) => to_java_string(&d),
-        Err(_) => number.to_string(),
-    }
+    decimal::big_decimal_text(number).unwrap_or_else(|| number.to_string())
 }
 
 /// An integer's canonical digits, or a fractional number as Java's

@@ -3,9 +3,9 @@
 //! ([`JsonNode`]) whose numbers keep their exact text, so DECIMAL columns see every digit
 //! (serde_json's default f64 numbers would round them). Strings without escapes are borrowed
 //! from the input. Like Jackson's `readTree`, only the first value is read and anything after
-//! it is ignored, except what Jackson also refuses: a top-level number must be followed by
-//! whitespace or the end (`1x`), and a literal by no identifier character (`truex`). Nesting
-//! is limited so hostile input cannot exhaust the stack. Knows nothing of SQL types.
+//! it is ignored, except that a root scalar must end the way Jackson's tokenizer requires
+//! (`1x`, `1]` and `truex` are errors, see [`Reader::root_value`]). Nesting is limited so
+//! hostile input cannot exhaust the stack. Knows nothing of SQL types.
 //!
 //! The reader works on bytes: strings are scanned sixteen bytes at a time, and only strings
 //! holding non-ASCII bytes are checked as UTF-8 (everything outside strings must be ASCII
@@ -58,7 +58,7 @@ pub(crate) fn parse(input: &[u8]) -> Result<JsonNode<'_>, SyntaxError> {
         bytes: input,
         pos: 0,
     };
-    reader.top_level_value()
+    reader.root_value()
 }
 
 /// A top-level value whose object members are read one at a time (see [`parse_members`]).
@@ -82,7 +82,7 @@ pub(crate) fn parse_members(input: &[u8]) -> Result<TopLevel<'_>, SyntaxError> {
             first: true,
         }))
     } else {
-        reader.top_level_value().map(TopLevel::Other)
+        reader.root_value().map(TopLevel::Other)
     }
 }
 
@@ -245,19 +245,42 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The document's value. Jackson reads a top-level number only when whitespace or the
-    /// end follows it (`1x` and `1]` are errors, `1 x` is the number one).
-    fn top_level_value(&mut self) -> Result<JsonNode<'a>, SyntaxError> {
+    /// The first value of the input. A root number must be followed by whitespace or the
+    /// end (Jackson's `_verifyRootSpace`), a root `true`, `false` or `null` by the end, a
+    /// byte below `0`, `]`, `}` or a character that cannot continue a Java identifier
+    /// (`_checkMatchEnd`; for non-ASCII characters Rust's `is_alphanumeric` stands in for
+    /// Java's identifier classes). Nothing else after the value is looked at.
+    fn root_value(&mut self) -> Result<JsonNode<'a>, SyntaxError> {
         let node = self.value(0)?;
-        if let JsonNode::Number(_) = node
-            && !matches!(
-                self.bytes.get(self.pos),
-                None | Some(b' ' | b'\t' | b'\n' | b'\r')
-            )
-        {
-            return self.fail("expected whitespace after a top-level number");
+        let next = self.bytes.get(self.pos).copied();
+        match node {
+            JsonNode::Number(_) if !matches!(next, None | Some(b' ' | b'\t' | b'\n' | b'\r')) => {
+                self.fail("expected whitespace after a root-level number")
+            }
+            JsonNode::Bool(_) | JsonNode::Null if self.continues_a_name() => {
+                self.fail("unrecognized token")
+            }
+            _ => Ok(node),
         }
-        Ok(node)
+    }
+
+    /// Whether the character at the reader's position would continue a literal into a
+    /// longer (unrecognized) token for Jackson.
+    fn continues_a_name(&self) -> bool {
+        match self.bytes.get(self.pos) {
+            None => false,
+            Some(&b) if b < b'0' || b == b']' || b == b'}' => false,
+            Some(&b) if b.is_ascii() => b.is_ascii_alphanumeric() || b == b'_' || b == 0x7f,
+            Some(_) => {
+                let end = (self.pos + 4).min(self.bytes.len());
+                let first = self.bytes[self.pos..end]
+                    .utf8_chunks()
+                    .next()
+                    .and_then(|chunk| chunk.valid().chars().next());
+                // Bytes that are not UTF-8 fail Jackson's decoding too.
+                first.is_none_or(char::is_alphanumeric)
+            }
+        }
     }
 
     fn value(&mut self, depth: usize) -> Result<JsonNode<'a>, SyntaxError> {
@@ -283,26 +306,12 @@ impl<'a> Reader<'a> {
         word: &'static str,
         node: JsonNode<'a>,
     ) -> Result<JsonNode<'a>, SyntaxError> {
-        if !self.bytes[self.pos..].starts_with(word.as_bytes()) {
-            return self.fail("invalid literal");
+        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(node)
+        } else {
+            self.fail("invalid literal")
         }
-        self.pos += word.len();
-        // Jackson's token check: `truex` is one unrecognized token, not `true` and `x`.
-        let glued = match self.bytes.get(self.pos) {
-            None => false,
-            Some(&byte) if byte.is_ascii() => byte.is_ascii_alphanumeric() || byte == b'_',
-            Some(_) => {
-                let rest = &self.bytes[self.pos..];
-                String::from_utf8_lossy(&rest[..rest.len().min(4)])
-                    .chars()
-                    .next()
-                    .is_some_and(char::is_alphanumeric)
-            }
-        };
-        if glued {
-            return self.fail("invalid literal");
-        }
-        Ok(node)
     }
 
     fn digits(&mut self) -> usize {

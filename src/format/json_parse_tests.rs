@@ -37,12 +37,38 @@ fn decodes_escapes_and_surrogate_pairs() {
 #[test]
 fn ignores_trailing_content_like_jackson() {
     assert_eq!(parse(b"1 2").unwrap(), JsonNode::Number("1"));
+    assert_eq!(parse(b"1\n}").unwrap(), JsonNode::Number("1"));
     assert_eq!(parse(b"true]").unwrap(), JsonNode::Bool(true));
+    assert_eq!(parse(b"null-").unwrap(), JsonNode::Null);
+    assert_eq!(parse(b"false:x").unwrap(), JsonNode::Bool(false));
     assert_eq!(
-        parse(b"[1]x").unwrap(),
-        JsonNode::Array(vec![JsonNode::Number("1")])
+        parse(br#"{"a":1}x"#).unwrap(),
+        parse(br#"{"a":1}"#).unwrap()
     );
-    assert_eq!(parse(b"{}}").unwrap(), JsonNode::Object(Vec::new()));
+    assert_eq!(
+        parse(br#""a"b"#).unwrap(),
+        JsonNode::String(Cow::Borrowed("a"))
+    );
+}
+
+#[test]
+fn root_scalars_must_end_where_jackson_ends_them() {
+    // Found by the fuzz runner: these read as `127`, `5394.41…` and `null` before.
+    for bad in [
+        "127\"312",
+        "5394.4145078549270.485083213\n",
+        "1]",
+        "1,2",
+        "-0x",
+        "nullnull",
+    ] {
+        assert!(parse(bad.as_bytes()).is_err(), "{bad:?}");
+        assert!(parse_members(bad.as_bytes()).is_err(), "{bad:?}");
+    }
+    for bad in ["truex", "false1", "null_", "trueé", "true\u{7f}"] {
+        assert!(parse(bad.as_bytes()).is_err(), "{bad:?}");
+    }
+    assert!(parse(b"true\xff").is_err());
 }
 
 #[test]

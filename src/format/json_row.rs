@@ -256,8 +256,9 @@ fn fill(
 }
 
 /// How member name `key` (`ascii` if it is) matches column `name`: exactly, once
-/// upper-cased, or not ([`UNSET`]). ASCII names are compared in one pass; upper-casing keeps
-/// their length, so names of another length are told apart at once.
+/// upper-cased (the whole key: `lower` matches `LOWER`, never `Lower`), or not ([`UNSET`]).
+/// ASCII names are compared in one pass; upper-casing keeps their length, so names of
+/// another length are told apart at once.
 pub(super) fn name_match(key: &str, ascii: bool, name: &str) -> u8 {
     if !ascii {
         return if key == name {
@@ -271,14 +272,13 @@ pub(super) fn name_match(key: &str, ascii: bool, name: &str) -> u8 {
     if key.len() != name.len() {
         return UNSET;
     }
-    let mut rank = BY_EXACT;
+    let (mut exact, mut upper) = (true, true);
     for (k, n) in key.bytes().zip(name.bytes()) {
-        if k != n {
-            if k.to_ascii_uppercase() != n {
-                return UNSET;
-            }
-            rank = BY_UPPER;
+        exact &= k == n;
+        upper &= k.to_ascii_uppercase() == n;
+        if !exact && !upper {
+            return UNSET;
         }
     }
-    rank
+    if exact { BY_EXACT } else { BY_UPPER }
 }

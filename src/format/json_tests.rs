@@ -66,6 +66,33 @@ fn wrapped_values_match_names_exactly_then_case_insensitively() {
 }
 
 #[test]
+fn an_upper_cased_match_takes_the_whole_upper_cased_name() {
+    // Found by the fuzz runner: `lower` upper-cased is `LOWER`, not `Lower`, so the member
+    // belongs to column `lower` alone and its object is never coerced into `Lower`.
+    let mut s = serde(
+        Role::Value,
+        &[("lower", SqlType::Bigint), ("Lower", SqlType::Boolean)],
+        None,
+    );
+    let record = r#"{"lower": {"a": 1}, "lower": -242, "Lower": true}"#;
+    for _ in 0..2 {
+        assert_eq!(
+            read(&mut s, record).unwrap(),
+            Some(vec![Value::Bigint(-242), Value::Boolean(true)])
+        );
+    }
+    assert_eq!(
+        read(&mut s, r#"{"lower": 1}"#).unwrap(),
+        Some(vec![Value::Bigint(1), Value::Null])
+    );
+    let mut upper = serde(Role::Value, &[("LoWER", SqlType::Int)], None);
+    assert_eq!(
+        read(&mut upper, r#"{"lower": 1}"#).unwrap(),
+        Some(vec![Value::Null])
+    );
+}
+
+#[test]
 fn a_member_fills_every_column_its_name_matches() {
     // `a` and `A` are both columns: member `a` is `a` exactly and `A` once upper-cased.
     let mut s = serde(
@@ -319,6 +346,21 @@ fn numbers_coerce_like_jackson() {
         read(&mut s, r#"{"S": true}"#).unwrap().unwrap()[3],
         Value::from("true")
     );
+    // Found by the fuzz runner: fractions are exact `BigDecimal`s in ksqlDB, whose text keeps
+    // a negative scale (`1e3` is `1E+3`) and any number of digits; `1000` and the raw
+    // `16337e+170` came out.
+    let mut text = serde(Role::Value, &[("S", SqlType::String)], Some(false));
+    for (json, java) in [
+        ("1e3", "1E+3"),
+        ("16337e+170", "1.6337E+174"),
+        (r#"{"a":1E3,"b":[2.50e-9]}"#, r#"{"a":1E+3,"b":[2.50E-9]}"#),
+    ] {
+        assert_eq!(
+            read(&mut text, json).unwrap(),
+            Some(vec![Value::from(java)]),
+            "{json}"
+        );
+    }
 }
 
 #[test]
@@ -334,6 +376,49 @@ fn strings_absorb_objects_and_arrays() {
         read(&mut s, r#"[1, "a", null]"#).unwrap().unwrap()[0],
         Value::from("[1, a, null]")
     );
+    // Found by the fuzz runner: a repeated name stays where it first appeared, with its last
+    // value, as in Jackson's `ObjectNode`; it moved to its last position.
+    assert_eq!(
+        read(
+            &mut s,
+            r#"{"d": 1, "x": {"b": 2, "a": 3, "b": 4}, "d": [], "e": 5}"#
+        )
+        .unwrap()
+        .unwrap()[0],
+        Value::from(r#"{"d":[],"x":{"b":4,"a":3},"e":5}"#)
+    );
+}
+
+#[test]
+fn a_repeated_map_key_reads_only_its_last_value() {
+    // Found by the fuzz runner: ksqlDB reads a MAP from Jackson's ObjectNode, which keeps a
+    // repeated key's last value only, so an earlier value that does not fit is never read;
+    // it failed the record.
+    let mut s = serde(
+        Role::Value,
+        &[("M", SqlType::map(SqlType::String, SqlType::Int))],
+        Some(false),
+    );
+    assert_eq!(
+        read(&mut s, r#"{"ss": {}, "k": 1, "ss": 724}"#).unwrap(),
+        Some(vec![Value::map(vec![
+            (Value::from("ss"), Value::Int(724)),
+            (Value::from("k"), Value::Int(1)),
+        ])])
+    );
+    let many: Vec<String> = (0..40)
+        .map(|i| format!(r#""k{}": "x{i}""#, i % 20))
+        .collect();
+    let last: Vec<String> = (0..20).map(|i| format!(r#""k{i}": {i}"#)).collect();
+    let record = format!("{{{}, {}}}", many.join(", "), last.join(", "));
+    let Some(row) = read(&mut s, &record).unwrap() else {
+        panic!("a row")
+    };
+    let Value::Map(entries) = &row[0] else {
+        panic!("a map")
+    };
+    assert_eq!(entries.len(), 20);
+    assert_eq!(entries[3], (Value::from("k3"), Value::Int(3)));
 }
 
 #[test]

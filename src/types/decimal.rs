@@ -155,6 +155,63 @@ pub fn to_java_string(value: &Decimal) -> String {
     format!("{sign}{head}{point}{tail}E{adjusted}")
 }
 
+/// Java's `new BigDecimal(text).toString()` for decimal text of any size (`-12.50`, `1e3`,
+/// `6.02E+23`: sign, digits, fraction, exponent), which [`to_java_string`] cannot hold: the
+/// digits become the unscaled value and the fraction and exponent the scale, so `1e3` is
+/// `1E+3` and `1.0` stays `1.0`. `None` for anything else.
+pub fn big_decimal_text(text: &str) -> Option<String> {
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => (&unsigned[..at], parse_exponent(&unsigned[at + 1..])?),
+        None => (unsigned, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int_part.len() + frac_part.len() == 0 || !all_digits(int_part) || !all_digits(frac_part) {
+        return None;
+    }
+    let digits = format!("{int_part}{frac_part}");
+    let unscaled = digits.trim_start_matches('0');
+    let unscaled = if unscaled.is_empty() { "0" } else { unscaled };
+    let scale = frac_part.len() as i128 - exponent;
+    let sign = if negative && unscaled != "0" { "-" } else { "" };
+    if scale == 0 {
+        return Some(format!("{sign}{unscaled}"));
+    }
+    let adjusted = unscaled.len() as i128 - 1 - scale;
+    if scale > 0 && adjusted >= -6 {
+        let scale = scale as usize;
+        return Some(if unscaled.len() > scale {
+            let (whole, fraction) = unscaled.split_at(unscaled.len() - scale);
+            format!("{sign}{whole}.{fraction}")
+        } else {
+            format!("{sign}0.{}{unscaled}", "0".repeat(scale - unscaled.len()))
+        });
+    }
+    let (head, tail) = unscaled.split_at(1);
+    let point = if tail.is_empty() { "" } else { "." };
+    let plus = if adjusted > 0 { "+" } else { "" };
+    Some(format!("{sign}{head}{point}{tail}E{plus}{adjusted}"))
+}
+
+/// An exponent's value, saturating far beyond any scale a `BigDecimal` can hold.
+fn parse_exponent(text: &str) -> Option<i128> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value = digits.bytes().fold(0i128, |v, b| {
+        (v * 10 + i128::from(b - b'0')).min(i128::from(u64::MAX))
+    });
+    Some(if negative { -value } else { value })
+}
+
 /// `|value| < 10^(precision - scale)`, else ksqlDB's overflow error.
 pub fn ensure_max(value: &Decimal, precision: u32, scale: u32) -> Result<(), DecimalError> {
     let digits = precision.saturating_sub(scale);
@@ -329,6 +386,31 @@ mod tests {
     #[test]
     fn java_renderings() {
         assert_eq!(to_java_string(&d("0.0000001")), "1E-7");
+        for (text, java) in [
+            ("1e3", "1E+3"),
+            ("1.0e3", "1.0E+3"),
+            ("1.0", "1.0"),
+            ("-0.0", "0.0"),
+            ("0e5", "0E+5"),
+            ("-2.5e-7", "-2.5E-7"),
+            ("0.000001", "0.000001"),
+            ("0.0000001", "1E-7"),
+            ("12345678.12345", "12345678.12345"),
+            ("16337e+170", "1.6337E+174"),
+            ("1.7976931348623157e308", "1.7976931348623157E+308"),
+            (
+                "123456789012345678901234567890.5",
+                "123456789012345678901234567890.5",
+            ),
+            ("1E-400", "1E-400"),
+            ("42", "42"),
+            ("-0", "0"),
+            ("12.5e1", "125"),
+        ] {
+            assert_eq!(big_decimal_text(text).as_deref(), Some(java), "{text}");
+        }
+        assert_eq!(big_decimal_text("1x"), None);
+        assert_eq!(big_decimal_text("e5"), None);
         assert_eq!(to_java_string(&d("0.000001")), "0.000001");
         assert_eq!(to_java_string(&d("-0.00000012")), "-1.2E-7");
         assert_eq!(precision_of(&d("0.005")), 1);

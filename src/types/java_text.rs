@@ -66,6 +66,25 @@ pub fn write_double(value: f64, out: &mut String) {
     }
 }
 
+/// Java's `Character.isWhitespace`: Unicode space, line and paragraph separators other than
+/// the no-break spaces, and the ASCII controls `\t`, `\n`, `\u{b}`, `\u{c}`, `\r` and
+/// `\u{1c}`–`\u{1f}`.
+pub fn is_java_whitespace(c: char) -> bool {
+    matches!(
+        c,
+        '\t'..='\r'
+            | '\u{1c}'..='\u{1f}'
+            | ' '
+            | '\u{1680}'
+            | '\u{2000}'..='\u{2006}'
+            | '\u{2008}'..='\u{200a}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{205f}'
+            | '\u{3000}'
+    )
+}
+
 /// Java's `Integer.parseInt`: optional sign and ASCII digits only, no whitespace, no overflow.
 pub fn parse_java_int(text: &str) -> Option<i32> {
     parse_java_long(text).and_then(|v| i32::try_from(v).ok())

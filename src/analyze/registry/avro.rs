@@ -2,7 +2,8 @@
 //! records → STRUCT, arrays, maps (STRING keys), `[null, T]` → T, other unions → a STRUCT with
 //! one field per branch, enums → STRING, fixed → BYTES, float → DOUBLE, and the logical types
 //! decimal (precision 64 when absent), date, time-millis and timestamp-millis. Named types
-//! declared earlier in the schema may be referenced by name.
+//! declared earlier in the schema may be referenced by name; a schema whose type expands to
+//! more than [`MAX_FIELDS`] fields that way is refused.
 
 use std::collections::HashMap;
 
@@ -23,6 +24,26 @@ pub fn to_sql_type(text: &str) -> Result<SqlType, String> {
 struct Translator {
     /// Named types seen so far, by full and by simple name.
     named: HashMap<String, SqlType>,
+    /// Struct fields produced so far, those of named types counted at every use (see
+    /// [`MAX_FIELDS`]).
+    translated: usize,
+}
+
+/// Most struct fields one translation may produce. A named record used twice in each of a
+/// chain of records is copied at every use, so a schema of a few lines can describe a type of
+/// billions of fields; it is refused instead of exhausting time and memory.
+const MAX_FIELDS: usize = 100_000;
+
+/// Struct fields in `ty`, nested ones included.
+fn field_count(ty: &SqlType) -> usize {
+    match ty {
+        SqlType::Struct(fields) => {
+            fields.len() + fields.iter().map(|f| field_count(&f.ty)).sum::<usize>()
+        }
+        SqlType::Array(element) => field_count(element),
+        SqlType::Map(key, value) => field_count(key) + field_count(value),
+        _ => 0,
+    }
 }
 
 impl Translator {
@@ -48,6 +69,7 @@ impl Translator {
                             .and_then(Json::as_array)
                             .ok_or_else(|| format!("AVRO record without fields: {schema}"))?;
                         // Register the name first: a record may refer to itself through a union.
+                        self.count(fields.len())?;
                         let mut out = Vec::with_capacity(fields.len());
                         for field in fields {
                             let name = field
@@ -99,7 +121,18 @@ impl Translator {
         }
     }
 
-    fn by_name(&self, name: &str, namespace: Option<&str>) -> Result<SqlType, String> {
+    /// Counts `fields` more struct fields against [`MAX_FIELDS`].
+    fn count(&mut self, fields: usize) -> Result<(), String> {
+        self.translated += fields;
+        if self.translated > MAX_FIELDS {
+            return Err(format!(
+                "the AVRO schema expands to more than {MAX_FIELDS} fields"
+            ));
+        }
+        Ok(())
+    }
+
+    fn by_name(&mut self, name: &str, namespace: Option<&str>) -> Result<SqlType, String> {
         Ok(match name {
             "boolean" => SqlType::Boolean,
             "int" => SqlType::Int,
@@ -110,11 +143,14 @@ impl Translator {
             "null" => return Err("an AVRO schema of type null has no SQL type".to_string()),
             other => {
                 let qualified = namespace.map(|ns| format!("{ns}.{other}"));
-                qualified
+                let named = qualified
                     .and_then(|q| self.named.get(&q))
                     .or_else(|| self.named.get(other))
-                    .cloned()
-                    .ok_or_else(|| format!("unknown AVRO type `{other}`"))?
+                    .ok_or_else(|| format!("unknown AVRO type `{other}`"))?;
+                let fields = field_count(named);
+                let named = named.clone();
+                self.count(fields)?;
+                named
             }
         })
     }
@@ -188,6 +224,25 @@ mod tests {
 
     fn ty(text: &str) -> SqlType {
         to_sql_type(text).unwrap()
+    }
+
+    #[test]
+    fn a_type_that_expands_exponentially_is_an_error() {
+        // Found by the fuzz runner: records that each hold the previous one three times by
+        // name expand to 3^n fields; 30 of them (a few KB) hung the analyzer.
+        let mut schema =
+            r#"{"type":"record","name":"C0","fields":[{"name":"x","type":"int"}]}"#.to_string();
+        for i in 1..30 {
+            let uses: Vec<String> = (0..3)
+                .map(|k| format!(r#"{{"name":"f{k}","type":"C{}"}}"#, i - 1))
+                .collect();
+            schema = format!(
+                r#"{{"type":"record","name":"C{i}","fields":[{{"name":"d","type":{schema}}},{}]}}"#,
+                uses.join(",")
+            );
+        }
+        let err = to_sql_type(&schema).unwrap_err();
+        assert!(err.contains("expands to more than 100000 fields"), "{err}");
     }
 
     #[test]

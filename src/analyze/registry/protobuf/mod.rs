@@ -4,8 +4,10 @@
 //! of its alternatives, and the well-known `google.protobuf.Timestamp`, `google.type.Date`,
 //! `google.type.TimeOfDay` and `confluent.type.Decimal` (precision and scale from the field's
 //! `confluent.field_meta` params). The schema's first message is used unless a full name is
-//! given; imported files come from the schema's references.
+//! given; imported files come from the schema's references. A schema whose type expands to
+//! more than [`MAX_FIELDS`] fields (messages used many times over) is refused.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 mod parse;
@@ -39,9 +41,15 @@ struct Pool {
     /// Messages by full name (package and enclosing messages, dot-separated).
     messages: HashMap<String, Vec<Field>>,
     enums: HashSet<String>,
+    /// Struct fields translated so far (see [`MAX_FIELDS`]).
+    translated: Cell<usize>,
 }
 
 const MAX_DEPTH: usize = 32;
+/// Most struct fields one translation may produce. A message used twice in each of a chain of
+/// messages is expanded every time it is used, so a schema of a few lines can describe a type
+/// of billions of fields; it is refused instead of exhausting time and memory.
+const MAX_FIELDS: usize = 100_000;
 
 impl Pool {
     /// Parses one file into the pool; returns the full name of its first top-level message.
@@ -115,6 +123,12 @@ impl Pool {
             .messages
             .get(full_name)
             .ok_or_else(|| format!("unknown PROTOBUF message `{full_name}`"))?;
+        self.translated.set(self.translated.get() + fields.len());
+        if self.translated.get() > MAX_FIELDS {
+            return Err(format!(
+                "the PROTOBUF message `{full_name}` expands to more than {MAX_FIELDS} fields"
+            ));
+        }
         let out = fields
             .iter()
             .map(|f| {
@@ -303,6 +317,27 @@ mod tests {
             )])
         );
         assert!(to_sql_type(r#"message N { N next = 1; }"#, &[], None).is_err());
+    }
+
+    #[test]
+    fn a_type_that_expands_exponentially_is_an_error() {
+        // Found by the fuzz runner: 29 messages of three fields each using the next one, 1.5 KB
+        // of schema, expand to 3^28 fields; the translation ran out of time and memory.
+        let mut schema = String::from("syntax = \"proto3\";\n");
+        for i in 0..28 {
+            let next = i + 1;
+            schema.push_str(&format!(
+                "message C{i} {{ C{next} f0 = 1; C{next} f1 = 2; C{next} f2 = 3; }}\n"
+            ));
+        }
+        schema.push_str("message C28 { int32 f0 = 1; }\n");
+        let err = to_sql_type(&schema, &[], None).unwrap_err();
+        assert!(err.contains("expands to more than 100000 fields"), "{err}");
+        // A wide message is fine.
+        let wide: String = (0..2000)
+            .map(|i| format!("int32 f{i} = {};", i + 1))
+            .collect();
+        assert!(to_sql_type(&format!("message W {{ {wide} }}"), &[], None).is_ok());
     }
 
     #[test]
