@@ -54,7 +54,8 @@ fn w1_runs_end_to_end_against_the_broker() {
     )
     .expect("W1 broker smoke run");
     assert_eq!(r.records, 1_000);
-    assert!(r.wall_seconds > 0.0 && r.cpu_seconds > 0.0, "{r:?}");
+    // The kernel counts CPU time in 10 ms ticks: a thousand records can take less than one.
+    assert!(r.wall_seconds > 0.0 && r.cpu_seconds >= 0.0, "{r:?}");
     assert_eq!(r.ceiling.records, 1_000);
     let latency = r.latency.expect("the latency phase timed W1's output");
     assert!(
