@@ -25,6 +25,8 @@ const READ_TIMEOUT: Duration = Duration::from_secs(120);
 /// One event as the input topic holds it.
 #[derive(Clone, Debug)]
 struct Event {
+    partition: i32,
+    offset: i64,
     seq: i64,
     user: String,
     amount: i64,
@@ -55,6 +57,18 @@ impl Report {
     /// Whether anything is duplicated: that never heals by waiting longer.
     pub fn duplicated(&self) -> bool {
         self.input_duplicates > 0 || self.streams.values().any(|&(_, d)| d > 0)
+    }
+
+    /// One line: what is off per sink, to follow a run's convergence pass by pass.
+    pub fn summary(&self) -> String {
+        let mut line = format!("{} inputs", self.inputs);
+        for (sink, (missing, duplicated)) in &self.streams {
+            line += &format!(", {sink} -{missing}/+{duplicated}");
+        }
+        for (sink, (_, wrong, unexpected)) in &self.tables {
+            line += &format!(", {sink} {wrong} wrong/{unexpected} extra");
+        }
+        line
     }
 
     /// Whether weir's sinks are right (the control's stream aside).
@@ -109,6 +123,8 @@ fn events(broker: &TestBroker) -> Vec<Event> {
         .map(|record| {
             let value = json(record);
             Event {
+                partition: record.partition,
+                offset: record.offset,
                 seq: int(&value, "SEQ"),
                 user: record.key_str().unwrap_or_default(),
                 amount: int(&value, "AMOUNT"),
@@ -130,16 +146,27 @@ fn exactly_once(
     for seq in seqs {
         *seen.entry(seq).or_default() += 1;
     }
-    let missing: Vec<i64> = truth
+    let missing: Vec<&Event> = truth
         .iter()
         .filter(|e| !seen.contains_key(&e.seq))
-        .map(|e| e.seq)
         .collect();
     let duplicated: usize = seen.values().map(|n| n - 1).sum();
-    if let Some(seq) = missing.first() {
+    if !missing.is_empty() {
+        // Where the missing events sit in the input: per partition, the offset range.
+        let mut ranges: BTreeMap<i32, (i64, i64, usize)> = BTreeMap::new();
+        for event in &missing {
+            let range = ranges
+                .entry(event.partition)
+                .or_insert((event.offset, event.offset, 0));
+            range.0 = range.0.min(event.offset);
+            range.1 = range.1.max(event.offset);
+            range.2 += 1;
+        }
         examples.push(format!(
-            "{sink}: seq {seq} missing ({} in all)",
-            missing.len()
+            "{sink}: {} missing, e.g. seq {} (timestamp {}); by input partition (first, last offset, count): {ranges:?}",
+            missing.len(),
+            missing[0].seq,
+            missing[0].timestamp,
         ));
     }
     if let Some((seq, n)) = seen.iter().find(|(_, n)| **n > 1) {
@@ -171,7 +198,7 @@ fn table(
         .map(|(k, _)| k)
         .collect();
     let unexpected = actual.keys().filter(|k| !expected.contains_key(*k)).count();
-    if let Some(key) = wrong.first() {
+    for key in wrong.iter().take(5) {
         examples.push(format!(
             "{sink}: {key}: expected {:?}, got {:?}",
             expected.get(*key),

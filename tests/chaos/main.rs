@@ -8,7 +8,7 @@
 //!   [`scenario::Fault`] mixed, 100 cycles unless told otherwise:
 //!
 //!   ```sh
-//!   CHAOS_CYCLES=100 CHAOS_RATE=1000 CHAOS_SEED=7 \
+//!   CHAOS_CYCLES=100 CHAOS_RATE=1000 CHAOS_SEED=7 CHAOS_SETTLE_SECS=600 \
 //!     cargo test --release --test chaos -- --ignored --nocapture
 //!   ```
 //!
@@ -26,6 +26,8 @@ mod control;
 mod fleet;
 mod input;
 mod scenario;
+
+use std::time::Duration;
 
 use scenario::{Fault, Plan};
 
@@ -46,6 +48,7 @@ fn exactly_once_holds_through_repeated_kills() {
         menu: vec![Fault::KillRestart],
         control_loops: 2,
         seed: env_or("CHAOS_SEED", 0x5EED),
+        settle: Duration::from_secs(env_or("CHAOS_SETTLE_SECS", 240)),
     };
     let (report, injected) = scenario::run(&plan);
     assert!(
@@ -83,6 +86,7 @@ fn exactly_once_holds_through_mixed_faults() {
         ],
         control_loops: 2,
         seed: env_or("CHAOS_SEED", 7),
+        settle: Duration::from_secs(env_or("CHAOS_SETTLE_SECS", 600)),
     };
     let (report, injected) = scenario::run(&plan);
     assert!(

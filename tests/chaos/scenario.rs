@@ -63,6 +63,8 @@ pub struct Plan {
     pub menu: Vec<Fault>,
     pub control_loops: usize,
     pub seed: u64,
+    /// How long the sinks may take to match the input once it stopped.
+    pub settle: Duration,
 }
 
 /// A small deterministic generator (xorshift64*), enough to draw faults and pauses.
@@ -169,10 +171,15 @@ pub fn run(plan: &Plan) -> (Report, BTreeMap<Fault, u32>) {
         began.elapsed()
     );
 
-    let deadline = Instant::now() + Duration::from_secs(240);
-    loop {
+    let deadline = Instant::now() + plan.settle;
+    for pass in 1.. {
         control.revive();
         let report = check::check(&broker, plan.control_loops > 0);
+        eprintln!(
+            "chaos: check pass {pass} ({:?}): {}",
+            began.elapsed(),
+            report.summary()
+        );
         if report.ok() || report.duplicated() || Instant::now() >= deadline {
             if !report.ok() {
                 eprintln!("chaos: replica logs:\n{}", fleet.logs(30));
@@ -188,6 +195,7 @@ pub fn run(plan: &Plan) -> (Report, BTreeMap<Fault, u32>) {
         }
         std::thread::sleep(Duration::from_secs(2));
     }
+    unreachable!("the check loop returns")
 }
 
 /// Applies one fault; false when it does not apply right now (e.g. too few replicas).
