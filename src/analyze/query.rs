@@ -203,8 +203,12 @@ impl Analyzer<'_> {
             // A NONE key cannot hold the new key: the configured default key format, or KAFKA.
             None
         } else {
+            // Schema ids and names are not inherited (ksqlDB's AVRO and PROTOBUF formats
+            // have no inheritable properties).
             Some(FormatInfo {
                 delimiter: None,
+                schema_id: None,
+                full_name: None,
                 ..first.key_format.clone()
             })
         };
@@ -212,6 +216,8 @@ impl Analyzer<'_> {
         // its source's VALUE_DELIMITER unless the sink names its own format).
         let inherited_value = Some(FormatInfo {
             wrap_single_value: None,
+            schema_id: None,
+            full_name: None,
             ..first.value_format.clone()
         });
         let (key_format, value_format) =
