@@ -24,8 +24,8 @@ use serde_json::{Value, json};
 
 #[derive(Default)]
 struct Shared {
-    /// Schemas by id - 1: (schemaType, text).
-    schemas: Mutex<Vec<(String, String)>>,
+    /// Schemas by id - 1: (schemaType, text, references as the REST API writes them).
+    schemas: Mutex<Vec<(String, String, Vec<Value>)>>,
     /// Ids of each subject's versions, oldest first.
     subjects: Mutex<BTreeMap<String, Vec<u32>>>,
     /// Non-zero: every request is answered with this status.
@@ -97,7 +97,23 @@ impl TestRegistry {
 
     /// Registers `text` (an AVRO schema) under `subject`; returns its id.
     pub fn register(&self, subject: &str, text: &str) -> u32 {
-        register_in(&self.shared, subject, "AVRO", text)
+        register_in(&self.shared, subject, "AVRO", text, Vec::new())
+    }
+
+    /// Registers `text` with references `(name, subject, version)` to other subjects.
+    pub fn register_with_references(
+        &self,
+        subject: &str,
+        text: &str,
+        references: &[(&str, &str, u32)],
+    ) -> u32 {
+        let references = references
+            .iter()
+            .map(|(name, subject, version)| {
+                json!({"name": name, "subject": subject, "version": version})
+            })
+            .collect();
+        register_in(&self.shared, subject, "AVRO", text, references)
     }
 
     /// The latest schema text of `subject` and its id.
@@ -159,12 +175,21 @@ pub fn free_address() -> SocketAddr {
     listener.local_addr().expect("its address")
 }
 
-fn register_in(shared: &Shared, subject: &str, kind: &str, text: &str) -> u32 {
+fn register_in(
+    shared: &Shared,
+    subject: &str,
+    kind: &str,
+    text: &str,
+    references: Vec<Value>,
+) -> u32 {
     let mut schemas = shared.schemas.lock().unwrap();
-    let id = match schemas.iter().position(|(k, t)| k == kind && t == text) {
+    let id = match schemas
+        .iter()
+        .position(|(k, t, r)| k == kind && t == text && *r == references)
+    {
         Some(i) => i as u32 + 1,
         None => {
-            schemas.push((kind.to_string(), text.to_string()));
+            schemas.push((kind.to_string(), text.to_string(), references));
             schemas.len() as u32
         }
     };
@@ -209,10 +234,13 @@ fn error(status: StatusCode, code: u32, message: &str) -> (StatusCode, Json<Valu
 
 fn schema_json(shared: &Shared, id: u32) -> Option<Value> {
     let schemas = shared.schemas.lock().unwrap();
-    let (kind, text) = schemas.get((id as usize).checked_sub(1)?)?;
+    let (kind, text, references) = schemas.get((id as usize).checked_sub(1)?)?;
     let mut answer = json!({"schema": text});
     if kind != "AVRO" {
         answer["schemaType"] = json!(kind);
+    }
+    if !references.is_empty() {
+        answer["references"] = json!(references);
     }
     Some(answer)
 }
@@ -281,6 +309,11 @@ async fn register(
     if kind == "AVRO" && serde_json::from_str::<Value>(text).is_err() {
         return error(StatusCode::UNPROCESSABLE_ENTITY, 42201, "Invalid schema").into_response();
     }
-    let id = register_in(&shared, &subject, kind, text);
+    let references = request
+        .get("references")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let id = register_in(&shared, &subject, kind, text, references);
     Json(json!({"id": id})).into_response()
 }

@@ -210,3 +210,30 @@ fn avro_without_a_registry_says_what_to_configure() {
     assert!(err.to_string().contains("schema_registry.urls"), "{err}");
     let _: &dyn SchemaRegistry = &MemoryRegistry::new();
 }
+
+#[test]
+fn a_full_schema_name_names_the_written_record_and_its_nested_records() {
+    let registry = Arc::new(MemoryRegistry::new());
+    let mut binding = binding(&registry);
+    binding.full_name = Some("com.acme.Order".into());
+    let columns = vec![SerdeColumn::new(
+        "SHIP",
+        SqlType::structure([("CITY", SqlType::String)]),
+    )];
+    let value = RowSerde::with_registry(
+        Format::Avro,
+        Role::Value,
+        columns,
+        &SerdeOptions::default(),
+        Some(&binding),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let row = vec![Value::Struct(vec![Value::string("Oslo")].into())];
+    value.serialize(&row, &mut out).unwrap();
+    let text = &registry.versions("orders-value")[0];
+    let schema: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(schema["name"], "Order");
+    assert_eq!(schema["namespace"], "com.acme");
+    assert_eq!(schema["fields"][0]["type"][1]["name"], "Order_SHIP");
+}
