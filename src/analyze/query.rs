@@ -220,8 +220,13 @@ impl Analyzer<'_> {
             full_name: None,
             ..first.value_format.clone()
         });
-        let (key_format, value_format) =
+        let (mut key_format, value_format) =
             self.formats(properties, inherited_key, inherited_value, span)?;
+        // ksqlDB names the key record of an AVRO sink a query creates after the sink
+        // (`AvroFormat.getKeySchemaName`): `…avro_schemas.<UpperCamelSink>Key`.
+        if key_format.format == crate::format::Format::Avro && key_format.full_name.is_none() {
+            key_format.full_name = Some(super::registry::names::avro_key_schema_name(&sink));
+        }
         if selected.output.keys().count() == 0
             && let Some(p) = properties.get("KEY_FORMAT")
             && key_format.format != crate::format::Format::None

@@ -9,6 +9,7 @@
 pub mod avro;
 pub mod checks;
 pub mod json_schema;
+pub(crate) mod names;
 pub mod protobuf;
 mod source;
 

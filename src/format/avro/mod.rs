@@ -18,6 +18,7 @@
 //! An id the registry does not know is the record's fault (ksqlDB sends it to the processing
 //! log).
 
+mod binary;
 mod decode;
 mod encode;
 mod schema;
