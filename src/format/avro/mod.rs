@@ -36,6 +36,10 @@ use crate::types::{Row, SqlType, StructField, Value};
 
 pub(crate) use encode::DEFAULT_FULL_NAME;
 
+/// Schema ids whose failure (unknown to the registry, unreadable as the columns) a codec
+/// remembers; past this, a failing id is asked about again by each record that carries it.
+const MAX_REMEMBERED_FAILURES: usize = 1024;
+
 /// Reads and writes one side of one topic.
 #[derive(Debug, Clone)]
 pub(super) struct AvroCodec {
@@ -117,7 +121,12 @@ impl AvroCodec {
             None => {
                 let compiled = self.compile_reader(id);
                 // An unreachable registry is not remembered: the next record asks again.
-                if !matches!(&compiled, Err(e) if e.is_unavailable()) {
+                // Failures are remembered only while few, so garbage ids cannot grow the map.
+                let keep = match &compiled {
+                    Ok(_) => true,
+                    Err(e) => !e.is_unavailable() && self.readers.len() < MAX_REMEMBERED_FAILURES,
+                };
+                if keep {
                     self.readers.insert(id, compiled.clone());
                 }
                 compiled?
