@@ -7,6 +7,7 @@
 //! field per branch; enums read as STRING; int→BIGINT/DOUBLE, long→DOUBLE, float→DOUBLE and
 //! string↔bytes promote. A mismatch is an error when the plan is compiled, naming the path.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub(crate) use super::binary::Input;
@@ -311,18 +312,28 @@ impl ReadPlan {
                 Value::array(out)
             }
             ReadPlan::Map(values) => {
-                let mut out = Vec::new();
+                // A repeated key keeps its first position and takes the last value (as
+                // `Value::map`), found through an index so a hostile map costs linear time.
+                let mut out: Vec<(Value, Value)> = Vec::new();
+                let mut index: HashMap<&str, usize> = HashMap::new();
                 loop {
                     let count = input.block()?;
                     if count == 0 {
                         break;
                     }
                     for _ in 0..count {
-                        let key = Value::string(input.text()?);
-                        out.push((key, values.read(input)?));
+                        let key = input.text()?;
+                        let value = values.read(input)?;
+                        match index.get(key) {
+                            Some(&at) => out[at].1 = value,
+                            None => {
+                                index.insert(key, out.len());
+                                out.push((Value::string(key), value));
+                            }
+                        }
                     }
                 }
-                Value::map(out)
+                Value::Map(out.into())
             }
             ReadPlan::Record { fields, width } => {
                 let mut out = vec![Value::Null; *width];

@@ -192,3 +192,23 @@ fn bad_payloads_are_errors_never_panics() {
     bytes.extend(12_345_678i32.to_be_bytes());
     assert!(read(schema, &target, &bytes).is_err());
 }
+
+#[test]
+fn repeated_map_keys_keep_the_first_position_and_the_last_value() {
+    let schema = r#"{"type":"map","values":"int"}"#;
+    let mut bytes = zz(3);
+    for (key, value) in [("a", 1), ("b", 2), ("a", 3)] {
+        bytes.extend(zz(1));
+        bytes.extend(key.as_bytes());
+        bytes.extend(zz(value));
+    }
+    bytes.push(0);
+    assert_eq!(
+        read(schema, &T::map(T::String, T::Int), &bytes).unwrap(),
+        Value::map(vec![
+            (Value::string("a"), Value::Int(1)),
+            (Value::string("b"), Value::Int(2)),
+            (Value::string("a"), Value::Int(3)),
+        ])
+    );
+}
