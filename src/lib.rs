@@ -20,12 +20,15 @@
 //!
 //! Below the pipeline sit the building blocks every stage shares: [`types`] (SQL types and
 //! values), [`expr`] and [`functions`] (compiled expressions, ksqlDB's function library),
-//! [`format`] (key and value serdes) and [`state`] (store traits and backends). On top sits
+//! [`format`] (key and value serdes), [`registry`] (the Schema Registry client the registry
+//! formats share) and [`state`] (store traits and backends). On top sits
 //! [`server`]: config, CLI, logging, signals, the HTTP endpoints and systemd integration.
 //!
 //! The runtime never looks at SQL; the planner never touches Kafka.
 
 pub mod types;
+
+pub mod registry;
 
 pub mod sql;
 

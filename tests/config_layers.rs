@@ -257,3 +257,61 @@ fn a_missing_config_file_and_bad_toml_are_errors() {
          readable TOML file (No such file or directory (os error 2))"
     );
 }
+
+#[test]
+fn schema_registry_settings_read_with_defaults_and_env_overrides() {
+    let fixture = Fixture::new(
+        "queries = \"app.sql\"\n[schema_registry]\nurls = [\"http://a:8081\", \"https://b:8081\"]\n\
+         basic_auth_user_info = \"user:pa:ss\"\ntls_ca_pem = \"ca.pem\"\nrequest_timeout = \"2s\"\n",
+    );
+    let config = load(&fixture.sources(&[], &[])).unwrap();
+    let registry = config.schema_registry.expect("a registry");
+    assert_eq!(registry.urls, ["http://a:8081", "https://b:8081"]);
+    assert_eq!(
+        registry.basic_auth,
+        Some(("user".to_string(), "pa:ss".to_string()))
+    );
+    assert_eq!(registry.tls.ca_pem, Some(fixture.path("ca.pem")));
+    assert_eq!(registry.request_timeout, Duration::from_secs(2));
+    assert_eq!(registry.cache_capacity, 1000);
+    assert_eq!(registry.unavailable_wait, Duration::from_secs(10));
+
+    let env = [("WEIR_SCHEMA_REGISTRY__URLS", "http://x:1, http://y:2")];
+    let config = load(&fixture.sources(&env, &[])).unwrap();
+    assert_eq!(
+        config.schema_registry.unwrap().urls,
+        ["http://x:1", "http://y:2"]
+    );
+
+    let none = Fixture::new("queries = \"app.sql\"\n[schema_registry]\n");
+    assert!(
+        load(&none.sources(&[], &[]))
+            .unwrap()
+            .schema_registry
+            .is_none()
+    );
+}
+
+#[test]
+fn schema_registry_mistakes_are_all_reported_and_keystores_say_how_to_convert() {
+    let fixture = Fixture::new(
+        "queries = \"app.sql\"\n[schema_registry]\nurls = \"localhost:8081\"\n\
+         basic_auth_user_info = \"nopassword\"\ntls_keystore = \"client.jks\"\n\
+         tls_cert_pem = \"c.pem\"\ncache_size = 5\n",
+    );
+    let text = fixture.error_text(&[], &[]);
+    for needle in [
+        "`schema_registry.urls`",
+        "a list of http:// or https:// URLs",
+        "`schema_registry.basic_auth_user_info`",
+        "\"user:password\"",
+        "`schema_registry.tls_keystore`",
+        "Java keystores (JKS, PKCS#12) are not read by weir",
+        "openssl pkcs12",
+        "`schema_registry.tls_key_pem`",
+        "`schema_registry.cache_size`",
+        "unknown key",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+    }
+}

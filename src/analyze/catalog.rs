@@ -141,6 +141,12 @@ pub struct FormatInfo {
     pub wrap_single_value: Option<bool>,
     /// The DELIMITED separator as written.
     pub delimiter: Option<String>,
+    /// `KEY_SCHEMA_ID` / `VALUE_SCHEMA_ID`: the registered schema a sink writes with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_id: Option<u32>,
+    /// `*_SCHEMA_FULL_NAME`: the name of the record a registry format writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
 }
 
 impl FormatInfo {
@@ -149,6 +155,8 @@ impl FormatInfo {
             format,
             wrap_single_value: None,
             delimiter: None,
+            schema_id: None,
+            full_name: None,
         }
     }
 }

@@ -90,6 +90,21 @@ impl Analyzer<'_> {
         if let Some((d, _)) = self.prop(properties, "KEY_DELIMITER") {
             key.delimiter = Some(d);
         }
+        for (info, word) in [(&mut key, "KEY"), (&mut value, "VALUE")] {
+            if let Some((id, _)) = self.prop(properties, &format!("{word}_SCHEMA_ID")) {
+                // A malformed id is reported by the schema-id checks (`infer.rs`).
+                info.schema_id = id.trim().parse().ok();
+            }
+            let names: &[&str] = match word {
+                "KEY" => &["KEY_SCHEMA_FULL_NAME"],
+                _ => &["VALUE_SCHEMA_FULL_NAME", "VALUE_AVRO_SCHEMA_FULL_NAME"],
+            };
+            for name in names {
+                if let Some((full, _)) = self.prop(properties, name) {
+                    info.full_name = Some(full);
+                }
+            }
+        }
         self.check_registry_properties(properties, &key, &value)?;
         Ok((key, value))
     }

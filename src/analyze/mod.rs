@@ -45,7 +45,9 @@ pub use expr::{AggregateCall, TableFunctionCall};
 pub use query::{
     AnalyzedJoin, AnalyzedQuery, JoinKind, JoinType, ProjectedColumn, QueryInput, WindowSpec,
 };
-pub use registry::{NoRegistry, RegisteredSchema, SchemaReference, SchemaSide, SchemaSource};
+pub use registry::{
+    NoRegistry, RegisteredSchema, RegistrySchemas, SchemaReference, SchemaSide, SchemaSource,
+};
 
 use crate::sql::{self, Diagnostic, Statement, StatementKind};
 

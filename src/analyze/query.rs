@@ -203,8 +203,12 @@ impl Analyzer<'_> {
             // A NONE key cannot hold the new key: the configured default key format, or KAFKA.
             None
         } else {
+            // Schema ids and names are not inherited (ksqlDB's AVRO and PROTOBUF formats
+            // have no inheritable properties).
             Some(FormatInfo {
                 delimiter: None,
+                schema_id: None,
+                full_name: None,
                 ..first.key_format.clone()
             })
         };
@@ -212,10 +216,17 @@ impl Analyzer<'_> {
         // its source's VALUE_DELIMITER unless the sink names its own format).
         let inherited_value = Some(FormatInfo {
             wrap_single_value: None,
+            schema_id: None,
+            full_name: None,
             ..first.value_format.clone()
         });
-        let (key_format, value_format) =
+        let (mut key_format, value_format) =
             self.formats(properties, inherited_key, inherited_value, span)?;
+        // ksqlDB names the key record of an AVRO sink a query creates after the sink
+        // (`AvroFormat.getKeySchemaName`): `…avro_schemas.<UpperCamelSink>Key`.
+        if key_format.format == crate::format::Format::Avro && key_format.full_name.is_none() {
+            key_format.full_name = Some(super::registry::names::avro_key_schema_name(&sink));
+        }
         if selected.output.keys().count() == 0
             && let Some(p) = properties.get("KEY_FORMAT")
             && key_format.format != crate::format::Format::None

@@ -6,6 +6,7 @@
 use thiserror::Error;
 
 use super::Format;
+use crate::registry::RegistryError;
 use crate::types::{DecimalError, SqlType};
 
 /// Longest excerpt of offending payload text kept in an error.
@@ -105,6 +106,47 @@ pub enum FormatError {
         column: String,
         source: DecimalError,
     },
+
+    #[error("The '{0}' format needs a Schema Registry: set schema_registry.urls in the config")]
+    NoRegistry(Format),
+    /// The registry could not be reached (or failed) for longer than the codec waits: not the
+    /// record's fault, so it must not be skipped (see [`FormatError::is_unavailable`]).
+    #[error("{context}: {source}")]
+    RegistryUnavailable {
+        context: String,
+        source: RegistryError,
+    },
+    /// The registry answered, but not with a usable schema (an unknown id, refused
+    /// credentials, a schema the declared columns cannot be read from or written as).
+    #[error("{context}: {source}")]
+    Registry {
+        context: String,
+        source: RegistryError,
+    },
+    #[error("{context}: {reason}")]
+    SchemaMismatch { context: String, reason: String },
+    #[error("Invalid AVRO payload written with schema id {schema_id}, at byte {offset}: {reason}")]
+    Avro {
+        schema_id: u32,
+        offset: usize,
+        reason: String,
+    },
+    #[error(
+        "Unknown magic byte! A {format} payload starts with byte 0 and a 4-byte schema id; got {got} bytes starting {first:#04x}"
+    )]
+    NotFramed {
+        format: Format,
+        got: usize,
+        first: u8,
+    },
+}
+
+impl FormatError {
+    /// True when the record itself is fine and a later try can succeed: the runner must retry
+    /// it (after restarting the task), never skip it.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, FormatError::RegistryUnavailable { .. })
+    }
 }
 
 fn direction(serialization: &bool) -> &'static str {

@@ -1,10 +1,14 @@
-//! Key and value serdes: KAFKA, JSON, DELIMITED and NONE, with ksqlDB's byte-level behaviour.
+//! Key and value serdes: KAFKA, JSON, DELIMITED and NONE, with ksqlDB's byte-level behaviour,
+//! and AVRO through a Schema Registry ([`RegistryBinding`], [`avro`]).
 //! A [`RowSerde`] is built once per query and topic side from the format, the columns and the
 //! options, validating everything ksqlDB validates; then it turns bytes into [`Row`]s and back
-//! without name lookups or per-record setup. AVRO, PROTOBUF and JSON_SR parse as formats but
-//! are refused with a clear error until Schema Registry support exists. Errors are values the
-//! runtime routes to the processing log; this layer never panics, logs or touches Kafka.
+//! without name lookups or per-record setup. PROTOBUF and JSON_SR parse as formats but are
+//! refused with a clear error until their codecs exist. Errors are values the runtime routes
+//! to the processing log (except [`FormatError::is_unavailable`] ones, which it retries); this
+//! layer never panics, logs or touches Kafka. The registry formats make blocking HTTP calls
+//! to the registry when they meet a schema id for the first time.
 
+mod avro;
 mod delimited;
 mod error;
 mod json;
@@ -17,10 +21,13 @@ mod options;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 
 pub use error::FormatError;
 pub use options::{Delimiter, SerdeOptions};
 
+use crate::registry::SchemaRegistry;
 use crate::types::{Row, SqlType, Value};
 
 /// A serialization format named in `KEY_FORMAT`, `VALUE_FORMAT` or `FORMAT`.
@@ -31,7 +38,7 @@ pub enum Format {
     Json,
     Delimited,
     None,
-    /// Recognised, not yet supported (needs Schema Registry).
+    /// Avro with Schema Registry (needs a [`RegistryBinding`]).
     Avro,
     /// Recognised, not yet supported (needs Schema Registry).
     Protobuf,
@@ -56,12 +63,17 @@ impl Format {
         }
     }
 
-    /// Whether weir can read and write this format today.
+    /// Whether weir can read and write this format without a Schema Registry.
     pub fn is_supported(self) -> bool {
         matches!(
             self,
             Format::Kafka | Format::Json | Format::Delimited | Format::None
         )
+    }
+
+    /// Whether this format reads and writes through a Schema Registry.
+    pub fn needs_registry(self) -> bool {
+        matches!(self, Format::Avro | Format::Protobuf | Format::JsonSr)
     }
 
     /// Whether a column of this type can be carried by this format (ksqlDB's per-format rules:
@@ -134,6 +146,20 @@ impl SerdeColumn {
     }
 }
 
+/// What a registry format needs to read or write one side of one topic.
+#[derive(Debug, Clone)]
+pub struct RegistryBinding {
+    pub registry: Arc<dyn SchemaRegistry>,
+    pub topic: String,
+    /// `KEY_SCHEMA_ID` / `VALUE_SCHEMA_ID`: write with this registered schema.
+    pub schema_id: Option<u32>,
+    /// `*_SCHEMA_FULL_NAME`: the record name written schemas get.
+    pub full_name: Option<String>,
+    /// How long a record waits for an unreachable registry before the codec gives up with
+    /// [`FormatError::RegistryUnavailable`].
+    pub unavailable_wait: Duration,
+}
+
 /// What [`RowSerde::serialize`] produced: no payload at all (Kafka `null`) or bytes in the buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoded {
@@ -164,6 +190,7 @@ enum Codec {
     Delimited {
         delimiter: u8,
     },
+    Avro(Box<avro::AvroCodec>),
 }
 
 impl RowSerde {
@@ -174,8 +201,40 @@ impl RowSerde {
         columns: Vec<SerdeColumn>,
         options: &SerdeOptions,
     ) -> Result<RowSerde, FormatError> {
-        validate(format, role, &columns, options)?;
+        RowSerde::with_registry(format, role, columns, options, None)
+    }
+
+    /// [`RowSerde::new`] for any format: the registry formats need `registry`.
+    pub fn with_registry(
+        format: Format,
+        role: Role,
+        columns: Vec<SerdeColumn>,
+        options: &SerdeOptions,
+        registry: Option<&RegistryBinding>,
+    ) -> Result<RowSerde, FormatError> {
         let single = columns.len() == 1;
+        if format == Format::Avro {
+            let Some(binding) = registry else {
+                return Err(FormatError::NoRegistry(format));
+            };
+            validate_registry_format(format, role, &columns, options)?;
+            let codec = match columns.is_empty() {
+                true => Codec::Empty,
+                false => {
+                    let unwrapped =
+                        single && (role == Role::Key || options.wrap_single_value == Some(false));
+                    Codec::Avro(Box::new(avro::AvroCodec::new(
+                        role, &columns, unwrapped, binding,
+                    )))
+                }
+            };
+            return Ok(RowSerde {
+                format,
+                columns,
+                codec,
+            });
+        }
+        validate(format, role, &columns, options)?;
         let codec = match format {
             _ if columns.is_empty() => Codec::Empty,
             Format::Kafka => Codec::Kafka,
@@ -238,6 +297,7 @@ impl RowSerde {
             Codec::Delimited { delimiter } => {
                 delimited::deserialize(&self.columns, *delimiter, bytes).map(Some)
             }
+            Codec::Avro(codec) => codec.deserialize(bytes),
         }
     }
 
@@ -265,6 +325,7 @@ impl RowSerde {
             Codec::Delimited { delimiter } => {
                 delimited::serialize(&self.columns, *delimiter, row, out)
             }
+            Codec::Avro(codec) => codec.serialize(row, out),
         }
     }
 }
@@ -319,6 +380,34 @@ pub fn validate(
         }
     }
     if options.delimiter.is_some() && format != Format::Delimited {
+        return Err(FormatError::UnsupportedProperty {
+            format,
+            property: "delimiter",
+        });
+    }
+    Ok(())
+}
+
+/// What [`validate`] checks that applies to a registry format: the schema translators
+/// (`analyze::registry::checks`) have already checked its types and names.
+fn validate_registry_format(
+    format: Format,
+    role: Role,
+    columns: &[SerdeColumn],
+    options: &SerdeOptions,
+) -> Result<(), FormatError> {
+    if role == Role::Key
+        && let Some(column) = columns.iter().find(|c| c.ty.contains_map())
+    {
+        return Err(FormatError::MapInKey {
+            column: column.name.clone(),
+            ty: column.ty.clone(),
+        });
+    }
+    if options.wrap_single_value.is_some() && role == Role::Value && columns.len() != 1 {
+        return Err(FormatError::WrapSingleValueNeedsOneField);
+    }
+    if options.delimiter.is_some() {
         return Err(FormatError::UnsupportedProperty {
             format,
             property: "delimiter",

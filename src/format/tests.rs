@@ -44,7 +44,17 @@ fn schema_registry_formats_are_refused_clearly() {
         &[("V", SqlType::Int)],
         SerdeOptions::default(),
     ));
-    assert_eq!(err, "The 'AVRO' format is not supported by weir yet");
+    assert_eq!(
+        err,
+        "The 'AVRO' format needs a Schema Registry: set schema_registry.urls in the config"
+    );
+    let err = message(build(
+        Format::JsonSr,
+        Role::Value,
+        &[("V", SqlType::Int)],
+        SerdeOptions::default(),
+    ));
+    assert_eq!(err, "The 'JSON_SR' format is not supported by weir yet");
 }
 
 #[test]

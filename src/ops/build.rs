@@ -19,7 +19,7 @@ use super::filter::Filter;
 use super::flat_map::{FlatMap, table_function};
 use super::layout::InputLayout;
 use super::prune::read_value_columns;
-use super::segment::{is_repartition, segment, segment_roots, serdes, shape};
+use super::segment::{RegistryOptions, is_repartition, segment, segment_roots, serdes, shape};
 use super::select::Select;
 use super::sink::{SetTimestamp, SinkSerializer};
 use super::source::EventTime;
@@ -72,10 +72,22 @@ pub struct QueryTopology {
     spec: TopologySpec,
     /// Per stream source (by context), the value columns the query reads ([`super::prune`]).
     pub(super) read_columns: HashMap<String, Vec<bool>>,
+    /// The Schema Registry of registry-format topics (none configured: they fail to build).
+    pub(super) registry: Option<RegistryOptions>,
 }
 
 /// Builds `query`, checking every step once so unsupported steps fail here, not in a task.
+/// Registry formats fail to build; see [`build_with_registry`].
 pub fn build(query: &PlannedQuery) -> Result<QueryTopology, BuildError> {
+    build_with_registry(query, None)
+}
+
+/// [`build`], with the Schema Registry that AVRO topics read and write through. Building
+/// makes no registry call: schemas are fetched and registered by the first records.
+pub fn build_with_registry(
+    query: &PlannedQuery,
+    registry: Option<RegistryOptions>,
+) -> Result<QueryTopology, BuildError> {
     let mut roots = Vec::new();
     segment_roots(&query.steps, &mut roots);
     let topic = |name: &str| format!("{}-{name}-repartition", query.application_id);
@@ -118,6 +130,7 @@ pub fn build(query: &PlannedQuery) -> Result<QueryTopology, BuildError> {
         roots: roots.iter().map(|r| r.ctx().to_owned()).collect(),
         steps: Arc::new(query.steps.clone()),
         read_columns: read_value_columns(&query.steps),
+        registry,
         spec: TopologySpec {
             sub_topologies,
             repartition_topics,
@@ -330,14 +343,18 @@ impl QueryTopology {
                 ..
             } => {
                 let built = self.add(input, root, graph, stores)?;
-                let (key, value) =
-                    serdes(schema, &topic.key_format, &topic.value_format).map_err(|source| {
-                        BuildError::Format {
-                            query: self.query.clone(),
-                            ctx: ctx.to_owned(),
-                            source: Box::new(source),
-                        }
-                    })?;
+                let (key, value) = serdes(
+                    schema,
+                    &topic.topic,
+                    &topic.key_format,
+                    &topic.value_format,
+                    self.registry.as_ref(),
+                )
+                .map_err(|source| BuildError::Format {
+                    query: self.query.clone(),
+                    ctx: ctx.to_owned(),
+                    source: Box::new(source),
+                })?;
                 let mut at = built.at;
                 if let Some(ts) = timestamp {
                     if let EventTime::Column(column) = self.event_time(ctx, schema, ts)? {

@@ -46,8 +46,14 @@ impl QueryTopology {
         };
 
         let table = matches!(step, Step::TableSource { .. });
-        let (key, mut value) =
-            serdes(schema, &topic.key_format, &topic.value_format).map_err(fmt)?;
+        let (key, mut value) = serdes(
+            schema,
+            &topic.topic,
+            &topic.key_format,
+            &topic.value_format,
+            self.registry.as_ref(),
+        )
+        .map_err(fmt)?;
         let columns = value_columns(schema);
         if let Some(read) = self.read_columns.get(ctx) {
             let payload: Vec<bool> = columns

@@ -39,7 +39,8 @@ pub mod window_key;
 #[cfg(test)]
 pub(crate) mod test_support;
 
-pub use build::{BuildError, QueryTopology, build};
+pub use build::{BuildError, QueryTopology, build, build_with_registry};
+pub use segment::RegistryOptions;
 
 #[cfg(test)]
 mod tests;

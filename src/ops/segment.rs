@@ -3,8 +3,14 @@
 //! Pure functions of the plan; they build no processors.
 
 use crate::analyze::{FormatInfo, Schema};
-use crate::format::{Delimiter, FormatError, Role, RowSerde, SerdeColumn, SerdeOptions};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::format::{
+    Delimiter, FormatError, RegistryBinding, Role, RowSerde, SerdeColumn, SerdeOptions,
+};
 use crate::plan::Step;
+use crate::registry::SchemaRegistry;
 
 /// The steps whose output leaves a sub-topology (repartitions, then the sink), in dependency
 /// order: a sub-topology's id is its position here.
@@ -61,6 +67,15 @@ pub(super) fn shape(step: &Step) -> Option<(&Schema, bool)> {
     }
 }
 
+/// The Schema Registry the registry formats (AVRO) of a query use.
+#[derive(Debug, Clone)]
+pub struct RegistryOptions {
+    pub registry: Arc<dyn SchemaRegistry>,
+    /// How long a record whose schema id is not cached waits for an unreachable registry
+    /// before its task fails (to be restarted, the record read again).
+    pub unavailable_wait: Duration,
+}
+
 fn options(info: &FormatInfo) -> Result<SerdeOptions, FormatError> {
     Ok(SerdeOptions {
         wrap_single_value: info.wrap_single_value,
@@ -72,11 +87,14 @@ fn options(info: &FormatInfo) -> Result<SerdeOptions, FormatError> {
     })
 }
 
-/// The key and value serdes of a topic for `schema` (header columns are not in the payload).
+/// The key and value serdes of `topic` for `schema` (header columns are not in the payload).
+/// Registry formats read and write through `registry`.
 pub(super) fn serdes(
     schema: &Schema,
+    topic: &str,
     key: &FormatInfo,
     value: &FormatInfo,
+    registry: Option<&RegistryOptions>,
 ) -> Result<(RowSerde, RowSerde), FormatError> {
     let cols = |key_side: bool| {
         schema
@@ -87,7 +105,28 @@ pub(super) fn serdes(
             .map(|c| SerdeColumn::new(c.name.clone(), c.ty.clone()))
             .collect::<Vec<_>>()
     };
-    let key = RowSerde::new(key.format, Role::Key, cols(true), &options(key)?)?;
-    let value = RowSerde::new(value.format, Role::Value, cols(false), &options(value)?)?;
+    let binding = |info: &FormatInfo| {
+        registry.map(|r| RegistryBinding {
+            registry: r.registry.clone(),
+            topic: topic.to_string(),
+            schema_id: info.schema_id,
+            full_name: info.full_name.clone(),
+            unavailable_wait: r.unavailable_wait,
+        })
+    };
+    let key = RowSerde::with_registry(
+        key.format,
+        Role::Key,
+        cols(true),
+        &options(key)?,
+        binding(key).as_ref(),
+    )?;
+    let value = RowSerde::with_registry(
+        value.format,
+        Role::Value,
+        cols(false),
+        &options(value)?,
+        binding(value).as_ref(),
+    )?;
     Ok((key, value))
 }

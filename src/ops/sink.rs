@@ -20,8 +20,9 @@ impl RecordSerializer for SinkSerializer {
         value: &mut Vec<u8>,
     ) -> Result<Serialized, ProcessingError> {
         let fail = |side: &str, e: crate::format::FormatError| {
-            ProcessingError::new(
+            super::source::format_error(
                 ProcessingErrorKind::Serialization,
+                &e,
                 format!("Error serializing {side}: {e}"),
             )
         };

@@ -48,6 +48,20 @@ pub struct SourceDeserializer {
     pub key_count: usize,
 }
 
+/// A serde failure as a record error: [`ProcessingErrorKind::Unavailable`] when the format
+/// could not reach its registry (the record is then retried, never skipped), else `kind`.
+pub(crate) fn format_error(
+    kind: ProcessingErrorKind,
+    error: &crate::format::FormatError,
+    message: String,
+) -> ProcessingError {
+    let kind = match error.is_unavailable() {
+        true => ProcessingErrorKind::Unavailable,
+        false => kind,
+    };
+    ProcessingError::new(kind, message)
+}
+
 fn error(kind: ProcessingErrorKind, message: String) -> ProcessingError {
     ProcessingError::new(kind, message)
 }
@@ -92,15 +106,17 @@ impl RecordDeserializer for SourceDeserializer {
             // A null key stays an empty row (see `layout`).
             Ok(None) => Vec::new(),
             Err(e) => {
-                return Err(error(
+                return Err(format_error(
                     ProcessingErrorKind::Deserialization,
+                    &e,
                     format!("Failed to deserialize key from topic: {}. {e}", raw.topic),
                 ));
             }
         };
         let value = self.value.deserialize(raw.value).map_err(|e| {
-            error(
+            format_error(
                 ProcessingErrorKind::Deserialization,
+                &e,
                 format!("Failed to deserialize value from topic: {}. {e}", raw.topic),
             )
         })?;

@@ -25,6 +25,10 @@ pub enum ProcessingErrorKind {
     /// so runners never skip the record for it. The Kafka runtime stops the task without
     /// committing, discards the store's local copy and rebuilds it from its changelog.
     State,
+    /// A service the record needs could not be reached (Schema Registry): not the record's
+    /// fault either, so runners never skip it. The Kafka runtime stops the thread without
+    /// committing; the supervisor restarts it with backoff and the record is read again.
+    Unavailable,
 }
 
 impl fmt::Display for ProcessingErrorKind {
@@ -34,6 +38,7 @@ impl fmt::Display for ProcessingErrorKind {
             ProcessingErrorKind::Processing => "RECORD_PROCESSING_ERROR",
             ProcessingErrorKind::Serialization => "SERIALIZATION_ERROR",
             ProcessingErrorKind::State => "STATE_STORE_ERROR",
+            ProcessingErrorKind::Unavailable => "SERVICE_UNAVAILABLE",
         })
     }
 }

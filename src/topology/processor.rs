@@ -195,7 +195,9 @@ pub(crate) fn dispatch(
                     }
                 }
                 Err(mut error) => {
-                    error.kind = ProcessingErrorKind::Serialization;
+                    if error.kind != ProcessingErrorKind::Unavailable {
+                        error.kind = ProcessingErrorKind::Serialization;
+                    }
                     let error = env.complete(error, &node.name);
                     env.errors.push(error);
                 }

@@ -102,7 +102,10 @@ impl Task {
         match source.deserializer.deserialize(raw) {
             Ok(record) => self.queues[index].push_back(record),
             Err(mut error) => {
-                error.kind = ProcessingErrorKind::Deserialization;
+                // A record waiting for a service keeps its kind: runners must not skip it.
+                if error.kind != ProcessingErrorKind::Unavailable {
+                    error.kind = ProcessingErrorKind::Deserialization;
+                }
                 error.task = self.env.task;
                 error.node = source.name.clone();
                 error.topic = source.topic.clone();

@@ -1,14 +1,19 @@
 //! Schema inference for sources declared without columns: ksqlDB fetches the key or value
 //! schema of the topic from Schema Registry and turns it into columns. Here the analyzer asks
 //! a [`SchemaSource`] (the default has no registry, so inference fails with a clear error; the
-//! corpus tests supply one built from each case's `topics`) and translates the schema text of
-//! the source's format ([`avro`], [`protobuf`], [`json_schema`]) to SQL types the way ksqlDB
-//! does. It never reaches the network.
+//! corpus tests supply one built from each case's `topics`; [`RegistrySchemas`] asks a real
+//! registry through `crate::registry`) and translates the schema text of the source's format
+//! ([`avro`], [`protobuf`], [`json_schema`]) to SQL types the way ksqlDB does. Only
+//! [`RegistrySchemas`] reaches the network, and only when the caller supplies one.
 
 pub mod avro;
 pub mod checks;
 pub mod json_schema;
+pub(crate) mod names;
 pub mod protobuf;
+mod source;
+
+pub use source::RegistrySchemas;
 
 use std::fmt;
 

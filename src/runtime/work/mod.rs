@@ -160,6 +160,12 @@ impl Work {
         }
         self.now_ms = now_ms();
         for message in messages {
+            // A failed thread handles no more: the rest of the batch is read again after the
+            // restart (a record waiting for the registry must not be followed by others that
+            // wait again, or pass it).
+            if self.failed {
+                break;
+            }
             self.handle(message);
         }
         if let Err(e) = self.produce_changelog() {
@@ -245,6 +251,9 @@ impl Work {
         if error.kind == ProcessingErrorKind::State {
             return self.fail_on_state(error, raw);
         }
+        if error.kind == ProcessingErrorKind::Unavailable {
+            return self.fail_on_unavailable(error, raw);
+        }
         let query = &self.query.query.id;
         let kind = error.kind.to_string();
         self.shared
@@ -275,7 +284,7 @@ impl Work {
             ProcessingErrorKind::Processing | ProcessingErrorKind::Serialization => {
                 self.shared.options.fail_on_processing
             }
-            ProcessingErrorKind::State => true,
+            ProcessingErrorKind::State | ProcessingErrorKind::Unavailable => true,
         };
         if fail {
             self.fail(RuntimeError::Task(format!(
@@ -300,6 +309,25 @@ impl Work {
         self.fail(RuntimeError::State(format!(
             "task {} failed on record {}[{}]@{} and stops; its stores are rebuilt from their \
              changelogs at the restart: {}",
+            error.task, raw.topic, raw.partition, raw.offset, error.message
+        )));
+    }
+
+    /// A service the record needs (Schema Registry) stayed unreachable while the record
+    /// waited for it: the record is not skipped and nothing of it is committed. The thread
+    /// fails; the supervisor restarts it with backoff from the committed offsets, so the
+    /// record is read again. Its stores are intact and keep their checkpoint.
+    fn fail_on_unavailable(&mut self, error: &ProcessingError, raw: &RawRecord<'_>) {
+        tracing::warn!(
+            query = %self.query.query.id,
+            topic = raw.topic,
+            partition = raw.partition,
+            offset = raw.offset,
+            error = %error.message,
+            "record waits for an unavailable service; the thread restarts and reads it again"
+        );
+        self.fail(RuntimeError::Task(format!(
+            "task {} waits for record {}[{}]@{}: {}",
             error.task, raw.topic, raw.partition, raw.offset, error.message
         )));
     }

@@ -8,8 +8,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::CommandError;
-use crate::ops;
+use crate::ops::{self, RegistryOptions};
 use crate::plan::{PlannedFile, Step};
+use crate::registry::RegistryClient;
 use crate::runtime::{
     ClientSettings, DeclaredTopic, Runtime, RuntimeOptions, RuntimeQuery, Shared, TopicAdmin,
     ensure_topics,
@@ -22,12 +23,14 @@ use crate::telemetry::{Metrics, StatusBoard};
 pub fn runtime_queries(
     planned: &PlannedFile,
     path: &Path,
+    registry: Option<&RegistryOptions>,
 ) -> Result<Vec<RuntimeQuery>, CommandError> {
     planned
         .queries
         .iter()
         .map(|query| {
-            let topology = ops::build(query).map_err(|e| CommandError::Queries {
+            let built = ops::build_with_registry(query, registry.cloned());
+            let topology = built.map_err(|e| CommandError::Queries {
                 path: path.to_path_buf(),
                 message: e.to_string(),
             })?;
@@ -122,7 +125,8 @@ pub fn start(
     metrics: &Metrics,
     status: &Arc<StatusBoard>,
 ) -> Result<Runtime, CommandError> {
-    let queries = runtime_queries(planned, &config.queries)?;
+    let registry = connect_registry(config, planned)?;
+    let queries = runtime_queries(planned, &config.queries, registry.as_ref())?;
     let partitions = ensure_topics(
         admin,
         &declared_topics(planned),
@@ -153,6 +157,38 @@ pub fn start(
         options,
     );
     Runtime::start(shared, queries).map_err(|e| CommandError::Runtime(e.to_string()))
+}
+
+/// Whether a topic of the file is read or written in a Schema Registry format.
+pub fn uses_registry(planned: &PlannedFile) -> bool {
+    planned
+        .catalog
+        .sources
+        .values()
+        .any(|s| s.key_format.format.needs_registry() || s.value_format.format.needs_registry())
+}
+
+/// The Schema Registry client, when the file uses a registry format: built from the config
+/// and waited for (within `startup_timeout`) so that an unreachable registry or refused
+/// credentials stop the startup with a clear error instead of failing every record.
+fn connect_registry(
+    config: &Config,
+    planned: &PlannedFile,
+) -> Result<Option<RegistryOptions>, CommandError> {
+    let Some(settings) = config
+        .schema_registry
+        .as_ref()
+        .filter(|_| uses_registry(planned))
+    else {
+        return Ok(None);
+    };
+    let client = RegistryClient::new(settings)?;
+    client.wait_until_reachable(config.startup_timeout)?;
+    tracing::info!(urls = %settings.urls.join(","), "Schema Registry reachable");
+    Ok(Some(RegistryOptions {
+        registry: Arc::new(client),
+        unavailable_wait: settings.unavailable_wait,
+    }))
 }
 
 #[cfg(test)]

@@ -62,6 +62,9 @@ pub enum CommandError {
     Runtime(String),
     #[error("graceful shutdown did not finish within shutdown_timeout ({0:?}); exiting anyway")]
     ShutdownTimeout(std::time::Duration),
+    /// The Schema Registry could not be used (bad settings, unreachable, refused credentials).
+    #[error("{0}")]
+    Registry(#[from] crate::registry::RegistryError),
     /// Stdout is a pipe whose reader has gone (`weir explain | head -1`): not a failure, the
     /// process ends quietly with exit code 0.
     #[error("stdout was closed by its reader")]
@@ -81,6 +84,8 @@ impl CommandError {
             CommandError::Io { .. }
             | CommandError::Runtime(_)
             | CommandError::ShutdownTimeout(_) => EXIT_RUNTIME_FAILURE,
+            CommandError::Registry(crate::registry::RegistryError::Settings(_)) => EXIT_BAD_INPUT,
+            CommandError::Registry(_) => EXIT_RUNTIME_FAILURE,
             CommandError::StdoutClosed => 0,
         }
     }
@@ -143,17 +148,63 @@ struct LoadedQueries {
 
 /// Reads and plans the queries file, reporting every error in it at once.
 fn load_queries(config: &Config) -> Result<LoadedQueries, CommandError> {
+    load_queries_waiting(config, std::time::Duration::ZERO)
+}
+
+/// [`load_queries`]; sources declared without columns take their schemas from the configured
+/// Schema Registry, waiting up to `wait` for it to answer (`weir run` waits `startup_timeout`,
+/// the other commands ask once).
+fn load_queries_waiting(
+    config: &Config,
+    wait: std::time::Duration,
+) -> Result<LoadedQueries, CommandError> {
     let path = &config.queries;
     let text = std::fs::read_to_string(path).map_err(|error| CommandError::Queries {
         path: path.clone(),
         message: error.to_string(),
     })?;
+    let schemas = match &config.schema_registry {
+        Some(settings) => {
+            let client = crate::registry::RegistryClient::new(settings)?;
+            Some(std::sync::Arc::new(crate::analyze::RegistrySchemas::new(
+                std::sync::Arc::new(client),
+                wait,
+            )))
+        }
+        None => None,
+    };
+    let options = crate::analyze::AnalyzeOptions {
+        schemas: schemas
+            .clone()
+            .map(|s| s as std::sync::Arc<dyn crate::analyze::SchemaSource>),
+        ..Default::default()
+    };
     let planned =
-        plan::plan_file(&text, &config.service_id).map_err(|diagnostics| CommandError::Sql {
-            path: path.clone(),
-            rendered: sql::render_all(&diagnostics, &text, &path.display().to_string()),
-            count: diagnostics.len(),
+        plan::plan_file_with(&text, &config.service_id, &options).map_err(|diagnostics| {
+            match schemas.as_ref().and_then(|s| s.failure()) {
+                Some(failure) => CommandError::Queries {
+                    path: path.clone(),
+                    message: format!(
+                        "the columns of sources declared without them come from Schema Registry, \
+                     which did not answer: {failure}"
+                    ),
+                },
+                None => CommandError::Sql {
+                    path: path.clone(),
+                    rendered: sql::render_all(&diagnostics, &text, &path.display().to_string()),
+                    count: diagnostics.len(),
+                },
+            }
         })?;
+    if config.schema_registry.is_none() {
+        let problems = registry_format_without_registry(&planned);
+        if !problems.is_empty() {
+            return Err(CommandError::Queries {
+                path: path.clone(),
+                message: problems.join("\n"),
+            });
+        }
+    }
     if planned.queries.is_empty() {
         return Err(CommandError::Queries {
             path: path.clone(),
@@ -163,6 +214,29 @@ fn load_queries(config: &Config) -> Result<LoadedQueries, CommandError> {
         });
     }
     Ok(LoadedQueries { planned })
+}
+
+/// ksqlDB's refusal of a topic in a Schema Registry format when no registry is configured,
+/// one line per stream or table that declares or writes one.
+fn registry_format_without_registry(planned: &PlannedFile) -> Vec<String> {
+    let mut problems = Vec::new();
+    for source in planned.catalog.sources.values() {
+        for info in [&source.key_format, &source.value_format] {
+            if info.format.needs_registry() {
+                let statement = match &source.written_by {
+                    Some(query) => format!("the sink {} of query {query}", source.name),
+                    None => format!("the statement that creates {}", source.name),
+                };
+                problems.push(format!(
+                    "{statement}: Cannot create topic '{}' with format {} without configuring \
+                     'schema_registry.urls'",
+                    source.topic, info.format
+                ));
+                break;
+            }
+        }
+    }
+    problems
 }
 
 /// The lock the queries file would have, and the lock on disk (if any).

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
-    CommandError, ConfigFlags, LoadedQueries, ensure_locked, launch, load_config, load_queries,
-    lock_state,
+    CommandError, ConfigFlags, LoadedQueries, ensure_locked, launch, load_config,
+    load_queries_waiting, lock_state,
 };
 use crate::lock::LockFile;
 use crate::runtime::KafkaAdmin;
@@ -29,7 +29,7 @@ pub fn run(flags: &ConfigFlags) -> Result<(), CommandError> {
     logging::init(&config.log);
     // Installed before anything slow, so a stop signal during startup is a graceful stop too.
     let shutdown = signals::install().map_err(CommandError::io("installing signal handlers"))?;
-    let loaded = load_queries(&config)?;
+    let loaded = load_queries_waiting(&config, config.startup_timeout)?;
     let lock = locked_or_first_lock(&config, &loaded)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -52,6 +52,8 @@ pub struct Config {
     pub errors: ErrorPolicies,
     /// Local state stores: memory budget and cleanup.
     pub state: StateConfig,
+    /// The Schema Registry of AVRO topics (`[schema_registry]`); `None` when no URL is set.
+    pub schema_registry: Option<crate::registry::RegistrySettings>,
 }
 
 /// The `[state]` table.

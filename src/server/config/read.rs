@@ -13,6 +13,7 @@ use super::errors::{ConfigError, ConfigErrors};
 use super::load::{file_dir_of, origin_of};
 use super::*;
 
+mod registry;
 mod state;
 
 const TOP_KEYS: &[&str] = &[
@@ -30,6 +31,7 @@ const TOP_KEYS: &[&str] = &[
     "log",
     "errors",
     "state",
+    "schema_registry",
 ];
 const HTTP_KEYS: &[&str] = &["listen"];
 const LOG_KEYS: &[&str] = &["format", "filter"];
@@ -129,6 +131,7 @@ pub(super) fn read_config(figment: &Figment, root: &Dict) -> Result<Config, Conf
     let log = reader.log(top);
     let errors = reader.error_policies(top, &service_id);
     let state = reader.state(top);
+    let schema_registry = reader.schema_registry(top);
 
     if !reader.errors.is_empty() {
         return Err(ConfigErrors(reader.errors));
@@ -151,6 +154,7 @@ pub(super) fn read_config(figment: &Figment, root: &Dict) -> Result<Config, Conf
         log,
         errors,
         state,
+        schema_registry,
     })
 }
 
