@@ -2,7 +2,8 @@
 //! A [`RowSerde`] is built once per query and topic side from the format, the columns and the
 //! options, validating everything ksqlDB validates; then it turns bytes into [`Row`]s and back
 //! without name lookups or per-record setup. AVRO, PROTOBUF and JSON_SR parse as formats but
-//! are refused with a clear error until Schema Registry support exists. Errors are values the
+//! are refused with a clear error until Schema Registry support exists; the PROTOBUF and
+//! PROTOBUF_NOSR codec itself is [`protobuf::ProtobufCodec`], not yet behind `RowSerde`. Errors are values the
 //! runtime routes to the processing log; this layer never panics, logs or touches Kafka.
 
 mod delimited;
@@ -14,6 +15,7 @@ mod json_scan;
 pub(crate) mod json_write;
 mod kafka;
 mod options;
+pub mod protobuf;
 
 use std::fmt;
 use std::str::FromStr;
