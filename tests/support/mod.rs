@@ -2,7 +2,8 @@
 //!
 //! `broker` starts a real Kafka-protocol broker (nisshi with weir's patch, see
 //! `.ci/broker/README.md`) on loopback; `proxy` puts a TCP proxy in front of it for network
-//! faults; `kafka` offers small rdkafka helpers around it; `qtt` loads the conformance cases.
+//! faults; `kafka` offers small rdkafka helpers around it; `qtt` loads the conformance cases;
+//! `registry` starts a Schema Registry (rivven-schema) on loopback.
 //! Each test binary uses only part of this module, hence the allowances.
 #![allow(dead_code, unused_imports)]
 
@@ -11,6 +12,8 @@ pub mod kafka;
 pub mod proxy;
 pub mod python;
 pub mod qtt;
+pub mod registry;
 
 pub use broker::TestBroker;
 pub use proxy::Proxy;
+pub use registry::TestRegistry;
