@@ -138,17 +138,12 @@ fn bare(
     match (kind, value) {
         (Kind::Scalar(scalar, _), value) => scalar_bare(field, *scalar, value, out),
         (Kind::Enum(e), Value::String(name)) => {
-            let number = e
-                .values
-                .iter()
-                .find(|(n, _)| **n == **name)
-                .map(|(_, v)| *v)
-                .ok_or_else(|| {
-                    error(
-                        field,
-                        format!("`{name}` is not a value of enum `{}`", e.name),
-                    )
-                })?;
+            let number = e.number_of(name).ok_or_else(|| {
+                error(
+                    field,
+                    format!("`{name}` is not a value of enum `{}`", e.name),
+                )
+            })?;
             wire::put_varint(out, i64::from(number) as u64);
             Ok(())
         }

@@ -136,11 +136,22 @@ impl EnumPlan {
         match self.values.iter().find(|(_, n)| *n == number) {
             Some((name, _)) => Value::String(name.clone()),
             // Java's descriptor for an unknown value of an open enum.
-            None => Value::string(format!(
-                "UNKNOWN_ENUM_VALUE_{}_{number}",
-                self.name.rsplit('.').next().unwrap_or_default()
-            )),
+            None => Value::string(format!("{}{number}", self.unknown_prefix())),
         }
+    }
+
+    /// The number of a value name, or of the name [`EnumPlan::name_of`] gives an unknown
+    /// number (so that what was read can be written back).
+    pub fn number_of(&self, name: &str) -> Option<i32> {
+        match self.values.iter().find(|(n, _)| **n == *name) {
+            Some((_, number)) => Some(*number),
+            None => name.strip_prefix(&self.unknown_prefix())?.parse().ok(),
+        }
+    }
+
+    fn unknown_prefix(&self) -> String {
+        let short = self.name.rsplit('.').next().unwrap_or_default();
+        format!("UNKNOWN_ENUM_VALUE_{short}_")
     }
 }
 

@@ -201,11 +201,12 @@ fn collections_well_known_types_enums_and_oneof_round_trip() {
     assert_eq!(empty[3], Value::Null);
     assert_eq!(empty[7], Value::string("SPADES"));
     assert_eq!(empty[8], Value::Null);
-    // An enum number the schema does not list reads as Java's name for it.
-    assert_eq!(
-        codec.decode(&[0x40, 0x07]).unwrap()[7],
-        Value::string("UNKNOWN_ENUM_VALUE_Suit_7")
-    );
+    // An enum number the schema does not list reads as Java's name for it, and writes back.
+    let unknown = codec.decode(&[0x40, 0x07]).unwrap();
+    assert_eq!(unknown[7], Value::string("UNKNOWN_ENUM_VALUE_Suit_7"));
+    let mut out = Vec::new();
+    codec.encode(&unknown, &mut out).unwrap();
+    assert_eq!(out, [0x40, 0x07]);
     let err = codec
         .encode(
             &[&row[..7], &[Value::string("CLUBS")], &row[8..]].concat(),
