@@ -11,14 +11,14 @@
 //! Targets: `sql` (parser, analyzer dry run and planner on whole queries files), `json` (the
 //! JSON record reader, differential against serde_json), `delimited` (the DELIMITED reader
 //! against a model of ksqlDB's Commons CSV reading, and writer round trips), `protobuf` (the
-//! `.proto` schema reader) and `schemas` (the AVRO and JSON-schema translators); `all` runs
-//! them one after another. Seeds come from `../shared/qtt` when it exists (or
-//! `WEIR_QTT_DIR`). Each target prints its input count, distinct panics and mismatches with
-//! their inputs, and the elapsed time; findings are written to `--out` (default
-//! `$TMPDIR/weir-fuzz`), and the process exits non-zero if there was any. Without a target it
-//! prints its usage and succeeds (`cargo test --all-targets` runs it so). The bounded run in
-//! `cargo test` is `tests/fuzz_smoke.rs`; the module doc of `benches/fuzz/mod.rs` says how
-//! inputs are made.
+//! `.proto` schema reader), `protobuf-wire` (the PROTOBUF codec on record bytes, round trips)
+//! and `schemas` (the AVRO and JSON-schema translators); `all` runs them one after another.
+//! Seeds come from `../shared/qtt` when it exists (or `WEIR_QTT_DIR`). Each target prints its
+//! input count, distinct panics and mismatches with their inputs, and the elapsed time;
+//! findings are written to `--out` (default `$TMPDIR/weir-fuzz`), and the process exits
+//! non-zero if there was any. Without a target it prints its usage and succeeds (`cargo test
+//! --all-targets` runs it so). The bounded run in `cargo test` is `tests/fuzz_smoke.rs`; the
+//! module doc of `benches/fuzz/mod.rs` says how inputs are made.
 
 #[path = "fuzz/mod.rs"]
 mod fuzz;
@@ -32,7 +32,7 @@ use clap::Parser;
 #[derive(Parser, Debug)]
 #[command(name = "weir-fuzz", about = "Fuzz weir's parsers and readers")]
 struct Cli {
-    /// Targets to run: sql, json, delimited, protobuf, schemas, or all.
+    /// Targets to run: sql, json, delimited, protobuf, protobuf-wire, schemas, or all.
     targets: Vec<String>,
     /// Inputs per target.
     #[arg(long, default_value_t = 100_000)]

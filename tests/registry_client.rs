@@ -6,7 +6,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::registry::{TestRegistry, free_address};
+use support::fault_registry::{FaultRegistry, free_address};
 use weir::registry::{
     NewSchema, RegistryClient, RegistryError, RegistrySettings, SchemaKind, SchemaRegistry,
 };
@@ -19,7 +19,7 @@ fn client(urls: Vec<String>) -> RegistryClient {
 
 #[test]
 fn schemas_by_id_resolve_references_and_are_cached() {
-    let registry = TestRegistry::start();
+    let registry = FaultRegistry::start();
     let address = r#"{"type":"record","name":"Address","namespace":"shop","fields":[{"name":"city","type":"string"}]}"#;
     registry.register("address", address);
     let order = r#"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"ship_to","type":"shop.Address"}]}"#;
@@ -52,7 +52,7 @@ fn schemas_by_id_resolve_references_and_are_cached() {
 
 #[test]
 fn registering_returns_the_id_once_per_subject_and_text() {
-    let registry = TestRegistry::start();
+    let registry = FaultRegistry::start();
     let client = client(vec![registry.url()]);
     let schema = NewSchema {
         kind: SchemaKind::Avro,
@@ -71,7 +71,7 @@ fn registering_returns_the_id_once_per_subject_and_text() {
 
 #[test]
 fn faults_are_sorted_into_transient_refused_and_unknown() {
-    let registry = TestRegistry::start();
+    let registry = FaultRegistry::start();
     let id = registry.register("s", r#""int""#);
     let client = client(vec![registry.url()]);
 
@@ -123,7 +123,7 @@ fn faults_are_sorted_into_transient_refused_and_unknown() {
 
 #[test]
 fn a_dead_url_fails_over_to_the_next() {
-    let registry = TestRegistry::start();
+    let registry = FaultRegistry::start();
     let id = registry.register("s", r#""string""#);
     let dead = format!("http://{}", free_address());
     let client = client(vec![dead, registry.url()]);

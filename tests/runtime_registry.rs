@@ -1,5 +1,5 @@
 //! AVRO with a Schema Registry, end to end: `weir run` against the test broker and the test
-//! registry (`support::registry`). Input records are framed and Avro-encoded here by hand,
+//! registry (`support::fault_registry`). Input records are framed and Avro-encoded here by hand,
 //! with a writer schema that differs from the declared columns (other field order and case,
 //! an extra field, nullable unions, logical types); the sink's records are decoded here by
 //! hand against the schema weir registered. The faults: a registry down at startup (weir
@@ -17,7 +17,7 @@ use std::time::Duration;
 use e2e::{Input, Output, config, produce_all, read_until, start};
 use harness::{Daemon, Workspace};
 use support::TestBroker;
-use support::registry::{TestRegistry, free_address};
+use support::fault_registry::{FaultRegistry, free_address};
 
 const QUERIES: &str = "
 CREATE STREAM ORDERS (ID BIGINT KEY, STATUS STRING, AMOUNT DOUBLE, PLACED TIMESTAMP,
@@ -148,7 +148,7 @@ impl Cursor<'_> {
 
 /// Decodes the sink's records with the schemas weir registered, checking their shape.
 fn decode_sink(
-    registry: &TestRegistry,
+    registry: &FaultRegistry,
     records: &Output,
 ) -> BTreeSet<(i64, String, String, i64, i64)> {
     let (key_id, key_schema) = registry.latest("PAID-key").expect("the sink's key schema");
@@ -220,7 +220,7 @@ fn registry_config(
     )
 }
 
-fn register_inputs(registry: &TestRegistry) -> (u32, u32) {
+fn register_inputs(registry: &FaultRegistry) -> (u32, u32) {
     (
         registry.register("orders-key", r#""long""#),
         registry.register("orders-value", WRITER),
@@ -230,7 +230,7 @@ fn register_inputs(registry: &TestRegistry) -> (u32, u32) {
 #[test]
 fn avro_source_to_avro_sink_with_basic_auth() {
     let broker = TestBroker::start();
-    let registry = TestRegistry::start();
+    let registry = FaultRegistry::start();
     let (key_id, value_id) = register_inputs(&registry);
     registry.require_basic_auth("weir", "s3cret");
     let state = tempfile::tempdir().unwrap();
@@ -255,7 +255,7 @@ fn avro_source_to_avro_sink_with_basic_auth() {
 #[test]
 fn a_registry_down_mid_run_holds_new_ids_back_and_unknown_ids_go_to_the_processing_log() {
     let broker = TestBroker::start();
-    let registry = TestRegistry::start();
+    let registry = FaultRegistry::start();
     let (key_id, value_id) = register_inputs(&registry);
     let state = tempfile::tempdir().unwrap();
     let workspace = Workspace::new(
@@ -378,7 +378,7 @@ fn a_registry_down_at_startup_is_waited_for() {
     );
     let mut daemon = Daemon::spawn(workspace.command(&["run"]));
     daemon.wait_for_line("Schema Registry not reachable yet", Duration::from_secs(60));
-    let registry = TestRegistry::start_on(address);
+    let registry = FaultRegistry::start_on(address);
     let (key_id, value_id) = register_inputs(&registry);
     let addr = daemon.http_addr();
     e2e::wait_ready(addr, Duration::from_secs(60));
@@ -408,7 +408,7 @@ fn a_registry_that_never_answers_or_refuses_credentials_stops_startup_with_a_cle
     assert!(log.contains("gave up after startup_timeout"), "{log}");
     assert!(log.contains(&nowhere), "{log}");
 
-    let registry = TestRegistry::start();
+    let registry = FaultRegistry::start();
     registry.require_basic_auth("weir", "right");
     let workspace = Workspace::new(
         &registry_config(
@@ -455,7 +455,7 @@ fn check_refuses_registry_formats_without_a_registry() {
 #[test]
 fn columns_left_out_are_inferred_from_the_registry_at_run() {
     let broker = TestBroker::start();
-    let registry = TestRegistry::start();
+    let registry = FaultRegistry::start();
     let (key_id, value_id) = register_inputs(&registry);
     let state = tempfile::tempdir().unwrap();
     let queries = "

@@ -22,6 +22,7 @@ pub mod json_gen;
 pub mod json_oracle;
 pub mod mutate;
 pub mod proto;
+pub mod proto_wire;
 pub mod schemas;
 pub mod sql;
 pub mod sql_expr;
@@ -73,7 +74,14 @@ pub trait Target: Send {
 }
 
 /// Every target, by name, in the order `all` runs them.
-pub const TARGETS: &[&str] = &["sql", "json", "delimited", "protobuf", "schemas"];
+pub const TARGETS: &[&str] = &[
+    "sql",
+    "json",
+    "delimited",
+    "protobuf",
+    "protobuf-wire",
+    "schemas",
+];
 
 /// The target called `name`, seeded with `corpus`.
 pub fn target(name: &str, corpus: &Corpus) -> Option<Box<dyn Target>> {
@@ -82,6 +90,7 @@ pub fn target(name: &str, corpus: &Corpus) -> Option<Box<dyn Target>> {
         "json" => Box::new(json::JsonTarget::new(corpus)),
         "delimited" => Box::new(delimited::DelimitedTarget::new(corpus)),
         "protobuf" => Box::new(proto::ProtoTarget::new(corpus)),
+        "protobuf-wire" => Box::new(proto_wire::ProtoWireTarget::new()),
         "schemas" => Box::new(schemas::SchemaTarget::new(corpus)),
         _ => return None,
     })

@@ -2,8 +2,9 @@
 //! and AVRO through a Schema Registry ([`RegistryBinding`], [`avro`]).
 //! A [`RowSerde`] is built once per query and topic side from the format, the columns and the
 //! options, validating everything ksqlDB validates; then it turns bytes into [`Row`]s and back
-//! without name lookups or per-record setup. PROTOBUF and JSON_SR parse as formats but are
-//! refused with a clear error until their codecs exist. Errors are values the runtime routes
+//! without name lookups or per-record setup. PROTOBUF and PROTOBUF_NOSR have a codec
+//! ([`protobuf::ProtobufCodec`]) not yet behind `RowSerde`; JSON_SR parses as a format but is
+//! refused with a clear error until its codec exists. Errors are values the runtime routes
 //! to the processing log (except [`FormatError::is_unavailable`] ones, which it retries); this
 //! layer never panics, logs or touches Kafka. The registry formats make blocking HTTP calls
 //! to the registry when they meet a schema id for the first time.
@@ -18,6 +19,7 @@ mod json_scan;
 pub(crate) mod json_write;
 mod kafka;
 mod options;
+pub mod protobuf;
 
 use std::fmt;
 use std::str::FromStr;

@@ -64,7 +64,7 @@ const START_ATTEMPTS: usize = 3;
 /// when stdin (our pipe) reaches end-of-file, and exits with the broker's status when the
 /// broker exits first. Background jobs of a non-interactive shell get /dev/null as stdin, so
 /// the pipe is handed to the watcher explicitly through fd 3.
-const WATCHDOG: &str = r#"
+pub(super) const WATCHDOG: &str = r#"
 exec 3<&0
 "$@" </dev/null &
 broker=$!
@@ -374,7 +374,7 @@ pub(crate) fn pace(attempt_began: Instant) {
 
 /// A loopback port free right now. The broker binds it a moment later; a clash makes the
 /// broker exit and [`TestBroker::start`] tries another port.
-fn free_port() -> Result<u16, String> {
+pub(super) fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .map_err(|e| format!("cannot bind a loopback port: {e}"))?;
     listener

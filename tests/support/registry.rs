@@ -1,319 +1,265 @@
-//! A Confluent-REST-compatible Schema Registry for tests, with faults. It serves the calls
-//! weir makes (`GET /subjects`, `GET /schemas/ids/{id}`, `GET /subjects/{s}/versions/latest`
-//! and `/{version}`, `POST /subjects/{s}/versions`) from memory, on its own thread and tokio
-//! runtime, and can be told to answer every request with an HTTP status (500, 503, 401), to
-//! answer late, or to require basic credentials. Ids it never gave out answer 404 with error
-//! code 40403, as the real registry does. [`TestRegistry::start_on`] binds a chosen address,
-//! so a test can point weir at a registry that does not run yet and start it later.
+//! A Schema Registry process for integration tests: rivven-schema (a Confluent-REST-compatible
+//! registry written by others, installed by `.ci/install-registry`), started on a free
+//! loopback port with in-memory storage, waited for until `GET /subjects` answers, killed on
+//! drop. Like the broker it runs under the `sh` watchdog of [`super::broker`], so it never
+//! outlives the test process, even on `kill -9`. [`TestRegistry::request`] is a small
+//! HTTP/1.1 client over `std::net` (one request per connection) so tests need no HTTP crate.
+//!
+//! What rivven does and does not do is probed in `tests/registry_probes.rs`; its gaps (no
+//! `POST /subjects/{subject}` lookup, `versions/latest` without references) are documented
+//! there and must be worked around, not relied on.
+//!
+//! Environment: `TEST_REGISTRY_BIN` names the binary (skips the lookup and the build).
 
-use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
-use axum::Json;
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use serde_json::{Value, json};
+use super::broker::{WATCHDOG, free_port};
 
-#[derive(Default)]
-struct Shared {
-    /// Schemas by id - 1: (schemaType, text, references as the REST API writes them).
-    schemas: Mutex<Vec<(String, String, Vec<Value>)>>,
-    /// Ids of each subject's versions, oldest first.
-    subjects: Mutex<BTreeMap<String, Vec<u32>>>,
-    /// Non-zero: every request is answered with this status.
-    fail_with: AtomicU16,
-    latency_ms: AtomicU64,
-    requests: AtomicU64,
-    /// `Authorization` header every request must carry, when set.
-    required_auth: Mutex<Option<String>>,
-}
+/// How long the registry may take to answer its first request.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Bound on one request.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The media type Confluent's clients send and accept.
+pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
-/// A running registry; its thread and runtime stop when it is dropped.
+/// A running rivven-schema on `127.0.0.1`, killed on drop.
 pub struct TestRegistry {
-    address: SocketAddr,
-    shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    url: String,
+    port: u16,
+    watchdog: Child,
+    lifeline: Option<ChildStdin>,
+    log_path: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 impl TestRegistry {
+    /// Starts a registry of the caller's own and waits until it answers. Panics with its log
+    /// when it cannot (after three ports, in case a free port was taken meanwhile).
     pub fn start() -> TestRegistry {
-        TestRegistry::start_on(free_address())
+        let binary = registry_binary();
+        let mut failures = Vec::new();
+        for attempt in 1..=3 {
+            match Self::try_start(&binary) {
+                Ok(registry) => return registry,
+                Err(why) => failures.push(format!("attempt {attempt}: {why}")),
+            }
+        }
+        panic!(
+            "could not start the test registry {}:\n{}",
+            binary.display(),
+            failures.join("\n")
+        );
     }
 
-    /// Serves on `address` (from [`free_address`], so weir can be pointed at it first).
-    pub fn start_on(address: SocketAddr) -> TestRegistry {
-        let listener = TcpListener::bind(address).expect("binding the test registry");
-        listener
-            .set_nonblocking(true)
-            .expect("non-blocking listener");
-        let shared = Arc::new(Shared::default());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = Router::new()
-            .route("/subjects", get(subjects))
-            .route("/schemas/ids/{id}", get(by_id))
-            .route("/subjects/{subject}/versions/{version}", get(version))
-            .route("/subjects/{subject}/versions", get(versions).post(register))
-            .layer(middleware::from_fn_with_state(shared.clone(), faults))
-            .with_state(shared.clone());
-        let thread = std::thread::Builder::new()
-            .name("test-registry".into())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("registry runtime");
-                runtime.block_on(async move {
-                    let listener =
-                        tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                    axum::serve(listener, app)
-                        .with_graceful_shutdown(async {
-                            let _ = stopped.await;
-                        })
-                        .await
-                        .expect("serving the test registry");
-                });
-            })
-            .expect("spawning the test registry");
-        TestRegistry {
-            address,
-            shared,
-            stop: Some(stop),
-            thread: Some(thread),
+    fn try_start(binary: &Path) -> Result<TestRegistry, String> {
+        let port = free_port()?;
+        let dir = tempfile::Builder::new()
+            .prefix("registry-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .map_err(|e| format!("cannot make a temp dir for the log: {e}"))?;
+        let log_path = dir.path().join("registry.log");
+        let log = File::create(&log_path).map_err(|e| format!("cannot create the log: {e}"))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| format!("cannot dup the log: {e}"))?;
+        let mut watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(WATCHDOG)
+            .arg("registry-watchdog")
+            .arg(binary)
+            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::piped())
+            .stdout(log)
+            .stderr(log_err)
+            .spawn()
+            .map_err(|e| format!("cannot spawn sh for {}: {e}", binary.display()))?;
+        let lifeline = watchdog.stdin.take();
+        let mut registry = TestRegistry {
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            watchdog,
+            lifeline,
+            log_path,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = registry.watchdog.try_wait() {
+                return Err(format!(
+                    "rivven-schema exited ({status}):\n{}",
+                    registry.log()
+                ));
+            }
+            if let Ok((200, _)) = registry.request("GET", "/subjects", None) {
+                return Ok(registry);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "rivven-schema did not answer within {READY_TIMEOUT:?}:\n{}",
+                    registry.log()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
-    pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+    /// The base URL, `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
-    /// Registers `text` (an AVRO schema) under `subject`; returns its id.
-    pub fn register(&self, subject: &str, text: &str) -> u32 {
-        register_in(&self.shared, subject, "AVRO", text, Vec::new())
+    /// One HTTP request; returns the status and the body. `body` is sent as JSON.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> Result<(u16, String), String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))
+            .map_err(|e| format!("connect to {}: {e}", self.url))?;
+        stream.set_read_timeout(Some(REQUEST_TIMEOUT)).ok();
+        stream.set_write_timeout(Some(REQUEST_TIMEOUT)).ok();
+        let body = body.unwrap_or("");
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAccept: {CONTENT_TYPE}\r\n\
+             Content-Type: {CONTENT_TYPE}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.port,
+            body.len()
+        );
+        stream
+            .write_all(head.as_bytes())
+            .and_then(|()| stream.write_all(body.as_bytes()))
+            .map_err(|e| format!("send {method} {path}: {e}"))?;
+        let mut response = Vec::new();
+        stream
+            .read_to_end(&mut response)
+            .map_err(|e| format!("read the answer to {method} {path}: {e}"))?;
+        parse_response(&response).ok_or_else(|| {
+            format!(
+                "unreadable answer to {method} {path}: {}",
+                String::from_utf8_lossy(&response)
+            )
+        })
     }
 
-    /// Registers `text` with references `(name, subject, version)` to other subjects.
-    pub fn register_with_references(
+    /// A request whose answer must be 200 with a JSON body.
+    pub fn json(&self, method: &str, path: &str, body: Option<&str>) -> serde_json::Value {
+        let (status, text) = self
+            .request(method, path, body)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(status, 200, "{method} {path} answered {status}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}"))
+    }
+
+    /// Registers `schema` (of `schema_type`: AVRO, PROTOBUF or JSON) under `subject` with
+    /// `references` (a JSON array); returns its id.
+    pub fn register(
         &self,
         subject: &str,
-        text: &str,
-        references: &[(&str, &str, u32)],
-    ) -> u32 {
-        let references = references
-            .iter()
-            .map(|(name, subject, version)| {
-                json!({"name": name, "subject": subject, "version": version})
-            })
-            .collect();
-        register_in(&self.shared, subject, "AVRO", text, references)
+        schema_type: &str,
+        schema: &str,
+        references: &str,
+    ) -> i64 {
+        let body = serde_json::json!({
+            "schemaType": schema_type,
+            "schema": schema,
+            "references": serde_json::from_str::<serde_json::Value>(references)
+                .expect("references are JSON"),
+        });
+        let answer = self.json(
+            "POST",
+            &format!("/subjects/{subject}/versions"),
+            Some(&body.to_string()),
+        );
+        answer["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no id in {answer}"))
     }
 
-    /// The latest schema text of `subject` and its id.
-    pub fn latest(&self, subject: &str) -> Option<(u32, String)> {
-        let id = *self.shared.subjects.lock().unwrap().get(subject)?.last()?;
-        let text = self.shared.schemas.lock().unwrap()[id as usize - 1]
-            .1
-            .clone();
-        Some((id, text))
-    }
-
-    /// The text of schema `id`.
-    pub fn schema(&self, id: u32) -> Option<String> {
-        let schemas = self.shared.schemas.lock().unwrap();
-        schemas
-            .get((id as usize).checked_sub(1)?)
-            .map(|s| s.1.clone())
-    }
-
-    /// Answers every request with `status` (0: answer normally again).
-    pub fn fail_with(&self, status: u16) {
-        self.shared.fail_with.store(status, Ordering::SeqCst);
-    }
-
-    pub fn set_latency(&self, latency: Duration) {
-        self.shared
-            .latency_ms
-            .store(latency.as_millis() as u64, Ordering::SeqCst);
-    }
-
-    /// Requires HTTP basic credentials on every request.
-    pub fn require_basic_auth(&self, user: &str, password: &str) {
-        use base64::Engine as _;
-        let encoded =
-            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        *self.shared.required_auth.lock().unwrap() = Some(format!("Basic {encoded}"));
-    }
-
-    /// Requests served (or refused) so far.
-    pub fn requests(&self) -> u64 {
-        self.shared.requests.load(Ordering::SeqCst)
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path)
+            .unwrap_or_else(|e| format!("<cannot read {}: {e}>", self.log_path.display()))
     }
 }
 
 impl Drop for TestRegistry {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// A loopback address nothing listens on (yet).
-pub fn free_address() -> SocketAddr {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a free port");
-    listener.local_addr().expect("its address")
-}
-
-fn register_in(
-    shared: &Shared,
-    subject: &str,
-    kind: &str,
-    text: &str,
-    references: Vec<Value>,
-) -> u32 {
-    let mut schemas = shared.schemas.lock().unwrap();
-    let id = match schemas
-        .iter()
-        .position(|(k, t, r)| k == kind && t == text && *r == references)
-    {
-        Some(i) => i as u32 + 1,
-        None => {
-            schemas.push((kind.to_string(), text.to_string(), references));
-            schemas.len() as u32
-        }
-    };
-    let mut subjects = shared.subjects.lock().unwrap();
-    let versions = subjects.entry(subject.to_string()).or_default();
-    if !versions.contains(&id) {
-        versions.push(id);
-    }
-    id
-}
-
-async fn faults(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
-    shared.requests.fetch_add(1, Ordering::SeqCst);
-    let latency = shared.latency_ms.load(Ordering::SeqCst);
-    if latency > 0 {
-        tokio::time::sleep(Duration::from_millis(latency)).await;
-    }
-    let status = shared.fail_with.load(Ordering::SeqCst);
-    if status != 0 {
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return error(status, 50001, "injected fault").into_response();
-    }
-    let required = shared.required_auth.lock().unwrap().clone();
-    if let Some(required) = required {
-        let given = request
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok());
-        if given != Some(required.as_str()) {
-            return error(StatusCode::UNAUTHORIZED, 40101, "Unauthorized").into_response();
-        }
-    }
-    next.run(request).await
-}
-
-fn error(status: StatusCode, code: u32, message: &str) -> (StatusCode, Json<Value>) {
-    (
-        status,
-        Json(json!({"error_code": code, "message": message})),
-    )
-}
-
-fn schema_json(shared: &Shared, id: u32) -> Option<Value> {
-    let schemas = shared.schemas.lock().unwrap();
-    let (kind, text, references) = schemas.get((id as usize).checked_sub(1)?)?;
-    let mut answer = json!({"schema": text});
-    if kind != "AVRO" {
-        answer["schemaType"] = json!(kind);
-    }
-    if !references.is_empty() {
-        answer["references"] = json!(references);
-    }
-    Some(answer)
-}
-
-async fn subjects(State(shared): State<Arc<Shared>>) -> Json<Value> {
-    let subjects: Vec<String> = shared.subjects.lock().unwrap().keys().cloned().collect();
-    Json(json!(subjects))
-}
-
-async fn by_id(State(shared): State<Arc<Shared>>, Path(id): Path<u32>) -> Response {
-    match schema_json(&shared, id) {
-        Some(answer) => Json(answer).into_response(),
-        None => error(StatusCode::NOT_FOUND, 40403, "Schema not found").into_response(),
-    }
-}
-
-async fn versions(State(shared): State<Arc<Shared>>, Path(subject): Path<String>) -> Response {
-    match shared.subjects.lock().unwrap().get(&subject) {
-        Some(ids) => Json(json!((1..=ids.len()).collect::<Vec<_>>())).into_response(),
-        None => error(StatusCode::NOT_FOUND, 40401, "Subject not found").into_response(),
-    }
-}
-
-async fn version(
-    State(shared): State<Arc<Shared>>,
-    Path((subject, version)): Path<(String, String)>,
-) -> Response {
-    let id = {
-        let subjects = shared.subjects.lock().unwrap();
-        let Some(ids) = subjects.get(&subject) else {
-            return error(StatusCode::NOT_FOUND, 40401, "Subject not found").into_response();
-        };
-        let index = match version.as_str() {
-            "latest" => ids.len(),
-            number => number.parse::<usize>().unwrap_or(0),
-        };
-        match index.checked_sub(1).and_then(|i| ids.get(i)) {
-            Some(id) => (*id, index),
-            None => {
-                return error(StatusCode::NOT_FOUND, 40402, "Version not found").into_response();
+        // EOF on the watchdog's stdin makes it kill the registry and exit.
+        drop(self.lifeline.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !matches!(self.watchdog.try_wait(), Ok(Some(_)) | Err(_)) {
+            if Instant::now() > deadline {
+                let _ = self.watchdog.kill();
+                let _ = self.watchdog.wait();
+                break;
             }
+            std::thread::sleep(Duration::from_millis(10));
         }
-    };
-    let mut answer = schema_json(&shared, id.0).expect("a registered id");
-    answer["id"] = json!(id.0);
-    answer["version"] = json!(id.1);
-    answer["subject"] = json!(subject);
-    Json(answer).into_response()
+        if std::thread::panicking() {
+            eprintln!(
+                "--- test registry {} log ---\n{}--- end ---",
+                self.url,
+                self.log()
+            );
+        }
+    }
 }
 
-async fn register(
-    State(shared): State<Arc<Shared>>,
-    Path(subject): Path<String>,
-    body: Bytes,
-) -> Response {
-    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, 42201, "Invalid schema").into_response();
-    };
-    let Some(text) = request.get("schema").and_then(Value::as_str) else {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, 42201, "Invalid schema").into_response();
-    };
-    let kind = request
-        .get("schemaType")
-        .and_then(Value::as_str)
-        .unwrap_or("AVRO");
-    if kind == "AVRO" && serde_json::from_str::<Value>(text).is_err() {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, 42201, "Invalid schema").into_response();
+/// Status and body of an HTTP/1.1 answer (identity or chunked body).
+fn parse_response(bytes: &[u8]) -> Option<(u16, String)> {
+    let text = String::from_utf8_lossy(bytes);
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let status = head.split(' ').nth(1)?.parse().ok()?;
+    let chunked = head
+        .lines()
+        .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding:") && l.contains("chunked"));
+    if !chunked {
+        return Some((status, body.to_string()));
     }
-    let references = request
-        .get("references")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let id = register_in(&shared, &subject, kind, text, references);
-    Json(json!({"id": id})).into_response()
+    let mut out = String::new();
+    let mut rest = body;
+    loop {
+        let (size, after) = rest.split_once("\r\n")?;
+        let size = usize::from_str_radix(size.trim(), 16).ok()?;
+        if size == 0 {
+            return Some((status, out));
+        }
+        out.push_str(after.get(..size)?);
+        rest = after.get(size + 2..)?;
+    }
+}
+
+/// The registry binary: `TEST_REGISTRY_BIN`, else what `.ci/install-registry` prints (at once
+/// when the build is cached; ~5-10 minutes the first time).
+pub fn registry_binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            if let Some(path) = std::env::var_os("TEST_REGISTRY_BIN") {
+                return PathBuf::from(path);
+            }
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/install-registry");
+            let output = Command::new("bash")
+                .arg(&script)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert!(
+                output.status.success(),
+                "{} failed ({}); set TEST_REGISTRY_BIN to skip it:\n{stdout}{}",
+                script.display(),
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            );
+            PathBuf::from(stdout.lines().last().unwrap_or_default().trim())
+        })
+        .clone()
 }

@@ -5,16 +5,14 @@
 //! `google.type.TimeOfDay` and `confluent.type.Decimal` (precision and scale from the field's
 //! `confluent.field_meta` params). The schema's first message is used unless a full name is
 //! given; imported files come from the schema's references. A schema whose type expands to
-//! more than [`MAX_FIELDS`] fields (messages used many times over) is refused.
+//! more than [`MAX_FIELDS`] fields (messages used many times over) is refused. The `.proto`
+//! reader itself is `format::protobuf::schema`, shared with the codec.
 
 use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
-
-mod parse;
 
 use super::SchemaReference;
+use crate::format::protobuf::schema::{Field, FieldType, ProtoSchema, Resolved};
 use crate::types::{SqlType, StructField};
-use parse::{Field, FieldType, Parser, tokenize};
 
 /// Translates the message `full_name` (or the first message) of a `.proto` text.
 pub fn to_sql_type(
@@ -22,25 +20,25 @@ pub fn to_sql_type(
     references: &[SchemaReference],
     full_name: Option<&str>,
 ) -> Result<SqlType, String> {
-    let mut pool = Pool::default();
-    let main = pool.add_file(text)?;
-    for reference in references {
-        pool.add_file(&reference.text)?;
-    }
+    let schema = ProtoSchema::parse(text, references.iter().map(|r| r.text.as_str()))?;
     let root = match full_name {
-        Some(name) => pool
+        Some(name) => schema
             .find_message(name)
             .ok_or_else(|| format!("the PROTOBUF schema has no message named `{name}`"))?,
-        None => main.ok_or("the PROTOBUF schema declares no message")?,
+        None => schema
+            .first_message()
+            .ok_or("the PROTOBUF schema declares no message")?
+            .to_string(),
+    };
+    let pool = Pool {
+        schema: &schema,
+        translated: Cell::new(0),
     };
     pool.message_type(&root, 0)
 }
 
-#[derive(Default)]
-struct Pool {
-    /// Messages by full name (package and enclosing messages, dot-separated).
-    messages: HashMap<String, Vec<Field>>,
-    enums: HashSet<String>,
+struct Pool<'s> {
+    schema: &'s ProtoSchema,
     /// Struct fields translated so far (see [`MAX_FIELDS`]).
     translated: Cell<usize>,
 }
@@ -51,78 +49,18 @@ const MAX_DEPTH: usize = 32;
 /// of billions of fields; it is refused instead of exhausting time and memory.
 const MAX_FIELDS: usize = 100_000;
 
-impl Pool {
-    /// Parses one file into the pool; returns the full name of its first top-level message.
-    fn add_file(&mut self, text: &str) -> Result<Option<String>, String> {
-        let tokens = tokenize(text)?;
-        let mut parser = Parser {
-            tokens,
-            at: 0,
-            pool: self,
-        };
-        parser.file()
-    }
-
-    fn find_message(&self, name: &str) -> Option<String> {
-        let name = name.trim_start_matches('.');
-        if self.messages.contains_key(name) {
-            return Some(name.to_string());
-        }
-        let suffix = format!(".{name}");
-        let mut matches: Vec<&String> = self
-            .messages
-            .keys()
-            .filter(|k| k.ends_with(&suffix))
-            .collect();
-        matches.sort();
-        matches.first().map(|s| s.to_string())
-    }
-
-    /// Resolves `name` used inside `scope` (the full name of the enclosing message).
-    fn resolve(&self, name: &str, scope: &str) -> Option<(String, bool)> {
-        if let Some(absolute) = name.strip_prefix('.') {
-            return self.lookup(absolute);
-        }
-        let mut scope = scope.to_string();
-        loop {
-            let candidate = if scope.is_empty() {
-                name.to_string()
-            } else {
-                format!("{scope}.{name}")
-            };
-            if let Some(found) = self.lookup(&candidate) {
-                return Some(found);
-            }
-            if scope.is_empty() {
-                return None;
-            }
-            scope = scope
-                .rsplit_once('.')
-                .map_or(String::new(), |(s, _)| s.to_string());
-        }
-    }
-
-    /// `(full name, is an enum)`.
-    fn lookup(&self, full: &str) -> Option<(String, bool)> {
-        if self.messages.contains_key(full) {
-            Some((full.to_string(), false))
-        } else if self.enums.contains(full) {
-            Some((full.to_string(), true))
-        } else {
-            None
-        }
-    }
-
+impl Pool<'_> {
     fn message_type(&self, full_name: &str, depth: usize) -> Result<SqlType, String> {
         if depth > MAX_DEPTH {
             return Err(format!(
                 "the PROTOBUF message `{full_name}` nests too deeply (recursive?)"
             ));
         }
-        let fields = self
-            .messages
-            .get(full_name)
-            .ok_or_else(|| format!("unknown PROTOBUF message `{full_name}`"))?;
+        let fields = &self
+            .schema
+            .message(full_name)
+            .ok_or_else(|| format!("unknown PROTOBUF message `{full_name}`"))?
+            .fields;
         self.translated.set(self.translated.get() + fields.len());
         if self.translated.get() > MAX_FIELDS {
             return Err(format!(
@@ -195,9 +133,9 @@ impl Pool {
                 "google.type.Date" => SqlType::Date,
                 "google.type.TimeOfDay" => SqlType::Time,
                 "confluent.type.Decimal" => decimal(options)?,
-                _ => match self.resolve(name, scope) {
-                    Some((_, true)) => SqlType::String,
-                    Some((full, false)) => self.message_type(&full, depth + 1)?,
+                _ => match self.schema.resolve(name, scope) {
+                    Some(Resolved::Enum(_)) => SqlType::String,
+                    Some(Resolved::Message(full)) => self.message_type(&full, depth + 1)?,
                     None => return Err(format!("unknown PROTOBUF type `{name}`")),
                 },
             },

@@ -1,24 +1,32 @@
-//! The `.proto` reader behind [`super`]: a tokenizer (comments skipped) and a parser of the
-//! declarations schema inference needs (package, messages with nested messages, enums and
-//! `oneof`, fields with their labels, map types and options); everything else is skipped.
+//! The `.proto` reader behind [`super::schema`]: a tokenizer (comments skipped) and a parser of
+//! the declarations schema inference and the codec need (syntax, package, messages with nested
+//! messages in declaration order, enums with their values, `oneof`, fields with their numbers,
+//! labels, map types and options); everything else (services, extensions, reserved ranges) is
+//! skipped. Lenient like ksqlDB's reader of registered schemas: imports are not followed here
+//! (references arrive as further files), and unknown statements are skipped, not refused.
 
-use super::Pool;
+use super::schema::{EnumDef, MessageDef, ProtoSchema};
 
 #[derive(Debug, Clone)]
-pub(super) enum FieldType {
+pub enum FieldType {
     /// A scalar keyword or a (possibly qualified) message or enum name.
     Named(String),
     Map(Box<FieldType>, Box<FieldType>),
     OneOf(Vec<Field>),
 }
 
+/// One field of a message (or one alternative of a `oneof`, or a whole `oneof` whose
+/// alternatives are in [`FieldType::OneOf`] and whose number is 0).
 #[derive(Debug, Clone)]
-pub(super) struct Field {
-    pub(super) name: String,
-    pub(super) ty: FieldType,
-    pub(super) repeated: bool,
+pub struct Field {
+    pub name: String,
+    pub number: u32,
+    pub ty: FieldType,
+    pub repeated: bool,
+    /// Declared `optional` in a proto3 file: the field tracks presence (absent reads as NULL).
+    pub optional: bool,
     /// The text between `[` and `]` after the field number.
-    pub(super) options: String,
+    pub options: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +84,9 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Token>, String> {
 pub(super) struct Parser<'p> {
     pub(super) tokens: Vec<Token>,
     pub(super) at: usize,
-    pub(super) pool: &'p mut Pool,
+    pub(super) pool: &'p mut ProtoSchema,
+    /// `syntax = "proto3"` was declared.
+    pub(super) proto3: bool,
 }
 
 impl Parser<'_> {
@@ -133,11 +143,20 @@ impl Parser<'_> {
         }
     }
 
-    pub(super) fn file(&mut self) -> Result<Option<String>, String> {
+    /// Parses one file; returns the full names of its top-level messages in declaration order.
+    pub(super) fn file(&mut self) -> Result<Vec<String>, String> {
         let mut package = String::new();
-        let mut first = None;
+        let mut top = Vec::new();
         while let Some(token) = self.peek().cloned() {
             match token {
+                Token::Word(w) if w == "syntax" || w == "edition" => {
+                    self.at += 1;
+                    self.expect('=')?;
+                    if let Token::Text(t) = self.next()? {
+                        self.proto3 = t == "proto3";
+                    }
+                    self.expect(';')?;
+                }
                 Token::Word(w) if w == "package" => {
                     self.at += 1;
                     package = self.word()?;
@@ -145,20 +164,64 @@ impl Parser<'_> {
                 }
                 Token::Word(w) if w == "message" => {
                     self.at += 1;
-                    let name = self.message(&package)?;
-                    first.get_or_insert(name);
+                    top.push(self.message(&package)?);
                 }
                 Token::Word(w) if w == "enum" => {
                     self.at += 1;
-                    let name = self.word()?;
-                    self.pool.enums.insert(qualify(&package, &name));
-                    self.skip_statement()?;
+                    self.enumeration(&package)?;
                 }
                 Token::Punct(';') => self.at += 1,
                 _ => self.skip_statement()?,
             }
         }
-        Ok(first)
+        Ok(top)
+    }
+
+    /// After `enum`: the name and `NAME = number;` values (options skipped).
+    fn enumeration(&mut self, scope: &str) -> Result<(), String> {
+        let full = qualify(scope, &self.word()?);
+        self.expect('{')?;
+        let mut values = Vec::new();
+        loop {
+            match self.next()? {
+                Token::Punct('}') => break,
+                Token::Punct(';') => {}
+                Token::Word(w) if matches!(w.as_str(), "option" | "reserved") => {
+                    self.skip_statement()?
+                }
+                Token::Word(name) => {
+                    self.expect('=')?;
+                    let number = self.word()?;
+                    let number: i32 = number
+                        .parse()
+                        .map_err(|_| format!("bad PROTOBUF enum number `{number}`"))?;
+                    if self.peek() == Some(&Token::Punct('[')) {
+                        self.skip_brackets()?;
+                    }
+                    self.expect(';')?;
+                    values.push((name, number));
+                }
+                other => return Err(format!("unexpected {other:?} in PROTOBUF enum `{full}`")),
+            }
+        }
+        self.pool.enums.insert(full, EnumDef { values });
+        Ok(())
+    }
+
+    fn skip_brackets(&mut self) -> Result<(), String> {
+        let mut depth = 0usize;
+        loop {
+            match self.next()? {
+                Token::Punct('[') => depth += 1,
+                Token::Punct(']') => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                _ => {}
+            }
+        }
     }
 
     /// After `message`: parses the name and body; returns the full name.
@@ -166,6 +229,7 @@ impl Parser<'_> {
         let full = qualify(scope, &self.word()?);
         self.expect('{')?;
         let mut fields = Vec::new();
+        let mut nested = Vec::new();
         loop {
             match self.peek().cloned() {
                 None => return Err(format!("unterminated PROTOBUF message `{full}`")),
@@ -177,13 +241,11 @@ impl Parser<'_> {
                 Some(Token::Word(w)) => match w.as_str() {
                     "message" => {
                         self.at += 1;
-                        self.message(&full)?;
+                        nested.push(self.message(&full)?);
                     }
                     "enum" => {
                         self.at += 1;
-                        let name = self.word()?;
-                        self.pool.enums.insert(qualify(&full, &name));
-                        self.skip_statement()?;
+                        self.enumeration(&full)?;
                     }
                     "oneof" => {
                         self.at += 1;
@@ -204,8 +266,10 @@ impl Parser<'_> {
                         self.at += 1;
                         fields.push(Field {
                             name,
+                            number: 0,
                             ty: FieldType::OneOf(alternatives),
                             repeated: false,
+                            optional: false,
                             options: String::new(),
                         });
                     }
@@ -215,16 +279,25 @@ impl Parser<'_> {
                 Some(other) => return Err(format!("unexpected {other:?} in PROTOBUF message")),
             }
         }
-        self.pool.messages.insert(full.clone(), fields);
+        self.pool.messages.insert(
+            full.clone(),
+            MessageDef {
+                fields,
+                nested,
+                proto3: self.proto3,
+            },
+        );
         Ok(full)
     }
 
     /// `[repeated|optional|required] type name = N [options];` or `map<K, V> name = N;`.
     fn field(&mut self) -> Result<Field, String> {
         let mut repeated = false;
+        let mut optional = false;
         let mut type_name = self.word()?;
         while matches!(type_name.as_str(), "repeated" | "optional" | "required") {
             repeated |= type_name == "repeated";
+            optional |= type_name == "optional" && self.proto3;
             type_name = self.word()?;
         }
         let ty = if type_name == "map" && self.peek() == Some(&Token::Punct('<')) {
@@ -242,7 +315,9 @@ impl Parser<'_> {
         };
         let name = self.word()?;
         self.expect('=')?;
-        self.word()?;
+        let number = self.word()?;
+        let number = parse_field_number(&number)
+            .ok_or_else(|| format!("bad PROTOBUF field number `{number}` of `{name}`"))?;
         let mut options = String::new();
         if self.peek() == Some(&Token::Punct('[')) {
             self.at += 1;
@@ -272,14 +347,28 @@ impl Parser<'_> {
         self.expect(';')?;
         Ok(Field {
             name,
+            number,
             ty,
             repeated,
+            optional,
             options,
         })
     }
 }
 
-fn qualify(scope: &str, name: &str) -> String {
+/// A field number: decimal, hex (`0x…`) or octal (leading `0`), 1 to 2^29 - 1.
+fn parse_field_number(text: &str) -> Option<u32> {
+    let number = if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        u32::from_str_radix(hex, 16).ok()?
+    } else if text.len() > 1 && text.starts_with('0') {
+        u32::from_str_radix(&text[1..], 8).ok()?
+    } else {
+        text.parse().ok()?
+    };
+    (1..(1 << 29)).contains(&number).then_some(number)
+}
+
+pub(super) fn qualify(scope: &str, name: &str) -> String {
     if scope.is_empty() {
         name.to_string()
     } else {
