@@ -9,6 +9,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::format::Format;
+use crate::format::protobuf::NullableRepresentation;
 use crate::types::SqlType;
 
 /// Stream or table.
@@ -147,6 +148,10 @@ pub struct FormatInfo {
     /// `*_SCHEMA_FULL_NAME`: the name of the record a registry format writes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub full_name: Option<String>,
+    /// `*_PROTOBUF_NULLABLE_REPRESENTATION`: how a PROTOBUF schema derived from the columns
+    /// keeps NULLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nullable: Option<NullableRepresentation>,
 }
 
 impl FormatInfo {
@@ -157,6 +162,7 @@ impl FormatInfo {
             delimiter: None,
             schema_id: None,
             full_name: None,
+            nullable: None,
         }
     }
 }

@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use super::catalog::{FormatInfo, Namespace, Schema};
 use super::{Analyzer, R, registry};
+use crate::format::protobuf::NullableRepresentation;
 use crate::format::{self, Format, Role, SerdeColumn, SerdeOptions};
 use crate::sql::{Diagnostic, Properties, Span};
 use crate::types::SqlType;
@@ -104,6 +105,27 @@ impl Analyzer<'_> {
                     info.full_name = Some(full);
                 }
             }
+            let name = format!("{word}_PROTOBUF_NULLABLE_REPRESENTATION");
+            if let Some((text, span)) = self.prop(properties, &name) {
+                if !matches!(info.format, Format::Protobuf | Format::ProtobufNoSr) {
+                    return Err(Diagnostic::error(
+                        span,
+                        format!(
+                            "{} does not support the following configs: [nullableRepresentation]",
+                            info.format
+                        ),
+                    )
+                    .with_help(format!("{name} applies to PROTOBUF and PROTOBUF_NOSR only")));
+                }
+                info.nullable = Some(NullableRepresentation::parse(&text).ok_or_else(|| {
+                    Diagnostic::error(
+                        span,
+                        format!(
+                            "Invalid value {text} for property {name}: use OPTIONAL or WRAPPER"
+                        ),
+                    )
+                })?);
+            }
         }
         self.check_registry_properties(properties, &key, &value)?;
         Ok((key, value))
@@ -142,6 +164,7 @@ impl Analyzer<'_> {
             let mut options = SerdeOptions {
                 wrap_single_value: info.wrap_single_value,
                 delimiter: None,
+                nullable: None,
             };
             if let Some(text) = &info.delimiter {
                 options.delimiter = Some(

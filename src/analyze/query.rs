@@ -209,6 +209,7 @@ impl Analyzer<'_> {
                 delimiter: None,
                 schema_id: None,
                 full_name: None,
+                nullable: None,
                 ..first.key_format.clone()
             })
         };
@@ -218,6 +219,7 @@ impl Analyzer<'_> {
             wrap_single_value: None,
             schema_id: None,
             full_name: None,
+            nullable: None,
             ..first.value_format.clone()
         });
         let (mut key_format, value_format) =

@@ -14,6 +14,7 @@ fn serde(columns: &[(&str, SqlType)], delimiter: Option<&str>) -> RowSerde {
     let options = SerdeOptions {
         wrap_single_value: None,
         delimiter: delimiter.map(|d| Delimiter::parse(d).unwrap()),
+        nullable: None,
     };
     RowSerde::new(Format::Delimited, Role::Value, columns, &options).unwrap()
 }

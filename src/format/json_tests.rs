@@ -14,6 +14,7 @@ fn serde(role: Role, columns: &[(&str, SqlType)], wrap: Option<bool>) -> RowSerd
     let options = SerdeOptions {
         wrap_single_value: wrap,
         delimiter: None,
+        nullable: None,
     };
     RowSerde::new(Format::Json, role, columns, &options).unwrap()
 }

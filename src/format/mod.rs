@@ -1,10 +1,10 @@
 //! Key and value serdes: KAFKA, JSON, DELIMITED and NONE, with ksqlDB's byte-level behaviour,
-//! and AVRO through a Schema Registry ([`RegistryBinding`], [`avro`]).
+//! AVRO and PROTOBUF through a Schema Registry ([`RegistryBinding`], [`avro`],
+//! [`protobuf_registry`]) and PROTOBUF_NOSR from the columns alone ([`protobuf`]).
 //! A [`RowSerde`] is built once per query and topic side from the format, the columns and the
 //! options, validating everything ksqlDB validates; then it turns bytes into [`Row`]s and back
-//! without name lookups or per-record setup. PROTOBUF and PROTOBUF_NOSR have a codec
-//! ([`protobuf::ProtobufCodec`]) not yet behind `RowSerde`; JSON_SR parses as a format but is
-//! refused with a clear error until its codec exists. Errors are values the runtime routes
+//! without name lookups or per-record setup. JSON_SR parses as a format but is refused with a
+//! clear error until its codec exists. Errors are values the runtime routes
 //! to the processing log (except [`FormatError::is_unavailable`] ones, which it retries); this
 //! layer never panics, logs or touches Kafka. The registry formats make blocking HTTP calls
 //! to the registry when they meet a schema id for the first time.
@@ -20,6 +20,8 @@ pub(crate) mod json_write;
 mod kafka;
 mod options;
 pub mod protobuf;
+mod protobuf_registry;
+mod registry_wait;
 
 use std::fmt;
 use std::str::FromStr;
@@ -42,9 +44,9 @@ pub enum Format {
     None,
     /// Avro with Schema Registry (needs a [`RegistryBinding`]).
     Avro,
-    /// Recognised, not yet supported (needs Schema Registry).
+    /// Protobuf with Schema Registry (needs a [`RegistryBinding`]).
     Protobuf,
-    /// Recognised, not yet supported.
+    /// Protobuf without a registry: the schema ksqlDB derives from the columns.
     ProtobufNoSr,
     /// Recognised, not yet supported (needs Schema Registry).
     JsonSr,
@@ -193,6 +195,8 @@ enum Codec {
         delimiter: u8,
     },
     Avro(Box<avro::AvroCodec>),
+    Protobuf(Box<protobuf_registry::ProtobufRegistryCodec>),
+    ProtobufNoSr(Box<protobuf::ProtobufCodec>),
 }
 
 impl RowSerde {
@@ -229,6 +233,27 @@ impl RowSerde {
                         role, &columns, unwrapped, binding,
                     )))
                 }
+            };
+            return Ok(RowSerde {
+                format,
+                columns,
+                codec,
+            });
+        }
+        if matches!(format, Format::Protobuf | Format::ProtobufNoSr) {
+            validate_registry_format(format, role, &columns, options)?;
+            let nullable = options.nullable.unwrap_or_default();
+            let codec = match (format, registry) {
+                _ if columns.is_empty() => Codec::Empty,
+                (Format::ProtobufNoSr, _) => Codec::ProtobufNoSr(Box::new(
+                    protobuf::ProtobufCodec::nosr(&columns, nullable)?,
+                )),
+                (_, Some(binding)) => {
+                    Codec::Protobuf(Box::new(protobuf_registry::ProtobufRegistryCodec::new(
+                        role, &columns, nullable, binding,
+                    )))
+                }
+                (_, None) => return Err(FormatError::NoRegistry(format)),
             };
             return Ok(RowSerde {
                 format,
@@ -300,6 +325,8 @@ impl RowSerde {
                 delimited::deserialize(&self.columns, *delimiter, bytes).map(Some)
             }
             Codec::Avro(codec) => codec.deserialize(bytes),
+            Codec::Protobuf(codec) => codec.deserialize(bytes),
+            Codec::ProtobufNoSr(codec) => codec.decode(bytes).map(Some),
         }
     }
 
@@ -328,6 +355,8 @@ impl RowSerde {
                 delimited::serialize(&self.columns, *delimiter, row, out)
             }
             Codec::Avro(codec) => codec.serialize(row, out),
+            Codec::Protobuf(codec) => codec.serialize(row, out),
+            Codec::ProtobufNoSr(codec) => codec.encode(row, out).map(|()| Encoded::Bytes),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Serde options from a source's `WITH (…)` clause: `WRAP_SINGLE_VALUE` and the DELIMITED
-//! `VALUE_DELIMITER`/`KEY_DELIMITER`. Parsing and ksqlDB's messages only; which options a format
+//! Serde options from a source's `WITH (…)` clause: `WRAP_SINGLE_VALUE`, the DELIMITED
+//! `VALUE_DELIMITER`/`KEY_DELIMITER` and `*_PROTOBUF_NULLABLE_REPRESENTATION`. Parsing and ksqlDB's messages only; which options a format
 //! accepts is checked by `format::validate`.
 
 use super::error::FormatError;
@@ -11,6 +11,9 @@ pub struct SerdeOptions {
     pub wrap_single_value: Option<bool>,
     /// The DELIMITED field separator; `None` when not given (a comma).
     pub delimiter: Option<Delimiter>,
+    /// `*_PROTOBUF_NULLABLE_REPRESENTATION` (PROTOBUF and PROTOBUF_NOSR only): how the schema
+    /// derived from the columns keeps NULLs.
+    pub nullable: Option<super::protobuf::NullableRepresentation>,
 }
 
 /// A DELIMITED field separator: one ASCII character.

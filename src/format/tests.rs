@@ -133,6 +133,7 @@ fn wrap_single_value_rules() {
     let wrap = |w| SerdeOptions {
         wrap_single_value: Some(w),
         delimiter: None,
+        nullable: None,
     };
     assert_eq!(
         message(build(
@@ -179,6 +180,7 @@ fn delimiter_only_for_delimited() {
     let options = SerdeOptions {
         wrap_single_value: None,
         delimiter: Some(Delimiter::parse("|").unwrap()),
+        nullable: None,
     };
     assert_eq!(
         message(build(

@@ -84,6 +84,7 @@ fn options(info: &FormatInfo) -> Result<SerdeOptions, FormatError> {
             .as_deref()
             .map(Delimiter::parse)
             .transpose()?,
+        nullable: info.nullable,
     })
 }
 

@@ -43,6 +43,7 @@ impl Side {
                 .map(weir::format::Delimiter::parse)
                 .transpose()
                 .map_err(|e| e.to_string())?,
+            nullable: self.format.nullable,
         };
         RowSerde::new(
             self.format.format,

@@ -29,6 +29,7 @@ fn serde(
     let options = SerdeOptions {
         wrap_single_value: wrap,
         delimiter: None,
+        nullable: None,
     };
     RowSerde::with_registry(
         Format::Avro,

@@ -17,7 +17,10 @@ use std::fmt::Write as _;
 use crate::types::SqlType;
 
 /// `KEY_/VALUE_PROTOBUF_NULLABLE_REPRESENTATION`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum NullableRepresentation {
     /// Not given: plain proto3 fields, a NULL is written as nothing and reads as the default.
     #[default]
@@ -26,6 +29,17 @@ pub enum NullableRepresentation {
     Optional,
     /// `WRAPPER`: `google.protobuf.*Value` wrappers, which keep NULL.
     Wrapper,
+}
+
+impl NullableRepresentation {
+    /// The property's value as ksqlDB accepts it: `OPTIONAL` or `WRAPPER`, in any case.
+    pub fn parse(text: &str) -> Option<NullableRepresentation> {
+        match text.trim().to_ascii_uppercase().as_str() {
+            "OPTIONAL" => Some(NullableRepresentation::Optional),
+            "WRAPPER" => Some(NullableRepresentation::Wrapper),
+            _ => None,
+        }
+    }
 }
 
 /// The name of the root message of a derived schema.
