@@ -81,7 +81,10 @@ CREATE STREAM R2 AS SELECT * FROM R1;
         &queries,
     );
     let (_daemon, _addr) = start(&workspace);
-    for (sink, wrote) in ["P2", "R2"].iter().zip(&produced) {
+    for ((sink, kind), wrote) in [("P2", "primitive"), ("R2", "record")]
+        .iter()
+        .zip(&produced)
+    {
         broker.wait_for_topic(sink, 1);
         let read = script(&[
             "consume",
@@ -89,6 +92,7 @@ CREATE STREAM R2 AS SELECT * FROM R1;
             broker.bootstrap(),
             registry.url(),
             sink,
+            kind,
             &count,
         ]);
         assert_eq!(
@@ -96,6 +100,11 @@ CREATE STREAM R2 AS SELECT * FROM R1;
             "{format} {sink}: what Python read back from weir"
         );
     }
+}
+
+#[test]
+fn protobuf_keys_and_values_round_trip_through_confluents_python_serializers() {
+    round_trip("protobuf");
 }
 
 #[test]

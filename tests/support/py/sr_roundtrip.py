@@ -2,12 +2,12 @@
 round trips of `tests/registry_interop.rs`.
 
     sr_roundtrip.py produce FORMAT BOOTSTRAP REGISTRY_URL TOPIC KEY_KIND COUNT
-    sr_roundtrip.py consume FORMAT BOOTSTRAP REGISTRY_URL TOPIC COUNT
+    sr_roundtrip.py consume FORMAT BOOTSTRAP REGISTRY_URL TOPIC KEY_KIND COUNT
 
 FORMAT is `avro` (AvroSerializer / AvroDeserializer, schemas registered by the client) or
 `protobuf` (see `sr_protobuf.py`). KEY_KIND is `primitive` (a string key) or `record`.
 `produce` writes COUNT keyed records and prints each as one JSON line, normalised by
-`normal()`: `{"key": …, "value": …}`. `consume` reads COUNT records back from TOPIC with the
+`normal()`: `{"key": …, "value": …}` (a PROTOBUF key is always a message: `{"id": …}`). `consume` reads COUNT records back from TOPIC with the
 deserializers and prints them the same way, so the test compares the two outputs.
 Normalisation: field names lower-cased (weir's columns are upper case), decimals as text,
 dates as ISO text, timestamps as epoch milliseconds, maps with sorted keys.
@@ -92,6 +92,8 @@ def produce(fmt, bootstrap, url, topic, kind, count):
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
     for i in range(count):
         k, v = key(kind, i), reading(i)
+        if fmt != "avro":
+            k = sr_protobuf.key_value(kind, k)
         producer.produce(
             topic,
             key=key_ser(k if fmt == "avro" else sr_protobuf.key_message(kind, k),
@@ -104,14 +106,14 @@ def produce(fmt, bootstrap, url, topic, kind, count):
         raise RuntimeError(f"records to {topic} not delivered")
 
 
-def consume(fmt, bootstrap, url, topic, count):
+def consume(fmt, bootstrap, url, topic, kind, count):
     client = SchemaRegistryClient({"url": url})
     if fmt == "avro":
         key_de, value_de = AvroDeserializer(client), AvroDeserializer(client)
         to_plain = lambda m: m  # noqa: E731
     else:
         import sr_protobuf
-        key_de, value_de = sr_protobuf.deserializers(client, topic)
+        key_de, value_de = sr_protobuf.deserializers(kind)
         to_plain = sr_protobuf.to_plain
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"interop-{topic}",
                          "auto.offset.reset": "earliest", "enable.auto.commit": False})
@@ -139,7 +141,7 @@ def main() -> int:
     if mode == "produce":
         produce(fmt, bootstrap, url, topic, sys.argv[6], int(sys.argv[7]))
     else:
-        consume(fmt, bootstrap, url, topic, int(sys.argv[6]))
+        consume(fmt, bootstrap, url, topic, sys.argv[6], int(sys.argv[7]))
     return 0
 
 
