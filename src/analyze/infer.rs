@@ -431,6 +431,29 @@ mod tests {
                     .to_string()
             )
         );
+        assert_eq!(
+            schema(
+                "CREATE STREAM S (C INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON', VALUE_PROTOBUF_NULLABLE_REPRESENTATION='WRAPPER');",
+                &opts
+            ),
+            Err(
+                "JSON does not support the following configs: [nullableRepresentation]".to_string()
+            )
+        );
+        assert_eq!(
+            schema(
+                "CREATE STREAM S (C INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='PROTOBUF_NOSR', VALUE_PROTOBUF_NULLABLE_REPRESENTATION='boxed');",
+                &opts
+            ),
+            Err("Invalid value boxed for property VALUE_PROTOBUF_NULLABLE_REPRESENTATION: use OPTIONAL or WRAPPER".to_string())
+        );
+        assert!(
+            schema(
+                "CREATE STREAM S (K INT KEY, C INT) WITH (KAFKA_TOPIC='t', FORMAT='PROTOBUF_NOSR', KEY_PROTOBUF_NULLABLE_REPRESENTATION='optional');",
+                &opts
+            )
+            .is_ok()
+        );
     }
 
     #[test]

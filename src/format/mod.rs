@@ -474,4 +474,6 @@ fn list_columns(columns: &[SerdeColumn], role: Role) -> String {
 }
 
 #[cfg(test)]
+mod protobuf_registry_tests;
+#[cfg(test)]
 mod tests;
