@@ -67,7 +67,10 @@ impl Format {
         }
     }
 
-    /// Whether weir can read and write this format without a Schema Registry.
+    /// Whether this format is checked by [`validate`] (the formats without a schema
+    /// language). The schema formats (AVRO, PROTOBUF, PROTOBUF_NOSR, JSON_SR) are checked by
+    /// the analyzer's schema translators instead; [`RowSerde::with_registry`] builds all but
+    /// JSON_SR.
     pub fn is_supported(self) -> bool {
         matches!(
             self,

@@ -1,6 +1,7 @@
 //! Serde options from a source's `WITH (…)` clause: `WRAP_SINGLE_VALUE`, the DELIMITED
-//! `VALUE_DELIMITER`/`KEY_DELIMITER` and `*_PROTOBUF_NULLABLE_REPRESENTATION`. Parsing and ksqlDB's messages only; which options a format
-//! accepts is checked by `format::validate`.
+//! `VALUE_DELIMITER`/`KEY_DELIMITER` and `*_PROTOBUF_NULLABLE_REPRESENTATION`. Parsing and
+//! ksqlDB's messages only; which options a format accepts is checked by `format::validate`
+//! (and, for the property, by the analyzer).
 
 use super::error::FormatError;
 
