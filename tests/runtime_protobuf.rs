@@ -172,6 +172,8 @@ CREATE STREAM PAID AS
   FROM ORDERS WHERE STATUS = 'paid' EMIT CHANGES;
 ";
     let workspace = Workspace::new(&registry_config(&broker, &state, registry.url()), queries);
+    let (code, _, stderr) = workspace.output(&["check"]);
+    assert_eq!(code, 0, "{stderr}");
     let (_daemon, _addr) = start(&workspace);
     let mut inputs: Vec<Input> = (0..30)
         .map(|i| {
