@@ -3,7 +3,9 @@
 //! here by hand from the protobuf wire specification, with a writer schema that is not the one
 //! weir would derive (a package, a second message picked by its message index, other field
 //! numbers); the sink's records are decoded here by hand and the schema weir registered is
-//! read back from rivven. An id rivven does not know goes to the processing log.
+//! read back from rivven. An id rivven does not know goes to the processing log. With the
+//! fault-injecting registry: a schema importing another subject, and a registry down while a
+//! new schema id arrives (the records wait; none is lost).
 
 mod e2e;
 mod harness;
@@ -15,6 +17,7 @@ use std::time::Duration;
 use e2e::{Input, Output, config, produce_all, read_until, start};
 use harness::Workspace;
 use support::TestBroker;
+use support::fault_registry::FaultRegistry;
 use support::registry::TestRegistry;
 
 /// The producer's value schema: the order is the second message (indexes `[1]`).
@@ -233,37 +236,44 @@ CREATE STREAM PAID AS
     assert!(text.contains("9999"), "{text}");
 }
 
-/// The sink's (ID, DOUBLED, S) rows; `sink_id` for framed PROTOBUF records, `None` for
+/// The sink's (ID, DOUBLED, S) rows and value schema id, from framed PROTOBUF records.
+fn decode_framed(records: &Output) -> Vec<((i64, String, String), u32)> {
+    records
+        .iter()
+        .map(|(key, value)| {
+            let (key_id, key) = unframe(key.as_deref().unwrap());
+            let (value_id, value) = unframe(value.as_deref().unwrap());
+            assert_ne!(key_id, value_id);
+            let id = match fields(key).get(&1) {
+                Some(Raw::Varint(n)) => *n as i64,
+                None => 0,
+                other => panic!("not an id: {other:?}"),
+            };
+            let value = fields(value);
+            ((id, double(value.get(&1)), text(value.get(&2))), value_id)
+        })
+        .collect()
+}
+
+/// The sink's (ID, DOUBLED, S) rows: `sink_id` for framed PROTOBUF records, `None` for
 /// PROTOBUF_NOSR values with a KAFKA key and wrapped (WRAPPER) fields.
 fn decode_sink(records: &Output, sink_id: Option<i64>) -> BTreeSet<(i64, String, String)> {
+    if let Some(id) = sink_id {
+        let rows = decode_framed(records);
+        assert!(rows.iter().all(|(_, value_id)| i64::from(*value_id) == id));
+        return rows.into_iter().map(|(row, _)| row).collect();
+    }
     records
         .iter()
         .map(|(key, value)| {
             let (key, value) = (key.as_deref().unwrap(), value.as_deref().unwrap());
-            match sink_id {
-                Some(id) => {
-                    let (key_id, key) = unframe(key);
-                    let (value_id, value) = unframe(value);
-                    assert_eq!(i64::from(value_id), id);
-                    assert_ne!(key_id, value_id);
-                    let id = match fields(key).get(&1) {
-                        Some(Raw::Varint(n)) => *n as i64,
-                        None => 0,
-                        other => panic!("not an id: {other:?}"),
-                    };
-                    let value = fields(value);
-                    (id, double(value.get(&1)), text(value.get(&2)))
-                }
-                None => {
-                    let id = i64::from_be_bytes(key.try_into().unwrap());
-                    let value = fields(value);
-                    let unwrap = |n| match value.get(&n) {
-                        Some(Raw::Bytes(inner)) => fields(inner).get(&1).cloned(),
-                        other => panic!("not a wrapper: {other:?}"),
-                    };
-                    (id, double(unwrap(1).as_ref()), text(unwrap(2).as_ref()))
-                }
-            }
+            let id = i64::from_be_bytes(key.try_into().unwrap());
+            let value = fields(value);
+            let unwrap = |n| match value.get(&n) {
+                Some(Raw::Bytes(inner)) => fields(inner).get(&1).cloned(),
+                other => panic!("not a wrapper: {other:?}"),
+            };
+            (id, double(unwrap(1).as_ref()), text(unwrap(2).as_ref()))
         })
         .collect()
 }
@@ -307,4 +317,105 @@ CREATE STREAM PAID WITH (VALUE_PROTOBUF_NULLABLE_REPRESENTATION='WRAPPER') AS
         got.len() >= want.len()
     });
     assert_eq!(decode_sink(&got, None), want);
+}
+
+/// The value schema of `registry_down_mid_run…`: it imports `Meta` from another subject.
+const WRITER_IMPORTING: &str = "syntax = \"proto3\";\npackage shop;\nimport \"shop/meta.proto\";\n\n\
+message Order {\n  double amount = 4;\n  string status = 7;\n  string note = 9;\n  shop.Meta meta = 10;\n}\n";
+const META: &str =
+    "syntax = \"proto3\";\npackage shop;\n\nmessage Meta {\n  string origin = 1;\n}\n";
+
+/// Orders `from..from + count` in `WRITER_IMPORTING` (first message), from the web.
+fn importing_orders(key_id: u32, value_id: u32, from: i64, count: i64) -> Vec<Input> {
+    (from..from + count)
+        .map(|i| {
+            let mut key_body = Vec::new();
+            varint(&mut key_body, 1 << 3);
+            varint(&mut key_body, i as u64);
+            let mut body = order_body(i);
+            let mut meta = Vec::new();
+            string_field(&mut meta, 1, "web");
+            varint(&mut body, 10 << 3 | 2);
+            varint(&mut body, meta.len() as u64);
+            body.extend(meta);
+            Input {
+                topic: "orders".into(),
+                key: framed(key_id.into(), &[0], &key_body),
+                value: Some(framed(value_id.into(), &[0], &body)),
+                timestamp: 1_700_000_000_000 + i,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_registry_down_mid_run_holds_new_protobuf_ids_back_and_references_are_resolved() {
+    let broker = TestBroker::start();
+    let registry = FaultRegistry::start();
+    let key_id = registry.register_kind("orders-key", "PROTOBUF", WRITER_KEY, &[]);
+    registry.register_kind("meta", "PROTOBUF", META, &[]);
+    let refs = [("shop/meta.proto", "meta", 1)];
+    let value_id = registry.register_kind("orders-value", "PROTOBUF", WRITER_IMPORTING, &refs);
+    let state = tempfile::tempdir().unwrap();
+    let queries = "
+CREATE STREAM ORDERS (ID BIGINT KEY, STATUS STRING, AMOUNT DOUBLE, META STRUCT<ORIGIN STRING>)
+  WITH (KAFKA_TOPIC='orders', FORMAT='PROTOBUF', PARTITIONS=2);
+CREATE STREAM PAID AS
+  SELECT ID, AMOUNT * 2 AS DOUBLED, UCASE(STATUS) AS S
+  FROM ORDERS WHERE STATUS = 'paid' AND META->ORIGIN = 'web' EMIT CHANGES;
+";
+    let settings = format!(
+        "startup_timeout = \"60s\"\n[errors]\nrestart_backoff_initial = \"200ms\"\n\
+         restart_backoff_max = \"1s\"\n[schema_registry]\nurls = [\"{}\"]\n\
+         unavailable_wait = \"300ms\"\n",
+        registry.url()
+    );
+    let workspace = Workspace::new(
+        &config(&broker, &state.path().display().to_string(), &settings),
+        queries,
+    );
+    let (mut daemon, _addr) = start(&workspace);
+    produce_all(&broker, &importing_orders(key_id, value_id, 0, 12));
+    let first = expected(12);
+    read_until(&broker, "PAID", false, Duration::from_secs(60), |got| {
+        got.len() >= first.len()
+    });
+
+    // A new writer schema weir has not seen, then the registry fails.
+    let v2_text = WRITER_IMPORTING.replace("}\n", "  string channel = 11;\n}\n");
+    let v2 = registry.register_kind("orders-value", "PROTOBUF", &v2_text, &refs);
+    registry.fail_with(503);
+    let before = registry.requests();
+    produce_all(&broker, &importing_orders(key_id, v2, 12, 12));
+    daemon.wait_for_line("waits for an unavailable service", Duration::from_secs(60));
+    assert!(
+        registry.requests() > before,
+        "weir asked the registry for the new id"
+    );
+    let held = decode_framed(&read_until(
+        &broker,
+        "PAID",
+        false,
+        Duration::from_secs(5),
+        |got| got.len() >= first.len(),
+    ));
+    assert!(
+        held.iter().all(|((id, _, _), _)| *id < 12),
+        "no record of the new schema passed: {held:?}"
+    );
+    registry.fail_with(0);
+    let want = expected(24);
+    let got = read_until(&broker, "PAID", false, Duration::from_secs(60), |got| {
+        got.len() >= want.len()
+    });
+    let rows: BTreeSet<_> = decode_framed(&got)
+        .into_iter()
+        .map(|(row, _)| row)
+        .collect();
+    assert_eq!(
+        rows,
+        want,
+        "every record once the registry is back: {}",
+        daemon.log()
+    );
 }

@@ -108,13 +108,25 @@ impl FaultRegistry {
         text: &str,
         references: &[(&str, &str, u32)],
     ) -> u32 {
+        self.register_kind(subject, "AVRO", text, references)
+    }
+
+    /// Registers `text` of `kind` (AVRO, PROTOBUF or JSON) with references `(name, subject,
+    /// version)` to other subjects.
+    pub fn register_kind(
+        &self,
+        subject: &str,
+        kind: &str,
+        text: &str,
+        references: &[(&str, &str, u32)],
+    ) -> u32 {
         let references = references
             .iter()
             .map(|(name, subject, version)| {
                 json!({"name": name, "subject": subject, "version": version})
             })
             .collect();
-        register_in(&self.shared, subject, "AVRO", text, references)
+        register_in(&self.shared, subject, kind, text, references)
     }
 
     /// The latest schema text of `subject` and its id.
