@@ -3,18 +3,20 @@
 //! (byte 0, a schema id rivven gave out, then JSON whose member names differ in case from the
 //! columns); the sink's records are read here against what rivven holds under the sink's
 //! subjects: the ids in the frames, and the schema shape ksqlDB registers. A record without
-//! the frame goes to the processing log and the records after it go on.
+//! the frame goes to the processing log and the records after it go on; `weir check` accepts
+//! the file. With the fault-injecting registry: a registry down when the sink first writes
+//! holds the records back without logging or losing any.
 
 mod e2e;
 mod harness;
 mod support;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use e2e::{Input, Output, config, produce_all, read_until, start};
 use harness::Workspace;
-use support::{TestBroker, TestRegistry};
+use support::{FaultRegistry, TestBroker, TestRegistry};
 
 const QUERIES: &str = "
 CREATE STREAM ORDERS (ID BIGINT KEY, STATUS STRING, AMOUNT DOUBLE, PRICE DECIMAL(8, 2),
@@ -99,13 +101,21 @@ fn unframe(bytes: &[u8], id: u32) -> serde_json::Value {
 
 /// Reads the sink's records against the schemas weir registered in rivven.
 fn decode_sink(registry: &TestRegistry, records: &Output) -> BTreeSet<(i64, String)> {
-    let (key_id, key_schema) = latest(registry, "PAID-key");
+    decode_with(|subject| latest(registry, subject), records)
+}
+
+/// Reads the sink's records against the schemas `latest` gives for the sink's subjects.
+fn decode_with(
+    latest: impl Fn(&str) -> (u32, serde_json::Value),
+    records: &Output,
+) -> BTreeSet<(i64, String)> {
+    let (key_id, key_schema) = latest("PAID-key");
     assert_eq!(
         key_schema,
         serde_json::json!({"oneOf": [{"type": "null"},
             {"type": "integer", "connect.type": "int64"}]})
     );
-    let (value_id, value_schema) = latest(registry, "PAID-value");
+    let (value_id, value_schema) = latest("PAID-value");
     assert_eq!(value_schema["type"], "object");
     let properties = value_schema["properties"].as_object().expect("properties");
     for (index, name) in ["DOUBLED", "S", "PRICE", "TAGS"].iter().enumerate() {
@@ -160,6 +170,8 @@ fn json_sr_source_to_json_sr_sink_on_rivven() {
         ),
         QUERIES,
     );
+    let (code, _, stderr) = workspace.output(&["check"]);
+    assert_eq!(code, 0, "weir check accepts JSON_SR: {stderr}");
     let (mut daemon, _addr) = start(&workspace);
     let mut inputs = orders(key_id, value_id, 0, 20);
     // An unframed value (plain JSON) between framed ones: refused, as ksqlDB refuses it.
@@ -192,4 +204,51 @@ fn json_sr_source_to_json_sr_sink_on_rivven() {
         entry["error"].as_str().unwrap().contains("magic byte"),
         "{entry}"
     );
+}
+
+/// The sink's first write finds the registry down: the records wait (the thread restarts and
+/// reads them again), none reaches the processing log, and all come out once it is back.
+/// Reading never asks the registry, so the input ids are ids it never gave out.
+#[test]
+fn a_registry_down_at_the_sinks_first_write_holds_records_back() {
+    let broker = TestBroker::start();
+    let registry = FaultRegistry::start();
+    let state = tempfile::tempdir().unwrap();
+    let workspace = Workspace::new(
+        &config(
+            &broker,
+            &state.path().display().to_string(),
+            &format!(
+                "startup_timeout = \"60s\"\n[errors]\nrestart_backoff_initial = \"200ms\"\n\
+                 restart_backoff_max = \"1s\"\n[schema_registry]\nurls = [\"{}\"]\n\
+                 unavailable_wait = \"300ms\"\n",
+                registry.url()
+            ),
+        ),
+        QUERIES,
+    );
+    let (mut daemon, _addr) = start(&workspace);
+    registry.fail_with(503);
+    produce_all(&broker, &orders(4000, 4001, 0, 12));
+    daemon.wait_for_line("waits for an unavailable service", Duration::from_secs(60));
+    registry.fail_with(0);
+    let want = expected(0, 12);
+    let latest = |subject: &str| {
+        let (id, text) = registry.latest(subject).expect("the sink's schema");
+        (id, serde_json::from_str(&text).expect("JSON schema text"))
+    };
+    let got = read_until(&broker, "PAID", false, Duration::from_secs(60), |got| {
+        got.len() >= want.len()
+    });
+    assert_eq!(decode_with(latest, &got), want, "{}", daemon.log());
+    assert_eq!(got.len(), want.len(), "no record twice");
+    let quiet_until = Instant::now() + Duration::from_secs(2);
+    let log = read_until(
+        &broker,
+        "weir_processing_log",
+        false,
+        Duration::from_secs(30),
+        |got| !got.is_empty() || Instant::now() >= quiet_until,
+    );
+    assert!(log.is_empty(), "nothing logged: {}", daemon.log());
 }
