@@ -191,3 +191,30 @@ fn json_sr_without_a_registry_says_what_to_configure() {
     assert!(err.to_string().contains("schema_registry.urls"), "{err}");
     let _: &dyn SchemaRegistry = &MemoryRegistry::new();
 }
+
+proptest::proptest! {
+    /// Any bytes, framed or not, give a row or an error, never a panic; a frame around a
+    /// valid document reads as the document does.
+    #[test]
+    fn arbitrary_payloads_never_panic(
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        id in proptest::prelude::any::<u32>(),
+    ) {
+        let registry = Arc::new(MemoryRegistry::new());
+        let columns = vec![
+            SerdeColumn::new("A", SqlType::Int),
+            SerdeColumn::new("B", SqlType::Array(Box::new(SqlType::String))),
+        ];
+        let mut value = serde_with(&binding(&registry), Role::Value, columns);
+        let _ = value.deserialize(Some(&bytes));
+        let mut wrapped = vec![0];
+        wrapped.extend(id.to_be_bytes());
+        wrapped.extend(&bytes);
+        let _ = value.deserialize(Some(&wrapped));
+        let doc = framed(id, r#"{"A":1}"#);
+        proptest::prop_assert_eq!(
+            value.deserialize(Some(&doc)).unwrap(),
+            Some(vec![Value::Int(1), Value::Null])
+        );
+    }
+}
