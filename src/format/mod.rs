@@ -1,10 +1,9 @@
 //! Key and value serdes: KAFKA, JSON, DELIMITED and NONE, with ksqlDB's byte-level behaviour,
-//! and AVRO through a Schema Registry ([`RegistryBinding`], [`avro`]).
+//! and AVRO and JSON_SR through a Schema Registry ([`RegistryBinding`], [`avro`], [`json_sr`]).
 //! A [`RowSerde`] is built once per query and topic side from the format, the columns and the
 //! options, validating everything ksqlDB validates; then it turns bytes into [`Row`]s and back
 //! without name lookups or per-record setup. PROTOBUF and PROTOBUF_NOSR have a codec
-//! ([`protobuf::ProtobufCodec`]) not yet behind `RowSerde`; JSON_SR parses as a format but is
-//! refused with a clear error until its codec exists. Errors are values the runtime routes
+//! ([`protobuf::ProtobufCodec`]) not yet behind `RowSerde`. Errors are values the runtime routes
 //! to the processing log (except [`FormatError::is_unavailable`] ones, which it retries); this
 //! layer never panics, logs or touches Kafka. The registry formats make blocking HTTP calls
 //! to the registry when they meet a schema id for the first time.
@@ -16,6 +15,7 @@ mod json;
 pub(crate) mod json_parse;
 mod json_row;
 mod json_scan;
+mod json_sr;
 pub(crate) mod json_write;
 mod kafka;
 mod options;
@@ -46,7 +46,7 @@ pub enum Format {
     Protobuf,
     /// Recognised, not yet supported.
     ProtobufNoSr,
-    /// Recognised, not yet supported (needs Schema Registry).
+    /// JSON with Schema Registry framing (needs a [`RegistryBinding`]).
     JsonSr,
 }
 
@@ -193,6 +193,7 @@ enum Codec {
         delimiter: u8,
     },
     Avro(Box<avro::AvroCodec>),
+    JsonSr(Box<json_sr::JsonSrCodec>),
 }
 
 impl RowSerde {
@@ -226,6 +227,27 @@ impl RowSerde {
                     let unwrapped =
                         single && (role == Role::Key || options.wrap_single_value == Some(false));
                     Codec::Avro(Box::new(avro::AvroCodec::new(
+                        role, &columns, unwrapped, binding,
+                    )))
+                }
+            };
+            return Ok(RowSerde {
+                format,
+                columns,
+                codec,
+            });
+        }
+        if format == Format::JsonSr {
+            let Some(binding) = registry else {
+                return Err(FormatError::NoRegistry(format));
+            };
+            validate_registry_format(format, role, &columns, options)?;
+            let codec = match columns.is_empty() {
+                true => Codec::Empty,
+                false => {
+                    let unwrapped =
+                        single && (role == Role::Key || options.wrap_single_value == Some(false));
+                    Codec::JsonSr(Box::new(json_sr::JsonSrCodec::new(
                         role, &columns, unwrapped, binding,
                     )))
                 }
@@ -300,6 +322,7 @@ impl RowSerde {
                 delimited::deserialize(&self.columns, *delimiter, bytes).map(Some)
             }
             Codec::Avro(codec) => codec.deserialize(bytes),
+            Codec::JsonSr(codec) => codec.deserialize(&self.columns, bytes),
         }
     }
 
@@ -328,6 +351,7 @@ impl RowSerde {
                 delimited::serialize(&self.columns, *delimiter, row, out)
             }
             Codec::Avro(codec) => codec.serialize(row, out),
+            Codec::JsonSr(codec) => codec.serialize(&self.columns, row, out),
         }
     }
 }
