@@ -1,10 +1,9 @@
 //! Key and value serdes: KAFKA, JSON, DELIMITED and NONE, with ksqlDB's byte-level behaviour,
-//! AVRO and PROTOBUF through a Schema Registry ([`RegistryBinding`], [`avro`],
-//! [`protobuf_registry`]) and PROTOBUF_NOSR from the columns alone ([`protobuf`]).
+//! AVRO, PROTOBUF and JSON_SR through a Schema Registry ([`RegistryBinding`], [`avro`],
+//! [`protobuf_registry`], [`json_sr`]) and PROTOBUF_NOSR from the columns alone ([`protobuf`]).
 //! A [`RowSerde`] is built once per query and topic side from the format, the columns and the
 //! options, validating everything ksqlDB validates; then it turns bytes into [`Row`]s and back
-//! without name lookups or per-record setup. JSON_SR parses as a format but is refused with a
-//! clear error until its codec exists. Errors are values the runtime routes
+//! without name lookups or per-record setup. Errors are values the runtime routes
 //! to the processing log (except [`FormatError::is_unavailable`] ones, which it retries); this
 //! layer never panics, logs or touches Kafka. The registry formats make blocking HTTP calls
 //! to the registry when they meet a schema id for the first time.
@@ -16,6 +15,7 @@ mod json;
 pub(crate) mod json_parse;
 mod json_row;
 mod json_scan;
+mod json_sr;
 pub(crate) mod json_write;
 mod kafka;
 mod options;
@@ -48,7 +48,7 @@ pub enum Format {
     Protobuf,
     /// Protobuf without a registry: the schema ksqlDB derives from the columns.
     ProtobufNoSr,
-    /// Recognised, not yet supported (needs Schema Registry).
+    /// JSON with Schema Registry framing (needs a [`RegistryBinding`]).
     JsonSr,
 }
 
@@ -69,8 +69,7 @@ impl Format {
 
     /// Whether this format is checked by [`validate`] (the formats without a schema
     /// language). The schema formats (AVRO, PROTOBUF, PROTOBUF_NOSR, JSON_SR) are checked by
-    /// the analyzer's schema translators instead; [`RowSerde::with_registry`] builds all but
-    /// JSON_SR.
+    /// the analyzer's schema translators instead; [`RowSerde::with_registry`] builds them.
     pub fn is_supported(self) -> bool {
         matches!(
             self,
@@ -200,6 +199,7 @@ enum Codec {
     Avro(Box<avro::AvroCodec>),
     Protobuf(Box<protobuf_registry::ProtobufRegistryCodec>),
     ProtobufNoSr(Box<protobuf::ProtobufCodec>),
+    JsonSr(Box<json_sr::JsonSrCodec>),
 }
 
 impl RowSerde {
@@ -257,6 +257,27 @@ impl RowSerde {
                     )))
                 }
                 (_, None) => return Err(FormatError::NoRegistry(format)),
+            };
+            return Ok(RowSerde {
+                format,
+                columns,
+                codec,
+            });
+        }
+        if format == Format::JsonSr {
+            let Some(binding) = registry else {
+                return Err(FormatError::NoRegistry(format));
+            };
+            validate_registry_format(format, role, &columns, options)?;
+            let codec = match columns.is_empty() {
+                true => Codec::Empty,
+                false => {
+                    let unwrapped =
+                        single && (role == Role::Key || options.wrap_single_value == Some(false));
+                    Codec::JsonSr(Box::new(json_sr::JsonSrCodec::new(
+                        role, &columns, unwrapped, binding,
+                    )))
+                }
             };
             return Ok(RowSerde {
                 format,
@@ -330,6 +351,7 @@ impl RowSerde {
             Codec::Avro(codec) => codec.deserialize(bytes),
             Codec::Protobuf(codec) => codec.deserialize(bytes),
             Codec::ProtobufNoSr(codec) => codec.decode(bytes).map(Some),
+            Codec::JsonSr(codec) => codec.deserialize(&self.columns, bytes),
         }
     }
 
@@ -360,6 +382,7 @@ impl RowSerde {
             Codec::Avro(codec) => codec.serialize(row, out),
             Codec::Protobuf(codec) => codec.serialize(row, out),
             Codec::ProtobufNoSr(codec) => codec.encode(row, out).map(|()| Encoded::Bytes),
+            Codec::JsonSr(codec) => codec.serialize(&self.columns, row, out),
         }
     }
 }

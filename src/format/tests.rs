@@ -54,7 +54,10 @@ fn schema_registry_formats_are_refused_clearly() {
         &[("V", SqlType::Int)],
         SerdeOptions::default(),
     ));
-    assert_eq!(err, "The 'JSON_SR' format is not supported by weir yet");
+    assert_eq!(
+        err,
+        "The 'JSON_SR' format needs a Schema Registry: set schema_registry.urls in the config"
+    );
 }
 
 #[test]

@@ -117,7 +117,8 @@ pub fn run(plan: &Plan) -> (Report, BTreeMap<Fault, u32>) {
     for topic in [EVENTS, PAYMENTS, control::SINK] {
         broker.create_topic(topic, PARTITIONS);
     }
-    let workspace = Workspace::new(&config(broker.bootstrap()), QUERIES);
+    let mut workspace = Workspace::new(&config(broker.bootstrap()), QUERIES);
+    workspace.pin_binary();
     let mut fleet = Fleet::new(workspace, plan.replicas);
     for index in 0..plan.replicas {
         fleet.start(index);

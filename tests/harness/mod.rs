@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 /// A temp folder with a config file and a queries file.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
+    /// The `weir` binary its commands run.
+    binary: PathBuf,
 }
 
 impl Workspace {
@@ -21,7 +23,21 @@ impl Workspace {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("weir.toml"), config).expect("write config");
         std::fs::write(dir.path().join("app.sql"), queries).expect("write queries");
-        Workspace { dir }
+        Workspace {
+            dir,
+            binary: PathBuf::from(env!("CARGO_BIN_EXE_weir")),
+        }
+    }
+
+    /// Runs a private copy of the binary from now on: a long run (the chaos suite's) keeps the
+    /// build it started with when the same target directory is rebuilt meanwhile, which
+    /// replaces `target/*/weir`. A hard link keeps the old file; a copy where links fail.
+    pub fn pin_binary(&mut self) {
+        let pinned = self.path("weir-pinned");
+        if std::fs::hard_link(&self.binary, &pinned).is_err() {
+            std::fs::copy(&self.binary, &pinned).expect("copy the weir binary");
+        }
+        self.binary = pinned;
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -30,7 +46,7 @@ impl Workspace {
 
     /// `weir <args…> --config <dir>/weir.toml`, with a clean `WEIR_` environment.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_weir"));
+        let mut command = Command::new(&self.binary);
         command
             .args(args)
             .arg("--config")
