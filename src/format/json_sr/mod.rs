@@ -17,7 +17,7 @@
 mod schema;
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::json_write;
 use super::{Encoded, Format, FormatError, RegistryBinding, Role, SerdeColumn, json, json_row};
@@ -152,39 +152,13 @@ impl JsonSrCodec {
         }
     }
 
-    /// Runs a registry call, retrying while the registry is unreachable, for at most
-    /// `unavailable_wait`. Unreachable or refused credentials →
-    /// [`FormatError::RegistryUnavailable`]; anything else → [`FormatError::Registry`].
+    /// Runs a registry call through [`super::registry_wait::wait_for`] with this side's wait.
     fn wait_for<T>(
         &self,
         context: &dyn Fn() -> String,
         call: impl Fn() -> Result<T, RegistryError>,
     ) -> Result<T, FormatError> {
-        let started = Instant::now();
-        let mut delay = Duration::from_millis(50);
-        loop {
-            match call() {
-                Ok(value) => return Ok(value),
-                Err(e) if e.is_transient() && started.elapsed() + delay < self.unavailable_wait => {
-                    std::thread::sleep(delay);
-                    delay = (delay * 2).min(Duration::from_secs(1));
-                }
-                Err(
-                    e @ (RegistryError::Unavailable { .. } | RegistryError::Unauthorized { .. }),
-                ) => {
-                    return Err(FormatError::RegistryUnavailable {
-                        context: context(),
-                        source: e,
-                    });
-                }
-                Err(e) => {
-                    return Err(FormatError::Registry {
-                        context: context(),
-                        source: e,
-                    });
-                }
-            }
-        }
+        super::registry_wait::wait_for(self.unavailable_wait, context, call)
     }
 }
 
