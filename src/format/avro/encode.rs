@@ -89,6 +89,11 @@ pub(crate) enum WritePlan {
     Map(Box<WritePlan>),
     /// Writer fields in order: the struct field each comes from (`None`: always null).
     Record(Vec<(Option<usize>, WritePlan)>),
+    /// Pre-encoded bytes: a field's default, written for a NULL (or absent) value.
+    Default {
+        bytes: Box<[u8]>,
+        plan: Box<WritePlan>,
+    },
     /// A union: the null branch (if any) and the branch values are written as.
     Union {
         null: Option<u32>,
@@ -154,9 +159,29 @@ pub(crate) fn compile(writer: &Avro, ty: &SqlType, path: &str) -> Result<WritePl
                             .iter()
                             .position(|f| f.name.eq_ignore_ascii_case(&field.name))
                     });
+                // A NULL (or no column) writes the field's default where the field cannot
+                // hold a null, as Kafka Connect's AvroData does.
+                let default = match &field.default {
+                    Some(default) if !nullable(&field.schema) => Some(
+                        super::default::encode(&field.schema, default)
+                            .map_err(|e| format!("{path}: {e}"))?,
+                    ),
+                    _ => None,
+                };
+                let with_default = |plan: WritePlan| match &default {
+                    Some(bytes) => WritePlan::Default {
+                        bytes: bytes.clone().into(),
+                        plan: Box::new(plan),
+                    },
+                    None => plan,
+                };
                 match slot {
-                    Some(i) => plans.push((Some(i), compile(&field.schema, &fields[i].ty, &path)?)),
+                    Some(i) => plans.push((
+                        Some(i),
+                        with_default(compile(&field.schema, &fields[i].ty, &path)?),
+                    )),
                     None if nullable(&field.schema) => plans.push((None, null_plan(&field.schema))),
+                    None if default.is_some() => plans.push((None, with_default(WritePlan::Null))),
                     None => {
                         return Err(format!(
                             "{path}: the writer schema's field is not optional and no column \
@@ -232,6 +257,8 @@ impl WritePlan {
             ))
         };
         match (self, value) {
+            (WritePlan::Default { bytes, .. }, Value::Null) => out.extend_from_slice(bytes),
+            (WritePlan::Default { plan, .. }, value) => plan.write(value, out)?,
             (WritePlan::Union { null, branch, plan }, value) => match (value, null) {
                 (Value::Null, Some(null)) => write_long(out, i64::from(*null)),
                 (Value::Null, None) => return Err("NULL for a field that is not optional".into()),

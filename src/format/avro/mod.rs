@@ -20,6 +20,7 @@
 
 mod binary;
 mod decode;
+mod default;
 mod encode;
 mod schema;
 
