@@ -256,6 +256,19 @@ impl AvroCodec {
         Ok(Encoded::Bytes)
     }
 
+    /// Registers the schema this side writes with now rather than at the first record (the
+    /// `*_SCHEMA_ID` schema is only looked up), and returns its id.
+    pub(super) fn register_schema(&self) -> Result<u32, FormatError> {
+        let (id, _) = match self.writer.get() {
+            Some(writer) => writer,
+            None => {
+                let made = self.make_writer()?;
+                self.writer.get_or_init(|| made)
+            }
+        };
+        Ok(*id)
+    }
+
     /// The schema id and plan this side writes with: the `*_SCHEMA_ID` schema, or the schema
     /// of the columns, registered under the topic's subject.
     fn make_writer(&self) -> Result<(u32, WritePlan), FormatError> {
