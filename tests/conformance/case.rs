@@ -12,7 +12,7 @@ use weir::driver::Driver;
 use weir::format::Role;
 use weir::ops::{BuildError, RegistryOptions};
 use weir::plan::PlannedFile;
-use weir::registry::SchemaRegistry;
+use weir::registry::{MemoryRegistry, SchemaRegistry};
 use weir::topology::{Header, Window};
 
 use crate::codec::{Side, same};
@@ -114,8 +114,6 @@ enum Outcome {
 }
 
 fn execute(case: &Json, format: Option<&str>, statements: &str) -> Result<(), Outcome> {
-    let registry = crate::registry::preload(case, format).map_err(Outcome::Failed)?;
-    let shared: Arc<dyn SchemaRegistry> = registry.clone();
     let properties = case
         .get("properties")
         .and_then(Json::as_object)
@@ -142,6 +140,9 @@ fn execute(case: &Json, format: Option<&str>, statements: &str) -> Result<(), Ou
                 .join("; "),
         )
     })?;
+    let registry = Arc::new(MemoryRegistry::new());
+    let shared: Arc<dyn SchemaRegistry> = registry.clone();
+    preload(case, format, &planned, &registry, &shared).map_err(Outcome::Failed)?;
     let mut driver = Driver::new();
     for topic in case
         .get("topics")
@@ -196,6 +197,66 @@ fn execute(case: &Json, format: Option<&str>, statements: &str) -> Result<(), Ou
     })?;
     crate::post::check(case, &driver, &planned).map_err(Outcome::Mismatch)?;
     crate::registry::check_sink_schemas(case, &registry).map_err(Outcome::Mismatch)
+}
+
+/// Fills the case's registry as ksqlDB's harness does: the case's `topics`, then the topics
+/// of the sources the statements create (not the query sinks, which register their schema
+/// when they write), in the harness's order.
+fn preload(
+    case: &Json,
+    format: Option<&str>,
+    planned: &PlannedFile,
+    registry: &MemoryRegistry,
+    shared: &Arc<dyn SchemaRegistry>,
+) -> Result<(), String> {
+    let case_topics = records(case, "topics");
+    let mut names: Vec<&str> = case_topics.iter().map(|t| text(t, "name")).collect();
+    let mut created = Vec::new();
+    for source in planned
+        .catalog
+        .source_names()
+        .filter_map(|name| planned.catalog.source(name))
+        .filter(|s| s.written_by.is_none())
+    {
+        if !names.contains(&source.topic.as_str()) {
+            names.push(&source.topic);
+            created.push(source);
+        }
+    }
+    let declared = |topic: &str, is_key: bool| {
+        planned
+            .catalog
+            .source_names()
+            .filter_map(|name| planned.catalog.source(name))
+            .find(|s| s.topic == topic)
+            .map(|s| {
+                let info = if is_key {
+                    &s.key_format
+                } else {
+                    &s.value_format
+                };
+                info.format.name().to_owned()
+            })
+            .or_else(|| format.map(str::to_owned))
+    };
+    for i in crate::registry::java_hash_map_order(&names) {
+        if let Some(topic) = case_topics.get(i) {
+            let name = text(topic, "name");
+            crate::registry::register_topic(registry, topic, |is_key| declared(name, is_key))?;
+            continue;
+        }
+        let source = created[i - case_topics.len()];
+        for role in [Role::Key, Role::Value] {
+            let info = match role {
+                Role::Key => &source.key_format,
+                Role::Value => &source.value_format,
+            };
+            let side =
+                Side::of(&source.schema, info, role).with_registry(&source.topic, shared.clone());
+            side.register_schema()?;
+        }
+    }
+    Ok(())
 }
 
 fn records<'a>(case: &'a Json, field: &str) -> Vec<&'a Json> {

@@ -87,6 +87,14 @@ impl Side {
         .map_err(|e| e.to_string())
     }
 
+    /// Registers the schema this side writes with, as ksqlDB does for a created source.
+    pub fn register_schema(&self) -> Result<(), String> {
+        self.serde()?
+            .register_schema()
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     /// Whether this side is mapped to bytes directly rather than through a row.
     fn direct(&self) -> bool {
         matches!(

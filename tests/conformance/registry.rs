@@ -1,55 +1,72 @@
 //! A case's Schema Registry, as ksqlDB's test harness keeps it in its mock client: before the
-//! statements run, the `keySchema`/`valueSchema` of every entry of the case's `topics` is
+//! records run, the `keySchema`/`valueSchema` of every entry of the case's `topics` is
 //! registered under `<topic>-key`/`<topic>-value` (with `keySchemaId`/`valueSchemaId` when the
-//! case gives them, else the next free id from 1; key before value, topics in order), its
-//! `*SchemaReferences` first under their own names. After the run, the schemas registered
+//! case gives them, else the next free id from 1; key before value), its `*SchemaReferences`
+//! first under their own names; the topics the statements create get the schema of their
+//! declared columns, all in the harness's order ([`java_hash_map_order`]). After the run, the schemas registered
 //! under the subjects `post.topics.topics` lists are compared with the case's: AVRO and JSON
 //! schemas as parsed JSON (Kafka Connect's `connect.*` properties left out on both sides, as
 //! the cases themselves list them for some logical types and not others), PROTOBUF schemas as
 //! text with runs of white space made one space.
 
-use std::sync::Arc;
-
 use serde_json::Value as Json;
 use weir::registry::{self, MemoryRegistry, NewSchema, Reference, SchemaKind, SchemaRegistry};
 
-/// The registry of `case` run in `format` (the case's `format` entry, which is also the
-/// format of a topic that names none, as in ksqlDB's `TopicNode`).
-pub fn preload(case: &Json, format: Option<&str>) -> Result<Arc<MemoryRegistry>, String> {
-    let registry = Arc::new(MemoryRegistry::new());
-    for topic in case
-        .get("topics")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(name) = topic.get("name").and_then(Json::as_str) else {
+/// Registers the `keySchema`/`valueSchema` of one entry of a case's `topics`. `format`
+/// gives a side's format when the entry names none: the format of the source the statements
+/// declare on the topic, else the case's `format` entry (ksqlDB's `TopicNode` default).
+pub fn register_topic(
+    registry: &MemoryRegistry,
+    topic: &Json,
+    format: impl Fn(bool) -> Option<String>,
+) -> Result<(), String> {
+    let Some(name) = topic.get("name").and_then(Json::as_str) else {
+        return Ok(());
+    };
+    for (is_key, side) in [(true, "key"), (false, "value")] {
+        let Some(schema) = topic.get(format!("{side}Schema")).filter(|s| !s.is_null()) else {
             continue;
         };
-        for (is_key, side) in [(true, "key"), (false, "value")] {
-            let Some(schema) = topic.get(format!("{side}Schema")).filter(|s| !s.is_null()) else {
-                continue;
-            };
-            let kind = kind(topic.get(format!("{side}Format")), format, schema);
-            let references = references(&registry, topic, side, kind)?;
-            let new = NewSchema {
-                kind,
-                text: text(schema),
-                references,
-            };
-            let subject = registry::subject(name, is_key);
-            let id = topic
-                .get(format!("{side}SchemaId"))
-                .and_then(Json::as_u64)
-                .and_then(|id| u32::try_from(id).ok());
-            match id {
-                Some(id) => registry.register_with_id(&subject, &new, id),
-                None => registry.register(&subject, &new),
-            }
-            .map_err(|e| format!("registering {subject}: {e}"))?;
+        let kind = kind(topic.get(format!("{side}Format")), format(is_key), schema);
+        let references = references(registry, topic, side, kind)?;
+        let new = NewSchema {
+            kind,
+            text: text(schema, kind),
+            references,
+        };
+        let subject = registry::subject(name, is_key);
+        let id = topic
+            .get(format!("{side}SchemaId"))
+            .and_then(Json::as_u64)
+            .and_then(|id| u32::try_from(id).ok());
+        match id {
+            Some(id) => registry.register_with_id(&subject, &new, id),
+            None => registry.register(&subject, &new),
         }
+        .map_err(|e| format!("registering {subject}: {e}"))?;
     }
-    Ok(registry)
+    Ok(())
+}
+
+/// The order in which ksqlDB's harness registers its topics: it collects them in a Java
+/// `HashMap` keyed by topic name (the case's `topics` first, then those the statements
+/// create) and registers them in that map's iteration order, which gives the schema ids the
+/// cases' `KEY_SCHEMA_ID`/`VALUE_SCHEMA_ID` refer to. Returns indexes into `names`
+/// (insertion order), iterated as a `HashMap` of default capacity would.
+pub fn java_hash_map_order(names: &[&str]) -> Vec<usize> {
+    let mut capacity: usize = 16;
+    while names.len() * 4 > capacity * 3 {
+        capacity *= 2;
+    }
+    let bucket = |name: &str| {
+        let h = name
+            .encode_utf16()
+            .fold(0u32, |h, c| h.wrapping_mul(31).wrapping_add(u32::from(c)));
+        (h ^ (h >> 16)) as usize & (capacity - 1)
+    };
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by_key(|&i| bucket(names[i]));
+    order
 }
 
 fn references(
@@ -71,7 +88,7 @@ fn references(
         };
         let new = NewSchema {
             kind,
-            text: text(schema),
+            text: text(schema, kind),
             references: Vec::new(),
         };
         registry
@@ -86,9 +103,15 @@ fn references(
     Ok(out)
 }
 
-/// A schema given as JSON is registered as its JSON text; one given as a string as written.
-fn text(schema: &Json) -> String {
+/// A schema given as JSON is registered as its JSON text; one given as a string as written,
+/// except that an AVRO or JSON schema string that is not JSON is a bare name (`"int"`).
+fn text(schema: &Json, kind: SchemaKind) -> String {
     match schema {
+        Json::String(text)
+            if kind != SchemaKind::Protobuf && serde_json::from_str::<Json>(text).is_err() =>
+        {
+            schema.to_string()
+        }
         Json::String(text) => text.clone(),
         other => other.to_string(),
     }
@@ -97,14 +120,15 @@ fn text(schema: &Json) -> String {
 /// The schema language: the side's own format, else the case's format, else the shape of
 /// the schema (a string is PROTOBUF text, a JSON object is AVRO unless it reads as a JSON
 /// schema).
-fn kind(side_format: Option<&Json>, case_format: Option<&str>, schema: &Json) -> SchemaKind {
+fn kind(side_format: Option<&Json>, default: Option<String>, schema: &Json) -> SchemaKind {
     let named = side_format
         .and_then(|f| {
             f.as_str()
                 .or_else(|| f.get("format").and_then(Json::as_str))
         })
-        .or(case_format);
-    match named.map(str::to_ascii_uppercase).as_deref() {
+        .map(str::to_owned)
+        .or(default);
+    match named.map(|n| n.to_ascii_uppercase()).as_deref() {
         Some("AVRO") => SchemaKind::Avro,
         Some("PROTOBUF") | Some("PROTOBUF_NOSR") => SchemaKind::Protobuf,
         Some("JSON_SR") | Some("JSON") => SchemaKind::Json,
@@ -151,8 +175,10 @@ pub fn check_sink_schemas(case: &Json, registry: &MemoryRegistry) -> Result<(), 
     Ok(())
 }
 
-/// Schema equality as the cases mean it: parsed JSON without `connect.*` properties, or
-/// (for schema text that is not JSON) the text with white space runs made one space.
+/// Schema equality as the cases mean it: parsed JSON without `connect.*` properties and with
+/// Avro names made full names (a named type's namespace is inherited when not written, so
+/// `{"name":"A","namespace":"x"}` and `{"name":"x.A"}` are one type), or (for schema text
+/// that is not JSON) the text with white space runs made one space.
 pub fn same_schema(want: &Json, got: &str) -> bool {
     match (want, serde_json::from_str::<Json>(got)) {
         (Json::String(text), _) if serde_json::from_str::<Json>(text).is_err() => {
@@ -170,15 +196,42 @@ fn squash(text: &str) -> String {
 }
 
 fn without_connect(json: &Json) -> Json {
+    normalized(json, "")
+}
+
+/// [`without_connect`] below the Avro namespace `namespace`.
+fn normalized(json: &Json, namespace: &str) -> Json {
     match json {
-        Json::Object(members) => Json::Object(
-            members
+        Json::Object(members) => {
+            let named = matches!(
+                members.get("type").and_then(Json::as_str),
+                Some("record" | "enum" | "fixed")
+            );
+            let name = members.get("name").and_then(Json::as_str).filter(|_| named);
+            let full = name.map(
+                |name| match (name.contains('.'), members.get("namespace")) {
+                    (true, _) => name.to_owned(),
+                    (false, Some(Json::String(ns))) if !ns.is_empty() => format!("{ns}.{name}"),
+                    (false, Some(_)) => name.to_owned(),
+                    (false, None) if namespace.is_empty() => name.to_owned(),
+                    (false, None) => format!("{namespace}.{name}"),
+                },
+            );
+            let inner = full
+                .as_deref()
+                .map_or(namespace, |f| f.rsplit_once('.').map_or("", |(ns, _)| ns));
+            let mut out: serde_json::Map<String, Json> = members
                 .iter()
                 .filter(|(k, _)| !k.starts_with("connect."))
-                .map(|(k, v)| (k.clone(), without_connect(v)))
-                .collect(),
-        ),
-        Json::Array(items) => Json::Array(items.iter().map(without_connect).collect()),
+                .filter(|(k, _)| !(full.is_some() && k.as_str() == "namespace"))
+                .map(|(k, v)| (k.clone(), normalized(v, inner)))
+                .collect();
+            if let Some(full) = full {
+                out.insert("name".into(), Json::String(full));
+            }
+            Json::Object(out)
+        }
+        Json::Array(items) => Json::Array(items.iter().map(|i| normalized(i, namespace)).collect()),
         other => other.clone(),
     }
 }
