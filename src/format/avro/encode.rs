@@ -4,7 +4,8 @@
 //! `"default": null`, except an unwrapped root; the top record is named by the full schema
 //! name (default `io.confluent.ksql.avro_schemas.KsqlDataSourceSchema`) and nested records
 //! by their path from it joined with `_` (`…KsqlDataSourceSchema_ADDRESS`, map values add
-//! `_MapValue`). A [`WritePlan`] is compiled once from a writer schema (that one, or the one
+//! `_MapValue`); as Avro writes schema JSON, a nested record whose namespace is the
+//! enclosing one does not repeat it. A [`WritePlan`] is compiled once from a writer schema (that one, or the one
 //! a `*_SCHEMA_ID` names) against the SQL type, and then writes values with no lookups.
 
 use serde_json::{Value as Json, json};
@@ -18,10 +19,11 @@ pub(crate) const DEFAULT_FULL_NAME: &str = "io.confluent.ksql.avro_schemas.KsqlD
 /// The schema text for `ty` written at the root (`unwrapped`: a single column's own type,
 /// else the record of columns that `ty` is).
 pub(crate) fn sink_schema(ty: &SqlType, full_name: &str) -> Json {
-    schema_json(ty, full_name, true)
+    schema_json(ty, full_name, true, "")
 }
 
-fn schema_json(ty: &SqlType, context: &str, root: bool) -> Json {
+/// `enclosing`: the namespace of the record around this type (`""` at the root).
+fn schema_json(ty: &SqlType, context: &str, root: bool, enclosing: &str) -> Json {
     let inner = match ty {
         SqlType::Boolean => json!("boolean"),
         SqlType::Int => json!("int"),
@@ -36,11 +38,11 @@ fn schema_json(ty: &SqlType, context: &str, root: bool) -> Json {
         SqlType::Time => json!({"type": "int", "logicalType": "time-millis"}),
         SqlType::Timestamp => json!({"type": "long", "logicalType": "timestamp-millis"}),
         SqlType::Array(element) => {
-            json!({"type": "array", "items": schema_json(element, context, false)})
+            json!({"type": "array", "items": schema_json(element, context, false, enclosing)})
         }
         SqlType::Map(_, value) => json!({
             "type": "map",
-            "values": schema_json(value, &format!("{context}_MapValue"), false),
+            "values": schema_json(value, &format!("{context}_MapValue"), false, enclosing),
         }),
         SqlType::Struct(fields) => {
             let (namespace, name) = context.rsplit_once('.').unwrap_or(("", context));
@@ -50,13 +52,18 @@ fn schema_json(ty: &SqlType, context: &str, root: bool) -> Json {
                     let name = f.name.replace('.', "_");
                     json!({
                         "name": name,
-                        "type": schema_json(&f.ty, &format!("{context}_{}", f.name), false),
+                        "type": schema_json(
+                            &f.ty,
+                            &format!("{context}_{}", f.name),
+                            false,
+                            namespace,
+                        ),
                         "default": null,
                     })
                 })
                 .collect();
             let mut record = json!({"type": "record", "name": name, "fields": fields});
-            if !namespace.is_empty() {
+            if !namespace.is_empty() && namespace != enclosing {
                 record["namespace"] = json!(namespace);
             }
             record["connect.name"] = json!(context);
