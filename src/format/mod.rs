@@ -328,6 +328,16 @@ impl RowSerde {
         self.format
     }
 
+    /// Registers the schema this side writes with, as ksqlDB does when a statement creates a
+    /// source or sink, instead of with the first record; returns its id. `None` for formats
+    /// without a registry and for a side with no columns.
+    pub fn register_schema(&self) -> Result<Option<u32>, FormatError> {
+        match &self.codec {
+            Codec::Avro(codec) => codec.register_schema().map(Some),
+            _ => Ok(None),
+        }
+    }
+
     pub fn columns(&self) -> &[SerdeColumn] {
         &self.columns
     }

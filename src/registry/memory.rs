@@ -1,9 +1,12 @@
 //! [`MemoryRegistry`]: a [`SchemaRegistry`] held in memory, for the driver, the conformance
 //! runner and unit tests (the way ksqlDB's test harness uses a mock registry client). Ids are
-//! given out from 1 in registration order; registering the same text under a subject again
-//! returns its id. `set_unavailable` makes every call fail as an unreachable registry would.
+//! given out from 1 in registration order (after the highest id taken so far);
+//! [`MemoryRegistry::register_with_id`] takes a chosen id, as the mock client's
+//! `register(subject, schema, version, id)` does for a case's `keySchemaId`/`valueSchemaId`.
+//! Registering the same text under a subject again returns its id. `set_unavailable` makes
+//! every call fail as an unreachable registry would.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -17,7 +20,8 @@ pub struct MemoryRegistry {
 
 #[derive(Debug, Default)]
 struct Inner {
-    schemas: Vec<Arc<Schema>>,
+    /// Schemas by id.
+    schemas: BTreeMap<u32, Arc<Schema>>,
     /// Per subject, the ids of its versions in order.
     subjects: HashMap<String, Vec<u32>>,
 }
@@ -40,7 +44,7 @@ impl MemoryRegistry {
             .get(subject)
             .map(|ids| {
                 ids.iter()
-                    .map(|id| inner.schemas[*id as usize - 1].text.clone())
+                    .filter_map(|id| inner.schemas.get(id).map(|s| s.text.clone()))
                     .collect()
             })
             .unwrap_or_default()
@@ -61,9 +65,9 @@ impl SchemaRegistry for MemoryRegistry {
     fn schema_by_id(&self, id: u32) -> Result<Arc<Schema>, RegistryError> {
         self.check(&format!("/schemas/ids/{id}"))?;
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        (id as usize)
-            .checked_sub(1)
-            .and_then(|i| inner.schemas.get(i))
+        inner
+            .schemas
+            .get(&id)
             .cloned()
             .ok_or_else(|| RegistryError::NotFound {
                 url: format!("memory:/schemas/ids/{id}"),
@@ -87,31 +91,136 @@ impl SchemaRegistry for MemoryRegistry {
                 code: Some(40401),
                 message: "Subject not found".into(),
             })?;
-        Ok((id, inner.schemas[id as usize - 1].clone()))
+        let schema = inner
+            .schemas
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| RegistryError::NotFound {
+                url: format!("memory:/subjects/{subject}/versions/latest"),
+                what: format!("schema id {id}"),
+                code: Some(40403),
+                message: "Schema not found".into(),
+            })?;
+        Ok((id, schema))
     }
 
     fn register(&self, subject: &str, schema: &NewSchema) -> Result<u32, RegistryError> {
         self.check(&format!("/subjects/{subject}/versions"))?;
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let existing = inner.schemas.iter().position(|s| {
-            s.kind == schema.kind && s.text == schema.text && s.references == schema.references
-        });
+        let existing = inner
+            .schemas
+            .iter()
+            .find(|(_, s)| same(s, schema))
+            .map(|(id, _)| *id);
         let id = match existing {
-            Some(i) => i as u32 + 1,
+            Some(id) => id,
             None => {
-                inner.schemas.push(Arc::new(Schema {
-                    kind: schema.kind,
-                    text: schema.text.clone(),
-                    references: schema.references.clone(),
-                    resolved: Vec::new(),
-                }));
-                inner.schemas.len() as u32
+                let id = inner.schemas.keys().next_back().map_or(1, |last| last + 1);
+                inner.schemas.insert(id, Arc::new(stored(schema)));
+                id
             }
         };
-        let versions = inner.subjects.entry(subject.to_string()).or_default();
+        inner.add_version(subject, id);
+        Ok(id)
+    }
+}
+
+impl MemoryRegistry {
+    /// Registers `schema` under `subject` with the id `id`, as a registry in import mode
+    /// does. Fails when `id` already names a different schema.
+    pub fn register_with_id(
+        &self,
+        subject: &str,
+        schema: &NewSchema,
+        id: u32,
+    ) -> Result<u32, RegistryError> {
+        self.check(&format!("/subjects/{subject}/versions"))?;
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        match inner.schemas.get(&id) {
+            Some(taken) if !same(taken, schema) => {
+                return Err(RegistryError::Rejected {
+                    url: format!("memory:/subjects/{subject}/versions"),
+                    status: 422,
+                    message: format!("schema id {id} is taken by another schema"),
+                });
+            }
+            Some(_) => {}
+            None => {
+                inner.schemas.insert(id, Arc::new(stored(schema)));
+            }
+        }
+        inner.add_version(subject, id);
+        Ok(id)
+    }
+}
+
+impl Inner {
+    fn add_version(&mut self, subject: &str, id: u32) {
+        let versions = self.subjects.entry(subject.to_string()).or_default();
         if !versions.contains(&id) {
             versions.push(id);
         }
-        Ok(id)
+    }
+}
+
+fn same(stored: &Schema, schema: &NewSchema) -> bool {
+    stored.kind == schema.kind
+        && stored.text == schema.text
+        && stored.references == schema.references
+}
+
+fn stored(schema: &NewSchema) -> Schema {
+    Schema {
+        kind: schema.kind,
+        text: schema.text.clone(),
+        references: schema.references.clone(),
+        resolved: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::SchemaKind;
+
+    fn avro(text: &str) -> NewSchema {
+        NewSchema {
+            kind: SchemaKind::Avro,
+            text: text.into(),
+            references: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn chosen_ids_are_kept_and_later_ids_follow_the_highest() {
+        let registry = MemoryRegistry::new();
+        assert_eq!(
+            registry.register_with_id("a-value", &avro("\"int\""), 101),
+            Ok(101)
+        );
+        assert_eq!(registry.register("b-value", &avro("\"long\"")), Ok(102));
+        assert_eq!(registry.register("c-value", &avro("\"int\"")), Ok(101));
+        let (id, schema) = registry.latest("a-value").expect("registered");
+        assert_eq!((id, schema.text.as_str()), (101, "\"int\""));
+        assert_eq!(
+            registry.schema_by_id(102).map(|s| s.text.clone()),
+            Ok("\"long\"".into())
+        );
+    }
+
+    #[test]
+    fn a_taken_id_refuses_another_schema() {
+        let registry = MemoryRegistry::new();
+        assert_eq!(registry.register("a-value", &avro("\"int\"")), Ok(1));
+        assert!(
+            registry
+                .register_with_id("b-value", &avro("\"long\""), 1)
+                .is_err()
+        );
+        assert_eq!(
+            registry.register_with_id("b-value", &avro("\"int\""), 1),
+            Ok(1)
+        );
+        assert_eq!(registry.versions("b-value"), vec!["\"int\"".to_string()]);
     }
 }

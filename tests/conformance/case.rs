@@ -3,14 +3,16 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use serde_json::Value as Json;
 use weir::analyze::WindowType;
 use weir::driver::Driver;
 use weir::format::Role;
-use weir::ops::BuildError;
+use weir::ops::{BuildError, RegistryOptions};
 use weir::plan::PlannedFile;
+use weir::registry::{MemoryRegistry, SchemaRegistry};
 use weir::topology::{Header, Window};
 
 use crate::codec::{Side, same};
@@ -29,22 +31,10 @@ pub enum Status {
     Skipped(String),
 }
 
-/// Formats weir cannot run (Schema Registry and friends).
-const UNSUPPORTED_FORMATS: &[&str] = &["AVRO", "PROTOBUF", "PROTOBUF_NOSR", "JSON_SR"];
-
 /// Why `case` (with `format` substituted) is skipped, if it is.
-pub fn skip_reason(case: &Json, format: Option<&str>, statements: &str) -> Option<String> {
+pub fn skip_reason(case: &Json) -> Option<String> {
     if case.get("enabled") == Some(&Json::Bool(false)) {
         return Some("enabled: false".into());
-    }
-    if let Some(f) = format.filter(|f| UNSUPPORTED_FORMATS.contains(f)) {
-        return Some(format!("format {f}"));
-    }
-    let upper = statements.to_ascii_uppercase();
-    for f in UNSUPPORTED_FORMATS {
-        if upper.contains(&format!("'{f}'")) {
-            return Some(format!("format {f} in statements"));
-        }
     }
     if let Some(props) = case.get("properties").and_then(Json::as_object) {
         let names: Vec<&str> = props
@@ -84,13 +74,13 @@ fn neutral_property(name: &str, value: &Json) -> bool {
 
 /// Runs one case; `expected_error` is the `expectedException.message` when there is one.
 /// For an expected exception, the second value says whether the message matched.
-pub fn run(case: &Json, statements: &str) -> (Status, Option<bool>) {
+pub fn run(case: &Json, format: Option<&str>, statements: &str) -> (Status, Option<bool>) {
     let expected = case.get("expectedException");
     let expect_message = expected
         .and_then(|e| e.get("message"))
         .and_then(Json::as_str)
         .unwrap_or("");
-    let outcome = execute(case, statements);
+    let outcome = execute(case, format, statements);
     match (expected, outcome) {
         (_, Err(Outcome::Unsupported(why))) => (Status::Skipped(why), None),
         // A function we have not implemented is not the error the case expects.
@@ -123,7 +113,7 @@ enum Outcome {
     Unimplemented(String),
 }
 
-fn execute(case: &Json, statements: &str) -> Result<(), Outcome> {
+fn execute(case: &Json, format: Option<&str>, statements: &str) -> Result<(), Outcome> {
     let properties = case
         .get("properties")
         .and_then(Json::as_object)
@@ -150,6 +140,9 @@ fn execute(case: &Json, statements: &str) -> Result<(), Outcome> {
                 .join("; "),
         )
     })?;
+    let registry = Arc::new(MemoryRegistry::new());
+    let shared: Arc<dyn SchemaRegistry> = registry.clone();
+    preload(case, format, &planned, &registry, &shared).map_err(Outcome::Failed)?;
     let mut driver = Driver::new();
     for topic in case
         .get("topics")
@@ -157,11 +150,6 @@ fn execute(case: &Json, statements: &str) -> Result<(), Outcome> {
         .into_iter()
         .flatten()
     {
-        if topic.get("valueSchema").is_some() || topic.get("keySchema").is_some() {
-            return Err(Outcome::Unsupported(
-                "topic schemas (Schema Registry)".into(),
-            ));
-        }
         if let Some(name) = topic.get("name").and_then(Json::as_str) {
             // ksqlDB runs its cases on TopologyTestDriver, where every topic is one partition:
             // a declared count only feeds ksqlDB's topic checks, never the processing.
@@ -174,7 +162,11 @@ fn execute(case: &Json, statements: &str) -> Result<(), Outcome> {
     }
     let mut sinks = Vec::new();
     for query in &planned.queries {
-        let built = weir::ops::build(query).map_err(|e| match e {
+        let options = RegistryOptions {
+            registry: shared.clone(),
+            unavailable_wait: Duration::ZERO,
+        };
+        let built = weir::ops::build_with_registry(query, Some(options)).map_err(|e| match e {
             BuildError::Unsupported { .. } => Outcome::Unsupported(e.to_string()),
             BuildError::Compile { .. } => Outcome::Unimplemented(e.to_string()),
             other => Outcome::Failed(other.to_string()),
@@ -187,16 +179,84 @@ fn execute(case: &Json, statements: &str) -> Result<(), Outcome> {
         }
     }
     for input in &inputs {
-        pipe(&mut driver, &planned, input)?;
+        pipe(&mut driver, &planned, &shared, input)?;
     }
-    compare(&driver, &planned, &sinks, &records(case, "outputs")).map_err(|e| match e {
+    compare(
+        &driver,
+        &planned,
+        &shared,
+        &sinks,
+        &records(case, "outputs"),
+    )
+    .map_err(|e| match e {
         Outcome::Mismatch(m) => Outcome::Mismatch(match driver.processing_log().first() {
             Some(first) => format!("{m} (processing log: {first})"),
             None => m,
         }),
         other => other,
     })?;
-    crate::post::check(case, &driver, &planned).map_err(Outcome::Mismatch)
+    crate::post::check(case, &driver, &planned).map_err(Outcome::Mismatch)?;
+    crate::registry::check_sink_schemas(case, &registry).map_err(Outcome::Mismatch)
+}
+
+/// Fills the case's registry as ksqlDB's harness does: the case's `topics`, then the topics
+/// of the sources the statements create (not the query sinks, which register their schema
+/// when they write), in the harness's order.
+fn preload(
+    case: &Json,
+    format: Option<&str>,
+    planned: &PlannedFile,
+    registry: &MemoryRegistry,
+    shared: &Arc<dyn SchemaRegistry>,
+) -> Result<(), String> {
+    let case_topics = records(case, "topics");
+    let mut names: Vec<&str> = case_topics.iter().map(|t| text(t, "name")).collect();
+    let mut created = Vec::new();
+    for source in planned
+        .catalog
+        .source_names()
+        .filter_map(|name| planned.catalog.source(name))
+        .filter(|s| s.written_by.is_none())
+    {
+        if !names.contains(&source.topic.as_str()) {
+            names.push(&source.topic);
+            created.push(source);
+        }
+    }
+    let declared = |topic: &str, is_key: bool| {
+        planned
+            .catalog
+            .source_names()
+            .filter_map(|name| planned.catalog.source(name))
+            .find(|s| s.topic == topic)
+            .map(|s| {
+                let info = if is_key {
+                    &s.key_format
+                } else {
+                    &s.value_format
+                };
+                info.format.name().to_owned()
+            })
+            .or_else(|| format.map(str::to_owned))
+    };
+    for i in crate::registry::java_hash_map_order(&names) {
+        if let Some(topic) = case_topics.get(i) {
+            let name = text(topic, "name");
+            crate::registry::register_topic(registry, topic, |is_key| declared(name, is_key))?;
+            continue;
+        }
+        let source = created[i - case_topics.len()];
+        for role in [Role::Key, Role::Value] {
+            let info = match role {
+                Role::Key => &source.key_format,
+                Role::Value => &source.value_format,
+            };
+            let side =
+                Side::of(&source.schema, info, role).with_registry(&source.topic, shared.clone());
+            side.register_schema()?;
+        }
+    }
+    Ok(())
 }
 
 fn records<'a>(case: &'a Json, field: &str) -> Vec<&'a Json> {
@@ -211,7 +271,11 @@ fn text<'a>(record: &'a Json, field: &str) -> &'a str {
 }
 
 /// The key and value sides of a topic, from the catalog source that uses it.
-fn sides(planned: &PlannedFile, topic: &str) -> Option<(Side, Side)> {
+fn sides(
+    planned: &PlannedFile,
+    registry: &Arc<dyn SchemaRegistry>,
+    topic: &str,
+) -> Option<(Side, Side)> {
     planned
         .catalog
         .source_names()
@@ -219,18 +283,25 @@ fn sides(planned: &PlannedFile, topic: &str) -> Option<(Side, Side)> {
         .find(|s| s.topic == topic)
         .map(|s| {
             (
-                Side::of(&s.schema, &s.key_format, Role::Key),
-                Side::of(&s.schema, &s.value_format, Role::Value),
+                Side::of(&s.schema, &s.key_format, Role::Key)
+                    .with_registry(topic, registry.clone()),
+                Side::of(&s.schema, &s.value_format, Role::Value)
+                    .with_registry(topic, registry.clone()),
             )
         })
 }
 
-fn pipe(driver: &mut Driver, planned: &PlannedFile, input: &Json) -> Result<(), Outcome> {
+fn pipe(
+    driver: &mut Driver,
+    planned: &PlannedFile,
+    registry: &Arc<dyn SchemaRegistry>,
+    input: &Json,
+) -> Result<(), Outcome> {
     let topic = text(input, "topic");
     let null = Json::Null;
     let key = input.get("key").unwrap_or(&null);
     let value = input.get("value").unwrap_or(&null);
-    let (mut key, value) = match sides(planned, topic) {
+    let (mut key, value) = match sides(planned, registry, topic) {
         Some((k, v)) => (
             k.encode(key).map_err(Outcome::Failed)?,
             v.encode(value).map_err(Outcome::Failed)?,
@@ -302,6 +373,7 @@ fn raw(json: &Json) -> Option<Vec<u8>> {
 fn compare(
     driver: &Driver,
     planned: &PlannedFile,
+    registry: &Arc<dyn SchemaRegistry>,
     sinks: &[String],
     expected: &[&Json],
 ) -> Result<(), Outcome> {
@@ -316,7 +388,7 @@ fn compare(
     }
     for (topic, want) in by_topic {
         let got = driver.output(topic);
-        let (key_side, value_side) = match sides(planned, topic) {
+        let (key_side, value_side) = match sides(planned, registry, topic) {
             Some(s) => s,
             None if want.is_empty() && got.is_empty() => continue,
             None => return Err(Outcome::Mismatch(format!("no source for topic {topic}"))),

@@ -4,7 +4,8 @@
 //! `"default": null`, except an unwrapped root; the top record is named by the full schema
 //! name (default `io.confluent.ksql.avro_schemas.KsqlDataSourceSchema`) and nested records
 //! by their path from it joined with `_` (`…KsqlDataSourceSchema_ADDRESS`, map values add
-//! `_MapValue`). A [`WritePlan`] is compiled once from a writer schema (that one, or the one
+//! `_MapValue`); as Avro writes schema JSON, a nested record whose namespace is the
+//! enclosing one does not repeat it. A [`WritePlan`] is compiled once from a writer schema (that one, or the one
 //! a `*_SCHEMA_ID` names) against the SQL type, and then writes values with no lookups.
 
 use serde_json::{Value as Json, json};
@@ -18,10 +19,11 @@ pub(crate) const DEFAULT_FULL_NAME: &str = "io.confluent.ksql.avro_schemas.KsqlD
 /// The schema text for `ty` written at the root (`unwrapped`: a single column's own type,
 /// else the record of columns that `ty` is).
 pub(crate) fn sink_schema(ty: &SqlType, full_name: &str) -> Json {
-    schema_json(ty, full_name, true)
+    schema_json(ty, full_name, true, "")
 }
 
-fn schema_json(ty: &SqlType, context: &str, root: bool) -> Json {
+/// `enclosing`: the namespace of the record around this type (`""` at the root).
+fn schema_json(ty: &SqlType, context: &str, root: bool, enclosing: &str) -> Json {
     let inner = match ty {
         SqlType::Boolean => json!("boolean"),
         SqlType::Int => json!("int"),
@@ -36,11 +38,11 @@ fn schema_json(ty: &SqlType, context: &str, root: bool) -> Json {
         SqlType::Time => json!({"type": "int", "logicalType": "time-millis"}),
         SqlType::Timestamp => json!({"type": "long", "logicalType": "timestamp-millis"}),
         SqlType::Array(element) => {
-            json!({"type": "array", "items": schema_json(element, context, false)})
+            json!({"type": "array", "items": schema_json(element, context, false, enclosing)})
         }
         SqlType::Map(_, value) => json!({
             "type": "map",
-            "values": schema_json(value, &format!("{context}_MapValue"), false),
+            "values": schema_json(value, &format!("{context}_MapValue"), false, enclosing),
         }),
         SqlType::Struct(fields) => {
             let (namespace, name) = context.rsplit_once('.').unwrap_or(("", context));
@@ -50,13 +52,18 @@ fn schema_json(ty: &SqlType, context: &str, root: bool) -> Json {
                     let name = f.name.replace('.', "_");
                     json!({
                         "name": name,
-                        "type": schema_json(&f.ty, &format!("{context}_{}", f.name), false),
+                        "type": schema_json(
+                            &f.ty,
+                            &format!("{context}_{}", f.name),
+                            false,
+                            namespace,
+                        ),
                         "default": null,
                     })
                 })
                 .collect();
             let mut record = json!({"type": "record", "name": name, "fields": fields});
-            if !namespace.is_empty() {
+            if !namespace.is_empty() && namespace != enclosing {
                 record["namespace"] = json!(namespace);
             }
             record["connect.name"] = json!(context);
@@ -89,6 +96,11 @@ pub(crate) enum WritePlan {
     Map(Box<WritePlan>),
     /// Writer fields in order: the struct field each comes from (`None`: always null).
     Record(Vec<(Option<usize>, WritePlan)>),
+    /// Pre-encoded bytes: a field's default, written for a NULL (or absent) value.
+    Default {
+        bytes: Box<[u8]>,
+        plan: Box<WritePlan>,
+    },
     /// A union: the null branch (if any) and the branch values are written as.
     Union {
         null: Option<u32>,
@@ -154,9 +166,29 @@ pub(crate) fn compile(writer: &Avro, ty: &SqlType, path: &str) -> Result<WritePl
                             .iter()
                             .position(|f| f.name.eq_ignore_ascii_case(&field.name))
                     });
+                // A NULL (or no column) writes the field's default where the field cannot
+                // hold a null, as Kafka Connect's AvroData does.
+                let default = match &field.default {
+                    Some(default) if !nullable(&field.schema) => Some(
+                        super::default::encode(&field.schema, default)
+                            .map_err(|e| format!("{path}: {e}"))?,
+                    ),
+                    _ => None,
+                };
+                let with_default = |plan: WritePlan| match &default {
+                    Some(bytes) => WritePlan::Default {
+                        bytes: bytes.clone().into(),
+                        plan: Box::new(plan),
+                    },
+                    None => plan,
+                };
                 match slot {
-                    Some(i) => plans.push((Some(i), compile(&field.schema, &fields[i].ty, &path)?)),
+                    Some(i) => plans.push((
+                        Some(i),
+                        with_default(compile(&field.schema, &fields[i].ty, &path)?),
+                    )),
                     None if nullable(&field.schema) => plans.push((None, null_plan(&field.schema))),
+                    None if default.is_some() => plans.push((None, with_default(WritePlan::Null))),
                     None => {
                         return Err(format!(
                             "{path}: the writer schema's field is not optional and no column \
@@ -232,6 +264,8 @@ impl WritePlan {
             ))
         };
         match (self, value) {
+            (WritePlan::Default { bytes, .. }, Value::Null) => out.extend_from_slice(bytes),
+            (WritePlan::Default { plan, .. }, value) => plan.write(value, out)?,
             (WritePlan::Union { null, branch, plan }, value) => match (value, null) {
                 (Value::Null, Some(null)) => write_long(out, i64::from(*null)),
                 (Value::Null, None) => return Err("NULL for a field that is not optional".into()),

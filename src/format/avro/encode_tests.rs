@@ -14,15 +14,14 @@ fn sink_schema_has_ksqldb_names_and_nullable_fields() {
         ("TAGS", T::map(T::String, T::structure([("N", T::Int)]))),
     ]);
     let schema = sink_schema(&ty, DEFAULT_FULL_NAME);
+    // Nested records share the enclosing namespace, so (as Avro writes it) do not repeat it.
     let address = json!({
         "type": "record", "name": "KsqlDataSourceSchema_ADDRESS",
-        "namespace": "io.confluent.ksql.avro_schemas",
         "connect.name": "io.confluent.ksql.avro_schemas.KsqlDataSourceSchema_ADDRESS",
         "fields": [{"name": "CITY", "type": ["null", "string"], "default": null}],
     });
     let tag = json!({
         "type": "record", "name": "KsqlDataSourceSchema_TAGS_MapValue",
-        "namespace": "io.confluent.ksql.avro_schemas",
         "connect.name": "io.confluent.ksql.avro_schemas.KsqlDataSourceSchema_TAGS_MapValue",
         "fields": [{"name": "N", "type": ["null", "int"], "default": null}],
     });
@@ -44,6 +43,24 @@ fn sink_schema_has_ksqldb_names_and_nullable_fields() {
         sink_schema(&T::decimal(64, 2).unwrap(), DEFAULT_FULL_NAME),
         json!({"type": "bytes", "logicalType": "decimal", "precision": 64, "scale": 2})
     );
+}
+
+#[test]
+fn nested_records_in_arrays_and_unnamespaced_roots_write_no_namespace() {
+    let ty = T::structure([("L", T::array(T::structure([("X", T::Int)])))]);
+    let schema = sink_schema(&ty, "com.acme.Outer");
+    let item = &schema["fields"][0]["type"][1]["items"][1];
+    assert_eq!(item["name"], json!("Outer_L"));
+    assert_eq!(item.get("namespace"), None);
+    assert_eq!(item["connect.name"], json!("com.acme.Outer_L"));
+    let bare = sink_schema(&ty, "Outer");
+    assert_eq!(bare.get("namespace"), None);
+    assert_eq!(
+        bare["fields"][0]["type"][1]["items"][1].get("namespace"),
+        None
+    );
+    // Both still parse, nested names resolving to the enclosing namespace.
+    assert!(Avro::parse(&schema.to_string(), &[]).is_ok());
 }
 
 #[test]

@@ -20,6 +20,7 @@
 
 mod binary;
 mod decode;
+mod default;
 mod encode;
 mod schema;
 
@@ -227,6 +228,19 @@ impl AvroCodec {
             reason,
         })?;
         Ok(Encoded::Bytes)
+    }
+
+    /// Registers the schema this side writes with now rather than at the first record (the
+    /// `*_SCHEMA_ID` schema is only looked up), and returns its id.
+    pub(super) fn register_schema(&self) -> Result<u32, FormatError> {
+        let (id, _) = match self.writer.get() {
+            Some(writer) => writer,
+            None => {
+                let made = self.make_writer()?;
+                self.writer.get_or_init(|| made)
+            }
+        };
+        Ok(*id)
     }
 
     /// The schema id and plan this side writes with: the `*_SCHEMA_ID` schema, or the schema

@@ -52,6 +52,8 @@ pub(crate) struct Record {
 pub(crate) struct Field {
     pub name: String,
     pub schema: Avro,
+    /// The field's `default`, as written in the schema (JSON `null` is a default too).
+    pub default: Option<Json>,
 }
 
 impl Avro {
@@ -192,6 +194,7 @@ impl Parser {
                     fields.push(Field {
                         name: field_name.to_string(),
                         schema,
+                        default: field.get("default").cloned(),
                     });
                 }
                 self.open.pop();

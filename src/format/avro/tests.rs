@@ -238,3 +238,24 @@ fn a_full_schema_name_names_the_written_record_and_its_nested_records() {
     assert_eq!(schema["namespace"], "com.acme");
     assert_eq!(schema["fields"][0]["type"][1]["name"], "Order_SHIP");
 }
+
+#[test]
+fn a_schema_registered_before_any_record_is_the_one_records_carry() {
+    let registry = Arc::new(MemoryRegistry::new());
+    register(&registry, "\"string\"");
+    let columns = vec![SerdeColumn::new("ID", SqlType::Int)];
+    let value = serde(&registry, Role::Value, columns, None);
+    assert_eq!(value.register_schema().unwrap(), Some(2));
+    assert_eq!(value.register_schema().unwrap(), Some(2));
+    assert_eq!(registry.versions("orders-value").len(), 1);
+    let mut out = Vec::new();
+    value.serialize(&[Value::Int(7)], &mut out).unwrap();
+    assert_eq!(out[..5], [0, 0, 0, 0, 2]);
+}
+
+#[test]
+fn formats_without_a_registry_register_nothing() {
+    let columns = vec![SerdeColumn::new("ID", SqlType::Int)];
+    let json = RowSerde::new(Format::Json, Role::Value, columns, &SerdeOptions::default());
+    assert_eq!(json.unwrap().register_schema().unwrap(), None);
+}
