@@ -136,6 +136,33 @@ pub enum Role {
     Value,
 }
 
+impl Role {
+    /// `key` or `value`, as error messages name the side.
+    pub fn word(self) -> &'static str {
+        match self {
+            Role::Key => "key",
+            Role::Value => "value",
+        }
+    }
+}
+
+/// The SQL type a registry codec reads into and writes from: the single column's own type
+/// when unwrapped, else a STRUCT of the columns.
+fn payload_type(columns: &[SerdeColumn], unwrapped: bool) -> SqlType {
+    match columns {
+        [only] if unwrapped => only.ty.clone(),
+        _ => SqlType::Struct(
+            columns
+                .iter()
+                .map(|c| crate::types::StructField {
+                    name: c.name.clone(),
+                    ty: c.ty.clone(),
+                })
+                .collect(),
+        ),
+    }
+}
+
 /// A column as the serde sees it: its name in the payload and its type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SerdeColumn {
@@ -222,60 +249,29 @@ impl RowSerde {
         registry: Option<&RegistryBinding>,
     ) -> Result<RowSerde, FormatError> {
         let single = columns.len() == 1;
-        if format == Format::Avro {
-            let Some(binding) = registry else {
-                return Err(FormatError::NoRegistry(format));
-            };
+        if format.needs_registry() || format == Format::ProtobufNoSr {
             validate_registry_format(format, role, &columns, options)?;
-            let codec = match columns.is_empty() {
-                true => Codec::Empty,
-                false => {
-                    let unwrapped =
-                        single && (role == Role::Key || options.wrap_single_value == Some(false));
-                    Codec::Avro(Box::new(avro::AvroCodec::new(
-                        role, &columns, unwrapped, binding,
-                    )))
-                }
-            };
-            return Ok(RowSerde {
-                format,
-                columns,
-                codec,
-            });
-        }
-        if matches!(format, Format::Protobuf | Format::ProtobufNoSr) {
-            validate_registry_format(format, role, &columns, options)?;
+            let unwrapped =
+                single && (role == Role::Key || options.wrap_single_value == Some(false));
             let nullable = options.nullable.unwrap_or_default();
             let codec = match (format, registry) {
                 _ if columns.is_empty() => Codec::Empty,
                 (Format::ProtobufNoSr, _) => Codec::ProtobufNoSr(Box::new(
                     protobuf::ProtobufCodec::nosr(&columns, nullable)?,
                 )),
+                (_, None) => return Err(FormatError::NoRegistry(format)),
+                (Format::Avro, Some(binding)) => Codec::Avro(Box::new(avro::AvroCodec::new(
+                    role,
+                    payload_type(&columns, unwrapped),
+                    unwrapped,
+                    binding,
+                ))),
+                (Format::JsonSr, Some(binding)) => Codec::JsonSr(Box::new(
+                    json_sr::JsonSrCodec::new(role, &columns, unwrapped, binding),
+                )),
                 (_, Some(binding)) => {
                     Codec::Protobuf(Box::new(protobuf_registry::ProtobufRegistryCodec::new(
                         role, &columns, nullable, binding,
-                    )))
-                }
-                (_, None) => return Err(FormatError::NoRegistry(format)),
-            };
-            return Ok(RowSerde {
-                format,
-                columns,
-                codec,
-            });
-        }
-        if format == Format::JsonSr {
-            let Some(binding) = registry else {
-                return Err(FormatError::NoRegistry(format));
-            };
-            validate_registry_format(format, role, &columns, options)?;
-            let codec = match columns.is_empty() {
-                true => Codec::Empty,
-                false => {
-                    let unwrapped =
-                        single && (role == Role::Key || options.wrap_single_value == Some(false));
-                    Codec::JsonSr(Box::new(json_sr::JsonSrCodec::new(
-                        role, &columns, unwrapped, binding,
                     )))
                 }
             };

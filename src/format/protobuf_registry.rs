@@ -71,10 +71,7 @@ impl ProtobufRegistryCodec {
     }
 
     fn side(&self) -> &'static str {
-        match self.role {
-            Role::Key => "key",
-            Role::Value => "value",
-        }
+        self.role.word()
     }
 
     pub(super) fn deserialize(&mut self, bytes: &[u8]) -> Result<Option<Row>, FormatError> {

@@ -31,9 +31,9 @@ use std::time::Duration;
 use self::decode::{Input, ReadPlan};
 use self::encode::WritePlan;
 use self::schema::Avro;
-use super::{Encoded, Format, FormatError, RegistryBinding, Role, SerdeColumn};
+use super::{Encoded, Format, FormatError, RegistryBinding, Role};
 use crate::registry::{self, NewSchema, RegistryError, SchemaKind, SchemaRegistry};
-use crate::types::{Row, SqlType, StructField, Value};
+use crate::types::{Row, SqlType, Value};
 
 pub(crate) use encode::DEFAULT_FULL_NAME;
 
@@ -62,25 +62,13 @@ pub(super) struct AvroCodec {
 }
 
 impl AvroCodec {
+    /// `target`: the row's payload type (the single column's type when `unwrapped`).
     pub(super) fn new(
         role: Role,
-        columns: &[SerdeColumn],
+        target: SqlType,
         unwrapped: bool,
         binding: &RegistryBinding,
     ) -> AvroCodec {
-        let target = if unwrapped {
-            columns[0].ty.clone()
-        } else {
-            SqlType::Struct(
-                columns
-                    .iter()
-                    .map(|c| StructField {
-                        name: c.name.clone(),
-                        ty: c.ty.clone(),
-                    })
-                    .collect(),
-            )
-        };
         AvroCodec {
             registry: binding.registry.clone(),
             topic: binding.topic.clone(),
@@ -100,10 +88,7 @@ impl AvroCodec {
     }
 
     fn side(&self) -> &'static str {
-        match self.role {
-            Role::Key => "key",
-            Role::Value => "value",
-        }
+        self.role.word()
     }
 
     pub(super) fn deserialize(&mut self, bytes: &[u8]) -> Result<Option<Row>, FormatError> {

@@ -22,7 +22,7 @@ use std::time::Duration;
 use super::json_write;
 use super::{Encoded, Format, FormatError, RegistryBinding, Role, SerdeColumn, json, json_row};
 use crate::registry::{self, NewSchema, RegistryError, SchemaKind, SchemaRegistry};
-use crate::types::{Row, SqlType, StructField, Value};
+use crate::types::{Row, SqlType, Value};
 
 /// Reads and writes one side of one topic.
 #[derive(Debug, Clone)]
@@ -51,19 +51,7 @@ impl JsonSrCodec {
         unwrapped: bool,
         binding: &RegistryBinding,
     ) -> JsonSrCodec {
-        let target = if unwrapped {
-            columns[0].ty.clone()
-        } else {
-            SqlType::Struct(
-                columns
-                    .iter()
-                    .map(|c| StructField {
-                        name: c.name.clone(),
-                        ty: c.ty.clone(),
-                    })
-                    .collect(),
-            )
-        };
+        let target = super::payload_type(columns, unwrapped);
         JsonSrCodec {
             registry: binding.registry.clone(),
             topic: binding.topic.clone(),
