@@ -21,6 +21,9 @@ pub struct Replica {
 pub struct Fleet {
     pub workspace: Workspace,
     pub replicas: Vec<Replica>,
+    /// SIGTERMs that did not end in a clean exit in time (the replica was then killed): the
+    /// run goes on, as a fleet's would, and the report names them.
+    pub unclean_stops: Vec<String>,
     root: tempfile::TempDir,
 }
 
@@ -30,6 +33,7 @@ impl Fleet {
         let mut fleet = Fleet {
             workspace,
             replicas: Vec::new(),
+            unclean_stops: Vec::new(),
             root,
         };
         for _ in 0..count {
@@ -85,7 +89,9 @@ impl Fleet {
         self.replicas[index].http = None;
     }
 
-    /// SIGTERM, and waits for a clean exit (status 0) within `timeout`; panics otherwise.
+    /// SIGTERM, and waits for a clean exit (status 0) within `timeout`. Anything else (an
+    /// exit after `shutdown_timeout` ran out, or none at all) is recorded in `unclean_stops`
+    /// with the log's tail, and the process is killed if it still runs.
     pub fn stop(&mut self, index: usize, timeout: Duration) {
         let Some(mut daemon) = self.replicas[index].daemon.take() else {
             return;
@@ -94,11 +100,16 @@ impl Fleet {
         daemon.signal("TERM");
         match daemon.wait_exit(timeout) {
             Some(status) if status.success() => {}
-            other => panic!(
-                "{} did not stop cleanly within {timeout:?} ({other:?}); log:\n{}",
-                self.replicas[index].name,
-                tail(&daemon.log(), 40)
-            ),
+            other => {
+                let _ = daemon.child.kill();
+                let _ = daemon.child.wait();
+                let what = format!(
+                    "{} did not stop cleanly within {timeout:?} ({other:?})",
+                    self.replicas[index].name
+                );
+                eprintln!("chaos: {what}; log:\n{}", tail(&daemon.log(), 15));
+                self.unclean_stops.push(what);
+            }
         }
     }
 

@@ -186,11 +186,12 @@ pub fn run(plan: &Plan) -> (Report, BTreeMap<Fault, u32>) {
                 eprintln!("chaos: replica logs:\n{}", fleet.logs(30));
             }
             eprintln!(
-                "chaos: {} after {:?}, faults {injected:?}, replica starts {:?}, control restarts {}\n{report}",
+                "chaos: {} after {:?}, faults {injected:?}, replica starts {:?}, control restarts {}, unclean stops {:?}\n{report}",
                 if report.ok() { "exact" } else { "NOT EXACT" },
                 began.elapsed(),
                 fleet.replicas.iter().map(|r| r.starts).collect::<Vec<_>>(),
                 control.restarts,
+                fleet.unclean_stops,
             );
             return (report, injected);
         }
