@@ -192,6 +192,9 @@ pub struct Source {
     pub read_only: bool,
     /// The id of the query that writes it, for `… AS SELECT` sinks.
     pub written_by: Option<String>,
+    /// The registered schemas its columns were inferred from (none when all are declared).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inferred_from: Vec<super::registry::InferredSchema>,
 }
 
 /// Streams, tables, types and properties, as the file builds them up.

@@ -6,7 +6,7 @@
 //! [`SchemaSource`]: super::registry::SchemaSource
 
 use super::catalog::{Column, FormatInfo, Namespace, Schema};
-use super::registry::{self, InferOptions, SchemaSide};
+use super::registry::{self, InferOptions, InferredSchema, SchemaSide};
 use super::{Analyzer, R};
 use crate::format::Format;
 use crate::sql::{Diagnostic, Properties, Span};
@@ -50,7 +50,7 @@ impl Analyzer<'_> {
             }
         }
         if value.wrap_single_value == Some(false)
-            && matches!(value.format, Format::Protobuf | Format::ProtobufNoSr)
+            && !value.format.unwraps_single_column()
             && let Some((_, span)) = self.prop(properties, "WRAP_SINGLE_VALUE")
         {
             return Err(Diagnostic::error(
@@ -66,7 +66,7 @@ impl Analyzer<'_> {
 
     /// Adds the key and value columns `declared` leaves out and the formats can infer from
     /// the topic's registered schemas. `declared_any` is false when the statement has no
-    /// column list at all.
+    /// column list at all. Returns the registered schemas the columns came from.
     pub(super) fn infer_columns(
         &self,
         properties: &Properties,
@@ -75,11 +75,12 @@ impl Analyzer<'_> {
         declared: &mut Vec<Column>,
         declared_any: bool,
         name_span: Span,
-    ) -> R<()> {
+    ) -> R<Vec<InferredSchema>> {
         let (key, value) = formats;
         let has_keys = declared.iter().any(Column::is_key);
         let has_values = declared.iter().any(|c| c.namespace == Namespace::Value);
         let mut inferred = Vec::new();
+        let mut inferred_from = Vec::new();
         for (side, info, has_declared) in [
             (SchemaSide::Key, key, has_keys),
             (SchemaSide::Value, value, has_values),
@@ -158,6 +159,10 @@ impl Analyzer<'_> {
                         ),
                     )
                 })?;
+            inferred_from.push(InferredSchema {
+                side,
+                fingerprint: schema.fingerprint(),
+            });
             inferred.extend(columns.into_iter().map(|(name, ty)| Column {
                 name,
                 ty,
@@ -177,7 +182,7 @@ impl Analyzer<'_> {
             ));
         }
         declared.extend(inferred);
-        Ok(())
+        Ok(inferred_from)
     }
 }
 

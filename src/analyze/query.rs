@@ -306,6 +306,7 @@ impl Analyzer<'_> {
                 window: query.output_window,
                 read_only: false,
                 written_by: Some(id),
+                inferred_from: Vec::new(),
             },
         );
         Ok(query)

@@ -231,7 +231,7 @@ impl Analyzer<'_> {
             ));
         };
         let (key_format, value_format) = self.formats(properties, None, None, span)?;
-        self.infer_columns(
+        let inferred_from = self.infer_columns(
             properties,
             &topic,
             (&key_format, &value_format),
@@ -265,6 +265,7 @@ impl Analyzer<'_> {
                 window,
                 read_only: create.is_source,
                 written_by: None,
+                inferred_from,
             },
         );
         Ok(())

@@ -77,6 +77,13 @@ impl Format {
         )
     }
 
+    /// Whether a single key column (or a value with `WRAP_SINGLE_VALUE=false`) is written
+    /// bare. PROTOBUF cannot: its schemas are messages, so one column is still a message
+    /// with one field.
+    pub fn unwraps_single_column(self) -> bool {
+        !matches!(self, Format::Protobuf | Format::ProtobufNoSr)
+    }
+
     /// Whether this format reads and writes through a Schema Registry.
     pub fn needs_registry(self) -> bool {
         matches!(self, Format::Avro | Format::Protobuf | Format::JsonSr)

@@ -21,6 +21,9 @@ pub enum Change {
         plan: bool,
         consumer_group: bool,
         stores: Vec<StoreChange>,
+        /// Sources whose registered schema (key or value) differs from the one locked,
+        /// as `SOURCE key` / `SOURCE value`.
+        registry_schemas: Vec<String>,
     },
 }
 
@@ -136,7 +139,21 @@ fn compare(old: &LockedQuery, new: &LockedQuery) -> Change {
             stores.push(StoreChange::Removed(name.to_string()));
         }
     }
+    let mut registry_schemas: Vec<String> = old
+        .registry_schemas
+        .iter()
+        .filter(|s| !new.registry_schemas.contains(s))
+        .chain(
+            new.registry_schemas
+                .iter()
+                .filter(|s| !old.registry_schemas.contains(s)),
+        )
+        .map(|s| format!("{} {}", s.source, s.side))
+        .collect();
+    registry_schemas.sort();
+    registry_schemas.dedup();
     Change::Changed {
+        registry_schemas,
         statement: old.statement_hash != new.statement_hash,
         plan: old.plan_fingerprint != new.plan_fingerprint
             || old.kind != new.kind
@@ -225,6 +242,7 @@ fn write_query(f: &mut fmt::Formatter<'_>, query: &QueryDiff) -> fmt::Result {
             plan,
             consumer_group,
             stores,
+            registry_schemas,
         } => {
             let mut what = Vec::new();
             if *statement {
@@ -236,7 +254,17 @@ fn write_query(f: &mut fmt::Formatter<'_>, query: &QueryDiff) -> fmt::Result {
             if *consumer_group {
                 what.push("consumer group");
             }
+            if !registry_schemas.is_empty() {
+                what.push("registered schema");
+            }
             writeln!(f, "~ {} (changed: {})", query.id, what.join(", "))?;
+            for side in registry_schemas {
+                writeln!(
+                    f,
+                    "    the schema registered for {side} is not the one locked: its columns \
+                     are inferred from what Schema Registry holds now"
+                )?;
+            }
             if *consumer_group {
                 writeln!(
                     f,
@@ -308,6 +336,34 @@ mod tests {
              ~ CSAS_A (changed: plan)\n    \
              stateless: keeps consumer group _weir-svc-CSAS_A and resumes from its committed offsets\n"
         );
+    }
+
+    #[test]
+    fn a_schema_registered_anew_is_drift_even_with_the_same_plan() {
+        let with_schema = |fingerprint: &str| {
+            let mut q = query("CSAS_A", "p", &[]);
+            q.registry_schemas = vec![super::super::LockedSchema {
+                source: "ORDERS".into(),
+                side: "value".into(),
+                fingerprint: fingerprint.into(),
+            }];
+            lock(vec![q])
+        };
+        let diff = diff(&with_schema("sha256:new"), &with_schema("sha256:old"));
+        assert_eq!(diff.changes.len(), 1);
+        assert!(!diff.changes[0].change.loses_state());
+        assert_eq!(
+            diff.to_string(),
+            "0 added, 0 removed, 1 changed, 0 unchanged\n\n\
+             ~ CSAS_A (changed: registered schema)\n    \
+             the schema registered for ORDERS value is not the one locked: its columns are \
+             inferred from what Schema Registry holds now\n    \
+             stateless: keeps consumer group _weir-svc-CSAS_A and resumes from its committed offsets\n"
+        );
+        let text = with_schema("sha256:old").to_toml();
+        assert!(text.contains("[[query.registry_schema]]"), "{text}");
+        let read = LockFile::from_toml(std::path::Path::new("x.lock"), &text).unwrap();
+        assert_eq!(read, with_schema("sha256:old"));
     }
 
     #[test]

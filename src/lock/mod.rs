@@ -2,7 +2,8 @@
 //! query is, pinned, so that a redeploy can never silently orphan a consumer group or its
 //! state. Per query it records the stable id, kind, sink and sources, a hash of the
 //! normalized statement, a fingerprint of the physical plan, the state stores with key and
-//! value schema fingerprints, the internal topics and the consumer group.
+//! value schema fingerprints, the internal topics, the consumer group, and the fingerprints of
+//! the Schema Registry schemas its sources' columns were inferred from.
 //!
 //! This module owns the file format ([`LockFile`]), reading and writing it, and the diff
 //! between the queries file and its lock ([`diff`]). It knows nothing of SQL or Kafka: the
@@ -70,6 +71,26 @@ pub struct LockedQuery {
     /// State stores, sorted by name.
     #[serde(default, rename = "store")]
     pub stores: Vec<LockedStore>,
+    /// The Schema Registry schemas its sources' columns were inferred from, sorted: a schema
+    /// registered anew under the subject shows up as drift.
+    #[serde(
+        default,
+        rename = "registry_schema",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub registry_schemas: Vec<LockedSchema>,
+}
+
+/// A registered schema that columns of a query's source were inferred from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockedSchema {
+    /// The stream or table declared without those columns.
+    pub source: String,
+    /// `key` or `value`.
+    pub side: String,
+    /// Fingerprint of the schema text and its references.
+    pub fingerprint: String,
 }
 
 /// One state store of a query.
@@ -119,6 +140,8 @@ impl LockFile {
             query.internal_topics.sort();
             query.internal_topics.dedup();
             query.stores.sort_by(|a, b| a.name.cmp(&b.name));
+            query.registry_schemas.sort();
+            query.registry_schemas.dedup();
         }
         queries.sort_by(|a, b| a.id.cmp(&b.id));
         LockFile {
@@ -226,6 +249,7 @@ pub(crate) mod tests {
                     value_schema: fingerprint(value.as_bytes()),
                 })
                 .collect(),
+            registry_schemas: Vec::new(),
         }
     }
 

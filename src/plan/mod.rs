@@ -17,7 +17,7 @@ mod tests;
 pub use step::{Step, StoreSpec, TopicInfo};
 
 use crate::analyze::{self, AnalyzeOptions, AnalyzedQuery, Catalog};
-use crate::lock::{self, LockedQuery, LockedStore, QueryKind};
+use crate::lock::{self, LockedQuery, LockedSchema, LockedStore, QueryKind};
 use crate::sql::Diagnostic;
 
 /// Every persistent query of a queries file, planned.
@@ -29,9 +29,28 @@ pub struct PlannedFile {
 }
 
 impl PlannedFile {
-    /// The lock entries of every query.
+    /// The lock entries of every query, each with the registered schemas its sources'
+    /// columns were inferred from.
     pub fn locked(&self) -> Vec<LockedQuery> {
-        self.queries.iter().map(PlannedQuery::locked).collect()
+        self.queries
+            .iter()
+            .map(|query| {
+                let mut locked = query.locked();
+                for name in &query.sources {
+                    let Some(source) = self.catalog.source(name) else {
+                        continue;
+                    };
+                    locked
+                        .registry_schemas
+                        .extend(source.inferred_from.iter().map(|schema| LockedSchema {
+                            source: name.clone(),
+                            side: schema.side.word().to_lowercase(),
+                            fingerprint: schema.fingerprint.clone(),
+                        }));
+                }
+                locked
+            })
+            .collect()
     }
 }
 
@@ -103,6 +122,7 @@ impl PlannedQuery {
                     value_schema: lock::fingerprint(s.value_schema.to_string().as_bytes()),
                 })
                 .collect(),
+            registry_schemas: Vec::new(),
         }
     }
 }

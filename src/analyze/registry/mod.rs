@@ -21,7 +21,8 @@ use crate::format::Format;
 use crate::types::{SqlType, StructField};
 
 /// Which half of a record a schema describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SchemaSide {
     Key,
     Value,
@@ -50,6 +51,29 @@ pub struct SchemaReference {
 pub struct RegisteredSchema {
     pub text: String,
     pub references: Vec<SchemaReference>,
+}
+
+impl RegisteredSchema {
+    /// `sha256:<hex>` over the text and every reference (name and text): what the lock pins
+    /// of a schema a source's columns were inferred from.
+    pub fn fingerprint(&self) -> String {
+        let mut bytes = self.text.clone().into_bytes();
+        for reference in &self.references {
+            bytes.push(0);
+            bytes.extend_from_slice(reference.name.as_bytes());
+            bytes.push(0);
+            bytes.extend_from_slice(reference.text.as_bytes());
+        }
+        crate::lock::fingerprint(&bytes)
+    }
+}
+
+/// A registered schema a source's columns were inferred from, pinned by fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InferredSchema {
+    pub side: SchemaSide,
+    /// [`RegisteredSchema::fingerprint`] of the schema read.
+    pub fingerprint: String,
 }
 
 /// Where the analyzer finds the registered schema of a topic's key or value.
@@ -116,7 +140,8 @@ pub fn infer_columns(
         upper_case_fields(ty)
     };
     // PROTOBUF cannot unwrap: its schemas are always messages whose fields are the columns.
-    let unwrap = format != Format::Protobuf && (options.unwrap_single || side == SchemaSide::Key);
+    let unwrap =
+        format.unwraps_single_column() && (options.unwrap_single || side == SchemaSide::Key);
     if unwrap {
         let name = match side {
             SchemaSide::Key => "ROWKEY",
