@@ -167,9 +167,29 @@ impl Value {
             (Timestamp(a), Timestamp(b)) => Some(a.cmp(b)),
             (Date(d), Timestamp(t)) => Some(super::time::date_to_timestamp(*d).cmp(t)),
             (Timestamp(t), Date(d)) => Some(t.cmp(&super::time::date_to_timestamp(*d))),
+            // ksqlDB compares a temporal value with a string by parsing the string as that
+            // type; a string that does not parse compares as nothing (the comparison is false).
+            (Date(_) | Time(_) | Timestamp(_), String(text)) => {
+                self.sql_cmp(&Self::parse_temporal_like(self, text)?)
+            }
+            (String(text), Date(_) | Time(_) | Timestamp(_)) => {
+                Self::parse_temporal_like(other, text)?.sql_cmp(other)
+            }
             (Double(_), _) | (_, Double(_)) => self.as_f64()?.partial_cmp(&other.as_f64()?),
             (Decimal(_), _) | (_, Decimal(_)) => Some(self.as_decimal()?.cmp(&other.as_decimal()?)),
             (Int(_) | Bigint(_), Int(_) | Bigint(_)) => Some(self.as_i64()?.cmp(&other.as_i64()?)),
+            _ => None,
+        }
+    }
+
+    /// `text` parsed as the temporal type of `like` (DATE, TIME or TIMESTAMP).
+    fn parse_temporal_like(like: &Value, text: &str) -> Option<Value> {
+        match like {
+            Value::Date(_) => super::time::parse_date(text).ok().map(Value::Date),
+            Value::Time(_) => super::time::parse_time(text).ok().map(Value::Time),
+            Value::Timestamp(_) => super::time::parse_timestamp(text)
+                .ok()
+                .map(Value::Timestamp),
             _ => None,
         }
     }
@@ -355,6 +375,28 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!(keys.len(), 2);
+    }
+
+    #[test]
+    fn temporal_values_compare_with_strings_parsed_as_their_type() {
+        let s = |t: &str| Value::String(t.into());
+        assert_eq!(
+            Value::Date(10).sql_cmp(&s("1970-01-11")),
+            Some(Ordering::Equal)
+        );
+        assert_eq!(
+            s("1970-01-11").sql_cmp(&Value::Date(11)),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            Value::Time(11).sql_cmp(&s("00:00:00.010")),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            Value::Timestamp(10).sql_equals(&s("1970-01-01T00:00:00.010")),
+            Some(true)
+        );
+        assert_eq!(Value::Date(10).sql_cmp(&s("not a date")), None);
     }
 
     #[test]

@@ -63,10 +63,22 @@ impl Side {
     }
 
     fn serde(&self) -> Result<RowSerde, String> {
-        self.serde_as(self.format.format)
+        self.serde_as(self.format.format, self.role)
     }
 
-    fn serde_as(&self, format: Format) -> Result<RowSerde, String> {
+    /// The JSON serde QTT records pass through. A key of a format that cannot write one
+    /// column bare is a message in QTT too (`{"F1": 1}`), so its JSON is an object, as a
+    /// value's is.
+    fn json_serde(&self) -> Result<RowSerde, String> {
+        let role = if self.format.format.unwraps_single_column() {
+            self.role
+        } else {
+            Role::Value
+        };
+        self.serde_as(Format::Json, role)
+    }
+
+    fn serde_as(&self, format: Format, role: Role) -> Result<RowSerde, String> {
         let options = SerdeOptions {
             wrap_single_value: self.format.wrap_single_value,
             delimiter: self
@@ -80,7 +92,7 @@ impl Side {
         };
         RowSerde::with_registry(
             format,
-            self.role,
+            role,
             self.columns.clone(),
             &options,
             self.registry.as_ref(),
@@ -108,7 +120,7 @@ impl Side {
     fn encode_via_row(&self, json: &Json) -> Result<Option<Vec<u8>>, String> {
         let text = json.to_string();
         let row = self
-            .serde_as(Format::Json)?
+            .json_serde()?
             .deserialize(Some(text.as_bytes()))
             .map_err(|e| format!("input {text} as the columns: {e}"))?;
         let Some(row) = row else {
@@ -132,7 +144,7 @@ impl Side {
             return Ok(Json::Null);
         };
         let mut out = Vec::new();
-        match self.serde_as(Format::Json)?.serialize(&row, &mut out) {
+        match self.json_serde()?.serialize(&row, &mut out) {
             Ok(weir::format::Encoded::Null) => Ok(Json::Null),
             Ok(_) => serde_json::from_slice(&out).map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
