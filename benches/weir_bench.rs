@@ -62,7 +62,8 @@ struct Cli {
 enum Run {
     /// Engine only, every workload against the broker, and the restore.
     All,
-    /// Engine-only throughput of the given workloads (W1 … W5, RESTORE; all when none), no broker.
+    /// Engine-only throughput of the given workloads (W1 … W5, W1-AVRO, W1-PROTOBUF, RESTORE;
+    /// all when none), no broker.
     Engine { workloads: Vec<String> },
     /// The given workloads (W1 … W5; all when none) against the broker.
     Broker { workloads: Vec<String> },
@@ -172,7 +173,10 @@ fn run(cli: &Cli, command: &Run) -> Result<(), String> {
         Run::Passthrough { .. } => return Ok(()),
     };
     {
-        let all = workloads::all().into_iter().chain([workloads::restore()]);
+        let all = workloads::all()
+            .into_iter()
+            .chain(workloads::registry_variants())
+            .chain([workloads::restore()]);
         for workload in all.filter(|w| engine_runs.iter().any(|id| id == w.id)) {
             eprintln!(
                 "weir-bench: engine {} ({} bids)",
@@ -289,10 +293,16 @@ fn ids(given: &[String]) -> Vec<String> {
     }
 }
 
-/// Workload ids to run through the driver: the given ones, or all with the restore one.
+/// Workload ids to run through the driver: the given ones, or all with the AVRO and
+/// PROTOBUF variants of W1 and the restore one.
 fn engine_ids(given: &[String]) -> Vec<String> {
     let mut all = ids(given);
     if given.is_empty() {
+        all.extend(
+            workloads::registry_variants()
+                .iter()
+                .map(|w| w.id.to_owned()),
+        );
         all.push(workloads::restore().id.to_owned());
     }
     all

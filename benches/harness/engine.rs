@@ -1,18 +1,22 @@
 //! Engine-only throughput: a workload's queries planned, built and registered in the in-memory
 //! driver, and its pre-generated records piped through one by one on this thread, in three
-//! rounds of which the median is reported. No broker, no serialization beyond the JSON the
-//! operators read and write themselves. The driver runs in its counting mode: records are run
+//! rounds of which the median is reported. No broker, no serialization beyond the formats
+//! the operators read and write themselves (JSON, or AVRO/PROTOBUF against an in-process
+//! registry for the variants of [`registry_formats`](super::registry_formats)). The driver runs in its counting mode: records are run
 //! and counted, not kept.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use weir::driver::Driver;
+use weir::ops::RegistryOptions;
+use weir::registry::{MemoryRegistry, SchemaRegistry};
 
 use super::BenchResult;
 use super::generator::Event;
 use super::procfs;
+use super::registry_formats::{self, ValueFormat};
 use super::workloads::Workload;
 
 /// What one engine-only run measured.
@@ -29,14 +33,21 @@ pub struct EngineResult {
     pub records_per_cpu_second: f64,
 }
 
-/// Registers every query of `sql` in a fresh driver.
-pub fn driver_for(sql: &str) -> BenchResult<(Driver, Vec<String>)> {
+/// Registers every query of `sql` in a fresh driver; registry formats use `registry`.
+pub fn driver_for(
+    sql: &str,
+    registry: Option<Arc<MemoryRegistry>>,
+) -> BenchResult<(Driver, Vec<String>)> {
     let planned = weir::plan::plan_file(sql, "weir").map_err(|e| format!("planning: {e:?}"))?;
     let mut driver = Driver::new();
     let mut sinks = Vec::new();
     for query in &planned.queries {
-        let topology =
-            weir::ops::build(query).map_err(|e| format!("building {}: {e}", query.id))?;
+        let options = registry.clone().map(|registry| RegistryOptions {
+            registry: registry as Arc<dyn SchemaRegistry>,
+            unavailable_wait: Duration::ZERO,
+        });
+        let topology = weir::ops::build_with_registry(query, options)
+            .map_err(|e| format!("building {}: {e}", query.id))?;
         driver
             .register(&query.id, Arc::new(topology))
             .map_err(|e| format!("registering {}: {e}", query.id))?;
@@ -52,10 +63,19 @@ const ROUNDS: usize = 3;
 /// times and reports the median round.
 pub fn run(workload: &Workload, bids: u64) -> BenchResult<EngineResult> {
     let sql = workload.sql()?;
-    let events = workload.events(bids, 1_700_000_000_000);
+    let mut events = workload.events(bids, 1_700_000_000_000);
+    let mut registry = None;
+    if workload.value_format != ValueFormat::Json {
+        let (memory, id) = registry_formats::registry_for(workload.value_format, "bids")?;
+        events = events
+            .iter()
+            .map(|e| registry_formats::encode(e, workload.value_format, id))
+            .collect::<BenchResult<_>>()?;
+        registry = Some(memory);
+    }
     let mut rounds = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
-        rounds.push(round(workload, &sql, &events)?);
+        rounds.push(round(workload, &sql, &events, registry.clone())?);
     }
     rounds.sort_by(|a, b| a.cpu_seconds.total_cmp(&b.cpu_seconds));
     let Round {
@@ -89,8 +109,13 @@ struct Round {
 
 /// One timed pass of `events` through a fresh driver in counting mode (the engine is
 /// measured, not the driver's storage).
-fn round(workload: &Workload, sql: &str, events: &[Event]) -> BenchResult<Round> {
-    let (mut driver, sinks) = driver_for(sql)?;
+fn round(
+    workload: &Workload,
+    sql: &str,
+    events: &[Event],
+    registry: Option<Arc<MemoryRegistry>>,
+) -> BenchResult<Round> {
+    let (mut driver, sinks) = driver_for(sql, registry)?;
     driver.count_only();
     let cpu_before = procfs::thread_cpu_seconds().unwrap_or(0.0);
     let started = Instant::now();

@@ -6,6 +6,7 @@
 //! - [`workloads`]: W1–W5 and the restore workload: which queries file, which guarantee, which
 //!   inputs and which sink to time.
 //! - [`engine`]: engine-only throughput through the in-memory driver (no broker).
+//! - [`registry_formats`]: the AVRO and PROTOBUF variants of W1: bids re-encoded, a registry.
 //! - [`broker`] and [`kafka`]: the test broker on loopback, topics, bulk produce, counts.
 //! - [`daemon`]: a `weir run` process, its metrics and its `/proc` CPU and memory figures.
 //! - [`passthrough`]: the I/O ceiling, a raw consumer→producer copy with no parsing.
@@ -24,6 +25,7 @@ pub mod kafka;
 pub mod measure;
 pub mod passthrough;
 pub mod procfs;
+pub mod registry_formats;
 pub mod report;
 pub mod smoke;
 pub mod workloads;

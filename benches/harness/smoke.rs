@@ -10,10 +10,15 @@ use super::engine::{self, EngineResult};
 use super::measure::{self, BrokerResult, Options};
 use super::workloads;
 
-/// Engine-only runs of W1–W5 and the restore workload with `bids` bids each.
+/// Engine-only runs of W1–W5, W1's AVRO and PROTOBUF variants and the restore workload with
+/// `bids` bids each.
 pub fn engine(bids: u64) -> BenchResult<Vec<EngineResult>> {
     let mut results = Vec::new();
-    for workload in workloads::all().iter().chain([&workloads::restore()]) {
+    for workload in workloads::all()
+        .iter()
+        .chain(&workloads::registry_variants())
+        .chain([&workloads::restore()])
+    {
         let result = engine::run(workload, bids)?;
         if result.outputs == 0 {
             return Err(format!("{} wrote no output for {bids} bids", workload.id));

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use super::generator::{Event, Generator};
+use super::registry_formats::ValueFormat;
 
 /// Which records a workload reads.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -31,6 +32,8 @@ pub struct Workload {
     pub queries: u64,
     /// The sink topic whose records the latency phase times.
     pub sink: &'static str,
+    /// The sources' value format: the file's JSON, or a Schema Registry format in its place.
+    pub value_format: ValueFormat,
 }
 
 /// W1–W5, in report order.
@@ -44,6 +47,7 @@ pub fn all() -> Vec<Workload> {
             inputs: Inputs::Bids,
             queries: 1,
             sink: "BIDS_EUR",
+            value_format: ValueFormat::Json,
         },
         Workload {
             id: "W2",
@@ -53,6 +57,7 @@ pub fn all() -> Vec<Workload> {
             inputs: Inputs::Bids,
             queries: 1,
             sink: "AUCTION_WINDOW_STATS",
+            value_format: ValueFormat::Json,
         },
         Workload {
             id: "W3",
@@ -62,6 +67,7 @@ pub fn all() -> Vec<Workload> {
             inputs: Inputs::AuctionsThenBids,
             queries: 1,
             sink: "BIDS_ENRICHED",
+            value_format: ValueFormat::Json,
         },
         Workload {
             id: "W4",
@@ -71,6 +77,7 @@ pub fn all() -> Vec<Workload> {
             inputs: Inputs::Bids,
             queries: 1,
             sink: "AUCTION_WINDOW_STATS",
+            value_format: ValueFormat::Json,
         },
         Workload {
             id: "W5",
@@ -80,8 +87,30 @@ pub fn all() -> Vec<Workload> {
             inputs: Inputs::Bids,
             queries: 10,
             sink: "Q01_BIDS_EUR",
+            value_format: ValueFormat::Json,
         },
     ]
+}
+
+/// W1 with its bids in AVRO and in PROTOBUF behind a Schema Registry (engine only).
+pub fn registry_variants() -> Vec<Workload> {
+    let w1 = all().into_iter().next().expect("W1 is the first workload");
+    [
+        ("W1-AVRO", "W1 with AVRO values", ValueFormat::Avro),
+        (
+            "W1-PROTOBUF",
+            "W1 with PROTOBUF values",
+            ValueFormat::Protobuf,
+        ),
+    ]
+    .into_iter()
+    .map(|(id, title, value_format)| Workload {
+        id,
+        title,
+        value_format,
+        ..w1.clone()
+    })
+    .collect()
 }
 
 /// The restore workload: a per-bidder aggregate over bids from distinct bidders.
@@ -94,6 +123,7 @@ pub fn restore() -> Workload {
         inputs: Inputs::BidsByNewBidders,
         queries: 1,
         sink: "BIDDER_TOTALS",
+        value_format: ValueFormat::Json,
     }
 }
 
@@ -103,10 +133,23 @@ pub fn dir() -> PathBuf {
 }
 
 impl Workload {
-    /// The queries file's text.
+    /// The queries file's text, with the value format of its sources replaced for the
+    /// Schema Registry variants.
     pub fn sql(&self) -> Result<String, String> {
         let path = dir().join(self.file);
-        std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
+        if self.value_format == ValueFormat::Json {
+            return Ok(text);
+        }
+        const JSON: &str = "VALUE_FORMAT='JSON'";
+        if !text.contains(JSON) {
+            return Err(format!("{} declares no {JSON} to replace", path.display()));
+        }
+        Ok(text.replace(
+            JSON,
+            &format!("VALUE_FORMAT='{}'", self.value_format.name()),
+        ))
     }
 
     /// Auctions the bids refer to for `bids` bids (Nexmark's 1 auction per ~15 bids, at least 100).
