@@ -149,17 +149,41 @@ fn kill_one_mid_stream(
     (broker, all, replicas)
 }
 
-/// Runs `check`; when it panics, prints the surviving replicas' logs first.
-fn reporting<T>(replicas: &mut [Replica], check: impl FnOnce() -> T) -> T {
+/// Runs `check`; when it panics, prints the surviving replicas' logs, then `summary()` (last,
+/// so that a truncated CI log still shows it).
+fn reporting<T>(
+    replicas: &mut [Replica],
+    summary: impl FnOnce() -> String,
+    check: impl FnOnce() -> T,
+) -> T {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
         Ok(value) => value,
         Err(panic) => {
             for (i, r) in replicas.iter_mut().enumerate() {
                 eprintln!("--- replica {i} log ---\n{}", r.daemon.log());
             }
+            eprintln!("--- what the check saw last ---\n{}", summary());
             std::panic::resume_unwind(panic)
         }
     }
+}
+
+/// Customers whose (orders, total) in `got` differ from `expected`, for failure reports.
+fn revenue_diff(
+    got: &BTreeMap<String, (i64, i64)>,
+    expected: &BTreeMap<String, (i64, i64)>,
+) -> String {
+    let keys: std::collections::BTreeSet<&String> = got.keys().chain(expected.keys()).collect();
+    let wrong: Vec<String> = keys
+        .into_iter()
+        .filter(|k| got.get(*k) != expected.get(*k))
+        .map(|k| format!("{k}: got {:?}, expected {:?}", got.get(k), expected.get(k)))
+        .collect();
+    format!(
+        "{} of {} customers differ: {wrong:?}",
+        wrong.len(),
+        expected.len()
+    )
 }
 
 #[test]
@@ -167,11 +191,25 @@ fn exactly_once_three_replicas_survive_a_kill_with_every_output_once() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let (broker, all, mut replicas) = kill_one_mid_stream("exactly_once_v2", 3);
     let expected = revenue(&driver_output(QUERIES, &all, 6, "REVENUE"));
-    reporting(&mut replicas, || {
-        read_until(&broker, "REVENUE", true, Duration::from_secs(90), |got| {
-            revenue(got) == expected
-        })
-    });
+    let last = std::cell::RefCell::new((0, BTreeMap::new()));
+    reporting(
+        &mut replicas,
+        || {
+            let (records, got) = &*last.borrow();
+            format!(
+                "REVENUE: {records} records read; {}",
+                revenue_diff(got, &expected)
+            )
+        },
+        || {
+            read_until(&broker, "REVENUE", true, Duration::from_secs(90), |got| {
+                let table = revenue(got);
+                let done = table == expected;
+                *last.borrow_mut() = (got.len(), table);
+                done
+            })
+        },
+    );
     let expected = driver_output(QUERIES, &all, 6, "BIG_ORDERS");
     let got = read_until(
         &broker,
@@ -192,16 +230,35 @@ fn at_least_once_two_replicas_survive_a_kill_with_nothing_missing() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let (broker, all, mut replicas) = kill_one_mid_stream("at_least_once", 2);
     let expected = revenue(&driver_output(QUERIES, &all, 6, "REVENUE"));
-    reporting(&mut replicas, || {
-        read_until(&broker, "REVENUE", false, Duration::from_secs(90), |got| {
-            let got = revenue(got);
-            // Replays after the kill may count an order twice, never zero times.
-            got.len() == expected.len()
-                && expected.iter().all(|(k, (orders, total))| {
-                    got.get(k).is_some_and(|g| g.0 >= *orders && g.1 >= *total)
-                })
-        })
-    });
+    let last = std::cell::RefCell::new((0, BTreeMap::new()));
+    reporting(
+        &mut replicas,
+        || {
+            let (records, got) = &*last.borrow();
+            format!(
+                "REVENUE: {records} records read; {}",
+                revenue_diff(got, &expected)
+            )
+        },
+        || {
+            read_until(
+                &broker,
+                "REVENUE",
+                false,
+                Duration::from_secs(90),
+                |records| {
+                    let got = revenue(records);
+                    // Replays after the kill may count an order twice, never zero times.
+                    let done = got.len() == expected.len()
+                        && expected.iter().all(|(k, (orders, total))| {
+                            got.get(k).is_some_and(|g| g.0 >= *orders && g.1 >= *total)
+                        });
+                    *last.borrow_mut() = (records.len(), got);
+                    done
+                },
+            )
+        },
+    );
     let expected = driver_output(QUERIES, &all, 6, "BIG_ORDERS");
     let got = read_until(
         &broker,

@@ -194,9 +194,10 @@ pub fn read_until(
         }
         assert!(
             Instant::now() < deadline,
-            "{topic}: condition not met within {timeout:?}; read {} records: {:?}",
+            "{topic}: condition not met within {timeout:?}; read {} records, the last 30: {:?}",
             got.len(),
-            got.iter()
+            got[got.len().saturating_sub(30)..]
+                .iter()
                 .map(|(k, v)| (show(k), show(v)))
                 .collect::<Vec<_>>()
         );
