@@ -293,7 +293,7 @@ fn schema_registry_settings_read_with_defaults_and_env_overrides() {
 }
 
 #[test]
-fn schema_registry_mistakes_are_all_reported_and_keystores_say_how_to_convert() {
+fn schema_registry_mistakes_are_all_reported_and_java_keystores_say_how_to_convert() {
     let fixture = Fixture::new(
         "queries = \"app.sql\"\n[schema_registry]\nurls = \"localhost:8081\"\n\
          basic_auth_user_info = \"nopassword\"\ntls_keystore = \"client.jks\"\n\
@@ -306,8 +306,8 @@ fn schema_registry_mistakes_are_all_reported_and_keystores_say_how_to_convert() 
         "`schema_registry.basic_auth_user_info`",
         "\"user:password\"",
         "`schema_registry.tls_keystore`",
-        "Java keystores (JKS, PKCS#12) are not read by weir",
-        "openssl pkcs12",
+        "a Java KeyStore (JKS) is not read by weir",
+        "keytool -importkeystore",
         "`schema_registry.tls_key_pem`",
         "`schema_registry.cache_size`",
         "unknown key",

@@ -34,7 +34,7 @@ pub struct RegistrySettings {
     pub basic_auth: Option<(String, String)>,
     /// A bearer token sent as `Authorization: Bearer …` (exclusive with basic auth).
     pub bearer_token: Option<String>,
-    /// PEM files for TLS.
+    /// PEM files or PKCS#12 stores for TLS.
     pub tls: TlsFiles,
     /// How long one HTTP request may take (connect, send, read).
     pub request_timeout: Duration,
@@ -61,7 +61,8 @@ impl RegistrySettings {
     }
 }
 
-/// PEM files for TLS to the registry. Java keystores are refused by the config reader.
+/// TLS files for the registry: PEM, or PKCS#12 stores (ksqlDB's `ssl.keystore.*` and
+/// `ssl.truststore.*` with type PKCS12). A JKS store is refused with how to convert it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TlsFiles {
     /// CA certificates to trust instead of the bundled web roots.
@@ -70,6 +71,29 @@ pub struct TlsFiles {
     pub cert_pem: Option<PathBuf>,
     /// The client's private key (PKCS#8, PKCS#1 or SEC1), for mutual TLS.
     pub key_pem: Option<PathBuf>,
+    /// A PKCS#12 store with the client's private key and certificate chain (exclusive with
+    /// `cert_pem`/`key_pem`).
+    pub keystore: Option<Pkcs12Store>,
+    /// A PKCS#12 store whose certificates are trusted instead of the bundled web roots
+    /// (exclusive with `ca_pem`).
+    pub truststore: Option<Pkcs12Store>,
+}
+
+/// A PKCS#12 file and the password it is encrypted with.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Pkcs12Store {
+    pub path: PathBuf,
+    pub password: String,
+}
+
+impl fmt::Debug for Pkcs12Store {
+    /// Never prints the password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pkcs12Store")
+            .field("path", &self.path)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 /// The language a registered schema is written in (`schemaType`; absent means AVRO).

@@ -8,7 +8,7 @@ use std::time::Duration;
 use figment::value::Value;
 
 use super::{Reader, Table};
-use crate::registry::{RegistrySettings, TlsFiles};
+use crate::registry::{Pkcs12Store, RegistrySettings, TlsFiles};
 
 const REGISTRY_KEYS: &[&str] = &[
     "urls",
@@ -18,7 +18,9 @@ const REGISTRY_KEYS: &[&str] = &[
     "tls_cert_pem",
     "tls_key_pem",
     "tls_keystore",
+    "tls_keystore_password",
     "tls_truststore",
+    "tls_truststore_password",
     "request_timeout",
     "cache_capacity",
     "unavailable_wait",
@@ -49,33 +51,12 @@ impl<'a> Reader<'a> {
                 "either basic_auth_user_info or bearer_token, not both".into(),
             );
         }
-        for (key, convert) in [
-            (
-                "tls_keystore",
-                "convert it to PEM and set tls_cert_pem and tls_key_pem (for PKCS#12: \
-                 `openssl pkcs12 -in store.p12 -nokeys -out cert.pem` and `openssl pkcs12 -in \
-                 store.p12 -nocerts -nodes -out key.pem`; for JKS first `keytool \
-                 -importkeystore -srcstoretype JKS -deststoretype PKCS12`)",
-            ),
-            (
-                "tls_truststore",
-                "convert it to a PEM bundle and set tls_ca_pem (`keytool -exportcert -rfc \
-                 -keystore truststore.jks -alias <alias> -file ca.pem`)",
-            ),
-        ] {
-            if let Some(value) = table.dict.and_then(|d| d.get(key)) {
-                self.error(
-                    table,
-                    key,
-                    Some(value),
-                    format!("Java keystores (JKS, PKCS#12) are not read by weir; {convert}"),
-                );
-            }
-        }
         let tls = TlsFiles {
             ca_pem: self.path(table, "tls_ca_pem"),
             cert_pem: self.path(table, "tls_cert_pem"),
             key_pem: self.path(table, "tls_key_pem"),
+            keystore: self.pkcs12_store(table, "tls_keystore"),
+            truststore: self.pkcs12_store(table, "tls_truststore"),
         };
         if tls.cert_pem.is_some() != tls.key_pem.is_some() {
             let key = if tls.cert_pem.is_some() {
@@ -89,6 +70,28 @@ impl<'a> Reader<'a> {
                 None,
                 "tls_cert_pem and tls_key_pem go together: set both for mutual TLS".into(),
             );
+        }
+        for (pem, store, set) in [
+            (
+                "tls_ca_pem",
+                "tls_truststore",
+                tls.ca_pem.is_some() && tls.truststore.is_some(),
+            ),
+            (
+                "tls_cert_pem",
+                "tls_keystore",
+                tls.cert_pem.is_some() && tls.keystore.is_some(),
+            ),
+        ] {
+            if set {
+                let value = table.dict.and_then(|d| d.get(store));
+                self.error(
+                    table,
+                    store,
+                    value,
+                    format!("either {pem} (PEM) or {store} (PKCS#12), not both"),
+                );
+            }
         }
         let defaults = RegistrySettings::new(Vec::new());
         let request_timeout = self
@@ -112,6 +115,55 @@ impl<'a> Reader<'a> {
             cache_capacity,
             unavailable_wait,
         })
+    }
+
+    /// `<key>` and `<key>_password`: a PKCS#12 file and its password (required: PKCS#12
+    /// files without one are not read).
+    fn pkcs12_store(&mut self, table: Table, key: &str) -> Option<Pkcs12Store> {
+        let path = self.path(table, key);
+        let java = path
+            .as_ref()
+            .and_then(|p| p.extension())
+            .is_some_and(|e| e.eq_ignore_ascii_case("jks") || e.eq_ignore_ascii_case("jceks"));
+        if java {
+            let value = table.dict.and_then(|d| d.get(key));
+            self.error(
+                table,
+                key,
+                value,
+                format!(
+                    "a PKCS#12 file; a Java KeyStore (JKS) is not read by weir: convert it with \
+                     `keytool -importkeystore -srckeystore <store>.jks -srcstoretype JKS \
+                     -destkeystore <store>.p12 -deststoretype PKCS12` and set {key} to the .p12"
+                ),
+            );
+            return None;
+        }
+        let password_key = format!("{key}_password");
+        let password = self.string(table, &password_key);
+        match (path, password) {
+            (Some(path), Some(password)) => Some(Pkcs12Store { path, password }),
+            (Some(_), None) => {
+                self.error(
+                    table,
+                    &password_key,
+                    None,
+                    format!("the password of the PKCS#12 file {key} (required with {key})"),
+                );
+                None
+            }
+            (None, Some(_)) => {
+                let value = table.dict.and_then(|d| d.get(&password_key));
+                self.error(
+                    table,
+                    &password_key,
+                    value,
+                    format!("set {key} (a PKCS#12 file) with its password"),
+                );
+                None
+            }
+            (None, None) => None,
+        }
     }
 
     /// `urls`: a list of `http(s)://` URLs, or one string of comma-separated URLs (the form
