@@ -310,20 +310,25 @@ impl RowSerde {
         })
     }
 
-    /// Tells a wrapped JSON reader which columns the query reads (`read`, one per column):
-    /// unread STRING columns are then left NULL instead of being copied out of every record.
-    /// Any JSON value reads into a STRING, so no record that failed before passes now, or the
-    /// reverse; unread columns of other types are still read and checked. Other formats, and
-    /// a `read` of the wrong length, are left as they are.
+    /// Tells a wrapped JSON or a PROTOBUF reader which columns the query reads (`read`, one
+    /// per column): unread STRING columns are then left NULL instead of being copied out of
+    /// every record. Any JSON value reads into a STRING, and an unread PROTOBUF string is still
+    /// checked to be UTF-8, so no record that failed before passes now, or the reverse; unread
+    /// columns of other types are still read and checked. Other formats, and a `read` of the
+    /// wrong length, are left as they are.
     pub fn skip_unread_strings(&mut self, read: &[bool]) {
-        if let Codec::Json {
-            unwrapped: false,
-            plan,
-            ..
-        } = &mut self.codec
-            && read.len() == self.columns.len()
-        {
-            plan.skip_unread_strings(&self.columns, read);
+        if read.len() != self.columns.len() {
+            return;
+        }
+        match &mut self.codec {
+            Codec::Json {
+                unwrapped: false,
+                plan,
+                ..
+            } => plan.skip_unread_strings(&self.columns, read),
+            Codec::Protobuf(codec) => codec.skip_unread_strings(read),
+            Codec::ProtobufNoSr(codec) => codec.skip_unread_strings(read),
+            _ => {}
         }
     }
 

@@ -44,6 +44,8 @@ pub(super) struct ProtobufRegistryCodec {
     unavailable_wait: Duration,
     /// Compiled readers by (writer schema id, message indexes); failures are kept too.
     readers: HashMap<(u32, Vec<i32>), Reader>,
+    /// Which columns the query reads, when it said so: readers leave unread STRINGs NULL.
+    read: Option<Vec<bool>>,
     /// The codec records are written with, made on the first write.
     writer: Arc<OnceLock<ProtobufCodec>>,
 }
@@ -66,8 +68,15 @@ impl ProtobufRegistryCodec {
             nullable,
             unavailable_wait: binding.unavailable_wait,
             readers: HashMap::new(),
+            read: None,
             writer: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// Readers compiled from now on leave the STRING columns `read` marks unread NULL.
+    pub(super) fn skip_unread_strings(&mut self, read: &[bool]) {
+        self.read = Some(read.to_vec());
+        self.readers.clear();
     }
 
     fn side(&self) -> &'static str {
@@ -116,12 +125,17 @@ impl ProtobufRegistryCodec {
             })?
             .to_string();
         let framing = Framing::Confluent { schema_id: id };
-        ProtobufCodec::new(&parsed, Some(&name), &self.columns, framing)
-            .map(Arc::new)
-            .map_err(|e| FormatError::SchemaMismatch {
-                context: context(),
-                reason: e.to_string(),
-            })
+        let mut codec =
+            ProtobufCodec::new(&parsed, Some(&name), &self.columns, framing).map_err(|e| {
+                FormatError::SchemaMismatch {
+                    context: context(),
+                    reason: e.to_string(),
+                }
+            })?;
+        if let Some(read) = &self.read {
+            codec.skip_unread_strings(read);
+        }
+        Ok(Arc::new(codec))
     }
 
     pub(super) fn serialize(

@@ -60,6 +60,16 @@ pub fn message(plan: &MessagePlan, mut reader: Reader<'_>) -> Result<Vec<Value>,
                     reader.skip(number, wire_type)?;
                 }
             }
+            (_, _) if field.unread && wire_type == LEN => {
+                let mut bytes = reader.delimited()?;
+                let start = bytes.offset();
+                if std::str::from_utf8(bytes.rest()).is_err() {
+                    return Err(invalid(
+                        field,
+                        format!("string at byte {start} is not valid UTF-8"),
+                    ));
+                }
+            }
             (_, kind) if wire_type_of(kind) == wire_type => {
                 let value = single(field, kind, wire_type, &mut reader)?;
                 row[field.out] = match field.alternative {

@@ -212,6 +212,12 @@ impl ProtobufCodec {
     }
 
     /// Reads a bare message that starts at byte `offset` of the record.
+    /// Leaves the STRING columns `read` marks unread NULL when decoding (one entry per
+    /// column; see [`plan::MessagePlan::skip_unread_strings`]).
+    pub fn skip_unread_strings(&mut self, read: &[bool]) {
+        self.plan.skip_unread_strings(read);
+    }
+
     pub fn decode_message(&self, message: &[u8], offset: usize) -> Result<Row, FormatError> {
         decode::message(&self.plan, wire::Reader::new(message, offset)).map_err(|e| match e {
             decode::DecodeError::Wire(w) => FormatError::Malformed {

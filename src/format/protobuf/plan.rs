@@ -171,6 +171,9 @@ pub struct FieldPlan {
     /// Written even when it holds its default (presence-tracked or proto2).
     pub explicit: bool,
     pub kind: Kind,
+    /// A STRING column the query never reads: its bytes are checked to be UTF-8 (so the
+    /// same records fail as before) but not copied out (see [`MessagePlan::skip_unread_strings`]).
+    pub unread: bool,
 }
 
 /// A message read into `width` output slots.
@@ -189,6 +192,22 @@ pub struct MessagePlan {
 }
 
 impl MessagePlan {
+    /// Marks the singular STRING fields of the columns `read` says are never read (one entry
+    /// per column) as unread: they are left NULL instead of being copied out of every record.
+    /// A `read` of the wrong length changes nothing.
+    pub fn skip_unread_strings(&mut self, read: &[bool]) {
+        if read.len() != self.width {
+            return;
+        }
+        for field in &mut self.fields {
+            let string = matches!(field.kind, Kind::Scalar(Scalar::String, _));
+            if string && !field.repeated && field.alternative.is_none() && !read[field.out] {
+                field.unread = true;
+                self.defaults[field.out] = Value::Null;
+            }
+        }
+    }
+
     pub fn field(&self, number: u32) -> Option<&FieldPlan> {
         match self.small.get(number as usize) {
             Some(0) => None,
@@ -325,6 +344,7 @@ impl Planner<'_> {
             packed,
             explicit: field.optional || !proto3,
             kind,
+            unread: false,
         })
     }
 

@@ -40,6 +40,29 @@ fn scalar_columns() -> Vec<SerdeColumn> {
 }
 
 #[test]
+fn unread_strings_are_left_null_but_still_checked_to_be_utf8() {
+    let mut codec = codec(SCALARS, &scalar_columns());
+    let mut read = vec![true; 12];
+    read[1] = false; // B, a string
+    read[10] = false; // K, bytes: not a string, still read
+    codec.skip_unread_strings(&read);
+    let bytes = [
+        0x08, 0x96, 0x01, 0x12, 0x07, b't', b'e', b's', b't', b'i', b'n', b'g', 0x5a, 0x01, 0x07,
+    ];
+    let row = codec.decode(&bytes).unwrap();
+    assert_eq!(row[0], Value::Int(150));
+    assert_eq!(row[1], Value::Null, "unread string");
+    assert_eq!(row[10], Value::bytes(vec![7]));
+    // Absent, an unread string is NULL too (not proto3's "").
+    assert_eq!(codec.decode(&[0x08, 0x01]).unwrap()[1], Value::Null);
+    // A string that is not UTF-8 fails the record whether or not the query reads it.
+    let bad = [0x12, 0x02, 0xff, 0xfe];
+    let read_all = self::codec(SCALARS, &scalar_columns());
+    assert!(read_all.decode(&bad).is_err());
+    assert!(codec.decode(&bad).is_err());
+}
+
+#[test]
 fn decodes_the_encoding_spec_examples() {
     // protobuf.dev/programming-guides/encoding: `08 96 01` is field 1 = 150, `12 07 74 65 73
     // 74 69 6e 67` is field 2 = "testing"; sint32 -2 is zigzag 3.
