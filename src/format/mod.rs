@@ -310,10 +310,10 @@ impl RowSerde {
         })
     }
 
-    /// Tells a wrapped JSON or a PROTOBUF reader which columns the query reads (`read`, one
-    /// per column): unread STRING columns are then left NULL instead of being copied out of
-    /// every record. Any JSON value reads into a STRING, and an unread PROTOBUF string is still
-    /// checked to be UTF-8, so no record that failed before passes now, or the reverse; unread
+    /// Tells a wrapped JSON, AVRO or PROTOBUF reader which columns the query reads (`read`,
+    /// one per column): unread STRING columns are then left NULL instead of being copied out
+    /// of every record. Any JSON value reads into a STRING, and an unread AVRO or PROTOBUF
+    /// string is still checked to be UTF-8, so no record that failed before passes now, or the reverse; unread
     /// columns of other types are still read and checked. Other formats, and a `read` of the
     /// wrong length, are left as they are.
     pub fn skip_unread_strings(&mut self, read: &[bool]) {
@@ -326,6 +326,7 @@ impl RowSerde {
                 plan,
                 ..
             } => plan.skip_unread_strings(&self.columns, read),
+            Codec::Avro(codec) => codec.skip_unread_strings(read),
             Codec::Protobuf(codec) => codec.skip_unread_strings(read),
             Codec::ProtobufNoSr(codec) => codec.skip_unread_strings(read),
             _ => {}

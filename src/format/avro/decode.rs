@@ -57,6 +57,9 @@ pub(crate) enum ReadPlan {
     Refuse(Arc<str>),
     /// Read and drop (a writer field that is not declared).
     Skip(Avro),
+    /// A string of a column the query never reads: checked to be UTF-8 as a read one is (so
+    /// the same records fail), then dropped instead of copied (see [`ReadPlan::skip_unread`]).
+    UnreadString,
 }
 
 /// A payload the plan could not read.
@@ -203,6 +206,26 @@ fn describe(schema: &Avro) -> String {
 }
 
 impl ReadPlan {
+    /// In a top-level record's plan, turns the reads of STRING columns `read` marks unread
+    /// (one entry per column) into [`ReadPlan::UnreadString`]; they are left NULL. Other
+    /// plans, and a `read` of the wrong width, are left as they are.
+    pub(crate) fn skip_unread(&mut self, read: &[bool]) {
+        let ReadPlan::Record { fields, width } = self else {
+            return;
+        };
+        if read.len() != *width {
+            return;
+        }
+        for (slot, plan) in fields {
+            if let Some(column) = slot
+                && !read[*column]
+                && matches!(plan, ReadPlan::StringToString)
+            {
+                *plan = ReadPlan::UnreadString;
+            }
+        }
+    }
+
     /// Reads a top-level record straight into a row (no STRUCT value in between); `None`
     /// when the plan is not a record's.
     pub(crate) fn read_row(
@@ -365,6 +388,10 @@ impl ReadPlan {
             ReadPlan::Refuse(reason) => return input.fail(reason.to_string()),
             ReadPlan::Skip(schema) => {
                 skip(schema, input, 0)?;
+                Value::Null
+            }
+            ReadPlan::UnreadString => {
+                input.text()?;
                 Value::Null
             }
         })

@@ -212,3 +212,41 @@ fn repeated_map_keys_keep_the_first_position_and_the_last_value() {
         ])
     );
 }
+
+#[test]
+fn unread_strings_are_left_null_but_still_checked_to_be_utf8() {
+    let schema = r#"{"type":"record","name":"r","fields":[
+        {"name":"id","type":"long"},{"name":"url","type":"string"},{"name":"tag","type":"string"}]}"#;
+    let target = T::structure([("ID", T::Bigint), ("URL", T::String), ("TAG", T::String)]);
+    let writer = Avro::parse(schema, &[]).unwrap();
+    let mut plan = compile(&writer, &target, "value").unwrap();
+    plan.skip_unread(&[true, false, true]);
+    let record = |url: &[u8]| {
+        let mut bytes = zz(7);
+        bytes.extend(zz(url.len() as i64));
+        bytes.extend(url);
+        bytes.extend(zz(2));
+        bytes.extend(b"hi");
+        bytes
+    };
+    let bytes = record(b"https://x");
+    let mut input = Input {
+        bytes: &bytes,
+        pos: 0,
+    };
+    let row = plan.read_row(&mut input).unwrap().unwrap();
+    assert_eq!(
+        row,
+        vec![Value::Bigint(7), Value::Null, Value::string("hi")]
+    );
+    assert_eq!(input.pos, bytes.len(), "the unread string is passed over");
+    let bad = record(&[0xff, 0xfe]);
+    let mut input = Input {
+        bytes: &bad,
+        pos: 0,
+    };
+    assert!(
+        plan.read_row(&mut input).unwrap().is_err(),
+        "a string that is not UTF-8 fails the record whether or not it is read"
+    );
+}

@@ -57,6 +57,8 @@ pub(super) struct AvroCodec {
     unavailable_wait: Duration,
     /// Compiled read plans by writer schema id (a failure is kept too: it fails every record).
     readers: HashMap<u32, Result<Arc<ReadPlan>, FormatError>>,
+    /// Which columns the query reads, when it said so: plans leave unread STRINGs NULL.
+    read: Option<Vec<bool>>,
     /// The schema id and plan records are written with, made on the first write.
     writer: Arc<OnceLock<(u32, WritePlan)>>,
 }
@@ -83,7 +85,16 @@ impl AvroCodec {
             schema_id: binding.schema_id,
             unavailable_wait: binding.unavailable_wait,
             readers: HashMap::new(),
+            read: None,
             writer: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Plans compiled from now on leave the STRING columns `read` marks unread NULL.
+    pub(super) fn skip_unread_strings(&mut self, read: &[bool]) {
+        if !self.unwrapped {
+            self.read = Some(read.to_vec());
+            self.readers.clear();
         }
     }
 
@@ -165,12 +176,16 @@ impl AvroCodec {
                 reason,
             }
         })?;
-        decode::compile(&writer, &self.target, self.side())
-            .map(Arc::new)
-            .map_err(|reason| FormatError::SchemaMismatch {
+        let mut plan = decode::compile(&writer, &self.target, self.side()).map_err(|reason| {
+            FormatError::SchemaMismatch {
                 context: context(),
                 reason,
-            })
+            }
+        })?;
+        if let Some(read) = &self.read {
+            plan.skip_unread(read);
+        }
+        Ok(Arc::new(plan))
     }
 
     /// Runs a registry call through [`super::registry_wait::wait_for`] with this side's wait.
