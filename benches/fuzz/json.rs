@@ -144,7 +144,7 @@ impl Target for JsonTarget {
         let primer = primer(input, hash);
 
         // Fixed schema, wrapped.
-        let skip = hash % 3 == 0;
+        let skip = hash.is_multiple_of(3);
         let mut serde = reader(&self.fixed, Role::Value, SerdeOptions::default());
         let read: Vec<bool> = (0..self.fixed.len())
             .map(|i| (hash >> i) & 1 == 1)

@@ -11,7 +11,7 @@ use crate::expr::compile::Evaluator;
 const COLUMNS: u32 = 4;
 
 fn column_type(index: u32) -> SqlType {
-    if index % 2 == 0 {
+    if index.is_multiple_of(2) {
         SqlType::Int
     } else {
         SqlType::Bigint
@@ -111,12 +111,12 @@ fn expression() -> impl Strategy<Value = TypedExpr> {
 /// A value for column `index`: mostly of its type, sometimes NULL, zero, or (rarely) of
 /// another type, which the shortcut must leave to the general path.
 fn cell(index: u32) -> impl Strategy<Value = Value> {
-    let typed = if index % 2 == 0 {
+    let typed = if index.is_multiple_of(2) {
         any::<i32>().prop_map(Value::Int).boxed()
     } else {
         any::<i64>().prop_map(Value::Bigint).boxed()
     };
-    let zero = if index % 2 == 0 {
+    let zero = if index.is_multiple_of(2) {
         Value::Int(0)
     } else {
         Value::Bigint(0)

@@ -184,14 +184,14 @@ pub(crate) fn dispatch(
                         timestamp: record.timestamp,
                         headers: record.headers.as_deref().unwrap_or(&[]),
                     };
-                    if let Err(reason) = collector.send(out) {
-                        if env.fatal.is_none() {
-                            env.fatal = Some(TaskError::Collect {
-                                task: env.task,
-                                topic: sink.topic.to_string(),
-                                reason,
-                            });
-                        }
+                    if let Err(reason) = collector.send(out)
+                        && env.fatal.is_none()
+                    {
+                        env.fatal = Some(TaskError::Collect {
+                            task: env.task,
+                            topic: sink.topic.to_string(),
+                            reason,
+                        });
                     }
                 }
                 Err(mut error) => {

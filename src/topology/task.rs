@@ -122,10 +122,10 @@ impl Task {
     pub fn process_next(&mut self, collector: &mut dyn RecordCollector) -> Result<bool, TaskError> {
         let mut best: Option<(usize, i64)> = None;
         for (index, queue) in self.queues.iter().enumerate() {
-            if let Some(head) = queue.front() {
-                if best.is_none_or(|(_, ts)| head.timestamp < ts) {
-                    best = Some((index, head.timestamp));
-                }
+            if let Some(head) = queue.front()
+                && best.is_none_or(|(_, ts)| head.timestamp < ts)
+            {
+                best = Some((index, head.timestamp));
             }
         }
         let Some((index, _)) = best else {

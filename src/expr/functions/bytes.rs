@@ -97,7 +97,7 @@ fn ascii_bytes(s: &str) -> Vec<u8> {
 }
 
 fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err("Odd number of characters.".into());
     }
     s.as_bytes()
@@ -162,7 +162,7 @@ fn base64_lenient(s: &str) -> Vec<u8> {
 /// `X'…'` quotes.
 fn hex_strip(s: &str) -> String {
     if let Some(rest) = s.strip_prefix("0x") {
-        if s.len() % 2 != 0 {
+        if !s.len().is_multiple_of(2) {
             format!("0{rest}")
         } else {
             rest.to_string()

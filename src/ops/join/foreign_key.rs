@@ -97,13 +97,13 @@ impl ForeignKeyJoin {
             .as_ref()
             .map(|(_, fk)| fk.clone())
             .filter(|fk| !fk.is_null());
-        if old_fk != new_fk {
-            if let Some(fk) = &old_fk {
-                self.stores
-                    .subscriptions
-                    .delete(&Self::subscription(fk, &lk_bytes))
-                    .map_err(store_error)?;
-            }
+        if old_fk != new_fk
+            && let Some(fk) = &old_fk
+        {
+            self.stores
+                .subscriptions
+                .delete(&Self::subscription(fk, &lk_bytes))
+                .map_err(store_error)?;
         }
         let Some(_) = record.value else {
             self.stores.left.delete(&lk_bytes).map_err(store_error)?;

@@ -232,10 +232,10 @@ impl StreamStreamJoin {
         let grace = self.windows.grace.unwrap_or(0);
         let (before, after) = (self.windows.before, self.windows.after);
         let stream_time = self.stream_time;
-        if let Some(min) = self.outer_min {
-            if min == i64::MAX || min.saturating_add(before.min(after) + grace) >= stream_time {
-                return Ok(());
-            }
+        if let Some(min) = self.outer_min
+            && (min == i64::MAX || min.saturating_add(before.min(after) + grace) >= stream_time)
+        {
+            return Ok(());
         }
         let mut open = [false; 2];
         let mut first_open: Option<i64> = None;

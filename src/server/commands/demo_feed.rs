@@ -71,7 +71,7 @@ pub fn generate(bootstrap: &str, stop: Arc<AtomicBool>) -> JoinHandle<()> {
             // which CONTENT_VIEWS filters out.
             let user = (n * 7) % USERS + 1;
             let page = (n * 13) % PAGES;
-            let page = if n % 10 == 0 {
+            let page = if n.is_multiple_of(10) {
                 format!("Ad_{page}")
             } else {
                 format!("Page_{page}")
