@@ -4,7 +4,8 @@
 //!
 //! - a producer killed with an open transaction: the broker aborts it after
 //!   `transaction.timeout.ms`, and `read_committed` consumers move past it without its records;
-//! - a new producer re-initialising the same `transactional.id` aborts the old transaction;
+//! - a new producer re-initialising the same `transactional.id` aborts the old transaction,
+//!   and waits while the time-out sweep is still aborting it;
 //! - a live producer whose transaction timed out is fenced;
 //! - a transaction commits only its own offsets, pending offsets are not answered to an
 //!   `OffsetFetch` that requires stable offsets, and committed offsets never move back;
@@ -23,7 +24,7 @@ use rdkafka::producer::{FutureProducer, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 
 use support::TestBroker;
-use support::broker::{CONSUME_TIMEOUT, OP_TIMEOUT};
+use support::broker::{CONSUME_TIMEOUT, OP_TIMEOUT, TIMED_OUT_MARKER_DELAY};
 use support::kafka::{Received, consume_with, deliver};
 use support::python;
 
@@ -191,6 +192,59 @@ fn reinitialising_a_transactional_id_aborts_the_fenced_transaction() {
     assert!(
         began.elapsed() < Duration::from_secs(30),
         "the old transaction was not aborted by the re-initialisation but timed out"
+    );
+}
+
+/// The time-out sweep fences a timed-out transaction's producer (an epoch bump) and then
+/// writes the abort markers. A producer re-initialising the same transactional id in between
+/// must wait for the markers (Kafka answers CONCURRENT_TRANSACTIONS): had it written first, its
+/// records would lie ahead of the old transaction's abort marker, where `read_committed`
+/// consumers skip them with the aborted ones (records of the chaos suite's control went
+/// missing so). The broker pauses 3 s between the two steps here, so that the
+/// re-initialisation lands inside that window every time.
+#[test]
+fn reinitialising_while_the_time_out_sweep_aborts_waits_for_its_markers() {
+    let broker = TestBroker::start_with_env(&[(TIMED_OUT_MARKER_DELAY, "3000")]);
+    let topic = "probe-reinit-during-sweep";
+    broker.create_topic(topic, 1);
+    let mut old = Witness::spawn(
+        "the producer to time out",
+        "txn_producer.py",
+        &[
+            broker.bootstrap(),
+            "probe-reinit-sweep",
+            topic,
+            "timed-out",
+            "5",
+            "2000",
+            "hold",
+        ],
+    );
+    old.expect_line("READY", Duration::from_secs(30));
+    let ready = Instant::now();
+    old.kill();
+
+    // The transaction began just before READY. Its 2 s time-out is found by a sweep within the
+    // next second (at most 3 s after READY), which then waits 3 s before writing the markers
+    // (at least 5 s after): 3.5 s after READY is inside that window.
+    std::thread::sleep(
+        (ready + Duration::from_millis(3500)).saturating_duration_since(Instant::now()),
+    );
+    let began = Instant::now();
+    commit_one(&broker, "probe-reinit-sweep", topic, "after");
+    let waited = began.elapsed();
+
+    let all = read(&broker, topic, "read_uncommitted", 6, CONSUME_TIMEOUT);
+    assert_eq!(all.len(), 6, "read_uncommitted: {all:?}");
+    let committed = read(&broker, topic, "read_committed", 1, CONSUME_TIMEOUT);
+    assert_eq!(
+        committed,
+        ["after"],
+        "read_committed after a re-initialisation during the sweep's abort"
+    );
+    assert!(
+        waited >= Duration::from_millis(500),
+        "the re-initialisation took {waited:?}: it did not wait for the sweep's markers"
     );
 }
 

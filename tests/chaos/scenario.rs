@@ -184,6 +184,7 @@ pub fn run(plan: &Plan) -> (Report, BTreeMap<Fault, u32>) {
         if report.ok() || report.duplicated() || Instant::now() >= deadline {
             if !report.ok() {
                 eprintln!("chaos: replica logs:\n{}", fleet.logs(30));
+                keep_broker_log(&broker, plan.seed);
             }
             eprintln!(
                 "chaos: {} after {:?}, faults {injected:?}, replica starts {:?}, control restarts {}, unclean stops {:?}\n{report}",
@@ -198,6 +199,21 @@ pub fn run(plan: &Plan) -> (Report, BTreeMap<Fault, u32>) {
         std::thread::sleep(Duration::from_secs(2));
     }
     unreachable!("the check loop returns")
+}
+
+/// Copies the broker's log out of its temporary directory (removed with the broker) for a
+/// run that is not exact; `TEST_BROKER_LOG` sets its level (e.g. `info`).
+fn keep_broker_log(broker: &TestBroker, seed: u64) {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let kept = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("chaos-broker-{seed}-{since_epoch}.log"));
+    match std::fs::copy(broker.log_path(), &kept) {
+        Ok(_) => eprintln!("chaos: the broker's log is kept at {}", kept.display()),
+        Err(e) => eprintln!("chaos: cannot keep the broker's log: {e}"),
+    }
 }
 
 /// Applies one fault; false when it does not apply right now (e.g. too few replicas).

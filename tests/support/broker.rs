@@ -88,7 +88,12 @@ const BROKER_ENV: &[&str] = &[
     "GROUP_POLL_INTERVAL",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "RUST_LOG",
+    TIMED_OUT_MARKER_DELAY,
 ];
+
+/// The patched broker's probe-only pause between fencing a timed-out transaction's producer and
+/// writing its markers, in milliseconds (`.ci/broker/README.md`).
+pub const TIMED_OUT_MARKER_DELAY: &str = "NISSHI_TIMED_OUT_MARKER_DELAY_MS";
 
 /// How long the first rebalance of a new group waits for more members to join.
 pub const INITIAL_REBALANCE_DELAY: &str = "1s";
@@ -128,7 +133,13 @@ impl TestBroker {
     /// Starts a broker of the caller's own and waits until it answers metadata requests.
     /// Panics with the broker's log when it cannot.
     pub fn start() -> TestBroker {
-        Self::start_advertising(None)
+        Self::start_advertising(None, &[])
+    }
+
+    /// Starts a broker of the caller's own with extra environment variables (the patch's
+    /// probe-only settings, such as [`TIMED_OUT_MARKER_DELAY`]).
+    pub fn start_with_env(env: &[(&str, &str)]) -> TestBroker {
+        Self::start_advertising(None, env)
     }
 
     /// Starts a broker of the caller's own that advertises a proxy in front of it: every
@@ -137,7 +148,7 @@ impl TestBroker {
     pub fn start_behind_proxy() -> (TestBroker, Proxy) {
         let listener = Proxy::bind();
         let advertised = listener.local_addr().expect("proxy address");
-        let mut broker = Self::start_advertising(Some(advertised));
+        let mut broker = Self::start_advertising(Some(advertised), &[]);
         let upstream = broker.bootstrap.parse().expect("broker address");
         let proxy = Proxy::start(listener, upstream);
         broker.bootstrap = advertised.to_string();
@@ -150,11 +161,11 @@ impl TestBroker {
         (broker, proxy)
     }
 
-    fn start_advertising(advertised: Option<SocketAddr>) -> TestBroker {
+    fn start_advertising(advertised: Option<SocketAddr>, env: &[(&str, &str)]) -> TestBroker {
         let binary = broker_binary();
         let mut failures = Vec::new();
         for attempt in 1..=START_ATTEMPTS {
-            match Self::try_start(&binary, advertised) {
+            match Self::try_start(&binary, advertised, env) {
                 Ok(broker) => return broker,
                 Err(StartError::Exited(why)) => failures.push(format!("attempt {attempt}: {why}")),
                 Err(StartError::Fatal(why)) => {
@@ -173,7 +184,11 @@ impl TestBroker {
     /// Starts the broker on a free port; it advertises `advertised` (a proxy) when given.
     /// Until the caller starts that proxy, readiness is checked on the broker's own port
     /// (metadata answers list the proxy, which is enough: the probe only needs an answer).
-    fn try_start(binary: &Path, advertised: Option<SocketAddr>) -> Result<TestBroker, StartError> {
+    fn try_start(
+        binary: &Path,
+        advertised: Option<SocketAddr>,
+        env: &[(&str, &str)],
+    ) -> Result<TestBroker, StartError> {
         let began = Instant::now();
         let port = free_port().map_err(StartError::Fatal)?;
         let bootstrap = format!("127.0.0.1:{port}");
@@ -210,6 +225,7 @@ impl TestBroker {
         for var in BROKER_ENV {
             command.env_remove(var);
         }
+        command.envs(env.iter().copied());
         if let Some(level) = std::env::var_os("TEST_BROKER_LOG") {
             command.env("RUST_LOG", level);
         }
