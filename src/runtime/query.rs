@@ -18,4 +18,7 @@ pub struct RuntimeQuery {
     /// `PARTITIONS` declared for the sink, if any.
     pub sink_partitions: Option<u32>,
     pub topology: Arc<dyn TopologyFactory>,
+    /// The plan tag its group consumers carry (`agreement::plan_tag` of the lock's
+    /// `plan_fingerprint`), so replicas with another plan for the query can tell.
+    pub plan_tag: String,
 }

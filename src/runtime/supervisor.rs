@@ -83,6 +83,8 @@ pub enum ThreadPhase {
     Restoring,
     Running,
     Failed(String),
+    /// Not processing: the query's group runs another plan (the conflict, as text).
+    LockConflict(String),
     Stopped,
 }
 
@@ -116,6 +118,11 @@ impl QueryShared {
             phases.iter().find(|p| matches!(p, ThreadPhase::Failed(_)))
         {
             (QueryState::Error, Some(why.clone()))
+        } else if let Some(ThreadPhase::LockConflict(why)) = phases
+            .iter()
+            .find(|p| matches!(p, ThreadPhase::LockConflict(_)))
+        {
+            (QueryState::LockConflict, Some(why.clone()))
         } else if phases.contains(&&ThreadPhase::Restoring) {
             (
                 QueryState::Restoring,

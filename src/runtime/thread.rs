@@ -1,8 +1,11 @@
 //! One stream thread of one query: a group consumer whose rebalance callbacks open and close
 //! tasks, a loop that polls records into [`Work`], commits every `commit_interval`, and on
-//! stop commits, closes its tasks and leaves the group. It runs on its own OS thread, off the
-//! async I/O runtime, and returns an error only for failures that need a fresh start (a lost
-//! producer, a failed commit or transaction); the supervisor then restarts it.
+//! stop commits, closes its tasks and leaves the group. Before it joins, and after every
+//! assignment, it looks at the group's live members ([`agreement`]): while another plan of the
+//! query runs there it waits outside the group, or leaves it before opening a task. It runs on
+//! its own OS thread, off the async I/O runtime, and returns an error only for failures that
+//! need a fresh start (a lost producer, a failed commit or transaction); the supervisor then
+//! restarts it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -14,10 +17,11 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::Producer;
 
 use super::RuntimeError;
+use super::agreement::{self, Conflict, Verdict};
 use super::collector::{DeliveryTracker, ThreadProducer};
 use super::memory;
 use super::restore::Restorer;
-use super::supervisor::{QueryShared, Shared};
+use super::supervisor::{QueryShared, Shared, ThreadPhase};
 use super::work::Work;
 
 /// How long one poll may wait for a record before the loop checks for a stop and a commit.
@@ -39,11 +43,50 @@ pub struct Rebalancer {
     /// The thread's name on the status board (its heartbeat name).
     name: String,
     unreachable: AtomicBool,
+    query: Arc<QueryShared>,
+    /// Set by an assignment after which this replica must leave the group: the group runs
+    /// another plan of the query, which keeps it by the race rule.
+    refused: Mutex<Option<Conflict>>,
 }
 
 impl Rebalancer {
     fn rebalances(&self) -> u64 {
         self.rebalances.load(Ordering::Relaxed)
+    }
+
+    fn take_refusal(&self) -> Option<Conflict> {
+        self.refused
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    /// The lock agreement after an assignment (see [`agreement`]): the conflict when this
+    /// replica must leave the group. A listing that fails lets the assignment stand: the
+    /// check before joining passed, and the next rebalance checks again.
+    fn refusal_after_joining(&self, consumer: &BaseConsumer<Self>) -> Option<Conflict> {
+        let query = &self.query.query;
+        let tags = match agreement::live_plan_tags(consumer, &query.app_id) {
+            Ok(tags) => tags,
+            Err(error) => {
+                tracing::warn!(query = %query.id, %error, "cannot list the consumer group after an assignment; keeping it");
+                return None;
+            }
+        };
+        match agreement::decide(&query.id, &query.app_id, &query.plan_tag, &tags, true) {
+            Verdict::Agrees => None,
+            Verdict::Prevails(conflict) => {
+                tracing::warn!(
+                    query = %query.id,
+                    group = %query.app_id,
+                    ours = %conflict.ours,
+                    theirs = %conflict.theirs.join(","),
+                    "replicas with another plan of the query joined its group together with this one; this one keeps it (smallest plan tag) and they leave"
+                );
+                None
+            }
+            Verdict::Refuses(conflict) => Some(conflict),
+        }
     }
 }
 
@@ -68,9 +111,15 @@ impl ConsumerContext for Rebalancer {
         }
     }
 
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         self.rebalances.fetch_add(1, Ordering::Relaxed);
         if let Rebalance::Assign(partitions) = rebalance {
+            if let Some(conflict) = self.refusal_after_joining(consumer) {
+                // No task is opened: records fetched for these partitions are ignored, and the
+                // poll loop leaves the group.
+                *self.refused.lock().unwrap_or_else(PoisonError::into_inner) = Some(conflict);
+                return;
+            }
             lock(&self.work).assign(partitions);
         }
     }
@@ -85,6 +134,14 @@ pub fn heartbeat_name(query: &str, index: usize) -> String {
 
 fn lock(work: &Mutex<Work>) -> MutexGuard<'_, Work> {
     work.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How the poll loop ended without an error.
+enum LoopEnd {
+    /// The runtime is stopping.
+    Stopped,
+    /// The group runs another plan of the query, which keeps it: leave and wait.
+    Refused(Conflict),
 }
 
 /// Runs thread `index` of `query` until the runtime stops (Ok) or it fails (Err).
@@ -114,15 +171,18 @@ pub fn run(
         producer,
         restorer,
     )));
+    let consumer_id = agreement::tagged_client_id(&client_id, &query.query.plan_tag);
     let consumer: GroupConsumer = shared
         .settings
-        .group_consumer(app_id, &client_id)
+        .group_consumer(app_id, &consumer_id)
         .create_with_context(Rebalancer {
             work: work.clone(),
             rebalances: AtomicU64::new(0),
             shared: shared.clone(),
             name: heartbeat_name(&query.query.id, index),
             unreachable: AtomicBool::new(false),
+            query: query.clone(),
+            refused: Mutex::new(None),
         })
         .map_err(|e| RuntimeError::Kafka(format!("creating the consumer: {e}")))?;
     let topics: Vec<&str> = query
@@ -133,11 +193,26 @@ pub fn run(
         .iter()
         .flat_map(|s| s.sources.iter().map(String::as_str))
         .collect();
-    consumer
-        .subscribe(&topics)
-        .map_err(|e| RuntimeError::Kafka(format!("subscribing to {}: {e}", topics.join(", "))))?;
     let heartbeat = heartbeat_name(&query.query.id, index);
-    let result = poll_loop(shared, &consumer, &work, &heartbeat);
+    let result = loop {
+        if !wait_for_agreement(shared, query, index, &consumer, &heartbeat) {
+            break Ok(());
+        }
+        consumer.subscribe(&topics).map_err(|e| {
+            RuntimeError::Kafka(format!("subscribing to {}: {e}", topics.join(", ")))
+        })?;
+        match poll_loop(shared, &consumer, &work, &heartbeat) {
+            Ok(LoopEnd::Stopped) => break Ok(()),
+            Ok(LoopEnd::Refused(conflict)) => {
+                report_conflict(query, index, &conflict, "leaving its consumer group");
+                if let Err(error) = lock(&work).close_all(&consumer) {
+                    break Err(error);
+                }
+                consumer.unsubscribe();
+            }
+            Err(error) => break Err(error),
+        }
+    };
     shared.status.broker_reachable(&heartbeat);
     let mut guard = lock(&work);
     let result = result.and_then(|()| {
@@ -153,12 +228,67 @@ pub fn run(
     result
 }
 
+/// Waits until no live member of the query's group carries another plan (see [`agreement`]),
+/// showing the conflict on the status board meanwhile. False when the runtime stops first.
+fn wait_for_agreement(
+    shared: &Shared,
+    query: &QueryShared,
+    index: usize,
+    consumer: &GroupConsumer,
+    heartbeat: &str,
+) -> bool {
+    let q = &query.query;
+    let mut shown: Option<Conflict> = None;
+    while !shared.stopping() {
+        match agreement::live_plan_tags(consumer, &q.app_id) {
+            Ok(tags) => match agreement::decide(&q.id, &q.app_id, &q.plan_tag, &tags, false) {
+                Verdict::Agrees => {
+                    if shown.is_some() {
+                        tracing::info!(query = %q.id, group = %q.app_id, plan = %q.plan_tag, "no live replica runs another plan of the query any more; starting it");
+                        query.set_phase(index, ThreadPhase::Restoring, &[]);
+                    }
+                    return true;
+                }
+                Verdict::Refuses(conflict) | Verdict::Prevails(conflict) => {
+                    if shown.as_ref() != Some(&conflict) {
+                        report_conflict(query, index, &conflict, "waiting outside its group");
+                        shown = Some(conflict);
+                    }
+                }
+            },
+            Err(error) => {
+                tracing::warn!(query = %q.id, %error, "cannot list the query's consumer group; retrying before joining it");
+            }
+        }
+        shared.status.heartbeat(heartbeat);
+        // Polling serves the consumer's callbacks (the revocation after leaving the group).
+        let until = Instant::now() + agreement::RECHECK_EVERY;
+        while Instant::now() < until && !shared.stopping() {
+            let _ = consumer.poll(POLL);
+        }
+    }
+    false
+}
+
+/// Logs a lock conflict and shows it on the status board (`/readyz`, `/info`).
+fn report_conflict(query: &QueryShared, index: usize, conflict: &Conflict, doing: &str) {
+    tracing::warn!(
+        query = %conflict.query,
+        group = %conflict.group,
+        ours = %conflict.ours,
+        theirs = %conflict.theirs.join(","),
+        thread = index,
+        "{conflict}; {doing}"
+    );
+    query.set_phase(index, ThreadPhase::LockConflict(conflict.to_string()), &[]);
+}
+
 fn poll_loop(
     shared: &Shared,
     consumer: &GroupConsumer,
     work: &Mutex<Work>,
     heartbeat: &str,
-) -> Result<(), RuntimeError> {
+) -> Result<LoopEnd, RuntimeError> {
     let mut last_beat = Instant::now() - HEARTBEAT;
     let mut last_release = Instant::now();
     let mut batch = Vec::with_capacity(BATCH);
@@ -187,6 +317,9 @@ fn poll_loop(
             }
             wait = Duration::ZERO;
         }
+        if let Some(conflict) = consumer.context().take_refusal() {
+            return Ok(LoopEnd::Refused(conflict));
+        }
         if batch.is_empty() && last_release.elapsed() >= memory::TRIM_EVERY {
             // Idle: the pages this thread emptied while busy go back to the system.
             memory::release_thread_cache();
@@ -210,7 +343,7 @@ fn poll_loop(
             polled_any = false;
         }
     }
-    Ok(())
+    Ok(LoopEnd::Stopped)
 }
 
 /// While the thread is marked unreachable on the status board, clears the mark once the

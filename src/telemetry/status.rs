@@ -23,17 +23,21 @@ pub enum QueryState {
     Running,
     /// Failed; the supervisor restarts it with backoff.
     Error,
+    /// Not processed here: its consumer group runs another plan of it on a live replica. It
+    /// starts by itself once no such replica is left.
+    LockConflict,
     /// Stopped on shutdown.
     Stopped,
 }
 
 impl QueryState {
     /// Every state, for exporting one gauge per state.
-    pub const ALL: [QueryState; 5] = [
+    pub const ALL: [QueryState; 6] = [
         QueryState::Pending,
         QueryState::Restoring,
         QueryState::Running,
         QueryState::Error,
+        QueryState::LockConflict,
         QueryState::Stopped,
     ];
 
@@ -44,6 +48,7 @@ impl QueryState {
             QueryState::Restoring => "RESTORING",
             QueryState::Running => "RUNNING",
             QueryState::Error => "ERROR",
+            QueryState::LockConflict => "LOCK_CONFLICT",
             QueryState::Stopped => "STOPPED",
         }
     }

@@ -11,6 +11,7 @@ use super::CommandError;
 use crate::ops::{self, RegistryOptions};
 use crate::plan::{PlannedFile, Step};
 use crate::registry::RegistryClient;
+use crate::runtime::agreement;
 use crate::runtime::{
     ClientSettings, DeclaredTopic, Runtime, RuntimeOptions, RuntimeQuery, Shared, TopicAdmin,
     ensure_topics,
@@ -52,6 +53,7 @@ pub fn runtime_queries(
                 sink_topic,
                 sink_partitions,
                 topology: Arc::new(topology),
+                plan_tag: agreement::plan_tag(&query.locked().plan_fingerprint),
             })
         })
         .collect()
@@ -134,6 +136,8 @@ pub fn start(
         &config.errors.processing_log_topic,
     )
     .map_err(|e| CommandError::Runtime(e.to_string()))?;
+    let settings = client_settings(config);
+    refuse_when_no_query_agrees(&settings, &queries)?;
     let options = RuntimeOptions {
         exactly_once: config.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2,
         commit_interval: config.commit_interval,
@@ -150,13 +154,34 @@ pub fn start(
         cleanup_delay: config.state.cleanup_delay,
     };
     let shared = Shared::new(
-        client_settings(config),
+        settings,
         partitions,
         metrics.clone(),
         status.clone(),
         options,
     );
     Runtime::start(shared, queries).map_err(|e| CommandError::Runtime(e.to_string()))
+}
+
+/// Refuses to start when the consumer group of every query runs another plan of it on a live
+/// replica (nothing could run here); a query in conflict among others that agree waits in its
+/// stream threads instead. A group listing that fails lets the threads decide.
+fn refuse_when_no_query_agrees(
+    settings: &ClientSettings,
+    queries: &[RuntimeQuery],
+) -> Result<(), CommandError> {
+    let conflicts = match agreement::conflicts_at_start(settings, queries) {
+        Ok(conflicts) => conflicts,
+        Err(error) => {
+            tracing::warn!(%error, "cannot list the queries' consumer groups at startup; each query checks again before it joins");
+            return Ok(());
+        }
+    };
+    if conflicts.is_empty() || conflicts.len() < queries.len() {
+        return Ok(());
+    }
+    let lines: Vec<String> = conflicts.iter().map(|c| format!("  {c}")).collect();
+    Err(CommandError::LockConflict(lines.join("\n")))
 }
 
 /// Whether a topic of the file is read or written in a Schema Registry format.

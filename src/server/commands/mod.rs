@@ -57,6 +57,13 @@ pub enum CommandError {
         #[source]
         source: std::io::Error,
     },
+    /// Every query's consumer group runs another plan of it on a live replica: nothing could
+    /// run here (one line per query).
+    #[error(
+        "no query can run on this replica: the consumer group of every query runs another plan \
+         of it on a live replica\n{0}"
+    )]
+    LockConflict(String),
     /// The runtime could not start or failed.
     #[error("{0}")]
     Runtime(String),
@@ -80,7 +87,8 @@ impl CommandError {
             | CommandError::Sql { .. }
             | CommandError::NotImplemented(_)
             | CommandError::Lock(_)
-            | CommandError::LockMismatch { .. } => EXIT_BAD_INPUT,
+            | CommandError::LockMismatch { .. }
+            | CommandError::LockConflict(_) => EXIT_BAD_INPUT,
             CommandError::Io { .. }
             | CommandError::Runtime(_)
             | CommandError::ShutdownTimeout(_) => EXIT_RUNTIME_FAILURE,
