@@ -89,6 +89,14 @@ fn a_changed_filter_is_stateless_and_keeps_its_group() {
         "0 added, 0 removed, 1 changed, 0 unchanged\n\n\
          ~ CSAS_PAID (changed: statement, plan)\n    \
          stateless: keeps consumer group _weir-weir-CSAS_PAID and resumes from its committed offsets\n\n\
+         changed plans (CSAS_PAID): a replica does not process a query while a live replica runs \
+         another plan of it in its consumer group. To deploy:\n  \
+         1. stop every replica that runs the old lock;\n  \
+         2. start the replicas with the new lock (started earlier, they wait with the query in \
+         LOCK_CONFLICT, and run it once no old replica is left).\n  \
+         Or blue/green: run the new version under a new service_id with its own sink topics \
+         (new consumer groups and internal topics, read from auto_offset_reset), move readers \
+         over, then stop the old one.\n\n\
          run `weir lock` to accept these changes\n"
     );
     let (code, output) = check(&workspace);

@@ -169,6 +169,15 @@ impl LockDiff {
         self.changes.is_empty()
     }
 
+    /// The queries whose plan changed: each must not run beside its old version.
+    pub fn plan_changed(&self) -> Vec<&str> {
+        self.changes
+            .iter()
+            .filter(|c| matches!(c.change, Change::Changed { plan: true, .. }))
+            .map(|c| c.id.as_str())
+            .collect()
+    }
+
     fn count(&self, pick: impl Fn(&Change) -> bool) -> usize {
         self.changes.iter().filter(|c| pick(&c.change)).count()
     }
@@ -330,6 +339,7 @@ mod tests {
         let new = lock(vec![query("CSAS_A", "filter x > 2", &[])]);
         let diff = diff(&new, &old);
         assert!(!diff.changes[0].change.loses_state());
+        assert_eq!(diff.plan_changed(), ["CSAS_A"]);
         assert_eq!(
             diff.to_string(),
             "0 added, 0 removed, 1 changed, 0 unchanged\n\n\
@@ -351,6 +361,7 @@ mod tests {
         };
         let diff = diff(&with_schema("sha256:new"), &with_schema("sha256:old"));
         assert_eq!(diff.changes.len(), 1);
+        assert!(diff.plan_changed().is_empty(), "the plan is the same");
         assert!(!diff.changes[0].change.loses_state());
         assert_eq!(
             diff.to_string(),
