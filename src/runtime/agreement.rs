@@ -23,9 +23,11 @@
 //! on the verdict and the supervisor reports it on the status board.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
 use super::RuntimeError;
 use super::client::ClientSettings;
@@ -72,14 +74,30 @@ pub fn member_tag<'a>(member_id: &'a str, client_id: &'a str) -> Option<&'a str>
 }
 
 /// The plan tags of the live members of `group`, one per member that carries one. A group the
-/// broker does not list has no live member.
+/// broker does not list has no live member. A cluster that does not offer the group listing
+/// at all (librdkafka's in-process cluster behind `weir demo`) cannot be checked: every tag
+/// there is taken to agree, and a warning says so.
 pub fn live_plan_tags<C: ConsumerContext + 'static>(
     client: &BaseConsumer<C>,
     group: &str,
 ) -> Result<Vec<String>, RuntimeError> {
-    let list = client
-        .fetch_group_list(Some(group), LIST_TIMEOUT)
-        .map_err(|e| RuntimeError::Kafka(format!("listing the members of group {group}: {e}")))?;
+    let list = match client.fetch_group_list(Some(group), LIST_TIMEOUT) {
+        Ok(list) => list,
+        Err(KafkaError::GroupListFetch(RDKafkaErrorCode::UnsupportedFeature)) => {
+            if !UNCHECKABLE_REPORTED.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    group,
+                    "the Kafka cluster does not answer ListGroups/DescribeGroups: replicas cannot check that they run the same plans"
+                );
+            }
+            return Ok(Vec::new());
+        }
+        Err(e) => {
+            return Err(RuntimeError::Kafka(format!(
+                "listing the members of group {group}: {e}"
+            )));
+        }
+    };
     Ok(list
         .groups()
         .iter()
@@ -88,6 +106,9 @@ pub fn live_plan_tags<C: ConsumerContext + 'static>(
         .filter_map(|m| member_tag(m.id(), m.client_id()).map(str::to_owned))
         .collect())
 }
+
+/// Whether the warning about a cluster without group listings was logged (once a process).
+static UNCHECKABLE_REPORTED: AtomicBool = AtomicBool::new(false);
 
 /// The queries whose consumer groups have live members with another plan, looked at once
 /// before anything starts (`weir run` gives up when no query could run).
