@@ -202,7 +202,7 @@ pub fn run(plan: &Plan) -> (Report, BTreeMap<Fault, u32>) {
 }
 
 /// Copies the broker's log out of its temporary directory (removed with the broker) for a
-/// run that is not exact; `TEST_BROKER_LOG` sets its level (e.g. `info`).
+/// run that is not exact; `TEST_BROKER_LOG=weir_patch=info` logs every transaction's ending.
 fn keep_broker_log(broker: &TestBroker, seed: u64) {
     let since_epoch = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
