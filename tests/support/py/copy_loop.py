@@ -7,13 +7,15 @@ broker's.
 
 Copies every record of INPUT to OUTPUT (same key and value) in transactions of 0.5 s that
 also carry the consumed offsets. Partitions being revoked are committed first. Runs until
-killed; a fatal error exits with status 1 (the harness starts it again).
+killed; a fatal error exits with status 1 (the harness starts it again). Says on standard error
+what it was given in each rebalance, and every 20 s how far it has copied, so that a stalled
+control can be told from an idle one in the suite's log.
 """
 
 import sys
 import time
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer
 
 
 def main() -> int:
@@ -52,23 +54,45 @@ def main() -> int:
         producer.commit_transaction(60)
         producer.begin_transaction()
 
+    def say(what):
+        print(f"copy_loop {txn_id}: {what}", file=sys.stderr, flush=True)
+
+    def on_assign(_consumer, partitions):
+        say(f"assigned {sorted(tp.partition for tp in partitions)}")
+
     def on_revoke(_consumer, partitions):
+        say(f"revoked {sorted(tp.partition for tp in partitions)}")
         commit(partitions)
 
-    consumer.subscribe([source], on_revoke=on_revoke)
+    consumer.subscribe([source], on_assign=on_assign, on_revoke=on_revoke)
     last = time.monotonic()
+    last_status = last
+    copied = 0
     while True:
         message = consumer.poll(0.1)
-        if message is not None and message.error() is None:
-            producer.produce(sink, key=message.key(), value=message.value())
-        if time.monotonic() - last >= 0.5:
+        if message is not None:
+            if message.error() is None:
+                producer.produce(sink, key=message.key(), value=message.value())
+                copied += 1
+            else:
+                say(f"consumer error {message.error()}")
+        now = time.monotonic()
+        if now - last >= 0.5:
             commit(consumer.assignment())
             last = time.monotonic()
+        if now - last_status >= 20:
+            positions = consumer.position(consumer.assignment())
+            say(
+                f"copied {copied} in 20 s; positions "
+                + str(sorted((tp.partition, tp.offset) for tp in positions))
+            )
+            copied = 0
+            last_status = now
 
 
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except KafkaException as error:
-        print(f"copy_loop: {error}", file=sys.stderr, flush=True)
+    except Exception as error:  # noqa: BLE001 - any failure ends the loop; the harness revives it
+        print(f"copy_loop: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
         sys.exit(1)
