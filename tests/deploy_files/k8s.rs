@@ -1,5 +1,6 @@
-//! `deploy/k8s/`: the StatefulSet (two hardened replicas, probes, a state volume each), its
-//! ConfigMap and Service.
+//! `deploy/k8s/`: the StatefulSet (two hardened replicas, probes, a state volume each, spread
+//! over nodes), its ConfigMap (config, queries and the lock `weir check` accepts), the
+//! PodDisruptionBudget and the Service.
 
 use super::*;
 
@@ -72,9 +73,13 @@ fn k8s_statefulset_runs_two_hardened_replicas_with_probes() {
     let grace = pod["terminationGracePeriodSeconds"]
         .as_i64()
         .expect("StatefulSet: terminationGracePeriodSeconds must be set");
+    let shutdown_timeout = configured_shutdown_timeout_secs(text(
+        &config_map["data"]["weir.toml"],
+        "ConfigMap: data weir.toml",
+    ));
     assert!(
-        grace > SHUTDOWN_TIMEOUT_SECS,
-        "StatefulSet: terminationGracePeriodSeconds {grace} must exceed the shutdown timeout {SHUTDOWN_TIMEOUT_SECS}"
+        grace > shutdown_timeout,
+        "StatefulSet: terminationGracePeriodSeconds {grace} must exceed the ConfigMap's shutdown_timeout ({shutdown_timeout}s)"
     );
     assert_eq!(
         pod["securityContext"]["runAsNonRoot"].as_bool(),
@@ -214,4 +219,125 @@ fn k8s_statefulset_runs_two_hardened_replicas_with_probes() {
         ports.iter().any(|p| p["port"].as_i64() == Some(HTTP_PORT)),
         "Service: port {HTTP_PORT} missing"
     );
+}
+
+/// `shutdown_timeout` of a weir config in whole seconds (`"30s"`, `"2m"`), or weir's default.
+fn configured_shutdown_timeout_secs(weir_toml: &str) -> i64 {
+    let config = parse_toml(weir_toml, "ConfigMap weir.toml");
+    let Some(value) = config.get("shutdown_timeout") else {
+        return SHUTDOWN_TIMEOUT_SECS;
+    };
+    let value = value.as_str().unwrap_or_else(|| {
+        panic!("ConfigMap weir.toml: shutdown_timeout {value:?} is not a string")
+    });
+    let (number, unit_secs) = if let Some(minutes) = value.strip_suffix('m') {
+        (minutes, 60)
+    } else if let Some(seconds) = value.strip_suffix('s') {
+        (seconds, 1)
+    } else {
+        panic!("ConfigMap weir.toml: shutdown_timeout {value:?} is not in s or m")
+    };
+    number
+        .parse::<i64>()
+        .unwrap_or_else(|_| panic!("ConfigMap weir.toml: shutdown_timeout {value:?}"))
+        * unit_secs
+}
+
+/// The ConfigMap's lock is the one `weir lock` writes for its queries: `weir check` (which
+/// needs no broker) accepts the pair as the pods will read them from /etc/weir.
+#[test]
+fn k8s_configmap_carries_the_lock_of_its_queries() {
+    let objects = k8s_objects();
+    let config_map = only(&objects, "ConfigMap");
+    let data = &config_map["data"];
+    let config = check_weir_config(
+        text(&data["weir.toml"], "ConfigMap: data weir.toml"),
+        "ConfigMap weir.toml",
+    );
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for key in ["queries.sql", "queries.sql.lock"] {
+        std::fs::write(
+            dir.path().join(key),
+            text(&data[key], &format!("ConfigMap: data {key}")),
+        )
+        .expect("writing the ConfigMap's files");
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["check", "--queries"])
+        .arg(dir.path().join("queries.sql"))
+        .args(["--service-id", &config.service_id, "--state-dir"])
+        .arg(dir.path().join("state"))
+        .output()
+        .expect("running weir check");
+    assert!(
+        output.status.success(),
+        "weir check refused the ConfigMap's queries.sql and queries.sql.lock: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Node drains take one replica at a time, and replicas prefer distinct nodes.
+#[test]
+fn k8s_replicas_spread_over_nodes_and_drain_one_at_a_time() {
+    let objects = k8s_objects();
+    let sts = only(&objects, "StatefulSet");
+    let pdb = only(&objects, "PodDisruptionBudget");
+    let pod_labels = &sts["spec"]["template"]["metadata"]["labels"];
+    let selects_the_pods = |selector: &Yaml, what: &str| {
+        let wanted = selector["matchLabels"]
+            .as_hash()
+            .unwrap_or_else(|| panic!("{what}: matchLabels"));
+        assert!(!wanted.is_empty(), "{what}: matchLabels is empty");
+        for (key, value) in wanted {
+            assert_eq!(
+                pod_labels[key.as_str().unwrap_or_default()],
+                *value,
+                "{what}: label {key:?} must match the pod labels"
+            );
+        }
+    };
+
+    selects_the_pods(&pdb["spec"]["selector"], "PodDisruptionBudget: selector");
+    let replicas = sts["spec"]["replicas"].as_i64().expect("replicas");
+    let unavailable = match (
+        pdb["spec"]["maxUnavailable"].as_i64(),
+        pdb["spec"]["minAvailable"].as_i64(),
+    ) {
+        (Some(max_unavailable), None) => max_unavailable,
+        (None, Some(min_available)) => replicas - min_available,
+        other => panic!(
+            "PodDisruptionBudget: set one of maxUnavailable or minAvailable, found {other:?}"
+        ),
+    };
+    assert_eq!(
+        unavailable, 1,
+        "PodDisruptionBudget: drains must take one replica at a time"
+    );
+
+    let pod = &sts["spec"]["template"]["spec"];
+    let spread = list_or_empty(&pod["topologySpreadConstraints"]);
+    let anti_affinity = list_or_empty(
+        &pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"],
+    );
+    assert!(
+        !spread.is_empty() || !anti_affinity.is_empty(),
+        "StatefulSet: replicas must spread over nodes (topologySpreadConstraints or podAntiAffinity)"
+    );
+    for constraint in spread {
+        assert_eq!(
+            constraint["topologyKey"].as_str(),
+            Some("kubernetes.io/hostname"),
+            "topologySpreadConstraints: topologyKey"
+        );
+        selects_the_pods(&constraint["labelSelector"], "topologySpreadConstraints");
+    }
+    for term in anti_affinity {
+        let term = &term["podAffinityTerm"];
+        assert_eq!(
+            term["topologyKey"].as_str(),
+            Some("kubernetes.io/hostname"),
+            "podAntiAffinity: topologyKey"
+        );
+        selects_the_pods(&term["labelSelector"], "podAntiAffinity");
+    }
 }
