@@ -175,13 +175,14 @@ pub fn run(plan: &Plan) -> (Report, BTreeMap<Fault, u32>) {
     let deadline = Instant::now() + plan.settle;
     for pass in 1.. {
         control.revive();
-        let report = check::check(&broker, plan.control_loops > 0);
+        let last = Instant::now() >= deadline;
+        let report = check::check(&broker, plan.control_loops > 0, last);
         eprintln!(
             "chaos: check pass {pass} ({:?}): {}",
             began.elapsed(),
             report.summary()
         );
-        if report.ok() || report.duplicated() || Instant::now() >= deadline {
+        if report.ok() || report.duplicated() || last {
             if !report.ok() {
                 eprintln!("chaos: replica logs:\n{}", fleet.logs(30));
                 keep_broker_log(&broker, plan.seed);

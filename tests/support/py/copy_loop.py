@@ -7,15 +7,49 @@ broker's.
 
 Copies every record of INPUT to OUTPUT (same key and value) in transactions of 0.5 s that
 also carry the consumed offsets. Partitions being revoked are committed first. Runs until
-killed; a fatal error exits with status 1 (the harness starts it again). Says on standard error
-what it was given in each rebalance, and every 20 s how far it has copied, so that a stalled
-control can be told from an idle one in the suite's log.
+killed; a fatal error exits with status 1 (the harness starts it again), and a transactional
+call still blocked well past its own time-out exits with status 3: librdkafka can wait for
+ever in send_offsets_to_transaction once the group coordinator's connection was lost
+(librdkafka issues 5456 and 5511, open), and a hung control would read as lost records.
+Says on standard error what it was given in each rebalance, and every 20 s how far it has
+copied, so that a stalled control can be told from an idle one in the suite's log.
 """
 
+import contextlib
+import os
 import sys
+import threading
 import time
 
 from confluent_kafka import Consumer, Producer
+
+
+CALL_TIMEOUT = 60
+# How long past CALL_TIMEOUT a transactional call may block before the loop gives up on it.
+HUNG_AFTER = CALL_TIMEOUT + 30
+
+
+@contextlib.contextmanager
+def exit_if_hung(call):
+    """Ends the process (status 3) if the block is still running after HUNG_AFTER seconds:
+    what a supervisor does to a hung client, and the same as a kill -9 to the transaction."""
+
+    def give_up():
+        print(
+            f"copy_loop: {call} blocked for {HUNG_AFTER} s past a {CALL_TIMEOUT} s time-out;"
+            " exiting so that the harness restarts the loop",
+            file=sys.stderr,
+            flush=True,
+        )
+        os._exit(3)
+
+    timer = threading.Timer(HUNG_AFTER, give_up)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def main() -> int:
@@ -48,10 +82,12 @@ def main() -> int:
             tp for tp in consumer.position(partitions) if tp.offset >= 0
         ]
         if positions:
-            producer.send_offsets_to_transaction(
-                positions, consumer.consumer_group_metadata(), 60
-            )
-        producer.commit_transaction(60)
+            with exit_if_hung("send_offsets_to_transaction"):
+                producer.send_offsets_to_transaction(
+                    positions, consumer.consumer_group_metadata(), CALL_TIMEOUT
+                )
+        with exit_if_hung("commit_transaction"):
+            producer.commit_transaction(CALL_TIMEOUT)
         producer.begin_transaction()
 
     def say(what):
