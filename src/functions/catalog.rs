@@ -158,6 +158,7 @@ const SCALAR: &[(&str, &[&str])] = &[
     ("JSON_RECORDS", &["STRING -> MAP<STRING, STRING>"]),
     ("IS_JSON_STRING", &["STRING -> BOOLEAN"]),
     ("TO_JSON_STRING", &["ANY -> STRING"]),
+    ("MD5", &["STRING -> STRING"]),
     ("URL_DECODE_PARAM", &["STRING -> STRING"]),
     ("URL_ENCODE_PARAM", &["STRING -> STRING"]),
     ("URL_EXTRACT_FRAGMENT", &["STRING -> STRING"]),
