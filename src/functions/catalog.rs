@@ -184,7 +184,7 @@ const SCALAR: &[(&str, &[&str])] = &[
             "INT -> INT",
             "BIGINT -> BIGINT",
             "DOUBLE -> DOUBLE",
-            "DECIMAL -> @ceil_decimal",
+            "DECIMAL -> =0",
         ],
     ),
     (
@@ -193,13 +193,13 @@ const SCALAR: &[(&str, &[&str])] = &[
             "INT -> INT",
             "BIGINT -> BIGINT",
             "DOUBLE -> DOUBLE",
-            "DECIMAL -> @ceil_decimal",
+            "DECIMAL -> =0",
         ],
     ),
     (
         "ROUND",
         &[
-            "INT -> INT",
+            "INT -> BIGINT",
             "BIGINT -> BIGINT",
             "DOUBLE -> BIGINT",
             "DOUBLE, INT -> DOUBLE",
@@ -210,7 +210,7 @@ const SCALAR: &[(&str, &[&str])] = &[
     (
         "TRUNC",
         &[
-            "INT -> INT",
+            "INT -> BIGINT",
             "BIGINT -> BIGINT",
             "DOUBLE -> BIGINT",
             "DOUBLE, INT -> DOUBLE",

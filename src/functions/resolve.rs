@@ -326,13 +326,10 @@ fn apply_rule(rule: &str, args: &[ArgType]) -> SqlType {
     let ty = first_type(args).cloned().unwrap_or(SqlType::Double);
     let (precision, scale) = ty.to_decimal_type().unwrap_or((38, 0));
     match rule {
-        // ROUND(DECIMAL(p, s)) and CEIL/FLOOR keep the integer digits, plus one for carry.
+        // ROUND(DECIMAL(p, s)) and TRUNC keep the integer digits (ksqlDB's
+        // `provideDecimalSchema`, which does not add one for a carry).
         "round_decimal" => SqlType::Decimal {
             precision: (precision - scale).max(1),
-            scale: 0,
-        },
-        "ceil_decimal" => SqlType::Decimal {
-            precision: (precision - scale + 1).min(38),
             scale: 0,
         },
         "widest" => args

@@ -79,7 +79,6 @@ impl Signature {
 fn leak(text: &str) -> &'static str {
     match text {
         "round_decimal" => "round_decimal",
-        "ceil_decimal" => "ceil_decimal",
         "avg" => "avg",
         "sum" => "sum",
         "widest" => "widest",

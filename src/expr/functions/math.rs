@@ -1,7 +1,8 @@
 //! Math functions: ABS, CEIL, FLOOR, ROUND, TRUNC, SIGN, the DOUBLE functions of Java's `Math`
 //! (SQRT, EXP, LN, LOG, POWER, trigonometry…), RANDOM, PI, GREATEST/LEAST and GEO_DISTANCE.
-//! Integers keep their type; DECIMAL results are rescaled to the call's result type; NULL in
-//! gives NULL out (GREATEST/LEAST skip NULL arguments).
+//! Integers keep their value (ROUND and TRUNC give INT arguments back as BIGINT, as ksqlDB's
+//! `round(int)` does); DECIMAL results are rescaled to the call's result type; NULL in gives
+//! NULL out (GREATEST/LEAST skip NULL arguments).
 
 use std::cmp::Ordering;
 
@@ -121,7 +122,7 @@ fn doubles2(args: &[Value], f: impl Fn(f64, f64) -> f64) -> Value {
 }
 
 /// CEIL/FLOOR: integers unchanged, doubles by `Math`, decimals to a whole number kept at the
-/// input's scale.
+/// input's type (ksqlDB's `ceilDecimalProvider` returns the argument's precision and scale).
 fn round_with(
     returns: SqlType,
     double: fn(f64) -> f64,
@@ -156,7 +157,8 @@ fn round(args: &[Value], returns: &SqlType) -> Result<Value, EvalError> {
     }
     let digits = digits.flatten().unwrap_or(0);
     Ok(match (args.first(), returns) {
-        (Some(Value::Int(i)), _) => Value::Int(*i),
+        (Some(Value::Int(i)), SqlType::Int) => Value::Int(*i),
+        (Some(Value::Int(i)), _) => Value::Bigint(i64::from(*i)),
         (Some(Value::Bigint(i)), _) => Value::Bigint(*i),
         (Some(Value::Double(d)), SqlType::Bigint) => Value::Bigint((d + 0.5).floor() as i64),
         (Some(Value::Double(d)), _) => {
@@ -196,7 +198,8 @@ fn trunc(args: &[Value], returns: &SqlType) -> Result<Value, EvalError> {
     }
     let digits = digits.flatten().unwrap_or(0);
     Ok(match (args.first(), returns) {
-        (Some(Value::Int(i)), _) => Value::Int(*i),
+        (Some(Value::Int(i)), SqlType::Int) => Value::Int(*i),
+        (Some(Value::Int(i)), _) => Value::Bigint(i64::from(*i)),
         (Some(Value::Bigint(i)), _) => Value::Bigint(*i),
         (Some(Value::Double(d)), SqlType::Bigint) => Value::Bigint(d.trunc() as i64),
         (Some(Value::Double(d)), _) => {
@@ -297,6 +300,53 @@ mod tests {
 
     fn d(text: &str) -> Value {
         Value::Decimal(text.parse().unwrap())
+    }
+
+    #[test]
+    fn round_and_trunc_widen_int_to_bigint() {
+        for name in ["ROUND", "TRUNC"] {
+            assert_eq!(call(name, SqlType::Bigint, &[i(-7)]), Ok(Value::Bigint(-7)));
+            assert_eq!(
+                call(name, SqlType::Bigint, &[i(i32::MIN)]),
+                Ok(Value::Bigint(i64::from(i32::MIN)))
+            );
+            let max = (Value::Bigint(i64::MAX), SqlType::Bigint);
+            assert_eq!(
+                call(name, SqlType::Bigint, &[max]),
+                Ok(Value::Bigint(i64::MAX))
+            );
+            assert_eq!(
+                call(name, SqlType::Bigint, &[null(SqlType::Int)]),
+                Ok(Value::Null)
+            );
+        }
+    }
+
+    #[test]
+    fn ceil_and_floor_keep_the_decimal_type() {
+        let dec = SqlType::Decimal {
+            precision: 3,
+            scale: 1,
+        };
+        let x = (d("9.5"), dec.clone());
+        assert_eq!(
+            call("CEIL", dec.clone(), std::slice::from_ref(&x)),
+            Ok(d("10.0"))
+        );
+        assert_eq!(
+            call("FLOOR", dec.clone(), std::slice::from_ref(&x)),
+            Ok(d("9.0"))
+        );
+        let y = (d("-0.5"), dec.clone());
+        assert_eq!(
+            call("CEIL", dec.clone(), std::slice::from_ref(&y)),
+            Ok(d("0.0"))
+        );
+        assert_eq!(
+            call("FLOOR", dec.clone(), std::slice::from_ref(&y)),
+            Ok(d("-1.0"))
+        );
+        assert_eq!(call("CEIL", dec.clone(), &[null(dec)]), Ok(Value::Null));
     }
 
     #[test]
