@@ -104,10 +104,16 @@ impl Typer<'_> {
                         | "COLLECT_LIST"
                         | "COLLECT_SET"
                 );
+                // The constant arguments: all after the first, but only TOPK's last `k` when
+                // it also takes other columns (`TOPK(col, other..., k)`).
+                let first_constant = match function.name {
+                    "TOPK" => final_args.len().saturating_sub(1).max(1),
+                    _ => 1,
+                };
                 for (i, arg) in final_args
                     .iter()
                     .enumerate()
-                    .skip(1)
+                    .skip(first_constant)
                     .filter(|_| literal_params)
                 {
                     if !matches!(arg.kind, ExprKind::Literal { .. })

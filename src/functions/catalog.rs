@@ -158,6 +158,7 @@ const SCALAR: &[(&str, &[&str])] = &[
     ("JSON_RECORDS", &["STRING -> MAP<STRING, STRING>"]),
     ("IS_JSON_STRING", &["STRING -> BOOLEAN"]),
     ("TO_JSON_STRING", &["ANY -> STRING"]),
+    ("MD5", &["STRING -> STRING"]),
     ("URL_DECODE_PARAM", &["STRING -> STRING"]),
     ("URL_ENCODE_PARAM", &["STRING -> STRING"]),
     ("URL_EXTRACT_FRAGMENT", &["STRING -> STRING"]),
@@ -183,7 +184,7 @@ const SCALAR: &[(&str, &[&str])] = &[
             "INT -> INT",
             "BIGINT -> BIGINT",
             "DOUBLE -> DOUBLE",
-            "DECIMAL -> @ceil_decimal",
+            "DECIMAL -> =0",
         ],
     ),
     (
@@ -192,13 +193,13 @@ const SCALAR: &[(&str, &[&str])] = &[
             "INT -> INT",
             "BIGINT -> BIGINT",
             "DOUBLE -> DOUBLE",
-            "DECIMAL -> @ceil_decimal",
+            "DECIMAL -> =0",
         ],
     ),
     (
         "ROUND",
         &[
-            "INT -> INT",
+            "INT -> BIGINT",
             "BIGINT -> BIGINT",
             "DOUBLE -> BIGINT",
             "DOUBLE, INT -> DOUBLE",
@@ -209,7 +210,7 @@ const SCALAR: &[(&str, &[&str])] = &[
     (
         "TRUNC",
         &[
-            "INT -> INT",
+            "INT -> BIGINT",
             "BIGINT -> BIGINT",
             "DOUBLE -> BIGINT",
             "DOUBLE, INT -> DOUBLE",

@@ -100,7 +100,7 @@ pub fn resolve(function: &FunctionDescriptor, args: &[ArgType]) -> Result<Resolv
             args: describe(),
         });
     };
-    let mixed_variadic = function.signatures.iter().all(|s| s.variadic) && widened > 1;
+    let mixed_variadic = function.signatures.iter().all(|s| s.variadic.is_some()) && widened > 1;
     if cost > 0 && !args.contains(&ArgType::Null) && (tie || mixed_variadic) {
         return Err(ResolveError::Ambiguous {
             name: function.name.to_string(),
@@ -112,7 +112,7 @@ pub fn resolve(function: &FunctionDescriptor, args: &[ArgType]) -> Result<Resolv
         .iter()
         .enumerate()
         .map(|(i, arg)| {
-            let param = param_at(signature, i)?;
+            let param = param_at(signature, i, args.len())?;
             match (param, arg) {
                 (Param::Unit | Param::Lambda { .. }, _) => None,
                 (Param::AnyDecimal | Param::Any | Param::AnyStruct, ArgType::Type(ty)) => {
@@ -126,7 +126,9 @@ pub fn resolve(function: &FunctionDescriptor, args: &[ArgType]) -> Result<Resolv
         Returns::Type(param) => bind(param, &bindings).unwrap_or(SqlType::String),
         Returns::ArgType(n) => match args.get(*n) {
             Some(ArgType::Type(ty)) => ty.clone(),
-            _ => bind_arg_param(signature, *n, &bindings).unwrap_or(SqlType::String),
+            _ => param_at(signature, *n, args.len())
+                .and_then(|p| bind(p, &bindings))
+                .unwrap_or(SqlType::String),
         },
         Returns::Rule(rule) => apply_rule(rule, args),
     };
@@ -147,18 +149,22 @@ fn decimal_target(param: &Param, ty: &SqlType) -> SqlType {
     ty.clone()
 }
 
-fn bind_arg_param(signature: &Signature, n: usize, bindings: &Bindings) -> Option<SqlType> {
-    bind(param_at(signature, n)?, bindings)
-}
-
-fn param_at(signature: &Signature, i: usize) -> Option<&Param> {
-    signature.params.get(i).or_else(|| {
-        if signature.variadic {
-            signature.params.last()
-        } else {
-            None
+/// The parameter that argument `i` of `n` arguments fills: arguments before the variadic
+/// parameter fill those before it, the last arguments fill the parameters after it, and the
+/// ones between repeat it.
+fn param_at(signature: &Signature, i: usize, n: usize) -> Option<&Param> {
+    let params = &signature.params;
+    match signature.variadic {
+        Some(v) if i >= v => {
+            let after = params.len() - v - 1;
+            if i + after >= n {
+                params.get((i + params.len()).checked_sub(n)?)
+            } else {
+                params.get(v)
+            }
         }
-    })
+        _ => params.get(i),
+    }
 }
 
 /// The parameter types of lambda argument `index` under the overloads that could match the
@@ -178,7 +184,7 @@ pub fn lambda_inputs(
             if i == index || matches!(arg, ArgType::Lambda { body: None, .. }) {
                 continue;
             }
-            let Some(param) = param_at(signature, i) else {
+            let Some(param) = param_at(signature, i, args.len()) else {
                 ok = false;
                 break;
             };
@@ -190,7 +196,7 @@ pub fn lambda_inputs(
         if !ok {
             continue;
         }
-        if let Some(Param::Lambda { inputs, .. }) = param_at(signature, index)
+        if let Some(Param::Lambda { inputs, .. }) = param_at(signature, index, args.len())
             && let Some(types) = inputs.iter().map(|p| bind(p, &bindings)).collect()
         {
             return Some(types);
@@ -200,7 +206,7 @@ pub fn lambda_inputs(
 }
 
 fn arity_fits(signature: &Signature, n: usize) -> bool {
-    if signature.variadic {
+    if signature.variadic.is_some() {
         n + 1 >= signature.params.len()
     } else {
         n == signature.params.len()
@@ -214,7 +220,7 @@ fn match_signature(signature: &Signature, args: &[ArgType]) -> Option<(usize, Bi
     let mut bindings = Bindings::new();
     let mut cost = 0;
     for (i, arg) in args.iter().enumerate() {
-        cost += unify(param_at(signature, i)?, arg, &mut bindings)?;
+        cost += unify(param_at(signature, i, args.len())?, arg, &mut bindings)?;
     }
     Some((cost, bindings))
 }
@@ -326,13 +332,10 @@ fn apply_rule(rule: &str, args: &[ArgType]) -> SqlType {
     let ty = first_type(args).cloned().unwrap_or(SqlType::Double);
     let (precision, scale) = ty.to_decimal_type().unwrap_or((38, 0));
     match rule {
-        // ROUND(DECIMAL(p, s)) and CEIL/FLOOR keep the integer digits, plus one for carry.
+        // ROUND(DECIMAL(p, s)) and TRUNC keep the integer digits (ksqlDB's
+        // `provideDecimalSchema`, which does not add one for a carry).
         "round_decimal" => SqlType::Decimal {
             precision: (precision - scale).max(1),
-            scale: 0,
-        },
-        "ceil_decimal" => SqlType::Decimal {
-            precision: (precision - scale + 1).min(38),
             scale: 0,
         },
         "widest" => args
@@ -351,6 +354,23 @@ fn apply_rule(rule: &str, args: &[ArgType]) -> SqlType {
             }
             other => other,
         },
+        // TOPK(col, other..., k): the sorted column and the others, side by side.
+        "topk" => {
+            let columns = &args[..args.len().saturating_sub(1)];
+            SqlType::array(SqlType::structure(columns.iter().enumerate().map(
+                |(i, arg)| {
+                    let name = match i {
+                        0 => "sort_col".to_string(),
+                        _ => format!("col{}", i - 1),
+                    };
+                    let ty = match arg {
+                        ArgType::Type(ty) => ty.clone(),
+                        _ => SqlType::String,
+                    };
+                    (name, ty)
+                },
+            )))
+        }
         "avg" => match ty {
             SqlType::Decimal { .. } => ty,
             _ => SqlType::Double,

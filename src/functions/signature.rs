@@ -2,8 +2,9 @@
 //! reads like ksqlDB's documentation: `"STRING, INT, STRING -> STRING"`. Parameter types are
 //! concrete SQL types, `DECIMAL` (any precision), `STRUCT` (any struct), `ANY`, generics (`T`,
 //! `U`, `K`, `V`, `S`), `ARRAY<…>`, `MAP<…, …>`, time units (`UNIT`) and lambdas
-//! (`FN<T, U: V>`: parameters `T, U`, result `V`). A trailing `...` makes the last parameter
-//! variadic (zero or more). Return types are the same, or `=n` (the type of argument n), or
+//! (`FN<T, U: V>`: parameters `T, U`, result `V`). A `...` after one parameter makes it
+//! variadic (zero or more arguments), usually the last one, but ksqlDB's TOPK has it in the
+//! middle (`T, ANY, ANY..., INT`): the parameters after it take the last arguments. Return types are the same, or `=n` (the type of argument n), or
 //! `@rule` (a named rule in [`Returns::Rule`]).
 
 use crate::types::SqlType;
@@ -40,7 +41,8 @@ pub enum Returns {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
     pub params: Vec<Param>,
-    pub variadic: bool,
+    /// The index of the variadic parameter, if there is one.
+    pub variadic: Option<usize>,
     pub returns: Returns,
 }
 
@@ -50,16 +52,23 @@ impl Signature {
         let (params_text, returns_text) = text
             .rsplit_once("->")
             .ok_or_else(|| format!("no `->` in `{text}`"))?;
-        let mut params_text = params_text.trim();
-        let variadic = params_text.ends_with("...");
-        if variadic {
-            params_text = params_text.trim_end_matches("...").trim();
-        }
-        let params = split_top(params_text)
+        let mut variadic = None;
+        let mut params = Vec::new();
+        for (i, part) in split_top(params_text.trim())
             .into_iter()
             .filter(|p| !p.is_empty())
-            .map(parse_param)
-            .collect::<Result<Vec<_>, _>>()?;
+            .enumerate()
+        {
+            let part = match part.strip_suffix("...") {
+                Some(repeated) if variadic.is_none() => {
+                    variadic = Some(i);
+                    repeated
+                }
+                Some(_) => return Err(format!("more than one variadic parameter in `{text}`")),
+                None => part,
+            };
+            params.push(parse_param(part)?);
+        }
         let returns_text = returns_text.trim();
         let returns = if let Some(n) = returns_text.strip_prefix('=') {
             Returns::ArgType(n.parse().map_err(|_| format!("bad `={n}`"))?)
@@ -79,11 +88,11 @@ impl Signature {
 fn leak(text: &str) -> &'static str {
     match text {
         "round_decimal" => "round_decimal",
-        "ceil_decimal" => "ceil_decimal",
         "avg" => "avg",
         "sum" => "sum",
         "widest" => "widest",
         "entries" => "entries",
+        "topk" => "topk",
         _ => "unknown",
     }
 }
@@ -171,7 +180,11 @@ mod tests {
             Returns::Type(Param::Array(Box::new(Param::Generic('U'))))
         );
         let v = Signature::parse("STRING, STRING... -> STRING").unwrap();
-        assert!(v.variadic);
+        assert_eq!(v.variadic, Some(1));
+        let middle = Signature::parse("T, ANY, ANY..., INT -> @topk").unwrap();
+        assert_eq!(middle.variadic, Some(2));
+        assert_eq!(middle.params.len(), 4);
+        assert!(Signature::parse("INT..., INT... -> INT").is_err());
         assert_eq!(Signature::parse(" -> DOUBLE").unwrap().params, vec![]);
         assert_eq!(
             Signature::parse("DECIMAL -> =0").unwrap().returns,

@@ -7,14 +7,14 @@
 //! ksqlDB's UDFs; an evaluation failure is an [`EvalError`], never a panic. Lambdas (TRANSFORM,
 //! FILTER, REDUCE) are compiled by [`super::lambda`], not here.
 //!
-//! Families: [`string`], [`text_search`] (INSTR, MASK…, regexes), [`bytes`], [`math`],
-//! [`array`], [`map`], [`json`], [`datetime`] (with [`java_format`] and [`zones`]),
-//! [`time_arith`], [`url`],
-//! and [`nulls`] (IFNULL, COALESCE, …).
+//! Families: [`string`], [`text_search`] (INSTR, MASK…, regexes), [`bytes`], [`digest`] (MD5),
+//! [`math`], [`array`], [`map`], [`json`], [`datetime`] (with [`java_format`] and [`zones`]),
+//! [`time_arith`], [`url`], and [`nulls`] (IFNULL, COALESCE, …).
 
 pub mod array;
 pub mod bytes;
 pub mod datetime;
+pub mod digest;
 pub mod java_format;
 pub mod json;
 pub mod map;
@@ -79,6 +79,7 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
     string::lookup(site)
         .or_else(|| text_search::lookup(site))
         .or_else(|| bytes::lookup(site))
+        .or_else(|| digest::lookup(site))
         .or_else(|| math::lookup(site))
         .or_else(|| nulls::lookup(site))
         .or_else(|| array::lookup(site))

@@ -1,7 +1,7 @@
 //! The collection aggregates: COLLECT_LIST (NULLs kept), COLLECT_SET (distinct, first-seen
 //! order), HISTOGRAM (counts per STRING, entries that drop to zero removed on undo),
 //! COUNT_DISTINCT (exact; NULLs skipped), TOPK and TOPKDISTINCT (the `k` largest non-NULL values,
-//! descending). Lists, sets and histograms stop growing at ksqlDB's limit of 1000.
+//! descending; TOPK may carry other columns beside each value). Lists, sets and histograms stop growing at ksqlDB's limit of 1000.
 
 use std::cmp::Ordering;
 
@@ -196,6 +196,36 @@ impl AggregateFunction for CountDistinct {
 pub struct TopK {
     pub k: usize,
     pub distinct: bool,
+    /// How many other columns TOPK carries along (`TOPK(col, other..., k)`); with any, each
+    /// item is a STRUCT of the sorted value and the others, ordered by the sorted value.
+    pub others: usize,
+}
+
+impl TopK {
+    /// The value an item is ordered by.
+    fn sort_value<'a>(&self, item: &'a Value) -> &'a Value {
+        match item {
+            Value::Struct(fields) if self.others > 0 => fields.first().unwrap_or(&Value::Null),
+            other => other,
+        }
+    }
+
+    /// Puts `item` after the items not below it (so the earlier of equal values stays
+    /// first, as ksqlDB's stable sort keeps it) and keeps the `k` largest.
+    fn insert(&self, acc: Value, item: Value) -> Value {
+        let mut items = elements(&acc);
+        let value = self.sort_value(&item);
+        if value.is_null() || (self.distinct && items.contains(&item)) {
+            return acc;
+        }
+        let at = items
+            .iter()
+            .position(|v| value.sql_cmp(self.sort_value(v)) == Some(Ordering::Greater))
+            .unwrap_or(items.len());
+        items.insert(at, item);
+        items.truncate(self.k);
+        Value::array(items)
+    }
 }
 
 impl AggregateFunction for TopK {
@@ -204,24 +234,20 @@ impl AggregateFunction for TopK {
     }
 
     fn add(&self, acc: Value, args: &[Value]) -> Value {
-        let item = first(args);
-        let mut items = elements(&acc);
-        if item.is_null() || (self.distinct && items.contains(&item)) {
-            return acc;
-        }
-        let at = items
-            .iter()
-            .position(|v| item.sql_cmp(v) == Some(Ordering::Greater))
-            .unwrap_or(items.len());
-        items.insert(at, item);
-        items.truncate(self.k);
-        Value::array(items)
+        let item = match self.others {
+            0 => first(args),
+            others => match args.get(..=others) {
+                Some(columns) if !columns[0].is_null() => Value::structure(columns.to_vec()),
+                _ => return acc,
+            },
+        };
+        self.insert(acc, item)
     }
 
     fn merge(&self, earlier: Value, later: Value) -> Value {
         elements(&later)
             .into_iter()
-            .fold(earlier, |acc, item| self.add(acc, &[item]))
+            .fold(earlier, |acc, item| self.insert(acc, item))
     }
 
     fn result(&self, acc: &Value) -> Value {

@@ -47,7 +47,8 @@ pub struct UnknownAggregate {
 }
 
 /// The implementation of aggregate `name` called with arguments of `params` types, returning
-/// `ty`; `constants` are the values of the arguments after the first (literals), when known.
+/// `ty`; `constants` are the values of the arguments that are literals, by position (NULL for
+/// the others).
 pub fn aggregate_function(
     name: &str,
     params: &[SqlType],
@@ -85,13 +86,17 @@ pub fn aggregate_function(
         "HISTOGRAM" => Box::new(collect::Histogram),
         "COUNT_DISTINCT" => Box::new(collect::CountDistinct),
         "TOPK" | "TOPKDISTINCT" => {
-            let k = int_at(1).ok_or_else(|| UnknownAggregate {
+            // `k` is the last argument; TOPK's arguments between the first and `k` are other
+            // columns carried along in each item.
+            let last = params.len().saturating_sub(1).max(1);
+            let k = int_at(last).ok_or_else(|| UnknownAggregate {
                 name: upper.clone(),
-                reason: "the second argument must be a constant INT".into(),
+                reason: "the last argument must be a constant INT".into(),
             })?;
             Box::new(collect::TopK {
                 k: usize::try_from(k).unwrap_or(0),
                 distinct: upper == "TOPKDISTINCT",
+                others: last - 1,
             })
         }
         "LATEST_BY_OFFSET" | "EARLIEST_BY_OFFSET" => {

@@ -67,6 +67,91 @@ fn min_max_topk() {
 }
 
 #[test]
+fn topk_carries_other_columns_in_structs() {
+    let params = [
+        SqlType::Bigint,
+        SqlType::String,
+        SqlType::Double,
+        SqlType::Int,
+    ];
+    let constants = [Value::Null, Value::Null, Value::Null, Value::Int(3)];
+    let topk = make("TOPK", &params, SqlType::Bigint, &constants);
+    let row = |v: Option<i64>, name: Option<&str>| {
+        vec![
+            v.map_or(Value::Null, Value::Bigint),
+            name.map_or(Value::Null, Value::string),
+            Value::Double(0.5),
+            Value::Int(3),
+        ]
+    };
+    let item = |v: i64, name: Option<&str>| {
+        Value::structure(vec![
+            Value::Bigint(v),
+            name.map_or(Value::Null, Value::string),
+            Value::Double(0.5),
+        ])
+    };
+    let rows = vec![
+        row(Some(0), Some("zero")),
+        row(None, Some("skipped: no sort value")),
+        row(Some(100), None),
+        row(Some(99), Some("two")),
+        row(Some(100), Some("three")),
+        row(Some(-1), Some("too small")),
+    ];
+    // Equal sort values keep their arrival order; NULL other columns are kept as NULL.
+    assert_eq!(
+        fold(topk.as_ref(), &rows),
+        Value::array(vec![
+            item(100, None),
+            item(100, Some("three")),
+            item(99, Some("two")),
+        ])
+    );
+    // Session merging interleaves two sorted lists the same way.
+    let earlier = rows[..3]
+        .iter()
+        .fold(topk.init(), |acc, r| topk.add(acc, r));
+    let later = rows[3..]
+        .iter()
+        .fold(topk.init(), |acc, r| topk.add(acc, r));
+    assert_eq!(
+        topk.result(&topk.merge(earlier, later)),
+        Value::array(vec![
+            item(100, None),
+            item(100, Some("three")),
+            item(99, Some("two")),
+        ])
+    );
+    // A value that is no larger than the smallest of a full list changes nothing.
+    let full = rows.iter().fold(topk.init(), |acc, r| topk.add(acc, r));
+    assert_eq!(topk.add(full.clone(), &row(Some(99), Some("late"))), full);
+    // Arguments shorter than the call (a bad row) leave the list as it is.
+    assert_eq!(topk.add(full.clone(), &[Value::Bigint(1000)]), full);
+}
+
+#[test]
+fn topk_needs_a_constant_k() {
+    let params = [SqlType::Int, SqlType::String, SqlType::Int];
+    assert!(
+        aggregate_function(
+            "TOPK",
+            &params,
+            &SqlType::Int,
+            &[Value::Null, Value::Null, Value::Null]
+        )
+        .is_err()
+    );
+    let zero = [Value::Null, Value::Null, Value::Int(0)];
+    let topk = make("TOPK", &params, SqlType::Int, &zero);
+    let row = [Value::Int(1), Value::string("a"), Value::Int(0)];
+    assert_eq!(
+        topk.result(&topk.add(topk.init(), &row)),
+        Value::array(vec![])
+    );
+}
+
+#[test]
 fn collections_and_histogram() {
     let list = make("COLLECT_LIST", &[SqlType::Int], SqlType::Int, &[]);
     let rows = vec![vec![Value::Int(1)], vec![Value::Null], vec![Value::Int(1)]];
