@@ -36,8 +36,8 @@ def exit_if_hung(call):
 
     def give_up():
         print(
-            f"copy_loop: {call} blocked for {HUNG_AFTER} s past a {CALL_TIMEOUT} s time-out;"
-            " exiting so that the harness restarts the loop",
+            f"copy_loop: {call} still blocked after {HUNG_AFTER} s (its time-out is"
+            f" {CALL_TIMEOUT} s); exiting so that the harness restarts the loop",
             file=sys.stderr,
             flush=True,
         )
