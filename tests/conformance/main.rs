@@ -7,6 +7,7 @@
 
 mod case;
 mod codec;
+mod expected;
 mod post;
 mod registry;
 
