@@ -1,9 +1,15 @@
-//! Unit tests of the conformance runner's comparison rules (`tests/conformance/expected.rs`).
-//! They live here because the runner is a binary without a test harness.
+//! Unit tests of the conformance runner's rules: how expected records are compared
+//! (`tests/conformance/expected.rs`) and how failures are sorted by cause
+//! (`tests/conformance/causes.rs`). They live here because the runner is a binary without a
+//! test harness.
 
+#[path = "conformance/causes.rs"]
+#[allow(dead_code)]
+mod causes;
 #[path = "conformance/expected.rs"]
 mod expected;
 
+use causes::{Cause, calls_test_jar_function, cause};
 use expected::{blank_empty_bytes, matches};
 use serde_json::json;
 use weir::types::{SqlType, StructField};
@@ -161,4 +167,40 @@ fn nested_empty_bytes_stay_empty() {
     let ty = row(vec![field("S", inner)]);
     let got = blank_empty_bytes(json!({"S": {"B": ""}}), Some(&ty));
     assert_eq!(got, json!({"S": {"B": ""}}));
+}
+
+#[test]
+fn a_test_jar_function_is_found_when_called_in_any_case() {
+    assert!(calls_test_jar_function("SELECT test_udf(a, b) FROM s;"));
+    assert!(calls_test_jar_function(
+        "SELECT k, TOSTRUCT (v) AS s FROM s;"
+    ));
+    assert!(calls_test_jar_function(
+        "SELECT Var_Arg(a) FROM s GROUP BY k;"
+    ));
+}
+
+#[test]
+fn a_test_jar_name_that_is_not_a_call_is_not_found() {
+    assert!(!calls_test_jar_function("SELECT test_udf FROM s;"));
+    assert!(!calls_test_jar_function(
+        "SELECT 'test_udf(1)' AS t FROM s;"
+    ));
+    assert!(!calls_test_jar_function("SELECT my_test_udf(a) FROM s;"));
+    assert!(!calls_test_jar_function(
+        "SELECT TOPK(a, 2) FROM s GROUP BY k;"
+    ));
+}
+
+#[test]
+fn failures_are_sorted_by_cause() {
+    assert_eq!(cause(true, "anything"), Cause::TestJarUdf);
+    assert_eq!(
+        cause(false, "`DROP STREAM` is not allowed in a queries file"),
+        Cause::UnsupportedByDesign
+    );
+    assert_eq!(
+        cause(false, "topic OUTPUT record 0: expected"),
+        Cause::KnownGap
+    );
 }
