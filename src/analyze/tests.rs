@@ -319,3 +319,49 @@ fn generated_names_skip_every_source_column() {
         "`KSQL_COL_1` INTEGER KEY, `KSQL_COL_3` INTEGER, `KSQL_COL_4` INTEGER"
     );
 }
+
+#[test]
+fn calls_made_ambiguous_by_nulls_are_refused_in_every_clause() {
+    let queries = [
+        (
+            "CREATE STREAM S AS SELECT ID, LEAST(NULL, NULL) AS L FROM ORDERS;",
+            "LEAST",
+            "null, null",
+        ),
+        (
+            "CREATE STREAM S AS SELECT ID FROM ORDERS WHERE ABS(NULL) > 0;",
+            "ABS",
+            "null",
+        ),
+        (
+            "CREATE TABLE T AS SELECT LEN(NULL) AS K, COUNT(*) AS N FROM ORDERS GROUP BY LEN(NULL);",
+            "LEN",
+            "null",
+        ),
+        (
+            "CREATE TABLE T AS SELECT STATUS, SUM(ROUND(NULL)) AS N FROM ORDERS GROUP BY STATUS;",
+            "ROUND",
+            "null",
+        ),
+        (
+            "CREATE STREAM S AS SELECT ID, SUBSTRING(NULL, 2) AS P FROM ORDERS PARTITION BY STATUS;",
+            "SUBSTRING",
+            "null, INTEGER",
+        ),
+    ];
+    for (query, name, args) in queries {
+        let err = error_of(query);
+        assert!(
+            err.contains(&format!(
+                "Function '{name}' cannot be resolved due to ambiguous method parameters ({args})."
+            )),
+            "{query}: {err}"
+        );
+    }
+    // A typed argument beside the NULL settles the overload.
+    schema_of(
+        "CREATE STREAM S AS SELECT ID, LEAST(NULL, AMOUNT) AS L, SUBSTRING(STATUS, NULL) AS P \
+         FROM ORDERS WHERE ABS(CAST(NULL AS INT)) IS NULL;",
+        "S",
+    );
+}

@@ -3,6 +3,11 @@
 //! fewest implicit widenings (INT < BIGINT < DECIMAL < DOUBLE, STRING to temporal types);
 //! untyped `NULL` matches any parameter. Generics bind on first use. Lambda arguments are
 //! typed by the caller once their parameter types are known ([`lambda_inputs`]).
+//!
+//! When untyped `NULL` arguments leave several overloads matching without any widening,
+//! ksqlDB's `UdfIndex.findMatchingCandidate` ranks them ([`Preference`]) and refuses the
+//! call as ambiguous when the first two rank alike: `LEAST(NULL, NULL)` or `ABS(NULL)` name
+//! no overload, while `LEAST(NULL, 1)` is the INT one.
 
 use std::collections::HashMap;
 
@@ -58,6 +63,11 @@ type Bindings = HashMap<char, SqlType>;
 
 /// Picks the overload of `function` for `args`.
 pub fn resolve(function: &FunctionDescriptor, args: &[ArgType]) -> Result<Resolved, ResolveError> {
+    if args.contains(&ArgType::Null)
+        && let Some(chosen) = preferred_exact_match(function, args)?
+    {
+        return Ok(chosen);
+    }
     let mut best: Option<(u32, usize, Bindings)> = None;
     let mut tie = false;
     // Overloads that accept the arguments only through widening; more than one, with no
@@ -79,12 +89,7 @@ pub fn resolve(function: &FunctionDescriptor, args: &[ArgType]) -> Result<Resolv
             }
         }
     }
-    let describe = || {
-        args.iter()
-            .map(ArgType::describe)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let describe = || describe_args(args);
     let Some((index, cost, bindings)) = best else {
         if !args.is_empty()
             && args.iter().all(|a| *a == ArgType::Null)
@@ -107,6 +112,96 @@ pub fn resolve(function: &FunctionDescriptor, args: &[ArgType]) -> Result<Resolv
             args: describe(),
         });
     }
+    Ok(resolved(function, index, args, &bindings))
+}
+
+/// ksqlDB's ranking of the overloads that accept a call, best last: a fixed arity over a
+/// variadic one, then more declared parameters, then fewer generic ones, then no variadic
+/// `ANY`, then a later variadic position (`UdfIndex.Node.compareFunctions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Preference {
+    fixed_arity: bool,
+    params: usize,
+    fewer_generics: isize,
+    no_variadic_any: bool,
+    variadic_index: isize,
+}
+
+impl Preference {
+    fn of(signature: &Signature) -> Preference {
+        let generics = signature.params.iter().filter(|p| has_generics(p)).count();
+        let variadic_any = signature.variadic && signature.params.last() == Some(&Param::Any);
+        Preference {
+            fixed_arity: !signature.variadic,
+            params: signature.params.len(),
+            fewer_generics: -(generics as isize) - isize::from(variadic_any),
+            no_variadic_any: !variadic_any,
+            variadic_index: if signature.variadic {
+                signature.params.len() as isize - 1
+            } else {
+                -1
+            },
+        }
+    }
+}
+
+fn has_generics(param: &Param) -> bool {
+    match param {
+        Param::Generic(_) => true,
+        Param::Array(element) => has_generics(element),
+        Param::Map(key, value) => has_generics(key) || has_generics(value),
+        Param::Lambda { inputs, output } => inputs.iter().any(has_generics) || has_generics(output),
+        _ => false,
+    }
+}
+
+/// Among the overloads that take `args` without widening, the one ksqlDB prefers; an error
+/// when the best two rank alike; `None` when fewer than two match that way (the widening
+/// rules then decide).
+fn preferred_exact_match(
+    function: &FunctionDescriptor,
+    args: &[ArgType],
+) -> Result<Option<Resolved>, ResolveError> {
+    let mut exact: Vec<(u32, Bindings, Preference)> = function
+        .signatures
+        .iter()
+        .enumerate()
+        .filter_map(
+            |(index, signature)| match match_signature(signature, args) {
+                Some((0, bindings)) => Some((index as u32, bindings, Preference::of(signature))),
+                _ => None,
+            },
+        )
+        .collect();
+    if exact.len() < 2 {
+        return Ok(None);
+    }
+    // Stable: among equals the first declared stays first.
+    exact.sort_by_key(|e| std::cmp::Reverse(e.2));
+    if exact[0].2 == exact[1].2 {
+        return Err(ResolveError::Ambiguous {
+            name: function.name.to_string(),
+            args: describe_args(args),
+        });
+    }
+    let (index, bindings, _) = &exact[0];
+    Ok(Some(resolved(function, *index, args, bindings)))
+}
+
+fn describe_args(args: &[ArgType]) -> String {
+    args.iter()
+        .map(ArgType::describe)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The call resolved to signature `index` with generics bound by `bindings`.
+fn resolved(
+    function: &FunctionDescriptor,
+    index: u32,
+    args: &[ArgType],
+    bindings: &Bindings,
+) -> Resolved {
     let signature = &function.signatures[index as usize];
     let params = args
         .iter()
@@ -118,24 +213,24 @@ pub fn resolve(function: &FunctionDescriptor, args: &[ArgType]) -> Result<Resolv
                 (Param::AnyDecimal | Param::Any | Param::AnyStruct, ArgType::Type(ty)) => {
                     Some(decimal_target(param, ty))
                 }
-                (param, _) => bind(param, &bindings),
+                (param, _) => bind(param, bindings),
             }
         })
         .collect();
     let returns = match &signature.returns {
-        Returns::Type(param) => bind(param, &bindings).unwrap_or(SqlType::String),
+        Returns::Type(param) => bind(param, bindings).unwrap_or(SqlType::String),
         Returns::ArgType(n) => match args.get(*n) {
             Some(ArgType::Type(ty)) => ty.clone(),
-            _ => bind_arg_param(signature, *n, &bindings).unwrap_or(SqlType::String),
+            _ => bind_arg_param(signature, *n, bindings).unwrap_or(SqlType::String),
         },
         Returns::Rule(rule) => apply_rule(rule, args),
     };
-    Ok(Resolved {
+    Resolved {
         signature: index,
         params,
         returns,
         kind: function.kind,
-    })
+    }
 }
 
 fn decimal_target(param: &Param, ty: &SqlType) -> SqlType {
@@ -358,3 +453,7 @@ fn apply_rule(rule: &str, args: &[ArgType]) -> SqlType {
         _ => ty,
     }
 }
+
+#[cfg(test)]
+#[path = "resolve_tests.rs"]
+mod tests;
