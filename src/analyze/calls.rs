@@ -95,21 +95,15 @@ impl Typer<'_> {
                 },
             ),
             FunctionKind::Aggregate => {
-                let literal_params = matches!(
-                    function.name,
-                    "TOPK"
-                        | "TOPKDISTINCT"
-                        | "LATEST_BY_OFFSET"
-                        | "EARLIEST_BY_OFFSET"
-                        | "COLLECT_LIST"
-                        | "COLLECT_SET"
-                );
-                for (i, arg) in final_args
-                    .iter()
-                    .enumerate()
-                    .skip(1)
-                    .filter(|_| literal_params)
-                {
+                // The arguments a UDAF takes once, at creation (ksqlDB's `@UdafFactory`
+                // parameters): all after the first, but for TOPK only its last, `k`, as the
+                // columns before it vary by row.
+                let first_literal = match function.name {
+                    "TOPK" | "TOPKDISTINCT" => final_args.len().saturating_sub(1).max(1),
+                    "LATEST_BY_OFFSET" | "EARLIEST_BY_OFFSET" | "COLLECT_LIST" | "COLLECT_SET" => 1,
+                    _ => final_args.len(),
+                };
+                for (i, arg) in final_args.iter().enumerate().skip(first_literal) {
                     if !matches!(arg.kind, ExprKind::Literal { .. })
                         && !matches!(&arg.kind, ExprKind::Cast { operand } if matches!(operand.kind, ExprKind::Literal { .. }))
                     {

@@ -365,3 +365,45 @@ fn calls_made_ambiguous_by_nulls_are_refused_in_every_clause() {
         "S",
     );
 }
+
+#[test]
+fn topk_with_other_columns_returns_structs_of_them() {
+    let schema = schema_of(
+        "CREATE TABLE T AS SELECT STATUS, TOPK(ID, CUSTOMER, AMOUNT, 2) AS TOP FROM ORDERS \
+         GROUP BY STATUS;",
+        "T",
+    );
+    assert!(
+        schema.contains(
+            "`TOP` ARRAY<STRUCT<`sort_col` BIGINT, `col0` STRING, `col1` DECIMAL(10, 2)>>"
+        ),
+        "{schema}"
+    );
+    // Expressions as other columns, a STRING sort column, and a use in HAVING.
+    let schema = schema_of(
+        "CREATE TABLE T AS SELECT ID, TOPK(STATUS, ADDRESS->CITY, LEN(CUSTOMER), 3) AS TOP \
+         FROM ORDERS GROUP BY ID HAVING ARRAY_LENGTH(TOPK(STATUS, CUSTOMER, 3)) > 1;",
+        "T",
+    );
+    assert!(
+        schema.contains("ARRAY<STRUCT<`sort_col` STRING, `col0` STRING, `col1` INTEGER>>"),
+        "{schema}"
+    );
+    // `k` alone must be a literal; the sort column takes the types ksqlDB sorts.
+    let err = error_of(
+        "CREATE TABLE T AS SELECT STATUS, TOPK(ID, CUSTOMER, LEN(STATUS)) AS TOP FROM ORDERS \
+         GROUP BY STATUS;",
+    );
+    assert!(
+        err.contains("Parameter 3 passed to function TOPK must be a literal constant"),
+        "{err}"
+    );
+    let err = error_of(
+        "CREATE TABLE T AS SELECT STATUS, TOPK(ADDRESS, CUSTOMER, 2) AS TOP FROM ORDERS \
+         GROUP BY STATUS;",
+    );
+    assert!(
+        err.contains("Function 'TOPK' does not accept parameters"),
+        "{err}"
+    );
+}

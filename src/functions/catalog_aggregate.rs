@@ -60,7 +60,18 @@ pub(super) const AGGREGATE: &[(&str, &[&str])] = &[
             "T, INT, BOOLEAN -> ARRAY<T>",
         ],
     ),
-    ("TOPK", &["T, INT -> ARRAY<T>"]),
+    (
+        "TOPK",
+        &[
+            "T, INT -> ARRAY<T>",
+            // TOPK(sort, other..., k): each top row's sort value and other columns as a
+            // STRUCT; ksqlDB sorts these four types only (`TopkKudaf`'s factories).
+            "INT, ANY, ANY..., INT -> @topk_struct",
+            "BIGINT, ANY, ANY..., INT -> @topk_struct",
+            "DOUBLE, ANY, ANY..., INT -> @topk_struct",
+            "STRING, ANY, ANY..., INT -> @topk_struct",
+        ],
+    ),
     ("TOPKDISTINCT", &["T, INT -> ARRAY<T>"]),
     ("COUNT_DISTINCT", &["T -> BIGINT"]),
     ("ATTR", &["T -> T"]),

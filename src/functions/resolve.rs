@@ -105,7 +105,7 @@ pub fn resolve(function: &FunctionDescriptor, args: &[ArgType]) -> Result<Resolv
             args: describe(),
         });
     };
-    let mixed_variadic = function.signatures.iter().all(|s| s.variadic) && widened > 1;
+    let mixed_variadic = function.signatures.iter().all(|s| s.variadic.is_some()) && widened > 1;
     if cost > 0 && !args.contains(&ArgType::Null) && (tie || mixed_variadic) {
         return Err(ResolveError::Ambiguous {
             name: function.name.to_string(),
@@ -130,17 +130,15 @@ struct Preference {
 impl Preference {
     fn of(signature: &Signature) -> Preference {
         let generics = signature.params.iter().filter(|p| has_generics(p)).count();
-        let variadic_any = signature.variadic && signature.params.last() == Some(&Param::Any);
+        let variadic_any = signature
+            .variadic
+            .is_some_and(|at| signature.params.get(at) == Some(&Param::Any));
         Preference {
-            fixed_arity: !signature.variadic,
+            fixed_arity: signature.variadic.is_none(),
             params: signature.params.len(),
             fewer_generics: -(generics as isize) - isize::from(variadic_any),
             no_variadic_any: !variadic_any,
-            variadic_index: if signature.variadic {
-                signature.params.len() as isize - 1
-            } else {
-                -1
-            },
+            variadic_index: signature.variadic.map_or(-1, |at| at as isize),
         }
     }
 }
@@ -207,7 +205,7 @@ fn resolved(
         .iter()
         .enumerate()
         .map(|(i, arg)| {
-            let param = param_at(signature, i)?;
+            let param = signature.param_for(i, args.len())?;
             match (param, arg) {
                 (Param::Unit | Param::Lambda { .. }, _) => None,
                 (Param::AnyDecimal | Param::Any | Param::AnyStruct, ArgType::Type(ty)) => {
@@ -221,7 +219,7 @@ fn resolved(
         Returns::Type(param) => bind(param, bindings).unwrap_or(SqlType::String),
         Returns::ArgType(n) => match args.get(*n) {
             Some(ArgType::Type(ty)) => ty.clone(),
-            _ => bind_arg_param(signature, *n, bindings).unwrap_or(SqlType::String),
+            _ => bind_arg_param(signature, *n, args.len(), bindings).unwrap_or(SqlType::String),
         },
         Returns::Rule(rule) => apply_rule(rule, args),
     };
@@ -242,18 +240,13 @@ fn decimal_target(param: &Param, ty: &SqlType) -> SqlType {
     ty.clone()
 }
 
-fn bind_arg_param(signature: &Signature, n: usize, bindings: &Bindings) -> Option<SqlType> {
-    bind(param_at(signature, n)?, bindings)
-}
-
-fn param_at(signature: &Signature, i: usize) -> Option<&Param> {
-    signature.params.get(i).or_else(|| {
-        if signature.variadic {
-            signature.params.last()
-        } else {
-            None
-        }
-    })
+fn bind_arg_param(
+    signature: &Signature,
+    n: usize,
+    count: usize,
+    bindings: &Bindings,
+) -> Option<SqlType> {
+    bind(signature.param_for(n, count)?, bindings)
 }
 
 /// The parameter types of lambda argument `index` under the overloads that could match the
@@ -264,7 +257,7 @@ pub fn lambda_inputs(
     index: usize,
 ) -> Option<Vec<SqlType>> {
     for signature in &function.signatures {
-        if !arity_fits(signature, args.len()) {
+        if !signature.takes(args.len()) {
             continue;
         }
         let mut bindings = Bindings::new();
@@ -273,7 +266,7 @@ pub fn lambda_inputs(
             if i == index || matches!(arg, ArgType::Lambda { body: None, .. }) {
                 continue;
             }
-            let Some(param) = param_at(signature, i) else {
+            let Some(param) = signature.param_for(i, args.len()) else {
                 ok = false;
                 break;
             };
@@ -285,7 +278,7 @@ pub fn lambda_inputs(
         if !ok {
             continue;
         }
-        if let Some(Param::Lambda { inputs, .. }) = param_at(signature, index)
+        if let Some(Param::Lambda { inputs, .. }) = signature.param_for(index, args.len())
             && let Some(types) = inputs.iter().map(|p| bind(p, &bindings)).collect()
         {
             return Some(types);
@@ -294,22 +287,14 @@ pub fn lambda_inputs(
     None
 }
 
-fn arity_fits(signature: &Signature, n: usize) -> bool {
-    if signature.variadic {
-        n + 1 >= signature.params.len()
-    } else {
-        n == signature.params.len()
-    }
-}
-
 fn match_signature(signature: &Signature, args: &[ArgType]) -> Option<(usize, Bindings)> {
-    if !arity_fits(signature, args.len()) {
+    if !signature.takes(args.len()) {
         return None;
     }
     let mut bindings = Bindings::new();
     let mut cost = 0;
     for (i, arg) in args.iter().enumerate() {
-        cost += unify(param_at(signature, i)?, arg, &mut bindings)?;
+        cost += unify(signature.param_for(i, args.len())?, arg, &mut bindings)?;
     }
     Some((cost, bindings))
 }
@@ -446,6 +431,24 @@ fn apply_rule(rule: &str, args: &[ArgType]) -> SqlType {
             }
             other => other,
         },
+        // TOPK(sort, other..., k) → ARRAY<STRUCT<sort_col, col0, col1, …>> (ksqlDB's
+        // `TopkKudaf`: the sort value and the other columns of each of the top rows). An
+        // untyped NULL column, which ksqlDB refuses, is taken as a STRING.
+        "topk_struct" => {
+            let columns = &args[..args.len().saturating_sub(1)];
+            let field_type = |arg: &ArgType| match arg {
+                ArgType::Type(t) => t.clone(),
+                _ => SqlType::String,
+            };
+            let fields = columns.iter().enumerate().map(|(i, arg)| {
+                let name = match i {
+                    0 => "sort_col".to_string(),
+                    n => format!("col{}", n - 1),
+                };
+                (name, field_type(arg))
+            });
+            SqlType::array(SqlType::structure(fields))
+        }
         "avg" => match ty {
             SqlType::Decimal { .. } => ty,
             _ => SqlType::Double,

@@ -140,3 +140,51 @@ fn typed_arguments_alone_keep_the_widening_rules() {
         .contains("ambiguous method parameters (INTEGER, BIGINT)")
     );
 }
+
+#[test]
+fn topk_takes_other_columns_between_the_sort_column_and_k() {
+    let topk = builtin("TOPK");
+    let t = ArgType::Type;
+    let plain = resolve(topk, &[t(SqlType::Int), t(SqlType::Int)]).unwrap();
+    assert_eq!(plain.returns, SqlType::array(SqlType::Int));
+    let r = resolve(
+        topk,
+        &[
+            t(SqlType::Bigint),
+            t(SqlType::String),
+            t(SqlType::array(SqlType::Int)),
+            t(SqlType::Int),
+        ],
+    )
+    .unwrap();
+    let row = SqlType::structure([
+        ("sort_col", SqlType::Bigint),
+        ("col0", SqlType::String),
+        ("col1", SqlType::array(SqlType::Int)),
+    ]);
+    assert_eq!(r.returns, SqlType::array(row));
+    // An INT sort column widens to no other overload when it has its own.
+    let r = resolve(topk, &[t(SqlType::Int), ArgType::Null, t(SqlType::Int)]).unwrap();
+    assert_eq!(
+        r.returns,
+        SqlType::array(SqlType::structure([
+            ("sort_col", SqlType::Int),
+            ("col0", SqlType::String)
+        ]))
+    );
+    // `k` is an INT, and a DATE is no sort column of this form.
+    assert!(
+        resolve(
+            topk,
+            &[t(SqlType::Int), t(SqlType::String), t(SqlType::String)]
+        )
+        .is_err()
+    );
+    assert!(
+        resolve(
+            topk,
+            &[t(SqlType::Date), t(SqlType::String), t(SqlType::Int)]
+        )
+        .is_err()
+    );
+}

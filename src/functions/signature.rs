@@ -2,9 +2,10 @@
 //! reads like ksqlDB's documentation: `"STRING, INT, STRING -> STRING"`. Parameter types are
 //! concrete SQL types, `DECIMAL` (any precision), `STRUCT` (any struct), `ANY`, generics (`T`,
 //! `U`, `K`, `V`, `S`), `ARRAY<…>`, `MAP<…, …>`, time units (`UNIT`) and lambdas
-//! (`FN<T, U: V>`: parameters `T, U`, result `V`). A trailing `...` makes the last parameter
-//! variadic (zero or more). Return types are the same, or `=n` (the type of argument n), or
-//! `@rule` (a named rule in [`Returns::Rule`]).
+//! (`FN<T, U: V>`: parameters `T, U`, result `V`). `...` after one parameter makes it
+//! variadic (zero or more), last or in the middle as ksqlDB allows (`T, ANY..., INT`).
+//! Return types are the same, or `=n` (the type of argument n), or `@rule` (a named rule in
+//! [`Returns::Rule`]).
 
 use crate::types::SqlType;
 
@@ -40,8 +41,36 @@ pub enum Returns {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
     pub params: Vec<Param>,
-    pub variadic: bool,
+    /// The position of the variadic parameter, if there is one.
+    pub variadic: Option<usize>,
     pub returns: Returns,
+}
+
+impl Signature {
+    /// The parameter that argument `i` of a call with `count` arguments fills; `None` when
+    /// the call has more arguments than a fixed arity takes.
+    pub fn param_for(&self, i: usize, count: usize) -> Option<&Param> {
+        let Some(at) = self.variadic else {
+            return self.params.get(i);
+        };
+        // The arguments the variadic parameter takes: all but those of the fixed ones.
+        let repeated = (count + 1).saturating_sub(self.params.len());
+        if i < at {
+            self.params.get(i)
+        } else if i < at + repeated {
+            self.params.get(at)
+        } else {
+            self.params.get(i + 1 - repeated)
+        }
+    }
+
+    /// Whether a call with `count` arguments fits the arity.
+    pub fn takes(&self, count: usize) -> bool {
+        match self.variadic {
+            Some(_) => count + 1 >= self.params.len(),
+            None => count == self.params.len(),
+        }
+    }
 }
 
 impl Signature {
@@ -50,16 +79,22 @@ impl Signature {
         let (params_text, returns_text) = text
             .rsplit_once("->")
             .ok_or_else(|| format!("no `->` in `{text}`"))?;
-        let mut params_text = params_text.trim();
-        let variadic = params_text.ends_with("...");
-        if variadic {
-            params_text = params_text.trim_end_matches("...").trim();
-        }
-        let params = split_top(params_text)
+        let mut variadic = None;
+        let mut params = Vec::new();
+        for part in split_top(params_text.trim())
             .into_iter()
             .filter(|p| !p.is_empty())
-            .map(parse_param)
-            .collect::<Result<Vec<_>, _>>()?;
+        {
+            let part = match part.strip_suffix("...") {
+                Some(repeated) if variadic.is_none() => {
+                    variadic = Some(params.len());
+                    repeated
+                }
+                Some(_) => return Err(format!("two variadic parameters in `{text}`")),
+                None => part,
+            };
+            params.push(parse_param(part)?);
+        }
         let returns_text = returns_text.trim();
         let returns = if let Some(n) = returns_text.strip_prefix('=') {
             Returns::ArgType(n.parse().map_err(|_| format!("bad `={n}`"))?)
@@ -84,6 +119,7 @@ fn leak(text: &str) -> &'static str {
         "sum" => "sum",
         "widest" => "widest",
         "entries" => "entries",
+        "topk_struct" => "topk_struct",
         _ => "unknown",
     }
 }
@@ -163,6 +199,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn arguments_fill_a_middle_variadic_parameter_between_the_fixed_ones() {
+        let s = Signature::parse("INT, ANY, ANY..., INT -> INT").unwrap();
+        let int = Param::Exact(SqlType::Int);
+        assert!(!s.takes(2));
+        assert!(s.takes(3) && s.takes(6));
+        // Three arguments: the variadic parameter takes none.
+        assert_eq!(s.param_for(0, 3), Some(&int));
+        assert_eq!(s.param_for(1, 3), Some(&Param::Any));
+        assert_eq!(s.param_for(2, 3), Some(&int));
+        // Five: it takes two, and the last argument is still the INT.
+        assert_eq!(s.param_for(2, 5), Some(&Param::Any));
+        assert_eq!(s.param_for(3, 5), Some(&Param::Any));
+        assert_eq!(s.param_for(4, 5), Some(&int));
+        assert_eq!(s.param_for(5, 5), None);
+        let trailing = Signature::parse("STRING, STRING... -> STRING").unwrap();
+        assert_eq!(
+            trailing.param_for(7, 8),
+            Some(&Param::Exact(SqlType::String))
+        );
+        let fixed = Signature::parse("INT -> INT").unwrap();
+        assert_eq!(fixed.param_for(1, 2), None);
+    }
+
+    #[test]
     fn parses_the_mini_language() {
         let s = Signature::parse("ARRAY<T>, FN<T: U> -> ARRAY<U>").unwrap();
         assert_eq!(s.params.len(), 2);
@@ -171,7 +231,11 @@ mod tests {
             Returns::Type(Param::Array(Box::new(Param::Generic('U'))))
         );
         let v = Signature::parse("STRING, STRING... -> STRING").unwrap();
-        assert!(v.variadic);
+        assert_eq!(v.variadic, Some(1));
+        let middle = Signature::parse("INT, ANY..., INT -> INT").unwrap();
+        assert_eq!(middle.variadic, Some(1));
+        assert_eq!(middle.params.len(), 3);
+        assert!(Signature::parse("INT..., ANY... -> INT").is_err());
         assert_eq!(Signature::parse(" -> DOUBLE").unwrap().params, vec![]);
         assert_eq!(
             Signature::parse("DECIMAL -> =0").unwrap().returns,

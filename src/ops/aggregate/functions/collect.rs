@@ -1,7 +1,8 @@
 //! The collection aggregates: COLLECT_LIST (NULLs kept), COLLECT_SET (distinct, first-seen
 //! order), HISTOGRAM (counts per STRING, entries that drop to zero removed on undo),
 //! COUNT_DISTINCT (exact; NULLs skipped), TOPK and TOPKDISTINCT (the `k` largest non-NULL values,
-//! descending). Lists, sets and histograms stop growing at ksqlDB's limit of 1000.
+//! descending; TOPK with other columns keeps STRUCTs of them). Lists, sets and histograms stop
+//! growing at ksqlDB's limit of 1000.
 
 use std::cmp::Ordering;
 
@@ -193,9 +194,42 @@ impl AggregateFunction for CountDistinct {
     }
 }
 
+/// TOPK and TOPKDISTINCT: the `k` rows with the largest non-NULL sort values, descending, a
+/// new value after the equal ones already kept (ksqlDB's `TopkKudaf` appends and sorts
+/// stably). With other columns (`TOPK(sort, other..., k)`) each kept row is a STRUCT of the
+/// sort value and those columns, in argument order.
 pub struct TopK {
     pub k: usize,
     pub distinct: bool,
+    /// How many leading arguments make up a kept STRUCT; 0 keeps the sort value alone.
+    pub struct_columns: usize,
+}
+
+impl TopK {
+    /// The value a kept item sorts by.
+    fn sort_value<'a>(&self, item: &'a Value) -> &'a Value {
+        match item {
+            Value::Struct(fields) if self.struct_columns > 0 => {
+                fields.first().unwrap_or(&Value::Null)
+            }
+            other => other,
+        }
+    }
+
+    fn insert(&self, acc: Value, item: Value) -> Value {
+        let sort = self.sort_value(&item);
+        let mut items = elements(&acc);
+        if sort.is_null() || (self.distinct && items.iter().any(|v| self.sort_value(v) == sort)) {
+            return acc;
+        }
+        let at = items
+            .iter()
+            .position(|v| sort.sql_cmp(self.sort_value(v)) == Some(Ordering::Greater))
+            .unwrap_or(items.len());
+        items.insert(at, item);
+        items.truncate(self.k);
+        Value::array(items)
+    }
 }
 
 impl AggregateFunction for TopK {
@@ -204,24 +238,21 @@ impl AggregateFunction for TopK {
     }
 
     fn add(&self, acc: Value, args: &[Value]) -> Value {
-        let item = first(args);
-        let mut items = elements(&acc);
-        if item.is_null() || (self.distinct && items.contains(&item)) {
-            return acc;
-        }
-        let at = items
-            .iter()
-            .position(|v| item.sql_cmp(v) == Some(Ordering::Greater))
-            .unwrap_or(items.len());
-        items.insert(at, item);
-        items.truncate(self.k);
-        Value::array(items)
+        let item = match self.struct_columns {
+            0 => first(args),
+            n => {
+                let mut fields: Vec<Value> = args.iter().take(n).cloned().collect();
+                fields.resize(n, Value::Null);
+                Value::Struct(fields.into())
+            }
+        };
+        self.insert(acc, item)
     }
 
     fn merge(&self, earlier: Value, later: Value) -> Value {
         elements(&later)
             .into_iter()
-            .fold(earlier, |acc, item| self.add(acc, &[item]))
+            .fold(earlier, |acc, item| self.insert(acc, item))
     }
 
     fn result(&self, acc: &Value) -> Value {

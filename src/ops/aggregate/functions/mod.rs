@@ -85,13 +85,16 @@ pub fn aggregate_function(
         "HISTOGRAM" => Box::new(collect::Histogram),
         "COUNT_DISTINCT" => Box::new(collect::CountDistinct),
         "TOPK" | "TOPKDISTINCT" => {
-            let k = int_at(1).ok_or_else(|| UnknownAggregate {
+            // `k` is the last argument; any between it and the sort column are kept with it.
+            let last = params.len().saturating_sub(1).max(1);
+            let k = int_at(last).ok_or_else(|| UnknownAggregate {
                 name: upper.clone(),
-                reason: "the second argument must be a constant INT".into(),
+                reason: "the last argument must be a constant INT".into(),
             })?;
             Box::new(collect::TopK {
                 k: usize::try_from(k).unwrap_or(0),
                 distinct: upper == "TOPKDISTINCT",
+                struct_columns: if last > 1 { last } else { 0 },
             })
         }
         "LATEST_BY_OFFSET" | "EARLIEST_BY_OFFSET" => {

@@ -67,6 +67,74 @@ fn min_max_topk() {
 }
 
 #[test]
+fn topk_with_other_columns_keeps_structs_of_the_top_rows() {
+    let topk = make(
+        "TOPK",
+        &[SqlType::Double, SqlType::String, SqlType::Int, SqlType::Int],
+        SqlType::array(SqlType::structure([
+            ("sort_col", SqlType::Double),
+            ("col0", SqlType::String),
+            ("col1", SqlType::Int),
+        ])),
+        &[Value::Null, Value::Null, Value::Null, Value::Int(2)],
+    );
+    let row = |sort: Value, name: &str, n: Value| vec![sort, Value::string(name), n, Value::Int(2)];
+    let kept = |sort: f64, name: &str, n: Value| {
+        Value::Struct(vec![Value::Double(sort), Value::string(name), n].into())
+    };
+    let rows = vec![
+        row(Value::Double(1.5), "a", Value::Int(1)),
+        row(Value::Null, "skipped", Value::Int(2)),
+        row(Value::Double(9.0), "b", Value::Null),
+        row(Value::Double(1.5), "c", Value::Int(3)),
+        row(Value::Double(9.0), "d", Value::Int(4)),
+    ];
+    // A NULL sort value is skipped, a NULL other column is kept, and an equal sort value goes
+    // after the one already kept.
+    assert_eq!(
+        fold(topk.as_ref(), &rows),
+        Value::array(vec![
+            kept(9.0, "b", Value::Null),
+            kept(9.0, "d", Value::Int(4))
+        ])
+    );
+    // Merging (session windows) keeps the earlier rows first among equals.
+    let earlier = fold(topk.as_ref(), &rows[..1]);
+    let later = fold(topk.as_ref(), &rows[3..4]);
+    assert_eq!(
+        topk.merge(earlier, later),
+        Value::array(vec![
+            kept(1.5, "a", Value::Int(1)),
+            kept(1.5, "c", Value::Int(3))
+        ])
+    );
+}
+
+#[test]
+fn topk_needs_a_constant_k_last() {
+    let params = [SqlType::Int, SqlType::String, SqlType::Int];
+    let ty = SqlType::Int;
+    assert!(
+        aggregate_function(
+            "TOPK",
+            &params,
+            &ty,
+            &[Value::Null, Value::Null, Value::Null]
+        )
+        .is_err()
+    );
+    assert!(
+        aggregate_function(
+            "TOPK",
+            &params,
+            &ty,
+            &[Value::Null, Value::Null, Value::Int(1)]
+        )
+        .is_ok()
+    );
+}
+
+#[test]
 fn collections_and_histogram() {
     let list = make("COLLECT_LIST", &[SqlType::Int], SqlType::Int, &[]);
     let rows = vec![vec![Value::Int(1)], vec![Value::Null], vec![Value::Int(1)]];
