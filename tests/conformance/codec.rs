@@ -262,6 +262,9 @@ fn json_to_value(json: &Json, ty: &SqlType) -> Value {
             .or_else(|| plain_text(j).parse().ok())
             .map_or(Value::Null, Value::Double),
         (SqlType::Boolean, Json::Bool(b)) => Value::Boolean(*b),
+        // ksqlDB's harness writes a KAFKA BYTES record as the UTF-8 bytes of its text
+        // (`KafkaSerdeSupplier.TestByteBufferSerializer`), and reads it back the same way.
+        (SqlType::Bytes, j) => Value::bytes(plain_text(j).into_bytes()),
         (_, j) => Value::string(plain_text(j)),
     }
 }
@@ -274,6 +277,7 @@ fn value_to_json(value: &Value) -> Json {
         Value::Bigint(i) => Json::from(*i),
         Value::Double(d) => serde_json::Number::from_f64(*d).map_or(Json::Null, Json::Number),
         Value::String(s) => Json::String(s.to_string()),
+        Value::Bytes(b) => Json::String(String::from_utf8_lossy(b).into_owned()),
         other => Json::String(format!("{other:?}")),
     }
 }
