@@ -95,27 +95,15 @@ impl Typer<'_> {
                 },
             ),
             FunctionKind::Aggregate => {
-                let literal_params = matches!(
-                    function.name,
-                    "TOPK"
-                        | "TOPKDISTINCT"
-                        | "LATEST_BY_OFFSET"
-                        | "EARLIEST_BY_OFFSET"
-                        | "COLLECT_LIST"
-                        | "COLLECT_SET"
-                );
-                // The constant arguments: all after the first, but only TOPK's last `k` when
-                // it also takes other columns (`TOPK(col, other..., k)`).
-                let first_constant = match function.name {
-                    "TOPK" => final_args.len().saturating_sub(1).max(1),
-                    _ => 1,
+                // The arguments a UDAF takes once, at creation (ksqlDB's `@UdafFactory`
+                // parameters): all after the first, but for TOPK only its last, `k`, as the
+                // columns before it vary by row.
+                let first_literal = match function.name {
+                    "TOPK" | "TOPKDISTINCT" => final_args.len().saturating_sub(1).max(1),
+                    "LATEST_BY_OFFSET" | "EARLIEST_BY_OFFSET" | "COLLECT_LIST" | "COLLECT_SET" => 1,
+                    _ => final_args.len(),
                 };
-                for (i, arg) in final_args
-                    .iter()
-                    .enumerate()
-                    .skip(first_constant)
-                    .filter(|_| literal_params)
-                {
+                for (i, arg) in final_args.iter().enumerate().skip(first_literal) {
                     if !matches!(arg.kind, ExprKind::Literal { .. })
                         && !matches!(&arg.kind, ExprKind::Cast { operand } if matches!(operand.kind, ExprKind::Literal { .. }))
                     {

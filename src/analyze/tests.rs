@@ -319,3 +319,91 @@ fn generated_names_skip_every_source_column() {
         "`KSQL_COL_1` INTEGER KEY, `KSQL_COL_3` INTEGER, `KSQL_COL_4` INTEGER"
     );
 }
+
+#[test]
+fn calls_made_ambiguous_by_nulls_are_refused_in_every_clause() {
+    let queries = [
+        (
+            "CREATE STREAM S AS SELECT ID, LEAST(NULL, NULL) AS L FROM ORDERS;",
+            "LEAST",
+            "null, null",
+        ),
+        (
+            "CREATE STREAM S AS SELECT ID FROM ORDERS WHERE ABS(NULL) > 0;",
+            "ABS",
+            "null",
+        ),
+        (
+            "CREATE TABLE T AS SELECT LEN(NULL) AS K, COUNT(*) AS N FROM ORDERS GROUP BY LEN(NULL);",
+            "LEN",
+            "null",
+        ),
+        (
+            "CREATE TABLE T AS SELECT STATUS, SUM(ROUND(NULL)) AS N FROM ORDERS GROUP BY STATUS;",
+            "ROUND",
+            "null",
+        ),
+        (
+            "CREATE STREAM S AS SELECT ID, SUBSTRING(NULL, 2) AS P FROM ORDERS PARTITION BY STATUS;",
+            "SUBSTRING",
+            "null, INTEGER",
+        ),
+    ];
+    for (query, name, args) in queries {
+        let err = error_of(query);
+        assert!(
+            err.contains(&format!(
+                "Function '{name}' cannot be resolved due to ambiguous method parameters ({args})."
+            )),
+            "{query}: {err}"
+        );
+    }
+    // A typed argument beside the NULL settles the overload.
+    schema_of(
+        "CREATE STREAM S AS SELECT ID, LEAST(NULL, AMOUNT) AS L, SUBSTRING(STATUS, NULL) AS P \
+         FROM ORDERS WHERE ABS(CAST(NULL AS INT)) IS NULL;",
+        "S",
+    );
+}
+
+#[test]
+fn topk_with_other_columns_returns_structs_of_them() {
+    let schema = schema_of(
+        "CREATE TABLE T AS SELECT STATUS, TOPK(ID, CUSTOMER, AMOUNT, 2) AS TOP FROM ORDERS \
+         GROUP BY STATUS;",
+        "T",
+    );
+    assert!(
+        schema.contains(
+            "`TOP` ARRAY<STRUCT<`sort_col` BIGINT, `col0` STRING, `col1` DECIMAL(10, 2)>>"
+        ),
+        "{schema}"
+    );
+    // Expressions as other columns, a STRING sort column, and a use in HAVING.
+    let schema = schema_of(
+        "CREATE TABLE T AS SELECT ID, TOPK(STATUS, ADDRESS->CITY, LEN(CUSTOMER), 3) AS TOP \
+         FROM ORDERS GROUP BY ID HAVING ARRAY_LENGTH(TOPK(STATUS, CUSTOMER, 3)) > 1;",
+        "T",
+    );
+    assert!(
+        schema.contains("ARRAY<STRUCT<`sort_col` STRING, `col0` STRING, `col1` INTEGER>>"),
+        "{schema}"
+    );
+    // `k` alone must be a literal; the sort column takes the types ksqlDB sorts.
+    let err = error_of(
+        "CREATE TABLE T AS SELECT STATUS, TOPK(ID, CUSTOMER, LEN(STATUS)) AS TOP FROM ORDERS \
+         GROUP BY STATUS;",
+    );
+    assert!(
+        err.contains("Parameter 3 passed to function TOPK must be a literal constant"),
+        "{err}"
+    );
+    let err = error_of(
+        "CREATE TABLE T AS SELECT STATUS, TOPK(ADDRESS, CUSTOMER, 2) AS TOP FROM ORDERS \
+         GROUP BY STATUS;",
+    );
+    assert!(
+        err.contains("Function 'TOPK' does not accept parameters"),
+        "{err}"
+    );
+}

@@ -3,6 +3,10 @@
 //! the evaluation [`Frame`]: at run time a call binds the parameters by copying them after the
 //! enclosing lambdas' arguments into one buffer it reuses for every element, so no name is
 //! looked up. NULL collections give NULL (REDUCE gives its initial state), as ksqlDB's UDFs.
+//!
+//! A map result is built as ksqlDB's `Transform` and `Filter` build it, with Java's
+//! `Collectors.toMap`, which refuses a key made twice and a NULL value: the call fails (and
+//! so evaluates to NULL, logged), where a plain map would keep one entry.
 
 use super::compile::{CompileError, EvalError, Frame, Node, Scope, compile};
 use super::{ExprKind, TypedExpr};
@@ -65,7 +69,7 @@ pub(crate) fn compile_call(
                                 call.apply(&value_fn, &[k, v])?,
                             ));
                         }
-                        Value::map(out)
+                        collected_map("TRANSFORM", out)?
                     }
                     _ => Value::Null,
                 })
@@ -92,7 +96,7 @@ pub(crate) fn compile_call(
                                 out.push((k.clone(), v.clone()));
                             }
                         }
-                        Value::map(out)
+                        collected_map("FILTER", out)?
                     }
                     _ => Value::Null,
                 })
@@ -131,6 +135,26 @@ pub(crate) fn compile_call(
             Value::Null
         }))
     })))
+}
+
+/// `entries` as a map, or the error Java's `Collectors.toMap` raises: a key that comes twice
+/// (`IllegalStateException`) or a NULL value (`NullPointerException`). A NULL key is kept.
+fn collected_map(function: &str, entries: Vec<(Value, Value)>) -> Result<Value, EvalError> {
+    for (i, (key, value)) in entries.iter().enumerate() {
+        if value.is_null() {
+            return Err(EvalError::Function(format!(
+                "{function} gave NULL for the value of map key {key:?}: ksqlDB's map collector \
+                 refuses NULL values; give the value lambda a non-NULL result (COALESCE)"
+            )));
+        }
+        if entries[..i].iter().any(|(earlier, _)| earlier == key) {
+            return Err(EvalError::Function(format!(
+                "{function} made the map key {key:?} twice: ksqlDB's map collector refuses \
+                 duplicate keys; make the key lambda give distinct keys"
+            )));
+        }
+    }
+    Ok(Value::map(entries))
 }
 
 /// One evaluation of a lambda function: the enclosing lambdas' arguments followed by this
@@ -318,6 +342,80 @@ mod tests {
         assert_eq!(
             eval(&t, &[input]),
             Ok(Value::map(vec![(Value::string("a"), Value::Int(2))]))
+        );
+    }
+
+    #[test]
+    fn map_results_refuse_duplicate_keys_and_null_values_as_java_collectors_do() {
+        let map_ty = SqlType::map(SqlType::String, SqlType::Int);
+        let m = TypedExpr::column(ColumnRef::Input { side: 0, index: 0 }, map_ty.clone());
+        let pair = vec![SqlType::String, SqlType::Int];
+        let constant_key = lambda(
+            pair.clone(),
+            TypedExpr::literal(Literal::String("k".into()), SqlType::String),
+        );
+        let same_key = lambda(pair.clone(), param(0, 0, SqlType::String));
+        let same_value = lambda(pair.clone(), param(0, 1, SqlType::Int));
+        let two = Value::map(vec![
+            (Value::string("a"), Value::Int(1)),
+            (Value::string("b"), Value::Int(2)),
+        ]);
+        // Two entries made one key: NULL, where a plain map would keep one of them.
+        let collide = call(
+            "TRANSFORM",
+            map_ty.clone(),
+            vec![m.clone(), constant_key.clone(), same_value.clone()],
+        );
+        assert_eq!(eval(&collide, std::slice::from_ref(&two)), Ok(Value::Null));
+        // One entry made into that key is fine.
+        let one = Value::map(vec![(Value::string("a"), Value::Int(1))]);
+        assert_eq!(
+            eval(&collide, &[one]),
+            Ok(Value::map(vec![(Value::string("k"), Value::Int(1))]))
+        );
+        // A NULL value, from the lambda or kept by FILTER, fails the call too.
+        let with_null = Value::map(vec![
+            (Value::string("a"), Value::Int(1)),
+            (Value::string("b"), Value::Null),
+        ]);
+        let identity = call(
+            "TRANSFORM",
+            map_ty.clone(),
+            vec![m.clone(), same_key, same_value],
+        );
+        assert_eq!(
+            eval(&identity, std::slice::from_ref(&with_null)),
+            Ok(Value::Null)
+        );
+        assert_eq!(eval(&identity, std::slice::from_ref(&two)), Ok(two.clone()));
+        let keep_all = lambda(
+            pair.clone(),
+            TypedExpr::literal(Literal::Boolean(true), SqlType::Boolean),
+        );
+        let filter_all = call("FILTER", map_ty.clone(), vec![m.clone(), keep_all]);
+        assert_eq!(
+            eval(&filter_all, std::slice::from_ref(&with_null)),
+            Ok(Value::Null)
+        );
+        // FILTER that drops the NULL-valued entry gives the rest.
+        let only_a = lambda(
+            pair,
+            TypedExpr::new(
+                SqlType::Boolean,
+                ExprKind::Compare {
+                    op: crate::expr::Comparison::Eq,
+                    left: Box::new(param(0, 0, SqlType::String)),
+                    right: Box::new(TypedExpr::literal(
+                        Literal::String("a".into()),
+                        SqlType::String,
+                    )),
+                },
+            ),
+        );
+        let filter_a = call("FILTER", map_ty, vec![m, only_a]);
+        assert_eq!(
+            eval(&filter_a, &[with_null]),
+            Ok(Value::map(vec![(Value::string("a"), Value::Int(1))]))
         );
     }
 }

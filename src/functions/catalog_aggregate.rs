@@ -60,10 +60,17 @@ pub(super) const AGGREGATE: &[(&str, &[&str])] = &[
             "T, INT, BOOLEAN -> ARRAY<T>",
         ],
     ),
-    // TOPK(col, k) and TOPK(col, other..., k), the second with STRUCT<sort_col, col0, …> items.
     (
         "TOPK",
-        &["T, INT -> ARRAY<T>", "T, ANY, ANY..., INT -> @topk"],
+        &[
+            "T, INT -> ARRAY<T>",
+            // TOPK(sort, other..., k): each top row's sort value and other columns as a
+            // STRUCT; ksqlDB sorts these four types only (`TopkKudaf`'s factories).
+            "INT, ANY, ANY..., INT -> @topk_struct",
+            "BIGINT, ANY, ANY..., INT -> @topk_struct",
+            "DOUBLE, ANY, ANY..., INT -> @topk_struct",
+            "STRING, ANY, ANY..., INT -> @topk_struct",
+        ],
     ),
     ("TOPKDISTINCT", &["T, INT -> ARRAY<T>"]),
     ("COUNT_DISTINCT", &["T -> BIGINT"]),
@@ -88,40 +95,3 @@ pub(super) const TABLE: &[(&str, &[&str])] = &[
     ("EXPLODE", &["ARRAY<T> -> T"]),
     ("CUBE_EXPLODE", &["ARRAY<T> -> ARRAY<T>"]),
 ];
-
-#[cfg(test)]
-mod tests {
-    use crate::functions::{ArgType, Registry, resolve::resolve};
-    use crate::types::SqlType;
-
-    #[test]
-    fn topk_takes_other_columns_between_the_value_and_k() {
-        let registry = Registry::builtin();
-        let t = |ty: SqlType| ArgType::Type(ty);
-        // A variadic parameter in the middle: TOPK(col, other..., k).
-        let topk = registry.get("TOPK").unwrap();
-        let args = [
-            t(SqlType::Double),
-            t(SqlType::String),
-            t(SqlType::Boolean),
-            t(SqlType::Int),
-        ];
-        let r = resolve(topk, &args).unwrap();
-        assert_eq!(
-            r.returns,
-            SqlType::array(SqlType::structure([
-                ("sort_col", SqlType::Double),
-                ("col0", SqlType::String),
-                ("col1", SqlType::Boolean),
-            ]))
-        );
-        assert_eq!(r.params[3], Some(SqlType::Int));
-        assert!(
-            resolve(
-                topk,
-                &[t(SqlType::Int), t(SqlType::String), t(SqlType::String)]
-            )
-            .is_err()
-        );
-    }
-}

@@ -3,6 +3,11 @@
 //! fewest implicit widenings (INT < BIGINT < DECIMAL < DOUBLE, STRING to temporal types);
 //! untyped `NULL` matches any parameter. Generics bind on first use. Lambda arguments are
 //! typed by the caller once their parameter types are known ([`lambda_inputs`]).
+//!
+//! When untyped `NULL` arguments leave several overloads matching without any widening,
+//! ksqlDB's `UdfIndex.findMatchingCandidate` ranks them ([`Preference`]) and refuses the
+//! call as ambiguous when the first two rank alike: `LEAST(NULL, NULL)` or `ABS(NULL)` name
+//! no overload, while `LEAST(NULL, 1)` is the INT one.
 
 use std::collections::HashMap;
 
@@ -58,6 +63,11 @@ type Bindings = HashMap<char, SqlType>;
 
 /// Picks the overload of `function` for `args`.
 pub fn resolve(function: &FunctionDescriptor, args: &[ArgType]) -> Result<Resolved, ResolveError> {
+    if args.contains(&ArgType::Null)
+        && let Some(chosen) = preferred_exact_match(function, args)?
+    {
+        return Ok(chosen);
+    }
     let mut best: Option<(u32, usize, Bindings)> = None;
     let mut tie = false;
     // Overloads that accept the arguments only through widening; more than one, with no
@@ -79,12 +89,7 @@ pub fn resolve(function: &FunctionDescriptor, args: &[ArgType]) -> Result<Resolv
             }
         }
     }
-    let describe = || {
-        args.iter()
-            .map(ArgType::describe)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let describe = || describe_args(args);
     let Some((index, cost, bindings)) = best else {
         if !args.is_empty()
             && args.iter().all(|a| *a == ArgType::Null)
@@ -107,37 +112,123 @@ pub fn resolve(function: &FunctionDescriptor, args: &[ArgType]) -> Result<Resolv
             args: describe(),
         });
     }
+    Ok(resolved(function, index, args, &bindings))
+}
+
+/// ksqlDB's ranking of the overloads that accept a call, best last: a fixed arity over a
+/// variadic one, then more declared parameters, then fewer generic ones, then no variadic
+/// `ANY`, then a later variadic position (`UdfIndex.Node.compareFunctions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Preference {
+    fixed_arity: bool,
+    params: usize,
+    fewer_generics: isize,
+    no_variadic_any: bool,
+    variadic_index: isize,
+}
+
+impl Preference {
+    fn of(signature: &Signature) -> Preference {
+        let generics = signature.params.iter().filter(|p| has_generics(p)).count();
+        let variadic_any = signature
+            .variadic
+            .is_some_and(|at| signature.params.get(at) == Some(&Param::Any));
+        Preference {
+            fixed_arity: signature.variadic.is_none(),
+            params: signature.params.len(),
+            fewer_generics: -(generics as isize) - isize::from(variadic_any),
+            no_variadic_any: !variadic_any,
+            variadic_index: signature.variadic.map_or(-1, |at| at as isize),
+        }
+    }
+}
+
+fn has_generics(param: &Param) -> bool {
+    match param {
+        Param::Generic(_) => true,
+        Param::Array(element) => has_generics(element),
+        Param::Map(key, value) => has_generics(key) || has_generics(value),
+        Param::Lambda { inputs, output } => inputs.iter().any(has_generics) || has_generics(output),
+        _ => false,
+    }
+}
+
+/// Among the overloads that take `args` without widening, the one ksqlDB prefers; an error
+/// when the best two rank alike; `None` when fewer than two match that way (the widening
+/// rules then decide).
+fn preferred_exact_match(
+    function: &FunctionDescriptor,
+    args: &[ArgType],
+) -> Result<Option<Resolved>, ResolveError> {
+    let mut exact: Vec<(u32, Bindings, Preference)> = function
+        .signatures
+        .iter()
+        .enumerate()
+        .filter_map(
+            |(index, signature)| match match_signature(signature, args) {
+                Some((0, bindings)) => Some((index as u32, bindings, Preference::of(signature))),
+                _ => None,
+            },
+        )
+        .collect();
+    if exact.len() < 2 {
+        return Ok(None);
+    }
+    // Stable: among equals the first declared stays first.
+    exact.sort_by_key(|e| std::cmp::Reverse(e.2));
+    if exact[0].2 == exact[1].2 {
+        return Err(ResolveError::Ambiguous {
+            name: function.name.to_string(),
+            args: describe_args(args),
+        });
+    }
+    let (index, bindings, _) = &exact[0];
+    Ok(Some(resolved(function, *index, args, bindings)))
+}
+
+fn describe_args(args: &[ArgType]) -> String {
+    args.iter()
+        .map(ArgType::describe)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The call resolved to signature `index` with generics bound by `bindings`.
+fn resolved(
+    function: &FunctionDescriptor,
+    index: u32,
+    args: &[ArgType],
+    bindings: &Bindings,
+) -> Resolved {
     let signature = &function.signatures[index as usize];
     let params = args
         .iter()
         .enumerate()
         .map(|(i, arg)| {
-            let param = param_at(signature, i, args.len())?;
+            let param = signature.param_for(i, args.len())?;
             match (param, arg) {
                 (Param::Unit | Param::Lambda { .. }, _) => None,
                 (Param::AnyDecimal | Param::Any | Param::AnyStruct, ArgType::Type(ty)) => {
                     Some(decimal_target(param, ty))
                 }
-                (param, _) => bind(param, &bindings),
+                (param, _) => bind(param, bindings),
             }
         })
         .collect();
     let returns = match &signature.returns {
-        Returns::Type(param) => bind(param, &bindings).unwrap_or(SqlType::String),
+        Returns::Type(param) => bind(param, bindings).unwrap_or(SqlType::String),
         Returns::ArgType(n) => match args.get(*n) {
             Some(ArgType::Type(ty)) => ty.clone(),
-            _ => param_at(signature, *n, args.len())
-                .and_then(|p| bind(p, &bindings))
-                .unwrap_or(SqlType::String),
+            _ => bind_arg_param(signature, *n, args.len(), bindings).unwrap_or(SqlType::String),
         },
         Returns::Rule(rule) => apply_rule(rule, args),
     };
-    Ok(Resolved {
+    Resolved {
         signature: index,
         params,
         returns,
         kind: function.kind,
-    })
+    }
 }
 
 fn decimal_target(param: &Param, ty: &SqlType) -> SqlType {
@@ -149,22 +240,13 @@ fn decimal_target(param: &Param, ty: &SqlType) -> SqlType {
     ty.clone()
 }
 
-/// The parameter that argument `i` of `n` arguments fills: arguments before the variadic
-/// parameter fill those before it, the last arguments fill the parameters after it, and the
-/// ones between repeat it.
-fn param_at(signature: &Signature, i: usize, n: usize) -> Option<&Param> {
-    let params = &signature.params;
-    match signature.variadic {
-        Some(v) if i >= v => {
-            let after = params.len() - v - 1;
-            if i + after >= n {
-                params.get((i + params.len()).checked_sub(n)?)
-            } else {
-                params.get(v)
-            }
-        }
-        _ => params.get(i),
-    }
+fn bind_arg_param(
+    signature: &Signature,
+    n: usize,
+    count: usize,
+    bindings: &Bindings,
+) -> Option<SqlType> {
+    bind(signature.param_for(n, count)?, bindings)
 }
 
 /// The parameter types of lambda argument `index` under the overloads that could match the
@@ -175,7 +257,7 @@ pub fn lambda_inputs(
     index: usize,
 ) -> Option<Vec<SqlType>> {
     for signature in &function.signatures {
-        if !arity_fits(signature, args.len()) {
+        if !signature.takes(args.len()) {
             continue;
         }
         let mut bindings = Bindings::new();
@@ -184,7 +266,7 @@ pub fn lambda_inputs(
             if i == index || matches!(arg, ArgType::Lambda { body: None, .. }) {
                 continue;
             }
-            let Some(param) = param_at(signature, i, args.len()) else {
+            let Some(param) = signature.param_for(i, args.len()) else {
                 ok = false;
                 break;
             };
@@ -196,7 +278,7 @@ pub fn lambda_inputs(
         if !ok {
             continue;
         }
-        if let Some(Param::Lambda { inputs, .. }) = param_at(signature, index, args.len())
+        if let Some(Param::Lambda { inputs, .. }) = signature.param_for(index, args.len())
             && let Some(types) = inputs.iter().map(|p| bind(p, &bindings)).collect()
         {
             return Some(types);
@@ -205,22 +287,14 @@ pub fn lambda_inputs(
     None
 }
 
-fn arity_fits(signature: &Signature, n: usize) -> bool {
-    if signature.variadic.is_some() {
-        n + 1 >= signature.params.len()
-    } else {
-        n == signature.params.len()
-    }
-}
-
 fn match_signature(signature: &Signature, args: &[ArgType]) -> Option<(usize, Bindings)> {
-    if !arity_fits(signature, args.len()) {
+    if !signature.takes(args.len()) {
         return None;
     }
     let mut bindings = Bindings::new();
     let mut cost = 0;
     for (i, arg) in args.iter().enumerate() {
-        cost += unify(param_at(signature, i, args.len())?, arg, &mut bindings)?;
+        cost += unify(signature.param_for(i, args.len())?, arg, &mut bindings)?;
     }
     Some((cost, bindings))
 }
@@ -332,10 +406,13 @@ fn apply_rule(rule: &str, args: &[ArgType]) -> SqlType {
     let ty = first_type(args).cloned().unwrap_or(SqlType::Double);
     let (precision, scale) = ty.to_decimal_type().unwrap_or((38, 0));
     match rule {
-        // ROUND(DECIMAL(p, s)) and TRUNC keep the integer digits (ksqlDB's
-        // `provideDecimalSchema`, which does not add one for a carry).
+        // ROUND(DECIMAL(p, s)) and CEIL/FLOOR keep the integer digits, plus one for carry.
         "round_decimal" => SqlType::Decimal {
             precision: (precision - scale).max(1),
+            scale: 0,
+        },
+        "ceil_decimal" => SqlType::Decimal {
+            precision: (precision - scale + 1).min(38),
             scale: 0,
         },
         "widest" => args
@@ -354,22 +431,23 @@ fn apply_rule(rule: &str, args: &[ArgType]) -> SqlType {
             }
             other => other,
         },
-        // TOPK(col, other..., k): the sorted column and the others, side by side.
-        "topk" => {
+        // TOPK(sort, other..., k) → ARRAY<STRUCT<sort_col, col0, col1, …>> (ksqlDB's
+        // `TopkKudaf`: the sort value and the other columns of each of the top rows). An
+        // untyped NULL column, which ksqlDB refuses, is taken as a STRING.
+        "topk_struct" => {
             let columns = &args[..args.len().saturating_sub(1)];
-            SqlType::array(SqlType::structure(columns.iter().enumerate().map(
-                |(i, arg)| {
-                    let name = match i {
-                        0 => "sort_col".to_string(),
-                        _ => format!("col{}", i - 1),
-                    };
-                    let ty = match arg {
-                        ArgType::Type(ty) => ty.clone(),
-                        _ => SqlType::String,
-                    };
-                    (name, ty)
-                },
-            )))
+            let field_type = |arg: &ArgType| match arg {
+                ArgType::Type(t) => t.clone(),
+                _ => SqlType::String,
+            };
+            let fields = columns.iter().enumerate().map(|(i, arg)| {
+                let name = match i {
+                    0 => "sort_col".to_string(),
+                    n => format!("col{}", n - 1),
+                };
+                (name, field_type(arg))
+            });
+            SqlType::array(SqlType::structure(fields))
         }
         "avg" => match ty {
             SqlType::Decimal { .. } => ty,
@@ -378,3 +456,7 @@ fn apply_rule(rule: &str, args: &[ArgType]) -> SqlType {
         _ => ty,
     }
 }
+
+#[cfg(test)]
+#[path = "resolve_tests.rs"]
+mod tests;

@@ -2,10 +2,10 @@
 //! reads like ksqlDB's documentation: `"STRING, INT, STRING -> STRING"`. Parameter types are
 //! concrete SQL types, `DECIMAL` (any precision), `STRUCT` (any struct), `ANY`, generics (`T`,
 //! `U`, `K`, `V`, `S`), `ARRAY<…>`, `MAP<…, …>`, time units (`UNIT`) and lambdas
-//! (`FN<T, U: V>`: parameters `T, U`, result `V`). A `...` after one parameter makes it
-//! variadic (zero or more arguments), usually the last one, but ksqlDB's TOPK has it in the
-//! middle (`T, ANY, ANY..., INT`): the parameters after it take the last arguments. Return types are the same, or `=n` (the type of argument n), or
-//! `@rule` (a named rule in [`Returns::Rule`]).
+//! (`FN<T, U: V>`: parameters `T, U`, result `V`). `...` after one parameter makes it
+//! variadic (zero or more), last or in the middle as ksqlDB allows (`T, ANY..., INT`).
+//! Return types are the same, or `=n` (the type of argument n), or `@rule` (a named rule in
+//! [`Returns::Rule`]).
 
 use crate::types::SqlType;
 
@@ -41,9 +41,36 @@ pub enum Returns {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signature {
     pub params: Vec<Param>,
-    /// The index of the variadic parameter, if there is one.
+    /// The position of the variadic parameter, if there is one.
     pub variadic: Option<usize>,
     pub returns: Returns,
+}
+
+impl Signature {
+    /// The parameter that argument `i` of a call with `count` arguments fills; `None` when
+    /// the call has more arguments than a fixed arity takes.
+    pub fn param_for(&self, i: usize, count: usize) -> Option<&Param> {
+        let Some(at) = self.variadic else {
+            return self.params.get(i);
+        };
+        // The arguments the variadic parameter takes: all but those of the fixed ones.
+        let repeated = (count + 1).saturating_sub(self.params.len());
+        if i < at {
+            self.params.get(i)
+        } else if i < at + repeated {
+            self.params.get(at)
+        } else {
+            self.params.get(i + 1 - repeated)
+        }
+    }
+
+    /// Whether a call with `count` arguments fits the arity.
+    pub fn takes(&self, count: usize) -> bool {
+        match self.variadic {
+            Some(_) => count + 1 >= self.params.len(),
+            None => count == self.params.len(),
+        }
+    }
 }
 
 impl Signature {
@@ -54,17 +81,16 @@ impl Signature {
             .ok_or_else(|| format!("no `->` in `{text}`"))?;
         let mut variadic = None;
         let mut params = Vec::new();
-        for (i, part) in split_top(params_text.trim())
+        for part in split_top(params_text.trim())
             .into_iter()
             .filter(|p| !p.is_empty())
-            .enumerate()
         {
             let part = match part.strip_suffix("...") {
                 Some(repeated) if variadic.is_none() => {
-                    variadic = Some(i);
+                    variadic = Some(params.len());
                     repeated
                 }
-                Some(_) => return Err(format!("more than one variadic parameter in `{text}`")),
+                Some(_) => return Err(format!("two variadic parameters in `{text}`")),
                 None => part,
             };
             params.push(parse_param(part)?);
@@ -88,11 +114,12 @@ impl Signature {
 fn leak(text: &str) -> &'static str {
     match text {
         "round_decimal" => "round_decimal",
+        "ceil_decimal" => "ceil_decimal",
         "avg" => "avg",
         "sum" => "sum",
         "widest" => "widest",
         "entries" => "entries",
-        "topk" => "topk",
+        "topk_struct" => "topk_struct",
         _ => "unknown",
     }
 }
@@ -172,6 +199,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn arguments_fill_a_middle_variadic_parameter_between_the_fixed_ones() {
+        let s = Signature::parse("INT, ANY, ANY..., INT -> INT").unwrap();
+        let int = Param::Exact(SqlType::Int);
+        assert!(!s.takes(2));
+        assert!(s.takes(3) && s.takes(6));
+        // Three arguments: the variadic parameter takes none.
+        assert_eq!(s.param_for(0, 3), Some(&int));
+        assert_eq!(s.param_for(1, 3), Some(&Param::Any));
+        assert_eq!(s.param_for(2, 3), Some(&int));
+        // Five: it takes two, and the last argument is still the INT.
+        assert_eq!(s.param_for(2, 5), Some(&Param::Any));
+        assert_eq!(s.param_for(3, 5), Some(&Param::Any));
+        assert_eq!(s.param_for(4, 5), Some(&int));
+        assert_eq!(s.param_for(5, 5), None);
+        let trailing = Signature::parse("STRING, STRING... -> STRING").unwrap();
+        assert_eq!(
+            trailing.param_for(7, 8),
+            Some(&Param::Exact(SqlType::String))
+        );
+        let fixed = Signature::parse("INT -> INT").unwrap();
+        assert_eq!(fixed.param_for(1, 2), None);
+    }
+
+    #[test]
     fn parses_the_mini_language() {
         let s = Signature::parse("ARRAY<T>, FN<T: U> -> ARRAY<U>").unwrap();
         assert_eq!(s.params.len(), 2);
@@ -181,10 +232,10 @@ mod tests {
         );
         let v = Signature::parse("STRING, STRING... -> STRING").unwrap();
         assert_eq!(v.variadic, Some(1));
-        let middle = Signature::parse("T, ANY, ANY..., INT -> @topk").unwrap();
-        assert_eq!(middle.variadic, Some(2));
-        assert_eq!(middle.params.len(), 4);
-        assert!(Signature::parse("INT..., INT... -> INT").is_err());
+        let middle = Signature::parse("INT, ANY..., INT -> INT").unwrap();
+        assert_eq!(middle.variadic, Some(1));
+        assert_eq!(middle.params.len(), 3);
+        assert!(Signature::parse("INT..., ANY... -> INT").is_err());
         assert_eq!(Signature::parse(" -> DOUBLE").unwrap().params, vec![]);
         assert_eq!(
             Signature::parse("DECIMAL -> =0").unwrap().returns,

@@ -71,7 +71,11 @@ impl QueryTopology {
             row_types.push(SqlType::Int);
         }
         let key_types: Vec<SqlType> = keys.iter().map(|k| k.ty.clone()).collect();
-        let grouped = InputLayout::grouped(keys.len(), Grouping::Grouped);
+        let mut grouped = InputLayout::grouped(keys.len(), Grouping::Grouped);
+        // A joined input's columns sit in the grouped row after its key columns.
+        grouped.joined = super::join::output_layout(input)
+            .and_then(|layout| layout.joined)
+            .map(|joined| joined.shifted(key_count));
         let topic = |name: &str| format!("{}-{name}-repartition", self.app_id);
         if let Some(name) = repartition_topic.as_deref().filter(|_| ctx != root) {
             let de = GroupedDeserializer {

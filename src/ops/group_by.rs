@@ -109,8 +109,13 @@ impl GroupBy {
     }
 
     fn table(&mut self, record: Record, ctx: &mut ProcessorContext<'_>) {
+        // The input row's identity is its key columns; a joined record's key also carries
+        // each input's system columns, which change with every update of the row.
         let mut source_key = Vec::new();
-        encode_row(&record.key, &mut source_key);
+        encode_row(
+            &record.key[..self.key_count.min(record.key.len())],
+            &mut source_key,
+        );
         let new = if record.value.is_some() {
             self.group_key(&record, ctx)
                 .map(|k| (k, self.full_row(&record)))

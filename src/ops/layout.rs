@@ -29,6 +29,8 @@ pub enum Grouping {
     None,
     /// After `groupBy/v1`: the key holds the grouping values; the value holds the whole input
     /// row (its key columns, then its value columns), so `Input { index }` is value `index`.
+    /// Over a joined input, the joined value follows the input's key columns, and an
+    /// input's columns are found through [`InputLayout::joined`], its offsets shifted by them.
     Grouped,
     /// After `aggregate/v1`: the key holds the grouping values, the value the aggregate
     /// results.
@@ -79,9 +81,18 @@ impl InputLayout {
     /// unavailable.
     pub fn resolve(&self, column: ColumnRef) -> Option<Slot> {
         match (self.grouping, column) {
-            (Grouping::Grouped, ColumnRef::Input { index, .. }) => {
-                Some(Slot::Value(index as usize))
+            (Grouping::Grouped, ColumnRef::Input { side, index }) => {
+                let start = match self.joined {
+                    Some(joined) if (side as usize) < joined.count => {
+                        joined.offsets[side as usize] as usize
+                    }
+                    _ => 0,
+                };
+                Some(Slot::Value(start + index as usize))
             }
+            // The grouped record's own timestamp, partition and offset: its key is the
+            // grouping values, not a joined record's key with each input's system columns.
+            (Grouping::Grouped, ColumnRef::System { column, .. }) => Some(Slot::System(column)),
             (Grouping::Grouped | Grouping::Aggregated, ColumnRef::GroupKey { index }) => {
                 Some(Slot::Key(index as usize))
             }
@@ -147,6 +158,16 @@ impl JoinedSides {
 }
 
 impl JoinedSides {
+    /// These sides inside a row where `by` columns come before the joined value (a grouped
+    /// row starts with its input's key columns).
+    pub fn shifted(mut self, by: usize) -> JoinedSides {
+        let by = u32::try_from(by).unwrap_or(0);
+        for offset in &mut self.offsets[..self.count.min(MAX_JOINED)] {
+            *offset += by;
+        }
+        self
+    }
+
     /// Makes column `index` of input `side` read the join key (ignored beyond
     /// [`MAX_JOINED`] columns: they then read their own value).
     pub fn push_keyed(&mut self, side: u16, index: u32) {

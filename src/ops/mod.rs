@@ -44,3 +44,5 @@ pub use segment::RegistryOptions;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_grouped_join;

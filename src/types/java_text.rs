@@ -28,11 +28,7 @@ pub fn write_double(value: f64, out: &mut String) {
         });
         return;
     }
-    // `{:e}` gives the shortest round-trip digits as `d.ddde<exp>`.
-    let scientific = format!("{:e}", value.abs());
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let (digits, exponent) = java_digits(value.abs());
     if value.is_sign_negative() {
         out.push('-');
     }
@@ -64,6 +60,37 @@ pub fn write_double(value: f64, out: &mut String) {
         out.push('E');
         out.push_str(&exponent.to_string());
     }
+}
+
+/// The significant digits and decimal exponent `Double.toString` writes for a positive
+/// finite `value`: the shortest digits that read back as `value`, except that Java never
+/// writes fewer than two (`d.d`), so when one digit would do it takes the two-digit decimal
+/// closest to the exact binary value (`4.9E-324` for the smallest subnormal, not `5.0E-324`),
+/// as `Double.toString` is specified since JDK 19 (JDK-4511638; older JDKs print the smallest
+/// subnormal the same way); a trailing zero digit is dropped again (`1.0E10` is the digit `1`).
+fn java_digits(value: f64) -> (String, i32) {
+    let split = |scientific: &str| {
+        let (mantissa, exponent) = scientific.split_once('e').unwrap_or((scientific, "0"));
+        let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+        (digits, exponent.parse::<i32>().unwrap_or(0))
+    };
+    // `{:e}` gives the shortest round-trip digits as `d.ddde<exp>`.
+    let (digits, exponent) = split(&format!("{value:e}"));
+    // A normal double is within 2^-52 of its one-digit decimal, so the closest two digits
+    // are that digit and 0: only subnormals, with fewer bits, can round elsewhere.
+    if digits.len() > 1 || value >= f64::MIN_POSITIVE {
+        return (digits, exponent);
+    }
+    // `{:.1e}` rounds the exact value to two significant digits.
+    let two = format!("{value:.1e}");
+    if two.parse::<f64>() != Ok(value) {
+        return (digits, exponent);
+    }
+    let (mut closest, exponent) = split(&two);
+    while closest.len() > 1 && closest.ends_with('0') {
+        closest.pop();
+    }
+    (closest, exponent)
 }
 
 /// Java's `Character.isWhitespace`: Unicode space, line and paragraph separators other than
@@ -151,6 +178,16 @@ mod tests {
             (f64::NAN, "NaN"),
             (f64::NEG_INFINITY, "-Infinity"),
             (1234.589, "1234.589"),
+            // One digit would read back; Java writes the closest two.
+            (f64::from_bits(1), "4.9E-324"),
+            (-f64::from_bits(1), "-4.9E-324"),
+            (f64::from_bits(2), "9.9E-324"),
+            (f64::from_bits(4), "2.0E-323"),
+            (1e23, "1.0E23"),
+            (f64::MAX, "1.7976931348623157E308"),
+            (f64::MIN_POSITIVE, "2.2250738585072014E-308"),
+            (0.5, "0.5"),
+            (3e-5, "3.0E-5"),
         ];
         for (value, text) in cases {
             assert_eq!(double_to_string(value), text, "{value}");

@@ -6,14 +6,15 @@
 //! Schema Registry formats) goes through a row, as ksqlDB's harness serializes JSON-given
 //! records into AVRO and the like: QTT JSON is read into a row by weir's JSON serde for the
 //! same columns, and that row is written by the side's own serde with the case's registry;
-//! outputs come back the same way. The runner knows no registry format by name.
+//! outputs come back the same way. The runner knows no registry format by name. How the
+//! decoded JSON is compared with the expected records is `expected.rs`'s business.
 
 use std::sync::Arc;
 
 use weir::analyze::{FormatInfo, Schema};
 use weir::format::{Format, RegistryBinding, Role, RowSerde, SerdeColumn, SerdeOptions};
 use weir::registry::SchemaRegistry;
-use weir::types::{SqlType, Value};
+use weir::types::{SqlType, StructField, Value};
 
 use serde_json::Value as Json;
 
@@ -106,6 +107,40 @@ impl Side {
             .register_schema()
             .map(|_| ())
             .map_err(|e| e.to_string())
+    }
+
+    /// The SQL type of this side's QTT JSON: the columns as a STRUCT when the side writes an
+    /// object, the one column's type when it writes it bare, and none for the text formats
+    /// (DELIMITED, NONE), whose records QTT gives as strings.
+    pub fn json_shape(&self) -> Option<SqlType> {
+        let single = self.columns.len() == 1;
+        let bare = match self.format.format {
+            Format::Delimited | Format::None => return None,
+            Format::Kafka => single,
+            format => {
+                single
+                    && format.unwraps_single_column()
+                    && (self.role == Role::Key || self.format.wrap_single_value == Some(false))
+            }
+        };
+        if bare {
+            return self.columns.first().map(|c| c.ty.clone());
+        }
+        let fields = self
+            .columns
+            .iter()
+            .map(|c| StructField {
+                name: c.name.clone(),
+                ty: c.ty.clone(),
+            })
+            .collect();
+        Some(SqlType::Struct(fields))
+    }
+
+    /// Whether ksqlDB's harness reads this side through Kafka Connect (every format but JSON,
+    /// KAFKA, DELIMITED and NONE), which gives BYTES as buffers rather than text.
+    pub fn read_through_connect(&self) -> bool {
+        !self.direct()
     }
 
     /// Whether this side is mapped to bytes directly rather than through a row.
@@ -227,6 +262,9 @@ fn json_to_value(json: &Json, ty: &SqlType) -> Value {
             .or_else(|| plain_text(j).parse().ok())
             .map_or(Value::Null, Value::Double),
         (SqlType::Boolean, Json::Bool(b)) => Value::Boolean(*b),
+        // ksqlDB's harness writes a KAFKA BYTES record as the UTF-8 bytes of its text
+        // (`KafkaSerdeSupplier.TestByteBufferSerializer`), and reads it back the same way.
+        (SqlType::Bytes, j) => Value::bytes(plain_text(j).into_bytes()),
         (_, j) => Value::string(plain_text(j)),
     }
 }
@@ -239,31 +277,7 @@ fn value_to_json(value: &Value) -> Json {
         Value::Bigint(i) => Json::from(*i),
         Value::Double(d) => serde_json::Number::from_f64(*d).map_or(Json::Null, Json::Number),
         Value::String(s) => Json::String(s.to_string()),
+        Value::Bytes(b) => Json::String(String::from_utf8_lossy(b).into_owned()),
         other => Json::String(format!("{other:?}")),
-    }
-}
-
-/// JSON equality where numbers compare by value (`1` = `1.0`), and an expected number
-/// written as text matches an actual number of that value (`"005.40"` = `5.4`): the cases
-/// write DECIMAL results either way, and ksqlDB's record comparator compares a text
-/// expectation with a decimal result by value. `a` is the expected side.
-pub fn same(a: &Json, b: &Json) -> bool {
-    match (a, b) {
-        (Json::String(text), Json::Number(y)) => text.parse::<f64>().is_ok_and(|x| {
-            text.chars()
-                .all(|c| c.is_ascii_digit() || ".-+".contains(c))
-                && Some(x) == y.as_f64()
-        }),
-        (Json::Number(x), Json::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(i), Some(j)) => i == j,
-            _ => x.as_f64() == y.as_f64(),
-        },
-        (Json::Array(x), Json::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
-        }
-        (Json::Object(x), Json::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
     }
 }

@@ -1,7 +1,8 @@
 //! The collection aggregates: COLLECT_LIST (NULLs kept), COLLECT_SET (distinct, first-seen
 //! order), HISTOGRAM (counts per STRING, entries that drop to zero removed on undo),
 //! COUNT_DISTINCT (exact; NULLs skipped), TOPK and TOPKDISTINCT (the `k` largest non-NULL values,
-//! descending; TOPK may carry other columns beside each value). Lists, sets and histograms stop growing at ksqlDB's limit of 1000.
+//! descending; TOPK with other columns keeps STRUCTs of them). Lists, sets and histograms stop
+//! growing at ksqlDB's limit of 1000.
 
 use std::cmp::Ordering;
 
@@ -193,34 +194,37 @@ impl AggregateFunction for CountDistinct {
     }
 }
 
+/// TOPK and TOPKDISTINCT: the `k` rows with the largest non-NULL sort values, descending, a
+/// new value after the equal ones already kept (ksqlDB's `TopkKudaf` appends and sorts
+/// stably). With other columns (`TOPK(sort, other..., k)`) each kept row is a STRUCT of the
+/// sort value and those columns, in argument order.
 pub struct TopK {
     pub k: usize,
     pub distinct: bool,
-    /// How many other columns TOPK carries along (`TOPK(col, other..., k)`); with any, each
-    /// item is a STRUCT of the sorted value and the others, ordered by the sorted value.
-    pub others: usize,
+    /// How many leading arguments make up a kept STRUCT; 0 keeps the sort value alone.
+    pub struct_columns: usize,
 }
 
 impl TopK {
-    /// The value an item is ordered by.
+    /// The value a kept item sorts by.
     fn sort_value<'a>(&self, item: &'a Value) -> &'a Value {
         match item {
-            Value::Struct(fields) if self.others > 0 => fields.first().unwrap_or(&Value::Null),
+            Value::Struct(fields) if self.struct_columns > 0 => {
+                fields.first().unwrap_or(&Value::Null)
+            }
             other => other,
         }
     }
 
-    /// Puts `item` after the items not below it (so the earlier of equal values stays
-    /// first, as ksqlDB's stable sort keeps it) and keeps the `k` largest.
     fn insert(&self, acc: Value, item: Value) -> Value {
+        let sort = self.sort_value(&item);
         let mut items = elements(&acc);
-        let value = self.sort_value(&item);
-        if value.is_null() || (self.distinct && items.contains(&item)) {
+        if sort.is_null() || (self.distinct && items.iter().any(|v| self.sort_value(v) == sort)) {
             return acc;
         }
         let at = items
             .iter()
-            .position(|v| value.sql_cmp(self.sort_value(v)) == Some(Ordering::Greater))
+            .position(|v| sort.sql_cmp(self.sort_value(v)) == Some(Ordering::Greater))
             .unwrap_or(items.len());
         items.insert(at, item);
         items.truncate(self.k);
@@ -234,12 +238,13 @@ impl AggregateFunction for TopK {
     }
 
     fn add(&self, acc: Value, args: &[Value]) -> Value {
-        let item = match self.others {
+        let item = match self.struct_columns {
             0 => first(args),
-            others => match args.get(..=others) {
-                Some(columns) if !columns[0].is_null() => Value::structure(columns.to_vec()),
-                _ => return acc,
-            },
+            n => {
+                let mut fields: Vec<Value> = args.iter().take(n).cloned().collect();
+                fields.resize(n, Value::Null);
+                Value::Struct(fields.into())
+            }
         };
         self.insert(acc, item)
     }

@@ -47,8 +47,7 @@ pub struct UnknownAggregate {
 }
 
 /// The implementation of aggregate `name` called with arguments of `params` types, returning
-/// `ty`; `constants` are the values of the arguments that are literals, by position (NULL for
-/// the others).
+/// `ty`; `constants` are the values of the arguments after the first (literals), when known.
 pub fn aggregate_function(
     name: &str,
     params: &[SqlType],
@@ -86,8 +85,7 @@ pub fn aggregate_function(
         "HISTOGRAM" => Box::new(collect::Histogram),
         "COUNT_DISTINCT" => Box::new(collect::CountDistinct),
         "TOPK" | "TOPKDISTINCT" => {
-            // `k` is the last argument; TOPK's arguments between the first and `k` are other
-            // columns carried along in each item.
+            // `k` is the last argument; any between it and the sort column are kept with it.
             let last = params.len().saturating_sub(1).max(1);
             let k = int_at(last).ok_or_else(|| UnknownAggregate {
                 name: upper.clone(),
@@ -96,7 +94,7 @@ pub fn aggregate_function(
             Box::new(collect::TopK {
                 k: usize::try_from(k).unwrap_or(0),
                 distinct: upper == "TOPKDISTINCT",
-                others: last - 1,
+                struct_columns: if last > 1 { last } else { 0 },
             })
         }
         "LATEST_BY_OFFSET" | "EARLIEST_BY_OFFSET" => {

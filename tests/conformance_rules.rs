@@ -1,0 +1,206 @@
+//! Unit tests of the conformance runner's rules: how expected records are compared
+//! (`tests/conformance/expected.rs`) and how failures are sorted by cause
+//! (`tests/conformance/causes.rs`). They live here because the runner is a binary without a
+//! test harness.
+
+#[path = "conformance/causes.rs"]
+#[allow(dead_code)]
+mod causes;
+#[path = "conformance/expected.rs"]
+mod expected;
+
+use causes::{Cause, calls_test_jar_function, cause};
+use expected::{blank_empty_bytes, matches};
+use serde_json::json;
+use weir::types::{SqlType, StructField};
+
+fn field(name: &str, ty: SqlType) -> StructField {
+    StructField {
+        name: name.into(),
+        ty,
+    }
+}
+
+fn row(fields: Vec<StructField>) -> SqlType {
+    SqlType::Struct(fields)
+}
+
+#[test]
+fn an_expected_lower_case_name_finds_the_upper_case_field() {
+    let ty = row(vec![field("JSON_V", SqlType::String)]);
+    assert!(matches(
+        &json!({"json_v": "1"}),
+        &json!({"JSON_V": "1"}),
+        Some(&ty)
+    ));
+    assert!(!matches(
+        &json!({"json_v": "2"}),
+        &json!({"JSON_V": "1"}),
+        Some(&ty)
+    ));
+}
+
+#[test]
+fn a_quoted_lower_case_field_is_not_found_by_an_upper_case_expectation() {
+    // The fallback upper-cases the expected name only, so case still matters this way.
+    let ty = row(vec![field("foo", SqlType::Int)]);
+    assert!(matches(&json!({"foo": 1}), &json!({"foo": 1}), Some(&ty)));
+    assert!(!matches(&json!({"FOO": 1}), &json!({"foo": 1}), Some(&ty)));
+}
+
+#[test]
+fn an_exact_name_wins_over_the_upper_case_one() {
+    let ty = row(vec![field("a", SqlType::Int), field("A", SqlType::Int)]);
+    let got = json!({"a": 1, "A": 2});
+    assert!(matches(&json!({"a": 1, "A": 2}), &got, Some(&ty)));
+    assert!(!matches(&json!({"a": 2, "A": 2}), &got, Some(&ty)));
+}
+
+#[test]
+fn nested_struct_fields_fall_back_at_every_level() {
+    let inner = row(vec![
+        field("ID", SqlType::Int),
+        field("name", SqlType::String),
+    ]);
+    let ty = row(vec![field("S", SqlType::Array(Box::new(inner)))]);
+    let got = json!({"S": [{"ID": 1, "name": "x"}]});
+    assert!(matches(
+        &json!({"s": [{"id": 1, "name": "x"}]}),
+        &got,
+        Some(&ty)
+    ));
+    // `NAME` upper-cased is still `NAME`, and the field is `name`.
+    assert!(!matches(
+        &json!({"s": [{"id": 1, "NAME": "x"}]}),
+        &got,
+        Some(&ty)
+    ));
+}
+
+#[test]
+fn map_keys_compare_exactly_even_inside_a_struct() {
+    let map = SqlType::Map(Box::new(SqlType::String), Box::new(SqlType::Int));
+    let ty = row(vec![field("M", map)]);
+    let got = json!({"M": {"Key": 1, "KEY": 2, "key": 3}});
+    assert!(matches(
+        &json!({"m": {"Key": 1, "KEY": 2, "key": 3}}),
+        &got,
+        Some(&ty)
+    ));
+    assert!(!matches(
+        &json!({"m": {"kEY": 1, "KEY": 2, "key": 3}}),
+        &got,
+        Some(&ty)
+    ));
+    let upper_only = json!({"M": {"K": 1}});
+    assert!(!matches(&json!({"M": {"k": 1}}), &upper_only, Some(&ty)));
+}
+
+#[test]
+fn a_struct_inside_a_map_value_still_falls_back() {
+    let inner = row(vec![field("V", SqlType::Int)]);
+    let map = SqlType::Map(Box::new(SqlType::String), Box::new(inner));
+    let ty = row(vec![field("M", map)]);
+    let got = json!({"M": {"a": {"V": 1}}});
+    assert!(matches(&json!({"M": {"a": {"v": 1}}}), &got, Some(&ty)));
+}
+
+#[test]
+fn field_counts_must_agree() {
+    let ty = row(vec![field("A", SqlType::Int), field("B", SqlType::Int)]);
+    assert!(!matches(
+        &json!({"a": 1}),
+        &json!({"A": 1, "B": null}),
+        Some(&ty)
+    ));
+    assert!(!matches(
+        &json!({"a": 1, "A": 1, "b": null}),
+        &json!({"A": 1, "B": null}),
+        Some(&ty)
+    ));
+}
+
+#[test]
+fn a_name_found_neither_way_reads_as_null() {
+    let ty = row(vec![field("A", SqlType::Int), field("B", SqlType::Int)]);
+    let got = json!({"A": null, "B": 1});
+    assert!(matches(&json!({"X": null, "b": 1}), &got, Some(&ty)));
+    assert!(!matches(&json!({"X": 1, "b": 1}), &got, Some(&ty)));
+}
+
+#[test]
+fn without_a_type_objects_compare_exactly() {
+    assert!(!matches(&json!({"a": 1}), &json!({"A": 1}), None));
+    assert!(matches(&json!({"A": 1.0}), &json!({"A": 1}), None));
+}
+
+#[test]
+fn numbers_and_decimal_text_compare_by_value() {
+    assert!(matches(
+        &json!("005.40"),
+        &json!(5.4),
+        Some(&SqlType::Double)
+    ));
+    assert!(!matches(&json!("5.4x"), &json!(5.4), None));
+}
+
+#[test]
+fn empty_top_level_bytes_read_as_null() {
+    let ty = row(vec![
+        field("B", SqlType::Bytes),
+        field("S", SqlType::String),
+    ]);
+    let got = blank_empty_bytes(json!({"B": "", "S": ""}), Some(&ty));
+    assert_eq!(got, json!({"B": null, "S": ""}));
+    let kept = blank_empty_bytes(json!({"B": "IQ=="}), Some(&ty));
+    assert_eq!(kept, json!({"B": "IQ=="}));
+    // A bare BYTES value is no record: nothing to blank.
+    assert_eq!(
+        blank_empty_bytes(json!(""), Some(&SqlType::Bytes)),
+        json!("")
+    );
+}
+
+#[test]
+fn nested_empty_bytes_stay_empty() {
+    let inner = row(vec![field("B", SqlType::Bytes)]);
+    let ty = row(vec![field("S", inner)]);
+    let got = blank_empty_bytes(json!({"S": {"B": ""}}), Some(&ty));
+    assert_eq!(got, json!({"S": {"B": ""}}));
+}
+
+#[test]
+fn a_test_jar_function_is_found_when_called_in_any_case() {
+    assert!(calls_test_jar_function("SELECT test_udf(a, b) FROM s;"));
+    assert!(calls_test_jar_function(
+        "SELECT k, TOSTRUCT (v) AS s FROM s;"
+    ));
+    assert!(calls_test_jar_function(
+        "SELECT Var_Arg(a) FROM s GROUP BY k;"
+    ));
+}
+
+#[test]
+fn a_test_jar_name_that_is_not_a_call_is_not_found() {
+    assert!(!calls_test_jar_function("SELECT test_udf FROM s;"));
+    assert!(!calls_test_jar_function(
+        "SELECT 'test_udf(1)' AS t FROM s;"
+    ));
+    assert!(!calls_test_jar_function("SELECT my_test_udf(a) FROM s;"));
+    assert!(!calls_test_jar_function(
+        "SELECT TOPK(a, 2) FROM s GROUP BY k;"
+    ));
+}
+
+#[test]
+fn failures_are_sorted_by_cause() {
+    assert_eq!(cause(true, "anything"), Cause::TestJarUdf);
+    assert_eq!(
+        cause(false, "`DROP STREAM` is not allowed in a queries file"),
+        Cause::UnsupportedByDesign
+    );
+    assert_eq!(
+        cause(false, "topic OUTPUT record 0: expected"),
+        Cause::KnownGap
+    );
+}
