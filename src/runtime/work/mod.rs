@@ -30,6 +30,7 @@ use crate::runtime::supervisor::{QueryShared, Shared, ThreadPhase};
 use crate::runtime::task_state::{self, TaskState};
 use crate::runtime::thread::GroupConsumer;
 use crate::state::buffered::ChangelogWrite;
+use crate::telemetry::LoopWatch;
 use crate::topology::{Header, ProcessingError, ProcessingErrorKind, RawRecord, Task, TaskId};
 
 /// How long a commit, flush or transaction call may block.
@@ -60,6 +61,8 @@ pub struct Work {
     thread: usize,
     pub producer: ThreadProducer,
     restorer: Restorer,
+    /// The thread's heartbeats and broker calls.
+    watch: LoopWatch,
     tasks: BTreeMap<TaskId, ActiveTask>,
     routes: HashMap<String, Route>,
     changelog: ChangelogBuffer,
@@ -89,6 +92,7 @@ impl Work {
         thread: usize,
         producer: ThreadProducer,
         restorer: Restorer,
+        watch: LoopWatch,
     ) -> Work {
         let id = &query.query.id;
         let mut routes = HashMap::new();
@@ -127,6 +131,7 @@ impl Work {
             thread,
             producer,
             restorer,
+            watch,
             tasks: BTreeMap::new(),
             routes,
             changelog: ChangelogBuffer::default(),
@@ -411,7 +416,7 @@ impl Work {
         let mut listener = MetricsListener {
             shared: &self.shared,
             query: &query.id,
-            heartbeat: super::thread::heartbeat_name(&query.id, self.thread),
+            watch: &self.watch,
         };
         let dir = self
             .shared
@@ -517,7 +522,10 @@ impl Work {
     /// On a failure: aborts an open transaction so nothing of it becomes visible.
     pub fn abort(&mut self) {
         if self.in_transaction {
-            let _ = self.producer.abort_transaction(CALL_TIMEOUT);
+            let producer = &self.producer;
+            let _ = self.watch.call("abort_transaction", CALL_TIMEOUT, || {
+                producer.abort_transaction(CALL_TIMEOUT)
+            });
             self.in_transaction = false;
         }
     }
@@ -549,12 +557,12 @@ struct MetricsListener<'a> {
     shared: &'a Shared,
     query: &'a str,
     /// A long restore keeps `/healthz` green by beating for its thread.
-    heartbeat: String,
+    watch: &'a LoopWatch,
 }
 
 impl RestoreListener for MetricsListener<'_> {
     fn progress(&mut self, store: &str, remaining: u64) {
-        self.shared.status.heartbeat(&self.heartbeat);
+        self.watch.beat();
         self.shared
             .metrics
             .restore_remaining_records
