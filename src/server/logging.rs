@@ -39,9 +39,7 @@ pub fn init(config: &LogConfig) {
         LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
     let writer = Stderr {
-        journal: std::env::var("JOURNAL_STREAM")
-            .ok()
-            .is_some_and(|stream| stderr_is(&stream)),
+        journal: stderr_is_journal(),
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -58,6 +56,25 @@ pub fn init(config: &LogConfig) {
     };
     // Only fails when a subscriber is already installed (tests), which is fine.
     drop(result);
+}
+
+/// Whether stderr is the journal (`JOURNAL_STREAM` names it).
+pub fn stderr_is_journal() -> bool {
+    std::env::var("JOURNAL_STREAM")
+        .ok()
+        .is_some_and(|stream| stderr_is(&stream))
+}
+
+/// `text` for stderr with the error priority on each line when stderr is the journal
+/// (journald makes one entry per line).
+pub fn error_text(text: &str) -> String {
+    if !stderr_is_journal() {
+        return text.to_owned();
+    }
+    text.lines()
+        .map(|line| format!("<3>{line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Whether `journal_stream` (`<device>:<inode>`, decimal, from `JOURNAL_STREAM`) is this
