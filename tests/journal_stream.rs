@@ -43,7 +43,10 @@ format = "json"
     let log_path = workspace.path("stderr.log");
     let log = std::fs::File::create(&log_path).expect("stderr file");
     let meta = log.metadata().expect("stat the stderr file");
-    let other = workspace.path("weir.toml").metadata().expect("stat another file");
+    let other = workspace
+        .path("weir.toml")
+        .metadata()
+        .expect("stat another file");
     let mut command = workspace.command(&["run"]);
     command
         .stdin(Stdio::null())
@@ -56,7 +59,11 @@ format = "json"
         None => &mut command,
     };
     let status = command.status().expect("run weir");
-    assert_eq!(status.code(), Some(1), "no Kafka cluster: a runtime failure");
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "no Kafka cluster: a runtime failure"
+    );
     std::fs::read_to_string(&log_path).expect("read the stderr file")
 }
 

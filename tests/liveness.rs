@@ -52,7 +52,10 @@ impl Feeder {
             .set("message.timeout.ms", "300000")
             .create()
             .expect("feeder producer");
-        let (stop, sent) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicI64::new(0)));
+        let (stop, sent) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicI64::new(0)),
+        );
         let thread = {
             let (stop, sent) = (stop.clone(), sent.clone());
             std::thread::spawn(move || {
@@ -100,15 +103,24 @@ fn a_broker_outage_keeps_healthz_green_while_the_stream_thread_waits_on_it() {
         ),
         QUERIES,
     );
-    let mut daemon = Daemon::spawn(workspace.command(&["run"]));
+    // Records stop at the cut (they come through the proxy too) and the test broker answers
+    // fetches in bursts: with 200 ms the last commit often comes just before the cut, and
+    // nothing is left to commit. With 2 s a transaction is open at the cut, and its commit
+    // falls due inside the outage, before the consumer's session (6 s) expires.
+    let mut daemon = Daemon::spawn(workspace.command(&["run", "--set", "commit_interval=2s"]));
     let addr = daemon.http_addr();
     wait_ready(addr, Duration::from_secs(60));
     let feeder = Feeder::start(broker.bootstrap());
-    read_until(&broker, "COPIED", true, Duration::from_secs(60), |got| {
+    // Cut only while records flow through the query (its task may still be opening at
+    // first).
+    let flowing = read_until(&broker, "COPIED", true, Duration::from_secs(60), |got| {
         got.len() >= 20
+    })
+    .len();
+    read_until(&broker, "COPIED", true, Duration::from_secs(60), |got| {
+        got.len() >= flowing + 25
     });
 
-    // Records keep coming, so a transaction is open when the broker goes away.
     proxy.cut();
     let cut_at = Instant::now();
     let mut waits: Vec<String> = Vec::new();
@@ -161,7 +173,10 @@ fn a_broker_outage_keeps_healthz_green_while_the_stream_thread_waits_on_it() {
         (sent, sent),
         "every record exactly once"
     );
-    assert!(daemon.child.try_wait().expect("try_wait").is_none(), "weir exited");
+    assert!(
+        daemon.child.try_wait().expect("try_wait").is_none(),
+        "weir exited"
+    );
 }
 
 /// The test's end of `NOTIFY_SOCKET`: the datagrams weir sends, one string each.
@@ -257,7 +272,8 @@ impl FrozenThread {
             .ok()?;
         let mut gdb_thread = None;
         let deadline = Instant::now() + Duration::from_secs(60);
-        while let Ok(line) = received.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        while let Ok(line) =
+            received.recv_timeout(deadline.saturating_duration_since(Instant::now()))
         {
             if let Some(rest) = line.split("Thread ").nth(1)
                 && line.contains(&format!("LWP {tid})"))
@@ -277,7 +293,8 @@ impl FrozenThread {
         stdin
             .write_all(format!("thread {gdb_thread}\ninterrupt\necho FROZEN\\n\n").as_bytes())
             .ok()?;
-        while let Ok(line) = received.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        while let Ok(line) =
+            received.recv_timeout(deadline.saturating_duration_since(Instant::now()))
         {
             if line.contains("FROZEN") {
                 break;
@@ -345,7 +362,10 @@ fn a_stuck_stream_thread_fails_healthz_and_stops_the_watchdog_pings() {
     for _ in 0..3 {
         manager.wait_for("WATCHDOG=1", Duration::from_secs(3));
     }
-    assert!(started.elapsed() < Duration::from_secs(5), "pings every ~1 s");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "pings every ~1 s"
+    );
 
     if Command::new("gdb").arg("--version").output().is_err() {
         eprintln!("skipped the stuck-thread half: gdb is not installed");
@@ -371,11 +391,17 @@ fn a_stuck_stream_thread_fails_healthz_and_stops_the_watchdog_pings() {
     };
     let took = frozen_at.elapsed();
     eprintln!("/healthz 503 after {:.1}s: {body}", took.as_secs_f64());
-    assert!(took >= STALL_AFTER - Duration::from_secs(1), "not before STALL_AFTER");
+    assert!(
+        took >= STALL_AFTER - Duration::from_secs(1),
+        "not before STALL_AFTER"
+    );
     let json: serde_json::Value = serde_json::from_str(&body).expect("healthz JSON");
     assert_eq!(json["status"], "stalled");
     assert_eq!(json["stalled"][0]["loop"], THREAD, "{body}");
-    assert!(json["reason"].as_str().is_some_and(|r| r.contains(THREAD)), "{body}");
+    assert!(
+        json["reason"].as_str().is_some_and(|r| r.contains(THREAD)),
+        "{body}"
+    );
 
     // No ping after liveness failed (one decided just before may still be in the socket).
     std::thread::sleep(Duration::from_millis(200));

@@ -257,7 +257,7 @@ fn run_watched(
         guard.abort();
     }
     drop(guard);
-    watch.call("closing the Kafka clients", CLOSE_BOUND, || {
+    watch.call("close_clients", CLOSE_BOUND, || {
         consumer.unsubscribe();
         drop(consumer);
         drop(work);

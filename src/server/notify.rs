@@ -39,7 +39,9 @@ pub async fn watchdog(status: Arc<StatusBoard>, interval: Duration, mut shutdown
         match status.liveness() {
             Ok(_) => {
                 if withheld {
-                    tracing::info!("every watched loop is alive again: pinging the systemd watchdog");
+                    tracing::info!(
+                        "every watched loop is alive again: pinging the systemd watchdog"
+                    );
                     withheld = false;
                 }
                 send(&[NotifyState::Watchdog]);

@@ -188,7 +188,7 @@ impl StatusBoard {
                 call: None,
             });
         watched.last_beat = call.since;
-        std::mem::replace(&mut watched.call, Some(call))
+        watched.call.replace(call)
     }
 
     /// Marks `component` as out of its current call and back in `outer` (a beat too).
