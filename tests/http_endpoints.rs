@@ -23,6 +23,25 @@ fn query(id: &str, state: QueryState) -> QueryStatus {
     }
 }
 
+/// Serves the routes over `status` on an ephemeral port: (address, stop switch, server task).
+async fn serve(
+    status: Arc<StatusBoard>,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let state = HttpState {
+        metrics: Metrics::new(),
+        status,
+    };
+    let (stop, shutdown) = Shutdown::manual();
+    let (addr, server) = http::bind("127.0.0.1:0".parse().unwrap(), state, shutdown)
+        .await
+        .unwrap();
+    (addr, stop, tokio::spawn(server))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_query_states_and_info_lists_them() {
     let status = Arc::new(StatusBoard::new(
@@ -30,15 +49,7 @@ async fn readiness_follows_query_states_and_info_lists_them() {
         "/etc/weir/queries.sql",
         Duration::from_secs(60),
     ));
-    let state = HttpState {
-        metrics: Metrics::new(),
-        status: status.clone(),
-    };
-    let (stop, shutdown) = Shutdown::manual();
-    let (addr, server) = http::bind("127.0.0.1:0".parse().unwrap(), state, shutdown)
-        .await
-        .unwrap();
-    let server = tokio::spawn(server);
+    let (addr, stop, server) = serve(status.clone()).await;
     let get = move |path: &'static str| tokio::task::spawn_blocking(move || http_get(addr, path));
 
     status.set_query(query("CSAS_A", QueryState::Running));
@@ -80,15 +91,7 @@ async fn readiness_follows_query_states_and_info_lists_them() {
 async fn healthz_names_a_broker_wait_with_200_and_a_stalled_loop_with_503() {
     // Every loop is stalled the moment it is silent, unless it waits inside a broker call.
     let status = Arc::new(StatusBoard::new("svc", "q.sql", Duration::ZERO));
-    let state = HttpState {
-        metrics: Metrics::new(),
-        status: status.clone(),
-    };
-    let (stop, shutdown) = Shutdown::manual();
-    let (addr, server) = http::bind("127.0.0.1:0".parse().unwrap(), state, shutdown)
-        .await
-        .unwrap();
-    let server = tokio::spawn(server);
+    let (addr, stop, server) = serve(status.clone()).await;
     let get = move |path: &'static str| tokio::task::spawn_blocking(move || http_get(addr, path));
 
     let watch = LoopWatch::new(status.clone(), "CSAS_A/thread-0");

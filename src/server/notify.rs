@@ -44,7 +44,9 @@ pub async fn watchdog(status: Arc<StatusBoard>, interval: Duration, mut shutdown
                     );
                     withheld = false;
                 }
-                send(&[NotifyState::Watchdog]);
+                // The send blocks while the manager's socket queue is full: not on a worker
+                // of the I/O runtime, which serves /healthz.
+                let _ = tokio::task::spawn_blocking(|| send(&[NotifyState::Watchdog])).await;
             }
             Err(stalled) => {
                 if !withheld {
