@@ -1,5 +1,6 @@
 //! The HTTP endpoints served on an ephemeral port by the library, with the status board
-//! driven through readiness states: 503 naming the queries that are not running, then 200.
+//! driven through readiness states (503 naming the queries that are not running, then 200) and
+//! liveness: 200 naming a loop that waits on the broker, 503 naming a stalled one.
 
 mod harness;
 
@@ -10,7 +11,7 @@ use harness::http_get;
 use weir::server::http::{self, HttpState};
 use weir::server::signals::Shutdown;
 use weir::telemetry::status::ProcessPhase;
-use weir::telemetry::{Metrics, QueryState, QueryStatus, StatusBoard};
+use weir::telemetry::{LoopWatch, Metrics, QueryState, QueryStatus, StatusBoard};
 
 fn query(id: &str, state: QueryState) -> QueryStatus {
     QueryStatus {
@@ -22,6 +23,25 @@ fn query(id: &str, state: QueryState) -> QueryStatus {
     }
 }
 
+/// Serves the routes over `status` on an ephemeral port: (address, stop switch, server task).
+async fn serve(
+    status: Arc<StatusBoard>,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let state = HttpState {
+        metrics: Metrics::new(),
+        status,
+    };
+    let (stop, shutdown) = Shutdown::manual();
+    let (addr, server) = http::bind("127.0.0.1:0".parse().unwrap(), state, shutdown)
+        .await
+        .unwrap();
+    (addr, stop, tokio::spawn(server))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_query_states_and_info_lists_them() {
     let status = Arc::new(StatusBoard::new(
@@ -29,15 +49,7 @@ async fn readiness_follows_query_states_and_info_lists_them() {
         "/etc/weir/queries.sql",
         Duration::from_secs(60),
     ));
-    let state = HttpState {
-        metrics: Metrics::new(),
-        status: status.clone(),
-    };
-    let (stop, shutdown) = Shutdown::manual();
-    let (addr, server) = http::bind("127.0.0.1:0".parse().unwrap(), state, shutdown)
-        .await
-        .unwrap();
-    let server = tokio::spawn(server);
+    let (addr, stop, server) = serve(status.clone()).await;
     let get = move |path: &'static str| tokio::task::spawn_blocking(move || http_get(addr, path));
 
     status.set_query(query("CSAS_A", QueryState::Running));
@@ -70,6 +82,40 @@ async fn readiness_follows_query_states_and_info_lists_them() {
     status.heartbeat("stream-thread-0");
     let (code, _) = get("/healthz").await.unwrap();
     assert_eq!(code, 200);
+
+    stop.send_replace(true);
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_names_a_broker_wait_with_200_and_a_stalled_loop_with_503() {
+    // Every loop is stalled the moment it is silent, unless it waits inside a broker call.
+    let status = Arc::new(StatusBoard::new("svc", "q.sql", Duration::ZERO));
+    let (addr, stop, server) = serve(status.clone()).await;
+    let get = move |path: &'static str| tokio::task::spawn_blocking(move || http_get(addr, path));
+
+    let watch = LoopWatch::new(status.clone(), "CSAS_A/thread-0");
+    let call = watch.enter("commit_transaction", Duration::from_secs(30));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (code, body) = get("/healthz").await.unwrap();
+    assert_eq!(code, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let waiting = &json["waiting_on_broker"][0];
+    assert_eq!(waiting["loop"], "CSAS_A/thread-0", "{body}");
+    assert_eq!(waiting["call"], "commit_transaction", "{body}");
+    assert_eq!(waiting["bound_seconds"], 30.0, "{body}");
+    assert!(waiting["for_seconds"].as_f64().unwrap() >= 1.0, "{body}");
+
+    drop(call);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let (code, body) = get("/healthz").await.unwrap();
+    assert_eq!(code, 503, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["stalled"][0]["loop"], "CSAS_A/thread-0", "{body}");
+    assert!(
+        json["reason"].as_str().unwrap().contains("CSAS_A/thread-0"),
+        "{body}"
+    );
 
     stop.send_replace(true);
     server.await.unwrap().unwrap();

@@ -8,6 +8,10 @@
 //! records, and transaction markers take offsets that no record fills. A fresh consumer per
 //! partition keeps events of one replay from ever being mistaken for another's; replays are
 //! rare (assignment only), so the extra connection is cheap.
+//!
+//! A replay runs on its stream thread, which stays watched: the watermark request is a broker
+//! call bounded by [`WATERMARKS_TIMEOUT`], and the replay as a whole is a broker call bounded
+//! by [`STALL`] of silence, beating whenever records arrive (at least once a second).
 
 use std::time::{Duration, Instant};
 
@@ -18,11 +22,16 @@ use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
 use super::RuntimeError;
 use crate::state::ChangelogEntry;
+use crate::telemetry::LoopWatch;
 
 /// Records handed to a store at once.
 const BATCH: usize = 4096;
 /// A restore that receives nothing for this long fails instead of hanging the thread.
 const STALL: Duration = Duration::from_secs(60);
+/// How long the request for a changelog partition's watermarks may take.
+const WATERMARKS_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often a replay that receives records beats for its thread.
+const BEAT_EVERY: Duration = Duration::from_secs(1);
 
 /// What one changelog partition's replay did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,6 +45,8 @@ pub struct Replayed {
 
 pub struct Restorer {
     config: ClientConfig,
+    /// The stream thread's heartbeats and broker calls.
+    watch: LoopWatch,
 }
 
 /// The restore consumer's context: the end of a partition is how a replay ends, so
@@ -58,9 +69,10 @@ impl rdkafka::consumer::ConsumerContext for RestoreContext {}
 
 impl Restorer {
     /// `config` must enable `enable.partition.eof` (see `ClientSettings::restore_consumer`).
-    pub fn new(config: &ClientConfig) -> Result<Restorer, RuntimeError> {
+    pub fn new(config: &ClientConfig, watch: LoopWatch) -> Result<Restorer, RuntimeError> {
         Ok(Restorer {
             config: config.clone(),
+            watch,
         })
     }
 
@@ -82,8 +94,11 @@ impl Restorer {
             .config
             .create_with_context(RestoreContext)
             .map_err(kafka)?;
-        let (low, high) = consumer
-            .fetch_watermarks(topic, partition, Duration::from_secs(30))
+        let (low, high) = self
+            .watch
+            .call("fetch_watermarks", WATERMARKS_TIMEOUT, || {
+                consumer.fetch_watermarks(topic, partition, WATERMARKS_TIMEOUT)
+            })
             .map_err(kafka)?;
         let start = from.unwrap_or(low).max(low);
         let mut done = Replayed {
@@ -101,10 +116,16 @@ impl Restorer {
         // Messages are applied straight from librdkafka's buffers, a batch at a time.
         let mut batch: Vec<BorrowedMessage<'_>> = Vec::with_capacity(BATCH);
         let mut last_seen = Instant::now();
+        let mut last_beat = Instant::now();
+        let _replaying = self.watch.enter("restore_changelog", STALL);
         loop {
             match consumer.poll(Duration::from_millis(100)) {
                 Some(Ok(message)) => {
                     last_seen = Instant::now();
+                    if last_beat.elapsed() >= BEAT_EVERY {
+                        self.watch.beat();
+                        last_beat = last_seen;
+                    }
                     batch.push(message);
                     if batch.len() >= BATCH {
                         flush(&mut batch, &mut done, apply)?;

@@ -6,6 +6,10 @@
 //! its own OS thread, off the async I/O runtime, and returns an error only for failures that
 //! need a fresh start (a lost producer, a failed commit or transaction); the supervisor then
 //! restarts it.
+//!
+//! Every blocking broker call the thread makes, here and in [`Work`] (rebalance callbacks
+//! included: they run inside `poll`), goes through its [`LoopWatch`], so `/healthz` tells a
+//! thread waiting on a slow broker from a stuck one (see `telemetry::liveness`).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -23,6 +27,7 @@ use super::memory;
 use super::restore::Restorer;
 use super::supervisor::{QueryShared, Shared, ThreadPhase};
 use super::work::Work;
+use crate::telemetry::LoopWatch;
 
 /// How long one poll may wait for a record before the loop checks for a stop and a commit.
 const POLL: Duration = Duration::from_millis(50);
@@ -32,6 +37,11 @@ const BATCH: usize = 512;
 const HEARTBEAT: Duration = Duration::from_secs(1);
 /// How long a metadata request that checks whether an unreachable cluster is back may take.
 const REACHABLE_PROBE: Duration = Duration::from_millis(500);
+/// How long initialising transactions may take.
+const INIT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long closing the thread's clients may be taken to last (librdkafka gives a consumer's
+/// close no timeout of its own: it leaves the group, waiting for the coordinator).
+const CLOSE_BOUND: Duration = Duration::from_secs(30);
 
 /// The consumer's context: routes rebalance callbacks (run inside `poll`) to the thread's work,
 /// counts them so the poll loop knows when records it holds predate one, and notes when
@@ -42,6 +52,8 @@ pub struct Rebalancer {
     shared: Arc<Shared>,
     /// The thread's name on the status board (its heartbeat name).
     name: String,
+    /// The thread's heartbeats and broker calls (the callbacks run on the thread).
+    watch: LoopWatch,
     unreachable: AtomicBool,
     query: Arc<QueryShared>,
     /// Set by an assignment after which this replica must leave the group: the group runs
@@ -66,7 +78,10 @@ impl Rebalancer {
     /// check before joining passed, and the next rebalance checks again.
     fn refusal_after_joining(&self, consumer: &BaseConsumer<Self>) -> Option<Conflict> {
         let query = &self.query.query;
-        let tags = match agreement::live_plan_tags(consumer, &query.app_id) {
+        let listed = self.watch.call("list_groups", agreement::LIST_TIMEOUT, || {
+            agreement::live_plan_tags(consumer, &query.app_id)
+        });
+        let tags = match listed {
             Ok(tags) => tags,
             Err(error) => {
                 tracing::warn!(query = %query.id, %error, "cannot list the consumer group after an assignment; keeping it");
@@ -144,11 +159,28 @@ enum LoopEnd {
     Refused(Conflict),
 }
 
-/// Runs thread `index` of `query` until the runtime stops (Ok) or it fails (Err).
+/// Runs thread `index` of `query` until the runtime stops (Ok) or it fails (Err). The thread
+/// is watched from its first broker call to its return, however it ends.
 pub fn run(
     shared: &Arc<Shared>,
     query: &Arc<QueryShared>,
     index: usize,
+) -> Result<(), RuntimeError> {
+    let watch = LoopWatch::new(
+        shared.status.clone(),
+        &heartbeat_name(&query.query.id, index),
+    );
+    let result = run_watched(shared, query, index, &watch);
+    shared.status.broker_reachable(watch.name());
+    watch.forget();
+    result
+}
+
+fn run_watched(
+    shared: &Arc<Shared>,
+    query: &Arc<QueryShared>,
+    index: usize,
+    watch: &LoopWatch,
 ) -> Result<(), RuntimeError> {
     let app_id = &query.query.app_id;
     let client_id = format!("{app_id}-{}-{index}", shared.options.replica_id);
@@ -159,17 +191,20 @@ pub fn run(
         .create_with_context(DeliveryTracker::default())
         .map_err(|e| RuntimeError::Kafka(format!("creating the producer: {e}")))?;
     if shared.options.exactly_once {
-        producer
-            .init_transactions(Duration::from_secs(30))
+        watch
+            .call("init_transactions", INIT_TIMEOUT, || {
+                producer.init_transactions(INIT_TIMEOUT)
+            })
             .map_err(|e| RuntimeError::Kafka(format!("initialising transactions: {e}")))?;
     }
-    let restorer = Restorer::new(&shared.settings.restore_consumer(&client_id))?;
+    let restorer = Restorer::new(&shared.settings.restore_consumer(&client_id), watch.clone())?;
     let work = Arc::new(Mutex::new(Work::new(
         shared.clone(),
         query.clone(),
         index,
         producer,
         restorer,
+        watch.clone(),
     )));
     let consumer_id = agreement::tagged_client_id(&client_id, &query.query.plan_tag);
     let consumer: GroupConsumer = shared
@@ -179,7 +214,8 @@ pub fn run(
             work: work.clone(),
             rebalances: AtomicU64::new(0),
             shared: shared.clone(),
-            name: heartbeat_name(&query.query.id, index),
+            name: watch.name().to_owned(),
+            watch: watch.clone(),
             unreachable: AtomicBool::new(false),
             query: query.clone(),
             refused: Mutex::new(None),
@@ -193,15 +229,14 @@ pub fn run(
         .iter()
         .flat_map(|s| s.sources.iter().map(String::as_str))
         .collect();
-    let heartbeat = heartbeat_name(&query.query.id, index);
     let result = loop {
-        if !wait_for_agreement(shared, query, index, &consumer, &heartbeat) {
+        if !wait_for_agreement(shared, query, index, &consumer, watch) {
             break Ok(());
         }
         consumer.subscribe(&topics).map_err(|e| {
             RuntimeError::Kafka(format!("subscribing to {}: {e}", topics.join(", ")))
         })?;
-        match poll_loop(shared, &consumer, &work, &heartbeat) {
+        match poll_loop(shared, &consumer, &work, watch) {
             Ok(LoopEnd::Stopped) => break Ok(()),
             Ok(LoopEnd::Refused(conflict)) => {
                 report_conflict(query, index, &conflict, "leaving its consumer group");
@@ -213,7 +248,6 @@ pub fn run(
             Err(error) => break Err(error),
         }
     };
-    shared.status.broker_reachable(&heartbeat);
     let mut guard = lock(&work);
     let result = result.and_then(|()| {
         // A clean stop: commit what was processed and checkpoint before leaving the group.
@@ -223,8 +257,11 @@ pub fn run(
         guard.abort();
     }
     drop(guard);
-    consumer.unsubscribe();
-    shared.status.forget_heartbeat(&heartbeat);
+    watch.call("close_clients", CLOSE_BOUND, || {
+        consumer.unsubscribe();
+        drop(consumer);
+        drop(work);
+    });
     result
 }
 
@@ -235,12 +272,15 @@ fn wait_for_agreement(
     query: &QueryShared,
     index: usize,
     consumer: &GroupConsumer,
-    heartbeat: &str,
+    watch: &LoopWatch,
 ) -> bool {
     let q = &query.query;
     let mut shown: Option<Conflict> = None;
     while !shared.stopping() {
-        match agreement::live_plan_tags(consumer, &q.app_id) {
+        let listed = watch.call("list_groups", agreement::LIST_TIMEOUT, || {
+            agreement::live_plan_tags(consumer, &q.app_id)
+        });
+        match listed {
             Ok(tags) => match agreement::decide(&q.id, &q.app_id, &q.plan_tag, &tags, false) {
                 Verdict::Agrees => {
                     if shown.is_some() {
@@ -260,7 +300,7 @@ fn wait_for_agreement(
                 tracing::warn!(query = %q.id, %error, "cannot list the query's consumer group; retrying before joining it");
             }
         }
-        shared.status.heartbeat(heartbeat);
+        watch.beat();
         // Polling serves the consumer's callbacks (the revocation after leaving the group).
         let until = Instant::now() + agreement::RECHECK_EVERY;
         while Instant::now() < until && !shared.stopping() {
@@ -287,7 +327,7 @@ fn poll_loop(
     shared: &Shared,
     consumer: &GroupConsumer,
     work: &Mutex<Work>,
-    heartbeat: &str,
+    watch: &LoopWatch,
 ) -> Result<LoopEnd, RuntimeError> {
     let mut last_beat = Instant::now() - HEARTBEAT;
     let mut last_release = Instant::now();
@@ -337,9 +377,9 @@ fn poll_loop(
             guard.commit(consumer)?;
         }
         if last_beat.elapsed() >= HEARTBEAT {
-            shared.status.heartbeat(heartbeat);
+            watch.beat();
             last_beat = Instant::now();
-            check_reachable(shared, consumer, heartbeat, polled_any);
+            check_reachable(shared, consumer, watch, polled_any);
             polled_any = false;
         }
     }
@@ -351,11 +391,17 @@ fn poll_loop(
 /// only in that state, so a healthy thread never blocks on it). The board, not this
 /// consumer's flag, is what counts: a consumer closed during an outage (a restarted thread)
 /// may have marked it last.
-fn check_reachable(shared: &Shared, consumer: &GroupConsumer, name: &str, polled_any: bool) {
+fn check_reachable(shared: &Shared, consumer: &GroupConsumer, watch: &LoopWatch, polled_any: bool) {
+    let name = watch.name();
     if !shared.status.is_unreachable(name) {
         return;
     }
-    if polled_any || consumer.fetch_metadata(None, REACHABLE_PROBE).is_ok() {
+    let answered = || {
+        watch.call("fetch_metadata", REACHABLE_PROBE, || {
+            consumer.fetch_metadata(None, REACHABLE_PROBE).is_ok()
+        })
+    };
+    if polled_any || answered() {
         consumer
             .context()
             .unreachable

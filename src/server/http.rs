@@ -1,5 +1,6 @@
-//! The HTTP endpoints (axum): `GET /metrics` (Prometheus text), `GET /healthz` (alive and
-//! responsive), `GET /readyz` (every query running and restored), `GET /info` (JSON status).
+//! The HTTP endpoints (axum): `GET /metrics` (Prometheus text), `GET /healthz` (alive: no
+//! loop stuck, though some may wait on the broker), `GET /readyz` (every query running and
+//! restored, the brokers reachable), `GET /info` (JSON status).
 //! Handlers only read the status board and the metrics registry; they never block on the
 //! stream threads.
 
@@ -58,12 +59,25 @@ async fn metrics(State(state): State<HttpState>) -> Response {
         .into_response()
 }
 
+/// 200 while no watched loop is stalled, listing the loops that wait on the broker (alive:
+/// restarting would not help); 503 naming each stalled loop and where it was blocked.
 async fn healthz(State(state): State<HttpState>) -> Response {
     match state.status.liveness() {
-        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))).into_response(),
+        Ok(alive) if alive.waiting.is_empty() => {
+            (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))).into_response()
+        }
+        Ok(alive) => (
+            StatusCode::OK,
+            Json(serde_json::json!({"status": "ok", "waiting_on_broker": alive.waiting})),
+        )
+            .into_response(),
         Err(stalled) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({"status": "stalled", "stalled": stalled})),
+            Json(serde_json::json!({
+                "status": "stalled",
+                "reason": stalled.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+                "stalled": stalled,
+            })),
         )
             .into_response(),
     }

@@ -2,14 +2,18 @@
 //! `/healthz`, `/readyz` and `/info`.
 //!
 //! Writers are the runtime's supervisors (query states) and every long-running loop
-//! (heartbeats); readers are the HTTP handlers. It is a small lock-protected map: updates
-//! happen on state changes and heartbeats, never per record.
+//! (heartbeats, and the broker calls stream threads block in); readers are the HTTP handlers
+//! and the systemd watchdog. It is a small lock-protected map: updates happen on state
+//! changes, heartbeats and broker calls (a few per commit), never per record. How a loop is
+//! judged alive is in [`super::liveness`].
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+
+use super::liveness::{self, Alive, BrokerCall, Stalled, Verdict, Watched};
 
 /// The lifecycle of one persistent query on this replica.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -82,7 +86,7 @@ struct Board {
     phase: ProcessPhase,
     lock_hash: Option<String>,
     queries: BTreeMap<String, QueryStatus>,
-    heartbeats: BTreeMap<String, Instant>,
+    heartbeats: BTreeMap<String, Watched>,
     /// Clients that cannot reach any broker, with librdkafka's reason.
     unreachable: BTreeMap<String, String>,
 }
@@ -93,7 +97,8 @@ pub struct StatusBoard {
     service_id: String,
     queries_file: String,
     started: Instant,
-    /// A loop that has not beaten for this long makes `/healthz` fail.
+    /// A loop that has not beaten for this long (outside a broker call, or past the call's
+    /// bound) makes `/healthz` fail.
     stall_after: Duration,
     board: Mutex<Board>,
 }
@@ -159,12 +164,38 @@ impl StatusBoard {
     pub fn heartbeat(&self, component: &str) {
         let mut board = self.board();
         match board.heartbeats.get_mut(component) {
-            Some(last) => *last = Instant::now(),
+            Some(watched) => watched.last_beat = Instant::now(),
             None => {
-                board
-                    .heartbeats
-                    .insert(component.to_string(), Instant::now());
+                board.heartbeats.insert(
+                    component.to_string(),
+                    Watched {
+                        last_beat: Instant::now(),
+                        call: None,
+                    },
+                );
             }
+        }
+    }
+
+    /// Marks `component` as inside `call` (a beat too); returns the call it was in before.
+    pub(super) fn enter_call(&self, component: &str, call: BrokerCall) -> Option<BrokerCall> {
+        let mut board = self.board();
+        let watched = board
+            .heartbeats
+            .entry(component.to_string())
+            .or_insert(Watched {
+                last_beat: call.since,
+                call: None,
+            });
+        watched.last_beat = call.since;
+        watched.call.replace(call)
+    }
+
+    /// Marks `component` as out of its current call and back in `outer` (a beat too).
+    pub(super) fn leave_call(&self, component: &str, outer: Option<BrokerCall>) {
+        if let Some(watched) = self.board().heartbeats.get_mut(component) {
+            watched.last_beat = Instant::now();
+            watched.call = outer;
         }
     }
 
@@ -193,22 +224,22 @@ impl StatusBoard {
         self.board().heartbeats.remove(component);
     }
 
-    /// `Ok` while every watched loop has beaten recently; otherwise the stalled loops.
-    pub fn liveness(&self) -> Result<(), Vec<String>> {
+    /// `Ok` while no watched loop is stalled (see [`super::liveness`]), with the loops that
+    /// wait on the broker meanwhile; otherwise the stalled loops.
+    pub fn liveness(&self) -> Result<Alive, Vec<Stalled>> {
         let board = self.board();
-        let stalled: Vec<String> = board
-            .heartbeats
-            .iter()
-            .filter(|(_, last)| last.elapsed() > self.stall_after)
-            .map(|(name, last)| {
-                format!(
-                    "{name} (last beat {:.1}s ago)",
-                    last.elapsed().as_secs_f64()
-                )
-            })
-            .collect();
+        let now = Instant::now();
+        let mut alive = Alive::default();
+        let mut stalled = Vec::new();
+        for (name, watched) in &board.heartbeats {
+            match liveness::judge(name, watched, self.stall_after, now) {
+                Verdict::Alive => {}
+                Verdict::Waiting(waiting) => alive.waiting.push(waiting),
+                Verdict::Stalled(one) => stalled.push(one),
+            }
+        }
         if stalled.is_empty() {
-            Ok(())
+            Ok(alive)
         } else {
             Err(stalled)
         }
@@ -258,6 +289,8 @@ impl StatusBoard {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn query(id: &str, state: QueryState) -> QueryStatus {
@@ -308,8 +341,27 @@ mod tests {
         board.heartbeat("stream-thread-0");
         std::thread::sleep(Duration::from_millis(2));
         let stalled = board.liveness().unwrap_err();
-        assert!(stalled[0].starts_with("stream-thread-0"), "{stalled:?}");
+        assert_eq!(stalled[0].name, "stream-thread-0", "{stalled:?}");
         board.forget_heartbeat("stream-thread-0");
         assert!(board.liveness().is_ok());
+    }
+
+    #[test]
+    fn a_loop_inside_a_broker_call_is_waiting_not_stalled_until_the_call_ends() {
+        let board = Arc::new(StatusBoard::new("svc", "q.sql", Duration::from_millis(0)));
+        let watch = crate::telemetry::LoopWatch::new(board.clone(), "CSAS_A/thread-0");
+        {
+            let _call = watch.enter("commit_transaction", Duration::from_secs(30));
+            std::thread::sleep(Duration::from_millis(2));
+            assert_eq!(board.liveness(), Ok(Alive::default()), "inside the call");
+            let nested = watch.call("fetch_watermarks", Duration::from_secs(1), || 7);
+            assert_eq!(nested, 7);
+            std::thread::sleep(Duration::from_millis(2));
+            assert!(board.liveness().is_ok(), "back in the outer call");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+        let stalled = board.liveness().unwrap_err();
+        assert_eq!(stalled[0].name, "CSAS_A/thread-0");
+        assert_eq!(stalled[0].blocked_in, None, "the call ended");
     }
 }

@@ -19,6 +19,8 @@ mod systemd;
 const HTTP_PORT: i64 = 9464;
 /// weir's default shutdown timeout: stop grace periods must exceed it.
 const SHUTDOWN_TIMEOUT_SECS: i64 = 30;
+/// weir's `STALL_AFTER` (`src/server/commands/run.rs`): a loop silent this long is stuck.
+const STALL_AFTER_SECS: u64 = 15;
 const CONFIG_PATH: &str = "/etc/weir/weir.toml";
 const QUERIES_PATH: &str = "/etc/weir/queries.sql";
 const STATE_DIR: &str = "/var/lib/weir";

@@ -75,6 +75,18 @@ fn systemd_unit_has_the_documented_settings() {
             "weir.service: {key}= would make more than the state directory writable"
         );
     }
+    // weir pings every WatchdogSec/2 while alive and withholds the ping once a loop has
+    // stalled for STALL_AFTER (15 s): a shorter watchdog would kill a replica before weir's
+    // own liveness rule says it is stuck, or on one late ping.
+    let watchdog = one("WatchdogSec");
+    let watchdog_secs = humantime::parse_duration(watchdog)
+        .unwrap_or_else(|e| panic!("weir.service: WatchdogSec={watchdog}: {e}"))
+        .as_secs();
+    assert!(
+        (STALL_AFTER_SECS..=60).contains(&watchdog_secs),
+        "weir.service: WatchdogSec={watchdog} must be between weir's STALL_AFTER \
+         ({STALL_AFTER_SECS}s) and a minute"
+    );
     let stop = one("TimeoutStopSec");
     let stop_secs = humantime::parse_duration(stop)
         .unwrap_or_else(|e| panic!("weir.service: TimeoutStopSec={stop}: {e}"))

@@ -2,7 +2,8 @@
 //! stop) it makes processed records durable — producer flush then offset commit under
 //! at-least-once, offsets into the open transaction then its commit under exactly-once — then
 //! flushes the stores and writes the tasks' checkpoints, and measures lag, store sizes and
-//! abandoned state along the way.
+//! abandoned state along the way. Each blocking broker call is marked on the thread's
+//! [`crate::telemetry::LoopWatch`] with its timeout.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -46,22 +47,32 @@ impl Work {
                 let metadata = consumer.group_metadata().ok_or_else(|| {
                     RuntimeError::Kafka("no consumer group metadata to commit with".into())
                 })?;
-                self.producer
-                    .send_offsets_to_transaction(&offsets, &metadata, CALL_TIMEOUT)
+                let producer = &self.producer;
+                self.watch
+                    .call("send_offsets_to_transaction", CALL_TIMEOUT, || {
+                        producer.send_offsets_to_transaction(&offsets, &metadata, CALL_TIMEOUT)
+                    })
                     .map_err(|e| kafka("sending offsets to the transaction", e))?;
-                self.producer
-                    .commit_transaction(CALL_TIMEOUT)
+                self.watch
+                    .call("commit_transaction", CALL_TIMEOUT, || {
+                        producer.commit_transaction(CALL_TIMEOUT)
+                    })
                     .map_err(|e| kafka("committing the transaction", e))?;
                 self.in_transaction = false;
             }
         } else {
-            self.producer
-                .flush(CALL_TIMEOUT)
+            let producer = &self.producer;
+            self.watch
+                .call("flush", CALL_TIMEOUT, || producer.flush(CALL_TIMEOUT))
                 .map_err(|e| kafka("flushing the producer", e))?;
             self.check_deliveries()?;
             if offsets.count() > 0 {
-                consumer
-                    .commit(&offsets, CommitMode::Sync)
+                // librdkafka gives a synchronous commit no timeout of its own; it is marked
+                // with the bound of the other commit calls.
+                self.watch
+                    .call("commit_offsets", CALL_TIMEOUT, || {
+                        consumer.commit(&offsets, CommitMode::Sync)
+                    })
                     .map_err(|e| kafka("committing offsets", e))?;
             }
         }
@@ -114,7 +125,10 @@ impl Work {
         let id = self.query.query.id.as_str();
         for active in self.tasks.values() {
             for (topic, partition, next) in active.positions.iter().filter(|p| p.2 >= 0) {
-                if let Ok((_, high)) = consumer.fetch_watermarks(topic, *partition, LAG_TIMEOUT) {
+                let watermarks = self.watch.call("fetch_watermarks", LAG_TIMEOUT, || {
+                    consumer.fetch_watermarks(topic, *partition, LAG_TIMEOUT)
+                });
+                if let Ok((_, high)) = watermarks {
                     self.shared
                         .metrics
                         .consumer_lag_records

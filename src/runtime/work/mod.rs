@@ -3,6 +3,8 @@
 //! commit cycle. The thread's loop feeds it records; the consumer's rebalance callbacks (which
 //! run inside `poll`, on the same thread) call [`Work::assign`] and [`Work::revoke`].
 //!
+//! The commit cycle is in `commit.rs`, the rebalance callbacks in `rebalance.rs`.
+//!
 //! A record is processed to completion as soon as it is polled (the task still orders records
 //! of several buffered inputs by timestamp), so a task's buffer never holds more than the
 //! record at hand and a task's input position is exactly what has been processed. Failed
@@ -14,22 +16,21 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use prometheus::{Histogram, IntCounter};
-use rdkafka::TopicPartitionList;
-use rdkafka::consumer::Consumer;
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::producer::{BaseRecord, Producer};
 
 mod commit;
+mod rebalance;
 
 use crate::runtime::RuntimeError;
 use crate::runtime::collector::{KafkaCollector, ThreadProducer, produce};
 use crate::runtime::processing_log;
 use crate::runtime::restore::Restorer;
-use crate::runtime::stores::{ChangelogBuffer, RestoreListener, TaskStores};
+use crate::runtime::stores::ChangelogBuffer;
 use crate::runtime::supervisor::{QueryShared, Shared, ThreadPhase};
-use crate::runtime::task_state::{self, TaskState};
-use crate::runtime::thread::GroupConsumer;
+use crate::runtime::task_state::TaskState;
 use crate::state::buffered::ChangelogWrite;
+use crate::telemetry::LoopWatch;
 use crate::topology::{Header, ProcessingError, ProcessingErrorKind, RawRecord, Task, TaskId};
 
 /// How long a commit, flush or transaction call may block.
@@ -60,6 +61,8 @@ pub struct Work {
     thread: usize,
     pub producer: ThreadProducer,
     restorer: Restorer,
+    /// The thread's heartbeats and broker calls.
+    watch: LoopWatch,
     tasks: BTreeMap<TaskId, ActiveTask>,
     routes: HashMap<String, Route>,
     changelog: ChangelogBuffer,
@@ -89,6 +92,7 @@ impl Work {
         thread: usize,
         producer: ThreadProducer,
         restorer: Restorer,
+        watch: LoopWatch,
     ) -> Work {
         let id = &query.query.id;
         let mut routes = HashMap::new();
@@ -127,6 +131,7 @@ impl Work {
             thread,
             producer,
             restorer,
+            watch,
             tasks: BTreeMap::new(),
             routes,
             changelog: ChangelogBuffer::default(),
@@ -355,169 +360,13 @@ impl Work {
         Ok(())
     }
 
-    /// Partitions were assigned: opens (and restores) the task of every new one.
-    pub fn assign(&mut self, assigned: &TopicPartitionList) {
-        let id = self.query.query.id.clone();
-        self.shared
-            .metrics
-            .rebalances_total
-            .with_label_values(&[id.as_str()])
-            .inc();
-        let mut wanted: BTreeMap<TaskId, Vec<(String, i32)>> = BTreeMap::new();
-        for element in assigned.elements() {
-            if let Some(route) = self.routes.get(element.topic()) {
-                let task = TaskId {
-                    sub_topology: route.sub_topology,
-                    partition: element.partition(),
-                };
-                wanted
-                    .entry(task)
-                    .or_default()
-                    .push((element.topic().to_owned(), element.partition()));
-            }
-        }
-        self.query
-            .set_phase(self.thread, ThreadPhase::Restoring, &[]);
-        for (task, inputs) in wanted {
-            if self.tasks.contains_key(&task) {
-                continue;
-            }
-            match self.open_task(task) {
-                Ok((opened, state)) => {
-                    let positions = inputs.into_iter().map(|(t, p)| (t, p, -1)).collect();
-                    self.tasks.insert(
-                        task,
-                        ActiveTask {
-                            task: opened,
-                            state,
-                            positions,
-                        },
-                    );
-                }
-                Err(error) => return self.fail(error),
-            }
-        }
-        self.publish();
-    }
-
-    fn open_task(&mut self, id: TaskId) -> Result<(Task, TaskState), RuntimeError> {
-        let query = &self.query.query;
-        let spec = query.topology.spec();
-        let sub = spec
-            .sub_topologies
-            .iter()
-            .find(|s| s.id == id.sub_topology)
-            .ok_or_else(|| RuntimeError::Task(format!("no sub-topology {}", id.sub_topology)))?;
-        let mut listener = MetricsListener {
-            shared: &self.shared,
-            query: &query.id,
-            heartbeat: super::thread::heartbeat_name(&query.id, self.thread),
-        };
-        let dir = self
-            .shared
-            .options
-            .state_dir
-            .join(&query.app_id)
-            .join(id.to_string());
-        let owner = format!("{}/{id}", query.app_id);
-        let resume_from =
-            task_state::prepare(&dir, &owner, &sub.stores, self.shared.options.exactly_once)?;
-        let mut stores = TaskStores {
-            specs: &sub.stores,
-            partition: id.partition,
-            dir: dir.clone(),
-            budget: &self.shared.budget,
-            restorer: &self.restorer,
-            buffer: &self.changelog,
-            resume_from,
-            listener: &mut listener,
-            applied: BTreeMap::new(),
-            handles: Vec::new(),
-            failure: None,
-        };
-        let graph = query.topology.build(id, &mut stores);
-        let failure = stores.failure.take();
-        let graph = graph.map_err(|e| {
-            failure.unwrap_or_else(|| RuntimeError::Task(format!("building task {id}: {e}")))
-        })?;
-        let state = TaskState::new(
-            dir,
-            owner,
-            id.partition,
-            &sub.stores,
-            std::mem::take(&mut stores.handles),
-            &stores.applied,
-        );
-        tracing::info!(query = %query.id, task = %id, "task opened");
-        Ok((Task::new(id, graph), state))
-    }
-
-    /// Partitions are being revoked: commits, then closes the tasks that read them. When the
-    /// assignment was lost instead (the session expired, e.g. while the broker was
-    /// unreachable), other members may own the partitions already: under exactly-once the
-    /// open transaction is aborted rather than committed (the broker would refuse its offsets
-    /// anyway, KIP-447) and the tasks are closed without a checkpoint, so their stores are
-    /// rebuilt from the changelogs when they are assigned again. Under at-least-once the
-    /// commit is tried as usual: at worst a duplicate, never a loss.
-    pub fn revoke(&mut self, consumer: &GroupConsumer, revoked: &TopicPartitionList) {
-        let gone = self.tasks_of(revoked);
-        if self.failed {
-            // The thread is going down after a fatal error: what it processed since the last
-            // commit is given up (the new owner, or this thread restarted, reads it again).
-            self.abort();
-            self.close(gone);
-            return;
-        }
-        if self.shared.options.exactly_once && consumer.assignment_lost() {
-            tracing::warn!(
-                query = %self.query.query.id,
-                tasks = gone.len(),
-                "assignment lost: aborting the open transaction and closing the tasks dirty"
-            );
-            self.abort();
-            self.pending_commit = false;
-            self.close(gone);
-            return;
-        }
-        match self.commit(consumer) {
-            Ok(()) => {
-                if let Err(error) = self.checkpoint_all(Some(&gone)) {
-                    self.fail(error);
-                }
-            }
-            Err(error) => self.fail(error),
-        }
-        self.close(gone);
-    }
-
-    /// The tasks that read any of `partitions`.
-    fn tasks_of(&self, partitions: &TopicPartitionList) -> Vec<TaskId> {
-        partitions
-            .elements()
-            .iter()
-            .filter_map(|e| {
-                let route = self.routes.get(e.topic())?;
-                Some(TaskId {
-                    sub_topology: route.sub_topology,
-                    partition: e.partition(),
-                })
-            })
-            .collect()
-    }
-
-    fn close(&mut self, gone: Vec<TaskId>) {
-        for id in gone {
-            if self.tasks.remove(&id).is_some() {
-                tracing::info!(query = %self.query.query.id, task = %id, "task closed");
-            }
-        }
-        self.publish();
-    }
-
     /// On a failure: aborts an open transaction so nothing of it becomes visible.
     pub fn abort(&mut self) {
         if self.in_transaction {
-            let _ = self.producer.abort_transaction(CALL_TIMEOUT);
+            let producer = &self.producer;
+            let _ = self.watch.call("abort_transaction", CALL_TIMEOUT, || {
+                producer.abort_transaction(CALL_TIMEOUT)
+            });
             self.in_transaction = false;
         }
     }
@@ -543,33 +392,4 @@ fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
-}
-
-struct MetricsListener<'a> {
-    shared: &'a Shared,
-    query: &'a str,
-    /// A long restore keeps `/healthz` green by beating for its thread.
-    heartbeat: String,
-}
-
-impl RestoreListener for MetricsListener<'_> {
-    fn progress(&mut self, store: &str, remaining: u64) {
-        self.shared.status.heartbeat(&self.heartbeat);
-        self.shared
-            .metrics
-            .restore_remaining_records
-            .with_label_values(&[self.query, store])
-            .set(remaining as i64);
-    }
-
-    fn restored(&mut self, store: &str, records: u64) {
-        self.shared
-            .metrics
-            .restored_records_total
-            .with_label_values(&[self.query, store])
-            .inc_by(records);
-        if records > 0 {
-            tracing::info!(query = self.query, store, records, "store restored");
-        }
-    }
 }

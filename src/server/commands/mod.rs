@@ -127,7 +127,8 @@ pub fn main() -> ExitCode {
             } else {
                 "error: "
             };
-            let _ = writeln!(std::io::stderr(), "{prefix}{error}");
+            let text = crate::server::logging::error_text(&format!("{prefix}{error}"));
+            let _ = writeln!(std::io::stderr(), "{text}");
             ExitCode::from(error.exit_code())
         }
     }

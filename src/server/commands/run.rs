@@ -21,7 +21,8 @@ use crate::telemetry::{Metrics, QueryState, QueryStatus, StatusBoard};
 
 /// How often the I/O runtime proves it is responsive.
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
-/// `/healthz` fails when a watched loop has not beaten for this long.
+/// `/healthz` fails (and the systemd watchdog goes unfed) when a watched loop has not beaten
+/// for this long, outside a broker call or past the call's own bound.
 const STALL_AFTER: Duration = Duration::from_secs(15);
 
 pub fn run(flags: &ConfigFlags) -> Result<(), CommandError> {
@@ -82,6 +83,9 @@ async fn serve(
         None => None,
     };
     let heartbeat = tokio::spawn(beat(status.clone(), shutdown.clone()));
+    if let Some(interval) = notify::watchdog_interval() {
+        tokio::spawn(notify::watchdog(status.clone(), interval, shutdown.clone()));
+    }
     tokio::spawn(trim_memory(shutdown.clone()));
     let starting = {
         let (config, metrics, status) = (config.clone(), metrics.clone(), status.clone());
