@@ -105,11 +105,11 @@ fn a_broker_outage_keeps_healthz_green_while_the_stream_thread_waits_on_it() {
         ),
         QUERIES,
     );
-    // Records stop at the cut (they come through the proxy too) and the test broker answers
-    // fetches in bursts: with 200 ms the last commit often comes just before the cut, and
-    // nothing is left to commit. With 2 s a transaction is open at the cut, and its commit
-    // falls due inside the outage, before the consumer's session (6 s) expires.
-    let mut daemon = Daemon::spawn(workspace.command(&["run", "--set", "commit_interval=2s"]));
+    // Records stop at the cut (they come through the proxy too), so the stream thread blocks
+    // in a transaction call only if a transaction is open at the cut: the cut waits for one
+    // (below), and a 5 s interval leaves the transaction open long after it is seen, its
+    // commit falling due inside the outage.
+    let mut daemon = Daemon::spawn(workspace.command(&["run", "--set", "commit_interval=5s"]));
     let addr = daemon.http_addr();
     wait_ready(addr, Duration::from_secs(60));
     let feeder = Feeder::start(broker.bootstrap());
@@ -122,6 +122,7 @@ fn a_broker_outage_keeps_healthz_green_while_the_stream_thread_waits_on_it() {
     read_until(&broker, "COPIED", true, Duration::from_secs(60), |got| {
         got.len() >= flowing + 25
     });
+    wait_for_an_open_transaction(&broker, "COPIED", Duration::from_secs(60));
 
     proxy.cut();
     let cut_at = Instant::now();
@@ -179,6 +180,37 @@ fn a_broker_outage_keeps_healthz_green_while_the_stream_thread_waits_on_it() {
         daemon.child.try_wait().expect("try_wait").is_none(),
         "weir exited"
     );
+}
+
+/// Returns once partition 0 of `topic` holds records no `read_committed` reader sees yet: its
+/// end offset (read uncommitted) lies past its last stable offset (the end a
+/// `read_committed` client is answered), so a transaction is open.
+fn wait_for_an_open_transaction(broker: &TestBroker, topic: &str, within: Duration) {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let end_offset = |isolation: &str| {
+        let consumer: BaseConsumer = broker
+            .client_config()
+            .set("group.id", "liveness-watermarks")
+            .set("isolation.level", isolation)
+            .create()
+            .expect("a consumer for watermarks");
+        move || {
+            consumer
+                .fetch_watermarks(topic, 0, Duration::from_secs(5))
+                .map(|(_, end)| end)
+        }
+    };
+    let (written_end, stable_end) = (end_offset("read_uncommitted"), end_offset("read_committed"));
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let (Ok(written), Ok(stable)) = (written_end(), stable_end())
+            && written > stable
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("no open transaction on {topic} within {within:?}");
 }
 
 /// The test's end of `NOTIFY_SOCKET`: the datagrams weir sends, one string each, read as
