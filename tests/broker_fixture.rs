@@ -1,8 +1,10 @@
 //! Tests of the test broker fixture itself (`tests/support/broker.rs`): a record goes in and
 //! comes back through a consumer group; transactions commit and abort and committed records
 //! reach `read_committed` consumers while aborted ones do not (what `exactly_once_v2` relies
-//! on; the failure cases are probed in `tests/broker_transactions.rs`); and the broker dies
-//! with the test process even when nothing drops it.
+//! on; the failure cases are probed in `tests/broker_transactions.rs`); a partition's end
+//! offset is answered as Kafka answers it (the high watermark, and the last stable offset to a
+//! `read_committed` client while a transaction is open); and the broker dies with the test
+//! process even when nothing drops it.
 
 mod support;
 
@@ -179,4 +181,69 @@ fn child_holds_a_broker_and_exits() {
     // Exit without running destructors, as a process does when killed or at the end of
     // main with a static broker.
     std::process::exit(0);
+}
+
+/// The end offset a client is answered for `topic` partition 0 (`ListOffsets` latest).
+fn end_offset(broker: &TestBroker, topic: &str, isolation: &str) -> i64 {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = broker
+        .client_config()
+        .set("group.id", "probe-end-offset")
+        .set("isolation.level", isolation)
+        .create()
+        .expect("consumer");
+    consumer
+        .fetch_watermarks(topic, 0, OP_TIMEOUT)
+        .expect("watermarks")
+        .1
+}
+
+#[test]
+fn the_end_offset_is_the_high_watermark_or_the_last_stable_offset() {
+    let broker = TestBroker::shared();
+    let topic = "probe-end-offset";
+    broker.create_topic(topic, 1);
+    // Ten records in one batch: an end offset taken from the newest batch's first record
+    // (the broker's answer before the patch) says 1.
+    let producer: rdkafka::producer::FutureProducer = broker
+        .producer_config()
+        .set("linger.ms", "200")
+        .create()
+        .expect("producer");
+    let deliveries: Vec<_> = (0..10)
+        .map(|i| {
+            let value = format!("record-{i}");
+            producer
+                .send_result(
+                    rdkafka::producer::FutureRecord::to(topic)
+                        .key(&value)
+                        .payload(&value),
+                )
+                .expect("queued")
+        })
+        .collect();
+    for delivery in deliveries {
+        support::kafka::block_on(delivery)
+            .expect("delivery future")
+            .expect("delivered");
+    }
+    assert_eq!(end_offset(broker, topic, "read_uncommitted"), 10);
+    assert_eq!(end_offset(broker, topic, "read_committed"), 10);
+
+    // An open transaction holds the last stable offset at its first record.
+    let transactional = broker.transactional_producer(&format!("{topic}-producer"));
+    transactional
+        .begin_transaction()
+        .expect("begin_transaction");
+    for i in 0..3 {
+        deliver(&transactional, topic, "open", format!("open-{i}"));
+    }
+    assert_eq!(end_offset(broker, topic, "read_uncommitted"), 13);
+    assert_eq!(end_offset(broker, topic, "read_committed"), 10);
+    transactional
+        .commit_transaction(OP_TIMEOUT)
+        .expect("commit_transaction");
+    // The commit marker takes offset 13.
+    assert_eq!(end_offset(broker, topic, "read_uncommitted"), 14);
+    assert_eq!(end_offset(broker, topic, "read_committed"), 14);
 }

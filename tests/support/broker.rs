@@ -89,11 +89,16 @@ const BROKER_ENV: &[&str] = &[
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "RUST_LOG",
     TIMED_OUT_MARKER_DELAY,
+    PRODUCE_WRITE_DELAY,
 ];
 
 /// The patched broker's probe-only pause between fencing a timed-out transaction's producer and
 /// writing its markers, in milliseconds (`.ci/broker/README.md`).
 pub const TIMED_OUT_MARKER_DELAY: &str = "NISSHI_TIMED_OUT_MARKER_DELAY_MS";
+
+/// The patched broker's probe-only pause before an idempotent batch is written, in
+/// milliseconds (`.ci/broker/README.md`).
+pub const PRODUCE_WRITE_DELAY: &str = "NISSHI_PRODUCE_WRITE_DELAY_MS";
 
 /// How long the first rebalance of a new group waits for more members to join.
 pub const INITIAL_REBALANCE_DELAY: &str = "1s";
@@ -146,9 +151,15 @@ impl TestBroker {
     /// client, once bootstrapped through the proxy, connects through it, so
     /// [`Proxy::cut`] cuts them all off. [`TestBroker::bootstrap`] is the proxy's address.
     pub fn start_behind_proxy() -> (TestBroker, Proxy) {
+        Self::start_behind_proxy_with_env(&[])
+    }
+
+    /// [`TestBroker::start_behind_proxy`] with extra environment variables (the patch's
+    /// probe-only settings).
+    pub fn start_behind_proxy_with_env(env: &[(&str, &str)]) -> (TestBroker, Proxy) {
         let listener = Proxy::bind();
         let advertised = listener.local_addr().expect("proxy address");
-        let mut broker = Self::start_advertising(Some(advertised), &[]);
+        let mut broker = Self::start_advertising(Some(advertised), env);
         let upstream = broker.bootstrap.parse().expect("broker address");
         let proxy = Proxy::start(listener, upstream);
         broker.bootstrap = advertised.to_string();
