@@ -9,7 +9,7 @@ mod harness;
 mod support;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use e2e::replicas::{Replica, replica, wait_split};
 use e2e::{Input, config, driver_output, final_table, produce_all, read_until, sorted, wait_ready};
