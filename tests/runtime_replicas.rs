@@ -9,10 +9,11 @@ mod harness;
 mod support;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use e2e::replicas::{Replica, replica, wait_split};
 use e2e::{Input, config, driver_output, final_table, produce_all, read_until, sorted, wait_ready};
-use harness::{Daemon, Workspace, http_get};
+use harness::Workspace;
 use support::TestBroker;
 
 const QUERIES: &str = "
@@ -41,55 +42,6 @@ fn orders(from: i64, count: i64) -> Vec<Input> {
             timestamp: 1_700_000_000_000 + i,
         })
         .collect()
-}
-
-struct Replica {
-    daemon: Daemon,
-    addr: std::net::SocketAddr,
-    _state: tempfile::TempDir,
-}
-
-fn replica(workspace: &Workspace) -> Replica {
-    let state = tempfile::tempdir().expect("state dir");
-    let state_dir = state.path().display().to_string();
-    let mut daemon = Daemon::spawn(workspace.command(&["run", "--state-dir", &state_dir]));
-    let addr = daemon.http_addr();
-    Replica {
-        daemon,
-        addr,
-        _state: state,
-    }
-}
-
-/// Tasks each replica owns for `query`, from `/info`.
-fn tasks(replica: &Replica, query: &str) -> Vec<String> {
-    let (_, body) = http_get(replica.addr, "/info");
-    let info: serde_json::Value = serde_json::from_str(&body).expect("info JSON");
-    info["queries"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|q| q["id"] == query)
-        .flat_map(|q| q["tasks"].as_array().cloned().unwrap_or_default())
-        .filter_map(|t| t.as_str().map(str::to_owned))
-        .collect()
-}
-
-/// Waits until the replicas own every task of `query` between them, each owning some.
-fn wait_split(replicas: &[Replica], query: &str, total: usize) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let owned: Vec<Vec<String>> = replicas.iter().map(|r| tasks(r, query)).collect();
-        let count: usize = owned.iter().map(Vec::len).sum();
-        if count == total && owned.iter().all(|t| !t.is_empty()) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{query} never split over the replicas: {owned:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Customer → (orders, total) from the REVENUE output's final state.

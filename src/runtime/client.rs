@@ -25,11 +25,13 @@ pub struct ClientSettings {
 /// partition), a producer queues at most 16 MiB before `produce` waits (default 1 GiB). Kafka
 /// Streams buffers about as little (`buffered.records.per.partition` = 1000). A consumer whose
 /// prefetch is full asks again after 10 ms, not librdkafka's 1 s, which would otherwise stall
-/// every partition that fills its queue. The user's `[kafka]` properties override them.
-const CONSUMER_DEFAULTS: [(&str, &str); 3] = [
+/// every partition that fills its queue. Statistics every 10 s feed the lag and store metrics
+/// (`runtime::work::telemetry`). The user's `[kafka]` properties override them.
+const CONSUMER_DEFAULTS: [(&str, &str); 4] = [
     ("queued.max.messages.kbytes", "4096"),
     ("queued.min.messages", "10000"),
     ("fetch.queue.backoff.ms", "10"),
+    ("statistics.interval.ms", "10000"),
 ];
 /// Restores read a whole changelog as fast as the store takes it: librdkafka's prefetch, but
 /// no 1 s pause whenever it is full.
@@ -85,6 +87,8 @@ impl ClientSettings {
             .set("enable.auto.offset.store", "false")
             .set("enable.partition.eof", "true")
             .set("auto.offset.reset", "earliest")
+            // Nothing reads a restore consumer's statistics.
+            .set("statistics.interval.ms", "0")
             .set(
                 "isolation.level",
                 if self.exactly_once {

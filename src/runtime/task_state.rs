@@ -108,11 +108,9 @@ impl TaskState {
         }
     }
 
-    /// (store, approximate bytes) of every store of the task.
-    pub fn sizes(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.handles
-            .iter()
-            .map(|h| (h.name(), h.approximate_bytes()))
+    /// The task's RocksDB stores, for their metrics.
+    pub fn stores(&self) -> &[RocksHandle] {
+        &self.handles
     }
 
     /// Flushes the stores and writes the checkpoint with every changelog offset the producer

@@ -19,6 +19,7 @@ use rdkafka::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::Producer;
+use rdkafka::statistics::Statistics;
 
 use super::RuntimeError;
 use super::agreement::{self, Conflict, Verdict};
@@ -106,6 +107,14 @@ impl Rebalancer {
 }
 
 impl ClientContext for Rebalancer {
+    /// librdkafka's statistics, delivered inside `poll`: the thread's lag and store metrics
+    /// (see `work::telemetry`). A tick that finds the work busy is skipped, never waited for.
+    fn stats(&self, statistics: Statistics) {
+        if let Ok(work) = self.work.try_lock() {
+            work.record_statistics(&statistics);
+        }
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
         if matches!(error, KafkaError::Global(RDKafkaErrorCode::AllBrokersDown)) {
             if !self.unreachable.swap(true, Ordering::Relaxed) {

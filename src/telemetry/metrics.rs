@@ -2,7 +2,11 @@
 //! partition, error kind, state; never a record key or value.
 //!
 //! Names follow Prometheus conventions: a `weir_` prefix, base units, `_total` on counters.
+//! Series of a partition, task or store exist only on the replica that owns it: the runtime
+//! removes them when it gives the partition up or closes the task, so summing a series over
+//! replicas never counts a partition twice. README's metrics section documents each one.
 
+use prometheus::core::Collector;
 use prometheus::{
     Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry,
@@ -26,20 +30,31 @@ pub struct Metrics {
     pub processing_errors_total: IntCounterVec,
     /// Stream tasks this replica owns, by query.
     pub tasks_assigned: IntGaugeVec,
-    /// Consumer-group rebalances seen, by query.
+    /// Rebalance events, by query and kind (`assigned`, `revoked`, `lost`).
     pub rebalances_total: IntCounterVec,
+    /// Transactions aborted (exactly-once), by query.
+    pub transactions_aborted_total: IntCounterVec,
+    /// Records dropped by windowed aggregations for arriving after their window closed.
+    pub late_records_dropped_total: IntCounterVec,
     /// Offset (or transaction) commits, by query.
     pub commits_total: IntCounterVec,
     /// Commit latency, by query.
     pub commit_latency_seconds: HistogramVec,
-    /// Records behind the end of each input partition, by query, topic and partition.
+    /// Records between the processed (or committed) position of each owned input partition
+    /// and its end (last stable offset under exactly-once), by query, topic and partition.
     pub consumer_lag_records: IntGaugeVec,
     /// Changelog records restored into state stores, by query and store.
     pub restored_records_total: IntCounterVec,
     /// Changelog records still to restore, by query and store.
     pub restore_remaining_records: IntGaugeVec,
-    /// Approximate bytes in local state stores, by query and store.
+    /// Approximate bytes of each local state store, by query, store and task.
     pub state_store_bytes: IntGaugeVec,
+    /// RocksDB's `rocksdb.estimate-num-keys` of each store, by query, store and task.
+    pub state_store_estimated_keys: IntGaugeVec,
+    /// RocksDB's `rocksdb.estimate-pending-compaction-bytes`, by query, store and task.
+    pub state_store_pending_compaction_bytes: IntGaugeVec,
+    /// Bytes in the block cache every store of the process shares (`rocksdb.block-cache-usage`).
+    pub state_block_cache_usage_bytes: IntGauge,
     /// Record timestamp to output append, by query.
     pub end_to_end_latency_seconds: HistogramVec,
     /// Queries in the locked file.
@@ -108,7 +123,17 @@ impl Metrics {
             ),
             rebalances_total: counter(
                 "weir_rebalances_total",
-                "Consumer-group rebalances.",
+                "Consumer-group rebalance events by kind: assigned, revoked or lost.",
+                &["query", "kind"],
+            ),
+            transactions_aborted_total: counter(
+                "weir_transactions_aborted_total",
+                "Transactions aborted (exactly-once): after a failure or a lost assignment.",
+                &["query"],
+            ),
+            late_records_dropped_total: counter(
+                "weir_late_records_dropped_total",
+                "Records dropped by windowed aggregations because their window had closed.",
                 &["query"],
             ),
             commits_total: counter(
@@ -122,7 +147,7 @@ impl Metrics {
             ),
             consumer_lag_records: int_gauge(
                 "weir_consumer_lag_records",
-                "Records behind the end of an input partition.",
+                "Records between the processed position of an owned input partition and its end.",
                 &["query", "topic", "partition"],
             ),
             restored_records_total: counter(
@@ -137,9 +162,24 @@ impl Metrics {
             ),
             state_store_bytes: int_gauge(
                 "weir_state_store_bytes",
-                "Approximate size of local state stores.",
-                &["query", "store"],
+                "Approximate size of a local state store (SST files and memtables).",
+                &["query", "store", "task"],
             ),
+            state_store_estimated_keys: int_gauge(
+                "weir_state_store_estimated_keys",
+                "RocksDB's estimate of the keys in a local state store.",
+                &["query", "store", "task"],
+            ),
+            state_store_pending_compaction_bytes: int_gauge(
+                "weir_state_store_pending_compaction_bytes",
+                "RocksDB's estimate of the bytes compaction has still to rewrite in a store.",
+                &["query", "store", "task"],
+            ),
+            state_block_cache_usage_bytes: IntGauge::new(
+                "weir_state_block_cache_usage_bytes",
+                "Bytes in the RocksDB block cache all stores share (with charged memtables).",
+            )
+            .expect("valid metric"),
             end_to_end_latency_seconds: latency(
                 "weir_end_to_end_latency_seconds",
                 "From an input record's timestamp to its output's append.",
@@ -152,8 +192,8 @@ impl Metrics {
         metrics
     }
 
-    fn register_all(&self) {
-        let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
+    fn collectors(&self) -> Vec<Box<dyn Collector>> {
+        vec![
             Box::new(self.build_info.clone()),
             Box::new(self.start_time_seconds.clone()),
             Box::new(self.query_state.clone()),
@@ -162,21 +202,43 @@ impl Metrics {
             Box::new(self.processing_errors_total.clone()),
             Box::new(self.tasks_assigned.clone()),
             Box::new(self.rebalances_total.clone()),
+            Box::new(self.transactions_aborted_total.clone()),
+            Box::new(self.late_records_dropped_total.clone()),
             Box::new(self.commits_total.clone()),
             Box::new(self.commit_latency_seconds.clone()),
             Box::new(self.consumer_lag_records.clone()),
             Box::new(self.restored_records_total.clone()),
             Box::new(self.restore_remaining_records.clone()),
             Box::new(self.state_store_bytes.clone()),
+            Box::new(self.state_store_estimated_keys.clone()),
+            Box::new(self.state_store_pending_compaction_bytes.clone()),
+            Box::new(self.state_block_cache_usage_bytes.clone()),
             Box::new(self.end_to_end_latency_seconds.clone()),
             Box::new(self.queries.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
-        ];
-        for collector in collectors {
+        ]
+    }
+
+    fn register_all(&self) {
+        for collector in self.collectors() {
             self.registry
                 .register(collector)
                 .expect("metric names are unique");
         }
+    }
+
+    /// The name of every metric family weir can export, the process collector's included
+    /// (a vector appears in [`Metrics::render`] only once it has a series; this lists it
+    /// regardless). Histograms are named without their `_bucket`/`_sum`/`_count` suffixes.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .collectors()
+            .iter()
+            .flat_map(|c| c.desc().into_iter().map(|d| d.fq_name.clone()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// The Prometheus text exposition of every metric.
@@ -208,5 +270,19 @@ mod tests {
         assert!(text.contains("process_resident_memory_bytes"), "{text}");
         assert!(text.contains("process_cpu_seconds_total"), "{text}");
         assert!(text.contains("process_open_fds"), "{text}");
+    }
+
+    #[test]
+    fn names_list_every_family_with_or_without_series() {
+        let names = Metrics::new().names();
+        for name in [
+            "weir_consumer_lag_records",
+            "weir_late_records_dropped_total",
+            "weir_transactions_aborted_total",
+            "weir_commit_latency_seconds",
+            "process_resident_memory_bytes",
+        ] {
+            assert!(names.iter().any(|n| n == name), "{name} missing: {names:?}");
+        }
     }
 }

@@ -2,7 +2,8 @@
 //! and every Kubernetes manifest parse as YAML and run non-root replicas of one `service_id`
 //! with probes on the right paths and port and the queries mounted read-only; the Dockerfile
 //! has two stages, a non-root user and a health check; the systemd unit carries its settings
-//! and passes `systemd-analyze verify` (skipped, with a note, where that tool is missing).
+//! and passes `systemd-analyze verify` (skipped, with a note, where that tool is missing); the
+//! Prometheus alerts and the Grafana dashboard query only metrics weir exports.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use yaml_rust2::{Yaml, YamlLoader};
 mod compose;
 mod dockerfile;
 mod k8s;
+mod monitoring;
 mod systemd;
 
 /// weir's HTTP port (`[http] listen`, default 127.0.0.1:9464).

@@ -4,6 +4,8 @@
 //! output, and readers that wait for a topic to hold what a test needs.
 #![allow(dead_code)]
 
+pub mod replicas;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

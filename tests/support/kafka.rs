@@ -75,6 +75,71 @@ impl TestBroker {
         config
     }
 
+    /// Lag of consumer group `group` on each partition of `topic`, computed apart from the
+    /// group's members: the records from the group's committed offset (the start of the log
+    /// where it committed nothing) to the partition's end, visible at `isolation`. They are
+    /// counted by reading them, by assignment without joining the group: this broker's
+    /// ListOffsets answers the number of batches for the latest offset, not the high
+    /// watermark, so `fetch_watermarks` cannot give the end.
+    pub fn group_lag(
+        &self,
+        group: &str,
+        topic: &str,
+        partitions: i32,
+        isolation: &str,
+    ) -> Vec<i64> {
+        let consumer: BaseConsumer = self
+            .consumer_config(group)
+            .set("isolation.level", isolation)
+            .set("enable.partition.eof", "true")
+            .create()
+            .expect("consumer");
+        let mut wanted = TopicPartitionList::new();
+        for partition in 0..partitions {
+            wanted.add_partition(topic, partition);
+        }
+        let committed = consumer
+            .committed_offsets(wanted, OP_TIMEOUT)
+            .expect("committed offsets");
+        let mut assignment = TopicPartitionList::new();
+        for partition in 0..partitions {
+            let from = match committed
+                .find_partition(topic, partition)
+                .map(|e| e.offset())
+            {
+                Some(Offset::Offset(offset)) => Offset::Offset(offset),
+                _ => Offset::Beginning,
+            };
+            assignment
+                .add_partition_offset(topic, partition, from)
+                .expect("offset");
+        }
+        consumer.assign(&assignment).expect("assign");
+        let deadline = Instant::now() + OP_TIMEOUT;
+        let mut lag = vec![0; partitions as usize];
+        let mut ended = vec![false; partitions as usize];
+        while ended.iter().any(|e| !e) {
+            assert!(
+                Instant::now() < deadline,
+                "{topic}: partitions did not reach their end: {ended:?}"
+            );
+            match consumer.poll(Duration::from_millis(200)) {
+                Some(Ok(message)) => {
+                    if let Some(count) = lag.get_mut(message.partition() as usize) {
+                        *count += 1;
+                    }
+                }
+                Some(Err(KafkaError::PartitionEOF(partition))) => {
+                    if let Some(ended) = ended.get_mut(partition as usize) {
+                        *ended = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        lag
+    }
+
     /// A transactional producer with `init_transactions` done.
     pub fn transactional_producer(&self, transactional_id: &str) -> FutureProducer {
         let producer: FutureProducer = self

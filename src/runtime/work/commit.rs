@@ -1,18 +1,18 @@
 //! The commit side of [`Work`]: every `commit_interval` (and before a revocation or a clean
 //! stop) it makes processed records durable — producer flush then offset commit under
 //! at-least-once, offsets into the open transaction then its commit under exactly-once — then
-//! flushes the stores and writes the tasks' checkpoints, and measures lag, store sizes and
-//! abandoned state along the way. Each blocking broker call is marked on the thread's
-//! [`crate::telemetry::LoopWatch`] with its timeout.
+//! flushes the stores and writes the tasks' checkpoints, and removes abandoned state along the
+//! way (lag and store sizes are measured on the consumer's statistics tick, `telemetry.rs`).
+//! Each blocking broker call is marked on the thread's [`crate::telemetry::LoopWatch`] with
+//! its timeout.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::producer::Producer;
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::{CALL_TIMEOUT, CLEANUP_EVERY, LAG_EVERY, LAG_TIMEOUT, Work};
+use super::{CALL_TIMEOUT, CLEANUP_EVERY, Work};
 use crate::runtime::RuntimeError;
 use crate::runtime::task_state;
 use crate::runtime::thread::GroupConsumer;
@@ -96,7 +96,6 @@ impl Work {
             .commit_latency_seconds
             .with_label_values(&[id])
             .observe(started.elapsed().as_secs_f64());
-        self.report_lag(consumer);
         Ok(())
     }
 
@@ -111,48 +110,6 @@ impl Work {
         match &deliveries.failure {
             Some(failure) => Err(RuntimeError::Kafka(failure.clone())),
             None => Ok(()),
-        }
-    }
-
-    /// Consumer lag per input partition, from the partitions' high watermarks (one request
-    /// per partition, at most every [`LAG_EVERY`]).
-    fn report_lag(&mut self, consumer: &GroupConsumer) {
-        if self.last_lag.elapsed() < LAG_EVERY {
-            return;
-        }
-        self.last_lag = Instant::now();
-        self.report_store_sizes();
-        let id = self.query.query.id.as_str();
-        for active in self.tasks.values() {
-            for (topic, partition, next) in active.positions.iter().filter(|p| p.2 >= 0) {
-                let watermarks = self.watch.call("fetch_watermarks", LAG_TIMEOUT, || {
-                    consumer.fetch_watermarks(topic, *partition, LAG_TIMEOUT)
-                });
-                if let Ok((_, high)) = watermarks {
-                    self.shared
-                        .metrics
-                        .consumer_lag_records
-                        .with_label_values(&[id, topic.as_str(), &partition.to_string()])
-                        .set((high - next).max(0));
-                }
-            }
-        }
-    }
-
-    /// Bytes of every store, summed over this thread's tasks (measured with the lag).
-    fn report_store_sizes(&self) {
-        let mut sizes: BTreeMap<&str, u64> = BTreeMap::new();
-        for active in self.tasks.values() {
-            for (store, bytes) in active.state.sizes() {
-                *sizes.entry(store).or_default() += bytes;
-            }
-        }
-        for (store, bytes) in sizes {
-            self.shared
-                .metrics
-                .state_store_bytes
-                .with_label_values(&[self.query.query.id.as_str(), store])
-                .set(bytes as i64);
         }
     }
 
@@ -194,7 +151,7 @@ impl Work {
     pub fn close_all(&mut self, consumer: &GroupConsumer) -> Result<(), RuntimeError> {
         self.commit(consumer)?;
         self.checkpoint_all(None)?;
-        self.tasks.clear();
+        self.forget_all();
         Ok(())
     }
 }

@@ -21,6 +21,9 @@ use rdkafka::producer::{BaseRecord, Producer};
 
 mod commit;
 mod rebalance;
+mod telemetry;
+
+pub use telemetry::RebalanceKind;
 
 use crate::runtime::RuntimeError;
 use crate::runtime::collector::{KafkaCollector, ThreadProducer, produce};
@@ -35,17 +38,14 @@ use crate::topology::{Header, ProcessingError, ProcessingErrorKind, RawRecord, T
 
 /// How long a commit, flush or transaction call may block.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
-/// How often consumer lag is measured, and how long one measurement may take.
-const LAG_EVERY: Duration = Duration::from_secs(10);
-const LAG_TIMEOUT: Duration = Duration::from_secs(1);
 /// How often abandoned task state is looked for.
 const CLEANUP_EVERY: Duration = Duration::from_secs(60);
 
 /// Where records of one input topic go.
 struct Route {
     sub_topology: u32,
-    /// Records consumed, by partition.
-    consumed: Vec<IntCounter>,
+    /// Records consumed, by partition: a series only while this thread owns the partition.
+    consumed: Vec<Option<IntCounter>>,
 }
 
 struct ActiveTask {
@@ -53,6 +53,8 @@ struct ActiveTask {
     state: TaskState,
     /// Next offset to read per input (topic, partition): what a commit stores.
     positions: Vec<(String, i32, i64)>,
+    /// The task's late drops already added to `weir_late_records_dropped_total`.
+    late_counted: u64,
 }
 
 pub struct Work {
@@ -73,7 +75,6 @@ pub struct Work {
     in_transaction: bool,
     pending_commit: bool,
     last_commit: Instant,
-    last_lag: Instant,
     last_cleanup: Instant,
     /// A fatal error raised inside a callback, returned by the thread's loop.
     pub failure: Option<RuntimeError>,
@@ -82,6 +83,8 @@ pub struct Work {
     failed: bool,
     produced: IntCounter,
     latency: Histogram,
+    late_dropped: IntCounter,
+    aborted: IntCounter,
     headers: Vec<Header>,
 }
 
@@ -99,15 +102,7 @@ impl Work {
         for sub in &query.query.topology.spec().sub_topologies {
             for topic in &sub.sources {
                 let count = shared.partitions.get(topic).copied().unwrap_or(1);
-                let consumed = (0..count)
-                    .map(|p| {
-                        shared.metrics.records_consumed_total.with_label_values(&[
-                            id.as_str(),
-                            topic.as_str(),
-                            &p.to_string(),
-                        ])
-                    })
-                    .collect();
+                let consumed = vec![None; usize::try_from(count).unwrap_or(1)];
                 routes.insert(
                     topic.clone(),
                     Route {
@@ -125,6 +120,14 @@ impl Work {
             .metrics
             .end_to_end_latency_seconds
             .with_label_values(&[id.as_str()]);
+        let late_dropped = shared
+            .metrics
+            .late_records_dropped_total
+            .with_label_values(&[id.as_str()]);
+        let aborted = shared
+            .metrics
+            .transactions_aborted_total
+            .with_label_values(&[id.as_str()]);
         Work {
             shared,
             query,
@@ -140,12 +143,13 @@ impl Work {
             in_transaction: false,
             pending_commit: false,
             last_commit: Instant::now(),
-            last_lag: Instant::now() - LAG_EVERY,
             last_cleanup: Instant::now(),
             failure: None,
             failed: false,
             produced,
             latency,
+            late_dropped,
+            aborted,
             headers: Vec::new(),
         }
     }
@@ -192,7 +196,7 @@ impl Work {
             // Fetched before a revocation: the new owner reads it from the committed offset.
             return;
         }
-        if let Some(counter) = route.consumed.get(partition as usize) {
+        if let Some(Some(counter)) = route.consumed.get(partition as usize) {
             counter.inc();
         }
         if self.shared.options.exactly_once && !self.in_transaction {
@@ -240,6 +244,11 @@ impl Work {
                 now_ms: self.now_ms,
             };
             result = active.task.process_all(&mut collector);
+        }
+        let late = active.task.late_dropped();
+        if late > active.late_counted {
+            self.late_dropped.inc_by(late - active.late_counted);
+            active.late_counted = late;
         }
         let errors: Vec<ProcessingError> = active.task.drain_errors().collect();
         advance(&mut active.positions, topic, partition, offset + 1);
@@ -368,6 +377,14 @@ impl Work {
                 producer.abort_transaction(CALL_TIMEOUT)
             });
             self.in_transaction = false;
+            self.aborted.inc();
+        }
+    }
+
+    /// Drops every task without committing, removing their series.
+    fn forget_all(&mut self) {
+        for (id, active) in std::mem::take(&mut self.tasks) {
+            self.forget(id, &active);
         }
     }
 
@@ -376,6 +393,13 @@ impl Work {
         let tasks: Vec<TaskId> = self.tasks.keys().copied().collect();
         self.query
             .set_phase(self.thread, ThreadPhase::Running, &tasks);
+    }
+}
+
+impl Drop for Work {
+    /// A thread that ends (or restarts with a new `Work`) exports nothing for its tasks.
+    fn drop(&mut self) {
+        self.forget_all();
     }
 }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use rdkafka::TopicPartitionList;
 use rdkafka::consumer::Consumer;
 
-use super::{ActiveTask, Work};
+use super::{ActiveTask, RebalanceKind, Work};
 use crate::runtime::RuntimeError;
 use crate::runtime::stores::{RestoreListener, TaskStores};
 use crate::runtime::supervisor::{Shared, ThreadPhase};
@@ -21,12 +21,7 @@ use crate::topology::{Task, TaskId};
 impl Work {
     /// Partitions were assigned: opens (and restores) the task of every new one.
     pub fn assign(&mut self, assigned: &TopicPartitionList) {
-        let id = self.query.query.id.clone();
-        self.shared
-            .metrics
-            .rebalances_total
-            .with_label_values(&[id.as_str()])
-            .inc();
+        self.count_rebalance(RebalanceKind::Assigned);
         let mut wanted: BTreeMap<TaskId, Vec<(String, i32)>> = BTreeMap::new();
         for element in assigned.elements() {
             if let Some(route) = self.routes.get(element.topic()) {
@@ -55,8 +50,10 @@ impl Work {
                             task: opened,
                             state,
                             positions,
+                            late_counted: 0,
                         },
                     );
+                    self.track(task);
                 }
                 Err(error) => return self.fail(error),
             }
@@ -125,6 +122,12 @@ impl Work {
     /// commit is tried as usual: at worst a duplicate, never a loss.
     pub fn revoke(&mut self, consumer: &GroupConsumer, revoked: &TopicPartitionList) {
         let gone = self.tasks_of(revoked);
+        let lost = consumer.assignment_lost();
+        self.count_rebalance(if lost {
+            RebalanceKind::Lost
+        } else {
+            RebalanceKind::Revoked
+        });
         if self.failed {
             // The thread is going down after a fatal error: what it processed since the last
             // commit is given up (the new owner, or this thread restarted, reads it again).
@@ -132,7 +135,7 @@ impl Work {
             self.close(gone);
             return;
         }
-        if self.shared.options.exactly_once && consumer.assignment_lost() {
+        if self.shared.options.exactly_once && lost {
             tracing::warn!(
                 query = %self.query.query.id,
                 tasks = gone.len(),
@@ -171,7 +174,8 @@ impl Work {
 
     fn close(&mut self, gone: Vec<TaskId>) {
         for id in gone {
-            if self.tasks.remove(&id).is_some() {
+            if let Some(active) = self.tasks.remove(&id) {
+                self.forget(id, &active);
                 tracing::info!(query = %self.query.query.id, task = %id, "task closed");
             }
         }

@@ -139,6 +139,11 @@ impl Database {
             .unwrap_or(0)
     }
 
+    /// An integer property of the database (0 when RocksDB does not know it).
+    fn int_property(&self, name: &str) -> u64 {
+        self.db.property_int_value(name).ok().flatten().unwrap_or(0)
+    }
+
     fn approximate_bytes(&self) -> u64 {
         [
             "rocksdb.total-sst-files-size",
@@ -207,6 +212,13 @@ impl RocksHandle {
     /// Bytes in SST files plus memtables: what the store occupies, for metrics.
     pub fn approximate_bytes(&self) -> u64 {
         self.database.approximate_bytes()
+    }
+
+    /// RocksDB's `rocksdb.estimate-pending-compaction-bytes`: what compaction has still to
+    /// rewrite to bring every level under its target size (0 when unknown).
+    pub fn pending_compaction_bytes(&self) -> u64 {
+        self.database
+            .int_property("rocksdb.estimate-pending-compaction-bytes")
     }
 }
 
