@@ -78,9 +78,9 @@ impl TestBroker {
     /// Lag of consumer group `group` on each partition of `topic`, computed apart from the
     /// group's members: the records from the group's committed offset (the start of the log
     /// where it committed nothing) to the partition's end, visible at `isolation`. They are
-    /// counted by reading them, by assignment without joining the group: this broker's
-    /// ListOffsets answers the number of batches for the latest offset, not the high
-    /// watermark, so `fetch_watermarks` cannot give the end.
+    /// counted by reading them, by assignment without joining the group, so that the figure
+    /// does not rest on the broker's answer for end offsets (which the patch had to correct,
+    /// `the_end_offset_is_the_high_watermark_or_the_last_stable_offset` in broker_fixture.rs).
     pub fn group_lag(
         &self,
         group: &str,
