@@ -10,13 +10,7 @@ use crate::sql::{self, Expr, ExprKind as Ast, Span};
 use crate::types::SqlType;
 
 impl Typer<'_> {
-    pub(super) fn call(
-        &mut self,
-        name: &sql::Ident,
-        args: &[Expr],
-        star: bool,
-        span: Span,
-    ) -> R<TypedExpr> {
+    pub(super) fn call(&mut self, name: &sql::Ident, args: &[Expr], span: Span) -> R<TypedExpr> {
         let Some(function) = self.registry.get(&name.value) else {
             let mut d = self.err(
                 name.span,
@@ -27,13 +21,10 @@ impl Typer<'_> {
             }
             return Err(d);
         };
+        // ksqlDB's grammar reads `F(*)` as a call without arguments (`AstBuilder`), and so
+        // does weir's parser (`star` with no arguments): `*` resolves as `()`, which COUNT
+        // accepts and other functions report as `does not accept parameters ()`.
         let kind = function.kind;
-        if star && !(kind == FunctionKind::Aggregate && function.name == "COUNT") {
-            return Err(self.err(
-                span,
-                format!("Function '{}' does not accept '*'", function.name),
-            ));
-        }
         match kind {
             FunctionKind::Aggregate => {
                 if self.aggregates.is_none() || self.in_aggregate {

@@ -438,7 +438,7 @@ impl<'a> Typer<'a> {
                 }
                 TypedExpr::new(SqlType::Struct(types), ExprKind::Struct { fields: typed })
             }
-            Ast::Function { name, args, star } => self.call(name, args, *star, span)?,
+            Ast::Function { name, args, .. } => self.call(name, args, span)?,
             Ast::Lambda { .. } => {
                 return Err(self.err(span, "A lambda can only be passed as a function argument"));
             }

@@ -126,17 +126,20 @@ impl Scope {
             }
         }
         if found.len() > 1 {
-            let candidates: Vec<String> = sides
+            let mut candidates: Vec<String> = sides
                 .iter()
                 .filter(|s| self.sides[**s].schema.find(&name.value).is_some())
                 .map(|s| format!("{}.{}", self.sides[*s].alias, name.value))
                 .collect();
+            // ksqlDB's `AmbiguousColumnException`: the qualified candidates sorted, joined
+            // as a list ending in "or".
+            candidates.sort();
             return Err(Diagnostic::error(
                 span,
                 format!(
-                    "Column '{}' is ambiguous. Could be any of: {}",
+                    "Column '{}' is ambiguous. Could be {}.",
                     name.value,
-                    candidates.join(", ")
+                    join_or(&candidates)
                 ),
             )
             .with_help("qualify the column with its source or alias"));
@@ -197,5 +200,14 @@ impl Scope {
             d = d.with_help(format!("did you mean `{s}`?"));
         }
         Err(d)
+    }
+}
+
+/// `A`, `A or B`, `A, B or C`: ksqlDB's `GrammaticalJoiner.or()`.
+pub(super) fn join_or(parts: &[String]) -> String {
+    match parts.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
     }
 }

@@ -1,0 +1,110 @@
+//! Analyzer tests of ksqlDB's message rules: each rule (its template in ksqlDB's source is
+//! named on the test) over several clauses, types and functions, not only the case that
+//! showed it.
+
+use super::tests::{error_of, schema_of};
+
+/// ksqlDB reads `F(*)` as `F()`: COUNT accepts it, every other function reports `()`.
+#[test]
+fn a_star_call_is_a_call_without_arguments() {
+    for (query, expected) in [
+        (
+            "CREATE STREAM S AS SELECT ID, ABS(*) AS A FROM ORDERS;",
+            "Function 'Abs' does not accept parameters ().",
+        ),
+        (
+            "CREATE TABLE T AS SELECT STATUS, SUM(*) AS N FROM ORDERS GROUP BY STATUS;",
+            "Function 'SUM' does not accept parameters ().",
+        ),
+        (
+            "CREATE STREAM S AS SELECT ID FROM ORDERS WHERE LEN(*) > 1;",
+            "Function 'len' does not accept parameters ().",
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+    schema_of(
+        "CREATE TABLE T AS SELECT STATUS, COUNT(*) AS N FROM ORDERS GROUP BY STATUS;",
+        "T",
+    );
+}
+
+/// ksqlDB's `AmbiguousColumnException`: qualified candidates, sorted, in a list ending in "or".
+#[test]
+fn ambiguous_columns_list_their_candidates_sorted() {
+    assert_eq!(
+        super::scope::join_or(&["A.X".into(), "B.X".into(), "C.X".into()]),
+        "A.X, B.X or C.X"
+    );
+    assert_eq!(super::scope::join_or(&["A.X".into()]), "A.X");
+    let err = error_of(
+        "CREATE STREAM S AS SELECT Z.ID AS ZID, ID FROM ORDERS Z \
+         JOIN RETURNS A WITHIN 1 SECOND ON Z.ID = A.ID;",
+    );
+    assert!(
+        err.contains("Column 'ID' is ambiguous. Could be A.ID or Z.ID."),
+        "{err}"
+    );
+}
+
+/// ksqlDB's `Analyzer.checkForReservedToken`: a reserved name selected as itself (bare or
+/// aliased to its own name) versus a reserved name given to another expression.
+#[test]
+fn reserved_names_in_a_projection() {
+    for (query, expected) in [
+        (
+            "CREATE STREAM S AS SELECT ID, ROWTIME FROM ORDERS;",
+            "Reserved column name in select: `ROWTIME`. Please remove or alias the column.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT ID, O.ROWPARTITION AS ROWPARTITION FROM ORDERS O;",
+            "Reserved column name in select: `ROWPARTITION`. Please remove or alias the column.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT ID, AMOUNT AS ROWOFFSET FROM ORDERS;",
+            "`ROWOFFSET` is a reserved column name. You cannot use it as an alias for a column.",
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}
+
+/// ksqlDB's `AggregateAnalyzer`: each select expression reading a column outside the
+/// grouping, as written, then what to do about it.
+#[test]
+fn ungrouped_select_expressions_are_named_whole() {
+    for (query, listed) in [
+        (
+            "CREATE TABLE T AS SELECT CUSTOMER, UCASE(STATUS) AS U, COUNT(*) AS N FROM ORDERS \
+             GROUP BY CUSTOMER;",
+            "UCASE(STATUS)",
+        ),
+        (
+            "CREATE TABLE T AS SELECT CUSTOMER, (AMOUNT * SUM(AMOUNT)) AS X FROM ORDERS \
+             GROUP BY CUSTOMER;",
+            "(AMOUNT * SUM(AMOUNT))",
+        ),
+        (
+            "CREATE TABLE T AS SELECT CUSTOMER, ID, LEN(STATUS) AS L, COUNT(*) AS N \
+             FROM ORDERS GROUP BY CUSTOMER;",
+            "ID, LEN(STATUS)",
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(
+            err.contains(&format!(
+                "Non-aggregate SELECT expression(s) not part of GROUP BY: {listed}\n\
+                 Either add the column(s) to the GROUP BY or remove them from the SELECT."
+            )),
+            "{query}: {err}"
+        );
+    }
+    // Columns that are each grouped make any expression of them grouped.
+    schema_of(
+        "CREATE TABLE T WITH (KEY_FORMAT='JSON') AS SELECT CUSTOMER, STATUS, CUSTOMER + STATUS AS CS, COUNT(*) AS N \
+         FROM ORDERS GROUP BY CUSTOMER, STATUS;",
+        "T",
+    );
+}
