@@ -269,9 +269,13 @@ impl<'a> Typer<'a> {
                 negated,
             } => {
                 let typed = self.type_expr(operand)?;
+                let raw = list
+                    .iter()
+                    .map(|i| self.type_expr(i))
+                    .collect::<R<Vec<_>>>()?;
+                super::in_list::check_common_type(&typed, &raw, list)?;
                 let mut items = Vec::new();
-                for item in list {
-                    let t = self.type_expr(item)?;
+                for (t, item) in raw.into_iter().zip(list) {
                     let t = self.coerce_literal(&typed, t, item.span, true)?;
                     let t = if typed.ty.is_collection() {
                         self.in_list_collection(&typed, t, item)?

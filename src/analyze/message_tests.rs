@@ -108,3 +108,45 @@ fn ungrouped_select_expressions_are_named_whole() {
         "T",
     );
 }
+
+/// ksqlDB's `CoercionUtil.coerceUserList` over `x IN (…)`: the type folded so far, the
+/// entry's type and text; string literals must read as the list's number or BOOLEAN.
+#[test]
+fn in_lists_without_a_common_type() {
+    let hint = "\nHint: You might need to add explicit type casts.";
+    for (query, expected) in [
+        (
+            "CREATE STREAM S AS SELECT * FROM ORDERS WHERE CUSTOMER IN ('a', AMOUNT);",
+            format!(
+                "Invalid Predicate: operator does not exist: STRING = DECIMAL(10, 2) (AMOUNT){hint}"
+            ),
+        ),
+        (
+            "CREATE STREAM S AS SELECT * FROM ORDERS WHERE ID IN (1, 2.5, false);",
+            format!(
+                "Invalid Predicate: operator does not exist: DECIMAL(20, 1) = BOOLEAN (false){hint}"
+            ),
+        ),
+        (
+            "CREATE STREAM S AS SELECT * FROM ORDERS WHERE (ID > 1) IN (STATUS);",
+            format!("Invalid Predicate: operator does not exist: BOOLEAN = STRING (STATUS){hint}"),
+        ),
+        (
+            "CREATE STREAM S AS SELECT * FROM ORDERS WHERE ID IN (NULL, 'many');",
+            "Invalid Predicate: invalid input syntax for type BIGINT: \"many\".".to_string(),
+        ),
+        (
+            "CREATE STREAM S AS SELECT * FROM ORDERS WHERE (ID > 1) IN ('maybe');",
+            "Invalid Predicate: invalid input syntax for type BOOLEAN: \"maybe\".".to_string(),
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(&expected), "{query}: {err}");
+    }
+    // Literals of any kind join a STRING list; numeric strings join a numeric one.
+    schema_of(
+        "CREATE STREAM S AS SELECT * FROM ORDERS WHERE CUSTOMER IN ('a', 1, 2.5) \
+         AND ID IN ('10', 2, 3.5);",
+        "S",
+    );
+}

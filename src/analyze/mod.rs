@@ -18,6 +18,7 @@ pub mod catalog;
 mod constructors;
 pub mod expr;
 mod formats;
+mod in_list;
 mod infer;
 pub mod join;
 mod keys;

@@ -88,7 +88,7 @@ impl Typer<'_> {
             self.err(
                 span,
                 format!(
-                    "invalid input syntax for type {}: \"{text}\"",
+                    "invalid input syntax for type {}: \"{text}\".",
                     other.ty.base_name()
                 ),
             )
