@@ -33,11 +33,6 @@ fn a_star_call_is_a_call_without_arguments() {
 /// ksqlDB's `AmbiguousColumnException`: qualified candidates, sorted, in a list ending in "or".
 #[test]
 fn ambiguous_columns_list_their_candidates_sorted() {
-    assert_eq!(
-        super::scope::join_or(&["A.X".into(), "B.X".into(), "C.X".into()]),
-        "A.X, B.X or C.X"
-    );
-    assert_eq!(super::scope::join_or(&["A.X".into()]), "A.X");
     let err = error_of(
         "CREATE STREAM S AS SELECT Z.ID AS ZID, ID FROM ORDERS Z \
          JOIN RETURNS A WITHIN 1 SECOND ON Z.ID = A.ID;",
@@ -149,4 +144,38 @@ fn in_lists_without_a_common_type() {
          AND ID IN ('10', 2, 3.5);",
         "S",
     );
+}
+
+/// ksqlDB's `LogicalPlanner` join checks: the condition as written with its columns
+/// qualified, the sources by name and the join type in `JoinNode.JoinType`'s words.
+#[test]
+fn join_conditions_are_printed_as_written_and_qualified() {
+    for (query, expected) in [
+        (
+            "CREATE STREAM S AS SELECT * FROM ORDERS JOIN CUSTOMERS ON NAME = STATUS;",
+            "Invalid join condition: stream-table joins require to join on the table's primary \
+             key. Got CUSTOMERS.NAME = ORDERS.STATUS.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT * FROM ORDERS O JOIN CUSTOMERS C \
+             ON C.CUSTOMER = CAST(ID AS DECIMAL(20, 0));",
+            "Invalid join condition: types don't match. \
+             Got C.CUSTOMER{STRING} = CAST(O.ID AS DECIMAL(20, 0)){DECIMAL(20, 0)}.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT * FROM ORDERS O FULL OUTER JOIN CUSTOMERS C \
+             ON O.CUSTOMER = C.CUSTOMER;",
+            "Invalid join type: full-outer join not supported for stream-table join. \
+             Got ORDERS [FULL] OUTER JOIN CUSTOMERS.",
+        ),
+        (
+            "CREATE TABLE T AS SELECT * FROM CUSTOMERS C LEFT JOIN ORDERS O \
+             ON O.CUSTOMER = C.CUSTOMER;",
+            "Invalid join order: table-stream joins are not supported; only stream-table joins. \
+             Got CUSTOMERS LEFT [OUTER] JOIN ORDERS.",
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
 }

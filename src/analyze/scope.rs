@@ -91,6 +91,15 @@ impl Scope {
             > 1
     }
 
+    /// The alias of the one input with a column `name`; `None` when none or several have it.
+    pub fn only_source_of(&self, name: &str) -> Option<String> {
+        let mut with = self.sides.iter().filter(|s| s.schema.find(name).is_some());
+        match (with.next(), with.next()) {
+            (Some(side), None) => Some(side.alias.clone()),
+            _ => None,
+        }
+    }
+
     /// The name a column of `side` gets in an output schema.
     pub fn output_name(&self, side: usize, name: &str) -> String {
         if self.is_join() {
@@ -139,7 +148,7 @@ impl Scope {
                 format!(
                     "Column '{}' is ambiguous. Could be {}.",
                     name.value,
-                    join_or(&candidates)
+                    super::naming::or_list(&candidates)
                 ),
             )
             .with_help("qualify the column with its source or alias"));
@@ -200,14 +209,5 @@ impl Scope {
             d = d.with_help(format!("did you mean `{s}`?"));
         }
         Err(d)
-    }
-}
-
-/// `A`, `A or B`, `A, B or C`: ksqlDB's `GrammaticalJoiner.or()`.
-pub(super) fn join_or(parts: &[String]) -> String {
-    match parts.split_last() {
-        None => String::new(),
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
     }
 }
