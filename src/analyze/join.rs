@@ -15,7 +15,7 @@ use super::scope::Scope;
 use crate::expr::{ColumnRef, ExprKind, TypedExpr};
 use crate::sql::{self, BinaryOp, Diagnostic, Query};
 
-fn sides_of(expr: &TypedExpr) -> Vec<u16> {
+pub(super) fn sides_of(expr: &TypedExpr) -> Vec<u16> {
     let mut columns = Vec::new();
     expr.columns(&mut columns);
     let mut sides: Vec<u16> = columns
@@ -70,6 +70,7 @@ impl Analyzer<'_> {
         // Every expression equal to the current key (both sides of the joins on it).
         let mut equivalents: Vec<TypedExpr> = Vec::new();
         let mut left_type = scope.sides[0].source_type;
+        super::join_criteria::check_criteria(scope, &query.joins)?;
         for (j, join) in query.joins.iter().enumerate() {
             let right_side = (j + 1) as u16;
             let on_text = expr_text(&join.on);

@@ -179,3 +179,48 @@ fn join_conditions_are_printed_as_written_and_qualified() {
         assert!(err.contains(expected), "{query}: {err}");
     }
 }
+
+/// ksqlDB's `Analyzer.visitJoinedSource` and `visitAliasedRelation`, checked over every join
+/// before any join's keys: the shape of `ON`, the sources each side reads, repeated sources.
+#[test]
+fn join_criteria_are_checked_as_ksqldb_analyzes_them() {
+    let three = "FROM ORDERS O JOIN CUSTOMERS C ON O.CUSTOMER = C.CUSTOMER \
+                 JOIN RETURNS R WITHIN 1 HOUR ON";
+    for (query, expected) in [
+        (
+            format!("CREATE STREAM S AS SELECT * {three} O.ID = O.ID;"),
+            "Each side of the join must reference exactly one source and not the same source. \
+             Left side references `O` and right references `O`",
+        ),
+        (
+            format!("CREATE STREAM S AS SELECT * {three} C.CUSTOMER = O.CUSTOMER;"),
+            "A join criteria is expected to reference the source (`R`) in the FROM clause, \
+             instead the right source references `O` and the left source references `C`",
+        ),
+        (
+            format!("CREATE STREAM S AS SELECT * {three} O.ID = R.ID AND O.ID = R.ID;"),
+            "Invalid join condition: joins on multiple conditions are not yet supported. \
+             Got ((O.ID = R.ID) AND (O.ID = R.ID)).",
+        ),
+        (
+            format!("CREATE STREAM S AS SELECT * {three} O.ID < R.ID;"),
+            "Only equality join criteria is supported.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT * FROM ORDERS O JOIN RETURNS R WITHIN 1 HOUR \
+             ON O.ID = R.ID JOIN RETURNS X WITHIN 1 HOUR ON O.ID = X.ID;"
+                .to_string(),
+            "N-way joins do not support multiple occurrences of the same source. \
+             Source: 'RETURNS'.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT * FROM ORDERS O JOIN ORDERS X WITHIN 1 HOUR \
+             ON O.ID = X.ID;"
+                .to_string(),
+            "Can not join 'ORDERS' to 'ORDERS': self joins are not yet supported.",
+        ),
+    ] {
+        let err = error_of(&query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}

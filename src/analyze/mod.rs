@@ -21,6 +21,7 @@ mod formats;
 mod in_list;
 mod infer;
 pub mod join;
+mod join_criteria;
 mod keys;
 pub mod naming;
 mod operators;

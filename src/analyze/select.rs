@@ -39,14 +39,22 @@ impl Analyzer<'_> {
                 .unwrap_or(&aliased.name)
                 .value
                 .clone();
+            // ksqlDB's `Analyzer.visitAliasedRelation`: past the second source, a repeated
+            // one is an n-way join's.
             if let Some(first) = scope.sides.iter().find(|s| s.source == source.name) {
-                return Err(Diagnostic::error(
-                    aliased.span,
+                let message = if scope.sides.len() > 1 {
+                    format!(
+                        "N-way joins do not support multiple occurrences of the same source. \
+                         Source: '{}'.",
+                        source.name
+                    )
+                } else {
                     format!(
                         "Can not join '{}' to '{}': self joins are not yet supported.",
-                        first.source, source.name
-                    ),
-                ));
+                        source.name, first.source
+                    )
+                };
+                return Err(Diagnostic::error(aliased.span, message));
             }
             if scope.sides.iter().any(|s| s.alias == alias) {
                 return Err(Diagnostic::error(
