@@ -184,7 +184,7 @@ impl Analyzer<'_> {
                 .map(|c| SerdeColumn::new(c.name.clone(), c.ty.clone()))
                 .collect();
             format::validate(info.format, role, &serde_columns, &options)
-                .map_err(|e| Diagnostic::error(span, e.to_string()))?;
+                .map_err(|e| Diagnostic::error(span, e.schema_refusal(role, &serde_columns)))?;
         }
         Ok(())
     }
