@@ -27,7 +27,7 @@ impl Typer<'_> {
         let kind = function.kind;
         match kind {
             FunctionKind::Aggregate => {
-                if self.aggregates.is_none() || self.in_aggregate {
+                if self.aggregates.is_none() || self.in_aggregate.is_some() {
                     return Err(self.err(span, self.aggregate_misplaced(function.name)));
                 }
             }
@@ -46,7 +46,7 @@ impl Typer<'_> {
         }
         let was_in_aggregate = self.in_aggregate;
         if kind == FunctionKind::Aggregate {
-            self.in_aggregate = true;
+            self.in_aggregate = Some(function.name);
         }
         let typed_args = self.type_args(function, args);
         self.in_aggregate = was_in_aggregate;
@@ -157,7 +157,10 @@ impl Typer<'_> {
             "PARTITION BY" => format!(
                 "PARTITION BY does not support aggregate functions: {name} is an aggregate function."
             ),
-            _ if self.in_aggregate => format!("Aggregate functions can not be nested: {name}"),
+            // ksqlDB's `AggregateAnalyzer`: the outer call around the inner one's name.
+            _ if let Some(outer) = self.in_aggregate => {
+                format!("Aggregate functions can not be nested: {outer}({name}())")
+            }
             _ => format!("Use of aggregate function {name} requires a GROUP BY clause."),
         }
     }

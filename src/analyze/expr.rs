@@ -38,7 +38,8 @@ pub struct Typer<'a> {
     /// When set, table function calls are collected here; otherwise they are an error.
     pub table_functions: Option<&'a mut Vec<TableFunctionCall>>,
     pub(super) lambdas: Vec<Vec<(String, SqlType)>>,
-    pub(super) in_aggregate: bool,
+    /// The aggregate whose arguments are being typed (ksqlDB refuses nesting another).
+    pub(super) in_aggregate: Option<&'static str>,
 }
 
 pub(super) fn null_of(ty: SqlType) -> TypedExpr {
@@ -74,7 +75,7 @@ impl<'a> Typer<'a> {
             aggregates: None,
             table_functions: None,
             lambdas: Vec::new(),
-            in_aggregate: false,
+            in_aggregate: None,
         }
     }
 
@@ -117,7 +118,7 @@ impl<'a> Typer<'a> {
                 let resolved = self
                     .scope
                     .resolve(self.clause, qualifier.as_ref(), name, span)?;
-                if self.in_aggregate
+                if self.in_aggregate.is_some()
                     && let ColumnRef::System { column, .. } = resolved.column
                     && matches!(
                         column,

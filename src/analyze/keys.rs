@@ -100,11 +100,10 @@ pub(super) fn assign_keys(
                 texts[0].clone(),
             )
         } else {
-            let texts: Vec<String> = missing.iter().map(|k| k.texts[0].clone()).collect();
+            // ksqlDB's `PlanNode.throwKeysNotIncludedError` names every key the projection
+            // must hold, once any is missing.
+            let texts: Vec<String> = keys.iter().map(|k| k.texts[0].clone()).collect();
             let plural = if texts.len() > 1 { "s" } else { "" };
-            let (word, rest) = kind.split_once(' ').map_or((kind, ""), |(a, b)| (a, b));
-            let _ = word;
-            let _ = rest;
             (
                 format!("{kind}{plural} {}", and_list(&texts)),
                 texts.join(", "),

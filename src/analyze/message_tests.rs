@@ -224,3 +224,28 @@ fn join_criteria_are_checked_as_ksqldb_analyzes_them() {
         assert!(err.contains(expected), "{query}: {err}");
     }
 }
+
+/// ksqlDB's `AggregateAnalyzer` on nesting (`OUTER(INNER())`) and `PlanNode`'s list of
+/// every key a projection must hold once any is missing.
+#[test]
+fn nested_aggregates_and_missing_keys() {
+    for (query, expected) in [
+        (
+            "CREATE TABLE T AS SELECT STATUS, MAX(SUM(AMOUNT)) AS M FROM ORDERS GROUP BY STATUS;",
+            "Aggregate functions can not be nested: MAX(SUM())",
+        ),
+        (
+            "CREATE TABLE T AS SELECT STATUS, SUM(COUNT(*)) AS M FROM ORDERS GROUP BY STATUS;",
+            "Aggregate functions can not be nested: SUM(COUNT())",
+        ),
+        (
+            "CREATE TABLE T WITH (KEY_FORMAT='JSON') AS SELECT STATUS, COUNT(*) AS N \
+             FROM ORDERS GROUP BY STATUS, CUSTOMER;",
+            "The query used to build `T` must include the grouping expressions STATUS and \
+             CUSTOMER in its projection (eg, SELECT STATUS, CUSTOMER...).",
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}
