@@ -171,7 +171,11 @@ pub(super) fn assign_keys(
         {
             return Err(Diagnostic::error(
                 item.span,
-                format!("Duplicate column name: `{}`", item.name),
+                // ksqlDB's `DuplicateColumnException`, raised as the value column is added.
+                format!(
+                    "Duplicate value columns found in schema: `{}` {}",
+                    item.name, item.expr.ty
+                ),
             )
             .with_help("give one of them an alias with AS"));
         }

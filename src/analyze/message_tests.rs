@@ -249,3 +249,42 @@ fn nested_aggregates_and_missing_keys() {
         assert!(err.contains(expected), "{query}: {err}");
     }
 }
+
+/// ksqlDB's `Analyzer` on PARTITION BY columns, and `CommonCreateConfigs` on FORMAT beside
+/// KEY_FORMAT or VALUE_FORMAT.
+#[test]
+fn partition_by_columns_and_format_properties() {
+    for (query, expected) in [
+        (
+            "CREATE STREAM S AS SELECT ID, STATUS AS S2 FROM ORDERS PARTITION BY S2;",
+            "PARTITION BY column 'S2' cannot be resolved. 'S2' must be a column in the source \
+             schema since PARTITION BY is applied on the input.",
+        ),
+        (
+            "CREATE STREAM X (A INT) WITH (KAFKA_TOPIC='x', FORMAT='JSON', KEY_FORMAT='KAFKA');",
+            "Cannot supply both 'KEY_FORMAT' and 'FORMAT' properties, as 'FORMAT' sets both key \
+             and value formats. Either use just 'FORMAT', or use 'KEY_FORMAT' and 'VALUE_FORMAT'.",
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}
+
+/// ksqlDB's `DuplicateColumnException` when a projection names two columns alike.
+#[test]
+fn duplicate_output_columns() {
+    for (query, expected) in [
+        (
+            "CREATE STREAM S AS SELECT ID, AMOUNT AS X, STATUS AS X FROM ORDERS;",
+            "Duplicate value columns found in schema: `X` STRING",
+        ),
+        (
+            "CREATE TABLE T AS SELECT STATUS AS N, SUM(AMOUNT) AS N FROM ORDERS GROUP BY STATUS;",
+            "Duplicate value columns found in schema: `N` DECIMAL(10, 2)",
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}

@@ -160,13 +160,11 @@ impl Scope {
             let bound = matches!(system, SystemColumn::Windowstart | SystemColumn::Windowend);
             let side = sides.first().copied().unwrap_or(0);
             if bound && self.window_bounds_unknown && qualifier.is_none() {
-                return Err(Diagnostic::error(
-                    span,
-                    format!("{clause} column '{}' cannot be resolved.", name.value),
-                )
-                .with_help(
-                    "window bounds of an aggregation over a join are not available in ksqlDB",
-                ));
+                return Err(
+                    Diagnostic::error(span, unresolved(clause, &name.value)).with_help(
+                        "window bounds of an aggregation over a join are not available in ksqlDB",
+                    ),
+                );
             }
             if bound && !self.window_bounds && !self.sides.get(side).is_some_and(|s| s.windowed) {
                 return Err(Diagnostic::error(
@@ -201,13 +199,23 @@ impl Scope {
             Some(q) => format!("{}.{}", q.value, name.value),
             None => name.value.clone(),
         };
-        let mut d = Diagnostic::error(
-            span,
-            format!("{clause} column '{shown}' cannot be resolved."),
-        );
+        let mut d = Diagnostic::error(span, unresolved(clause, &shown));
         if let Some(s) = suggest(&name.value, candidates) {
             d = d.with_help(format!("did you mean `{s}`?"));
         }
         Err(d)
     }
+}
+
+/// ksqlDB's `UnknownColumnException` text; under PARTITION BY the `Analyzer` adds why an
+/// output column does not count.
+fn unresolved(clause: &str, shown: &str) -> String {
+    let mut text = format!("{clause} column '{shown}' cannot be resolved.");
+    if clause == "PARTITION BY" {
+        text.push_str(&format!(
+            " '{shown}' must be a column in the source schema since PARTITION BY is applied on \
+             the input."
+        ));
+    }
+    text
 }
