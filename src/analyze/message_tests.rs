@@ -288,3 +288,38 @@ fn duplicate_output_columns() {
         assert!(err.contains(expected), "{query}: {err}");
     }
 }
+
+/// ksqlDB's `ExpressionTypeManager` on arithmetic, `FilterTypeValidator`'s prefix on typing
+/// errors in WHERE and HAVING, and `CreateSourceFactory` on reserved column names.
+#[test]
+fn arithmetic_filters_and_reserved_declarations() {
+    for (query, expected) in [
+        (
+            "CREATE STREAM S AS SELECT ID, STATUS * 2 AS X FROM ORDERS;",
+            "Error processing expression: (STATUS * 2). Unsupported arithmetic types. STRING INTEGER",
+        ),
+        (
+            "CREATE STREAM S AS SELECT * FROM ORDERS WHERE (true + 1.5) > 0;",
+            "Error in WHERE expression: Error processing expression: (true + 1.5). \
+             Unsupported arithmetic types. BOOLEAN DECIMAL",
+        ),
+        (
+            "CREATE STREAM S AS SELECT * FROM ORDERS WHERE LEN(AMOUNT) > 1;",
+            "Error in WHERE expression: Function 'len' does not accept parameters \
+             (DECIMAL(10, 2)).",
+        ),
+        (
+            "CREATE TABLE T AS SELECT STATUS, COUNT(*) AS N FROM ORDERS GROUP BY STATUS \
+             HAVING MAX(ID) - 'x' > 1;",
+            "Error in HAVING expression: Error processing expression: (MAX(ID) - 'x'). \
+             Unsupported arithmetic types. BIGINT STRING",
+        ),
+        (
+            "CREATE STREAM X (ROWOFFSET INT) WITH (KAFKA_TOPIC='x', VALUE_FORMAT='JSON');",
+            "'ROWOFFSET' is a reserved column name. You cannot use it as a name for a column.",
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}

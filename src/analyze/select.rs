@@ -346,8 +346,15 @@ fn window_spec(clause: &sql::WindowClause) -> WindowSpec {
     }
 }
 
+/// ksqlDB's `FilterTypeValidator` prefixes the errors of typing a WHERE or HAVING expression
+/// (comparisons, arithmetic, function resolution); columns are resolved earlier, unprefixed.
 fn prefix(mut d: Diagnostic, text: &str) -> Diagnostic {
-    if d.message.starts_with("Cannot compare") {
+    let typing = [
+        "Cannot compare",
+        "Error processing expression",
+        "Function '",
+    ];
+    if typing.iter().any(|t| d.message.starts_with(t)) {
         d.message = format!("{text}{}", d.message);
     }
     d
