@@ -116,18 +116,31 @@ pub(super) fn assign_keys(
             ),
         ));
     }
-    for (j, found) in key_items.iter().enumerate() {
+    for found in &key_items {
         if found.len() > 1 {
             let mut names: Vec<String> = found.iter().map(|i| items[*i].name.clone()).collect();
-            names.sort();
-            let text = keys[j].texts.first().cloned().unwrap_or_default();
-            let _ = text;
-            return Err(Diagnostic::error(
-                items[found[1]].span,
+            // ksqlDB's `LogicalPlanner` refuses a grouping expression selected twice (its
+            // aliases in projection order); its `FinalProjectNode` any other key column.
+            let first = if kind == "grouping expression" {
+                let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                format!(
+                    "The projection contains a key column more than once: {}.",
+                    and_list(&quoted)
+                )
+            } else {
+                names.sort();
                 format!(
                     "The projection contains a key column (`{}`) more than once, aliased as: {}.",
                     items[found[0]].name,
                     and_list(&names)
+                )
+            };
+            return Err(Diagnostic::error(
+                items[found[1]].span,
+                format!(
+                    "{first}\nEach key column must only be in the projection once. If you \
+                     intended to copy the key into the value, then consider using the AS_VALUE \
+                     function to indicate which key reference should be copied."
                 ),
             ));
         }

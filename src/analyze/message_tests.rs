@@ -323,3 +323,39 @@ fn arithmetic_filters_and_reserved_declarations() {
         assert!(err.contains(expected), "{query}: {err}");
     }
 }
+
+/// A key selected twice: ksqlDB's `LogicalPlanner` for a grouping expression (aliases in
+/// projection order), its `FinalProjectNode` for a source's key column.
+#[test]
+fn keys_selected_twice() {
+    for (query, expected) in [
+        (
+            "CREATE TABLE T AS SELECT STATUS AS B, STATUS AS A, COUNT(*) AS N FROM ORDERS \
+             GROUP BY STATUS;",
+            "The projection contains a key column more than once: `B` and `A`.\nEach key column \
+             must only be in the projection once.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT ID AS B, ID AS A, STATUS FROM ORDERS;",
+            "more than once, aliased as: A and B.\n\
+             Each key column must only be in the projection once.",
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}
+
+/// `PlanNode.throwKeysNotIncludedError` prints partitioning expressions as the analyzer
+/// leaves them: every column qualified by its source, inside calls too.
+#[test]
+fn partitioning_expressions_are_printed_qualified() {
+    let err = error_of("CREATE STREAM S AS SELECT STATUS FROM ORDERS O PARTITION BY ABS(ID) * 2;");
+    assert!(
+        err.contains(
+            "must include the partitioning expression (ABS(O.ID) * 2) in its projection \
+             (eg, SELECT (ABS(O.ID) * 2)...)."
+        ),
+        "{err}"
+    );
+}

@@ -362,17 +362,10 @@ fn prefix(mut d: Diagnostic, text: &str) -> Diagnostic {
 
 /// The expression text ksqlDB prints in key messages: columns qualified by their source.
 pub(super) fn qualified_text(expr: &sql::Expr, scope: &Scope) -> String {
-    if let sql::ExprKind::Column {
-        qualifier: None,
-        name,
-    } = &expr.kind
-        && !scope.is_join()
-        && let Some(side) = scope.sides.first()
-        && side.schema.find(&name.value).is_some()
-    {
-        return format!("{}.{}", side.alias, name.value);
+    if scope.is_join() {
+        return expr_text(expr);
     }
-    expr_text(expr)
+    super::naming::qualified_text(expr, &|name| scope.only_source_of(name))
 }
 
 /// A foreign-key join's result is keyed by the left table's primary key: one key column per
