@@ -100,9 +100,15 @@ pub(super) fn assign_keys(
                 texts[0].clone(),
             )
         } else {
-            // ksqlDB's `PlanNode.throwKeysNotIncludedError` names every key the projection
-            // must hold, once any is missing.
-            let texts: Vec<String> = keys.iter().map(|k| k.texts[0].clone()).collect();
+            // ksqlDB's `PlanNode.throwKeysNotIncludedError`: its `AggregateNode` names the
+            // grouping expressions missing, its `DataSourceNode` and `UserRepartitionNode`
+            // every key column or partitioning expression once any is missing.
+            let listed: Vec<&KeyExpr> = if kind == "grouping expression" {
+                missing.clone()
+            } else {
+                keys.iter().collect()
+            };
+            let texts: Vec<String> = listed.iter().map(|k| k.texts[0].clone()).collect();
             let plural = if texts.len() > 1 { "s" } else { "" };
             (
                 format!("{kind}{plural} {}", and_list(&texts)),

@@ -225,8 +225,8 @@ fn join_criteria_are_checked_as_ksqldb_analyzes_them() {
     }
 }
 
-/// ksqlDB's `AggregateAnalyzer` on nesting (`OUTER(INNER())`) and `PlanNode`'s list of
-/// every key a projection must hold once any is missing.
+/// ksqlDB's `AggregateAnalyzer` on nesting (`OUTER(INNER())`), `AggregateNode`'s list of
+/// the grouping expressions a projection misses and `DataSourceNode`'s of all key columns.
 #[test]
 fn nested_aggregates_and_missing_keys() {
     for (query, expected) in [
@@ -241,8 +241,14 @@ fn nested_aggregates_and_missing_keys() {
         (
             "CREATE TABLE T WITH (KEY_FORMAT='JSON') AS SELECT STATUS, COUNT(*) AS N \
              FROM ORDERS GROUP BY STATUS, CUSTOMER;",
-            "The query used to build `T` must include the grouping expressions STATUS and \
-             CUSTOMER in its projection (eg, SELECT STATUS, CUSTOMER...).",
+            "The query used to build `T` must include the grouping expression CUSTOMER in its \
+             projection (eg, SELECT CUSTOMER...).",
+        ),
+        (
+            "CREATE STREAM K2 (A INT KEY, B INT KEY, V INT) WITH (KAFKA_TOPIC='k2', \
+             FORMAT='JSON'); CREATE STREAM S AS SELECT B, V FROM K2;",
+            "The query used to build `S` must include the key columns A and B in its \
+             projection (eg, SELECT A, B...).",
         ),
     ] {
         let err = error_of(query);
