@@ -11,7 +11,7 @@ use super::query::{AnalyzedJoin, Item, QueryInput, Selected, WindowSpec};
 use super::scope::Scope;
 use super::{Analyzer, R};
 use crate::expr::{ColumnRef, ExprKind, SystemColumn, TypedExpr};
-use crate::sql::{Diagnostic, Query, Span};
+use crate::sql::{Diagnostic, Query, SelectItem, Span};
 use crate::types::SqlType;
 
 /// Rewrites `expr` over group keys and aggregate results; input columns outside any group key
@@ -53,6 +53,15 @@ fn post_aggregation(
     }
 }
 
+/// The text of the select expression at `span`, as ksqlDB prints it; `None` for a star's
+/// columns.
+fn select_text(query: &Query, span: Span) -> Option<String> {
+    query.select.iter().find_map(|item| match item {
+        SelectItem::Expr { expr, span: at, .. } if *at == span => Some(expr_text(expr)),
+        _ => None,
+    })
+}
+
 impl Analyzer<'_> {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn aggregated(
@@ -91,27 +100,32 @@ impl Analyzer<'_> {
                 "PARTITION BY and GROUP BY in the same query are not supported.",
             ));
         }
-        let mut bad = Vec::new();
+        // ksqlDB's `AggregateAnalyzer` names each select expression that reads a column
+        // outside the grouping, as written (a star's columns by name).
+        let mut bad_items: Vec<String> = Vec::new();
         let mut bad_span = None;
         let mut rewritten = Vec::new();
         for item in items {
-            let before = bad.len();
+            let mut bad = Vec::new();
             let expr = post_aggregation(item.expr, &group_by, scope, &mut bad);
-            if bad.len() > before && bad_span.is_none() {
-                bad_span = Some(item.span);
+            if !bad.is_empty() {
+                bad_span.get_or_insert(item.span);
+                let text = select_text(query, item.span).unwrap_or_else(|| item.name.clone());
+                if !bad_items.contains(&text) {
+                    bad_items.push(text);
+                }
             }
             rewritten.push(Item { expr, ..item });
         }
-        if !bad.is_empty() {
-            bad.dedup();
+        if !bad_items.is_empty() {
             return Err(Diagnostic::error(
                 bad_span.unwrap_or(query.span),
                 format!(
-                    "Non-aggregate SELECT expression(s) not part of GROUP BY: {}",
-                    bad.join(", ")
+                    "Non-aggregate SELECT expression(s) not part of GROUP BY: {}\n\
+                     Either add the column(s) to the GROUP BY or remove them from the SELECT.",
+                    bad_items.join(", ")
                 ),
-            )
-            .with_help("add the columns to GROUP BY, or wrap them in an aggregate function"));
+            ));
         }
         let having = match having {
             Some((h, span)) => {

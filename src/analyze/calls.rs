@@ -10,13 +10,7 @@ use crate::sql::{self, Expr, ExprKind as Ast, Span};
 use crate::types::SqlType;
 
 impl Typer<'_> {
-    pub(super) fn call(
-        &mut self,
-        name: &sql::Ident,
-        args: &[Expr],
-        star: bool,
-        span: Span,
-    ) -> R<TypedExpr> {
+    pub(super) fn call(&mut self, name: &sql::Ident, args: &[Expr], span: Span) -> R<TypedExpr> {
         let Some(function) = self.registry.get(&name.value) else {
             let mut d = self.err(
                 name.span,
@@ -27,16 +21,13 @@ impl Typer<'_> {
             }
             return Err(d);
         };
+        // ksqlDB's grammar reads `F(*)` as a call without arguments (`AstBuilder`), and so
+        // does weir's parser (`star` with no arguments): `*` resolves as `()`, which COUNT
+        // accepts and other functions report as `does not accept parameters ()`.
         let kind = function.kind;
-        if star && !(kind == FunctionKind::Aggregate && function.name == "COUNT") {
-            return Err(self.err(
-                span,
-                format!("Function '{}' does not accept '*'", function.name),
-            ));
-        }
         match kind {
             FunctionKind::Aggregate => {
-                if self.aggregates.is_none() || self.in_aggregate {
+                if self.aggregates.is_none() || self.in_aggregate.is_some() {
                     return Err(self.err(span, self.aggregate_misplaced(function.name)));
                 }
             }
@@ -55,7 +46,7 @@ impl Typer<'_> {
         }
         let was_in_aggregate = self.in_aggregate;
         if kind == FunctionKind::Aggregate {
-            self.in_aggregate = true;
+            self.in_aggregate = Some(function.name);
         }
         let typed_args = self.type_args(function, args);
         self.in_aggregate = was_in_aggregate;
@@ -166,7 +157,10 @@ impl Typer<'_> {
             "PARTITION BY" => format!(
                 "PARTITION BY does not support aggregate functions: {name} is an aggregate function."
             ),
-            _ if self.in_aggregate => format!("Aggregate functions can not be nested: {name}"),
+            // ksqlDB's `AggregateAnalyzer`: the outer call around the inner one's name.
+            _ if let Some(outer) = self.in_aggregate => {
+                format!("Aggregate functions can not be nested: {outer}({name}())")
+            }
             _ => format!("Use of aggregate function {name} requires a GROUP BY clause."),
         }
     }

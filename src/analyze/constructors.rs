@@ -344,7 +344,7 @@ mod tests {
         );
         assert_eq!(
             output_schema("ARRAY['x', A] AS L"),
-            Err("invalid input syntax for type INTEGER: \"x\"".to_string())
+            Err("invalid input syntax for type INTEGER: \"x\".".to_string())
         );
     }
 

@@ -38,7 +38,8 @@ pub struct Typer<'a> {
     /// When set, table function calls are collected here; otherwise they are an error.
     pub table_functions: Option<&'a mut Vec<TableFunctionCall>>,
     pub(super) lambdas: Vec<Vec<(String, SqlType)>>,
-    pub(super) in_aggregate: bool,
+    /// The aggregate whose arguments are being typed (ksqlDB refuses nesting another).
+    pub(super) in_aggregate: Option<&'static str>,
 }
 
 pub(super) fn null_of(ty: SqlType) -> TypedExpr {
@@ -74,7 +75,7 @@ impl<'a> Typer<'a> {
             aggregates: None,
             table_functions: None,
             lambdas: Vec::new(),
-            in_aggregate: false,
+            in_aggregate: None,
         }
     }
 
@@ -117,7 +118,7 @@ impl<'a> Typer<'a> {
                 let resolved = self
                     .scope
                     .resolve(self.clause, qualifier.as_ref(), name, span)?;
-                if self.in_aggregate
+                if self.in_aggregate.is_some()
                     && let ColumnRef::System { column, .. } = resolved.column
                     && matches!(
                         column,
@@ -269,9 +270,13 @@ impl<'a> Typer<'a> {
                 negated,
             } => {
                 let typed = self.type_expr(operand)?;
+                let raw = list
+                    .iter()
+                    .map(|i| self.type_expr(i))
+                    .collect::<R<Vec<_>>>()?;
+                super::in_list::check_common_type(&typed, &raw, list)?;
                 let mut items = Vec::new();
-                for item in list {
-                    let t = self.type_expr(item)?;
+                for (t, item) in raw.into_iter().zip(list) {
                     let t = self.coerce_literal(&typed, t, item.span, true)?;
                     let t = if typed.ty.is_collection() {
                         self.in_list_collection(&typed, t, item)?
@@ -438,7 +443,7 @@ impl<'a> Typer<'a> {
                 }
                 TypedExpr::new(SqlType::Struct(types), ExprKind::Struct { fields: typed })
             }
-            Ast::Function { name, args, star } => self.call(name, args, *star, span)?,
+            Ast::Function { name, args, .. } => self.call(name, args, span)?,
             Ast::Lambda { .. } => {
                 return Err(self.err(span, "A lambda can only be passed as a function argument"));
             }

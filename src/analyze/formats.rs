@@ -42,9 +42,11 @@ impl Analyzer<'_> {
                         .map_or(statement_span, |p| p.name_span);
                     return Err(Diagnostic::error(
                         span,
-                        format!("Cannot supply both '{side}' and 'FORMAT' properties, as 'FORMAT' sets both key and value formats."),
-                    )
-                    .with_help(format!("Either use just 'FORMAT', or use '{side}'.")));
+                        // ksqlDB's `CommonCreateConfigs.validateKeyValueFormats`.
+                        format!(
+                            "Cannot supply both '{side}' and 'FORMAT' properties, as 'FORMAT' sets both key and value formats. Either use just 'FORMAT', or use 'KEY_FORMAT' and 'VALUE_FORMAT'."
+                        ),
+                    ));
                 }
             }
             key = Some(both);
@@ -184,7 +186,7 @@ impl Analyzer<'_> {
                 .map(|c| SerdeColumn::new(c.name.clone(), c.ty.clone()))
                 .collect();
             format::validate(info.format, role, &serde_columns, &options)
-                .map_err(|e| Diagnostic::error(span, e.to_string()))?;
+                .map_err(|e| Diagnostic::error(span, e.schema_refusal(role, &serde_columns)))?;
         }
         Ok(())
     }

@@ -6,16 +6,16 @@
 
 use super::Analyzer;
 use super::R;
-use super::catalog::SourceType;
+use super::catalog::{SourceType, WindowType};
 use super::expr::Typer;
 use super::keys::KeyExpr;
-use super::naming::expr_text;
+use super::naming::{expr_text, qualified_text};
 use super::query::{AnalyzedJoin, JoinKind, JoinType};
 use super::scope::Scope;
 use crate::expr::{ColumnRef, ExprKind, TypedExpr};
 use crate::sql::{self, BinaryOp, Diagnostic, Query};
 
-fn sides_of(expr: &TypedExpr) -> Vec<u16> {
+pub(super) fn sides_of(expr: &TypedExpr) -> Vec<u16> {
     let mut columns = Vec::new();
     expr.columns(&mut columns);
     let mut sides: Vec<u16> = columns
@@ -70,6 +70,7 @@ impl Analyzer<'_> {
         // Every expression equal to the current key (both sides of the joins on it).
         let mut equivalents: Vec<TypedExpr> = Vec::new();
         let mut left_type = scope.sides[0].source_type;
+        super::join_criteria::check_criteria(scope, &query.joins)?;
         for (j, join) in query.joins.iter().enumerate() {
             let right_side = (j + 1) as u16;
             let on_text = expr_text(&join.on);
@@ -86,6 +87,13 @@ impl Analyzer<'_> {
                     ),
                 ));
             };
+            // ksqlDB's planner prints the condition as written, its columns qualified.
+            let qualify = |name: &str| scope.only_source_of(name);
+            let got = format!(
+                "{} = {}",
+                qualified_text(left, &qualify),
+                qualified_text(right, &qualify)
+            );
             let mut l = Typer::new(scope, "JOIN ON").type_expr(left)?;
             let mut r = Typer::new(scope, "JOIN ON").type_expr(right)?;
             let (mut l_ast, mut r_ast) = (left.as_ref(), right.as_ref());
@@ -102,6 +110,7 @@ impl Analyzer<'_> {
                     ));
                 }
             }
+            let written_types = (l.ty.clone(), r.ty.clone());
             if sides_of(&l)[0] == right_side {
                 std::mem::swap(&mut l, &mut r);
                 std::mem::swap(&mut l_ast, &mut r_ast);
@@ -120,10 +129,10 @@ impl Analyzer<'_> {
                     join.on.span,
                     format!(
                         "Invalid join condition: types don't match. Got {}{{{}}} = {}{{{}}}.",
-                        expr_text(l_ast),
-                        l.ty,
-                        expr_text(r_ast),
-                        r.ty
+                        qualified_text(left, &qualify),
+                        written_types.0,
+                        qualified_text(right, &qualify),
+                        written_types.1,
                     ),
                 ));
             }
@@ -142,12 +151,14 @@ impl Analyzer<'_> {
             let left_side = &scope.sides[sides_of(&l)[0] as usize];
             let right = &scope.sides[right_side as usize];
             if left_side.windowed != right.windowed {
+                // ksqlDB's `Analyzer.windowedNonWindowedJoinException`.
                 let describe = |s: &super::scope::Side| {
-                    if s.windowed {
-                        format!("{} is windowed", s.source)
-                    } else {
-                        format!("{} is not windowed", s.source)
-                    }
+                    let window = self
+                        .catalog
+                        .source(&s.source)
+                        .and_then(|c| c.window)
+                        .map_or("not", |w| window_type_text(w.window_type));
+                    format!("`{}` is {window} windowed", s.alias)
                 };
                 return Err(Diagnostic::error(
                     join.span,
@@ -199,14 +210,10 @@ impl Analyzer<'_> {
                         return Err(Diagnostic::error(
                             join.span,
                             format!(
-                                "Invalid join type: full-outer join not supported for Stream-Table join. Got {} [{}] JOIN {}.",
-                                scope.sides[0].alias,
-                                if kind == JoinKind::Full {
-                                    "FULL"
-                                } else {
-                                    "RIGHT"
-                                },
-                                scope.sides[right_side as usize].alias
+                                "Invalid join type: full-outer join not supported for stream-table join. Got {} {} {}.",
+                                left_side.source,
+                                join_type_text(kind),
+                                right.source
                             ),
                         ));
                     }
@@ -214,9 +221,7 @@ impl Analyzer<'_> {
                         return Err(Diagnostic::error(
                             join.on.span,
                             format!(
-                                "Invalid join condition: stream-table joins require to join on the table's primary key. Got {} = {}.",
-                                expr_text(l_ast),
-                                expr_text(r_ast)
+                                "Invalid join condition: stream-table joins require to join on the table's primary key. Got {got}.",
                             ),
                         ));
                     }
@@ -226,8 +231,10 @@ impl Analyzer<'_> {
                     return Err(Diagnostic::error(
                         join.span,
                         format!(
-                            "Invalid join order: table-stream joins are not supported; only stream-table joins. Got {} [INNER] JOIN {}.",
-                            scope.sides[0].alias, scope.sides[right_side as usize].alias
+                            "Invalid join order: table-stream joins are not supported; only stream-table joins. Got {} {} {}.",
+                            left_side.source,
+                            join_type_text(kind),
+                            right.source
                         ),
                     ));
                 }
@@ -236,9 +243,7 @@ impl Analyzer<'_> {
                         return Err(Diagnostic::error(
                             join.on.span,
                             format!(
-                                "Invalid join condition: table-table joins require to join on the primary key of the right input table. Got {} = {}.",
-                                expr_text(l_ast),
-                                expr_text(r_ast)
+                                "Invalid join condition: table-table joins require to join on the primary key of the right input table. Got {got}.",
                             ),
                         ));
                     }
@@ -249,7 +254,12 @@ impl Analyzer<'_> {
                         JoinType::TableTable
                     } else {
                         if j > 0 {
-                            return Err(Diagnostic::error(join.on.span, "Invalid join condition: foreign-key table-table joins are not supported as part of n-way joins. Got ".to_string() + &format!("{} = {}.", expr_text(l_ast), expr_text(r_ast))));
+                            return Err(Diagnostic::error(
+                                join.on.span,
+                                format!(
+                                    "Invalid join condition: foreign-key table-table joins are not supported as part of n-way joins. Got {got}."
+                                ),
+                            ));
                         }
                         if !matches!(kind, JoinKind::Inner | JoinKind::Left) {
                             return Err(Diagnostic::error(
@@ -342,5 +352,24 @@ impl Analyzer<'_> {
             };
         }
         Ok((joins, key))
+    }
+}
+
+/// ksqlDB's `JoinNode.JoinType` text.
+fn join_type_text(kind: JoinKind) -> &'static str {
+    match kind {
+        JoinKind::Inner => "[INNER] JOIN",
+        JoinKind::Left => "LEFT [OUTER] JOIN",
+        JoinKind::Right => "RIGHT [OUTER] JOIN",
+        JoinKind::Full => "[FULL] OUTER JOIN",
+    }
+}
+
+/// ksqlDB's `WindowType` names.
+fn window_type_text(window_type: WindowType) -> &'static str {
+    match window_type {
+        WindowType::Tumbling => "TUMBLING",
+        WindowType::Hopping => "HOPPING",
+        WindowType::Session => "SESSION",
     }
 }

@@ -100,11 +100,16 @@ pub(super) fn assign_keys(
                 texts[0].clone(),
             )
         } else {
-            let texts: Vec<String> = missing.iter().map(|k| k.texts[0].clone()).collect();
+            // ksqlDB's `PlanNode.throwKeysNotIncludedError`: its `AggregateNode` names the
+            // grouping expressions missing, its `DataSourceNode` and `UserRepartitionNode`
+            // every key column or partitioning expression once any is missing.
+            let listed: Vec<&KeyExpr> = if kind == "grouping expression" {
+                missing.clone()
+            } else {
+                keys.iter().collect()
+            };
+            let texts: Vec<String> = listed.iter().map(|k| k.texts[0].clone()).collect();
             let plural = if texts.len() > 1 { "s" } else { "" };
-            let (word, rest) = kind.split_once(' ').map_or((kind, ""), |(a, b)| (a, b));
-            let _ = word;
-            let _ = rest;
             (
                 format!("{kind}{plural} {}", and_list(&texts)),
                 texts.join(", "),
@@ -117,18 +122,31 @@ pub(super) fn assign_keys(
             ),
         ));
     }
-    for (j, found) in key_items.iter().enumerate() {
+    for found in &key_items {
         if found.len() > 1 {
             let mut names: Vec<String> = found.iter().map(|i| items[*i].name.clone()).collect();
-            names.sort();
-            let text = keys[j].texts.first().cloned().unwrap_or_default();
-            let _ = text;
-            return Err(Diagnostic::error(
-                items[found[1]].span,
+            // ksqlDB's `LogicalPlanner` refuses a grouping expression selected twice (its
+            // aliases in projection order); its `FinalProjectNode` any other key column.
+            let first = if kind == "grouping expression" {
+                let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                format!(
+                    "The projection contains a key column more than once: {}.",
+                    and_list(&quoted)
+                )
+            } else {
+                names.sort();
                 format!(
                     "The projection contains a key column (`{}`) more than once, aliased as: {}.",
                     items[found[0]].name,
                     and_list(&names)
+                )
+            };
+            return Err(Diagnostic::error(
+                items[found[1]].span,
+                format!(
+                    "{first}\nEach key column must only be in the projection once. If you \
+                     intended to copy the key into the value, then consider using the AS_VALUE \
+                     function to indicate which key reference should be copied."
                 ),
             ));
         }
@@ -172,7 +190,11 @@ pub(super) fn assign_keys(
         {
             return Err(Diagnostic::error(
                 item.span,
-                format!("Duplicate column name: `{}`", item.name),
+                // ksqlDB's `DuplicateColumnException`, raised as the value column is added.
+                format!(
+                    "Duplicate value columns found in schema: `{}` {}",
+                    item.name, item.expr.ty
+                ),
             )
             .with_help("give one of them an alias with AS"));
         }

@@ -18,8 +18,10 @@ pub mod catalog;
 mod constructors;
 pub mod expr;
 mod formats;
+mod in_list;
 mod infer;
 pub mod join;
+mod join_criteria;
 mod keys;
 pub mod naming;
 mod operators;
@@ -31,6 +33,8 @@ mod select_items;
 pub mod source;
 mod star;
 
+#[cfg(test)]
+mod message_tests;
 #[cfg(test)]
 mod tests;
 

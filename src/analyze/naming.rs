@@ -1,8 +1,9 @@
 //! Output names under ksqlDB's rules: a column keeps its name (`L_A` in a join), a struct
 //! dereference takes its field name, anything else gets `KSQL_COL_n` (the lowest `n` not
-//! already taken). Also the expression text used in messages. It resolves nothing.
+//! already taken). Also the expression text used in messages, qualified by the caller's rule
+//! where ksqlDB prints analyzed expressions. It resolves nothing itself.
 
-use crate::sql::{BinaryOp, Expr, ExprKind, Literal, UnaryOp};
+use crate::sql::{BinaryOp, DataType, Expr, ExprKind, Literal, TypeKind, UnaryOp};
 
 /// Names a column of a join output from its qualifier and name (`L`, `A` → `L_A`).
 pub type JoinAlias<'a> = dyn Fn(Option<&str>, &str) -> String + 'a;
@@ -39,6 +40,16 @@ impl NameGenerator {
 
 /// ksqlDB-style text of an expression, for messages: `ABS(INPUT.ID)`, `(A + 1)`.
 pub fn expr_text(expr: &Expr) -> String {
+    qualified_text(expr, &|_| None)
+}
+
+/// The source (alias) an unqualified column belongs to, if one alone has it.
+pub type Qualify<'a> = dyn Fn(&str) -> Option<String> + 'a;
+
+/// [`expr_text`] with unqualified columns qualified as ksqlDB's analyzer qualifies them before
+/// the planner prints a join condition (`LEFT_TABLE.ID`).
+pub fn qualified_text(expr: &Expr, qualify: &Qualify) -> String {
+    let text = |e: &Expr| qualified_text(e, qualify);
     match &expr.kind {
         ExprKind::Literal(literal) => match literal {
             Literal::Null => "null".to_string(),
@@ -51,14 +62,17 @@ pub fn expr_text(expr: &Expr) -> String {
         },
         ExprKind::Column { qualifier, name } => match qualifier {
             Some(q) => format!("{}.{}", q.value, name.value),
-            None => name.value.clone(),
+            None => match qualify(&name.value) {
+                Some(source) => format!("{source}.{}", name.value),
+                None => name.value.clone(),
+            },
         },
-        ExprKind::Dereference { base, field } => format!("{}->{}", expr_text(base), field.value),
-        ExprKind::Subscript { base, index } => format!("{}[{}]", expr_text(base), expr_text(index)),
+        ExprKind::Dereference { base, field } => format!("{}->{}", text(base), field.value),
+        ExprKind::Subscript { base, index } => format!("{}[{}]", text(base), text(index)),
         ExprKind::Unary { op, operand } => match op {
-            UnaryOp::Plus => format!("+{}", expr_text(operand)),
-            UnaryOp::Minus => format!("-{}", expr_text(operand)),
-            UnaryOp::Not => format!("(NOT {})", expr_text(operand)),
+            UnaryOp::Plus => format!("+{}", text(operand)),
+            UnaryOp::Minus => format!("-{}", text(operand)),
+            UnaryOp::Not => format!("(NOT {})", text(operand)),
         },
         ExprKind::Binary { op, left, right } => {
             let symbol = match op {
@@ -77,36 +91,65 @@ pub fn expr_text(expr: &Expr) -> String {
                 BinaryOp::And => "AND",
                 BinaryOp::Or => "OR",
             };
-            format!("({} {symbol} {})", expr_text(left), expr_text(right))
+            format!("({} {symbol} {})", text(left), text(right))
         }
         ExprKind::Function { name, args, star } => {
             if *star {
                 format!("{}(*)", name.value)
             } else {
-                let args: Vec<String> = args.iter().map(expr_text).collect();
+                let args: Vec<String> = args.iter().map(&text).collect();
                 format!("{}({})", name.value, args.join(", "))
             }
         }
-        ExprKind::Cast { expr: inner, .. } => format!("CAST({} AS …)", expr_text(inner)),
+        ExprKind::Cast {
+            expr: inner,
+            data_type,
+        } => format!("CAST({} AS {})", text(inner), type_text(data_type)),
         ExprKind::Array(elements) => {
-            let items: Vec<String> = elements.iter().map(expr_text).collect();
+            let items: Vec<String> = elements.iter().map(&text).collect();
             format!("ARRAY[{}]", items.join(", "))
         }
         ExprKind::Map(entries) => {
             let items: Vec<String> = entries
                 .iter()
-                .map(|(k, v)| format!("{}:={}", expr_text(k), expr_text(v)))
+                .map(|(k, v)| format!("{}:={}", text(k), text(v)))
                 .collect();
             format!("MAP({})", items.join(", "))
         }
         ExprKind::Struct(fields) => {
             let items: Vec<String> = fields
                 .iter()
-                .map(|(n, v)| format!("{}:={}", n.value, expr_text(v)))
+                .map(|(n, v)| format!("{}:={}", n.value, text(v)))
                 .collect();
             format!("STRUCT({})", items.join(", "))
         }
         _ => "<expression>".to_string(),
+    }
+}
+
+/// A type as ksqlDB prints it in expressions: `INTEGER`, `DECIMAL(4, 2)`, `MAP<STRING, INT>`.
+pub fn type_text(ty: &DataType) -> String {
+    match &ty.kind {
+        TypeKind::Boolean => "BOOLEAN".into(),
+        TypeKind::Int => "INTEGER".into(),
+        TypeKind::BigInt => "BIGINT".into(),
+        TypeKind::Double => "DOUBLE".into(),
+        TypeKind::Decimal { precision, scale } => format!("DECIMAL({precision}, {scale})"),
+        TypeKind::String => "STRING".into(),
+        TypeKind::Bytes => "BYTES".into(),
+        TypeKind::Date => "DATE".into(),
+        TypeKind::Time => "TIME".into(),
+        TypeKind::Timestamp => "TIMESTAMP".into(),
+        TypeKind::Array(item) => format!("ARRAY<{}>", type_text(item)),
+        TypeKind::Map(k, v) => format!("MAP<{}, {}>", type_text(k), type_text(v)),
+        TypeKind::Struct(fields) => {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|f| format!("`{}` {}", f.name.value, type_text(&f.data_type)))
+                .collect();
+            format!("STRUCT<{}>", fields.join(", "))
+        }
+        TypeKind::Custom(name) => name.value.clone(),
     }
 }
 

@@ -88,7 +88,7 @@ impl Typer<'_> {
             self.err(
                 span,
                 format!(
-                    "invalid input syntax for type {}: \"{text}\"",
+                    "invalid input syntax for type {}: \"{text}\".",
                     other.ty.base_name()
                 ),
             )
@@ -259,8 +259,18 @@ impl Typer<'_> {
             let l = self.type_expr(left)?;
             let r = self.type_expr(right)?;
             let (l, r) = self.unify_nulls(l, r);
-            let ty = SqlType::arithmetic_result(aop, &l.ty, &r.ty)
-                .map_err(|e| self.err(span, e.to_string()))?;
+            // ksqlDB's `ExpressionTypeManager.visitArithmeticBinary` names the expression.
+            let ty = SqlType::arithmetic_result(aop, &l.ty, &r.ty).map_err(|e| {
+                let text = super::naming::expr_text(&Expr {
+                    kind: crate::sql::ExprKind::Binary {
+                        op,
+                        left: Box::new(left.clone()),
+                        right: Box::new(right.clone()),
+                    },
+                    span,
+                });
+                self.err(span, format!("Error processing expression: {text}. {e}"))
+            })?;
             return Ok(TypedExpr::new(
                 ty,
                 ExprKind::Arithmetic {

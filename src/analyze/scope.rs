@@ -91,6 +91,15 @@ impl Scope {
             > 1
     }
 
+    /// The alias of the one input with a column `name`; `None` when none or several have it.
+    pub fn only_source_of(&self, name: &str) -> Option<String> {
+        let mut with = self.sides.iter().filter(|s| s.schema.find(name).is_some());
+        match (with.next(), with.next()) {
+            (Some(side), None) => Some(side.alias.clone()),
+            _ => None,
+        }
+    }
+
     /// The name a column of `side` gets in an output schema.
     pub fn output_name(&self, side: usize, name: &str) -> String {
         if self.is_join() {
@@ -126,17 +135,20 @@ impl Scope {
             }
         }
         if found.len() > 1 {
-            let candidates: Vec<String> = sides
+            let mut candidates: Vec<String> = sides
                 .iter()
                 .filter(|s| self.sides[**s].schema.find(&name.value).is_some())
                 .map(|s| format!("{}.{}", self.sides[*s].alias, name.value))
                 .collect();
+            // ksqlDB's `AmbiguousColumnException`: the qualified candidates sorted, joined
+            // as a list ending in "or".
+            candidates.sort();
             return Err(Diagnostic::error(
                 span,
                 format!(
-                    "Column '{}' is ambiguous. Could be any of: {}",
+                    "Column '{}' is ambiguous. Could be {}.",
                     name.value,
-                    candidates.join(", ")
+                    super::naming::or_list(&candidates)
                 ),
             )
             .with_help("qualify the column with its source or alias"));
@@ -148,13 +160,11 @@ impl Scope {
             let bound = matches!(system, SystemColumn::Windowstart | SystemColumn::Windowend);
             let side = sides.first().copied().unwrap_or(0);
             if bound && self.window_bounds_unknown && qualifier.is_none() {
-                return Err(Diagnostic::error(
-                    span,
-                    format!("{clause} column '{}' cannot be resolved.", name.value),
-                )
-                .with_help(
-                    "window bounds of an aggregation over a join are not available in ksqlDB",
-                ));
+                return Err(
+                    Diagnostic::error(span, unresolved(clause, &name.value)).with_help(
+                        "window bounds of an aggregation over a join are not available in ksqlDB",
+                    ),
+                );
             }
             if bound && !self.window_bounds && !self.sides.get(side).is_some_and(|s| s.windowed) {
                 return Err(Diagnostic::error(
@@ -189,13 +199,23 @@ impl Scope {
             Some(q) => format!("{}.{}", q.value, name.value),
             None => name.value.clone(),
         };
-        let mut d = Diagnostic::error(
-            span,
-            format!("{clause} column '{shown}' cannot be resolved."),
-        );
+        let mut d = Diagnostic::error(span, unresolved(clause, &shown));
         if let Some(s) = suggest(&name.value, candidates) {
             d = d.with_help(format!("did you mean `{s}`?"));
         }
         Err(d)
     }
+}
+
+/// ksqlDB's `UnknownColumnException` text; under PARTITION BY the `Analyzer` adds why an
+/// output column does not count.
+fn unresolved(clause: &str, shown: &str) -> String {
+    let mut text = format!("{clause} column '{shown}' cannot be resolved.");
+    if clause == "PARTITION BY" {
+        text.push_str(&format!(
+            " '{shown}' must be a column in the source schema since PARTITION BY is applied on \
+             the input."
+        ));
+    }
+    text
 }

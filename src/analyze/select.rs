@@ -39,14 +39,22 @@ impl Analyzer<'_> {
                 .unwrap_or(&aliased.name)
                 .value
                 .clone();
+            // ksqlDB's `Analyzer.visitAliasedRelation`: past the second source, a repeated
+            // one is an n-way join's.
             if let Some(first) = scope.sides.iter().find(|s| s.source == source.name) {
-                return Err(Diagnostic::error(
-                    aliased.span,
+                let message = if scope.sides.len() > 1 {
+                    format!(
+                        "N-way joins do not support multiple occurrences of the same source. \
+                         Source: '{}'.",
+                        source.name
+                    )
+                } else {
                     format!(
                         "Can not join '{}' to '{}': self joins are not yet supported.",
-                        first.source, source.name
-                    ),
-                ));
+                        source.name, first.source
+                    )
+                };
+                return Err(Diagnostic::error(aliased.span, message));
             }
             if scope.sides.iter().any(|s| s.alias == alias) {
                 return Err(Diagnostic::error(
@@ -338,8 +346,15 @@ fn window_spec(clause: &sql::WindowClause) -> WindowSpec {
     }
 }
 
+/// ksqlDB's `FilterTypeValidator` prefixes the errors of typing a WHERE or HAVING expression
+/// (comparisons, arithmetic, function resolution); columns are resolved earlier, unprefixed.
 fn prefix(mut d: Diagnostic, text: &str) -> Diagnostic {
-    if d.message.starts_with("Cannot compare") {
+    let typing = [
+        "Cannot compare",
+        "Error processing expression",
+        "Function '",
+    ];
+    if typing.iter().any(|t| d.message.starts_with(t)) {
         d.message = format!("{text}{}", d.message);
     }
     d
@@ -347,17 +362,10 @@ fn prefix(mut d: Diagnostic, text: &str) -> Diagnostic {
 
 /// The expression text ksqlDB prints in key messages: columns qualified by their source.
 pub(super) fn qualified_text(expr: &sql::Expr, scope: &Scope) -> String {
-    if let sql::ExprKind::Column {
-        qualifier: None,
-        name,
-    } = &expr.kind
-        && !scope.is_join()
-        && let Some(side) = scope.sides.first()
-        && side.schema.find(&name.value).is_some()
-    {
-        return format!("{}.{}", side.alias, name.value);
+    if scope.is_join() {
+        return expr_text(expr);
     }
-    expr_text(expr)
+    super::naming::qualified_text(expr, &|name| scope.only_source_of(name))
 }
 
 /// A foreign-key join's result is keyed by the left table's primary key: one key column per

@@ -4,14 +4,14 @@
 
 use super::expr::{AggregateCall, TableFunctionCall, Typer};
 use super::keys::synthetic_marker;
-use super::naming::{NameGenerator, natural_name};
+use super::naming::{NameGenerator, expr_text, natural_name};
 use super::query::Item;
 use super::scope::Scope;
 use super::source::RESERVED_COLUMNS;
 use super::star::star;
 use super::{Analyzer, R};
 use crate::expr::TypedExpr;
-use crate::sql::{self, Diagnostic, Query, SelectItem};
+use crate::sql::{self, Diagnostic, Query, SelectItem, Span};
 use crate::types::SqlType;
 
 impl Analyzer<'_> {
@@ -73,24 +73,8 @@ impl Analyzer<'_> {
                     let synthetic_name = scope.synthetic_key_name();
                     let is_synthetic = scope.is_join()
                         && matches!(&expr.kind, sql::ExprKind::Column { qualifier: None, name } if name.value == synthetic_name);
-                    let typed = if is_synthetic {
-                        synthetic_marker()
-                    } else {
-                        let mut typer = Typer::new(scope, "SELECT");
-                        typer.aggregates = Some(aggregates);
-                        typer.table_functions = Some(table_functions);
-                        typer.type_expr(expr)?
-                    };
-                    if let Some(alias) = alias
-                        && RESERVED_COLUMNS.contains(&alias.value.as_str())
-                    {
-                        return Err(Diagnostic::error(
-                            alias.span,
-                            format!(
-                                "`{}` is a reserved column name. You cannot use it as an alias for a column.",
-                                alias.value
-                            ),
-                        ));
+                    if let Some(alias) = alias {
+                        reserved_alias(expr, alias)?;
                     }
                     // In a join, a qualified column keeps its name unless another input has a
                     // column of that name: then it is prefixed with its alias (`L_ID`).
@@ -106,6 +90,32 @@ impl Analyzer<'_> {
                     } else {
                         natural_name(expr, None)
                     };
+                    let is_field = matches!(expr.kind, sql::ExprKind::Dereference { .. });
+                    // A struct field's name must not repeat an earlier item's name or any
+                    // source column's (ksqlDB then suffixes it: `ITEMID_1`).
+                    let used = |name: &str| {
+                        items.iter().any(|i| i.name == name)
+                            || scope
+                                .sides
+                                .iter()
+                                .any(|s| s.schema.columns.iter().any(|c| c.name == name))
+                    };
+                    // ksqlDB's analyzer refuses reserved names before it types anything.
+                    if let (None, Some(n)) = (alias, &natural)
+                        && !is_synthetic
+                        && !(is_field && used(n))
+                        && RESERVED_COLUMNS.contains(&n.as_str())
+                    {
+                        return Err(reserved_in_select(*span, n));
+                    }
+                    let typed = if is_synthetic {
+                        synthetic_marker()
+                    } else {
+                        let mut typer = Typer::new(scope, "SELECT");
+                        typer.aggregates = Some(aggregates);
+                        typer.table_functions = Some(table_functions);
+                        typer.type_expr(expr)?
+                    };
                     if super::expr::is_null(&typed) {
                         return Err(Diagnostic::error(
                             expr.span,
@@ -117,33 +127,13 @@ impl Analyzer<'_> {
                     } else {
                         natural
                     };
-                    let is_field = matches!(expr.kind, sql::ExprKind::Dereference { .. });
-                    // A struct field's name must not repeat an earlier item's name or any
-                    // source column's (ksqlDB then suffixes it: `ITEMID_1`).
-                    let used = |name: &str| {
-                        items.iter().any(|i| i.name == name)
-                            || scope
-                                .sides
-                                .iter()
-                                .any(|s| s.schema.columns.iter().any(|c| c.name == name))
-                    };
                     let name = match (alias, natural) {
                         (Some(a), _) => a.value.clone(),
                         (None, Some(n)) if is_field && used(&n) => (1..)
                             .map(|i| format!("{n}_{i}"))
                             .find(|c| !used(c))
                             .unwrap_or(n),
-                        (None, Some(n)) => {
-                            if RESERVED_COLUMNS.contains(&n.as_str()) {
-                                return Err(Diagnostic::error(
-                                    *span,
-                                    format!(
-                                        "Reserved column name in select: `{n}`. Please remove or alias the column."
-                                    ),
-                                ));
-                            }
-                            n
-                        }
+                        (None, Some(n)) => n,
                         (None, None) => {
                             pending.push((items.len(), true));
                             String::new()
@@ -174,4 +164,33 @@ impl Analyzer<'_> {
         }
         Ok(items)
     }
+}
+
+/// ksqlDB's `Analyzer.checkForReservedToken` on an explicit alias: an alias that merely
+/// repeats the column it names (`L.ROWTIME AS ROWTIME`: the expression's text after its first
+/// `.`) is a reserved name selected as is; any other reserved alias is refused as an alias.
+fn reserved_alias(expr: &sql::Expr, alias: &sql::Ident) -> R<()> {
+    if !RESERVED_COLUMNS.contains(&alias.value.as_str()) {
+        return Ok(());
+    }
+    let text = expr_text(expr);
+    let unqualified = text.split_once('.').map_or(text.as_str(), |(_, rest)| rest);
+    if unqualified.eq_ignore_ascii_case(&alias.value) {
+        return Err(reserved_in_select(alias.span, &alias.value));
+    }
+    Err(Diagnostic::error(
+        alias.span,
+        format!(
+            "`{}` is a reserved column name. You cannot use it as an alias for a column.",
+            alias.value
+        ),
+    ))
+}
+
+/// A reserved column selected under its own name in a persistent query.
+fn reserved_in_select(span: Span, name: &str) -> Diagnostic {
+    Diagnostic::error(
+        span,
+        format!("Reserved column name in select: `{name}`. Please remove or alias the column."),
+    )
 }

@@ -152,7 +152,7 @@ impl Analyzer<'_> {
                 return Err(Diagnostic::error(
                     element.name.span,
                     format!(
-                        "`{column_name}` is a reserved column name. You cannot use it as a name for a column."
+                        "'{column_name}' is a reserved column name. You cannot use it as a name for a column."
                     ),
                 ));
             }

@@ -16,7 +16,7 @@ CREATE STREAM RETURNS (ID BIGINT KEY, REASON STRING)
   WITH (KAFKA_TOPIC='returns', VALUE_FORMAT='JSON');
 ";
 
-fn schema_of(queries: &str, sink: &str) -> String {
+pub(super) fn schema_of(queries: &str, sink: &str) -> String {
     let text = format!("{SOURCES}{queries}");
     match analyze_source(&text, &AnalyzeOptions::default()) {
         Ok(file) => file.catalog.source(sink).expect("sink").schema.to_string(),
@@ -24,7 +24,7 @@ fn schema_of(queries: &str, sink: &str) -> String {
     }
 }
 
-fn error_of(queries: &str) -> String {
+pub(super) fn error_of(queries: &str) -> String {
     let text = format!("{SOURCES}{queries}");
     match analyze_source(&text, &AnalyzeOptions::default()) {
         Ok(_) => panic!("accepted: {queries}"),
@@ -130,7 +130,7 @@ fn users_mistakes_are_reported_with_ksqldb_messages() {
         ),
         (
             "CREATE STREAM S AS SELECT ID, LEN(AMOUNT) FROM ORDERS;",
-            "Function 'LEN' does not accept parameters (DECIMAL(10, 2)).",
+            "Function 'len' does not accept parameters (DECIMAL(10, 2)).",
         ),
         (
             "CREATE STREAM S AS SELECT * FROM ORDERS WHERE STATUS > 5;",
@@ -325,27 +325,27 @@ fn calls_made_ambiguous_by_nulls_are_refused_in_every_clause() {
     let queries = [
         (
             "CREATE STREAM S AS SELECT ID, LEAST(NULL, NULL) AS L FROM ORDERS;",
-            "LEAST",
+            "least",
             "null, null",
         ),
         (
             "CREATE STREAM S AS SELECT ID FROM ORDERS WHERE ABS(NULL) > 0;",
-            "ABS",
+            "Abs",
             "null",
         ),
         (
             "CREATE TABLE T AS SELECT LEN(NULL) AS K, COUNT(*) AS N FROM ORDERS GROUP BY LEN(NULL);",
-            "LEN",
+            "len",
             "null",
         ),
         (
             "CREATE TABLE T AS SELECT STATUS, SUM(ROUND(NULL)) AS N FROM ORDERS GROUP BY STATUS;",
-            "ROUND",
+            "Round",
             "null",
         ),
         (
             "CREATE STREAM S AS SELECT ID, SUBSTRING(NULL, 2) AS P FROM ORDERS PARTITION BY STATUS;",
-            "SUBSTRING",
+            "substring",
             "null, INTEGER",
         ),
     ];

@@ -18,7 +18,9 @@ pub enum FormatError {
     UnknownFormat(String),
     #[error("The '{0}' format is not supported by weir yet")]
     UnsupportedFormat(Format),
-    #[error("The '{format}' format does not support type '{type_name}', column: `{column}`")]
+    /// KAFKA's `KafkaSerdeFactory` names the type alone; DELIMITED's deserializer adds the
+    /// column.
+    #[error("The '{format}' format does not support type '{type_name}'{}", column_suffix(.format, .column))]
     UnsupportedType {
         format: Format,
         type_name: &'static str,
@@ -142,10 +144,38 @@ pub enum FormatError {
 }
 
 impl FormatError {
+    /// The text ksqlDB gives when a format's serde refuses the declared columns: its
+    /// `GenericSerdeFactory` wraps the refusal with the role, the format and the persistence
+    /// schema (`features=[]`: neither KAFKA nor DELIMITED, the formats that refuse, take
+    /// wrapping features). Other errors keep their own text.
+    pub fn schema_refusal(&self, role: super::Role, columns: &[super::SerdeColumn]) -> String {
+        let format = match self {
+            FormatError::UnsupportedType { format, .. }
+            | FormatError::SingleFieldOnly { format, .. } => format,
+            _ => return self.to_string(),
+        };
+        let target = match role {
+            super::Role::Key => "Key",
+            super::Role::Value => "Value",
+        };
+        format!(
+            "{target} format does not support schema.\nformat: {format}\n\
+             schema: Persistence{{columns={}, features=[]}}\nreason: {self}",
+            super::list_columns(columns, role)
+        )
+    }
+
     /// True when the record itself is fine and a later try can succeed: the runner must retry
     /// it (after restarting the task), never skip it.
     pub fn is_unavailable(&self) -> bool {
         matches!(self, FormatError::RegistryUnavailable { .. })
+    }
+}
+
+fn column_suffix(format: &Format, column: &str) -> String {
+    match format {
+        Format::Delimited => format!(", column: `{column}`"),
+        _ => String::new(),
     }
 }
 

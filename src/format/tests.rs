@@ -317,3 +317,55 @@ fn unread_string_columns_stay_null_and_unread_numbers_are_still_checked() {
             .is_err()
     );
 }
+
+/// ksqlDB's `GenericSerdeFactory` wrapping of a serde's refusal, and the reasons of
+/// `KafkaSerdeFactory` (type only) and the DELIMITED deserializer (type and column).
+#[test]
+fn schema_refusals_are_wrapped_as_ksqldb_wraps_them() {
+    let refusal = |format, role, columns: &[(&str, SqlType)]| {
+        let columns: Vec<SerdeColumn> = columns
+            .iter()
+            .map(|(n, t)| SerdeColumn::new(n.to_string(), t.clone()))
+            .collect();
+        match validate(format, role, &columns, &SerdeOptions::default()) {
+            Ok(()) => String::new(),
+            Err(e) => e.schema_refusal(role, &columns),
+        }
+    };
+    assert_eq!(
+        refusal(
+            Format::Kafka,
+            Role::Value,
+            &[("D", SqlType::decimal(4, 2).unwrap())]
+        ),
+        "Value format does not support schema.\nformat: KAFKA\n\
+         schema: Persistence{columns=[`D` DECIMAL(4, 2)], features=[]}\n\
+         reason: The 'KAFKA' format does not support type 'DECIMAL'"
+    );
+    assert_eq!(
+        refusal(
+            Format::Delimited,
+            Role::Key,
+            &[("A", SqlType::array(SqlType::Bigint))]
+        ),
+        "Key format does not support schema.\nformat: DELIMITED\n\
+         schema: Persistence{columns=[`A` ARRAY<BIGINT> KEY], features=[]}\n\
+         reason: The 'DELIMITED' format does not support type 'ARRAY', column: `A`"
+    );
+    assert!(
+        refusal(
+            Format::Kafka,
+            Role::Key,
+            &[("A", SqlType::Int), ("B", SqlType::Bigint)]
+        )
+        .ends_with(
+            "reason: The 'KAFKA' format only supports a single field. \
+             Got: [`A` INTEGER KEY, `B` BIGINT KEY]"
+        )
+    );
+    // Other refusals keep their own text.
+    assert_eq!(
+        refusal(Format::None, Role::Value, &[("V", SqlType::Int)]),
+        "The 'NONE' format can only be used when no columns are defined. Got: [`V` INTEGER]"
+    );
+}

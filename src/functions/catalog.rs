@@ -455,7 +455,7 @@ mod tests {
         let len = registry.get("len").unwrap();
         assert_eq!(
             resolve(len, &[t(SqlType::Int)]).unwrap_err().to_string(),
-            "Function 'LEN' does not accept parameters (INTEGER)."
+            "Function 'len' does not accept parameters (INTEGER)."
         );
         let abs = registry.get("ABS").unwrap();
         assert_eq!(

@@ -6,11 +6,13 @@
 //!
 //! - [`signature`]: the signature mini-language (`"STRING, INT -> STRING"`) and its types.
 //! - [`resolve`]: overload resolution and ksqlDB's error messages.
+//! - [`names`]: ksqlDB's spelling of function names in those messages.
 //! - [`catalog`]: the entries (scalar functions), and `catalog_aggregate` (aggregate and
 //!   table functions).
 
 pub mod catalog;
 mod catalog_aggregate;
+pub mod names;
 pub mod resolve;
 pub mod signature;
 

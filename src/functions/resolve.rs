@@ -96,19 +96,19 @@ pub fn resolve(function: &FunctionDescriptor, args: &[ArgType]) -> Result<Resolv
             && function.signatures.len() > 1
         {
             return Err(ResolveError::Ambiguous {
-                name: function.name.to_string(),
+                name: super::names::declared_name(function.name),
                 args: describe(),
             });
         }
         return Err(ResolveError::NoMatch {
-            name: function.name.to_string(),
+            name: super::names::declared_name(function.name),
             args: describe(),
         });
     };
     let mixed_variadic = function.signatures.iter().all(|s| s.variadic.is_some()) && widened > 1;
     if cost > 0 && !args.contains(&ArgType::Null) && (tie || mixed_variadic) {
         return Err(ResolveError::Ambiguous {
-            name: function.name.to_string(),
+            name: super::names::declared_name(function.name),
             args: describe(),
         });
     }
@@ -178,7 +178,7 @@ fn preferred_exact_match(
     exact.sort_by_key(|e| std::cmp::Reverse(e.2));
     if exact[0].2 == exact[1].2 {
         return Err(ResolveError::Ambiguous {
-            name: function.name.to_string(),
+            name: super::names::declared_name(function.name),
             args: describe_args(args),
         });
     }

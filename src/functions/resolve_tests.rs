@@ -34,14 +34,14 @@ fn declared(signatures: &[&str]) -> FunctionDescriptor {
 
 #[test]
 fn only_nulls_to_a_variadic_family_are_ambiguous() {
-    for name in ["LEAST", "GREATEST"] {
+    for (name, declared) in [("LEAST", "least"), ("GREATEST", "greatest")] {
         for n in [1, 2, 4] {
             let text = message(builtin(name), &nulls(n));
             let listed = vec!["null"; n].join(", ");
             assert_eq!(
                 text,
                 format!(
-                    "Function '{name}' cannot be resolved due to ambiguous method parameters \
+                    "Function '{declared}' cannot be resolved due to ambiguous method parameters \
                      ({listed})."
                 )
             );
@@ -186,5 +186,50 @@ fn topk_takes_other_columns_between_the_sort_column_and_k() {
             &[t(SqlType::Date), t(SqlType::String), t(SqlType::Int)]
         )
         .is_err()
+    );
+}
+
+/// Both messages name the function as ksqlDB declares it (`UdfIndex` prints the declared
+/// name): lower case for most, the declaration's own spelling for the others.
+#[test]
+fn messages_name_the_function_as_ksqldb_declares_it() {
+    let t = |ty: SqlType| ArgType::Type(ty);
+    let cases = [
+        (
+            "ROUND",
+            vec![t(SqlType::String)],
+            "Function 'Round' does not accept parameters (STRING).",
+        ),
+        (
+            "ucase",
+            vec![t(SqlType::Int)],
+            "Function 'ucase' does not accept parameters (INTEGER).",
+        ),
+        (
+            "ARRAY_LENGTH",
+            vec![t(SqlType::Boolean)],
+            "Function 'ARRAY_LENGTH' does not accept parameters (BOOLEAN).",
+        ),
+        (
+            "SUM",
+            vec![t(SqlType::String)],
+            "Function 'SUM' does not accept parameters (STRING).",
+        ),
+        (
+            "LATEST_BY_OFFSET",
+            vec![],
+            "Function 'LATEST_BY_OFFSET' does not accept parameters ().",
+        ),
+        (
+            "CONCAT",
+            vec![t(SqlType::Int), t(SqlType::Boolean)],
+            "Function 'concat' does not accept parameters (INTEGER, BOOLEAN).",
+        ),
+    ];
+    for (name, args, expected) in cases {
+        assert_eq!(message(builtin(name), &args), expected, "{name}");
+    }
+    assert!(
+        message(builtin("FLOOR"), &nulls(1)).starts_with("Function 'Floor' cannot be resolved")
     );
 }

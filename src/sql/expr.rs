@@ -285,13 +285,14 @@ fn parse_postfix(cursor: &mut Cursor) -> ParseResult<Expr> {
 /// Types a numeric literal the way ksqlDB does: whole numbers are INT when they fit in 32 bits
 /// and BIGINT otherwise; a decimal point makes a DECIMAL; an exponent makes a DOUBLE.
 pub fn number_literal(text: &str, span: Span) -> ParseResult<Literal> {
-    let invalid = || Diagnostic::error(span, format!("invalid numeric literal `{text}`"));
+    // ksqlDB's `ParserUtil` messages, with the literal's text as written.
+    let invalid = || Diagnostic::error(span, format!("Invalid numeric literal: {text}"));
     if text.contains(['e', 'E']) {
         let value: f64 = text.parse().map_err(|_| invalid())?;
         if !value.is_finite() {
             return Err(Diagnostic::error(
                 span,
-                format!("number `{text}` overflows DOUBLE"),
+                format!("Number overflows DOUBLE: {text}"),
             ));
         }
         return Ok(Literal::Double(value));
@@ -307,9 +308,7 @@ pub fn number_literal(text: &str, span: Span) -> ParseResult<Literal> {
             Err(invalid())
         };
     }
-    let value: i64 = text.parse().map_err(|_| {
-        Diagnostic::error(span, format!("number `{text}` does not fit in a BIGINT"))
-    })?;
+    let value: i64 = text.parse().map_err(|_| invalid())?;
     Ok(match i32::try_from(value) {
         Ok(small) => Literal::Int(small),
         Err(_) => Literal::BigInt(value),

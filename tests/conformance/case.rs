@@ -73,9 +73,18 @@ fn neutral_property(name: &str, value: &Json) -> bool {
     }
 }
 
+/// The message weir gave for a case that expects an exception.
+pub struct ErrorMessage {
+    /// Whether it contains the case's `expectedException.message`: ksqlDB's test harness
+    /// (`KsqlExpectedException.expectMessage`) matches with `containsString`, and so does this.
+    pub matches: bool,
+    /// weir's message (the diagnostics' messages, without position or caret rendering).
+    pub actual: String,
+}
+
 /// Runs one case; `expected_error` is the `expectedException.message` when there is one.
-/// For an expected exception, the second value says whether the message matched.
-pub fn run(case: &Json, format: Option<&str>, statements: &str) -> (Status, Option<bool>) {
+/// For an expected exception that weir raises, the second value holds weir's message.
+pub fn run(case: &Json, format: Option<&str>, statements: &str) -> (Status, Option<ErrorMessage>) {
     let expected = case.get("expectedException");
     let expect_message = expected
         .and_then(|e| e.get("message"))
@@ -88,7 +97,9 @@ pub fn run(case: &Json, format: Option<&str>, statements: &str) -> (Status, Opti
         (Some(_), Err(Outcome::Unimplemented(why))) => (Status::Skipped(why), None),
         (None, Err(Outcome::Unimplemented(why))) => (Status::Failed(why), None),
         (Some(_), Err(Outcome::Failed(message))) => {
-            (Status::Passed, Some(message.contains(expect_message)))
+            let matches = message.contains(expect_message);
+            let actual = message;
+            (Status::Passed, Some(ErrorMessage { matches, actual }))
         }
         (Some(_), Ok(())) => (
             Status::Failed(format!("expected an error containing {expect_message:?}")),

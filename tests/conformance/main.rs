@@ -43,7 +43,8 @@ struct Result_ {
     name: String,
     format: String,
     status: Status,
-    message_matches: Option<bool>,
+    /// weir's message for a case that expects an exception and gets one.
+    message: Option<case::ErrorMessage>,
     /// Whether the case uses a Schema Registry format (see [`registry_format`]).
     registry_format: bool,
     /// Whether the case calls a function of ksqlDB's test build (see `causes.rs`).
@@ -82,7 +83,7 @@ fn run_file(path: &Path, results: &mut Vec<Result_>) {
                 name: "<file>".into(),
                 format: "-".into(),
                 status: Status::Error(e),
-                message_matches: None,
+                message: None,
                 registry_format: false,
                 calls_test_jar: false,
             });
@@ -107,7 +108,7 @@ fn run_file(path: &Path, results: &mut Vec<Result_>) {
         for format in formats {
             let statements = statements(case, format.as_deref());
             let registry_format = registry_format(case, format.as_deref(), &statements);
-            let (status, message_matches) = match case::skip_reason(case) {
+            let (status, message) = match case::skip_reason(case) {
                 Some(why) => (Status::Skipped(why), None),
                 None => {
                     std::panic::catch_unwind(|| case::run(case, format.as_deref(), &statements))
@@ -126,7 +127,7 @@ fn run_file(path: &Path, results: &mut Vec<Result_>) {
                 name: name.clone(),
                 format: format.unwrap_or_else(|| "-".into()),
                 status,
-                message_matches,
+                message,
                 registry_format,
                 calls_test_jar: causes::calls_test_jar_function(&statements),
             });
@@ -226,7 +227,8 @@ fn report(results: &[Result_]) {
             };
             json!({"file": r.file, "name": r.name, "format": r.format, "status": status,
                    "reason": reason, "category": r.cause().map(Cause::label),
-                   "messageMatches": r.message_matches,
+                   "messageMatches": r.message.as_ref().map(|m| m.matches),
+                   "message": r.message.as_ref().map(|m| m.actual.as_str()),
                    "registryFormat": r.registry_format})
         })
         .collect();
@@ -240,11 +242,15 @@ fn report(results: &[Result_]) {
         Err(e) => eprintln!("could not write {}: {e}", path.display()),
     }
     let [p, f, e, s] = counts(results.iter());
-    let mismatched = results
-        .iter()
-        .filter(|r| r.message_matches == Some(false))
-        .count();
-    println!("expected-exception cases passing with a different message: {mismatched}");
+    let expecting: Vec<&case::ErrorMessage> =
+        results.iter().filter_map(|r| r.message.as_ref()).collect();
+    let matching = expecting.iter().filter(|m| m.matches).count();
+    println!(
+        "expected-exception cases passing: {}; with ksqlDB's message: {matching}; \
+         with a different message: {}",
+        expecting.len(),
+        expecting.len() - matching
+    );
     println!("{p} passed, {} failed, {s} skipped", f + e);
     println!(
         "skipped: {s} of {} cases ({:.1} %)",

@@ -411,3 +411,27 @@ fn non_ascii_before_the_error() {
 "#,
     );
 }
+
+/// ksqlDB's `ParserUtil` texts for numbers it cannot read, inside weir's rendering.
+#[test]
+fn numeric_literals_out_of_range_use_ksqldb_text() {
+    assert_eq!(
+        render_errors("CREATE STREAM T AS SELECT * FROM S WHERE A > 99999999999999999999;"),
+        r#"error: Invalid numeric literal: 99999999999999999999
+ --> app.sql:1:46
+  |
+1 | CREATE STREAM T AS SELECT * FROM S WHERE A > 99999999999999999999;
+  |                                              ^^^^^^^^^^^^^^^^^^^^
+"#
+    );
+    let text = render_errors("CREATE STREAM T AS SELECT 2E400 AS D FROM S;");
+    assert!(
+        text.starts_with("error: Number overflows DOUBLE: 2E400\n"),
+        "{text}"
+    );
+    let text = render_errors("CREATE STREAM T AS SELECT -9223372036854775809 AS D FROM S;");
+    assert!(
+        text.starts_with("error: Invalid numeric literal: -9223372036854775809\n"),
+        "{text}"
+    );
+}
