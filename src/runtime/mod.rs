@@ -13,6 +13,7 @@ pub mod agreement;
 pub mod client;
 pub mod collector;
 pub mod memory;
+pub mod positions;
 pub mod processing_log;
 pub mod query;
 pub mod restore;

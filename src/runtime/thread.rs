@@ -15,16 +15,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use rdkafka::ClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, RebalanceProtocol};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::Producer;
 use rdkafka::statistics::Statistics;
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientContext, TopicPartitionList};
 
 use super::RuntimeError;
 use super::agreement::{self, Conflict, Verdict};
 use super::collector::{DeliveryTracker, ThreadProducer};
 use super::memory;
+use super::positions;
 use super::restore::Restorer;
 use super::supervisor::{QueryShared, Shared, ThreadPhase};
 use super::work::Work;
@@ -128,6 +130,62 @@ impl ClientContext for Rebalancer {
 }
 
 impl ConsumerContext for Rebalancer {
+    /// A rebalance event, handled as rust-rdkafka's default handles it but for one step: an
+    /// assignment is handed to librdkafka with the group's committed offsets, fetched by
+    /// [`positions::committed_starts`] (which says why librdkafka's own fetch is not trusted).
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        event: RDKafkaRespErr,
+        partitions: &mut TopicPartitionList,
+    ) {
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
+        match event {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                self.pre_rebalance(consumer, &Rebalance::Assign(partitions));
+                let starts = positions::committed_starts(consumer, partitions, &self.watch, || {
+                    self.shared.stopping()
+                });
+                // Stopping: nothing will be read, so librdkafka's own start does no harm.
+                let assigned = starts.as_ref().unwrap_or(partitions);
+                let handed = if cooperative {
+                    consumer.incremental_assign(assigned)
+                } else {
+                    consumer.assign(assigned)
+                };
+                if let Err(error) = handed {
+                    tracing::error!(thread = %self.name, %error, "cannot take the assigned partitions");
+                }
+                self.post_rebalance(consumer, &Rebalance::Assign(assigned));
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                self.pre_rebalance(consumer, &Rebalance::Revoke(partitions));
+                let released = if cooperative {
+                    consumer.incremental_unassign(partitions)
+                } else {
+                    consumer.unassign()
+                };
+                if let Err(error) = released {
+                    tracing::error!(thread = %self.name, %error, "cannot release the revoked partitions");
+                }
+                self.post_rebalance(consumer, &Rebalance::Revoke(partitions));
+            }
+            other => {
+                let error = KafkaError::Rebalance(other.into());
+                tracing::error!(thread = %self.name, %error, "rebalance failed; dropping the assignment");
+                let rebalance = Rebalance::Error(error);
+                self.pre_rebalance(consumer, &rebalance);
+                if let Err(error) = consumer.unassign() {
+                    tracing::error!(thread = %self.name, %error, "cannot drop the assignment");
+                }
+                self.post_rebalance(consumer, &rebalance);
+            }
+        }
+    }
+
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         self.rebalances.fetch_add(1, Ordering::Relaxed);
         if let Rebalance::Revoke(partitions) = rebalance {
