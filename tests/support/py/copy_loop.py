@@ -11,6 +11,7 @@ killed; a fatal error exits with status 1 (the harness starts it again), and a t
 call still blocked well past its own time-out exits with status 3: librdkafka can wait for
 ever in send_offsets_to_transaction once the group coordinator's connection was lost
 (librdkafka issues 5456 and 5511, open), and a hung control would read as lost records.
+Assigned partitions start from committed offsets it asks for itself, as weir's do.
 Says on standard error what it was given in each rebalance, and every 20 s how far it has
 copied, so that a stalled control can be told from an idle one in the suite's log.
 """
@@ -21,7 +22,7 @@ import sys
 import threading
 import time
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, KafkaException, Producer
 
 
 CALL_TIMEOUT = 60
@@ -93,8 +94,23 @@ def main() -> int:
     def say(what):
         print(f"copy_loop {txn_id}: {what}", file=sys.stderr, flush=True)
 
-    def on_assign(_consumer, partitions):
+    def on_assign(consumer, partitions):
         say(f"assigned {sorted(tp.partition for tp in partitions)}")
+        # Start from the committed offsets asked for here, as weir does: librdkafka's own
+        # fetch starts a partition whose offsets an open transaction holds from
+        # auto.offset.reset when the assignment changes while it waits (see weir's
+        # runtime/positions.rs).
+        while True:
+            try:
+                starts = consumer.committed(partitions, timeout=5)
+            except KafkaException as error:
+                say(f"waiting for committed offsets: {error}")
+                continue
+            unstable = [tp for tp in starts if tp.error is not None]
+            if not unstable:
+                break
+            say(f"waiting for committed offsets: {unstable[0].error}")
+        consumer.assign(starts)
 
     def on_revoke(_consumer, partitions):
         say(f"revoked {sorted(tp.partition for tp in partitions)}")
