@@ -1,6 +1,8 @@
 //! One stream thread of one query: a group consumer whose rebalance callbacks open and close
 //! tasks, a loop that polls records into [`Work`], commits every `commit_interval`, and on
-//! stop commits, closes its tasks and leaves the group. Before it joins, and after every
+//! stop commits, closes its tasks and closes the consumer (a dynamic member leaves the group
+//! then; a static member stays in it, holding its partitions for its next run, until its
+//! session times out). Before it joins, and after every
 //! assignment, it looks at the group's live members ([`agreement`]): while another plan of the
 //! query runs there it waits outside the group, or leaves it before opening a task. It runs on
 //! its own OS thread, off the async I/O runtime, and returns an error only for failures that
@@ -43,7 +45,8 @@ const REACHABLE_PROBE: Duration = Duration::from_millis(500);
 /// How long initialising transactions may take.
 const INIT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long closing the thread's clients may be taken to last (librdkafka gives a consumer's
-/// close no timeout of its own: it leaves the group, waiting for the coordinator).
+/// close no timeout of its own: a dynamic member leaves the group, waiting for the
+/// coordinator).
 const CLOSE_BOUND: Duration = Duration::from_secs(30);
 
 /// The consumer's context: routes rebalance callbacks (run inside `poll`) to the thread's work,
@@ -273,6 +276,10 @@ fn run_watched(
         restorer,
         watch.clone(),
     )));
+    // Also the consumer's `group.instance.id` under static membership: brokers name a static
+    // member `<group.instance.id>-<uuid>`, so its member id still carries the plan tag for
+    // the lock agreement, and a replica restarted with another plan does not take the place
+    // (and the partitions) its previous run holds in the group.
     let consumer_id = agreement::tagged_client_id(&client_id, &query.query.plan_tag);
     let consumer: GroupConsumer = shared
         .settings
@@ -310,6 +317,9 @@ fn run_watched(
                 if let Err(error) = lock(&work).close_all(&consumer) {
                     break Err(error);
                 }
+                // The revocation this starts is served by the polls of the wait that follows,
+                // and then librdkafka sends LeaveGroup, static member or not (it withholds it
+                // from a static member only when the consumer is closing).
                 consumer.unsubscribe();
             }
             Err(error) => break Err(error),
@@ -324,8 +334,12 @@ fn run_watched(
         guard.abort();
     }
     drop(guard);
+    // Closing the consumer revokes its (already closed) tasks and unsubscribes. A dynamic
+    // member leaves the group, so its partitions move at once; a static member sends no
+    // LeaveGroup (KIP-345), so the group keeps its partitions for it until
+    // `session.timeout.ms` passes, and its next run with the same `group.instance.id` gets them
+    // back without a rebalance.
     watch.call("close_clients", CLOSE_BOUND, || {
-        consumer.unsubscribe();
         drop(consumer);
         drop(work);
     });
