@@ -14,7 +14,12 @@
 //! `group.instance.id` that joins within the session timeout takes its place and gets the
 //! same partitions while the other member sees no revocation; one that does not come back
 //! loses its partitions to the others once its session times out; and one that unsubscribes
-//! while it keeps polling (weir's refusal after a lock conflict) leaves at once.
+//! while it keeps polling (weir's refusal after a lock conflict) leaves at once. The test
+//! broker expires a member only when a request for its group arrives (Apache Kafka has a
+//! timer), so a static member left alone in its group stays listed past its session timeout
+//! until another member joins: a weir replica waiting outside the group for a stopped static
+//! member of another plan to expire (the upgrade under static membership) waits for good
+//! there, and no test relies on that expiry.
 
 mod support;
 
@@ -326,5 +331,72 @@ fn a_static_member_that_unsubscribes_and_keeps_polling_leaves_at_once() {
             .iter()
             .all(|(id, _)| !id.starts_with(&format!("{prefix}-a-"))),
         "{listed:?}"
+    );
+}
+
+#[test]
+fn a_lone_static_member_that_closes_stays_listed_until_the_group_hears_from_a_client() {
+    let broker = TestBroker::shared();
+    let session = Duration::from_secs(6);
+    let prefix = "static-lone";
+    let topic = format!("{prefix}-topic");
+    let group = format!("{prefix}-group");
+    broker.create_topic(&topic, 2);
+    let lone = static_member(broker, &group, &format!("{prefix}-a"), session, &topic);
+    wait_until(
+        Duration::from_secs(30),
+        "the member holds both partitions",
+        || {
+            poll_all(&[&lone]);
+            partitions(&lone).len() == 2
+        },
+    );
+    let mut offsets = TopicPartitionList::new();
+    offsets
+        .add_partition_offset(&topic, 0, Offset::Offset(0))
+        .expect("offset");
+    lone.commit(&offsets, CommitMode::Sync).expect("commit");
+    let inspector: BaseConsumer = broker.client_config().create().expect("inspector");
+    let listed_lone = |inspector: &BaseConsumer| {
+        members(inspector, &group)
+            .iter()
+            .filter(|(id, _)| id.starts_with(&format!("{prefix}-a-")))
+            .count()
+    };
+    drop(lone);
+    let closed = Instant::now();
+    assert_eq!(listed_lone(&inspector), 1, "no LeaveGroup on close");
+
+    // Apache Kafka expires the member on a timer at its session timeout. The test broker has
+    // no timer: it expires members only when a group request (join, sync, heartbeat, leave,
+    // offset commit) arrives, and DescribeGroups is not one, so with nobody else in the group
+    // the member stays listed (measured: still there 18 s after a 6 s session).
+    wait_until(session * 2, "twice the session timeout has passed", || {
+        closed.elapsed() >= session + Duration::from_secs(3)
+    });
+    eprintln!(
+        "{:?} after the close, past its {session:?} session, the closed static member is {}listed",
+        closed.elapsed(),
+        if listed_lone(&inspector) == 0 {
+            "not "
+        } else {
+            "still "
+        }
+    );
+
+    // A new member's join makes the broker expire it; the newcomer gets every partition.
+    let newcomer = static_member(broker, &group, &format!("{prefix}-b"), session, &topic);
+    wait_until(
+        Duration::from_secs(30),
+        "the new member holds both partitions",
+        || {
+            poll_all(&[&newcomer]);
+            partitions(&newcomer).len() == 2
+        },
+    );
+    assert_eq!(
+        listed_lone(&inspector),
+        0,
+        "the expired member left the listing"
     );
 }
