@@ -8,6 +8,10 @@
 //! revocation, and no process ever restores a changelog record
 //! (`weir_restored_records_total` stays 0). A read_committed reader then finds every input
 //! exactly once in the copy and the driver's totals in the table.
+//!
+//! A second process started on a running replica's state directory joins with the same
+//! `group.instance.id`s and fences it: the fenced stream thread fails, saying why, instead of
+//! polling on without partitions.
 
 mod e2e;
 mod harness;
@@ -21,7 +25,7 @@ use e2e::{
     Input, Output, config, driver_output, final_table, metric, produce_all, read_until, sorted,
     wait_ready,
 };
-use harness::Workspace;
+use harness::{Daemon, Workspace};
 use support::TestBroker;
 
 const QUERIES: &str = "
@@ -122,8 +126,13 @@ fn without_checkpoint(replica: &Replica, owned: &BTreeSet<String>) -> Vec<String
         .collect()
 }
 
+/// The tests run one after the other: two brokers and four daemons at once are more than a
+/// two-core CI machine runs within the timeouts.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn a_rolling_restart_under_static_membership_restores_nothing_and_duplicates_nothing() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let started = Instant::now();
     let broker = TestBroker::start();
     let base = config(
@@ -269,4 +278,32 @@ fn others(replicas: &[Replica], i: usize) -> impl Iterator<Item = &Replica> {
         .enumerate()
         .filter(move |(j, _)| *j != i)
         .map(|(_, r)| r)
+}
+
+#[test]
+fn a_replica_fenced_by_a_process_with_its_id_fails_saying_why() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let broker = TestBroker::start();
+    let workspace = Workspace::new(
+        &config(
+            &broker,
+            "/nonexistent-overridden",
+            "processing_guarantee = \"at_least_once\"\nstatic_membership = true",
+        ),
+        "CREATE STREAM ORDERS (ID BIGINT KEY, AMOUNT BIGINT)
+           WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON', PARTITIONS=2);
+         CREATE STREAM ORDERS_COPY AS SELECT ID, AMOUNT FROM ORDERS EMIT CHANGES;",
+    );
+    let mut first = replica(&workspace);
+    wait_ready(first.addr, Duration::from_secs(60));
+    // Same state directory, same replica id: the same group.instance.id, and under
+    // at_least_once no transactional producer that would be fenced first.
+    let state_dir = first.state_dir().display().to_string();
+    let mut twin = Daemon::spawn(workspace.command(&["run", "--state-dir", &state_dir]));
+    twin.http_addr();
+    let line = first.daemon.wait_for_line(
+        "another weir process runs with this replica's id",
+        Duration::from_secs(60),
+    );
+    assert!(line.contains("group.instance.id"), "{line}");
 }

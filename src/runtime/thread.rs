@@ -276,10 +276,9 @@ fn run_watched(
         restorer,
         watch.clone(),
     )));
-    // Also the consumer's `group.instance.id` under static membership: brokers name a static
-    // member `<group.instance.id>-<uuid>`, so its member id still carries the plan tag for
-    // the lock agreement, and a replica restarted with another plan does not take the place
-    // (and the partitions) its previous run holds in the group.
+    // Also its `group.instance.id` under static membership: a static member's id is
+    // `<group.instance.id>-<uuid>`, still tagged for the lock agreement, and a replica
+    // restarted with another plan does not take its previous run's place in the group.
     let consumer_id = agreement::tagged_client_id(&client_id, &query.query.plan_tag);
     let consumer: GroupConsumer = shared
         .settings
@@ -334,11 +333,9 @@ fn run_watched(
         guard.abort();
     }
     drop(guard);
-    // Closing the consumer revokes its (already closed) tasks and unsubscribes. A dynamic
-    // member leaves the group, so its partitions move at once; a static member sends no
-    // LeaveGroup (KIP-345), so the group keeps its partitions for it until
-    // `session.timeout.ms` passes, and its next run with the same `group.instance.id` gets them
-    // back without a rebalance.
+    // Closing the consumer unsubscribes. A dynamic member leaves the group; a static member
+    // sends no LeaveGroup (KIP-345), so the group keeps its partitions until its session times
+    // out, and its next run with the same `group.instance.id` gets them without a rebalance.
     watch.call("close_clients", CLOSE_BOUND, || {
         drop(consumer);
         drop(work);
@@ -462,6 +459,9 @@ fn poll_loop(
             last_beat = Instant::now();
             check_reachable(shared, consumer, watch, polled_any);
             polled_any = false;
+            if let Some(failure) = fenced(consumer) {
+                return Err(failure);
+            }
         }
     }
     Ok(LoopEnd::Stopped)
@@ -489,4 +489,16 @@ fn check_reachable(shared: &Shared, consumer: &GroupConsumer, watch: &LoopWatch,
             .store(false, Ordering::Relaxed);
         shared.status.broker_reachable(name);
     }
+}
+
+/// The consumer's fatal error, as a thread failure. A group consumer fails for good only as a
+/// static member another consumer fenced by joining with its `group.instance.id`: another
+/// process runs with this replica's id (from the same or a copied `state_dir`). Without this
+/// check the fenced thread would poll on without an assignment, looking healthy.
+fn fenced(consumer: &GroupConsumer) -> Option<RuntimeError> {
+    let (_, reason) = consumer.client().fatal_error()?;
+    Some(RuntimeError::Kafka(format!(
+        "{reason}: another weir process runs with this replica's id; give every replica a \
+         state_dir of its own"
+    )))
 }
