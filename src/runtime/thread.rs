@@ -2,11 +2,11 @@
 //! tasks, a loop that polls records into [`Work`], commits every `commit_interval`, and on
 //! stop commits, closes its tasks and closes the consumer (a dynamic member leaves the group
 //! then; a static member stays in it, holding its partitions for its next run, until its
-//! session times out). Before it joins, and after every
-//! assignment, it looks at the group's live members ([`agreement`]): while another plan of the
-//! query runs there it waits outside the group, or leaves it before opening a task. It runs on
-//! its own OS thread, off the async I/O runtime, and returns an error only for failures that
-//! need a fresh start (a lost producer, a failed commit or transaction); the supervisor then
+//! session times out). Before it joins, and after every assignment, it looks at the group's
+//! live members ([`agreement`]): while another plan of the query runs there it waits outside
+//! the group, or leaves it before opening a task. It runs on its own OS thread, off the async
+//! I/O runtime, and returns an error only for failures that need a fresh start (a lost
+//! producer, a failed commit or transaction, a fenced static member); the supervisor then
 //! restarts it.
 //!
 //! Every blocking broker call the thread makes, here and in [`Work`] (rebalance callbacks
