@@ -75,6 +75,7 @@ fn defaults_apply_when_only_queries_is_set() {
     assert_eq!(config.shutdown_timeout, Duration::from_secs(30));
     assert_eq!(config.startup_timeout, Duration::from_secs(60));
     assert_eq!(config.auto_offset_reset, OffsetReset::Earliest);
+    assert!(!config.static_membership, "static membership is opt-in");
     assert_eq!(config.http.listen, Some("127.0.0.1:9464".parse().unwrap()));
     assert_eq!(config.log.filter, "info");
     assert_eq!(
@@ -147,6 +148,31 @@ fn exactly_once_commits_every_two_seconds_like_ksqldb() {
         ProcessingGuarantee::ExactlyOnceV2
     );
     assert_eq!(config.commit_interval, Duration::from_secs(2));
+}
+
+#[test]
+fn static_membership_is_a_boolean_from_the_file_env_or_flags() {
+    let fixture = Fixture::new("queries = \"app.sql\"\nstatic_membership = true\n");
+    assert!(load(&fixture.sources(&[], &[])).unwrap().static_membership);
+    let env = [("WEIR_STATIC_MEMBERSHIP", "false")];
+    assert!(!load(&fixture.sources(&env, &[])).unwrap().static_membership);
+    let flags = ["static_membership=TRUE"];
+    assert!(
+        load(&fixture.sources(&env, &flags))
+            .unwrap()
+            .static_membership
+    );
+
+    let fixture = Fixture::new(
+        "queries = \"app.sql\"\nstatic_membership = \"yes\"\n[kafka]\n\"group.instance.id\" = \"me\"\n",
+    );
+    assert_eq!(
+        fixture.error_text(&[], &[]),
+        "config has 2 errors:\n  \
+         - `static_membership` = \"yes\" (from DIR/weir.toml): true or false\n  \
+         - `kafka.group.instance.id` = \"me\" (from DIR/weir.toml): not set here: weir sets it per \
+         query and stream thread; use the top-level key static_membership"
+    );
 }
 
 #[test]

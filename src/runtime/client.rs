@@ -1,7 +1,7 @@
 //! Kafka client settings: the user's pass-through properties (`[kafka]`, `[kafka.consumer]`,
 //! `[kafka.producer]`) overlaid with the few that weir owns because its guarantees depend on
-//! them (group id, manual commits, isolation level, transactional id, Java-compatible
-//! partitioning). Built once per client; nothing here talks to a broker.
+//! them (group id, static group membership, manual commits, isolation level, transactional id,
+//! Java-compatible partitioning). Built once per client; nothing here talks to a broker.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -18,6 +18,8 @@ pub struct ClientSettings {
     /// `earliest` or `latest`.
     pub auto_offset_reset: &'static str,
     pub exactly_once: bool,
+    /// Whether group consumers are static members (`group.instance.id`, KIP-345).
+    pub static_membership: bool,
 }
 
 /// librdkafka defaults weir lowers so that many clients in one process stay small: a group
@@ -56,6 +58,12 @@ impl ClientSettings {
 
     /// The group consumer of one stream thread of a query: manual commits, range assignment
     /// (co-partitioned join inputs land on one member), `read_committed` under exactly-once.
+    ///
+    /// With static membership its `group.instance.id` is its `client_id`, which is stable for
+    /// a replica restarted on the same state directory (the replica id is kept there) and
+    /// unique in the group (one per replica and stream thread). The broker then keeps the
+    /// member's partitions for it while it is gone, up to `session.timeout.ms`, and gives them
+    /// back to the restarted consumer without a rebalance.
     pub fn group_consumer(&self, group_id: &str, client_id: &str) -> ClientConfig {
         let mut config = self.base(&CONSUMER_DEFAULTS, &self.consumer);
         config
@@ -73,6 +81,9 @@ impl ClientSettings {
                     "read_uncommitted"
                 },
             );
+        if self.static_membership {
+            config.set("group.instance.id", client_id);
+        }
         config
     }
 

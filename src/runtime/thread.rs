@@ -1,10 +1,12 @@
 //! One stream thread of one query: a group consumer whose rebalance callbacks open and close
 //! tasks, a loop that polls records into [`Work`], commits every `commit_interval`, and on
-//! stop commits, closes its tasks and leaves the group. Before it joins, and after every
-//! assignment, it looks at the group's live members ([`agreement`]): while another plan of the
-//! query runs there it waits outside the group, or leaves it before opening a task. It runs on
-//! its own OS thread, off the async I/O runtime, and returns an error only for failures that
-//! need a fresh start (a lost producer, a failed commit or transaction); the supervisor then
+//! stop commits, closes its tasks and closes the consumer (a dynamic member leaves the group
+//! then; a static member stays in it, holding its partitions for its next run, until its
+//! session times out). Before it joins, and after every assignment, it looks at the group's
+//! live members ([`agreement`]): while another plan of the query runs there it waits outside
+//! the group, or leaves it before opening a task. It runs on its own OS thread, off the async
+//! I/O runtime, and returns an error only for failures that need a fresh start (a lost
+//! producer, a failed commit or transaction, a fenced static member); the supervisor then
 //! restarts it.
 //!
 //! Every blocking broker call the thread makes, here and in [`Work`] (rebalance callbacks
@@ -43,7 +45,8 @@ const REACHABLE_PROBE: Duration = Duration::from_millis(500);
 /// How long initialising transactions may take.
 const INIT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long closing the thread's clients may be taken to last (librdkafka gives a consumer's
-/// close no timeout of its own: it leaves the group, waiting for the coordinator).
+/// close no timeout of its own: a dynamic member leaves the group, waiting for the
+/// coordinator).
 const CLOSE_BOUND: Duration = Duration::from_secs(30);
 
 /// The consumer's context: routes rebalance callbacks (run inside `poll`) to the thread's work,
@@ -273,6 +276,9 @@ fn run_watched(
         restorer,
         watch.clone(),
     )));
+    // Also its `group.instance.id` under static membership: a static member's id is
+    // `<group.instance.id>-<uuid>`, still tagged for the lock agreement, and a replica
+    // restarted with another plan does not take its previous run's place in the group.
     let consumer_id = agreement::tagged_client_id(&client_id, &query.query.plan_tag);
     let consumer: GroupConsumer = shared
         .settings
@@ -310,6 +316,9 @@ fn run_watched(
                 if let Err(error) = lock(&work).close_all(&consumer) {
                     break Err(error);
                 }
+                // The revocation this starts is served by the polls of the wait that follows,
+                // and then librdkafka sends LeaveGroup, static member or not (it withholds it
+                // from a static member only when the consumer is closing).
                 consumer.unsubscribe();
             }
             Err(error) => break Err(error),
@@ -324,8 +333,10 @@ fn run_watched(
         guard.abort();
     }
     drop(guard);
+    // Closing the consumer unsubscribes. A dynamic member leaves the group; a static member
+    // sends no LeaveGroup (KIP-345), so the group keeps its partitions until its session times
+    // out, and its next run with the same `group.instance.id` gets them without a rebalance.
     watch.call("close_clients", CLOSE_BOUND, || {
-        consumer.unsubscribe();
         drop(consumer);
         drop(work);
     });
@@ -448,6 +459,9 @@ fn poll_loop(
             last_beat = Instant::now();
             check_reachable(shared, consumer, watch, polled_any);
             polled_any = false;
+            if let Some(failure) = fenced(consumer) {
+                return Err(failure);
+            }
         }
     }
     Ok(LoopEnd::Stopped)
@@ -475,4 +489,16 @@ fn check_reachable(shared: &Shared, consumer: &GroupConsumer, watch: &LoopWatch,
             .store(false, Ordering::Relaxed);
         shared.status.broker_reachable(name);
     }
+}
+
+/// The consumer's fatal error, as a thread failure. A group consumer fails for good only as a
+/// static member another consumer fenced by joining with its `group.instance.id`: another
+/// process runs with this replica's id (from the same or a copied `state_dir`). Without this
+/// check the fenced thread would poll on without an assignment, looking healthy.
+fn fenced(consumer: &GroupConsumer) -> Option<RuntimeError> {
+    let (_, reason) = consumer.client().fatal_error()?;
+    Some(RuntimeError::Kafka(format!(
+        "{reason}: another weir process runs with this replica's id; give every replica a \
+         state_dir of its own"
+    )))
 }

@@ -177,6 +177,21 @@ fn k8s_statefulset_runs_two_hardened_replicas_with_probes() {
         config.listen_port, HTTP_PORT,
         "ConfigMap weir.toml: [http] listen port"
     );
+    let weir_toml = parse_toml(
+        text(
+            &config_map["data"]["weir.toml"],
+            "ConfigMap: data weir.toml",
+        ),
+        "ConfigMap weir.toml",
+    );
+    assert_eq!(
+        weir_toml
+            .get("static_membership")
+            .and_then(toml::Value::as_bool),
+        Some(true),
+        "ConfigMap weir.toml: static_membership = true (each pod's volume keeps its replica id, \
+         so a restarted pod rejoins as the same static group members)"
+    );
     let queries_key = config
         .queries
         .strip_prefix("/etc/weir/")
@@ -244,7 +259,8 @@ fn configured_shutdown_timeout_secs(weir_toml: &str) -> i64 {
 }
 
 /// The ConfigMap's lock is the one `weir lock` writes for its queries: `weir check` (which
-/// needs no broker) accepts the pair as the pods will read them from /etc/weir.
+/// needs no broker) accepts the pair as the pods will read them from /etc/weir, with the
+/// ConfigMap's own weir.toml (paths moved to a temp dir by flags).
 #[test]
 fn k8s_configmap_carries_the_lock_of_its_queries() {
     let objects = k8s_objects();
@@ -255,7 +271,7 @@ fn k8s_configmap_carries_the_lock_of_its_queries() {
         "ConfigMap weir.toml",
     );
     let dir = tempfile::tempdir().expect("a temp dir");
-    for key in ["queries.sql", "queries.sql.lock"] {
+    for key in ["weir.toml", "queries.sql", "queries.sql.lock"] {
         std::fs::write(
             dir.path().join(key),
             text(&data[key], &format!("ConfigMap: data {key}")),
@@ -263,7 +279,9 @@ fn k8s_configmap_carries_the_lock_of_its_queries() {
         .expect("writing the ConfigMap's files");
     }
     let output = Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(["check", "--queries"])
+        .args(["check", "--config"])
+        .arg(dir.path().join("weir.toml"))
+        .arg("--queries")
         .arg(dir.path().join("queries.sql"))
         .args(["--service-id", &config.service_id, "--state-dir"])
         .arg(dir.path().join("state"))
@@ -271,7 +289,7 @@ fn k8s_configmap_carries_the_lock_of_its_queries() {
         .expect("running weir check");
     assert!(
         output.status.success(),
-        "weir check refused the ConfigMap's queries.sql and queries.sql.lock: {}",
+        "weir check refused the ConfigMap's weir.toml, queries.sql and queries.sql.lock: {}",
         String::from_utf8_lossy(&output.stderr)
     );
 }

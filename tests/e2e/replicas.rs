@@ -1,6 +1,8 @@
 //! Replicas for end-to-end tests: `weir run` processes of one workspace, each with a state
-//! directory of its own, and what their `/info` says about the tasks each owns.
+//! directory of its own (kept when a stopped replica is started again), and what their
+//! `/info` says about the tasks each owns.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::harness::{Daemon, Workspace, http_get};
@@ -9,19 +11,42 @@ use crate::harness::{Daemon, Workspace, http_get};
 pub struct Replica {
     pub daemon: Daemon,
     pub addr: std::net::SocketAddr,
-    _state: tempfile::TempDir,
+    state: tempfile::TempDir,
 }
 
 /// Starts a replica of `workspace` with a fresh state directory.
 pub fn replica(workspace: &Workspace) -> Replica {
     let state = tempfile::tempdir().expect("state dir");
+    run_on(workspace, state)
+}
+
+/// Starts `workspace` again on the state directory of `stopped`, whose process must have
+/// exited: the new process reads the same replica id (so the same client, transactional and
+/// group instance ids) and the checkpoints the old one wrote.
+pub fn restart(workspace: &Workspace, mut stopped: Replica) -> Replica {
+    let exited = stopped.daemon.child.try_wait().expect("try_wait");
+    assert!(
+        exited.is_some(),
+        "restart a replica only once it has exited"
+    );
+    run_on(workspace, stopped.state)
+}
+
+fn run_on(workspace: &Workspace, state: tempfile::TempDir) -> Replica {
     let state_dir = state.path().display().to_string();
     let mut daemon = Daemon::spawn(workspace.command(&["run", "--state-dir", &state_dir]));
     let addr = daemon.http_addr();
     Replica {
         daemon,
         addr,
-        _state: state,
+        state,
+    }
+}
+
+impl Replica {
+    /// The replica's state directory.
+    pub fn state_dir(&self) -> &Path {
+        self.state.path()
     }
 }
 

@@ -84,6 +84,7 @@ pub fn client_settings(config: &Config) -> ClientSettings {
             OffsetReset::Latest => "latest",
         },
         exactly_once: config.processing_guarantee == ProcessingGuarantee::ExactlyOnceV2,
+        static_membership: config.static_membership,
     }
 }
 

@@ -67,7 +67,8 @@ fn upgrade_procedure(changed: &[&str]) -> String {
     format!(
         "\nchanged plans ({}): a replica does not process a query while a live replica runs \
          another plan of it in its consumer group. To deploy:\n  \
-         1. stop every replica that runs the old lock;\n  \
+         1. stop every replica that runs the old lock (under static_membership they stay in \
+         their groups until their sessions time out);\n  \
          2. start the replicas with the new lock (started earlier, they wait with the query in \
          LOCK_CONFLICT, and run it once no old replica is left).\n  \
          Or blue/green: run the new version under a new service_id with its own sink topics \

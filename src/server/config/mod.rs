@@ -42,6 +42,10 @@ pub struct Config {
     pub startup_timeout: Duration,
     /// Where a query starts when its consumer group has no committed offset. Default `earliest`.
     pub auto_offset_reset: OffsetReset,
+    /// Whether each stream thread's group consumer is a static member of its group (Kafka's
+    /// `group.instance.id`, KIP-345), so that a replica restarted within `session.timeout.ms`
+    /// gets its own partitions back without a rebalance. Default false.
+    pub static_membership: bool,
     /// librdkafka client properties, passed through verbatim.
     pub kafka: KafkaProperties,
     /// The HTTP endpoint for metrics, health and info.

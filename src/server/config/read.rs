@@ -26,6 +26,7 @@ const TOP_KEYS: &[&str] = &[
     "shutdown_timeout",
     "startup_timeout",
     "auto_offset_reset",
+    "static_membership",
     "kafka",
     "http",
     "log",
@@ -52,6 +53,10 @@ const RESERVED_KAFKA_PROPERTIES: &[(&str, &str)] = &[
     (
         "transactional.id",
         "weir sets it per query and stream thread",
+    ),
+    (
+        "group.instance.id",
+        "weir sets it per query and stream thread; use the top-level key static_membership",
     ),
     ("enable.auto.commit", "weir commits offsets itself"),
     ("enable.auto.offset.store", "weir stores offsets itself"),
@@ -126,6 +131,7 @@ pub(super) fn read_config(figment: &Figment, root: &Dict) -> Result<Config, Conf
             ],
         )
         .unwrap_or(OffsetReset::Earliest);
+    let static_membership = reader.boolean(top, "static_membership").unwrap_or(false);
     let kafka = reader.kafka(top);
     let http = reader.http(top);
     let log = reader.log(top);
@@ -149,6 +155,7 @@ pub(super) fn read_config(figment: &Figment, root: &Dict) -> Result<Config, Conf
         shutdown_timeout,
         startup_timeout,
         auto_offset_reset,
+        static_membership,
         kafka,
         http,
         log,
@@ -244,6 +251,21 @@ impl<'a> Reader<'a> {
                 .find(|(name, _)| name.eq_ignore_ascii_case(s))
                 .map(|(_, value)| *value)
         })
+    }
+
+    /// `true` or `false`: a TOML boolean, or that text (environment variables and flags are
+    /// text).
+    fn boolean(&mut self, table: Table, key: &str) -> Option<bool> {
+        let value = table.dict?.get(key)?;
+        let parsed = match value {
+            Value::Bool(_, b) => Some(*b),
+            Value::String(_, s) => s.trim().to_ascii_lowercase().parse::<bool>().ok(),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.error(table, key, Some(value), "true or false".into());
+        }
+        parsed
     }
 
     fn duration(&mut self, table: Table, key: &str) -> Option<Duration> {
