@@ -23,6 +23,7 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -399,4 +400,86 @@ fn a_lone_static_member_that_closes_stays_listed_until_the_group_hears_from_a_cl
         0,
         "the expired member left the listing"
     );
+}
+
+/// Standby replicas (`runtime/standby/ring.rs`) need to know which partitions each member of
+/// a query's group holds. Apache Kafka's DescribeGroups returns every member's assignment; the
+/// test broker leaves it out, and weir then computes librdkafka's `range` assignment from the
+/// listed member ids. This checks that computation against what three range members of one
+/// group really got, and that an assignment the listing does carry decodes to the same.
+#[test]
+fn the_range_assignment_weir_computes_from_the_listing_is_what_the_members_got() {
+    use weir::runtime::standby::ring::{parse_assignment, range_assignment};
+    let broker = TestBroker::shared();
+    let (first, second) = ("groups-range-a", "groups-range-b");
+    let group = "groups-range-probe-group";
+    broker.create_topic(first, 7);
+    broker.create_topic(second, 2);
+    let inspector: BaseConsumer = broker.client_config().create().expect("inspector");
+    let members: Vec<BaseConsumer> = (0..3)
+        .map(|i| {
+            let member: BaseConsumer = broker
+                .consumer_config(group)
+                .set("client.id", format!("weir-probe-range-{i}"))
+                .set("partition.assignment.strategy", "range")
+                .create()
+                .expect("member");
+            member.subscribe(&[first, second]).expect("subscribe");
+            member
+        })
+        .collect();
+    let held = |member: &BaseConsumer| -> Vec<(String, i32)> {
+        let mut held: Vec<(String, i32)> = member
+            .assignment()
+            .map(|a| {
+                a.elements()
+                    .iter()
+                    .map(|e| (e.topic().to_owned(), e.partition()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        held.sort();
+        held
+    };
+    wait_until(Duration::from_secs(30), "the three members split both topics", || {
+        for member in &members {
+            let _ = member.poll(Duration::from_millis(50));
+        }
+        members.iter().map(|m| held(m).len()).sum::<usize>() == 9
+            && members.iter().all(|m| !held(m).is_empty())
+    });
+    let mut offsets = TopicPartitionList::new();
+    offsets
+        .add_partition_offset(first, 0, Offset::Offset(0))
+        .expect("offset");
+    members[0]
+        .commit(&offsets, CommitMode::Sync)
+        .expect("commit an offset");
+    let list = inspector
+        .fetch_group_list(Some(group), LIST_TIMEOUT)
+        .expect("listing");
+    let listed: Vec<(String, Option<Vec<u8>>)> = list
+        .groups()
+        .iter()
+        .filter(|g| g.name() == group)
+        .flat_map(|g| g.members())
+        .map(|m| (m.id().to_owned(), m.assignment().map(<[u8]>::to_vec)))
+        .collect();
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    let ids: Vec<&str> = listed.iter().map(|(id, _)| id.as_str()).collect();
+    let counts = BTreeMap::from([(first.to_owned(), 7), (second.to_owned(), 2)]);
+    let computed = range_assignment(&ids, &counts);
+    for (i, (id, bytes)) in listed.iter().enumerate() {
+        let owner = (0..members.len())
+            .find(|j| id.starts_with(&format!("weir-probe-range-{j}-")))
+            .unwrap_or_else(|| panic!("no member for {id}"));
+        let mut expected = computed[i].clone();
+        expected.sort();
+        assert_eq!(held(&members[owner]), expected, "member {id}");
+        if let Some(bytes) = bytes.as_deref().filter(|b| !b.is_empty()) {
+            let mut parsed = parse_assignment(bytes);
+            parsed.sort();
+            assert_eq!(parsed, expected, "the listed assignment of {id}");
+        }
+    }
 }

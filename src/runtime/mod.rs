@@ -17,6 +17,7 @@ pub mod positions;
 pub mod processing_log;
 pub mod query;
 pub mod restore;
+pub mod standby;
 pub mod stores;
 pub mod supervisor;
 pub mod task_state;
