@@ -441,13 +441,17 @@ fn the_range_assignment_weir_computes_from_the_listing_is_what_the_members_got()
         held.sort();
         held
     };
-    wait_until(Duration::from_secs(30), "the three members split both topics", || {
-        for member in &members {
-            let _ = member.poll(Duration::from_millis(50));
-        }
-        members.iter().map(|m| held(m).len()).sum::<usize>() == 9
-            && members.iter().all(|m| !held(m).is_empty())
-    });
+    wait_until(
+        Duration::from_secs(30),
+        "the three members split both topics",
+        || {
+            for member in &members {
+                let _ = member.poll(Duration::from_millis(50));
+            }
+            members.iter().map(|m| held(m).len()).sum::<usize>() == 9
+                && members.iter().all(|m| !held(m).is_empty())
+        },
+    );
     let mut offsets = TopicPartitionList::new();
     offsets
         .add_partition_offset(first, 0, Offset::Offset(0))

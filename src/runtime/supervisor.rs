@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use super::RuntimeError;
 use super::client::ClientSettings;
 use super::query::RuntimeQuery;
+use super::standby::{self, Standbys};
 use super::thread;
 use crate::state::RocksBudget;
 use crate::telemetry::{Metrics, QueryState, QueryStatus, StatusBoard};
@@ -74,6 +75,8 @@ pub struct RuntimeOptions {
     pub block_cache_bytes: usize,
     pub write_buffer_bytes: usize,
     pub cleanup_delay: Duration,
+    /// Replicas that keep a standby of each stateful task (`standby_replicas`).
+    pub standby_replicas: usize,
 }
 
 /// Where one stream thread is.
@@ -91,6 +94,8 @@ pub enum ThreadPhase {
 /// One query and the phases of its threads.
 pub struct QueryShared {
     pub query: RuntimeQuery,
+    /// The query's standby tasks on this replica and the tasks being opened as active.
+    pub standbys: Standbys,
     shared_status: Arc<StatusBoard>,
     metrics: Metrics,
     threads: Mutex<BTreeMap<usize, (ThreadPhase, Vec<TaskId>)>>,
@@ -173,6 +178,7 @@ impl Runtime {
         for query in queries {
             let query = Arc::new(QueryShared {
                 query,
+                standbys: Standbys::default(),
                 shared_status: shared.status.clone(),
                 metrics: shared.metrics.clone(),
                 threads: Mutex::new(BTreeMap::new()),
@@ -184,6 +190,15 @@ impl Runtime {
                 let handle = std::thread::Builder::new()
                     .name(name.chars().take(15).collect())
                     .spawn(move || supervise(&shared, &query, index))
+                    .map_err(|e| RuntimeError::Task(format!("spawning {name}: {e}")))?;
+                handles.push(handle);
+            }
+            if shared.options.standby_replicas > 0 && standby::follower::has_state(&query) {
+                let (shared, query) = (shared.clone(), query.clone());
+                let name = format!("weir-{}-standby", query.query.id);
+                let handle = std::thread::Builder::new()
+                    .name(name.chars().take(15).collect())
+                    .spawn(move || standby::follower::run(&shared, &query))
                     .map_err(|e| RuntimeError::Task(format!("spawning {name}: {e}")))?;
                 handles.push(handle);
             }

@@ -47,6 +47,10 @@ pub struct Metrics {
     pub restored_records_total: IntCounterVec,
     /// Changelog records still to restore, by query and store.
     pub restore_remaining_records: IntGaugeVec,
+    /// Standby tasks this replica keeps (`standby_replicas`), by query.
+    pub standby_tasks: IntGaugeVec,
+    /// Changelog records applied to standby tasks, by query.
+    pub standby_records_applied_total: IntCounterVec,
     /// Approximate bytes of each local state store, by query, store and task.
     pub state_store_bytes: IntGaugeVec,
     /// RocksDB's `rocksdb.estimate-num-keys` of each store, by query, store and task.
@@ -160,6 +164,16 @@ impl Metrics {
                 "Changelog records still to restore.",
                 &["query", "store"],
             ),
+            standby_tasks: int_gauge(
+                "weir_standby_tasks",
+                "Standby tasks this replica keeps up to date from their changelogs.",
+                &["query"],
+            ),
+            standby_records_applied_total: counter(
+                "weir_standby_records_applied_total",
+                "Changelog records applied to standby tasks.",
+                &["query"],
+            ),
             state_store_bytes: int_gauge(
                 "weir_state_store_bytes",
                 "Approximate size of a local state store (SST files and memtables).",
@@ -209,6 +223,8 @@ impl Metrics {
             Box::new(self.consumer_lag_records.clone()),
             Box::new(self.restored_records_total.clone()),
             Box::new(self.restore_remaining_records.clone()),
+            Box::new(self.standby_tasks.clone()),
+            Box::new(self.standby_records_applied_total.clone()),
             Box::new(self.state_store_bytes.clone()),
             Box::new(self.state_store_estimated_keys.clone()),
             Box::new(self.state_store_pending_compaction_bytes.clone()),

@@ -150,7 +150,10 @@ pub fn standby_tasks(
                     sub_topology,
                     partition: *partition,
                 };
-                active.entry(task).or_default().insert(member.replica.as_str());
+                active
+                    .entry(task)
+                    .or_default()
+                    .insert(member.replica.as_str());
             }
         }
     }
@@ -212,7 +215,11 @@ mod tests {
         let bytes = encode(&[("orders", &[0, 2]), ("rep", &[1])]);
         assert_eq!(
             parse_assignment(&bytes),
-            [("orders".into(), 0), ("orders".into(), 2), ("rep".into(), 1)]
+            [
+                ("orders".into(), 0),
+                ("orders".into(), 2),
+                ("rep".into(), 1)
+            ]
         );
         assert!(parse_assignment(&[]).is_empty(), "no bytes");
         assert!(parse_assignment(&bytes[..9]).is_empty(), "truncated");
@@ -229,7 +236,10 @@ mod tests {
         let run = |topic: &str, ps: &[i32]| -> Vec<(String, i32)> {
             ps.iter().map(|p| (topic.to_owned(), *p)).collect()
         };
-        assert_eq!(of(1), [run("orders", &[0, 1, 2]), run("rep", &[0])].concat());
+        assert_eq!(
+            of(1),
+            [run("orders", &[0, 1, 2]), run("rep", &[0])].concat()
+        );
         assert_eq!(of(2), [run("orders", &[3, 4]), run("rep", &[1])].concat());
         assert_eq!(of(0), run("orders", &[5, 6]));
         assert!(range_assignment(&[], &partitions).is_empty());
@@ -240,14 +250,21 @@ mod tests {
         let client = format!("{APP}-00ff00ff00ff00ff-1.plan-0123456789abcdef");
         let member = format!("{client}-5b0e9a52-1c2d-4e5f-8a9b-0c1d2e3f4a5b");
         assert_eq!(member_replica(APP, &member, ""), Some("00ff00ff00ff00ff"));
-        assert_eq!(member_replica(APP, &member, &client), Some("00ff00ff00ff00ff"));
+        assert_eq!(
+            member_replica(APP, &member, &client),
+            Some("00ff00ff00ff00ff")
+        );
         assert_eq!(member_replica(APP, "rdkafka-5b0e9a52", ""), None, "a tool");
         assert_eq!(
             member_replica("_weir-svc-CTAS_OTHER", &member, ""),
             None,
             "another query's id"
         );
-        assert_eq!(member_replica(APP, &format!("{APP}-abc-x"), ""), None, "no thread");
+        assert_eq!(
+            member_replica(APP, &format!("{APP}-abc-x"), ""),
+            None,
+            "no thread"
+        );
     }
 
     #[test]
@@ -265,7 +282,10 @@ mod tests {
         assert_eq!(one("c"), BTreeSet::from([task(1, 2), task(1, 3)]));
         // Two standbys each: every replica keeps every task it does not run.
         let two = standby_tasks("a", &members, &sources, 2);
-        assert_eq!(two, BTreeSet::from([task(1, 2), task(1, 3), task(1, 4), task(1, 5)]));
+        assert_eq!(
+            two,
+            BTreeSet::from([task(1, 2), task(1, 3), task(1, 4), task(1, 5)])
+        );
         // More standbys than other replicas: capped, never the active replica itself.
         assert_eq!(standby_tasks("a", &members, &sources, 9), two);
         assert!(standby_tasks("a", &members, &sources, 0).is_empty());
@@ -283,7 +303,10 @@ mod tests {
             standby_tasks("b", &members, &sources, 1),
             BTreeSet::from([task(1, 0), task(1, 1)])
         );
-        assert_eq!(standby_tasks("a", &members, &sources, 1), BTreeSet::from([task(1, 2)]));
+        assert_eq!(
+            standby_tasks("a", &members, &sources, 1),
+            BTreeSet::from([task(1, 2)])
+        );
         assert!(
             standby_tasks("z", &members, &sources, 1).is_empty(),
             "a replica not in the group yet keeps nothing"

@@ -139,11 +139,9 @@ impl Work {
         }
         self.last_cleanup = Instant::now();
         let app_dir = self.shared.options.state_dir.join(&self.query.query.app_id);
-        task_state::remove_abandoned(
-            &app_dir,
-            &self.query.owned_tasks(),
-            self.shared.options.cleanup_delay,
-        );
+        let mut kept = self.query.owned_tasks();
+        kept.extend(self.query.standbys.kept());
+        task_state::remove_abandoned(&app_dir, &kept, self.shared.options.cleanup_delay);
     }
 
     /// Commits and closes every task (a clean stop): checkpoints are written under both

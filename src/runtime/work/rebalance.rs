@@ -37,10 +37,16 @@ impl Work {
         }
         self.query
             .set_phase(self.thread, ThreadPhase::Restoring, &[]);
+        self.query.standbys.note_rebalance();
+        let mut claimed = Vec::new();
         for (task, inputs) in wanted {
             if self.tasks.contains_key(&task) {
                 continue;
             }
+            // The task's standby here (if any) checkpoints and closes its stores first, so
+            // the task restores only what the standby had not applied.
+            self.query.standbys.claim(task);
+            claimed.push(task);
             match self.open_task(task) {
                 Ok((opened, state)) => {
                     let positions = inputs.into_iter().map(|(t, p)| (t, p, -1)).collect();
@@ -55,10 +61,16 @@ impl Work {
                     );
                     self.track(task);
                 }
-                Err(error) => return self.fail(error),
+                Err(error) => {
+                    self.publish();
+                    claimed.iter().for_each(|t| self.query.standbys.settle(*t));
+                    return self.fail(error);
+                }
             }
         }
         self.publish();
+        // Listed as owned now: the standby thread leaves these tasks alone by that.
+        claimed.iter().for_each(|t| self.query.standbys.settle(*t));
     }
 
     fn open_task(&mut self, id: TaskId) -> Result<(Task, TaskState), RuntimeError> {

@@ -153,6 +153,7 @@ pub fn start(
         block_cache_bytes: config.state.block_cache_bytes,
         write_buffer_bytes: config.state.write_buffer_bytes,
         cleanup_delay: config.state.cleanup_delay,
+        standby_replicas: config.standby_replicas,
     };
     let shared = Shared::new(
         settings,

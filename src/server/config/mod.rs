@@ -46,6 +46,10 @@ pub struct Config {
     /// `group.instance.id`, KIP-345), so that a replica restarted within `session.timeout.ms`
     /// gets its own partitions back without a rebalance. Default false.
     pub static_membership: bool,
+    /// How many other replicas keep a standby copy of each stateful task, following its
+    /// changelog, so that a task failing over to one of them restores only the changelog tail
+    /// (Kafka Streams' `num.standby.replicas`). Default 0.
+    pub standby_replicas: usize,
     /// librdkafka client properties, passed through verbatim.
     pub kafka: KafkaProperties,
     /// The HTTP endpoint for metrics, health and info.

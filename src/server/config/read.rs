@@ -27,6 +27,7 @@ const TOP_KEYS: &[&str] = &[
     "startup_timeout",
     "auto_offset_reset",
     "static_membership",
+    "standby_replicas",
     "kafka",
     "http",
     "log",
@@ -132,6 +133,9 @@ pub(super) fn read_config(figment: &Figment, root: &Dict) -> Result<Config, Conf
         )
         .unwrap_or(OffsetReset::Earliest);
     let static_membership = reader.boolean(top, "static_membership").unwrap_or(false);
+    let standby_replicas = reader
+        .integer(top, "standby_replicas", 0, 64)
+        .map_or(0, |n| n as usize);
     let kafka = reader.kafka(top);
     let http = reader.http(top);
     let log = reader.log(top);
@@ -156,6 +160,7 @@ pub(super) fn read_config(figment: &Figment, root: &Dict) -> Result<Config, Conf
         startup_timeout,
         auto_offset_reset,
         static_membership,
+        standby_replicas,
         kafka,
         http,
         log,
