@@ -76,6 +76,7 @@ fn defaults_apply_when_only_queries_is_set() {
     assert_eq!(config.startup_timeout, Duration::from_secs(60));
     assert_eq!(config.auto_offset_reset, OffsetReset::Earliest);
     assert!(!config.static_membership, "static membership is opt-in");
+    assert_eq!(config.standby_replicas, 0, "no standby replicas by default");
     assert_eq!(config.http.listen, Some("127.0.0.1:9464".parse().unwrap()));
     assert_eq!(config.log.filter, "info");
     assert_eq!(
@@ -172,6 +173,26 @@ fn static_membership_is_a_boolean_from_the_file_env_or_flags() {
          - `static_membership` = \"yes\" (from DIR/weir.toml): true or false\n  \
          - `kafka.group.instance.id` = \"me\" (from DIR/weir.toml): not set here: weir sets it per \
          query and stream thread; use the top-level key static_membership"
+    );
+}
+
+#[test]
+fn standby_replicas_is_a_small_whole_number() {
+    let fixture = Fixture::new("queries = \"app.sql\"\nstandby_replicas = 2\n");
+    assert_eq!(
+        load(&fixture.sources(&[], &[])).unwrap().standby_replicas,
+        2
+    );
+    let env = [("WEIR_STANDBY_REPLICAS", "1")];
+    assert_eq!(
+        load(&fixture.sources(&env, &[])).unwrap().standby_replicas,
+        1
+    );
+    let fixture = Fixture::new("queries = \"app.sql\"\nstandby_replicas = -1\n");
+    assert_eq!(
+        fixture.error_text(&[], &[]),
+        "config has 1 error:\n  - `standby_replicas` = -1 (from DIR/weir.toml): a whole number \
+         from 0 to 64"
     );
 }
 

@@ -202,7 +202,10 @@ fn failover(standby_replicas: usize, keys: i64) -> Failover {
     let first: Vec<Input> = (0..keys)
         .map(|i| event(i, &format!("a{i}"), i % 100))
         .collect();
-    produce_all(&broker, &first);
+    // In slices, each flushed: larger batches overflowed the producer's queue (QueueFull).
+    first
+        .chunks(10_000)
+        .for_each(|slice| produce_all(&broker, slice));
     let mut reader = TableReader::new(&broker);
     let complete = keys as usize;
     reader.read_until(
@@ -268,7 +271,9 @@ fn failover(standby_replicas: usize, keys: i64) -> Failover {
         .step_by(100)
         .map(|i| event(keys + 64 + i, &format!("a{i}"), 1))
         .collect();
-    produce_all(&broker, &again);
+    again
+        .chunks(10_000)
+        .for_each(|slice| produce_all(&broker, slice));
     let mut expected: BTreeMap<String, (i64, i64)> =
         (0..keys).map(|i| (format!("a{i}"), (1, i % 100))).collect();
     for i in (0..keys).step_by(100) {
