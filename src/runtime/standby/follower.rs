@@ -23,7 +23,7 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use super::ring::{self, ListedMember};
 use super::task::StandbyTask;
 use crate::runtime::RuntimeError;
-use crate::runtime::agreement::LIST_TIMEOUT;
+use crate::runtime::agreement::{self, LIST_TIMEOUT};
 use crate::runtime::supervisor::{QueryShared, Shared};
 use crate::state::ChangelogEntry;
 use crate::telemetry::LoopWatch;
@@ -219,6 +219,12 @@ impl Follower<'_> {
             .iter()
             .enumerate()
             .filter_map(|(i, (id, client, bytes))| {
+                // Members running another plan of the query (waiting on the lock agreement
+                // to settle) keep their stores to themselves.
+                let tag = agreement::member_tag(id, client)?;
+                if tag != self.query.query.plan_tag {
+                    return None;
+                }
                 let replica = ring::member_replica(app_id, id, client)?.to_owned();
                 let partitions = if carried {
                     ring::parse_assignment(bytes)
@@ -240,19 +246,15 @@ impl Follower<'_> {
     }
 
     /// Opens the wanted standbys this replica lacks and drops the others. A task a stream
-    /// thread owns or is opening is never opened here, and its standby (if the claim did not
-    /// stop it already) is dropped.
+    /// thread has claimed is never opened here.
     fn reconcile(&mut self, wanted: &BTreeSet<TaskId>) {
         let query = &self.query.query;
-        let owned: BTreeSet<String> = self.query.owned_tasks().into_iter().collect();
         let mut inner = self.query.standbys.lock();
-        let busy = |task: &TaskId, claimed: &BTreeSet<TaskId>| {
-            claimed.contains(task) || owned.contains(&task.to_string())
-        };
+        let busy = |task: &TaskId, active: &BTreeMap<TaskId, usize>| active.contains_key(task);
         let unwanted: Vec<TaskId> = inner
             .tasks
             .keys()
-            .filter(|t| !wanted.contains(t) || busy(t, &inner.claimed))
+            .filter(|t| !wanted.contains(t) || busy(t, &inner.active))
             .copied()
             .collect();
         for task in unwanted {
@@ -265,7 +267,7 @@ impl Follower<'_> {
             }
         }
         for &task in wanted {
-            if inner.tasks.contains_key(&task) || busy(&task, &inner.claimed) {
+            if inner.tasks.contains_key(&task) || busy(&task, &inner.active) {
                 continue;
             }
             let Some(sub) = query

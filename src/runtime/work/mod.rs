@@ -385,6 +385,9 @@ impl Work {
     fn forget_all(&mut self) {
         for (id, active) in std::mem::take(&mut self.tasks) {
             self.forget(id, &active);
+            // Its stores close here; a standby may open them after.
+            drop(active);
+            self.query.standbys.release(id);
         }
     }
 

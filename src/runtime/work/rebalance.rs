@@ -38,7 +38,6 @@ impl Work {
         self.query
             .set_phase(self.thread, ThreadPhase::Restoring, &[]);
         self.query.standbys.note_rebalance();
-        let mut claimed = Vec::new();
         for (task, inputs) in wanted {
             if self.tasks.contains_key(&task) {
                 continue;
@@ -46,7 +45,6 @@ impl Work {
             // The task's standby here (if any) checkpoints and closes its stores first, so
             // the task restores only what the standby had not applied.
             self.query.standbys.claim(task);
-            claimed.push(task);
             match self.open_task(task) {
                 Ok((opened, state)) => {
                     let positions = inputs.into_iter().map(|(t, p)| (t, p, -1)).collect();
@@ -62,15 +60,13 @@ impl Work {
                     self.track(task);
                 }
                 Err(error) => {
-                    self.publish();
-                    claimed.iter().for_each(|t| self.query.standbys.settle(*t));
+                    // The stores it opened are closed again.
+                    self.query.standbys.release(task);
                     return self.fail(error);
                 }
             }
         }
         self.publish();
-        // Listed as owned now: the standby thread leaves these tasks alone by that.
-        claimed.iter().for_each(|t| self.query.standbys.settle(*t));
     }
 
     fn open_task(&mut self, id: TaskId) -> Result<(Task, TaskState), RuntimeError> {
@@ -188,6 +184,8 @@ impl Work {
         for id in gone {
             if let Some(active) = self.tasks.remove(&id) {
                 self.forget(id, &active);
+                drop(active);
+                self.query.standbys.release(id);
                 tracing::info!(query = %self.query.query.id, task = %id, "task closed");
             }
         }
