@@ -295,6 +295,15 @@ fn failover(standby_replicas: usize, keys: i64) -> Failover {
     eprintln!(
         "standby_replicas = {standby_replicas}, {keys} keys: {failover:?} (moved tasks: {moved:?})"
     );
+    let log = replicas[0].daemon.log();
+    let standby_lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("standby") || l.contains("store restored"))
+        .collect();
+    eprintln!(
+        "the survivor's standby and restore log lines:\n{}",
+        standby_lines.join("\n")
+    );
     failover
 }
 
