@@ -115,6 +115,48 @@ impl TableReader {
     }
 }
 
+/// How `got` differs from `expected`, for a failure report.
+fn table_diff(
+    got: &BTreeMap<String, (i64, i64)>,
+    expected: &BTreeMap<String, (i64, i64)>,
+) -> String {
+    let missing = expected.keys().filter(|k| !got.contains_key(*k)).count();
+    let extra: Vec<&String> = got
+        .keys()
+        .filter(|k| !expected.contains_key(*k))
+        .take(10)
+        .collect();
+    let wrong: Vec<String> = expected
+        .iter()
+        .filter_map(|(k, v)| {
+            let g = got.get(k)?;
+            (g != v).then(|| format!("{k}: got {g:?}, expected {v:?}"))
+        })
+        .collect();
+    format!(
+        "{missing} keys missing, unexpected keys (first 10) {extra:?}, {} wrong (first 10): {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(10)]
+    )
+}
+
+/// The replicas' log lines about standbys, restores, rebalances and anything not INFO.
+fn report_logs(replicas: &mut [Replica]) {
+    for (i, r) in replicas.iter_mut().enumerate() {
+        let log = r.daemon.log();
+        let lines: Vec<&str> = log
+            .lines()
+            .filter(|l| {
+                l.contains("standby")
+                    || l.contains("restored")
+                    || l.contains("task opened")
+                    || !l.contains("\"level\":\"INFO\"")
+            })
+            .collect();
+        eprintln!("--- replica {i} ---\n{}", lines.join("\n"));
+    }
+}
+
 /// Committed records in each of `partitions` of `topic`, read to their ends.
 fn changelog_records(broker: &TestBroker, topic: &str, partitions: &[i32]) -> u64 {
     let consumer: BaseConsumer = broker
@@ -282,9 +324,19 @@ fn failover(standby_replicas: usize, keys: i64) -> Failover {
     for i in 0..64 {
         expected.insert(format!("probe{i}"), (1, 1));
     }
-    reader.read_until(Duration::from_secs(300), "the exact table", |r| {
-        r.table == expected
-    });
+    let exact = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        reader.read_until(Duration::from_secs(300), "the exact table", |r| {
+            r.table == expected
+        })
+    }));
+    if exact.is_err() {
+        report_logs(&mut replicas);
+        panic!(
+            "the table is not exact: {}",
+            table_diff(&reader.table, &expected)
+        );
+    }
+    let survivor = &replicas[0];
     let restored = metric(survivor.addr, "weir_restored_records_total", QUERY) - restored_before;
     let failover = Failover {
         moved_changelog,
@@ -422,9 +474,18 @@ fn a_kill_mid_stream_with_a_standby_everywhere_restores_almost_nothing_and_stays
     for i in (0..keys / 2).step_by(50) {
         expected.insert(format!("a{i}"), (2, i % 100 + 1));
     }
-    reader.read_until(Duration::from_secs(300), "the exact table", |r| {
-        r.table == expected
-    });
+    let exact = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        reader.read_until(Duration::from_secs(300), "the exact table", |r| {
+            r.table == expected
+        })
+    }));
+    if exact.is_err() {
+        report_logs(&mut replicas);
+        panic!(
+            "the table is not exact: {}",
+            table_diff(&reader.table, &expected)
+        );
+    }
     wait_split(&replicas, QUERY, 2 * PARTITIONS as usize);
     let changelog = changelog_records(
         &broker,
