@@ -7,7 +7,7 @@
 //! outputs and changelog records through the thread's producer ([`collector`]), sends failed
 //! records to the processing log ([`processing_log`]) and commits: producer flush then offsets
 //! (`at_least_once`), or one transaction holding outputs, changelog writes and offsets
-//! (`exactly_once_v2`). [`memory`] hands memory back to the system when the daemon is idle. [`agreement`] keeps a query off a replica while its consumer group runs another plan of it. It never parses SQL: queries arrive as [`RuntimeQuery`]s.
+//! (`exactly_once_v2`). [`memory`] hands memory back to the system when the daemon is idle. [`agreement`] keeps a query off a replica while its consumer group runs another plan of it. [`standby`] keeps warm copies of other replicas' stateful tasks (`standby_replicas`) on a thread of its own per query, so a task that fails over here restores only the changelog tail. It never parses SQL: queries arrive as [`RuntimeQuery`]s.
 
 pub mod agreement;
 pub mod client;

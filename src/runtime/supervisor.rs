@@ -1,7 +1,8 @@
 //! Query supervision: [`Runtime::start`] runs `threads` stream threads per query, each on its
 //! own OS thread; a thread that fails is restarted after an exponential backoff
 //! (`errors.restart_backoff_initial` doubling up to `restart_backoff_max`) while the other
-//! threads and queries go on, so one failing query never stops the others. What every thread
+//! threads and queries go on, so one failing query never stops the others. With
+//! `standby_replicas` a stateful query also gets a standby thread (`standby::follower`). What every thread
 //! does is summed up per query on the status board (`/readyz`, `/info`) and in the metrics.
 
 use std::collections::BTreeMap;
