@@ -36,7 +36,7 @@ pub fn session_changelog_key(key: &[u8], start: i64, end: i64, out: &mut Vec<u8>
     out.extend_from_slice(&end.to_be_bytes());
 }
 
-fn split_time(bytes: &[u8]) -> Option<(&[u8], i64)> {
+pub(crate) fn split_time(bytes: &[u8]) -> Option<(&[u8], i64)> {
     let at = bytes.len().checked_sub(8)?;
     let (key, time) = bytes.split_at(at);
     Some((key, i64::from_be_bytes(time.try_into().ok()?)))
