@@ -152,6 +152,7 @@ pub fn start(
         block_cache_bytes: config.state.block_cache_bytes,
         write_buffer_bytes: config.state.write_buffer_bytes,
         cleanup_delay: config.state.cleanup_delay,
+        record_cache_bytes: config.state.record_cache_bytes,
     };
     let shared = Shared::new(
         settings,
