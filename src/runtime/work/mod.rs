@@ -132,7 +132,11 @@ impl Work {
             .transactions_aborted_total
             .with_label_values(&[id.as_str()]);
         // Kafka Streams divides `cache.max.bytes.buffering` evenly among the stream threads.
-        let per_thread = shared.options.record_cache_bytes / shared.options.threads.max(1);
+        let per_query = query
+            .query
+            .record_cache_bytes
+            .unwrap_or(shared.options.record_cache_bytes);
+        let per_thread = per_query / shared.options.threads.max(1);
         let record_cache = (per_thread > 0).then(|| CacheBudget::new(per_thread));
         Work {
             shared,

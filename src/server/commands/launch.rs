@@ -54,6 +54,10 @@ pub fn runtime_queries(
                 sink_partitions,
                 topology: Arc::new(topology),
                 plan_tag: agreement::plan_tag(&query.locked().plan_fingerprint),
+                record_cache_bytes: query
+                    .analyzed
+                    .record_cache_bytes
+                    .map(|bytes| usize::try_from(bytes).unwrap_or(usize::MAX)),
             })
         })
         .collect()
