@@ -17,7 +17,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use crate::topology::{
-    Header, OutgoingRecord, ProcessingError, RawRecord, RecordCollector, Task, TaskId,
+    Header, OutgoingRecord, ProcessingError, RawRecord, RecordCollector, Task, TaskError, TaskId,
     TopologyFactory,
 };
 
@@ -392,6 +392,13 @@ impl Driver {
             Delivery::Stored(topic, partition, _) => (*topic, *partition),
             Delivery::Piped(raw) => (raw.topic, raw.partition),
         };
+        let mut outlet = Outlet {
+            topics: &mut self.topics,
+            changelog: &self.changelog,
+            writes: &mut self.changelog_writes,
+            log: &mut self.processing_log,
+            fail_on_error: self.fail_on_error,
+        };
         for query in &mut self.queries {
             for task in &mut query.tasks {
                 if task.id().partition != partition
@@ -399,52 +406,30 @@ impl Driver {
                 {
                     continue;
                 }
-                let fail = |source| DriverError::Task {
-                    query: query.name.clone(),
-                    source,
-                };
                 let enqueued = match &record {
                     Delivery::Stored(_, _, offset) => {
-                        match self.topics.get(topic, partition, *offset) {
+                        match outlet.topics.get(topic, partition, *offset) {
                             Some(stored) => task.enqueue(&stored.as_raw()),
                             None => continue,
                         }
                     }
                     Delivery::Piped(raw) => task.enqueue(raw),
                 };
-                enqueued.map_err(fail)?;
+                enqueued.map_err(|source| DriverError::Task {
+                    query: query.name.clone(),
+                    source,
+                })?;
                 let mut collector = Collector {
-                    topics: &mut self.topics,
+                    topics: outlet.topics,
                     appended: pending,
                 };
                 let result = task.process_all(&mut collector);
-                let logged = self.processing_log.len();
-                settle(
-                    task,
-                    query.logs_changes,
-                    &mut self.topics,
-                    &self.changelog,
-                    &mut self.changelog_writes,
-                    &mut self.processing_log,
-                );
-                result.map_err(fail)?;
-                if let Some(error) = self
-                    .processing_log
-                    .get(logged)
-                    .filter(|_| self.fail_on_error)
-                {
-                    return Err(DriverError::Processing {
-                        query: query.name.clone(),
-                        error: Box::new(error.clone()),
-                    });
-                }
+                outlet.settle(task, &query.name, query.logs_changes, result)?;
             }
         }
         Ok(())
     }
-}
 
-impl Driver {
     /// What a commit does to the tasks: flushes every record cache (parents first within a
     /// task) and runs what that forwards through the tasks that read it, until no cache holds
     /// anything back. Without a record cache there is nothing to do.
@@ -453,36 +438,21 @@ impl Driver {
         // Each round flushes what the previous one delivered one sub-topology further down.
         for _ in 0..=tasks {
             let mut pending = Pending::new();
+            let mut outlet = Outlet {
+                topics: &mut self.topics,
+                changelog: &self.changelog,
+                writes: &mut self.changelog_writes,
+                log: &mut self.processing_log,
+                fail_on_error: self.fail_on_error,
+            };
             for query in &mut self.queries {
                 for task in query.tasks.iter_mut().filter(|t| t.holds_updates()) {
                     let mut collector = Collector {
-                        topics: &mut self.topics,
+                        topics: outlet.topics,
                         appended: &mut pending,
                     };
                     let result = task.flush(&mut collector);
-                    let logged = self.processing_log.len();
-                    settle(
-                        task,
-                        query.logs_changes,
-                        &mut self.topics,
-                        &self.changelog,
-                        &mut self.changelog_writes,
-                        &mut self.processing_log,
-                    );
-                    result.map_err(|source| DriverError::Task {
-                        query: query.name.clone(),
-                        source,
-                    })?;
-                    if let Some(error) = self
-                        .processing_log
-                        .get(logged)
-                        .filter(|_| self.fail_on_error)
-                    {
-                        return Err(DriverError::Processing {
-                            query: query.name.clone(),
-                            error: Box::new(error.clone()),
-                        });
-                    }
+                    outlet.settle(task, &query.name, query.logs_changes, result)?;
                 }
             }
             if pending.is_empty() {
@@ -496,28 +466,52 @@ impl Driver {
     }
 }
 
-/// After a task ran (a record or a flush): its errors go to the processing log, its store
-/// writes to the changelog topics.
-fn settle(
-    task: &mut Task,
-    logs_changes: bool,
-    topics: &mut Topics,
-    changelog: &ChangelogBuffer,
-    writes: &mut Vec<buffered::ChangelogWrite>,
-    log: &mut Vec<ProcessingError>,
-) {
-    log.extend(task.drain_errors());
-    if logs_changes {
-        buffered::drain_into(changelog, writes);
-    }
-    for w in writes.drain(..) {
-        topics.append(
-            &w.topic,
-            Some(w.partition),
-            Some(&w.key),
-            w.value.as_deref(),
-            task.stream_time(),
-            &[],
-        );
+/// Where what a task leaves after a run goes: its outputs' topics, its store writes (through
+/// the changelog buffer) and its errors.
+struct Outlet<'a> {
+    topics: &'a mut Topics,
+    changelog: &'a ChangelogBuffer,
+    writes: &'a mut Vec<buffered::ChangelogWrite>,
+    log: &'a mut Vec<ProcessingError>,
+    fail_on_error: bool,
+}
+
+impl Outlet<'_> {
+    /// After `task` of `query` ran (a record or a flush): its errors go to the processing log
+    /// and its store writes (if the query logs any) to the changelog topics; a task failure,
+    /// or a logged error under the `fail` policy, is returned.
+    fn settle(
+        &mut self,
+        task: &mut Task,
+        query: &str,
+        logs_changes: bool,
+        result: Result<(), TaskError>,
+    ) -> Result<(), DriverError> {
+        let logged = self.log.len();
+        self.log.extend(task.drain_errors());
+        if logs_changes {
+            buffered::drain_into(self.changelog, self.writes);
+        }
+        for w in self.writes.drain(..) {
+            self.topics.append(
+                &w.topic,
+                Some(w.partition),
+                Some(&w.key),
+                w.value.as_deref(),
+                task.stream_time(),
+                &[],
+            );
+        }
+        result.map_err(|source| DriverError::Task {
+            query: query.to_owned(),
+            source,
+        })?;
+        match self.log.get(logged).filter(|_| self.fail_on_error) {
+            Some(error) => Err(DriverError::Processing {
+                query: query.to_owned(),
+                error: Box::new(error.clone()),
+            }),
+            None => Ok(()),
+        }
     }
 }
