@@ -1,7 +1,8 @@
 //! Change-logging: decorators that write every put and delete of a store to its compacted
 //! changelog topic through a [`ChangelogSink`], and [`restore`], which replays a changelog into
-//! an empty store. The decorators add nothing else (no caching: every update is logged, in
-//! order) and reads pass straight through.
+//! an empty store. The decorators add nothing else (no caching: every write that reaches them
+//! is logged, in order; the record cache of [`super::cached`] sits in front of them) and reads
+//! pass straight through.
 //!
 //! Changelog record keys: a key-value store logs its key as is; a window store logs
 //! `key ‖ start` and a session store `key ‖ start ‖ end`, each time as 8 big-endian bytes, so a

@@ -1,8 +1,9 @@
 //! `aggregate/v1`: folds each group's rows into aggregate results, one accumulator row per
 //! group (per group and window when windowed) kept encoded in the step's store, and emits the
-//! updated results on every input row (ksqlDB with caching off). The output key is the grouping
-//! values, the output value the results, one per call ([`Grouping::Aggregated`]); the output
-//! time is the largest input time the group has seen (Kafka Streams' timestamped stores).
+//! updated results on every input row (ksqlDB with caching off) unless a record cache holds
+//! them back (below). The output key is the grouping values, the output value the results, one
+//! per call ([`Grouping::Aggregated`]); the output time is the largest input time the group has
+//! seen (Kafka Streams' timestamped stores).
 //!
 //! Over a table the input rows carry a retract flag (see [`super::group_by`]): a retraction
 //! undoes its row instead of adding it, and both emit. A following `tableFilter/v1` (HAVING) is
