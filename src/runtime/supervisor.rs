@@ -74,6 +74,9 @@ pub struct RuntimeOptions {
     pub block_cache_bytes: usize,
     pub write_buffer_bytes: usize,
     pub cleanup_delay: Duration,
+    /// The record cache of each query on this replica (`cache.max.bytes.buffering`), divided
+    /// evenly among the query's stream threads; 0 disables it.
+    pub record_cache_bytes: usize,
 }
 
 /// Where one stream thread is.

@@ -54,6 +54,10 @@ pub fn runtime_queries(
                 sink_partitions,
                 topology: Arc::new(topology),
                 plan_tag: agreement::plan_tag(&query.locked().plan_fingerprint),
+                record_cache_bytes: query
+                    .analyzed
+                    .record_cache_bytes
+                    .map(|bytes| usize::try_from(bytes).unwrap_or(usize::MAX)),
             })
         })
         .collect()
@@ -153,6 +157,7 @@ pub fn start(
         block_cache_bytes: config.state.block_cache_bytes,
         write_buffer_bytes: config.state.write_buffer_bytes,
         cleanup_delay: config.state.cleanup_delay,
+        record_cache_bytes: config.state.record_cache_bytes,
     };
     let shared = Shared::new(
         settings,
