@@ -140,6 +140,20 @@ listen = "127.0.0.1:1000"
 }
 
 #[test]
+fn the_record_cache_is_ksqldbs_10_mb_unless_set() {
+    let fixture = Fixture::new("queries = \"app.sql\"\n");
+    let config = load(&fixture.sources(&[], &[])).unwrap();
+    assert_eq!(config.state.record_cache_bytes, 10_000_000);
+    let config =
+        load(&fixture.sources(&[("WEIR_STATE__CACHE_MAX_BYTES_BUFFERING", "0")], &[])).unwrap();
+    assert_eq!(config.state.record_cache_bytes, 0, "off");
+    let config = load(&fixture.sources(&[], &["state.cache_max_bytes_buffering=2MiB"])).unwrap();
+    assert_eq!(config.state.record_cache_bytes, 2 << 20);
+    let text = fixture.error_text(&[], &["state.cache_max_bytes_buffering=lots"]);
+    assert!(text.contains("`state.cache_max_bytes_buffering`"), "{text}");
+}
+
+#[test]
 fn exactly_once_commits_every_two_seconds_like_ksqldb() {
     let fixture =
         Fixture::new("queries = \"app.sql\"\nprocessing_guarantee = \"exactly_once_v2\"\n");

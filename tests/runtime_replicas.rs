@@ -83,12 +83,14 @@ fn kill_one_mid_stream(
 
     let first = orders(0, 400);
     produce_all(&broker, &first);
+    // Mid-stream: most customers have a total out (the record cache sends one per customer
+    // and commit, not one per order).
     read_until(
         &broker,
         "REVENUE",
         guarantee == "exactly_once_v2",
         Duration::from_secs(60),
-        |got| got.len() >= 50,
+        |got| final_table(got).len() >= 10,
     );
     let mut victim = replicas.remove(0);
     victim.daemon.child.kill().expect("SIGKILL");

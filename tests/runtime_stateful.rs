@@ -159,10 +159,73 @@ fn a_restart_with_a_valid_checkpoint_restores_only_the_changelog_tail() {
 
 #[test]
 fn lost_state_is_restored_from_the_changelog() {
-    // A new disk: everything comes back from the changelog topics.
+    // A new disk: everything comes back from the changelog topics, which hold at least the
+    // latest value of every group and at most one record per order (the record cache
+    // coalesces updates between commits).
     let restored = restart_after(|state| std::fs::remove_dir_all(state).expect("wipe state"));
+    let groups = final_table(&driver_output(QUERIES, &orders(0, 60), 3, "REVENUE")).len();
     assert!(
-        restored >= 60.0,
-        "restored {restored} changelog records, expected one per order"
+        (groups as f64..=60.0).contains(&restored),
+        "restored {restored} changelog records, expected {groups} to 60"
     );
+}
+
+/// The same aggregations twice in one file: the first pair with the record cache (the
+/// config's default, 10 MB), the second after `SET 'cache.max.bytes.buffering'='0'`.
+const CACHED_AND_NOT: &str = "
+CREATE STREAM ORDERS (ID BIGINT KEY, CUSTOMER_ID STRING, AMOUNT BIGINT)
+  WITH (KAFKA_TOPIC='orders', VALUE_FORMAT='JSON', PARTITIONS=3);
+CREATE TABLE CACHED AS
+  SELECT CUSTOMER_ID, COUNT(*) AS ORDERS, SUM(AMOUNT) AS TOTAL
+  FROM ORDERS GROUP BY CUSTOMER_ID EMIT CHANGES;
+CREATE TABLE CACHED_PER_MINUTE AS
+  SELECT CUSTOMER_ID, COUNT(*) AS ORDERS
+  FROM ORDERS WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY CUSTOMER_ID EMIT CHANGES;
+SET 'cache.max.bytes.buffering'='0';
+CREATE TABLE UNCACHED AS
+  SELECT CUSTOMER_ID, COUNT(*) AS ORDERS, SUM(AMOUNT) AS TOTAL
+  FROM ORDERS GROUP BY CUSTOMER_ID EMIT CHANGES;
+CREATE TABLE UNCACHED_PER_MINUTE AS
+  SELECT CUSTOMER_ID, COUNT(*) AS ORDERS
+  FROM ORDERS WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY CUSTOMER_ID EMIT CHANGES;
+";
+
+#[test]
+fn the_record_cache_emits_fewer_updates_with_the_same_final_values() {
+    let broker = TestBroker::start();
+    let state = tempfile::tempdir().expect("state dir");
+    let workspace = Workspace::new(
+        &config(&broker, &state.path().display().to_string(), ""),
+        CACHED_AND_NOT,
+    );
+    let (_daemon, _addr) = start(&workspace);
+    let orders = orders(0, 600);
+    produce_all(&broker, &orders);
+
+    for (cached, uncached) in [
+        ("CACHED", "UNCACHED"),
+        ("CACHED_PER_MINUTE", "UNCACHED_PER_MINUTE"),
+    ] {
+        // The driver runs without a cache: its final table is what both must end with.
+        let expected = final_table(&driver_output(CACHED_AND_NOT, &orders, 3, uncached));
+        assert!(expected.len() > 5, "{uncached}: a meaningful expectation");
+        let every_update = driver_output(CACHED_AND_NOT, &orders, 3, uncached).len();
+        let without = read_until(&broker, uncached, false, Duration::from_secs(60), |got| {
+            got.len() >= every_update && final_table(got) == expected
+        });
+        assert_eq!(
+            without.len(),
+            every_update,
+            "{uncached}: one output per update"
+        );
+        let with = read_until(&broker, cached, false, Duration::from_secs(60), |got| {
+            final_table(got) == expected
+        });
+        assert!(
+            with.len() < without.len(),
+            "{cached}: {} outputs with the cache, {} without",
+            with.len(),
+            without.len()
+        );
+    }
 }

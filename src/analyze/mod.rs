@@ -152,10 +152,38 @@ fn declared_name(statement: &Statement) -> Option<String> {
     }
 }
 
+/// The ksqlDB properties that size a query's record cache, the newer Kafka Streams name first:
+/// with and without ksqlDB's `ksql.streams.` prefix.
+const RECORD_CACHE_PROPERTIES: [&str; 4] = [
+    "ksql.streams.statestore.cache.max.bytes",
+    "statestore.cache.max.bytes",
+    "ksql.streams.cache.max.bytes.buffering",
+    "cache.max.bytes.buffering",
+];
+
 impl Analyzer<'_> {
+    /// The record cache size the properties in force ask for, if any.
+    fn record_cache_bytes(&self) -> Option<u64> {
+        RECORD_CACHE_PROPERTIES
+            .iter()
+            .find_map(|name| self.catalog.property(name)?.trim().parse().ok())
+    }
+
     fn statement(&mut self, statement: &Statement) -> R<()> {
         match &statement.kind {
             StatementKind::SetProperty { name, value } => {
+                if RECORD_CACHE_PROPERTIES.contains(&name.value.as_str())
+                    && value.value.trim().parse::<u64>().is_err()
+                {
+                    // Kafka's `ConfigDef` message for a LONG property.
+                    return Err(Diagnostic::error(
+                        value.span,
+                        format!(
+                            "Invalid value {} for configuration {}: Not a number of type LONG",
+                            value.value, name.value
+                        ),
+                    ));
+                }
                 self.catalog
                     .properties
                     .insert(name.value.clone(), value.value.clone());
@@ -168,12 +196,14 @@ impl Analyzer<'_> {
             StatementKind::CreateType(create) => self.create_type(create),
             StatementKind::CreateSource(create) => self.create_source(create, statement.span),
             StatementKind::CreateAsSelect(create) => {
-                let query = self.create_as_select(create, statement.span)?;
+                let mut query = self.create_as_select(create, statement.span)?;
+                query.record_cache_bytes = self.record_cache_bytes();
                 self.queries.push(query);
                 Ok(())
             }
             StatementKind::InsertInto(insert) => {
-                let query = self.insert_into(insert, statement.span)?;
+                let mut query = self.insert_into(insert, statement.span)?;
+                query.record_cache_bytes = self.record_cache_bytes();
                 self.queries.push(query);
                 Ok(())
             }

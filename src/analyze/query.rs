@@ -116,6 +116,10 @@ pub struct AnalyzedQuery {
     pub value_format: FormatInfo,
     pub partitions: Option<u32>,
     pub sink_timestamp: Option<TimestampColumn>,
+    /// The record cache size a `SET 'cache.max.bytes.buffering'` before the statement asked
+    /// for (bytes; it overrides the config's for this query). Not part of the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_cache_bytes: Option<u64>,
 }
 
 /// What the SELECT computes, before the sink is known.
@@ -451,6 +455,7 @@ fn finish(
         value_format,
         partitions,
         sink_timestamp,
+        record_cache_bytes: None,
     }
 }
 

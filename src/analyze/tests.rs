@@ -407,3 +407,37 @@ fn topk_with_other_columns_returns_structs_of_them() {
         "{err}"
     );
 }
+
+#[test]
+fn a_set_record_cache_size_applies_to_the_queries_after_it() {
+    let text = format!(
+        "{SOURCES}CREATE STREAM FIRST AS SELECT * FROM ORDERS;
+         SET 'cache.max.bytes.buffering'='0';
+         CREATE TABLE SECOND AS SELECT CUSTOMER, COUNT(*) AS N FROM ORDERS GROUP BY CUSTOMER;
+         SET 'ksql.streams.cache.max.bytes.buffering'='2048';
+         CREATE STREAM THIRD AS SELECT * FROM ORDERS;
+         UNSET 'cache.max.bytes.buffering';
+         UNSET 'ksql.streams.cache.max.bytes.buffering';
+         CREATE STREAM FOURTH AS SELECT * FROM ORDERS;"
+    );
+    let file = analyze_source(&text, &AnalyzeOptions::default()).unwrap();
+    let sizes: Vec<(&str, Option<u64>)> = file
+        .queries
+        .iter()
+        .map(|q| (q.sink.as_str(), q.record_cache_bytes))
+        .collect();
+    assert_eq!(
+        sizes,
+        vec![
+            ("FIRST", None),
+            ("SECOND", Some(0)),
+            // Both names are set: the `ksql.streams.` one wins.
+            ("THIRD", Some(2048)),
+            ("FOURTH", None),
+        ]
+    );
+    assert_eq!(
+        error_of("SET 'cache.max.bytes.buffering'='lots';"),
+        "Invalid value lots for configuration cache.max.bytes.buffering: Not a number of type LONG"
+    );
+}

@@ -2,11 +2,14 @@
 //! [`Driver::pipe`] appends one input record and runs it to completion before returning:
 //! through every task that reads its topic partition, then through every record those tasks
 //! wrote to topics that other tasks read (repartition topics, or another query's input), in
-//! append order, until nothing is left. There is no cache: every table update reaches its sink.
-//! Store writes land in changelog topics after each record; [`Driver::restart`] drops every
-//! task and store and rebuilds them from those changelogs, keeping each task's stream time
-//! (Kafka Streams commits it with the offsets), so a test can compare a restarted run with an
-//! uninterrupted one. Per-record errors go to [`Driver::processing_log`].
+//! append order, until nothing is left. By default there is no record cache (a budget of 0,
+//! as ksqlDB's test harness sets): every table update reaches its sink. With
+//! [`Driver::record_cache`] each query gets a cache budget, as one stream thread of it would,
+//! and aggregates hold updates back until they evict or [`Driver::commit`] flushes them.
+//! Store writes land in changelog topics after each record; [`Driver::restart`] commits, drops
+//! every task and store and rebuilds them from those changelogs, keeping each task's stream
+//! time (Kafka Streams commits it with the offsets), so a test can compare a restarted run with
+//! an uninterrupted one. Per-record errors go to [`Driver::processing_log`].
 //!
 //! Single-threaded and synchronous; time is a manual clock that only moves when told to.
 
@@ -14,13 +17,14 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use crate::topology::{
-    Header, OutgoingRecord, ProcessingError, RawRecord, RecordCollector, Task, TaskId,
+    Header, OutgoingRecord, ProcessingError, RawRecord, RecordCollector, Task, TaskError, TaskId,
     TopologyFactory,
 };
 
 use super::error::DriverError;
 use super::stores::DriverStores;
 use super::topics::{StoredRecord, Topics};
+use crate::state::CacheBudget;
 use crate::state::buffered::{self, ChangelogBuffer};
 
 /// Wall-clock time for records piped without a timestamp; moves only when told to.
@@ -53,6 +57,8 @@ struct Query {
     /// Whether the query has stores that log to changelogs (stateless ones write nothing
     /// to the changelog buffer, so it is not looked at after their records).
     logs_changes: bool,
+    /// The record cache budget every task of the query shares (`None`: no cache).
+    cache: Option<CacheBudget>,
 }
 
 /// A stored record still to be run through the tasks that read its topic partition.
@@ -113,6 +119,8 @@ pub struct Driver {
     counting: bool,
     /// Changelog writes being appended (kept to reuse its allocation).
     changelog_writes: Vec<buffered::ChangelogWrite>,
+    /// The record cache budget of each query registered from now on, in bytes (0: none).
+    record_cache_bytes: usize,
 }
 
 impl Driver {
@@ -171,6 +179,12 @@ impl Driver {
     /// record is still in the processing log).
     pub fn fail_on_error(&mut self, fail: bool) {
         self.fail_on_error = fail;
+    }
+
+    /// Gives every query registered from now on a record cache of `bytes`
+    /// (`cache.max.bytes.buffering` of one stream thread); 0, the default, is none.
+    pub fn record_cache(&mut self, bytes: usize) {
+        self.record_cache_bytes = bytes;
     }
 
     /// Per-record failures of every query, oldest first.
@@ -246,6 +260,7 @@ impl Driver {
             tasks: Vec::new(),
             committed: HashMap::new(),
             logs_changes,
+            cache: (self.record_cache_bytes > 0).then(|| CacheBudget::new(self.record_cache_bytes)),
         });
         let index = self.queries.len() - 1;
         self.restored.clear();
@@ -278,6 +293,7 @@ impl Driver {
                     topics: &self.topics,
                     buffer: &self.changelog,
                     restored: Vec::new(),
+                    cache: query.cache.clone(),
                 };
                 let graph = query.factory.build(id, &mut stores).map_err(|source| {
                     DriverError::Topology {
@@ -297,9 +313,10 @@ impl Driver {
         Ok(())
     }
 
-    /// Drops every task and store of every query and rebuilds them from the changelog topics,
-    /// as a process restart with clean commits would.
+    /// Commits, then drops every task and store of every query and rebuilds them from the
+    /// changelog topics, as a process restart with clean commits would.
     pub fn restart(&mut self) -> Result<(), DriverError> {
+        self.commit()?;
         self.restored.clear();
         for index in 0..self.queries.len() {
             let query = &mut self.queries[index];
@@ -375,6 +392,13 @@ impl Driver {
             Delivery::Stored(topic, partition, _) => (*topic, *partition),
             Delivery::Piped(raw) => (raw.topic, raw.partition),
         };
+        let mut outlet = Outlet {
+            topics: &mut self.topics,
+            changelog: &self.changelog,
+            writes: &mut self.changelog_writes,
+            log: &mut self.processing_log,
+            fail_on_error: self.fail_on_error,
+        };
         for query in &mut self.queries {
             for task in &mut query.tasks {
                 if task.id().partition != partition
@@ -382,53 +406,112 @@ impl Driver {
                 {
                     continue;
                 }
-                let fail = |source| DriverError::Task {
-                    query: query.name.clone(),
-                    source,
-                };
                 let enqueued = match &record {
                     Delivery::Stored(_, _, offset) => {
-                        match self.topics.get(topic, partition, *offset) {
+                        match outlet.topics.get(topic, partition, *offset) {
                             Some(stored) => task.enqueue(&stored.as_raw()),
                             None => continue,
                         }
                     }
                     Delivery::Piped(raw) => task.enqueue(raw),
                 };
-                enqueued.map_err(fail)?;
+                enqueued.map_err(|source| DriverError::Task {
+                    query: query.name.clone(),
+                    source,
+                })?;
                 let mut collector = Collector {
-                    topics: &mut self.topics,
+                    topics: outlet.topics,
                     appended: pending,
                 };
                 let result = task.process_all(&mut collector);
-                let logged = self.processing_log.len();
-                self.processing_log.extend(task.drain_errors());
-                if query.logs_changes {
-                    buffered::drain_into(&self.changelog, &mut self.changelog_writes);
-                }
-                for w in self.changelog_writes.drain(..) {
-                    self.topics.append(
-                        &w.topic,
-                        Some(w.partition),
-                        Some(&w.key),
-                        w.value.as_deref(),
-                        task.stream_time(),
-                        &[],
-                    );
-                }
-                result.map_err(fail)?;
-                if let Some(error) = self
-                    .processing_log
-                    .get(logged)
-                    .filter(|_| self.fail_on_error)
-                {
-                    return Err(DriverError::Processing {
-                        query: query.name.clone(),
-                        error: Box::new(error.clone()),
-                    });
-                }
+                outlet.settle(task, &query.name, query.logs_changes, result)?;
             }
         }
         Ok(())
+    }
+
+    /// What a commit does to the tasks: flushes every record cache (parents first within a
+    /// task) and runs what that forwards through the tasks that read it, until no cache holds
+    /// anything back. Without a record cache there is nothing to do.
+    pub fn commit(&mut self) -> Result<(), DriverError> {
+        let tasks: usize = self.queries.iter().map(|q| q.tasks.len()).sum();
+        // Each round flushes what the previous one delivered one sub-topology further down.
+        for _ in 0..=tasks {
+            let mut pending = Pending::new();
+            let mut outlet = Outlet {
+                topics: &mut self.topics,
+                changelog: &self.changelog,
+                writes: &mut self.changelog_writes,
+                log: &mut self.processing_log,
+                fail_on_error: self.fail_on_error,
+            };
+            for query in &mut self.queries {
+                for task in query.tasks.iter_mut().filter(|t| t.holds_updates()) {
+                    let mut collector = Collector {
+                        topics: outlet.topics,
+                        appended: &mut pending,
+                    };
+                    let result = task.flush(&mut collector);
+                    outlet.settle(task, &query.name, query.logs_changes, result)?;
+                }
+            }
+            if pending.is_empty() {
+                break;
+            }
+            while let Some((topic, partition, offset)) = pending.pop_front() {
+                self.deliver(Delivery::Stored(&topic, partition, offset), &mut pending)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where what a task leaves after a run goes: its outputs' topics, its store writes (through
+/// the changelog buffer) and its errors.
+struct Outlet<'a> {
+    topics: &'a mut Topics,
+    changelog: &'a ChangelogBuffer,
+    writes: &'a mut Vec<buffered::ChangelogWrite>,
+    log: &'a mut Vec<ProcessingError>,
+    fail_on_error: bool,
+}
+
+impl Outlet<'_> {
+    /// After `task` of `query` ran (a record or a flush): its errors go to the processing log
+    /// and its store writes (if the query logs any) to the changelog topics; a task failure,
+    /// or a logged error under the `fail` policy, is returned.
+    fn settle(
+        &mut self,
+        task: &mut Task,
+        query: &str,
+        logs_changes: bool,
+        result: Result<(), TaskError>,
+    ) -> Result<(), DriverError> {
+        let logged = self.log.len();
+        self.log.extend(task.drain_errors());
+        if logs_changes {
+            buffered::drain_into(self.changelog, self.writes);
+        }
+        for w in self.writes.drain(..) {
+            self.topics.append(
+                &w.topic,
+                Some(w.partition),
+                Some(&w.key),
+                w.value.as_deref(),
+                task.stream_time(),
+                &[],
+            );
+        }
+        result.map_err(|source| DriverError::Task {
+            query: query.to_owned(),
+            source,
+        })?;
+        match self.log.get(logged).filter(|_| self.fail_on_error) {
+            Some(error) => Err(DriverError::Processing {
+                query: query.to_owned(),
+                error: Box::new(error.clone()),
+            }),
+            None => Ok(()),
+        }
     }
 }

@@ -7,9 +7,9 @@
 use crate::state::buffered::{BufferSink, ChangelogBuffer};
 use crate::state::provider::find_spec;
 use crate::state::{
-    ChangelogEntry, ChangelogSink, KeyValueStore, Logged, MemoryKeyValueStore, MemorySessionStore,
-    MemoryWindowStore, RestoreTarget, SessionStore, StateError, StoreKind, StoreProvider,
-    StoreSpec, WindowStore, restore,
+    CacheBudget, ChangelogEntry, ChangelogSink, KeyValueStore, Logged, MemoryKeyValueStore,
+    MemorySessionStore, MemoryWindowStore, RestoreTarget, SessionStore, StateError, StoreKind,
+    StoreProvider, StoreSpec, WindowStore, restore,
 };
 
 use super::topics::Topics;
@@ -22,6 +22,8 @@ pub struct DriverStores<'a> {
     pub buffer: &'a ChangelogBuffer,
     /// Records replayed per store, for tests of restore.
     pub restored: Vec<(String, usize)>,
+    /// The record cache budget of the query's tasks (`None`: no cache).
+    pub cache: Option<CacheBudget>,
 }
 
 impl DriverStores<'_> {
@@ -82,5 +84,9 @@ impl StoreProvider for DriverStores<'_> {
             Some(sink) => Box::new(Logged::new(store, sink)),
             None => store,
         })
+    }
+
+    fn record_cache(&self) -> Option<CacheBudget> {
+        self.cache.clone()
     }
 }

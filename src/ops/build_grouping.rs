@@ -217,7 +217,7 @@ impl QueryTopology {
         let processor: Box<dyn crate::topology::Processor> = match window {
             None => {
                 let store = stores.key_value(&store.name).map_err(|e| self.state(e))?;
-                Box::new(Aggregate::new(calls, having, store))
+                Box::new(Aggregate::new(calls, having, store, stores.record_cache()))
             }
             Some(w) if w.window_type == WindowType::Session => {
                 let store = stores.session(&store.name).map_err(|e| self.state(e))?;
@@ -227,8 +227,8 @@ impl QueryTopology {
             }
             Some(w) => {
                 let store = stores.window(&store.name).map_err(|e| self.state(e))?;
-                let op =
-                    WindowAggregate::new(calls, having, store, WindowBounds::of(w, emit_final));
+                let bounds = WindowBounds::of(w, emit_final);
+                let op = WindowAggregate::new(calls, having, store, bounds, stores.record_cache());
                 Box::new(if emit_final { op.emit_final() } else { op })
             }
         };

@@ -21,4 +21,7 @@ pub struct RuntimeQuery {
     /// The plan tag its group consumers carry (`agreement::plan_tag` of the lock's
     /// `plan_fingerprint`), so replicas with another plan for the query can tell.
     pub plan_tag: String,
+    /// The query's own record cache size (a `SET 'cache.max.bytes.buffering'` in the queries
+    /// file), overriding the config's `state.cache_max_bytes_buffering`.
+    pub record_cache_bytes: Option<usize>,
 }

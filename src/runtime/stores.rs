@@ -6,7 +6,8 @@
 //! so the stream thread can flush them before it writes the task's checkpoint.
 //!
 //! Logged writes go to a [`ChangelogBuffer`] the stream thread drains after each batch and
-//! produces (inside the transaction under exactly-once), so no store holds a producer.
+//! produces (inside the transaction under exactly-once), so no store holds a producer. The
+//! thread's record cache budget is handed to the operators that cache their stores.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,9 +19,9 @@ pub use crate::state::buffered::ChangelogBuffer;
 use crate::state::provider::find_spec;
 use crate::state::rocks::{RocksHandle, destroy_store_dir};
 use crate::state::{
-    ChangelogSink, KeyValueStore, Logged, RestoreTarget, RocksBudget, RocksKeyValueStore,
-    RocksSessionStore, RocksWindowStore, SessionStore, StateError, StoreKind, StoreProvider,
-    StoreSpec, WindowStore, restore,
+    CacheBudget, ChangelogSink, KeyValueStore, Logged, RestoreTarget, RocksBudget,
+    RocksKeyValueStore, RocksSessionStore, RocksWindowStore, SessionStore, StateError, StoreKind,
+    StoreProvider, StoreSpec, WindowStore, restore,
 };
 
 /// Restore progress of one store, reported as it goes.
@@ -47,6 +48,8 @@ pub struct TaskStores<'a> {
     pub handles: Vec<RocksHandle>,
     /// The first restore failure, with its cause (the provider's error type is `StateError`).
     pub failure: Option<RuntimeError>,
+    /// The stream thread's record cache budget (`None`: no cache).
+    pub record_cache: Option<CacheBudget>,
 }
 
 impl TaskStores<'_> {
@@ -164,5 +167,9 @@ impl StoreProvider for TaskStores<'_> {
             Some(sink) => Box::new(Logged::new(store, sink)),
             None => store,
         })
+    }
+
+    fn record_cache(&self) -> Option<CacheBudget> {
+        self.record_cache.clone()
     }
 }

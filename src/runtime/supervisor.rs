@@ -78,6 +78,9 @@ pub struct RuntimeOptions {
     pub cleanup_delay: Duration,
     /// Replicas that keep a standby of each stateful task (`standby_replicas`).
     pub standby_replicas: usize,
+    /// The record cache of each query on this replica (`cache.max.bytes.buffering`), divided
+    /// evenly among the query's stream threads; 0 disables it.
+    pub record_cache_bytes: usize,
 }
 
 /// Where one stream thread is.

@@ -1,7 +1,8 @@
 //! Change-logging: decorators that write every put and delete of a store to its compacted
 //! changelog topic through a [`ChangelogSink`], and [`restore`], which replays a changelog into
-//! an empty store. The decorators add nothing else (no caching: every update is logged, in
-//! order) and reads pass straight through.
+//! an empty store. The decorators add nothing else (no caching: every write that reaches them
+//! is logged, in order; the record cache of [`super::cached`] sits in front of them) and reads
+//! pass straight through.
 //!
 //! Changelog record keys: a key-value store logs its key as is; a window store logs
 //! `key ‖ start` and a session store `key ‖ start ‖ end`, each time as 8 big-endian bytes, so a
@@ -36,7 +37,7 @@ pub fn session_changelog_key(key: &[u8], start: i64, end: i64, out: &mut Vec<u8>
     out.extend_from_slice(&end.to_be_bytes());
 }
 
-fn split_time(bytes: &[u8]) -> Option<(&[u8], i64)> {
+pub(crate) fn split_time(bytes: &[u8]) -> Option<(&[u8], i64)> {
     let at = bytes.len().checked_sub(8)?;
     let (key, time) = bytes.split_at(at);
     Some((key, i64::from_be_bytes(time.try_into().ok()?)))

@@ -8,7 +8,7 @@
 //! what it opened (RocksDB's `DB` is shared and thread-safe) in its provider, next to the
 //! changelog offsets its producer reports.
 
-use super::{KeyValueStore, SessionStore, StateError, WindowStore};
+use super::{CacheBudget, KeyValueStore, SessionStore, StateError, WindowStore};
 
 /// The three store shapes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,6 +44,14 @@ pub trait StoreProvider {
     fn key_value(&mut self, name: &str) -> Result<Box<dyn KeyValueStore>, StateError>;
     fn window(&mut self, name: &str) -> Result<Box<dyn WindowStore>, StateError>;
     fn session(&mut self, name: &str) -> Result<Box<dyn SessionStore>, StateError>;
+
+    /// The record cache budget of the stream thread the task runs on, which the operators that
+    /// materialize aggregates put a [`super::RecordCache`] in front of their stores with.
+    /// `None` (the default, and a budget of 0 bytes): no cache, every update is written and
+    /// forwarded at once.
+    fn record_cache(&self) -> Option<CacheBudget> {
+        None
+    }
 }
 
 /// Finds `name` among `specs` and checks it is of the `requested` kind: the check every

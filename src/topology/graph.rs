@@ -63,6 +63,8 @@ pub struct TaskGraph {
     pub(crate) sources: Vec<SourceNode>,
     /// Nodes whose processors want the stream-time hook, ascending (parents first).
     pub(crate) time_hooks: Vec<usize>,
+    /// Nodes whose processors hold updates back until flushed, ascending (parents first).
+    pub(crate) flush_hooks: Vec<usize>,
 }
 
 impl TaskGraph {
@@ -241,19 +243,21 @@ impl GraphBuilder {
                 node: self.nodes[id].name.to_string(),
             });
         }
-        let time_hooks = self
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(
-                |(_, n)| matches!(&n.kind, NodeKind::Processor(Some(p)) if p.wants_stream_time()),
-            )
-            .map(|(id, _)| id)
-            .collect();
+        let hooks = |wants: fn(&dyn Processor) -> bool| -> Vec<usize> {
+            self.nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| matches!(&n.kind, NodeKind::Processor(Some(p)) if wants(&**p)))
+                .map(|(id, _)| id)
+                .collect()
+        };
+        let time_hooks = hooks(|p| p.wants_stream_time());
+        let flush_hooks = hooks(|p| p.wants_flush());
         Ok(TaskGraph {
             nodes: self.nodes,
             sources: self.sources,
             time_hooks,
+            flush_hooks,
         })
     }
 }

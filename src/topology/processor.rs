@@ -8,6 +8,8 @@
 //! windows, outer joins expiring unmatched records) uses the optional stream-time hook instead
 //! of timers: the task calls [`Processor::on_stream_time`] after a record that advanced stream
 //! time, on the processors that asked for it, in graph order. Nothing is wall-clock driven.
+//! A processor that holds updates back (an aggregate with a record cache) asks for the flush
+//! hook, which the runner calls before every commit, parents first.
 //!
 //! A processor owns its stores (boxed trait objects handed to it when the task was built); no
 //! store is shared between nodes. An operator that needs the state of two inputs (a join) is
@@ -42,6 +44,19 @@ pub trait Processor: Send {
     /// Called after a record advanced the task's stream time to `ctx.stream_time()`, before
     /// the next record; forwards from here run like forwards from `process`.
     fn on_stream_time(&mut self, ctx: &mut ProcessorContext<'_>) {
+        let _ = ctx;
+    }
+
+    /// Whether the processor holds updates back (a record cache), so the task must call
+    /// [`Processor::flush`]. Read once, when the graph is built.
+    fn wants_flush(&self) -> bool {
+        false
+    }
+
+    /// Called before the runner commits (and so before a clean close): a processor that holds
+    /// updates back writes them to its stores and forwards them now, so what is committed
+    /// holds them. Forwards from here run like forwards from `process`.
+    fn flush(&mut self, ctx: &mut ProcessorContext<'_>) {
         let _ = ctx;
     }
 }
@@ -206,10 +221,18 @@ pub(crate) fn dispatch(
     }
 }
 
-/// Calls the stream-time hook of node `id`.
-pub(crate) fn dispatch_time(
+/// Which hook [`dispatch_hook`] calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hook {
+    StreamTime,
+    Flush,
+}
+
+/// Calls the stream-time or flush hook of node `id`.
+pub(crate) fn dispatch_hook(
     nodes: &mut [Node],
     id: usize,
+    hook: Hook,
     env: &mut Env,
     collector: &mut dyn RecordCollector,
 ) {
@@ -226,7 +249,10 @@ pub(crate) fn dispatch_time(
         env,
         collector,
     };
-    processor.on_stream_time(&mut ctx);
+    match hook {
+        Hook::StreamTime => processor.on_stream_time(&mut ctx),
+        Hook::Flush => processor.flush(&mut ctx),
+    }
     nodes[id].kind = NodeKind::Processor(Some(processor));
 }
 

@@ -3,6 +3,8 @@
 //! [`Task::process_next`], which takes the buffered record with the lowest timestamp across the
 //! inputs (ties go to the source added first), advances stream time (never backwards), runs the
 //! record through the graph to completion, then calls the stream-time hooks if time moved.
+//! Before a commit the runner calls [`Task::flush`], which lets processors with a record cache
+//! write and forward what they held back.
 //!
 //! A task does no I/O and holds no producer: output goes to the collector borrowed for the
 //! call, per-record errors wait in the task until the runner drains them.
@@ -14,7 +16,7 @@ use std::sync::Arc;
 use super::error::{ProcessingError, ProcessingErrorKind, TaskError};
 use super::graph::TaskGraph;
 use super::io::RecordCollector;
-use super::processor::{Env, dispatch, dispatch_time};
+use super::processor::{Env, Hook, dispatch, dispatch_hook};
 use super::record::{RawRecord, Record};
 
 /// A task's identity: sub-topology and partition, shown as `<sub_topology>_<partition>` like
@@ -165,13 +167,37 @@ impl Task {
         }
         if advanced {
             for &id in &self.graph.time_hooks {
-                dispatch_time(&mut self.graph.nodes, id, env, collector);
+                dispatch_hook(&mut self.graph.nodes, id, Hook::StreamTime, env, collector);
             }
         }
         match env.fatal.take() {
             Some(error) => Err(error),
             None => Ok(true),
         }
+    }
+
+    /// Flushes what processors hold back (the record caches of aggregates), parents first, so
+    /// that a flushed update reaching a caching child is flushed with it. Runners call it
+    /// before every commit; errors are drained like those of a record.
+    pub fn flush(&mut self, collector: &mut dyn RecordCollector) -> Result<(), TaskError> {
+        for &id in &self.graph.flush_hooks {
+            dispatch_hook(
+                &mut self.graph.nodes,
+                id,
+                Hook::Flush,
+                &mut self.env,
+                collector,
+            );
+        }
+        match self.env.fatal.take() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether any processor holds updates back until [`Task::flush`].
+    pub fn holds_updates(&self) -> bool {
+        !self.graph.flush_hooks.is_empty()
     }
 
     /// Processes everything buffered.

@@ -1,8 +1,9 @@
 //! `aggregate/v1`: folds each group's rows into aggregate results, one accumulator row per
 //! group (per group and window when windowed) kept encoded in the step's store, and emits the
-//! updated results on every input row (ksqlDB with caching off). The output key is the grouping
-//! values, the output value the results, one per call ([`Grouping::Aggregated`]); the output
-//! time is the largest input time the group has seen (Kafka Streams' timestamped stores).
+//! updated results on every input row (ksqlDB with caching off) unless a record cache holds
+//! them back (below). The output key is the grouping values, the output value the results, one
+//! per call ([`Grouping::Aggregated`]); the output time is the largest input time the group has
+//! seen (Kafka Streams' timestamped stores).
 //!
 //! Over a table the input rows carry a retract flag (see [`super::group_by`]): a retraction
 //! undoes its row instead of adding it, and both emit. A following `tableFilter/v1` (HAVING) is
@@ -10,25 +11,32 @@
 //! that stops matching emits one tombstone and a group that never matched emits nothing, as
 //! Kafka Streams' `KTableFilter` with old values does.
 //!
+//! With a record cache ([`cache`]) the updates of a group coalesce and are emitted when the
+//! task flushes (before a commit) or the cache evicts them; the HAVING decision then compares
+//! the flushed result with the one the store held before the first cached update.
+//!
 //! - [`functions`]: the aggregate function registry.
 //! - [`windowed`]: the TUMBLING and HOPPING variant; [`session`]: the SESSION variant.
+//! - [`cache`]: the record cache in front of the stores of this operator and [`windowed`]'s.
 //!
 //! It must not re-key rows: grouping happened upstream.
 //!
 //! [`Grouping::Aggregated`]: super::layout::Grouping::Aggregated
 
+pub mod cache;
 pub mod functions;
 pub mod session;
 pub mod windowed;
 
 use crate::expr::compile::{EvalRow, Evaluator};
-use crate::state::KeyValueStore;
 use crate::state::codec::{decode_row, encode_row};
+use crate::state::{CacheBudget, Flushed, KeyValueStore};
 use crate::topology::{Port, ProcessingError, Processor, ProcessorContext, Record};
 use crate::types::{Row, Value};
 
 use super::group_by::Change;
 use super::layout::eval_row;
+use cache::{GroupStore, Origin};
 use functions::AggregateFunction;
 
 /// One aggregate call: its function and argument evaluators (over the grouped row).
@@ -171,30 +179,56 @@ pub fn encode_stored(acc: &[Value], ts: i64, out: &mut Vec<u8>) {
     encode_row(&[Value::Bigint(ts)], out);
 }
 
+/// The results of a stored accumulator row and the group's timestamp; a row that does not
+/// decode is reported and read as absent.
+pub(super) fn stored_results(
+    calls: &Calls,
+    bytes: &[u8],
+    what: &str,
+    ctx: &mut ProcessorContext<'_>,
+) -> Option<(Row, i64)> {
+    match decode_row(bytes) {
+        Ok(row) => {
+            let (acc, ts) = split_stored(row);
+            Some((calls.results(&acc), ts))
+        }
+        Err(e) => {
+            ctx.report(ProcessingError::processing(format!("{what}: {e}")));
+            None
+        }
+    }
+}
+
 /// The non-windowed aggregate over a key-value store.
 pub struct Aggregate {
     calls: Calls,
     having: Option<Having>,
-    store: Box<dyn KeyValueStore>,
-    /// The results before a silent retraction, for the add that follows it.
+    store: GroupStore,
+    /// The results before a silent retraction, for the add that follows it (uncached only).
     pending_old: Option<Option<Row>>,
     key_buf: Vec<u8>,
     value_buf: Vec<u8>,
 }
 
 impl Aggregate {
-    pub fn new(calls: Calls, having: Option<Having>, store: Box<dyn KeyValueStore>) -> Aggregate {
+    /// The aggregate over `store`, behind a record cache when `cache` has a budget.
+    pub fn new(
+        calls: Calls,
+        having: Option<Having>,
+        store: Box<dyn KeyValueStore>,
+        cache: Option<CacheBudget>,
+    ) -> Aggregate {
         Aggregate {
             calls,
             having,
-            store,
+            store: GroupStore::new(store, cache),
             pending_old: None,
             key_buf: Vec::new(),
             value_buf: Vec::new(),
         }
     }
 
-    fn load(&self, ctx: &mut ProcessorContext<'_>) -> Option<(Row, i64)> {
+    fn load(&mut self, ctx: &mut ProcessorContext<'_>) -> Option<(Row, i64)> {
         let stored = match self.store.get(&self.key_buf) {
             Ok(s) => s?,
             Err(e) => {
@@ -213,6 +247,55 @@ impl Aggregate {
             }
         }
     }
+
+    /// Forwards flushed groups: each group's latest result, against the result the store
+    /// held before its first cached update.
+    fn forward_flushed(&self, flushed: Vec<Flushed<Origin>>, ctx: &mut ProcessorContext<'_>) {
+        for entry in flushed {
+            let Some(value) = entry.value else {
+                continue;
+            };
+            let Some((results, ts)) = stored_results(&self.calls, &value, "aggregate store", ctx)
+            else {
+                continue;
+            };
+            let old = entry
+                .prior
+                .and_then(|prior| stored_results(&self.calls, &prior, "aggregate store", ctx));
+            let origin = entry.context;
+            let emit = Having::decide(
+                self.having.as_ref(),
+                &origin.key,
+                old.as_ref().map(|(results, _)| results.as_slice()),
+                results,
+                None,
+                ctx,
+            );
+            if let Some(value) = emit {
+                ctx.forward(origin.output(value, ts, None));
+            }
+        }
+    }
+
+    /// Cached: the update stays in the cache; what the cache evicts to stay within the
+    /// thread's budget is forwarded. A silent retraction never evicts, so the add that follows
+    /// it lands in the same cached update.
+    fn cache_update(&mut self, record: &Record, change: Change, ctx: &mut ProcessorContext<'_>) {
+        let GroupStore::Cached(store) = &mut self.store else {
+            return;
+        };
+        if let Err(e) = store.put(&self.key_buf, &self.value_buf, Origin::of(record)) {
+            ctx.report(ProcessingError::state("aggregate store", e));
+            return;
+        }
+        if change == Change::RetractSilently {
+            return;
+        }
+        match store.evict() {
+            Ok(flushed) => self.forward_flushed(flushed, ctx),
+            Err(e) => ctx.report(ProcessingError::state("aggregate store", e)),
+        }
+    }
 }
 
 impl Processor for Aggregate {
@@ -223,7 +306,11 @@ impl Processor for Aggregate {
         self.key_buf.clear();
         encode_row(&record.key, &mut self.key_buf);
         let previous = self.load(ctx);
-        let mut old_results = previous.as_ref().map(|(acc, _)| self.calls.results(acc));
+        let cached = self.store.is_cached();
+        let mut old_results = match &previous {
+            Some((acc, _)) if !cached => Some(self.calls.results(acc)),
+            _ => None,
+        };
         let change = self.calls.change(&record);
         if let Some(pending) = self.pending_old.take() {
             old_results = pending;
@@ -233,7 +320,10 @@ impl Processor for Aggregate {
         let ts = record.timestamp.max(old_ts);
         self.value_buf.clear();
         encode_stored(&acc, ts, &mut self.value_buf);
-        if let Err(e) = self.store.put(&self.key_buf, &self.value_buf) {
+        let GroupStore::Direct(store) = &mut self.store else {
+            return self.cache_update(&record, change, ctx);
+        };
+        if let Err(e) = store.put(&self.key_buf, &self.value_buf) {
             ctx.report(ProcessingError::state("aggregate store", e));
             return;
         }
@@ -255,6 +345,20 @@ impl Processor for Aggregate {
             let mut out = record.with_key_value(key, value);
             out.timestamp = ts;
             ctx.forward(out);
+        }
+    }
+
+    fn wants_flush(&self) -> bool {
+        self.store.is_cached()
+    }
+
+    fn flush(&mut self, ctx: &mut ProcessorContext<'_>) {
+        let GroupStore::Cached(store) = &mut self.store else {
+            return;
+        };
+        match store.flush() {
+            Ok(flushed) => self.forward_flushed(flushed, ctx),
+            Err(e) => ctx.report(ProcessingError::state("aggregate store", e)),
         }
     }
 }

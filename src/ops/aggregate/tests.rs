@@ -62,6 +62,7 @@ fn hopping_updates_every_window_and_drops_late_records() {
         None,
         Box::new(MemoryWindowStore::new("w")),
         bounds,
+        None,
     );
     let out = run(Box::new(op), vec![row("a", 7), row("a", 12), row("a", 3)]);
     assert_eq!(
@@ -84,6 +85,7 @@ fn emit_final_emits_each_window_once_when_it_closes() {
         None,
         Box::new(MemoryWindowStore::new("w")),
         bounds,
+        None,
     )
     .emit_final();
     let out = run(
@@ -123,7 +125,12 @@ fn table_rows_retract_and_a_silent_retraction_emits_once() {
             ts,
         )
     };
-    let op = Aggregate::new(count(true), None, Box::new(MemoryKeyValueStore::new("kv")));
+    let op = Aggregate::new(
+        count(true),
+        None,
+        Box::new(MemoryKeyValueStore::new("kv")),
+        None,
+    );
     let out = run(
         Box::new(op),
         vec![

@@ -12,13 +12,19 @@
 //! windows that closed since the last emission are read back from the store and emitted once.
 //! Windows older than the retention (size + grace unless RETENTION says more) are gone from
 //! the store before that, exactly as Kafka Streams' window store hides them.
+//!
+//! With a record cache ([`super::cache`]) a window's updates coalesce until the task flushes
+//! or the cache evicts; a window that expires, or closes under `EMIT FINAL`, is written from
+//! the cache to the store first, so expiry and the emission scan see what they would without
+//! it. `EMIT FINAL` forwards nothing from the cache: it only saves store and changelog writes.
 
 use crate::analyze::WindowSpec;
-use crate::state::WindowStore;
 use crate::state::codec::{decode_row, encode_row};
+use crate::state::{CacheBudget, Flushed, WindowStore, cached::split_window_key};
 use crate::topology::{Port, ProcessingError, Processor, ProcessorContext, Record, Window};
 use crate::types::Row;
 
+use super::cache::{Origin, WindowedStore};
 use super::{Calls, Having, encode_stored, split_stored};
 
 /// ksqlDB's grace period when a window declares none (24 hours, Kafka Streams' old default).
@@ -90,7 +96,7 @@ pub(super) fn decode(bytes: &[u8], ctx: &mut ProcessorContext<'_>) -> Option<(Ro
 pub struct WindowAggregate {
     calls: Calls,
     having: Option<Having>,
-    store: Box<dyn WindowStore>,
+    store: WindowedStore,
     bounds: WindowBounds,
     observed: i64,
     /// The largest window start written: windows `retention` older are gone.
@@ -102,16 +108,18 @@ pub struct WindowAggregate {
 }
 
 impl WindowAggregate {
+    /// The aggregate over `store`, behind a record cache when `cache` has a budget.
     pub fn new(
         calls: Calls,
         having: Option<Having>,
         store: Box<dyn WindowStore>,
         bounds: WindowBounds,
+        cache: Option<CacheBudget>,
     ) -> WindowAggregate {
         WindowAggregate {
             calls,
             having,
-            store,
+            store: WindowedStore::new(store, cache),
             bounds,
             observed: i64::MIN,
             max_start: i64::MIN,
@@ -152,8 +160,16 @@ impl WindowAggregate {
         if first_start > upper {
             return;
         }
+        // The scan must see every closed window's latest value: those in the cache go to the
+        // store now, and leave the cache (nothing updates a closed window).
+        if let WindowedStore::Cached(store) = &mut self.store
+            && let Err(e) = store.flush_and_drop_through(upper)
+        {
+            ctx.report(ProcessingError::state("window store", e));
+            return;
+        }
         let mut closed: Vec<(Vec<u8>, i64, Vec<u8>)> = Vec::new();
-        let scan = self.store.scan(&mut |key, start, value| {
+        let scan = self.store.store().scan(&mut |key, start, value| {
             if (lower..=upper).contains(&start) {
                 closed.push((key.to_vec(), start, value.to_vec()));
             }
@@ -198,13 +214,20 @@ impl WindowAggregate {
                 return;
             }
         };
-        let old_results = previous.as_ref().map(|(acc, _)| self.calls.results(acc));
+        let cached = self.store.is_cached();
+        let old_results = match &previous {
+            Some((acc, _)) if !cached && self.emit_final.is_none() => Some(self.calls.results(acc)),
+            _ => None,
+        };
         let (acc, old_ts) = previous.unwrap_or_else(|| (self.calls.init(), i64::MIN));
         let acc = self.calls.fold(acc, record, ctx);
         let ts = record.timestamp.max(old_ts);
         self.value_buf.clear();
         encode_stored(&acc, ts, &mut self.value_buf);
-        if let Err(e) = self.store.put(&self.key_buf, start, &self.value_buf) {
+        let WindowedStore::Direct(store) = &mut self.store else {
+            return self.cache_update(start, record, ctx);
+        };
+        if let Err(e) = store.put(&self.key_buf, start, &self.value_buf) {
             ctx.report(ProcessingError::state("window store", e));
             return;
         }
@@ -232,12 +255,83 @@ impl WindowAggregate {
 }
 
 impl WindowAggregate {
+    /// Cached: the update stays in the cache; what the cache evicts is forwarded.
+    fn cache_update(&mut self, start: i64, record: &Record, ctx: &mut ProcessorContext<'_>) {
+        let WindowedStore::Cached(store) = &mut self.store else {
+            return;
+        };
+        let origin = Origin::of(record);
+        if let Err(e) = store.put(&self.key_buf, start, &self.value_buf, origin) {
+            ctx.report(ProcessingError::state("window store", e));
+            return;
+        }
+        self.max_start = self.max_start.max(start);
+        match store.evict() {
+            Ok(flushed) => self.forward_flushed(flushed, ctx),
+            Err(e) => ctx.report(ProcessingError::state("window store", e)),
+        }
+    }
+
+    /// Forwards flushed windows (`EMIT CHANGES` only): each window's latest result, against
+    /// the result the store held before its first cached update.
+    fn forward_flushed(&self, flushed: Vec<Flushed<Origin>>, ctx: &mut ProcessorContext<'_>) {
+        if self.emit_final.is_some() {
+            return;
+        }
+        for entry in flushed {
+            let (Some((_, start)), Some(value)) = (split_window_key(&entry.key), &entry.value)
+            else {
+                continue;
+            };
+            let Some((acc, ts)) = decode(value, ctx) else {
+                continue;
+            };
+            let old = entry
+                .prior
+                .as_deref()
+                .and_then(|prior| decode(prior, ctx))
+                .map(|(acc, _)| self.calls.results(&acc));
+            let window = Window {
+                start,
+                end: start.saturating_add(self.bounds.size),
+            };
+            let origin = entry.context;
+            let emit = Having::decide(
+                self.having.as_ref(),
+                &origin.key,
+                old.as_deref(),
+                self.calls.results(&acc),
+                Some((window.start, window.end)),
+                ctx,
+            );
+            if let Some(value) = emit {
+                ctx.forward(origin.output(value, ts, Some(window)));
+            }
+        }
+    }
+
+    /// As Kafka Streams' window store: windows starting more than `retention` before the
+    /// newest window start are gone. Cached windows among them are written (and, under
+    /// `EMIT CHANGES`, forwarded) first.
+    fn expire(&mut self, ctx: &mut ProcessorContext<'_>) {
+        let horizon = self.max_start.saturating_sub(self.bounds.retention);
+        if let WindowedStore::Cached(store) = &mut self.store {
+            match store.flush_and_drop_through(horizon.saturating_sub(1)) {
+                Ok(flushed) => self.forward_flushed(flushed, ctx),
+                Err(e) => ctx.report(ProcessingError::state("window store", e)),
+            }
+        }
+        if let Err(e) = self.store.store().expire_before(horizon) {
+            ctx.report(ProcessingError::state("window store", e));
+        }
+    }
+
     /// After a restart, stream time and the last emission are recovered from the restored
     /// store: the largest time it holds is the largest accepted record time.
     fn recover(&mut self, ctx: &mut ProcessorContext<'_>) {
         let mut latest = i64::MIN;
         let mut max_start = i64::MIN;
-        let scan = self.store.scan(&mut |_, start, value| {
+        let scan = self.store.store().scan(&mut |_, start, value| {
             if let Ok((_, ts)) = decode_row(value).map(split_stored) {
                 latest = latest.max(ts);
             }
@@ -274,12 +368,21 @@ impl Processor for WindowAggregate {
                 ctx.record_late_dropped();
             }
         }
-        // As Kafka Streams' window store: windows starting more than `retention` before the
-        // newest window start are gone.
-        let horizon = self.max_start.saturating_sub(self.bounds.retention);
-        if let Err(e) = self.store.expire_before(horizon) {
-            ctx.report(ProcessingError::state("window store", e));
-        }
+        self.expire(ctx);
         self.emit_closed(close, &record, ctx);
+    }
+
+    fn wants_flush(&self) -> bool {
+        self.store.is_cached()
+    }
+
+    fn flush(&mut self, ctx: &mut ProcessorContext<'_>) {
+        let WindowedStore::Cached(store) = &mut self.store else {
+            return;
+        };
+        match store.flush() {
+            Ok(flushed) => self.forward_flushed(flushed, ctx),
+            Err(e) => ctx.report(ProcessingError::state("window store", e)),
+        }
     }
 }

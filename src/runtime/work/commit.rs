@@ -1,8 +1,10 @@
 //! The commit side of [`Work`]: every `commit_interval` (and before a revocation or a clean
-//! stop) it makes processed records durable — producer flush then offset commit under
-//! at-least-once, offsets into the open transaction then its commit under exactly-once — then
-//! flushes the stores and writes the tasks' checkpoints, and removes abandoned state along the
-//! way (lag and store sizes are measured on the consumer's statistics tick, `telemetry.rs`).
+//! stop) it first flushes the tasks' record caches (their outputs and changelog writes go to
+//! the producer, inside the open transaction under exactly-once), then makes processed records
+//! durable — producer flush then offset commit under at-least-once, offsets into the open
+//! transaction then its commit under exactly-once — then flushes the stores and writes the
+//! tasks' checkpoints, and removes abandoned state along the way (lag and store sizes are
+//! measured on the consumer's statistics tick, `telemetry.rs`).
 //! Each blocking broker call is marked on the thread's [`crate::telemetry::LoopWatch`] with
 //! its timeout.
 
@@ -12,11 +14,12 @@ use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::producer::Producer;
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::{CALL_TIMEOUT, CLEANUP_EVERY, Work};
+use super::{CALL_TIMEOUT, CLEANUP_EVERY, Work, now_ms};
 use crate::runtime::RuntimeError;
+use crate::runtime::collector::KafkaCollector;
 use crate::runtime::task_state;
 use crate::runtime::thread::GroupConsumer;
-use crate::topology::TaskId;
+use crate::topology::{ProcessingError, RawRecord, TaskId};
 
 impl Work {
     /// Whether `commit_interval` has passed since the last commit.
@@ -32,6 +35,7 @@ impl Work {
             return Ok(());
         }
         let started = Instant::now();
+        self.flush_tasks()?;
         let mut offsets = TopicPartitionList::new();
         for active in self.tasks.values() {
             for (topic, partition, next) in active.positions.iter().filter(|p| p.2 >= 0) {
@@ -96,6 +100,56 @@ impl Work {
             .commit_latency_seconds
             .with_label_values(&[id])
             .observe(started.elapsed().as_secs_f64());
+        Ok(())
+    }
+
+    /// Flushes what the tasks' record caches hold back: the outputs go to the producer and
+    /// the store writes to the changelog buffer, which is then sent, so the commit that
+    /// follows covers both. An error of a flushed update is logged like a record's, with the
+    /// position of the last record its task processed; one that fails the thread fails the
+    /// commit.
+    fn flush_tasks(&mut self) -> Result<(), RuntimeError> {
+        self.now_ms = now_ms();
+        let mut errors: Vec<ProcessingError> = Vec::new();
+        let mut fatal = None;
+        for active in self.tasks.values_mut() {
+            if !active.task.holds_updates() {
+                continue;
+            }
+            let mut collector = KafkaCollector {
+                producer: &self.producer,
+                partitions: &self.shared.partitions,
+                sink_topic: &self.query.query.sink_topic,
+                produced: &self.produced,
+                latency: &self.latency,
+                now_ms: self.now_ms,
+            };
+            if let Err(e) = active.task.flush(&mut collector) {
+                fatal.get_or_insert(e);
+            }
+            errors.extend(active.task.drain_errors());
+        }
+        for error in &errors {
+            let raw = RawRecord {
+                topic: &error.topic,
+                partition: error.partition,
+                offset: error.offset,
+                timestamp: -1,
+                key: None,
+                value: None,
+                headers: &[],
+            };
+            self.log_failed_record(error, &raw);
+        }
+        if let Some(e) = fatal {
+            return Err(RuntimeError::Task(e.to_string()));
+        }
+        self.produce_changelog()?;
+        if self.failed {
+            return Err(RuntimeError::Task(
+                "flushing the record caches failed (see the error logged before)".to_owned(),
+            ));
+        }
         Ok(())
     }
 

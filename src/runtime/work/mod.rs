@@ -32,6 +32,7 @@ use crate::runtime::restore::Restorer;
 use crate::runtime::stores::ChangelogBuffer;
 use crate::runtime::supervisor::{QueryShared, Shared, ThreadPhase};
 use crate::runtime::task_state::TaskState;
+use crate::state::CacheBudget;
 use crate::state::buffered::ChangelogWrite;
 use crate::telemetry::LoopWatch;
 use crate::topology::{Header, ProcessingError, ProcessingErrorKind, RawRecord, Task, TaskId};
@@ -70,6 +71,8 @@ pub struct Work {
     changelog: ChangelogBuffer,
     /// The changelog writes being sent (kept to reuse its allocation).
     changelog_out: Vec<ChangelogWrite>,
+    /// The record cache budget every task of this thread shares (`None`: no cache).
+    record_cache: Option<CacheBudget>,
     /// Wall clock at the start of the current batch, epoch milliseconds.
     now_ms: i64,
     in_transaction: bool,
@@ -128,6 +131,13 @@ impl Work {
             .metrics
             .transactions_aborted_total
             .with_label_values(&[id.as_str()]);
+        // Kafka Streams divides `cache.max.bytes.buffering` evenly among the stream threads.
+        let per_query = query
+            .query
+            .record_cache_bytes
+            .unwrap_or(shared.options.record_cache_bytes);
+        let per_thread = per_query / shared.options.threads.max(1);
+        let record_cache = (per_thread > 0).then(|| CacheBudget::new(per_thread));
         Work {
             shared,
             query,
@@ -139,6 +149,7 @@ impl Work {
             routes,
             changelog: ChangelogBuffer::default(),
             changelog_out: Vec::new(),
+            record_cache,
             now_ms: now_ms(),
             in_transaction: false,
             pending_commit: false,

@@ -103,6 +103,7 @@ impl Work {
             applied: BTreeMap::new(),
             handles: Vec::new(),
             failure: None,
+            record_cache: self.record_cache.clone(),
         };
         let graph = query.topology.build(id, &mut stores);
         let failure = stores.failure.take();

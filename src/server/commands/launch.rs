@@ -54,6 +54,10 @@ pub fn runtime_queries(
                 sink_partitions,
                 topology: Arc::new(topology),
                 plan_tag: agreement::plan_tag(&query.locked().plan_fingerprint),
+                record_cache_bytes: query
+                    .analyzed
+                    .record_cache_bytes
+                    .map(|bytes| usize::try_from(bytes).unwrap_or(usize::MAX)),
             })
         })
         .collect()
@@ -154,6 +158,7 @@ pub fn start(
         write_buffer_bytes: config.state.write_buffer_bytes,
         cleanup_delay: config.state.cleanup_delay,
         standby_replicas: config.standby_replicas,
+        record_cache_bytes: config.state.record_cache_bytes,
     };
     let shared = Shared::new(
         settings,

@@ -71,6 +71,11 @@ pub struct StateConfig {
     pub block_cache_bytes: usize,
     /// RocksDB memtables of every store together (charged to the cache). Default 32 MiB.
     pub write_buffer_bytes: usize,
+    /// `cache_max_bytes_buffering`: the record cache of each query on this replica, divided
+    /// evenly among its stream threads (ksqlDB's `cache.max.bytes.buffering`). Aggregates
+    /// coalesce updates of a key in it until a commit or eviction; 0 emits every update.
+    /// Default 10 MB, ksqlDB's.
+    pub record_cache_bytes: usize,
     /// How long state of tasks this replica no longer owns stays on disk (a task that comes
     /// back within it restores only the changelog tail). Default 10 minutes.
     pub cleanup_delay: Duration,

@@ -1,13 +1,22 @@
-//! The `[state]` table: the memory budget every RocksDB store shares and how long state of
-//! tasks this replica no longer owns is kept. Sizes are written like "64MiB", "512KiB",
-//! "1GiB" or a plain number of bytes.
+//! The `[state]` table: the memory budget every RocksDB store shares, the record cache of each
+//! query (`cache_max_bytes_buffering`) and how long state of tasks this replica no longer owns
+//! is kept. Sizes are written like "64MiB", "512KiB", "10MB", "1GiB" or a plain number of
+//! bytes.
 
 use std::time::Duration;
 
 use super::{Reader, Table};
 use crate::server::config::StateConfig;
 
-const STATE_KEYS: &[&str] = &["block_cache", "write_buffers", "cleanup_delay"];
+const STATE_KEYS: &[&str] = &[
+    "block_cache",
+    "write_buffers",
+    "cache_max_bytes_buffering",
+    "cleanup_delay",
+];
+
+/// ksqlDB's `ksql.streams.cache.max.bytes.buffering` default: 10 MB (decimal).
+pub const DEFAULT_RECORD_CACHE_BYTES: usize = 10_000_000;
 
 impl<'a> Reader<'a> {
     pub(super) fn state(&mut self, top: Table<'a>) -> StateConfig {
@@ -25,12 +34,18 @@ impl<'a> Reader<'a> {
         };
         let block_cache_bytes = size(self, "block_cache", 64 << 20);
         let write_buffer_bytes = size(self, "write_buffers", 32 << 20);
+        let record_cache_bytes = size(
+            self,
+            "cache_max_bytes_buffering",
+            DEFAULT_RECORD_CACHE_BYTES,
+        );
         let cleanup_delay = self
             .duration(state, "cleanup_delay")
             .unwrap_or(Duration::from_secs(600));
         StateConfig {
             block_cache_bytes,
             write_buffer_bytes,
+            record_cache_bytes,
             cleanup_delay,
         }
     }
