@@ -4,7 +4,8 @@
 //! input stops and the group's committed lag (read independently, committed offsets against
 //! end offsets) is steady, every input partition's `weir_consumer_lag_records` series is on
 //! exactly one replica, with the group's lag for that partition, so their sum is the group's
-//! lag. Late drops and aborted transactions: a record for a closed window counts in
+//! lag. The commit interval is long (40 s), so the records read after the rebalance's commit
+//! stay uncommitted and the lag compared is not zero. Late drops and aborted transactions: a record for a closed window counts in
 //! `weir_late_records_dropped_total`, and a record that fails under the `fail` policy aborts
 //! its transaction and counts in `weir_transactions_aborted_total`.
 
@@ -107,6 +108,9 @@ fn after_a_rebalance_each_partition_lag_is_on_one_replica_and_sums_to_the_group_
         "/nonexistent-overridden",
         "service_id = \"metrics\"",
     );
+    let interval = "commit_interval = \"200ms\"\n";
+    assert!(base.contains(interval), "e2e::config changed: {base}");
+    let base = base.replace(interval, "commit_interval = \"40s\"\n");
     let stats = "\"heartbeat.interval.ms\" = \"1000\"\n";
     assert!(base.contains(stats), "e2e::config changed: {base}");
     let text = base.replace(
@@ -148,6 +152,12 @@ fn after_a_rebalance_each_partition_lag_is_on_one_replica_and_sums_to_the_group_
         let steady = previous.as_ref() == Some(&group);
         let checked = check_lag(&group, &exported);
         if steady && checked.is_ok() {
+            // Uncommitted records since the rebalance: the sums compared are not 0 = 0.
+            assert!(
+                group.iter().sum::<i64>() > 0,
+                "the group committed everything before the lag was compared: {group:?}"
+            );
+            eprintln!("lag agreed: group {group:?}, exported by replica {exported:?}");
             break;
         }
         if Instant::now() > deadline {

@@ -151,7 +151,7 @@ impl Metrics {
             ),
             consumer_lag_records: int_gauge(
                 "weir_consumer_lag_records",
-                "Records between the processed position of an owned input partition and its end.",
+                "Records between the group's committed offset of an owned input partition and its end.",
                 &["query", "topic", "partition"],
             ),
             restored_records_total: counter(

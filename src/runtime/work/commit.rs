@@ -38,9 +38,9 @@ impl Work {
         self.flush_tasks()?;
         let mut offsets = TopicPartitionList::new();
         for active in self.tasks.values() {
-            for (topic, partition, next) in active.positions.iter().filter(|p| p.2 >= 0) {
+            for p in active.positions.iter().filter(|p| p.next >= 0) {
                 offsets
-                    .add_partition_offset(topic, *partition, Offset::Offset(*next))
+                    .add_partition_offset(&p.topic, p.partition, Offset::Offset(p.next))
                     .map_err(|e| RuntimeError::Kafka(e.to_string()))?;
             }
         }
@@ -82,6 +82,11 @@ impl Work {
         }
         self.check_deliveries()?;
         self.pending_commit = false;
+        for p in self.tasks.values_mut().flat_map(|a| a.positions.iter_mut()) {
+            if p.next >= 0 {
+                p.committed = p.next;
+            }
+        }
         // Counted from the end: a commit slower than the interval (a transaction on a slow
         // broker) must not make every loop iteration commit.
         self.last_commit = Instant::now();

@@ -49,11 +49,23 @@ struct Route {
     consumed: Vec<Option<IntCounter>>,
 }
 
+/// One input partition of a task: the next offset to process (what the next commit stores)
+/// and the offset last committed for it, both -1 while unknown.
+struct InputPosition {
+    topic: String,
+    partition: i32,
+    next: i64,
+    /// What this thread last committed, or the group's committed offset it was assigned
+    /// with: the start of the group's lag, as `kafka-consumer-groups` and librdkafka's
+    /// `consumer_lag` count it.
+    committed: i64,
+}
+
 struct ActiveTask {
     task: Task,
     state: TaskState,
-    /// Next offset to read per input (topic, partition): what a commit stores.
-    positions: Vec<(String, i32, i64)>,
+    /// Where the task stands in each of its input partitions.
+    positions: Vec<InputPosition>,
     /// The task's late drops already added to `weir_late_records_dropped_total`.
     late_counted: u64,
 }
@@ -417,12 +429,12 @@ impl Drop for Work {
     }
 }
 
-fn advance(positions: &mut [(String, i32, i64)], topic: &str, partition: i32, next: i64) {
+fn advance(positions: &mut [InputPosition], topic: &str, partition: i32, next: i64) {
     if let Some(p) = positions
         .iter_mut()
-        .find(|(t, p, _)| *p == partition && t == topic)
+        .find(|p| p.partition == partition && p.topic == topic)
     {
-        p.2 = next;
+        p.next = next;
     }
 }
 

@@ -6,10 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use rdkafka::TopicPartitionList;
 use rdkafka::consumer::Consumer;
+use rdkafka::{Offset, TopicPartitionList};
 
-use super::{ActiveTask, RebalanceKind, Work};
+use super::{ActiveTask, InputPosition, RebalanceKind, Work};
 use crate::runtime::RuntimeError;
 use crate::runtime::stores::{RestoreListener, TaskStores};
 use crate::runtime::supervisor::{Shared, ThreadPhase};
@@ -22,17 +22,25 @@ impl Work {
     /// Partitions were assigned: opens (and restores) the task of every new one.
     pub fn assign(&mut self, assigned: &TopicPartitionList) {
         self.count_rebalance(RebalanceKind::Assigned);
-        let mut wanted: BTreeMap<TaskId, Vec<(String, i32)>> = BTreeMap::new();
+        let mut wanted: BTreeMap<TaskId, Vec<InputPosition>> = BTreeMap::new();
         for element in assigned.elements() {
             if let Some(route) = self.routes.get(element.topic()) {
                 let task = TaskId {
                     sub_topology: route.sub_topology,
                     partition: element.partition(),
                 };
-                wanted
-                    .entry(task)
-                    .or_default()
-                    .push((element.topic().to_owned(), element.partition()));
+                // The assignment carries the group's committed offsets
+                // (`positions::committed_starts`); anything else means none is known.
+                let committed = match element.offset() {
+                    Offset::Offset(offset) => offset,
+                    _ => -1,
+                };
+                wanted.entry(task).or_default().push(InputPosition {
+                    topic: element.topic().to_owned(),
+                    partition: element.partition(),
+                    next: -1,
+                    committed,
+                });
             }
         }
         self.query
@@ -47,13 +55,12 @@ impl Work {
             self.query.standbys.claim(task);
             match self.open_task(task) {
                 Ok((opened, state)) => {
-                    let positions = inputs.into_iter().map(|(t, p)| (t, p, -1)).collect();
                     self.tasks.insert(
                         task,
                         ActiveTask {
                             task: opened,
                             state,
-                            positions,
+                            positions: inputs,
                             late_counted: 0,
                         },
                     );

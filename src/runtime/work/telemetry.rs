@@ -5,8 +5,11 @@
 //! (`statistics.interval.ms`, 10 s by default), which `poll` delivers on the stream thread:
 //! consumer lag is the partition's end as librdkafka last saw it in a fetch response (the high
 //! watermark, or the last stable offset under exactly-once, whose consumers read committed)
-//! minus the task's processed position, or the group's committed offset while nothing has been
-//! processed since the assignment. No broker request is made for it. The same tick reads the
+//! minus the group's committed offset: the one this thread last committed, or the one it was
+//! assigned with. That is the group's lag as `kafka-consumer-groups` and librdkafka's own
+//! `consumer_lag` count it, so the replicas' series sum to it; between commits it includes
+//! records processed but not yet committed. While the group has no committed offset for the
+//! partition the processed position stands in. No broker request is made for it. The same tick reads the
 //! RocksDB properties of the thread's stores and the shared block cache's usage: in-memory
 //! property reads, never on the per-record path.
 //!
@@ -38,11 +41,12 @@ impl RebalanceKind {
     }
 }
 
-/// Records from `position` (the next offset to process) to `end`; `None` while either is
-/// unknown (librdkafka reports unknown offsets as negative values).
-pub fn lag(end: i64, processed: i64, committed: i64) -> Option<i64> {
-    let position = if processed >= 0 { processed } else { committed };
-    (end >= 0 && position >= 0).then(|| (end - position).max(0))
+/// Records from the committed offset to `end`, the processed position (next offset to
+/// process) standing in while nothing is committed; `None` while neither or `end` is known
+/// (librdkafka and weir keep unknown offsets as negative values).
+pub fn lag(end: i64, committed: i64, processed: i64) -> Option<i64> {
+    let start = if committed >= 0 { committed } else { processed };
+    (end >= 0 && start >= 0).then(|| (end - start).max(0))
 }
 
 impl Work {
@@ -53,7 +57,8 @@ impl Work {
         let query = self.query.query.id.as_str();
         let read_committed = self.shared.options.exactly_once;
         for active in self.tasks.values() {
-            for (topic, partition, processed) in &active.positions {
+            for position in &active.positions {
+                let (topic, partition) = (&position.topic, &position.partition);
                 let Some(seen) = stats
                     .topics
                     .get(topic)
@@ -66,7 +71,7 @@ impl Work {
                 } else {
                     seen.hi_offset
                 };
-                if let Some(records) = lag(end, *processed, seen.committed_offset) {
+                if let Some(records) = lag(end, position.committed, position.next) {
                     metrics
                         .consumer_lag_records
                         .with_label_values(&[query, topic, &partition.to_string()])
@@ -119,11 +124,12 @@ impl Work {
             return;
         };
         let query = self.query.query.id.as_str();
-        for (topic, partition, _) in &active.positions {
+        for position in &active.positions {
+            let (topic, partition) = (&position.topic, position.partition);
             if let Some(slot) = self
                 .routes
                 .get_mut(topic)
-                .and_then(|r| r.consumed.get_mut(*partition as usize))
+                .and_then(|r| r.consumed.get_mut(partition as usize))
             {
                 *slot = Some(
                     self.shared
@@ -140,7 +146,8 @@ impl Work {
     pub(super) fn forget(&mut self, id: TaskId, active: &ActiveTask) {
         let metrics = &self.shared.metrics;
         let query = self.query.query.id.as_str();
-        for (topic, partition, _) in &active.positions {
+        for position in &active.positions {
+            let (topic, partition) = (&position.topic, position.partition);
             let partition_label = partition.to_string();
             let labels = [query, topic.as_str(), partition_label.as_str()];
             let _ = metrics.consumer_lag_records.remove_label_values(&labels);
@@ -148,7 +155,7 @@ impl Work {
             if let Some(slot) = self
                 .routes
                 .get_mut(topic)
-                .and_then(|r| r.consumed.get_mut(*partition as usize))
+                .and_then(|r| r.consumed.get_mut(partition as usize))
             {
                 *slot = None;
             }
@@ -172,14 +179,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lag_counts_from_the_processed_position_else_the_committed_one() {
-        assert_eq!(lag(100, 60, 40), Some(40));
-        assert_eq!(lag(100, -1, 40), Some(60));
-        assert_eq!(lag(100, -1, -1001), None, "no position known yet");
-        assert_eq!(lag(-1, 60, 40), None, "end not fetched yet");
-        assert_eq!(lag(100, 100, 90), Some(0));
-        // A stale end offset behind the position never shows as negative lag.
-        assert_eq!(lag(90, 100, 80), Some(0));
+    fn lag_counts_from_the_committed_offset_else_the_processed_position() {
+        // end, committed, processed
+        assert_eq!(
+            lag(100, 40, 60),
+            Some(60),
+            "processed but uncommitted records count"
+        );
+        assert_eq!(lag(100, -1, 40), Some(60), "nothing committed yet");
+        assert_eq!(lag(100, -1, -1), None, "no position known yet");
+        assert_eq!(lag(-1, 40, 60), None, "end not fetched yet");
+        assert_eq!(lag(100, 100, 100), Some(0));
+        // A stale end offset behind the committed offset never shows as negative lag.
+        assert_eq!(lag(90, 100, 100), Some(0));
     }
 
     #[test]
