@@ -105,7 +105,7 @@ fn bad_udf(call: &CallTypes<'_>) -> Result<ScalarFn, String> {
         _ => {
             let calls = AtomicU64::new(0);
             Box::new(move |args| {
-                if calls.fetch_add(1, Ordering::Relaxed) % 2 == 0 {
+                if calls.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
                     Ok(Value::Null)
                 } else {
                     Ok(args.first().cloned().unwrap_or(Value::Null))
