@@ -1,6 +1,6 @@
 //! Extra functions ([`crate::functions::extra`]) planned from SQL and run by the in-memory
-//! driver like built-ins: an aggregate with a constant argument, over a stream and over a
-//! table (undoing replaced rows), and a table function.
+//! driver like built-ins: a scalar function, an aggregate with a constant argument, over a
+//! stream and over a table (undoing replaced rows), and a table function.
 
 use std::sync::Arc;
 
@@ -45,6 +45,17 @@ fn run(sql: &str, inputs: &[(&str, Option<&str>)]) -> Vec<Option<String>> {
 
 fn values(texts: &[&str]) -> Vec<Option<String>> {
     texts.iter().map(|t| Some((*t).to_string())).collect()
+}
+
+#[test]
+fn an_extra_scalar_function_runs_the_overload_resolution_chose() {
+    // `Xt_Pick` answers with its argument count; the INT widens to the variadic BIGINT one.
+    let out = run(
+        "CREATE STREAM S (K STRING KEY, V STRING, N INT) WITH (kafka_topic='in', format='JSON');
+         CREATE STREAM OUT AS SELECT K, XT_PICK(N, V) AS A, XT_PICK(N, N, N) AS B FROM S;",
+        &[("a", Some(r#"{"V": "p", "N": 2}"#))],
+    );
+    assert_eq!(out, values(&[r#"{"A":"2","B":"3"}"#]));
 }
 
 #[test]

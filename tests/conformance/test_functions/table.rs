@@ -37,9 +37,12 @@ pub fn functions() -> Vec<ExtraFunction> {
             test_udtf,
         ),
         ExtraFunction::table("throwing_udtf", &["BOOLEAN -> BOOLEAN"], |_| {
-            Ok(Box::new(|args| match present(args.first())?.as_bool() {
-                Some(true) => Err("You asked me to throw...".to_string()),
-                _ => Ok(vec![Value::Boolean(false)]),
+            Ok(Box::new(|args| {
+                let should_throw = present(args.first())?;
+                if should_throw.as_bool() == Some(true) {
+                    return Err("You asked me to throw...".to_string());
+                }
+                Ok(vec![should_throw.clone()])
             }))
         }),
     ]
