@@ -5,7 +5,7 @@
 use super::R;
 use super::expr::{AggregateCall, TableFunctionCall, Typer, is_null};
 use crate::expr::{ColumnRef, ExprKind, FunctionRef, TypedExpr};
-use crate::functions::{ArgType, FunctionKind, resolve::lambda_inputs, resolve::resolve};
+use crate::functions::{ArgType, FunctionKind, extra, resolve::lambda_inputs, resolve::resolve};
 use crate::sql::{self, Expr, ExprKind as Ast, Span};
 use crate::types::SqlType;
 
@@ -89,13 +89,20 @@ impl Typer<'_> {
                 // The arguments a UDAF takes once, at creation (ksqlDB's `@UdafFactory`
                 // parameters): all after the first, but for TOPK only its last, `k`, as the
                 // columns before it vary by row.
+                // An extra aggregate declares which of its parameters are such.
                 let first_literal = match function.name {
                     "TOPK" | "TOPKDISTINCT" => final_args.len().saturating_sub(1).max(1),
                     "LATEST_BY_OFFSET" | "EARLIEST_BY_OFFSET" | "COLLECT_LIST" | "COLLECT_SET" => 1,
                     _ => final_args.len(),
                 };
-                for (i, arg) in final_args.iter().enumerate().skip(first_literal) {
-                    if !matches!(arg.kind, ExprKind::Literal { .. })
+                let constant =
+                    extra::aggregate_constants(function.name, resolved.signature, final_args.len())
+                        .unwrap_or_else(|| {
+                            (0..final_args.len()).map(|i| i >= first_literal).collect()
+                        });
+                for (i, arg) in final_args.iter().enumerate() {
+                    if constant.get(i) == Some(&true)
+                        && !matches!(arg.kind, ExprKind::Literal { .. })
                         && !matches!(&arg.kind, ExprKind::Cast { operand } if matches!(operand.kind, ExprKind::Literal { .. }))
                     {
                         let text = args

@@ -373,6 +373,7 @@ pub(crate) fn compile(expr: &TypedExpr, scope: &Scope<'_>) -> Result<Node, Compi
             }
             let site = CallSite {
                 name: &function.name,
+                signature: function.signature,
                 returns: &ty,
                 args,
             };

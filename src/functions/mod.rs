@@ -9,9 +9,12 @@
 //! - [`names`]: ksqlDB's spelling of function names in those messages.
 //! - [`catalog`]: the entries (scalar functions), and `catalog_aggregate` (aggregate and
 //!   table functions).
+//! - [`extra`]: functions an embedding program registers besides the built-ins (none in the
+//!   daemon), resolved exactly like them.
 
 pub mod catalog;
 mod catalog_aggregate;
+pub mod extra;
 pub mod names;
 pub mod resolve;
 pub mod signature;
@@ -42,7 +45,8 @@ pub struct FunctionDescriptor {
     pub signatures: Vec<Signature>,
 }
 
-/// All functions by upper-case name.
+/// All functions by upper-case name: the built-ins, then the [`extra`] functions installed
+/// by the embedding program.
 #[derive(Debug)]
 pub struct Registry {
     functions: BTreeMap<&'static str, FunctionDescriptor>,
@@ -61,14 +65,20 @@ impl Registry {
         })
     }
 
-    /// The function with this (case-insensitive) name.
+    /// The function with this (case-insensitive) name: a built-in, else an installed extra
+    /// function (which can never have a built-in's name).
     pub fn get(&self, name: &str) -> Option<&FunctionDescriptor> {
+        self.get_builtin(name).or_else(|| extra::descriptor(name))
+    }
+
+    /// The built-in function with this (case-insensitive) name.
+    pub fn get_builtin(&self, name: &str) -> Option<&FunctionDescriptor> {
         self.functions.get(name.to_ascii_uppercase().as_str())
     }
 
-    /// Every function name, for did-you-mean.
+    /// Every function name, extra ones included, for did-you-mean.
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.functions.keys().copied()
+        self.functions.keys().copied().chain(extra::names())
     }
 
     pub fn is_aggregate(&self, name: &str) -> bool {

@@ -48,12 +48,15 @@ const NOT_LOWER_CASE: &[&str] = &[
 ];
 
 /// ksqlDB's spelling of the function whose name is `name` (any case): its declared name
-/// when ksqlDB declares it other than in lower case, else `name` in lower case.
+/// when ksqlDB declares it other than in lower case, or as an extra function declares it
+/// ([`super::extra`]), else `name` in lower case.
 pub fn declared_name(name: &str) -> String {
     NOT_LOWER_CASE
         .iter()
         .find(|d| d.eq_ignore_ascii_case(name))
-        .map_or_else(|| name.to_ascii_lowercase(), |d| (*d).to_string())
+        .copied()
+        .or_else(|| super::extra::declared_name(name))
+        .map_or_else(|| name.to_ascii_lowercase(), str::to_string)
 }
 
 #[cfg(test)]

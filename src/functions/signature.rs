@@ -1,6 +1,7 @@
 //! Function signatures and the small text form they are written in, so that a catalog entry
 //! reads like ksqlDB's documentation: `"STRING, INT, STRING -> STRING"`. Parameter types are
-//! concrete SQL types, `DECIMAL` (any precision), `STRUCT` (any struct), `ANY`, generics (`T`,
+//! concrete SQL types (with `DECIMAL(p, s)` and `STRUCT<A STRING, …>` as exact types),
+//! `DECIMAL` (any precision), `STRUCT` (any struct), `ANY`, generics (`T`,
 //! `U`, `K`, `V`, `S`), `ARRAY<…>`, `MAP<…, …>`, time units (`UNIT`) and lambdas
 //! (`FN<T, U: V>`: parameters `T, U`, result `V`). `...` after one parameter makes it
 //! variadic (zero or more), last or in the middle as ksqlDB allows (`T, ANY..., INT`).
@@ -50,18 +51,25 @@ impl Signature {
     /// The parameter that argument `i` of a call with `count` arguments fills; `None` when
     /// the call has more arguments than a fixed arity takes.
     pub fn param_for(&self, i: usize, count: usize) -> Option<&Param> {
+        self.params.get(self.param_index(i, count)?)
+    }
+
+    /// The position of the parameter that argument `i` of a call with `count` arguments
+    /// fills; `None` past the declared parameters.
+    pub fn param_index(&self, i: usize, count: usize) -> Option<usize> {
         let Some(at) = self.variadic else {
-            return self.params.get(i);
+            return (i < self.params.len()).then_some(i);
         };
         // The arguments the variadic parameter takes: all but those of the fixed ones.
         let repeated = (count + 1).saturating_sub(self.params.len());
-        if i < at {
-            self.params.get(i)
+        let index = if i < at {
+            i
         } else if i < at + repeated {
-            self.params.get(at)
+            at
         } else {
-            self.params.get(i + 1 - repeated)
-        }
+            i + 1 - repeated
+        };
+        (index < self.params.len()).then_some(index)
     }
 
     /// Whether a call with `count` arguments fits the arity.
@@ -124,14 +132,14 @@ fn leak(text: &str) -> &'static str {
     }
 }
 
-/// Splits on commas outside `<…>`.
+/// Splits on commas outside `<…>` and `(…)`.
 fn split_top(text: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let (mut depth, mut start) = (0i32, 0);
     for (i, c) in text.char_indices() {
         match c {
-            '<' => depth += 1,
-            '>' => depth -= 1,
+            '<' | '(' => depth += 1,
+            '>' | ')' => depth -= 1,
             ',' if depth == 0 => {
                 parts.push(text[start..i].trim());
                 start = i + 1;
@@ -172,6 +180,12 @@ fn parse_param(text: &str) -> Result<Param, String> {
                 .collect::<Result<_, _>>()?,
             output: Box::new(parse_param(output)?),
         });
+    }
+    if text.starts_with("STRUCT<") || text.starts_with("DECIMAL(") {
+        return text
+            .parse::<SqlType>()
+            .map(Param::Exact)
+            .map_err(|e| e.to_string());
     }
     Ok(match text {
         "BOOLEAN" => Param::Exact(SqlType::Boolean),
@@ -240,6 +254,28 @@ mod tests {
         assert_eq!(
             Signature::parse("DECIMAL -> =0").unwrap().returns,
             Returns::ArgType(0)
+        );
+        let exact =
+            Signature::parse("STRUCT<A STRING, B INT>, DECIMAL(4, 2) -> DECIMAL(30, 10)").unwrap();
+        assert_eq!(
+            exact.params,
+            vec![
+                Param::Exact(SqlType::structure([
+                    ("A", SqlType::String),
+                    ("B", SqlType::Int)
+                ])),
+                Param::Exact(SqlType::Decimal {
+                    precision: 4,
+                    scale: 2
+                }),
+            ]
+        );
+        assert_eq!(
+            exact.returns,
+            Returns::Type(Param::Exact(SqlType::Decimal {
+                precision: 30,
+                scale: 10
+            }))
         );
     }
 }

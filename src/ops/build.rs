@@ -27,6 +27,7 @@ use super::stores::declared;
 use super::window_key::WindowedSink;
 use crate::expr::TypedExpr;
 use crate::expr::compile::{CompileError, Evaluator};
+use crate::expr::functions::literal_value;
 use crate::format::FormatError;
 use crate::plan::{PlannedQuery, Step};
 use crate::state::StoreProvider;
@@ -34,6 +35,7 @@ use crate::topology::{
     GraphBuilder, NodeId, Port, ScratchStores, SourceId, SubTopologySpec, TaskGraph, TaskId,
     TopologyError, TopologyFactory, TopologySpec,
 };
+use crate::types::{SqlType, Value};
 
 #[derive(Debug, Error)]
 pub enum BuildError {
@@ -284,18 +286,26 @@ impl QueryTopology {
                 };
                 let mut compiled = Vec::new();
                 for call in functions {
-                    let function = table_function(&call.function.name).map_err(|source| {
-                        BuildError::Compile {
-                            query: self.query.clone(),
-                            ctx: ctx.to_owned(),
-                            source: Box::new(source),
-                        }
-                    })?;
                     let args = call
                         .args
                         .iter()
                         .map(|a| compile(a, built.layout))
                         .collect::<Result<Vec<_>, _>>()?;
+                    let types: Vec<SqlType> = call.args.iter().map(|a| a.ty.clone()).collect();
+                    let literals: Vec<Option<Value>> =
+                        call.args.iter().map(literal_value).collect();
+                    let function = table_function(
+                        &call.function.name,
+                        call.function.signature,
+                        &types,
+                        &call.ty,
+                        &literals,
+                    )
+                    .map_err(|source| BuildError::Compile {
+                        query: self.query.clone(),
+                        ctx: ctx.to_owned(),
+                        source: Box::new(source),
+                    })?;
                     compiled.push((function, args));
                 }
                 let node = graph.processor(ctx, Box::new(FlatMap::new(compiled)));

@@ -3,7 +3,7 @@
 //! [`super::build`]'s step match; it compiles expressions and opens the declared stores once
 //! per task graph. It must not declare stores (see [`super::stores`]).
 
-use super::aggregate::functions::aggregate_function;
+use super::aggregate::functions::{aggregate_function, extra_aggregate};
 use super::aggregate::session::SessionAggregate;
 use super::aggregate::windowed::{WindowAggregate, WindowBounds};
 use super::aggregate::{Aggregate, Call, Calls, Having};
@@ -197,12 +197,21 @@ impl QueryTopology {
                 .map(|a| self.compile_in(ctx, a, built.layout))
                 .collect::<Result<Vec<_>, _>>()?;
             let constants: Vec<Value> = args.iter().map(constant).collect();
-            let function = aggregate_function(
+            let function = extra_aggregate(
                 &call.function.name,
+                call.function.signature,
                 &call.function.params,
                 &call.ty,
                 &constants,
             )
+            .unwrap_or_else(|| {
+                aggregate_function(
+                    &call.function.name,
+                    &call.function.params,
+                    &call.ty,
+                    &constants,
+                )
+            })
             .map_err(|e| self.unsupported_what(ctx, &e.to_string()))?;
             calls.push(Call { function, args });
         }

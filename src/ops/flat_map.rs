@@ -2,37 +2,63 @@
 //! longest function result; shorter results are padded with NULL; a NULL or empty result
 //! contributes no rows. The function outputs are appended to the value row, where
 //! [`crate::expr::ColumnRef::TableFunction`] reads them. An argument error is logged and the
-//! row produces nothing. It must not change the input columns.
+//! row produces nothing. It must not change the input columns. Table functions an embedding
+//! program installed ([`crate::functions::extra`]) are found after the built-ins.
+
+use std::sync::Arc;
 
 use crate::expr::compile::{CompileError, Evaluator};
+use crate::functions::extra::{self, CallTypes, Implementation};
 use crate::topology::{Port, ProcessingError, Processor, ProcessorContext, Record};
-use crate::types::Value;
+use crate::types::{SqlType, Value};
 
 use super::layout::eval_row;
 
 /// A table function: its argument values to its output rows, or why they have none.
-pub type TableFn = fn(&[Value]) -> Result<Vec<Value>, String>;
+pub type TableFn = Arc<dyn Fn(&[Value]) -> Result<Vec<Value>, String> + Send + Sync>;
 
 /// `CUBE_EXPLODE` refuses arrays longer than this (2^20 rows), as ksqlDB does.
 const CUBE_MAX_COLUMNS: usize = 20;
 
-/// The implementation of table function `name`, if there is one yet.
-pub fn table_function(name: &str) -> Result<TableFn, CompileError> {
+/// The implementation of table function `name` resolved to overload `signature`, called with
+/// arguments of `args` types, returning `returns`; `literals` holds the value of each literal
+/// argument.
+pub fn table_function(
+    name: &str,
+    signature: u32,
+    args: &[SqlType],
+    returns: &SqlType,
+    literals: &[Option<Value>],
+) -> Result<TableFn, CompileError> {
     match name {
-        "EXPLODE" => Ok(|args| {
+        "EXPLODE" => Ok(Arc::new(|args| {
             Ok(args
                 .first()
                 .and_then(Value::as_array)
                 .map(|items| items.to_vec())
                 .unwrap_or_default())
-        }),
-        "CUBE_EXPLODE" => Ok(|args| match args.first().and_then(Value::as_array) {
-            Some(columns) => cube(columns),
-            None => Ok(Vec::new()),
-        }),
-        other => Err(CompileError::Unsupported {
-            what: format!("table function {other}"),
-        }),
+        })),
+        "CUBE_EXPLODE" => Ok(Arc::new(|args| {
+            match args.first().and_then(Value::as_array) {
+                Some(columns) => cube(columns),
+                None => Ok(Vec::new()),
+            }
+        })),
+        other => match extra::implementation(other) {
+            Some(Implementation::Table(factory)) => factory(&CallTypes {
+                signature,
+                args,
+                returns,
+                literals,
+            })
+            .map(Arc::from)
+            .map_err(|reason| CompileError::Unsupported {
+                what: format!("table function {other}: {reason}"),
+            }),
+            _ => Err(CompileError::Unsupported {
+                what: format!("table function {other}"),
+            }),
+        },
     }
 }
 
@@ -118,7 +144,11 @@ mod tests {
     use crate::expr::compile::Slot;
     use crate::expr::{ColumnRef, TypedExpr};
     use crate::ops::test_support::run;
-    use crate::types::SqlType;
+
+    /// A built-in table function, whose implementation needs no types.
+    fn builtin(name: &str) -> TableFn {
+        table_function(name, 0, &[], &SqlType::String, &[]).unwrap()
+    }
 
     #[test]
     fn explodes_and_pads_shorter_results() {
@@ -129,9 +159,9 @@ mod tests {
             );
             Evaluator::compile(&e, &move |_| Some(slot)).unwrap()
         };
-        let explode = table_function("EXPLODE").unwrap();
+        let explode = builtin("EXPLODE");
         let op = FlatMap::new(vec![
-            (explode, vec![arg(Slot::Value(0))]),
+            (explode.clone(), vec![arg(Slot::Value(0))]),
             (explode, vec![arg(Slot::Value(1))]),
         ]);
         let a = Value::array(vec![Value::Int(1), Value::Int(2)]);
@@ -152,7 +182,7 @@ mod tests {
 
     #[test]
     fn cube_explode_skips_duplicate_null_combinations() {
-        let cube_explode = table_function("CUBE_EXPLODE").unwrap();
+        let cube_explode = builtin("CUBE_EXPLODE");
         let arr = |v: Vec<Value>| vec![Value::array(v)];
         assert_eq!(
             cube_explode(&arr(vec![Value::Int(1), Value::Int(2)])),

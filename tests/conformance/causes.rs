@@ -1,13 +1,16 @@
 //! Why a case still fails, in three categories for the runner's report and summary:
 //!
-//! - **test-jar UDF**: the case calls a function that exists only in ksqlDB's test build.
-//!   ksqlDB's harness (`TestExecutor`, `TestFunctionRegistry` → `UdfLoaderUtil.load`) loads,
-//!   besides the built-ins, every annotated function on its test class path, i.e. the
-//!   test-jars of `ksqldb-engine`, `ksqldb-common`, `ksqldb-metastore`, `ksqldb-rest-model`,
-//!   `ksqldb-rest-client` and `ksqldb-rest-app` (the `pom.xml` of `ksqldb-functional-tests`),
-//!   and the extension jar `ksqldb-functional-tests/src/test/resources/udf-example.jar`.
-//!   [`TEST_JAR_FUNCTIONS`] lists the names those sources declare. No production ksqlDB has
-//!   them, so weir does not either.
+//! - **test-jar UDF**: the case calls a function that exists only in ksqlDB's test build and
+//!   that the runner does not register. ksqlDB's harness (`TestExecutor`,
+//!   `TestFunctionRegistry` → `UdfLoaderUtil.load`) loads, besides the built-ins, every
+//!   annotated function on its test class path, i.e. the test-jars of `ksqldb-engine`,
+//!   `ksqldb-common`, `ksqldb-metastore`, `ksqldb-rest-model`, `ksqldb-rest-client` and
+//!   `ksqldb-rest-app` (the `pom.xml` of `ksqldb-functional-tests`), and the extension jar
+//!   `ksqldb-functional-tests/src/test/resources/udf-example.jar`. [`TEST_JAR_FUNCTIONS`]
+//!   lists the names those sources declare. No production ksqlDB has them, so weir's catalog
+//!   does not either; the runner registers the ones the cases call as extra functions
+//!   (`test_functions/`), and a case that calls only those fails for the reasons any other
+//!   case does.
 //! - **unsupported by design**: weir refuses the statement in a queries file (its parser's
 //!   "is not allowed in a queries file": `DROP`, `TERMINATE`, bare `SELECT`, …), as a
 //!   headless queries file holds only persistent queries and what they use.
@@ -79,7 +82,7 @@ impl Cause {
 
     pub fn label(self) -> &'static str {
         match self {
-            Cause::TestJarUdf => "test-jar UDF",
+            Cause::TestJarUdf => "test-jar UDF not registered",
             Cause::UnsupportedByDesign => "unsupported by design",
             Cause::KnownGap => "known gap",
         }
@@ -90,6 +93,20 @@ impl Cause {
 /// [`TEST_JAR_FUNCTIONS`] (any case) followed by an opening parenthesis, outside string
 /// literals and quoted identifiers.
 pub fn calls_test_jar_function(statements: &str) -> bool {
+    !called_test_jar_functions(statements).is_empty()
+}
+
+/// Whether `statements` call a function of ksqlDB's test build that the runner did not
+/// register (see [`calls_test_jar_function`]).
+pub fn calls_unregistered_test_jar_function(statements: &str) -> bool {
+    called_test_jar_functions(statements)
+        .iter()
+        .any(|name| weir::functions::Registry::builtin().get(name).is_none())
+}
+
+/// The names of [`TEST_JAR_FUNCTIONS`] that `statements` call.
+fn called_test_jar_functions(statements: &str) -> Vec<&'static str> {
+    let mut called = Vec::new();
     let chars: Vec<char> = statements.chars().collect();
     let mut i = 0;
     while i < chars.len() {
@@ -116,17 +133,20 @@ pub fn calls_test_jar_function(statements: &str) -> bool {
         while next < chars.len() && chars[next].is_whitespace() {
             next += 1;
         }
-        if chars.get(next) == Some(&'(') && TEST_JAR_FUNCTIONS.contains(&word.as_str()) {
-            return true;
+        if chars.get(next) == Some(&'(')
+            && let Some(name) = TEST_JAR_FUNCTIONS.iter().find(|n| **n == word)
+            && !called.contains(name)
+        {
+            called.push(*name);
         }
     }
-    false
+    called
 }
 
-/// The category of a failed case: `calls_test_jar` says whether its statements call a
-/// test-jar function, `reason` is the failure message.
-pub fn cause(calls_test_jar: bool, reason: &str) -> Cause {
-    if calls_test_jar {
+/// The category of a failed case: `calls_unregistered` says whether its statements call a
+/// test-jar function the runner does not register, `reason` is the failure message.
+pub fn cause(calls_unregistered: bool, reason: &str) -> Cause {
+    if calls_unregistered {
         Cause::TestJarUdf
     } else if reason.contains("is not allowed in a queries file") {
         Cause::UnsupportedByDesign

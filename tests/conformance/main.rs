@@ -1,8 +1,11 @@
 //! The conformance runner: every case of ksqlDB's query-validation tests (`../shared/qtt`, or
 //! `$WEIR_QTT_DIR`) through the planner, the operator builder and the in-memory driver.
+//! Functions of ksqlDB's test build that cases call are registered first, as extra functions
+//! (`test_functions/`), as ksqlDB's harness loads its test-jars.
 //! Prints per-file counts and `N passed, M failed, K skipped`, the failures per cause
-//! (`causes.rs`: test-jar UDF, unsupported by design, known gap) and the pass rate of the
-//! runnable cases with and without those calling test-jar UDFs; writes a per-case JSON report
+//! (`causes.rs`: test-jar UDF not registered, unsupported by design, known gap) and the pass
+//! rate of the runnable cases with and without those calling test-jar UDFs (registered or
+//! not); writes a per-case JSON report
 //! (with each failure's `category`) to `$CARGO_TARGET_DIR/conformance-report.json` (or the
 //! temp dir), and fails only when a case listed in `tests/conformance/ratchet.txt` does not
 //! pass. `BLESS=1` rewrites the ratchet from the current passes. The case files are data and
@@ -14,6 +17,7 @@ mod codec;
 mod expected;
 mod post;
 mod registry;
+mod test_functions;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -49,6 +53,8 @@ struct Result_ {
     registry_format: bool,
     /// Whether the case calls a function of ksqlDB's test build (see `causes.rs`).
     calls_test_jar: bool,
+    /// Whether one of them is not registered by the runner (`test_functions/`).
+    calls_unregistered: bool,
 }
 
 impl Result_ {
@@ -60,7 +66,7 @@ impl Result_ {
     fn cause(&self) -> Option<Cause> {
         match &self.status {
             Status::Failed(why) | Status::Error(why) => {
-                Some(causes::cause(self.calls_test_jar, why))
+                Some(causes::cause(self.calls_unregistered, why))
             }
             Status::Passed | Status::Skipped(_) => None,
         }
@@ -86,6 +92,7 @@ fn run_file(path: &Path, results: &mut Vec<Result_>) {
                 message: None,
                 registry_format: false,
                 calls_test_jar: false,
+                calls_unregistered: false,
             });
             return;
         }
@@ -130,6 +137,7 @@ fn run_file(path: &Path, results: &mut Vec<Result_>) {
                 message,
                 registry_format,
                 calls_test_jar: causes::calls_test_jar_function(&statements),
+                calls_unregistered: causes::calls_unregistered_test_jar_function(&statements),
             });
         }
     }
@@ -181,6 +189,11 @@ fn main() -> ExitCode {
         eprintln!("conformance: no qtt directory (set WEIR_QTT_DIR); nothing to run");
         return ExitCode::SUCCESS;
     };
+    // ksqlDB's harness loads its test-jars' functions besides the built-ins; so does this.
+    if let Err(e) = test_functions::install() {
+        eprintln!("conformance: could not register the test functions: {e}");
+        return ExitCode::FAILURE;
+    }
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();

@@ -2,10 +2,12 @@
 //! aggregate on a key-value store, a windowed counter, a repartition. This file holds those
 //! fixtures; [`driving`] tests piping, outputs and errors, [`restart`] tests restore,
 //! [`join_restart`] restores joins planned from SQL and [`aggregate_restore`] the SQL
-//! aggregation operators; [`record_cache`] checks what a record cache may change.
+//! aggregation operators; [`record_cache`] checks what a record cache may change;
+//! [`extra_functions`] runs an embedding program's extra aggregate and table functions.
 
 mod aggregate_restore;
 mod driving;
+mod extra_functions;
 mod join_restart;
 mod record_cache;
 mod restart;

@@ -9,7 +9,8 @@
 //!
 //! Families: [`string`], [`text_search`] (INSTR, MASK…, regexes), [`bytes`], [`digest`] (MD5),
 //! [`math`], [`array`], [`map`], [`json`], [`datetime`] (with [`java_format`] and [`zones`]),
-//! [`time_arith`], [`url`], and [`nulls`] (IFNULL, COALESCE, …).
+//! [`time_arith`], [`url`], and [`nulls`] (IFNULL, COALESCE, …). Functions an embedding
+//! program installed ([`crate::functions::extra`]) come last, through [`extra_scalar`].
 
 pub mod array;
 pub mod bytes;
@@ -38,6 +39,8 @@ pub type FnImpl = Box<dyn Fn(&[Value]) -> Result<Value, EvalError> + Send + Sync
 pub struct CallSite<'a> {
     /// The resolved, upper-case function name.
     pub name: &'a str,
+    /// The declared overload the call resolved to.
+    pub signature: u32,
     /// The type of the call's result.
     pub returns: &'a SqlType,
     /// The argument expressions, already cast to the chosen signature's parameter types.
@@ -62,7 +65,8 @@ impl<'a> CallSite<'a> {
     }
 }
 
-fn literal_value(expr: &TypedExpr) -> Option<Value> {
+/// The value of `expr` when it is a literal, seen through casts of literals.
+pub fn literal_value(expr: &TypedExpr) -> Option<Value> {
     match &expr.kind {
         ExprKind::Literal { value } => Some(value.to_value()),
         ExprKind::Cast { operand } if matches!(operand.kind, ExprKind::Literal { .. }) => {
@@ -88,6 +92,26 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
         .or_else(|| datetime::lookup(site))
         .or_else(|| time_arith::lookup(site))
         .or_else(|| url::lookup(site))
+        .or_else(|| extra_scalar(site))
+}
+
+/// The implementation of an installed extra scalar function at `site`; its failures become
+/// [`EvalError::Function`].
+fn extra_scalar(site: &CallSite<'_>) -> Option<FnImpl> {
+    use crate::functions::extra::{self, CallTypes, Implementation};
+    let Implementation::Scalar(factory) = extra::implementation(site.name)? else {
+        return None;
+    };
+    let args: Vec<SqlType> = site.args.iter().map(|a| a.ty.clone()).collect();
+    let literals: Vec<Option<Value>> = site.args.iter().map(literal_value).collect();
+    let imp = factory(&CallTypes {
+        signature: site.signature,
+        args: &args,
+        returns: site.returns,
+        literals: &literals,
+    })
+    .ok()?;
+    try_f(move |values| imp(values).map_err(EvalError::Function))
 }
 
 /// Wraps a plain function of the argument values.
@@ -153,6 +177,7 @@ pub(crate) mod test_support {
             .collect();
         let site = CallSite {
             name,
+            signature: 0,
             returns: &returns,
             args: &exprs,
         };

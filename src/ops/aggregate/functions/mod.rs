@@ -5,13 +5,16 @@
 //! values of one argument row into an accumulator [`Value`] (what the store keeps, encoded),
 //! turns the accumulator into its result, and, for table aggregations, undoes a row it added
 //! earlier. Constant arguments (TOPK's `k`, COLLECT_LIST's limit) are given once, at build
-//! time. Functions never panic on data: a value of an unexpected type is ignored.
+//! time. Functions never panic on data: a value of an unexpected type is ignored. Aggregates
+//! an embedding program installed ([`crate::functions::extra`]) are found after the built-ins,
+//! wrapped in [`Extra`].
 
 mod basic;
 mod collect;
 mod offset;
 mod stats;
 
+use crate::functions::extra::{self, CallTypes, ExtraAggregate, Implementation};
 use crate::types::{SqlType, Value};
 
 /// One aggregate call's behaviour. `args` are the call's argument values for one row, in order
@@ -128,6 +131,70 @@ pub fn aggregate_function(
         }
     };
     Ok(function)
+}
+
+/// The implementation of the installed extra aggregate `name` resolved to overload
+/// `signature` (otherwise like [`aggregate_function`]); `None` when `name` is no extra
+/// aggregate.
+pub fn extra_aggregate(
+    name: &str,
+    signature: u32,
+    params: &[SqlType],
+    ty: &SqlType,
+    constants: &[Value],
+) -> Option<Result<Box<dyn AggregateFunction>, UnknownAggregate>> {
+    let Implementation::Aggregate { factory, .. } = extra::implementation(name)? else {
+        return None;
+    };
+    let literals: Vec<Option<Value>> = constants
+        .iter()
+        .map(|v| (!v.is_null()).then(|| v.clone()))
+        .collect();
+    let built = factory(&CallTypes {
+        signature,
+        args: params,
+        returns: ty,
+        literals: &literals,
+    });
+    Some(match built {
+        Ok(function) => Ok(Box::new(Extra(function)) as Box<dyn AggregateFunction>),
+        Err(reason) => Err(UnknownAggregate {
+            name: name.to_ascii_uppercase(),
+            reason,
+        }),
+    })
+}
+
+/// An extra aggregate as an [`AggregateFunction`]: a row it refuses leaves the accumulator
+/// as it was.
+pub struct Extra(pub Box<dyn ExtraAggregate>);
+
+impl AggregateFunction for Extra {
+    fn init(&self) -> Value {
+        self.0.init()
+    }
+
+    fn add(&self, acc: Value, args: &[Value]) -> Value {
+        match self.0.add(acc.clone(), args) {
+            Ok(next) => next,
+            Err(error) => {
+                tracing::warn!(%error, "an extra aggregate refused a row");
+                acc
+            }
+        }
+    }
+
+    fn undo(&self, acc: Value, args: &[Value]) -> Option<Value> {
+        self.0.undo(acc, args)
+    }
+
+    fn result(&self, acc: &Value) -> Value {
+        self.0.result(acc)
+    }
+
+    fn merge(&self, earlier: Value, later: Value) -> Value {
+        self.0.merge(earlier, later)
+    }
 }
 
 /// ksqlDB's default `ksql.functions.collect_{list,set}.limit`.
