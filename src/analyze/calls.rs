@@ -107,7 +107,7 @@ impl Typer<'_> {
                     {
                         let text = args
                             .get(i)
-                            .map(super::naming::expr_text)
+                            .map(|a| self.text(a))
                             .unwrap_or_default();
                         return Err(self.err(span, format!(
                             "Parameter {} passed to function {} must be a literal constant, but was expression: '{}'",

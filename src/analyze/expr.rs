@@ -66,7 +66,32 @@ pub(super) fn decimal_literal_type(text: &str) -> SqlType {
     SqlType::Decimal { precision, scale }
 }
 
+/// What ksqlDB's code generator calls the expressions of `clause` in its "Invalid …: "
+/// messages (the `type` of `CodeGenRunner.buildCodeGenFromParseTree`): `Select`
+/// (`QueryProjectNode`, `SelectValueMapperFactory`), `Predicate` (`QueryFilterNode`,
+/// `SqlPredicate`: WHERE and HAVING), `Group By` (`StepSchemaResolver`, the group-by
+/// builders) and `SelectKey` (`PartitionByParamsFactory`: PARTITION BY, and the repartition
+/// ksqlDB inserts for a join on an expression).
+fn codegen_name(clause: &str) -> &'static str {
+    match clause {
+        "WHERE" | "HAVING" => "Predicate",
+        "GROUP BY" => "Group By",
+        "PARTITION BY" | "JOIN ON" => "SelectKey",
+        _ => "Select",
+    }
+}
+
 impl<'a> Typer<'a> {
+    /// An expression as ksqlDB prints it in this clause's messages: after a join, WHERE and
+    /// HAVING read the join's output, so their columns print as its names (`I1_BAR`).
+    pub(super) fn text(&self, expr: &Expr) -> String {
+        if self.scope.is_join() && matches!(self.clause, "WHERE" | "HAVING") {
+            super::naming::joined_text(expr, &|name| self.scope.only_source_of(name))
+        } else {
+            super::naming::expr_text(expr)
+        }
+    }
+
     pub fn new(scope: &'a Scope, clause: &'static str) -> Typer<'a> {
         Typer {
             scope,
@@ -359,9 +384,15 @@ impl<'a> Typer<'a> {
                 let operand = self.type_expr(expr)?;
                 let target = self.cast_target(data_type)?;
                 if !is_null(&operand) && !can_cast(&operand.ty, &target) {
+                    // ksqlDB finds this when it generates the clause's code, and says so.
                     return Err(self.err(
                         span,
-                        format!("Cast of {} to {} is not supported", operand.ty, target),
+                        format!(
+                            "Invalid {}: Cast of {} to {} is not supported.",
+                            codegen_name(self.clause),
+                            operand.ty,
+                            target
+                        ),
                     ));
                 }
                 // A cast NULL is typed: it stays a cast so it is not taken for an untyped NULL.

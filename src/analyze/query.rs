@@ -328,7 +328,7 @@ impl Analyzer<'_> {
     }
 
     pub(super) fn insert_into(&mut self, insert: &InsertInto, span: Span) -> R<AnalyzedQuery> {
-        let target = self.lookup_source(&insert.target)?.clone();
+        let target = self.lookup_insert_target(insert)?.clone();
         if target.source_type == SourceType::Table {
             return Err(Diagnostic::error(
                 insert.target.span,

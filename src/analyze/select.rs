@@ -27,6 +27,30 @@ impl Analyzer<'_> {
         Err(d)
     }
 
+    /// The stream an `INSERT INTO` writes. ksqlDB's `AstSanitizer` first looks up the
+    /// query's sources (`DataSourceExtractor`: "X does not exist."), then the target
+    /// (`UnknownSourceException`: "Source `X` does not exist.").
+    pub(super) fn lookup_insert_target(&self, insert: &sql::InsertInto) -> R<&Source> {
+        if let Some(source) = self.catalog.source(&insert.target.value) {
+            return Ok(source);
+        }
+        let query = &insert.query;
+        for aliased in std::iter::once(&query.from).chain(query.joins.iter().map(|j| &j.source)) {
+            self.lookup_source(&aliased.name)?;
+        }
+        let name = &insert.target;
+        let mut d = Diagnostic::error(
+            name.span,
+            format!("Source `{}` does not exist.", name.value),
+        );
+        if self.failed.contains(&name.value) {
+            d = d.with_help("its declaration above failed; fix that error first");
+        } else if let Some(s) = suggest(&name.value, self.catalog.source_names()) {
+            d = d.with_help(format!("did you mean `{s}`?"));
+        }
+        Err(d)
+    }
+
     fn inputs(&self, query: &Query) -> R<(Vec<QueryInput>, Scope)> {
         let mut inputs = Vec::new();
         let mut scope = Scope::default();
@@ -373,6 +397,7 @@ pub(super) fn qualified_text(expr: &sql::Expr, scope: &Scope) -> String {
 fn foreign_key_columns(key: KeyExpr, scope: &Scope, items: &[Item], sink: &str) -> R<Vec<KeyExpr>> {
     let left = &scope.sides[0];
     let mut keys = Vec::new();
+    let mut missing = Vec::new();
     for candidate in key.candidates {
         let name = match candidate.kind {
             crate::expr::ExprKind::Column {
@@ -386,15 +411,7 @@ fn foreign_key_columns(key: KeyExpr, scope: &Scope, items: &[Item], sink: &str) 
             _ => String::new(),
         };
         if !items.iter().any(|i| i.expr == candidate) {
-            let span = items.first().map(|i| i.span).unwrap_or_default();
-            return Err(Diagnostic::error(
-                span,
-                format!(
-                    "Primary key column missing in projection. For foreign-key table-table joins, the projection must include all primary key columns from the left input table (`{}`). Missing column: `{name}`.",
-                    left.source
-                ),
-            )
-            .with_help(format!("add {name} to the SELECT list of {sink}")));
+            missing.push(name.clone());
         }
         keys.push(KeyExpr {
             ty: candidate.ty.clone(),
@@ -402,6 +419,29 @@ fn foreign_key_columns(key: KeyExpr, scope: &Scope, items: &[Item], sink: &str) 
             texts: vec![name],
             synthetic: false,
         });
+    }
+    if !missing.is_empty() {
+        // ksqlDB's `JoinNode.throwMissingKeyColumnForFkJoinException`: every missing column,
+        // the left table by its alias.
+        let (noun, listed): (&str, Vec<String>) = (
+            if missing.len() == 1 { "column" } else { "columns" },
+            missing.iter().map(|n| format!("`{n}`")).collect(),
+        );
+        let span = items.first().map(|i| i.span).unwrap_or_default();
+        return Err(Diagnostic::error(
+            span,
+            format!(
+                "Primary key {noun} missing in projection. For foreign-key table-table joins, \
+                 the projection must include all primary key columns from the left input table \
+                 (`{}`). Missing {noun}: {}.",
+                left.alias,
+                listed.join(", ")
+            ),
+        )
+        .with_help(format!(
+            "add {} to the SELECT list of {sink}",
+            super::naming::and_list(&missing)
+        )));
     }
     Ok(keys)
 }

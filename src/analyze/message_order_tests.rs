@@ -1,0 +1,202 @@
+//! Analyzer tests of ksqlDB's message rules, second part: each rule over other clauses,
+//! types and functions than the case that showed it, and the order in which ksqlDB checks
+//! (the first error it reports is the one weir reports).
+
+use super::tests::error_of;
+
+/// `CodeGenRunner.buildCodeGenFromParseTree` wraps `CastEvaluator`'s refusal as
+/// "Invalid <type>: …." with the name of the clause's generated code.
+#[test]
+fn unsupported_casts_name_the_clause_as_ksqldb_generates_it() {
+    for (query, expected) in [
+        (
+            "CREATE STREAM S AS SELECT ID, CAST(STATUS AS ARRAY<INT>) AS A FROM ORDERS;",
+            "Invalid Select: Cast of STRING to ARRAY<INTEGER> is not supported.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT ID FROM ORDERS \
+             WHERE CAST(ADDRESS AS MAP<STRING, INT>) IS NULL;",
+            "Invalid Predicate: Cast of STRUCT<`CITY` STRING, `ZIP` INTEGER> to \
+             MAP<STRING, INTEGER> is not supported.",
+        ),
+        (
+            "CREATE TABLE T AS SELECT CAST(CUSTOMER AS ARRAY<STRING>) AS C, COUNT(*) AS N \
+             FROM ORDERS GROUP BY CAST(CUSTOMER AS ARRAY<STRING>);",
+            "Invalid Group By: Cast of STRING to ARRAY<STRING> is not supported.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT ID FROM ORDERS PARTITION BY CAST(AMOUNT AS BOOLEAN);",
+            "Invalid SelectKey: Cast of DECIMAL(10, 2) to BOOLEAN is not supported.",
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}
+
+/// After a join, ksqlDB type-checks WHERE and HAVING on the join's output, whose columns are
+/// named `<alias>_<column>`; its messages print the expressions so.
+#[test]
+fn filters_after_a_join_print_the_joined_names() {
+    for (query, expected) in [
+        (
+            "CREATE STREAM S AS SELECT O.ID, R.REASON FROM ORDERS O JOIN RETURNS R \
+             WITHIN 1 HOUR ON O.ID = R.ID WHERE O.STATUS > R.ID;",
+            "Error in WHERE expression: Cannot compare O_STATUS (STRING) to R_ID (BIGINT) \
+             with GREATER_THAN.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT O.ID, R.REASON FROM ORDERS O JOIN RETURNS R \
+             WITHIN 1 HOUR ON O.ID = R.ID WHERE REASON = 1;",
+            "Error in WHERE expression: Cannot compare R_REASON (STRING) to 1 (INTEGER) \
+             with EQUAL.",
+        ),
+        (
+            "CREATE TABLE T AS SELECT O.STATUS, COUNT(*) AS N FROM ORDERS O JOIN RETURNS R \
+             WITHIN 1 HOUR ON O.ID = R.ID GROUP BY O.STATUS HAVING MAX(R.ID) > 'x';",
+            "Error in HAVING expression: Cannot compare MAX(R_ID) (BIGINT) to 'x' (STRING) \
+             with GREATER_THAN.",
+        ),
+        // Without a join, and in a join's SELECT, columns print as written.
+        (
+            "CREATE STREAM S AS SELECT ID FROM ORDERS O WHERE O.STATUS > 1;",
+            "Cannot compare O.STATUS (STRING) to 1 (INTEGER) with GREATER_THAN.",
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}
+
+/// `JoinNode.throwMissingKeyColumnForFkJoinException`: every primary key column the
+/// projection misses, "column" or "columns", the left table by its alias.
+#[test]
+fn foreign_key_joins_name_every_missing_key() {
+    let tables = "CREATE TABLE L (A BIGINT PRIMARY KEY, B BIGINT PRIMARY KEY, F STRING, FK BIGINT) \
+                  WITH (KAFKA_TOPIC='l', FORMAT='JSON'); \
+                  CREATE TABLE R (ID BIGINT PRIMARY KEY, G STRING) \
+                  WITH (KAFKA_TOPIC='r', FORMAT='JSON');";
+    for (query, expected) in [
+        (
+            "CREATE TABLE T AS SELECT F, G FROM L JOIN R ON FK = ID;",
+            "Primary key columns missing in projection. For foreign-key table-table joins, the \
+             projection must include all primary key columns from the left input table (`L`). \
+             Missing columns: `A`, `B`.",
+        ),
+        (
+            "CREATE TABLE T AS SELECT X.A, F, G FROM L X LEFT JOIN R ON FK = ID;",
+            "Primary key column missing in projection. For foreign-key table-table joins, the \
+             projection must include all primary key columns from the left input table (`X`). \
+             Missing column: `B`.",
+        ),
+    ] {
+        let err = error_of(&format!("{tables}{query}"));
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}
+
+/// ksqlDB's `AstSanitizer`: the query's sources first ("X does not exist."), then the
+/// target of INSERT INTO (`UnknownSourceException`).
+#[test]
+fn insert_into_an_unknown_stream() {
+    for (query, expected) in [
+        (
+            "INSERT INTO NOWHERE SELECT ID, STATUS FROM ORDERS;",
+            "Source `NOWHERE` does not exist.",
+        ),
+        (
+            "INSERT INTO NOWHERE SELECT ID FROM ORDERS O JOIN RETURNS R WITHIN 1 HOUR \
+             ON O.ID = R.ID;",
+            "Source `NOWHERE` does not exist.",
+        ),
+        ("INSERT INTO NOWHERE SELECT ID FROM NOTHING;", "NOTHING does not exist."),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}
+
+/// `ConfigValidators` checks the delimiters and `Format.validateProperties` the formats'
+/// configs when ksqlDB prepares the statement, before it looks for columns.
+#[test]
+fn delimiters_are_checked_before_the_columns() {
+    for (query, expected) in [
+        (
+            "CREATE STREAM X WITH (KAFKA_TOPIC='x', VALUE_FORMAT='DELIMITED', \
+             VALUE_DELIMITER='<~>');",
+            "Configuration VALUE_DELIMITER is invalid: Invalid delimiter value: '<~>'. \
+             Delimiter must be a single character or TAB,SPACE\nExample valid value: ';'",
+        ),
+        (
+            "CREATE STREAM X WITH (KAFKA_TOPIC='x', VALUE_FORMAT='DELIMITED', \
+             VALUE_DELIMITER=' ');",
+            "Configuration VALUE_DELIMITER is invalid: Delimiter cannot be empty",
+        ),
+        (
+            "CREATE TABLE X WITH (KAFKA_TOPIC='x', KEY_FORMAT='DELIMITED', \
+             VALUE_FORMAT='JSON', KEY_DELIMITER='');",
+            "Configuration KEY_DELIMITER is invalid: Delimiter cannot be empty",
+        ),
+        (
+            "CREATE STREAM X WITH (KAFKA_TOPIC='x', VALUE_FORMAT='JSON', VALUE_DELIMITER='|');",
+            "JSON does not support the following configs: [delimiter]",
+        ),
+        (
+            "CREATE STREAM X (A INT) WITH (KAFKA_TOPIC='x', VALUE_FORMAT='AVRO', \
+             VALUE_DELIMITER='|');",
+            "AVRO does not support the following configs: [delimiter]",
+        ),
+        (
+            "CREATE STREAM X (A INT) WITH (KAFKA_TOPIC='x', VALUE_FORMAT='DELIMITED', \
+             KEY_DELIMITER='|');",
+            "KAFKA does not support the following configs: [delimiter]",
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}
+
+/// `DurationParser.parse` under `ConfigValidators`: each way a WINDOW_SIZE can be wrong.
+#[test]
+fn window_sizes_are_parsed_as_ksqldb_parses_durations() {
+    let create = |size: &str| {
+        format!(
+            "CREATE TABLE W (K STRING PRIMARY KEY, V BIGINT) WITH (KAFKA_TOPIC='w', \
+             VALUE_FORMAT='JSON', WINDOW_TYPE='Tumbling', WINDOW_SIZE='{size}');"
+        )
+    };
+    for (size, expected) in [
+        (
+            "30 bobs",
+            "Configuration WINDOW_SIZE is invalid: Invalid duration: '30 bobs'. \
+             Unknown time unit: 'BOBS'\nSupported time units are: NANOSECONDS,",
+        ),
+        (
+            "ten SECONDS",
+            "Configuration WINDOW_SIZE is invalid: Invalid duration: 'ten SECONDS'. \
+             Not numeric: 'ten'",
+        ),
+        (
+            "10",
+            "Configuration WINDOW_SIZE is invalid: Invalid duration: '10'. \
+             Expected 2 tokens, got: 1",
+        ),
+        (
+            "10  SECONDS",
+            "Invalid duration: '10  SECONDS'. Expected 2 tokens, got: 3",
+        ),
+    ] {
+        let err = error_of(&create(size));
+        assert!(err.contains(expected), "{size}: {err}");
+    }
+    // Singular or plural, any case, as `TimeUnit.valueOf` after the added `S`.
+    for size in ["10 second", "10 SECONDS", "250 Milliseconds", "1 day"] {
+        let text = create(size);
+        let file = super::analyze_source(
+            &format!("{text}CREATE TABLE C AS SELECT K, COUNT(*) AS N FROM W GROUP BY K;"),
+            &super::AnalyzeOptions::default(),
+        );
+        assert!(file.is_ok(), "{size}");
+    }
+}
