@@ -6,12 +6,12 @@
 use super::catalog::{KeyWindow, SourceType};
 use super::expr::{AggregateCall, is_null};
 use super::keys::{KeyExpr, assign_keys};
-use super::naming::expr_text;
+use super::naming::{expr_text, joined_text, unqualified_text};
 use super::query::{AnalyzedJoin, Item, QueryInput, Selected, WindowSpec};
 use super::scope::Scope;
 use super::{Analyzer, R};
 use crate::expr::{ColumnRef, ExprKind, SystemColumn, TypedExpr};
-use crate::sql::{Diagnostic, Query, SelectItem, Span};
+use crate::sql::{self, Diagnostic, Query, SelectItem, Span};
 use crate::types::SqlType;
 
 /// Rewrites `expr` over group keys and aggregate results; input columns outside any group key
@@ -78,17 +78,11 @@ impl Analyzer<'_> {
         items: Vec<Item>,
         scope: &Scope,
     ) -> R<Selected> {
-        if group_by.is_empty() {
-            let name = aggregates
-                .first()
-                .map(|a| a.function.name.clone())
-                .unwrap_or_default();
-            return Err(Diagnostic::error(
-                query.span,
-                format!("Use of aggregate function {name} requires a GROUP BY clause."),
-            ));
-        }
-        if aggregates.is_empty() {
+        // ksqlDB's `Analyzer.addDummyGroupbyForUdafs`: aggregate calls without GROUP BY group
+        // by a constant, so the select expressions are checked against an empty grouping
+        // first, and `AggregateNode.validateKeyPresent` refuses the constant key after.
+        let ungrouped = group_by.is_empty();
+        if !ungrouped && aggregates.is_empty() {
             return Err(Diagnostic::error(
                 query.group_by[0].span,
                 "GROUP BY requires aggregate functions in either the SELECT or HAVING clause.",
@@ -153,6 +147,18 @@ impl Analyzer<'_> {
             }
             None => None,
         };
+        if ungrouped {
+            let calls = aggregate_call_texts(query, scope);
+            return Err(Diagnostic::error(
+                query.span,
+                format!(
+                    "CREATE TABLE AS SELECT statement does not support aggregate function [{}] \
+                     without a GROUP BY clause.",
+                    calls.join(", ")
+                ),
+            )
+            .with_help("add a GROUP BY clause"));
+        }
         let keys: Vec<KeyExpr> = group_by
             .iter()
             .zip(&query.group_by)
@@ -191,4 +197,46 @@ impl Analyzer<'_> {
             output_window,
         })
     }
+}
+
+/// The aggregate calls of the select list and HAVING, in order, as ksqlDB's `AggregateNode`
+/// lists them: after its planner's rewrite, columns unqualified (a join's as `L_A`), and a
+/// call without arguments counting `ROWTIME`.
+fn aggregate_call_texts(query: &Query, scope: &Scope) -> Vec<String> {
+    let registry = crate::functions::Registry::builtin();
+    let mut calls = Vec::new();
+    let mut roots: Vec<&sql::Expr> = query
+        .select
+        .iter()
+        .filter_map(|item| match item {
+            SelectItem::Expr { expr, .. } => Some(expr),
+            _ => None,
+        })
+        .collect();
+    roots.extend(query.having.as_ref());
+    let qualify = |name: &str| scope.only_source_of(name);
+    let text = |e: &sql::Expr| {
+        if scope.is_join() {
+            joined_text(e, &qualify)
+        } else {
+            unqualified_text(e)
+        }
+    };
+    let mut stack: Vec<&sql::Expr> = roots.into_iter().rev().collect();
+    while let Some(expr) = stack.pop() {
+        if let sql::ExprKind::Function { name, args, .. } = &expr.kind
+            && registry.is_aggregate(&name.value)
+        {
+            let args: Vec<String> = args.iter().map(text).collect();
+            let args = if args.is_empty() {
+                "ROWTIME".to_string()
+            } else {
+                args.join(", ")
+            };
+            calls.push(format!("{}({args})", name.value.to_uppercase()));
+            continue;
+        }
+        stack.extend(expr.children().into_iter().rev());
+    }
+    calls
 }

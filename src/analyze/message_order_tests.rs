@@ -200,3 +200,37 @@ fn window_sizes_are_parsed_as_ksqldb_parses_durations() {
         assert!(file.is_ok(), "{size}");
     }
 }
+
+/// ksqlDB's `Analyzer.addDummyGroupbyForUdafs`: aggregates without GROUP BY group by a
+/// constant, so the select list is checked against it first ("Non-aggregate SELECT
+/// expression(s) not part of GROUP BY"), then `AggregateNode.validateKeyPresent` refuses the
+/// constant key, listing the aggregate calls as its planner rewrote them.
+#[test]
+fn aggregates_without_group_by() {
+    for (query, expected) in [
+        (
+            "CREATE TABLE T AS SELECT STATUS, COUNT(*) AS N FROM ORDERS;",
+            "Non-aggregate SELECT expression(s) not part of GROUP BY: STATUS",
+        ),
+        (
+            "CREATE TABLE T AS SELECT COUNT(*) AS N FROM ORDERS \
+             WINDOW TUMBLING (SIZE 1 MINUTE);",
+            "CREATE TABLE AS SELECT statement does not support aggregate function \
+             [COUNT(ROWTIME)] without a GROUP BY clause.",
+        ),
+        (
+            "CREATE TABLE T AS SELECT SUM(O.AMOUNT) AS S, MAX(ID) + 1 AS M FROM ORDERS O;",
+            "CREATE TABLE AS SELECT statement does not support aggregate function \
+             [SUM(AMOUNT), MAX(ID)] without a GROUP BY clause.",
+        ),
+        (
+            "CREATE TABLE T AS SELECT COUNT(R.REASON) AS N FROM ORDERS O JOIN RETURNS R \
+             WITHIN 1 HOUR ON O.ID = R.ID;",
+            "CREATE TABLE AS SELECT statement does not support aggregate function \
+             [COUNT(R_REASON)] without a GROUP BY clause.",
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}

@@ -71,6 +71,12 @@ pub fn joined_text(expr: &Expr, qualify: &Qualify) -> String {
     })
 }
 
+/// [`expr_text`] with every column unqualified, as ksqlDB's planner prints expressions it
+/// has rewritten onto a single source's schema.
+pub fn unqualified_text(expr: &Expr) -> String {
+    column_text(expr, &|_, name| name.to_string())
+}
+
 /// ksqlDB-style text of an expression, with each column as `column` prints its qualifier
 /// (as written) and name.
 fn column_text(expr: &Expr, column: &JoinAlias) -> String {
