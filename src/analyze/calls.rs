@@ -28,6 +28,11 @@ impl Typer<'_> {
         match kind {
             FunctionKind::Aggregate => {
                 if self.aggregates.is_none() || self.in_aggregate.is_some() {
+                    // ksqlDB type-checks WHERE (`FilterTypeValidator`) before its aggregate
+                    // analysis looks at it: errors in the arguments come first.
+                    if self.clause == "WHERE" {
+                        self.type_args(function, args)?;
+                    }
                     return Err(self.err(span, self.aggregate_misplaced(function.name)));
                 }
             }

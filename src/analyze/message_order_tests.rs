@@ -234,3 +234,103 @@ fn aggregates_without_group_by() {
         assert!(err.contains(expected), "{query}: {err}");
     }
 }
+
+/// A windowed aggregation over a stream that is not windowed: WHERE is type-checked on the
+/// source (no bounds: "Unknown column"), then `AggregateAnalyzer` refuses a bound in GROUP BY
+/// or HAVING, inside an aggregate or not, in the order it visits them.
+#[test]
+fn window_bounds_outside_the_select_of_a_windowed_aggregation() {
+    let windowed = "FROM ORDERS WINDOW TUMBLING (SIZE 1 SECOND)";
+    let bounds = "can only be used in the SELECT clause of windowed aggregations";
+    for (query, expected) in [
+        (
+            format!(
+                "CREATE TABLE T AS SELECT STATUS, COUNT(*) AS N {windowed} \
+                 WHERE MIN(WINDOWEND) < 5 GROUP BY STATUS;"
+            ),
+            "Error in WHERE expression: Unknown column WINDOWEND.".to_string(),
+        ),
+        (
+            format!(
+                "CREATE TABLE T AS SELECT STATUS, COUNT(*) AS N {windowed} \
+                 WHERE WINDOWSTART > 5 GROUP BY STATUS;"
+            ),
+            "Error in WHERE expression: Unknown column WINDOWSTART.".to_string(),
+        ),
+        (
+            format!(
+                "CREATE TABLE T AS SELECT STATUS, COUNT(*) AS N {windowed} \
+                 GROUP BY STATUS, WINDOWEND, WINDOWSTART;"
+            ),
+            format!("Window bounds column WINDOWEND {bounds}"),
+        ),
+        (
+            format!("CREATE TABLE T AS SELECT COUNT(*) AS N {windowed} GROUP BY WINDOWSTART;"),
+            format!("Window bounds column WINDOWSTART {bounds}"),
+        ),
+        (
+            format!(
+                "CREATE TABLE T AS SELECT STATUS, COUNT(*) AS N {windowed} GROUP BY STATUS \
+                 HAVING WINDOWSTART > 1 AND MIN(WINDOWEND) < 5;"
+            ),
+            format!("Window bounds column WINDOWSTART {bounds}"),
+        ),
+        (
+            format!(
+                "CREATE TABLE T AS SELECT STATUS, MAX(WINDOWEND) AS M {windowed} GROUP BY STATUS;"
+            ),
+            format!("Window bounds column WINDOWEND {bounds}"),
+        ),
+    ] {
+        let err = error_of(&query);
+        assert!(err.contains(&expected), "{query}: {err}");
+    }
+}
+
+/// A windowed source keeps its bounds in WHERE; the aggregation still refuses them there.
+#[test]
+fn window_bounds_of_a_windowed_source() {
+    let source = "CREATE STREAM W (K STRING KEY, V BIGINT) WITH (KAFKA_TOPIC='w', \
+                  VALUE_FORMAT='JSON', WINDOW_TYPE='Tumbling', WINDOW_SIZE='1 SECOND');";
+    let err = error_of(&format!(
+        "{source}CREATE TABLE T AS SELECT K, COUNT(*) AS N FROM W \
+         WINDOW TUMBLING (SIZE 1 MINUTE) WHERE WINDOWSTART > 1 GROUP BY K;"
+    ));
+    assert!(
+        err.contains("Window bounds column WINDOWSTART can only be used in the SELECT clause"),
+        "{err}"
+    );
+    super::tests::schema_of(
+        &format!("{source}CREATE STREAM T AS SELECT K, V FROM W WHERE WINDOWSTART > 1;"),
+        "T",
+    );
+}
+
+/// `Analyzer.visitSelect`, item by item before anything is typed: reserved names, and table
+/// functions under a GROUP BY or after an aggregate call (ksqlDB's implied grouping).
+#[test]
+fn select_items_are_checked_before_the_clauses_are_typed() {
+    for (query, expected) in [
+        (
+            "CREATE TABLE T AS SELECT CUSTOMER, WINDOWSTART, COUNT(*) AS N FROM ORDERS \
+             GROUP BY WINDOWSTART;",
+            "Reserved column name in select: `WINDOWSTART`. Please remove or alias the column.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT ID, ROWOFFSET FROM ORDERS WHERE NOPE > 1;",
+            "Reserved column name in select: `ROWOFFSET`.",
+        ),
+        (
+            "CREATE TABLE T AS SELECT STATUS, EXPLODE(ARRAY[1, 2]) AS E, COUNT(*) AS N \
+             FROM ORDERS GROUP BY STATUS;",
+            "Table functions cannot be used with aggregations.",
+        ),
+        (
+            "CREATE TABLE T AS SELECT COUNT(*) AS N, ABS(EXPLODE(ARRAY[1, 2])) AS E FROM ORDERS;",
+            "Table functions cannot be used with aggregations.",
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}

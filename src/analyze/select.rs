@@ -119,6 +119,7 @@ impl Analyzer<'_> {
         scope.window_bounds = window.is_some() && scope.sides.len() == 1;
         scope.window_bounds_unknown = window.is_some() && scope.sides.len() > 1;
         let (joins, join_key) = self.joins(query, &scope)?;
+        super::select_items::check_select_items(query, &scope)?;
         let filter = match &query.where_clause {
             Some(w) => {
                 let typed = Typer::new(&scope, "WHERE")
@@ -371,12 +372,14 @@ fn window_spec(clause: &sql::WindowClause) -> WindowSpec {
 }
 
 /// ksqlDB's `FilterTypeValidator` prefixes the errors of typing a WHERE or HAVING expression
-/// (comparisons, arithmetic, function resolution); columns are resolved earlier, unprefixed.
+/// (comparisons, arithmetic, function resolution, a column its source's schema lacks);
+/// the analyzer's unresolved columns come earlier, unprefixed.
 fn prefix(mut d: Diagnostic, text: &str) -> Diagnostic {
     let typing = [
         "Cannot compare",
         "Error processing expression",
         "Function '",
+        "Unknown column ",
     ];
     if typing.iter().any(|t| d.message.starts_with(t)) {
         d.message = format!("{text}{}", d.message);
