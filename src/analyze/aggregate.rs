@@ -173,7 +173,7 @@ impl Analyzer<'_> {
                 synthetic: false,
             })
             .collect();
-        let (projection, output) = assign_keys(sink, rewritten, &keys, "grouping expression")?;
+        let (projection, output) = assign_keys(sink, rewritten, &keys, "grouping expression", scope)?;
         let output_window = window.map(|w| KeyWindow {
             window_type: w.window_type,
             size_ms: match w.window_type {

@@ -334,3 +334,30 @@ fn select_items_are_checked_before_the_clauses_are_typed() {
         assert!(err.contains(expected), "{query}: {err}");
     }
 }
+
+/// `FinalProjectNode` names a key column selected twice by its name in the schema it reads:
+/// the source's column, or the join's `<alias>_<column>`.
+#[test]
+fn a_key_selected_twice_is_named_as_its_source_names_it() {
+    let tables = "CREATE TABLE L (A BIGINT PRIMARY KEY, F STRING, FK BIGINT) \
+                  WITH (KAFKA_TOPIC='l', FORMAT='JSON'); \
+                  CREATE TABLE R (ID BIGINT PRIMARY KEY, G STRING) \
+                  WITH (KAFKA_TOPIC='r', FORMAT='JSON');";
+    for (query, expected) in [
+        (
+            "CREATE STREAM S AS SELECT ID AS B, ID AS A, STATUS FROM ORDERS;",
+            "The projection contains a key column (`ID`) more than once, aliased as: A and B.",
+        ),
+        (
+            "CREATE TABLE T AS SELECT A, A AS A2, F, G FROM L JOIN R ON FK = ID;",
+            "The projection contains a key column (`L_A`) more than once, aliased as: A and A2.",
+        ),
+        (
+            "CREATE TABLE T AS SELECT X.A AS K1, X.A AS K2, G FROM L X JOIN R ON FK = ID;",
+            "The projection contains a key column (`X_A`) more than once, aliased as: K1 and K2.",
+        ),
+    ] {
+        let err = error_of(&format!("{tables}{query}"));
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}

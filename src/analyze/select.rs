@@ -327,7 +327,7 @@ impl Analyzer<'_> {
                 .iter()
                 .any(|k| items.iter().any(|i| k.candidates.contains(&i.expr)));
         let keys = if drops_keys { Vec::new() } else { keys };
-        let (mut projection, output) = assign_keys(sink, items, &keys, kind)?;
+        let (mut projection, output) = assign_keys(sink, items, &keys, kind, &scope)?;
         if partition_by.is_empty() && !joins.is_empty() {
             // A join's result is keyed by the join key: its key column reads that, whichever
             // side's join column it names, even where that side is missing.
