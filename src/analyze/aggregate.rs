@@ -240,3 +240,51 @@ fn aggregate_call_texts(query: &Query, scope: &Scope) -> Vec<String> {
     }
     calls
 }
+
+/// The kind of state an aggregate function keeps between records when it is not a single
+/// primitive (its `Udaf`'s aggregate type in ksqlDB): a STRUCT for AVG, the standard
+/// deviations and variance, CORRELATION and the by-offset functions; an ARRAY for TOPK,
+/// TOPKDISTINCT, COLLECT_LIST, COLLECT_SET, ATTR, COUNT_DISTINCT and the by-offset functions
+/// that keep several values; a MAP for HISTOGRAM. Only the outer type matters here: it is what
+/// a format may be unable to hold.
+fn intermediate_type(call: &AggregateCall) -> Option<SqlType> {
+    let array = SqlType::Array(Box::new(SqlType::Int));
+    let strukt = SqlType::Struct(Vec::new());
+    match call.function.name.to_uppercase().as_str() {
+        "AVG" | "STDDEV_SAMP" | "STDDEV_SAMPLE" | "VAR_SAMP" | "CORRELATION" => Some(strukt),
+        "EARLIEST_BY_OFFSET" | "LATEST_BY_OFFSET" if call.args.len() > 1 => Some(array),
+        "EARLIEST_BY_OFFSET" | "LATEST_BY_OFFSET" => Some(strukt),
+        "TOPK" | "TOPKDISTINCT" | "COLLECT_LIST" | "COLLECT_SET" | "ATTR" | "COUNT_DISTINCT" => {
+            Some(array)
+        }
+        "HISTOGRAM" => Some(SqlType::Map(
+            Box::new(SqlType::String),
+            Box::new(SqlType::Bigint),
+        )),
+        _ => None,
+    }
+}
+
+/// ksqlDB's `MaterializationUtil`: an aggregation keeps its state in the value format of its
+/// leftmost source (`AggregateNode`), and refuses an aggregate whose state that format cannot
+/// hold, before it builds the sink.
+pub(super) fn check_intermediate_types(
+    aggregates: &[AggregateCall],
+    format: crate::format::Format,
+    span: Span,
+) -> R<()> {
+    if aggregates
+        .iter()
+        .filter_map(intermediate_type)
+        .any(|ty| !format.supports_type(&ty))
+    {
+        return Err(Diagnostic::error(
+            span,
+            "One of the functions used in the statement has an intermediate type that the value \
+             format can not handle. Please remove the function or change the format.\n\
+             Consider up-voting https://github.com/confluentinc/ksql/issues/3950, which will \
+             resolve this limitation",
+        ));
+    }
+    Ok(())
+}
