@@ -400,3 +400,36 @@ fn aggregate_state_in_the_source_value_format() {
     );
     assert!(err.contains("Value format does not support schema."), "{err}");
 }
+
+/// ksqlDB's `AstBuilder` checks every qualifier against the query's sources while it builds
+/// the statement: before sources are looked up or columns resolved (an ambiguous column, an
+/// unknown source), the first in the text.
+#[test]
+fn unknown_qualifiers_come_first() {
+    for (query, expected) in [
+        (
+            "CREATE STREAM S AS SELECT O.ID FROM ORDERS O JOIN RETURNS R WITHIN 1 HOUR \
+             ON ID = NOPE.ID;",
+            "'NOPE' is not a valid stream/table name or alias.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT X.ID, Y.ID FROM ORDERS O WHERE AMOUNTT > 1;",
+            "'X' is not a valid stream/table name or alias.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT O.ID FROM ORDERS O WHERE ORDERS.STATUS = 'x';",
+            "'ORDERS' is not a valid stream/table name or alias.",
+        ),
+        (
+            "CREATE STREAM S AS SELECT Q.ID FROM NOTHING N;",
+            "'Q' is not a valid stream/table name or alias.",
+        ),
+        (
+            "INSERT INTO NOWHERE SELECT Q.ID FROM ORDERS;",
+            "'Q' is not a valid stream/table name or alias.",
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}

@@ -321,6 +321,7 @@ impl Analyzer<'_> {
     }
 
     pub(super) fn insert_into(&mut self, insert: &InsertInto, span: Span) -> R<AnalyzedQuery> {
+        super::select::check_qualifiers(&insert.query)?;
         let target = self.lookup_insert_target(insert)?.clone();
         if target.source_type == SourceType::Table {
             return Err(Diagnostic::error(

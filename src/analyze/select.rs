@@ -112,6 +112,7 @@ impl Analyzer<'_> {
     }
 
     pub(super) fn select(&self, query: &Query, sink: &str) -> R<Selected> {
+        check_qualifiers(query)?;
         let (inputs, mut scope) = self.inputs(query)?;
         let window = query.window.as_ref().map(window_spec);
         // ksqlDB resolves WINDOWSTART/WINDOWEND of a windowed aggregation only over a single
@@ -351,6 +352,57 @@ impl Analyzer<'_> {
             result_type: base_type,
             output_window,
         })
+    }
+}
+
+/// ksqlDB's `AstBuilder` refuses a column qualified by a name that is neither a source nor
+/// an alias of the query while it builds the statement, before any source is looked up or
+/// any column resolved: the first such qualifier in the text is the error.
+pub(super) fn check_qualifiers(query: &Query) -> R<()> {
+    let names: Vec<&str> = std::iter::once(&query.from)
+        .chain(query.joins.iter().map(|j| &j.source))
+        .map(|s| s.alias.as_ref().unwrap_or(&s.name).value.as_str())
+        .collect();
+    let mut stack: Vec<&sql::Expr> = query
+        .select
+        .iter()
+        .filter_map(|item| match item {
+            SelectItem::Expr { expr, .. } | SelectItem::StructWildcard { base: expr, .. } => {
+                Some(expr)
+            }
+            _ => None,
+        })
+        .chain(query.joins.iter().map(|j| &j.on))
+        .chain(query.where_clause.iter())
+        .chain(query.group_by.iter())
+        .chain(query.partition_by.iter())
+        .chain(query.having.iter())
+        .collect();
+    let mut unknown: Option<&sql::Ident> = None;
+    while let Some(expr) = stack.pop() {
+        if let sql::ExprKind::Column {
+            qualifier: Some(q), ..
+        } = &expr.kind
+            && !names.contains(&q.value.as_str())
+            && unknown.is_none_or(|u| q.span.start < u.span.start)
+        {
+            unknown = Some(q);
+        }
+        stack.extend(expr.children());
+    }
+    match unknown {
+        Some(q) => {
+            let help = match suggest(&q.value, names.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("the query's sources are {}", names.join(", ")),
+            };
+            Err(Diagnostic::error(
+                q.span,
+                format!("'{}' is not a valid stream/table name or alias.", q.value),
+            )
+            .with_help(help))
+        }
+        None => Ok(()),
     }
 }
 
