@@ -77,6 +77,7 @@ impl Analyzer<'_> {
         having: Option<(TypedExpr, Span)>,
         items: Vec<Item>,
         scope: &Scope,
+        sink_properties: Option<&sql::Properties>,
     ) -> R<Selected> {
         // ksqlDB's `Analyzer.addDummyGroupbyForUdafs`: aggregate calls without GROUP BY group
         // by a constant, so the select expressions are checked against an empty grouping
@@ -173,6 +174,7 @@ impl Analyzer<'_> {
                 synthetic: false,
             })
             .collect();
+        self.check_sink_timestamp(sink_properties, &rewritten)?;
         let (projection, output) = assign_keys(sink, rewritten, &keys, "grouping expression", scope)?;
         let output_window = window.map(|w| KeyWindow {
             window_type: w.window_type,

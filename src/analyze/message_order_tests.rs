@@ -433,3 +433,28 @@ fn unknown_qualifiers_come_first() {
         assert!(err.contains(expected), "{query}: {err}");
     }
 }
+
+/// `LogicalPlanner.buildOutputNode` checks the sink's TIMESTAMP column before the output node
+/// checks that the keys are selected.
+#[test]
+fn the_sink_timestamp_before_the_keys() {
+    for (query, expected) in [
+        (
+            "CREATE STREAM S WITH (TIMESTAMP='nope') AS SELECT CUSTOMER, AMOUNT FROM ORDERS;",
+            "The TIMESTAMP column set in the WITH clause does not exist in the schema: 'NOPE'",
+        ),
+        (
+            "CREATE TABLE T WITH (TIMESTAMP='N') AS SELECT LATEST_BY_OFFSET(STATUS) AS N \
+             FROM ORDERS GROUP BY CUSTOMER;",
+            "Timestamp column, `N`, should be LONG(INT64), TIMESTAMP, or a String with a \
+             timestamp_format specified.",
+        ),
+        (
+            "CREATE STREAM S WITH (TIMESTAMP='CUSTOMER') AS SELECT CUSTOMER, AMOUNT FROM ORDERS;",
+            "Timestamp column, `CUSTOMER`, should be LONG(INT64), TIMESTAMP",
+        ),
+    ] {
+        let err = error_of(query);
+        assert!(err.contains(expected), "{query}: {err}");
+    }
+}

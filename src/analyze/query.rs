@@ -175,7 +175,7 @@ impl Analyzer<'_> {
                 ));
             }
         }
-        let selected = self.select(&create.query, &sink)?;
+        let selected = self.select(&create.query, &sink, Some(&create.properties))?;
         if selected.result_type != wanted {
             let (produced, statement) = match selected.result_type {
                 SourceType::Table => ("TABLE", "CREATE TABLE AS SELECT"),
@@ -351,7 +351,7 @@ impl Analyzer<'_> {
                 format!("Cannot insert into HEADER columns: {}", headers.join(", ")),
             ));
         }
-        let mut selected = self.select(&insert.query, &target.name)?;
+        let mut selected = self.select(&insert.query, &target.name, None)?;
         if selected.result_type != SourceType::Stream {
             return Err(Diagnostic::error(
                 insert.query.span,

@@ -27,6 +27,29 @@ impl Analyzer<'_> {
         Err(d)
     }
 
+    /// The sink's TIMESTAMP column among the projection's columns. ksqlDB checks it as it
+    /// builds the output node (`LogicalPlanner.buildOutputNode`), before the output node
+    /// checks that the keys are selected.
+    pub(super) fn check_sink_timestamp(
+        &self,
+        sink_properties: Option<&sql::Properties>,
+        items: &[Item],
+    ) -> R<()> {
+        let Some(properties) = sink_properties else {
+            return Ok(());
+        };
+        let columns = items
+            .iter()
+            .map(|i| super::catalog::Column {
+                name: i.name.clone(),
+                ty: i.expr.ty.clone(),
+                namespace: super::catalog::Namespace::Value,
+            })
+            .collect();
+        self.timestamp_column(properties, &super::catalog::Schema { columns })?;
+        Ok(())
+    }
+
     /// The stream an `INSERT INTO` writes. ksqlDB's `AstSanitizer` first looks up the
     /// query's sources (`DataSourceExtractor`: "X does not exist."), then the target
     /// (`UnknownSourceException`: "Source `X` does not exist.").
@@ -111,7 +134,13 @@ impl Analyzer<'_> {
         Ok((inputs, scope))
     }
 
-    pub(super) fn select(&self, query: &Query, sink: &str) -> R<Selected> {
+    /// `sink_properties`: the WITH clause of the sink a CREATE … AS SELECT creates.
+    pub(super) fn select(
+        &self,
+        query: &Query,
+        sink: &str,
+        sink_properties: Option<&sql::Properties>,
+    ) -> R<Selected> {
         check_qualifiers(query)?;
         let (inputs, mut scope) = self.inputs(query)?;
         let window = query.window.as_ref().map(window_spec);
@@ -236,8 +265,18 @@ impl Analyzer<'_> {
         };
         if aggregating {
             return self.aggregated(
-                query, sink, inputs, joins, filter, group_by, window, aggregates, having, items,
+                query,
+                sink,
+                inputs,
+                joins,
+                filter,
+                group_by,
+                window,
+                aggregates,
+                having,
+                items,
                 &scope,
+                sink_properties,
             );
         }
         if let Some((_, span)) = having {
@@ -328,6 +367,7 @@ impl Analyzer<'_> {
                 .iter()
                 .any(|k| items.iter().any(|i| k.candidates.contains(&i.expr)));
         let keys = if drops_keys { Vec::new() } else { keys };
+        self.check_sink_timestamp(sink_properties, &items)?;
         let (mut projection, output) = assign_keys(sink, items, &keys, kind, &scope)?;
         if partition_by.is_empty() && !joins.is_empty() {
             // A join's result is keyed by the join key: its key column reads that, whichever
