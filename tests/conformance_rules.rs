@@ -222,11 +222,27 @@ fn ksqldb_frames_are_read_off_and_their_location_checked() {
     assert!(!messages::matches(&framed, ambiguous, None));
     // A `ParsingException` from the AST builder adds one to the node's 1-based column.
     let literal = "Failed to prepare statement: line 2:40: Invalid numeric literal: 9";
-    assert!(messages::matches(literal, "Invalid numeric literal: 9", at(2, 39)));
-    assert!(!messages::matches(literal, "Invalid numeric literal: 9", at(1, 39)));
+    assert!(messages::matches(
+        literal,
+        "Invalid numeric literal: 9",
+        at(2, 39)
+    ));
+    assert!(!messages::matches(
+        literal,
+        "Invalid numeric literal: 9",
+        at(1, 39)
+    ));
     let echoed = "Key format does not support schema.\nStatement: CREATE TABLE T AS SELECT 1";
-    assert!(messages::matches(echoed, "Key format does not support schema.", None));
-    assert!(!messages::matches(echoed, "Value format does not support schema.", None));
+    assert!(messages::matches(
+        echoed,
+        "Key format does not support schema.",
+        None
+    ));
+    assert!(!messages::matches(
+        echoed,
+        "Value format does not support schema.",
+        None
+    ));
     // Plain containment, as ksqlDB's harness matches.
     assert!(messages::matches("ambiguous", ambiguous, None));
 }
@@ -240,7 +256,10 @@ fn message_differences_by_design_follow_a_rule() {
         Mismatch::RefusedStatement
     );
     let syntax = "line 2:74: Syntax Error\nmissing ')' at ','";
-    assert_eq!(classify(syntax, "expected `)`", true), Mismatch::SyntaxError);
+    assert_eq!(
+        classify(syntax, "expected `)`", true),
+        Mismatch::SyntaxError
+    );
     // Not a syntax error of weir's parser: a message still to align.
     assert_eq!(classify(syntax, "expected `)`", false), Mismatch::Other);
     assert_eq!(classify("Unknown column X.", "Y", false), Mismatch::Other);

@@ -175,7 +175,8 @@ impl Analyzer<'_> {
             })
             .collect();
         self.check_sink_timestamp(sink_properties, &rewritten)?;
-        let (projection, output) = assign_keys(sink, rewritten, &keys, "grouping expression", scope)?;
+        let (projection, output) =
+            assign_keys(sink, rewritten, &keys, "grouping expression", scope)?;
         let output_window = window.map(|w| KeyWindow {
             window_type: w.window_type,
             size_ms: match w.window_type {

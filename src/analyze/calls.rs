@@ -110,10 +110,7 @@ impl Typer<'_> {
                         && !matches!(arg.kind, ExprKind::Literal { .. })
                         && !matches!(&arg.kind, ExprKind::Cast { operand } if matches!(operand.kind, ExprKind::Literal { .. }))
                     {
-                        let text = args
-                            .get(i)
-                            .map(|a| self.text(a))
-                            .unwrap_or_default();
+                        let text = args.get(i).map(|a| self.text(a)).unwrap_or_default();
                         return Err(self.err(span, format!(
                             "Parameter {} passed to function {} must be a literal constant, but was expression: '{}'",
                             i + 1, function.name, text

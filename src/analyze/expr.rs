@@ -118,7 +118,11 @@ impl<'a> Typer<'a> {
         if !bound || !self.scope.window_bounds {
             return None;
         }
-        let windowed_source = self.scope.sides.get(*side as usize).is_some_and(|s| s.windowed);
+        let windowed_source = self
+            .scope
+            .sides
+            .get(*side as usize)
+            .is_some_and(|s| s.windowed);
         match self.clause {
             "WHERE" if !windowed_source => Some(format!("Unknown column {}.", column.name())),
             "WHERE" | "GROUP BY" | "HAVING" => Some(window_bounds_only_in_select(column.name())),

@@ -391,7 +391,12 @@ fn map_in_join_key(scope: &Scope, left: &TypedExpr, span: sql::Span) -> Option<D
     if !left.ty.contains_map() {
         return None;
     }
-    let column = scope.sides.get(*side as usize)?.schema.columns.get(*index as usize)?;
+    let column = scope
+        .sides
+        .get(*side as usize)?
+        .schema
+        .columns
+        .get(*index as usize)?;
     let error = crate::format::FormatError::MapInKey {
         column: scope.output_name(*side as usize, &column.name),
         ty: left.ty.clone(),

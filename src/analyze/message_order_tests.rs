@@ -109,7 +109,10 @@ fn insert_into_an_unknown_stream() {
              ON O.ID = R.ID;",
             "Source `NOWHERE` does not exist.",
         ),
-        ("INSERT INTO NOWHERE SELECT ID FROM NOTHING;", "NOTHING does not exist."),
+        (
+            "INSERT INTO NOWHERE SELECT ID FROM NOTHING;",
+            "NOTHING does not exist.",
+        ),
     ] {
         let err = error_of(query);
         assert!(err.contains(expected), "{query}: {err}");
@@ -391,14 +394,19 @@ fn aggregate_state_in_the_source_value_format() {
     }
     // Primitive state is fine; from a JSON source the DELIMITED sink refuses the ARRAY itself.
     super::tests::schema_of(
-        &format!("{delimited}CREATE TABLE T AS SELECT ID, COUNT(*) AS N, MAX(V) AS M FROM D GROUP BY ID;"),
+        &format!(
+            "{delimited}CREATE TABLE T AS SELECT ID, COUNT(*) AS N, MAX(V) AS M FROM D GROUP BY ID;"
+        ),
         "T",
     );
     let err = error_of(
         "CREATE TABLE T WITH (VALUE_FORMAT='DELIMITED') AS SELECT CUSTOMER, \
          COLLECT_LIST(STATUS) AS L FROM ORDERS GROUP BY CUSTOMER;",
     );
-    assert!(err.contains("Value format does not support schema."), "{err}");
+    assert!(
+        err.contains("Value format does not support schema."),
+        "{err}"
+    );
 }
 
 /// ksqlDB's `AstBuilder` checks every qualifier against the query's sources while it builds

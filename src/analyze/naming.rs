@@ -63,11 +63,12 @@ pub fn qualified_text(expr: &Expr, qualify: &Qualify) -> String {
 /// type-checks WHERE and HAVING (`LogicalPlanner` over `JoinNode`), so its messages print
 /// them so.
 pub fn joined_text(expr: &Expr, qualify: &Qualify) -> String {
-    column_text(expr, &|qualifier, name| {
-        match qualifier.map(str::to_string).or_else(|| qualify(name)) {
-            Some(source) => format!("{source}_{name}"),
-            None => name.to_string(),
-        }
+    column_text(expr, &|qualifier, name| match qualifier
+        .map(str::to_string)
+        .or_else(|| qualify(name))
+    {
+        Some(source) => format!("{source}_{name}"),
+        None => name.to_string(),
     })
 }
 

@@ -519,7 +519,11 @@ fn foreign_key_columns(key: KeyExpr, scope: &Scope, items: &[Item], sink: &str) 
         // ksqlDB's `JoinNode.throwMissingKeyColumnForFkJoinException`: every missing column,
         // the left table by its alias.
         let (noun, listed): (&str, Vec<String>) = (
-            if missing.len() == 1 { "column" } else { "columns" },
+            if missing.len() == 1 {
+                "column"
+            } else {
+                "columns"
+            },
             missing.iter().map(|n| format!("`{n}`")).collect(),
         );
         let span = items.first().map(|i| i.span).unwrap_or_default();

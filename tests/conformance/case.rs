@@ -102,12 +102,14 @@ pub fn run(case: &Json, format: Option<&str>, statements: &str) -> (Status, Opti
         // A function we have not implemented is not the error the case expects.
         (Some(_), Err(Outcome::Unimplemented(why))) => (Status::Skipped(why), None),
         (None, Err(Outcome::Unimplemented(why))) => (Status::Failed(why), None),
-        (Some(_), Err(Outcome::Failed(message))) => {
-            (Status::Passed, Some(error_message(expect_message, message, None, statements)))
-        }
-        (Some(_), Err(Outcome::Rejected { message, at })) => {
-            (Status::Passed, Some(error_message(expect_message, message, at, statements)))
-        }
+        (Some(_), Err(Outcome::Failed(message))) => (
+            Status::Passed,
+            Some(error_message(expect_message, message, None, statements)),
+        ),
+        (Some(_), Err(Outcome::Rejected { message, at })) => (
+            Status::Passed,
+            Some(error_message(expect_message, message, at, statements)),
+        ),
         (Some(_), Ok(())) => (
             Status::Failed(format!("expected an error containing {expect_message:?}")),
             None,

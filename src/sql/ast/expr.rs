@@ -20,9 +20,12 @@ impl Expr {
             ExprKind::Dereference { base, .. } => vec![base],
             ExprKind::Subscript { base, index } => vec![base, index],
             ExprKind::Unary { operand, .. } => vec![operand],
-            ExprKind::Binary { left, right, .. }
-            | ExprKind::IsDistinctFrom { left, right, .. } => vec![left, right],
-            ExprKind::Between { expr, low, high, .. } => vec![expr, low, high],
+            ExprKind::Binary { left, right, .. } | ExprKind::IsDistinctFrom { left, right, .. } => {
+                vec![left, right]
+            }
+            ExprKind::Between {
+                expr, low, high, ..
+            } => vec![expr, low, high],
             ExprKind::InList { expr, list, .. } => {
                 std::iter::once(expr.as_ref()).chain(list).collect()
             }
