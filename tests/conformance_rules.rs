@@ -1,6 +1,7 @@
 //! Unit tests of the conformance runner's rules: how expected records are compared
-//! (`tests/conformance/expected.rs`) and how failures are sorted by cause
-//! (`tests/conformance/causes.rs`). They live here because the runner is a binary without a
+//! (`tests/conformance/expected.rs`), how failures are sorted by cause
+//! (`tests/conformance/causes.rs`) and how expected messages are matched and their
+//! differences sorted (`tests/conformance/messages.rs`). They live here because the runner is a binary without a
 //! test harness.
 
 #[path = "conformance/causes.rs"]
@@ -8,6 +9,9 @@
 mod causes;
 #[path = "conformance/expected.rs"]
 mod expected;
+#[path = "conformance/messages.rs"]
+#[allow(dead_code)]
+mod messages;
 
 use causes::{Cause, calls_test_jar_function, cause};
 use expected::{blank_empty_bytes, matches};
@@ -203,4 +207,61 @@ fn failures_are_sorted_by_cause() {
         cause(false, "topic OUTPUT record 0: expected"),
         Cause::KnownGap
     );
+}
+
+fn at(line: usize, column: usize) -> Option<weir::sql::LineColumn> {
+    Some(weir::sql::LineColumn { line, column })
+}
+
+#[test]
+fn ksqldb_frames_are_read_off_and_their_location_checked() {
+    let ambiguous = "Column 'F0' is ambiguous. Could be I1.F0 or I2.F0.";
+    let framed = format!("Exception while preparing statement: Line: 3, Col: 38: {ambiguous}");
+    assert!(messages::matches(&framed, ambiguous, at(3, 38)));
+    assert!(!messages::matches(&framed, ambiguous, at(3, 37)));
+    assert!(!messages::matches(&framed, ambiguous, None));
+    // A `ParsingException` from the AST builder adds one to the node's 1-based column.
+    let literal = "Failed to prepare statement: line 2:40: Invalid numeric literal: 9";
+    assert!(messages::matches(
+        literal,
+        "Invalid numeric literal: 9",
+        at(2, 39)
+    ));
+    assert!(!messages::matches(
+        literal,
+        "Invalid numeric literal: 9",
+        at(1, 39)
+    ));
+    let echoed = "Key format does not support schema.\nStatement: CREATE TABLE T AS SELECT 1";
+    assert!(messages::matches(
+        echoed,
+        "Key format does not support schema.",
+        None
+    ));
+    assert!(!messages::matches(
+        echoed,
+        "Value format does not support schema.",
+        None
+    ));
+    // Plain containment, as ksqlDB's harness matches.
+    assert!(messages::matches("ambiguous", ambiguous, None));
+}
+
+#[test]
+fn message_differences_by_design_follow_a_rule() {
+    use messages::{Mismatch, classify};
+    let refused = "`DROP STREAM` is not allowed in a queries file";
+    assert_eq!(
+        classify("Stream TEST does not exist", refused, true),
+        Mismatch::RefusedStatement
+    );
+    let syntax = "line 2:74: Syntax Error\nmissing ')' at ','";
+    assert_eq!(
+        classify(syntax, "expected `)`", true),
+        Mismatch::SyntaxError
+    );
+    // Not a syntax error of weir's parser: a message still to align.
+    assert_eq!(classify(syntax, "expected `)`", false), Mismatch::Other);
+    assert_eq!(classify("Unknown column X.", "Y", false), Mismatch::Other);
+    assert!(Mismatch::SyntaxError.by_design() && !Mismatch::Other.by_design());
 }

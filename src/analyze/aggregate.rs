@@ -6,12 +6,12 @@
 use super::catalog::{KeyWindow, SourceType};
 use super::expr::{AggregateCall, is_null};
 use super::keys::{KeyExpr, assign_keys};
-use super::naming::expr_text;
+use super::naming::{expr_text, joined_text, unqualified_text};
 use super::query::{AnalyzedJoin, Item, QueryInput, Selected, WindowSpec};
 use super::scope::Scope;
 use super::{Analyzer, R};
 use crate::expr::{ColumnRef, ExprKind, SystemColumn, TypedExpr};
-use crate::sql::{Diagnostic, Query, SelectItem, Span};
+use crate::sql::{self, Diagnostic, Query, SelectItem, Span};
 use crate::types::SqlType;
 
 /// Rewrites `expr` over group keys and aggregate results; input columns outside any group key
@@ -77,18 +77,13 @@ impl Analyzer<'_> {
         having: Option<(TypedExpr, Span)>,
         items: Vec<Item>,
         scope: &Scope,
+        sink_properties: Option<&sql::Properties>,
     ) -> R<Selected> {
-        if group_by.is_empty() {
-            let name = aggregates
-                .first()
-                .map(|a| a.function.name.clone())
-                .unwrap_or_default();
-            return Err(Diagnostic::error(
-                query.span,
-                format!("Use of aggregate function {name} requires a GROUP BY clause."),
-            ));
-        }
-        if aggregates.is_empty() {
+        // ksqlDB's `Analyzer.addDummyGroupbyForUdafs`: aggregate calls without GROUP BY group
+        // by a constant, so the select expressions are checked against an empty grouping
+        // first, and `AggregateNode.validateKeyPresent` refuses the constant key after.
+        let ungrouped = group_by.is_empty();
+        if !ungrouped && aggregates.is_empty() {
             return Err(Diagnostic::error(
                 query.group_by[0].span,
                 "GROUP BY requires aggregate functions in either the SELECT or HAVING clause.",
@@ -153,6 +148,18 @@ impl Analyzer<'_> {
             }
             None => None,
         };
+        if ungrouped {
+            let calls = aggregate_call_texts(query, scope);
+            return Err(Diagnostic::error(
+                query.span,
+                format!(
+                    "CREATE TABLE AS SELECT statement does not support aggregate function [{}] \
+                     without a GROUP BY clause.",
+                    calls.join(", ")
+                ),
+            )
+            .with_help("add a GROUP BY clause"));
+        }
         let keys: Vec<KeyExpr> = group_by
             .iter()
             .zip(&query.group_by)
@@ -167,7 +174,9 @@ impl Analyzer<'_> {
                 synthetic: false,
             })
             .collect();
-        let (projection, output) = assign_keys(sink, rewritten, &keys, "grouping expression")?;
+        self.check_sink_timestamp(sink_properties, &rewritten)?;
+        let (projection, output) =
+            assign_keys(sink, rewritten, &keys, "grouping expression", scope)?;
         let output_window = window.map(|w| KeyWindow {
             window_type: w.window_type,
             size_ms: match w.window_type {
@@ -191,4 +200,94 @@ impl Analyzer<'_> {
             output_window,
         })
     }
+}
+
+/// The aggregate calls of the select list and HAVING, in order, as ksqlDB's `AggregateNode`
+/// lists them: after its planner's rewrite, columns unqualified (a join's as `L_A`), and a
+/// call without arguments counting `ROWTIME`.
+fn aggregate_call_texts(query: &Query, scope: &Scope) -> Vec<String> {
+    let registry = crate::functions::Registry::builtin();
+    let mut calls = Vec::new();
+    let mut roots: Vec<&sql::Expr> = query
+        .select
+        .iter()
+        .filter_map(|item| match item {
+            SelectItem::Expr { expr, .. } => Some(expr),
+            _ => None,
+        })
+        .collect();
+    roots.extend(query.having.as_ref());
+    let qualify = |name: &str| scope.only_source_of(name);
+    let text = |e: &sql::Expr| {
+        if scope.is_join() {
+            joined_text(e, &qualify)
+        } else {
+            unqualified_text(e)
+        }
+    };
+    let mut stack: Vec<&sql::Expr> = roots.into_iter().rev().collect();
+    while let Some(expr) = stack.pop() {
+        if let sql::ExprKind::Function { name, args, .. } = &expr.kind
+            && registry.is_aggregate(&name.value)
+        {
+            let args: Vec<String> = args.iter().map(text).collect();
+            let args = if args.is_empty() {
+                "ROWTIME".to_string()
+            } else {
+                args.join(", ")
+            };
+            calls.push(format!("{}({args})", name.value.to_uppercase()));
+            continue;
+        }
+        stack.extend(expr.children().into_iter().rev());
+    }
+    calls
+}
+
+/// The kind of state an aggregate function keeps between records when it is not a single
+/// primitive (its `Udaf`'s aggregate type in ksqlDB): a STRUCT for AVG, the standard
+/// deviations and variance, CORRELATION and the by-offset functions; an ARRAY for TOPK,
+/// TOPKDISTINCT, COLLECT_LIST, COLLECT_SET, ATTR, COUNT_DISTINCT and the by-offset functions
+/// that keep several values; a MAP for HISTOGRAM. Only the outer type matters here: it is what
+/// a format may be unable to hold.
+fn intermediate_type(call: &AggregateCall) -> Option<SqlType> {
+    let array = SqlType::Array(Box::new(SqlType::Int));
+    let strukt = SqlType::Struct(Vec::new());
+    match call.function.name.to_uppercase().as_str() {
+        "AVG" | "STDDEV_SAMP" | "STDDEV_SAMPLE" | "VAR_SAMP" | "CORRELATION" => Some(strukt),
+        "EARLIEST_BY_OFFSET" | "LATEST_BY_OFFSET" if call.args.len() > 1 => Some(array),
+        "EARLIEST_BY_OFFSET" | "LATEST_BY_OFFSET" => Some(strukt),
+        "TOPK" | "TOPKDISTINCT" | "COLLECT_LIST" | "COLLECT_SET" | "ATTR" | "COUNT_DISTINCT" => {
+            Some(array)
+        }
+        "HISTOGRAM" => Some(SqlType::Map(
+            Box::new(SqlType::String),
+            Box::new(SqlType::Bigint),
+        )),
+        _ => None,
+    }
+}
+
+/// ksqlDB's `MaterializationUtil`: an aggregation keeps its state in the value format of its
+/// leftmost source (`AggregateNode`), and refuses an aggregate whose state that format cannot
+/// hold, before it builds the sink.
+pub(super) fn check_intermediate_types(
+    aggregates: &[AggregateCall],
+    format: crate::format::Format,
+    span: Span,
+) -> R<()> {
+    if aggregates
+        .iter()
+        .filter_map(intermediate_type)
+        .any(|ty| !format.supports_type(&ty))
+    {
+        return Err(Diagnostic::error(
+            span,
+            "One of the functions used in the statement has an intermediate type that the value \
+             format can not handle. Please remove the function or change the format.\n\
+             Consider up-voting https://github.com/confluentinc/ksql/issues/3950, which will \
+             resolve this limitation",
+        ));
+    }
+    Ok(())
 }

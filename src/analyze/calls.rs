@@ -28,6 +28,11 @@ impl Typer<'_> {
         match kind {
             FunctionKind::Aggregate => {
                 if self.aggregates.is_none() || self.in_aggregate.is_some() {
+                    // ksqlDB type-checks WHERE (`FilterTypeValidator`) before its aggregate
+                    // analysis looks at it: errors in the arguments come first.
+                    if self.clause == "WHERE" {
+                        self.type_args(function, args)?;
+                    }
                     return Err(self.err(span, self.aggregate_misplaced(function.name)));
                 }
             }
@@ -105,10 +110,7 @@ impl Typer<'_> {
                         && !matches!(arg.kind, ExprKind::Literal { .. })
                         && !matches!(&arg.kind, ExprKind::Cast { operand } if matches!(operand.kind, ExprKind::Literal { .. }))
                     {
-                        let text = args
-                            .get(i)
-                            .map(super::naming::expr_text)
-                            .unwrap_or_default();
+                        let text = args.get(i).map(|a| self.text(a)).unwrap_or_default();
                         return Err(self.err(span, format!(
                             "Parameter {} passed to function {} must be a literal constant, but was expression: '{}'",
                             i + 1, function.name, text

@@ -188,7 +188,7 @@ impl Typer<'_> {
                 "Invalid Predicate: operator does not exist: {} = {} ({})",
                 operand.ty,
                 item.ty,
-                super::naming::expr_text(ast)
+                self.text(ast)
             ),
         ))
     }

@@ -66,7 +66,70 @@ pub(super) fn decimal_literal_type(text: &str) -> SqlType {
     SqlType::Decimal { precision, scale }
 }
 
+/// ksqlDB's `AggregateAnalyzer.throwOnWindowBoundColumnIfWindowedAggregate`.
+pub(super) fn window_bounds_only_in_select(column: &str) -> String {
+    format!(
+        "Window bounds column {column} can only be used in the SELECT clause of windowed \
+         aggregations and can not be passed to aggregate functions.\n\
+         See https://github.com/confluentinc/ksql/issues/4397"
+    )
+}
+
+/// What ksqlDB's code generator calls the expressions of `clause` in its "Invalid …: "
+/// messages (the `type` of `CodeGenRunner.buildCodeGenFromParseTree`): `Select`
+/// (`QueryProjectNode`, `SelectValueMapperFactory`), `Predicate` (`QueryFilterNode`,
+/// `SqlPredicate`: WHERE and HAVING), `Group By` (`StepSchemaResolver`, the group-by
+/// builders) and `SelectKey` (`PartitionByParamsFactory`: PARTITION BY, and the repartition
+/// ksqlDB inserts for a join on an expression).
+fn codegen_name(clause: &str) -> &'static str {
+    match clause {
+        "WHERE" | "HAVING" => "Predicate",
+        "GROUP BY" => "Group By",
+        "PARTITION BY" | "JOIN ON" => "SelectKey",
+        _ => "Select",
+    }
+}
+
 impl<'a> Typer<'a> {
+    /// An expression as ksqlDB prints it in this clause's messages: after a join, WHERE and
+    /// HAVING read the join's output, so their columns print as its names (`I1_BAR`).
+    pub(super) fn text(&self, expr: &Expr) -> String {
+        if self.scope.is_join() && matches!(self.clause, "WHERE" | "HAVING") {
+            super::naming::joined_text(expr, &|name| self.scope.only_source_of(name))
+        } else {
+            super::naming::expr_text(expr)
+        }
+    }
+
+    /// Where a windowed aggregation refuses a window bound (`WINDOWSTART`, `WINDOWEND`)
+    /// outside its SELECT clause. ksqlDB type-checks WHERE on the source's schema first
+    /// (`LogicalPlanner.buildFilterNode`), where only a windowed source has the bounds:
+    /// otherwise "Unknown column". Its `AggregateAnalyzer` then refuses any bound in WHERE,
+    /// GROUP BY and HAVING (`throwOnWindowBoundColumnIfWindowedAggregate`), aggregated or not.
+    fn window_bound_refusal(&self, column: &ColumnRef) -> Option<String> {
+        let ColumnRef::System { side, column } = column else {
+            return None;
+        };
+        let bound = matches!(
+            column,
+            crate::expr::SystemColumn::Windowstart | crate::expr::SystemColumn::Windowend
+        );
+        // `window_bounds`: the bounds of a windowed aggregation (over a single source).
+        if !bound || !self.scope.window_bounds {
+            return None;
+        }
+        let windowed_source = self
+            .scope
+            .sides
+            .get(*side as usize)
+            .is_some_and(|s| s.windowed);
+        match self.clause {
+            "WHERE" if !windowed_source => Some(format!("Unknown column {}.", column.name())),
+            "WHERE" | "GROUP BY" | "HAVING" => Some(window_bounds_only_in_select(column.name())),
+            _ => None,
+        }
+    }
+
     pub fn new(scope: &'a Scope, clause: &'static str) -> Typer<'a> {
         Typer {
             scope,
@@ -118,6 +181,9 @@ impl<'a> Typer<'a> {
                 let resolved = self
                     .scope
                     .resolve(self.clause, qualifier.as_ref(), name, span)?;
+                if let Some(message) = self.window_bound_refusal(&resolved.column) {
+                    return Err(self.err(span, message));
+                }
                 if self.in_aggregate.is_some()
                     && let ColumnRef::System { column, .. } = resolved.column
                     && matches!(
@@ -126,10 +192,7 @@ impl<'a> Typer<'a> {
                             | crate::expr::SystemColumn::Windowend
                     )
                 {
-                    return Err(self.err(span, format!(
-                        "Window bounds column {} can only be used in the SELECT clause of windowed aggregations and can not be passed to aggregate functions.",
-                        column.name()
-                    )));
+                    return Err(self.err(span, window_bounds_only_in_select(column.name())));
                 }
                 TypedExpr::column(resolved.column, resolved.ty)
             }
@@ -359,9 +422,15 @@ impl<'a> Typer<'a> {
                 let operand = self.type_expr(expr)?;
                 let target = self.cast_target(data_type)?;
                 if !is_null(&operand) && !can_cast(&operand.ty, &target) {
+                    // ksqlDB finds this when it generates the clause's code, and says so.
                     return Err(self.err(
                         span,
-                        format!("Cast of {} to {} is not supported", operand.ty, target),
+                        format!(
+                            "Invalid {}: Cast of {} to {} is not supported.",
+                            codegen_name(self.clause),
+                            operand.ty,
+                            target
+                        ),
                     ));
                 }
                 // A cast NULL is typed: it stays a cast so it is not taken for an untyped NULL.

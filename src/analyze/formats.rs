@@ -87,11 +87,29 @@ impl Analyzer<'_> {
                 }
             });
         }
-        if let Some((d, _)) = self.prop(properties, "VALUE_DELIMITER") {
-            value.delimiter = Some(d);
-        }
-        if let Some((d, _)) = self.prop(properties, "KEY_DELIMITER") {
-            key.delimiter = Some(d);
+        // ksqlDB validates the delimiters with the WITH clause (`ConfigValidators`, when it
+        // prepares the statement) and the formats' configs (`Format.validateProperties`),
+        // both before it looks at the columns.
+        for (info, word) in [(&mut value, "VALUE"), (&mut key, "KEY")] {
+            let Some((d, span)) = self.prop(properties, &format!("{word}_DELIMITER")) else {
+                continue;
+            };
+            crate::format::Delimiter::parse(&d).map_err(|e| {
+                Diagnostic::error(
+                    span,
+                    format!(
+                        "Failed to prepare statement: Configuration {word}_DELIMITER is invalid: {e}"
+                    ),
+                )
+            })?;
+            if info.format != Format::Delimited {
+                let refusal = crate::format::FormatError::UnsupportedProperty {
+                    format: info.format,
+                    property: "delimiter",
+                };
+                return Err(Diagnostic::error(span, refusal.to_string()));
+            }
+            info.delimiter = Some(d);
         }
         for (info, word) in [(&mut key, "KEY"), (&mut value, "VALUE")] {
             if let Some((id, _)) = self.prop(properties, &format!("{word}_SCHEMA_ID")) {

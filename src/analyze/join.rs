@@ -136,6 +136,9 @@ impl Analyzer<'_> {
                     ),
                 ));
             }
+            if let Some(d) = map_in_join_key(scope, &l, join.on.span) {
+                return Err(d);
+            }
             let right_type = scope.sides[right_side as usize].source_type;
             let windowed = scope.sides[right_side as usize].windowed;
             let keyed = |expr: &TypedExpr| {
@@ -372,4 +375,31 @@ fn window_type_text(window_type: WindowType) -> &'static str {
         WindowType::Hopping => "HOPPING",
         WindowType::Session => "SESSION",
     }
+}
+
+/// A join on a column whose type holds a map: ksqlDB refuses the map as the key of the left
+/// side's repartition, whose columns carry the join's names (`L_L0`), before the sink's key
+/// is checked (`KeyFormatUtils` / `FormatFactory`'s key schema check, the message of
+/// [`crate::format::FormatError::MapInKey`]).
+fn map_in_join_key(scope: &Scope, left: &TypedExpr, span: sql::Span) -> Option<Diagnostic> {
+    let ExprKind::Column {
+        column: ColumnRef::Input { side, index },
+    } = &left.kind
+    else {
+        return None;
+    };
+    if !left.ty.contains_map() {
+        return None;
+    }
+    let column = scope
+        .sides
+        .get(*side as usize)?
+        .schema
+        .columns
+        .get(*index as usize)?;
+    let error = crate::format::FormatError::MapInKey {
+        column: scope.output_name(*side as usize, &column.name),
+        ty: left.ty.clone(),
+    };
+    Some(Diagnostic::error(span, error.to_string()))
 }

@@ -6,9 +6,30 @@ use super::R;
 use super::catalog::Schema;
 use super::naming::and_list;
 use super::query::{Item, ProjectedColumn};
+use super::scope::Scope;
 use crate::expr::{ColumnRef, SystemColumn, TypedExpr};
 use crate::sql::Diagnostic;
 use crate::types::SqlType;
+
+/// The name ksqlDB's `FinalProjectNode` gives a key column selected as a column: its name in
+/// the schema the projection reads, the source's column (`L_ID` after a join); the item's
+/// name otherwise.
+fn parent_column_name(item: &Item, scope: &Scope) -> String {
+    let crate::expr::ExprKind::Column {
+        column: ColumnRef::Input { side, index },
+    } = &item.expr.kind
+    else {
+        return item.name.clone();
+    };
+    scope
+        .sides
+        .get(*side as usize)
+        .and_then(|s| s.schema.columns.get(*index as usize))
+        .map_or_else(
+            || item.name.clone(),
+            |c| scope.output_name(*side as usize, &c.name),
+        )
+}
 
 /// The stand-in for a synthetic join key (`ROWKEY`) in the projection.
 pub(super) fn synthetic_marker() -> TypedExpr {
@@ -49,6 +70,7 @@ pub(super) fn assign_keys(
     items: Vec<Item>,
     keys: &[KeyExpr],
     kind: &str,
+    scope: &Scope,
 ) -> R<(Vec<ProjectedColumn>, Schema)> {
     // Per key: the items selecting it. In a join either side's column computes the key: the
     // item with the earliest join column (left before right) is the key column; the other
@@ -137,7 +159,7 @@ pub(super) fn assign_keys(
                 names.sort();
                 format!(
                     "The projection contains a key column (`{}`) more than once, aliased as: {}.",
-                    items[found[0]].name,
+                    parent_column_name(&items[found[0]], scope),
                     and_list(&names)
                 )
             };

@@ -34,6 +34,8 @@ pub mod source;
 mod star;
 
 #[cfg(test)]
+mod message_order_tests;
+#[cfg(test)]
 mod message_tests;
 #[cfg(test)]
 mod tests;

@@ -49,7 +49,39 @@ pub type Qualify<'a> = dyn Fn(&str) -> Option<String> + 'a;
 /// [`expr_text`] with unqualified columns qualified as ksqlDB's analyzer qualifies them before
 /// the planner prints a join condition (`LEFT_TABLE.ID`).
 pub fn qualified_text(expr: &Expr, qualify: &Qualify) -> String {
-    let text = |e: &Expr| qualified_text(e, qualify);
+    column_text(expr, &|qualifier, name| match qualifier {
+        Some(q) => format!("{q}.{name}"),
+        None => match qualify(name) {
+            Some(source) => format!("{source}.{name}"),
+            None => name.to_string(),
+        },
+    })
+}
+
+/// [`expr_text`] with every column named as in a join's output (`I1_BAR`; unqualified ones by
+/// `qualify`): ksqlDB rewrites the expressions after a join onto the join's schema before it
+/// type-checks WHERE and HAVING (`LogicalPlanner` over `JoinNode`), so its messages print
+/// them so.
+pub fn joined_text(expr: &Expr, qualify: &Qualify) -> String {
+    column_text(expr, &|qualifier, name| match qualifier
+        .map(str::to_string)
+        .or_else(|| qualify(name))
+    {
+        Some(source) => format!("{source}_{name}"),
+        None => name.to_string(),
+    })
+}
+
+/// [`expr_text`] with every column unqualified, as ksqlDB's planner prints expressions it
+/// has rewritten onto a single source's schema.
+pub fn unqualified_text(expr: &Expr) -> String {
+    column_text(expr, &|_, name| name.to_string())
+}
+
+/// ksqlDB-style text of an expression, with each column as `column` prints its qualifier
+/// (as written) and name.
+fn column_text(expr: &Expr, column: &JoinAlias) -> String {
+    let text = |e: &Expr| column_text(e, column);
     match &expr.kind {
         ExprKind::Literal(literal) => match literal {
             Literal::Null => "null".to_string(),
@@ -60,13 +92,9 @@ pub fn qualified_text(expr: &Expr, qualify: &Qualify) -> String {
             Literal::Double(d) => format!("{d:?}"),
             Literal::String(s) => format!("'{}'", s.replace('\'', "''")),
         },
-        ExprKind::Column { qualifier, name } => match qualifier {
-            Some(q) => format!("{}.{}", q.value, name.value),
-            None => match qualify(&name.value) {
-                Some(source) => format!("{source}.{}", name.value),
-                None => name.value.clone(),
-            },
-        },
+        ExprKind::Column { qualifier, name } => {
+            column(qualifier.as_ref().map(|q| q.value.as_str()), &name.value)
+        }
         ExprKind::Dereference { base, field } => format!("{}->{}", text(base), field.value),
         ExprKind::Subscript { base, index } => format!("{}[{}]", text(base), text(index)),
         ExprKind::Unary { op, operand } => match op {

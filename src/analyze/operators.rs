@@ -172,9 +172,9 @@ impl Typer<'_> {
             span,
             format!(
                 "Cannot compare {} ({}) to {} ({}) with {}.",
-                super::naming::expr_text(asts.0),
+                self.text(asts.0),
                 left.ty,
-                super::naming::expr_text(asts.1),
+                self.text(asts.1),
                 right.ty,
                 op.ksql_name()
             ),
@@ -220,9 +220,9 @@ impl Typer<'_> {
                     span,
                     format!(
                         "Cannot compare {} ({}) to {} ({}) with {}.",
-                        super::naming::expr_text(left),
+                        self.text(left),
                         l.ty,
-                        super::naming::expr_text(right),
+                        self.text(right),
                         r.ty,
                         op.ksql_name()
                     ),
@@ -261,7 +261,7 @@ impl Typer<'_> {
             let (l, r) = self.unify_nulls(l, r);
             // ksqlDB's `ExpressionTypeManager.visitArithmeticBinary` names the expression.
             let ty = SqlType::arithmetic_result(aop, &l.ty, &r.ty).map_err(|e| {
-                let text = super::naming::expr_text(&Expr {
+                let text = self.text(&Expr {
                     kind: crate::sql::ExprKind::Binary {
                         op,
                         left: Box::new(left.clone()),
@@ -373,7 +373,7 @@ impl Typer<'_> {
                             when.span,
                             format!(
                                 "WHEN operand type should be boolean.\nType for '{}' is {}",
-                                super::naming::expr_text(when),
+                                self.text(when),
                                 w.ty
                             ),
                         ));

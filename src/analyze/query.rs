@@ -175,7 +175,7 @@ impl Analyzer<'_> {
                 ));
             }
         }
-        let selected = self.select(&create.query, &sink)?;
+        let selected = self.select(&create.query, &sink, Some(&create.properties))?;
         if selected.result_type != wanted {
             let (produced, statement) = match selected.result_type {
                 SourceType::Table => ("TABLE", "CREATE TABLE AS SELECT"),
@@ -242,6 +242,12 @@ impl Analyzer<'_> {
                 "Key format specified for stream without key columns.",
             ));
         }
+        // The aggregation's store is built (in the source's value format) before the sink.
+        super::aggregate::check_intermediate_types(
+            &selected.aggregates,
+            first.value_format.format,
+            create.query.span,
+        )?;
         self.validate_formats(&selected.output, &key_format, &value_format, span)?;
         self.check_sink_schema_ids(
             properties,
@@ -249,19 +255,6 @@ impl Analyzer<'_> {
             (&key_format, &value_format),
             &selected.output,
         )?;
-        if value_format.format == crate::format::Format::Delimited
-            && selected.aggregates.iter().any(|a| {
-                matches!(
-                    a.function.name.as_str(),
-                    "AVG" | "STDDEV_SAMP" | "STDDEV_SAMPLE" | "CORRELATION" | "VAR_SAMP"
-                )
-            })
-        {
-            return Err(Diagnostic::error(
-                create.query.span,
-                "One of the functions used in the statement has an intermediate type that the value format can not handle. Please remove the function or change the format.",
-            ));
-        }
         let partitions = self.partitions(properties)?.or(first.partitions);
         let sink_timestamp = self.timestamp_column(properties, &selected.output)?;
         let id = match self.prop(properties, "QUERY_ID") {
@@ -328,7 +321,8 @@ impl Analyzer<'_> {
     }
 
     pub(super) fn insert_into(&mut self, insert: &InsertInto, span: Span) -> R<AnalyzedQuery> {
-        let target = self.lookup_source(&insert.target)?.clone();
+        super::select::check_qualifiers(&insert.query)?;
+        let target = self.lookup_insert_target(insert)?.clone();
         if target.source_type == SourceType::Table {
             return Err(Diagnostic::error(
                 insert.target.span,
@@ -357,7 +351,7 @@ impl Analyzer<'_> {
                 format!("Cannot insert into HEADER columns: {}", headers.join(", ")),
             ));
         }
-        let mut selected = self.select(&insert.query, &target.name)?;
+        let mut selected = self.select(&insert.query, &target.name, None)?;
         if selected.result_type != SourceType::Stream {
             return Err(Diagnostic::error(
                 insert.query.span,

@@ -169,10 +169,7 @@ impl Scope {
             if bound && !self.window_bounds && !self.sides.get(side).is_some_and(|s| s.windowed) {
                 return Err(Diagnostic::error(
                     span,
-                    format!(
-                        "Window bounds column {} can only be used in the SELECT clause of windowed aggregations and can not be passed to aggregate functions.",
-                        name.value
-                    ),
+                    super::expr::window_bounds_only_in_select(&name.value),
                 ));
             }
             return Ok(Resolved {

@@ -27,6 +27,53 @@ impl Analyzer<'_> {
         Err(d)
     }
 
+    /// The sink's TIMESTAMP column among the projection's columns. ksqlDB checks it as it
+    /// builds the output node (`LogicalPlanner.buildOutputNode`), before the output node
+    /// checks that the keys are selected.
+    pub(super) fn check_sink_timestamp(
+        &self,
+        sink_properties: Option<&sql::Properties>,
+        items: &[Item],
+    ) -> R<()> {
+        let Some(properties) = sink_properties else {
+            return Ok(());
+        };
+        let columns = items
+            .iter()
+            .map(|i| super::catalog::Column {
+                name: i.name.clone(),
+                ty: i.expr.ty.clone(),
+                namespace: super::catalog::Namespace::Value,
+            })
+            .collect();
+        self.timestamp_column(properties, &super::catalog::Schema { columns })?;
+        Ok(())
+    }
+
+    /// The stream an `INSERT INTO` writes. ksqlDB's `AstSanitizer` first looks up the
+    /// query's sources (`DataSourceExtractor`: "X does not exist."), then the target
+    /// (`UnknownSourceException`: "Source `X` does not exist.").
+    pub(super) fn lookup_insert_target(&self, insert: &sql::InsertInto) -> R<&Source> {
+        if let Some(source) = self.catalog.source(&insert.target.value) {
+            return Ok(source);
+        }
+        let query = &insert.query;
+        for aliased in std::iter::once(&query.from).chain(query.joins.iter().map(|j| &j.source)) {
+            self.lookup_source(&aliased.name)?;
+        }
+        let name = &insert.target;
+        let mut d = Diagnostic::error(
+            name.span,
+            format!("Source `{}` does not exist.", name.value),
+        );
+        if self.failed.contains(&name.value) {
+            d = d.with_help("its declaration above failed; fix that error first");
+        } else if let Some(s) = suggest(&name.value, self.catalog.source_names()) {
+            d = d.with_help(format!("did you mean `{s}`?"));
+        }
+        Err(d)
+    }
+
     fn inputs(&self, query: &Query) -> R<(Vec<QueryInput>, Scope)> {
         let mut inputs = Vec::new();
         let mut scope = Scope::default();
@@ -87,7 +134,14 @@ impl Analyzer<'_> {
         Ok((inputs, scope))
     }
 
-    pub(super) fn select(&self, query: &Query, sink: &str) -> R<Selected> {
+    /// `sink_properties`: the WITH clause of the sink a CREATE … AS SELECT creates.
+    pub(super) fn select(
+        &self,
+        query: &Query,
+        sink: &str,
+        sink_properties: Option<&sql::Properties>,
+    ) -> R<Selected> {
+        check_qualifiers(query)?;
         let (inputs, mut scope) = self.inputs(query)?;
         let window = query.window.as_ref().map(window_spec);
         // ksqlDB resolves WINDOWSTART/WINDOWEND of a windowed aggregation only over a single
@@ -95,6 +149,7 @@ impl Analyzer<'_> {
         scope.window_bounds = window.is_some() && scope.sides.len() == 1;
         scope.window_bounds_unknown = window.is_some() && scope.sides.len() > 1;
         let (joins, join_key) = self.joins(query, &scope)?;
+        super::select_items::check_select_items(query, &scope)?;
         let filter = match &query.where_clause {
             Some(w) => {
                 let typed = Typer::new(&scope, "WHERE")
@@ -210,8 +265,18 @@ impl Analyzer<'_> {
         };
         if aggregating {
             return self.aggregated(
-                query, sink, inputs, joins, filter, group_by, window, aggregates, having, items,
+                query,
+                sink,
+                inputs,
+                joins,
+                filter,
+                group_by,
+                window,
+                aggregates,
+                having,
+                items,
                 &scope,
+                sink_properties,
             );
         }
         if let Some((_, span)) = having {
@@ -302,7 +367,8 @@ impl Analyzer<'_> {
                 .iter()
                 .any(|k| items.iter().any(|i| k.candidates.contains(&i.expr)));
         let keys = if drops_keys { Vec::new() } else { keys };
-        let (mut projection, output) = assign_keys(sink, items, &keys, kind)?;
+        self.check_sink_timestamp(sink_properties, &items)?;
+        let (mut projection, output) = assign_keys(sink, items, &keys, kind, &scope)?;
         if partition_by.is_empty() && !joins.is_empty() {
             // A join's result is keyed by the join key: its key column reads that, whichever
             // side's join column it names, even where that side is missing.
@@ -329,6 +395,57 @@ impl Analyzer<'_> {
     }
 }
 
+/// ksqlDB's `AstBuilder` refuses a column qualified by a name that is neither a source nor
+/// an alias of the query while it builds the statement, before any source is looked up or
+/// any column resolved: the first such qualifier in the text is the error.
+pub(super) fn check_qualifiers(query: &Query) -> R<()> {
+    let names: Vec<&str> = std::iter::once(&query.from)
+        .chain(query.joins.iter().map(|j| &j.source))
+        .map(|s| s.alias.as_ref().unwrap_or(&s.name).value.as_str())
+        .collect();
+    let mut stack: Vec<&sql::Expr> = query
+        .select
+        .iter()
+        .filter_map(|item| match item {
+            SelectItem::Expr { expr, .. } | SelectItem::StructWildcard { base: expr, .. } => {
+                Some(expr)
+            }
+            _ => None,
+        })
+        .chain(query.joins.iter().map(|j| &j.on))
+        .chain(query.where_clause.iter())
+        .chain(query.group_by.iter())
+        .chain(query.partition_by.iter())
+        .chain(query.having.iter())
+        .collect();
+    let mut unknown: Option<&sql::Ident> = None;
+    while let Some(expr) = stack.pop() {
+        if let sql::ExprKind::Column {
+            qualifier: Some(q), ..
+        } = &expr.kind
+            && !names.contains(&q.value.as_str())
+            && unknown.is_none_or(|u| q.span.start < u.span.start)
+        {
+            unknown = Some(q);
+        }
+        stack.extend(expr.children());
+    }
+    match unknown {
+        Some(q) => {
+            let help = match suggest(&q.value, names.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("the query's sources are {}", names.join(", ")),
+            };
+            Err(Diagnostic::error(
+                q.span,
+                format!("'{}' is not a valid stream/table name or alias.", q.value),
+            )
+            .with_help(help))
+        }
+        None => Ok(()),
+    }
+}
+
 fn window_spec(clause: &sql::WindowClause) -> WindowSpec {
     let (window_type, size_ms, advance_ms) = match &clause.kind {
         sql::WindowKind::Tumbling { size } => (WindowType::Tumbling, size.millis, None),
@@ -347,12 +464,14 @@ fn window_spec(clause: &sql::WindowClause) -> WindowSpec {
 }
 
 /// ksqlDB's `FilterTypeValidator` prefixes the errors of typing a WHERE or HAVING expression
-/// (comparisons, arithmetic, function resolution); columns are resolved earlier, unprefixed.
+/// (comparisons, arithmetic, function resolution, a column its source's schema lacks);
+/// the analyzer's unresolved columns come earlier, unprefixed.
 fn prefix(mut d: Diagnostic, text: &str) -> Diagnostic {
     let typing = [
         "Cannot compare",
         "Error processing expression",
         "Function '",
+        "Unknown column ",
     ];
     if typing.iter().any(|t| d.message.starts_with(t)) {
         d.message = format!("{text}{}", d.message);
@@ -373,6 +492,7 @@ pub(super) fn qualified_text(expr: &sql::Expr, scope: &Scope) -> String {
 fn foreign_key_columns(key: KeyExpr, scope: &Scope, items: &[Item], sink: &str) -> R<Vec<KeyExpr>> {
     let left = &scope.sides[0];
     let mut keys = Vec::new();
+    let mut missing = Vec::new();
     for candidate in key.candidates {
         let name = match candidate.kind {
             crate::expr::ExprKind::Column {
@@ -386,15 +506,7 @@ fn foreign_key_columns(key: KeyExpr, scope: &Scope, items: &[Item], sink: &str) 
             _ => String::new(),
         };
         if !items.iter().any(|i| i.expr == candidate) {
-            let span = items.first().map(|i| i.span).unwrap_or_default();
-            return Err(Diagnostic::error(
-                span,
-                format!(
-                    "Primary key column missing in projection. For foreign-key table-table joins, the projection must include all primary key columns from the left input table (`{}`). Missing column: `{name}`.",
-                    left.source
-                ),
-            )
-            .with_help(format!("add {name} to the SELECT list of {sink}")));
+            missing.push(name.clone());
         }
         keys.push(KeyExpr {
             ty: candidate.ty.clone(),
@@ -402,6 +514,33 @@ fn foreign_key_columns(key: KeyExpr, scope: &Scope, items: &[Item], sink: &str) 
             texts: vec![name],
             synthetic: false,
         });
+    }
+    if !missing.is_empty() {
+        // ksqlDB's `JoinNode.throwMissingKeyColumnForFkJoinException`: every missing column,
+        // the left table by its alias.
+        let (noun, listed): (&str, Vec<String>) = (
+            if missing.len() == 1 {
+                "column"
+            } else {
+                "columns"
+            },
+            missing.iter().map(|n| format!("`{n}`")).collect(),
+        );
+        let span = items.first().map(|i| i.span).unwrap_or_default();
+        return Err(Diagnostic::error(
+            span,
+            format!(
+                "Primary key {noun} missing in projection. For foreign-key table-table joins, \
+                 the projection must include all primary key columns from the left input table \
+                 (`{}`). Missing {noun}: {}.",
+                left.alias,
+                listed.join(", ")
+            ),
+        )
+        .with_help(format!(
+            "add {} to the SELECT list of {sink}",
+            super::naming::and_list(&missing)
+        )));
     }
     Ok(keys)
 }

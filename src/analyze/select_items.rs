@@ -76,20 +76,7 @@ impl Analyzer<'_> {
                     if let Some(alias) = alias {
                         reserved_alias(expr, alias)?;
                     }
-                    // In a join, a qualified column keeps its name unless another input has a
-                    // column of that name: then it is prefixed with its alias (`L_ID`).
-                    let join_alias = |q: Option<&str>, n: &str| -> String {
-                        let side = q.and_then(|q| scope.sides.iter().position(|s| s.alias == q));
-                        match side {
-                            Some(side) if scope.is_ambiguous(n) => scope.output_name(side, n),
-                            _ => n.to_string(),
-                        }
-                    };
-                    let natural = if scope.is_join() {
-                        natural_name(expr, Some(&join_alias))
-                    } else {
-                        natural_name(expr, None)
-                    };
+                    let natural = select_name(expr, scope);
                     let is_field = matches!(expr.kind, sql::ExprKind::Dereference { .. });
                     // A struct field's name must not repeat an earlier item's name or any
                     // source column's (ksqlDB then suffixes it: `ITEMID_1`).
@@ -164,6 +151,75 @@ impl Analyzer<'_> {
         }
         Ok(items)
     }
+}
+
+/// The name an unaliased select expression takes, if not a generated one. In a join, a
+/// qualified column keeps its name unless another input has a column of that name: then it is
+/// prefixed with its alias (`L_ID`).
+fn select_name(expr: &sql::Expr, scope: &Scope) -> Option<String> {
+    let join_alias = |q: Option<&str>, n: &str| -> String {
+        let side = q.and_then(|q| scope.sides.iter().position(|s| s.alias == q));
+        match side {
+            Some(side) if scope.is_ambiguous(n) => scope.output_name(side, n),
+            _ => n.to_string(),
+        }
+    };
+    if scope.is_join() {
+        natural_name(expr, Some(&join_alias))
+    } else {
+        natural_name(expr, None)
+    }
+}
+
+/// What ksqlDB's `Analyzer.visitSelect` checks before anything is typed (before WHERE,
+/// GROUP BY or the select expressions themselves), item by item: reserved names
+/// (`checkForReservedToken`: columns selected bare and explicit aliases here; a struct
+/// field's name, which depends on the items before it, when the items are typed), the
+/// constant grouping an aggregate call implies without GROUP BY (`addDummyGroupbyForUdafs`),
+/// and table function calls under a grouping (`visitTableFunctions`).
+pub(super) fn check_select_items(query: &Query, scope: &Scope) -> R<()> {
+    let registry = crate::functions::Registry::builtin();
+    let mut grouped = !query.group_by.is_empty();
+    for item in &query.select {
+        let SelectItem::Expr { expr, alias, span } = item else {
+            continue;
+        };
+        if let Some(alias) = alias {
+            reserved_alias(expr, alias)?;
+        } else {
+            let synthetic = scope.is_join()
+                && matches!(&expr.kind, sql::ExprKind::Column { qualifier: None, name }
+                    if name.value == scope.synthetic_key_name());
+            if let (sql::ExprKind::Column { .. }, Some(name), false) =
+                (&expr.kind, select_name(expr, scope), synthetic)
+                && RESERVED_COLUMNS.contains(&name.as_str())
+            {
+                return Err(reserved_in_select(*span, &name));
+            }
+        }
+        let calls = function_calls(expr);
+        grouped |= calls.iter().any(|(name, _)| registry.is_aggregate(name));
+        if grouped && let Some((_, at)) = calls.iter().find(|(name, _)| registry.is_table(name)) {
+            return Err(Diagnostic::error(
+                *at,
+                "Table functions cannot be used with aggregations.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The function calls in `expr`, outermost first, by name and span.
+fn function_calls(expr: &sql::Expr) -> Vec<(&str, Span)> {
+    let mut calls = Vec::new();
+    let mut stack = vec![expr];
+    while let Some(e) = stack.pop() {
+        if let sql::ExprKind::Function { name, .. } = &e.kind {
+            calls.push((name.value.as_str(), e.span));
+        }
+        stack.extend(e.children().into_iter().rev());
+    }
+    calls
 }
 
 /// ksqlDB's `Analyzer.checkForReservedToken` on an explicit alias: an alias that merely

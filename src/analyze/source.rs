@@ -368,11 +368,13 @@ impl Analyzer<'_> {
                     ),
                 ));
             }
-            (Some((size, size_span)), _) => Some(parse_window_size(size).ok_or_else(|| {
+            (Some((size, size_span)), _) => Some(parse_window_size(size).map_err(|e| {
+                // `ConfigValidators.parsed` around `DurationParser.parse`.
                 Diagnostic::error(
                     *size_span,
-                    format!("Invalid WINDOW_SIZE: '{size}'. Expected e.g. '10 SECONDS'"),
+                    format!("Configuration WINDOW_SIZE is invalid: {e}"),
                 )
+                .with_help("write a number and a unit, e.g. '10 SECONDS'")
             })?),
         };
         Ok(Some(KeyWindow {
@@ -382,13 +384,42 @@ impl Analyzer<'_> {
     }
 }
 
-/// `'10 SECONDS'` → milliseconds.
-fn parse_window_size(text: &str) -> Option<u64> {
-    let mut parts = text.split_whitespace();
-    let amount: u64 = parts.next()?.parse().ok()?;
-    let unit = crate::sql::TimeUnit::from_word(parts.next()?)?;
-    if parts.next().is_some() {
-        return None;
+/// `'10 SECONDS'` → milliseconds, with the messages of ksqlDB's `DurationParser.parse`: two
+/// tokens split at each whitespace character, a whole number, and a `TimeUnit` name with or
+/// without its plural `S`, in any case.
+fn parse_window_size(text: &str) -> Result<u64, String> {
+    let mut parts: Vec<&str> = text.split(char::is_whitespace).collect();
+    // Java's `String.split` drops trailing empty strings.
+    while parts.len() > 1 && parts.last() == Some(&"") {
+        parts.pop();
     }
-    Some(amount * unit.millis())
+    let invalid = |why: String| format!("Invalid duration: '{text}'. {why}");
+    let [amount, unit] = parts[..] else {
+        return Err(invalid(format!("Expected 2 tokens, got: {}", parts.len())));
+    };
+    let amount: u64 = amount
+        .parse()
+        .map_err(|_| invalid(format!("Not numeric: '{amount}'")))?;
+    let unit = unit.to_uppercase();
+    let plural = if unit.ends_with('S') {
+        unit.clone()
+    } else {
+        format!("{unit}S")
+    };
+    let nanos: u64 = match plural.as_str() {
+        "NANOSECONDS" => 1,
+        "MICROSECONDS" => 1_000,
+        "MILLISECONDS" => 1_000_000,
+        "SECONDS" => 1_000_000_000,
+        "MINUTES" => 60_000_000_000,
+        "HOURS" => 3_600_000_000_000,
+        "DAYS" => 86_400_000_000_000,
+        _ => {
+            return Err(invalid(format!(
+                "Unknown time unit: '{unit}'\nSupported time units are: NANOSECONDS, \
+                 MICROSECONDS, MILLISECONDS, SECONDS, MINUTES, HOURS, DAYS"
+            )));
+        }
+    };
+    Ok(amount.saturating_mul(nanos) / 1_000_000)
 }

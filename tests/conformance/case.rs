@@ -13,10 +13,12 @@ use weir::format::Role;
 use weir::ops::{BuildError, RegistryOptions};
 use weir::plan::PlannedFile;
 use weir::registry::{MemoryRegistry, SchemaRegistry};
+use weir::sql::LineColumn;
 use weir::topology::{Header, Window};
 
 use crate::codec::Side;
 use crate::expected::{blank_empty_bytes, matches};
+use crate::messages::{self, Mismatch};
 
 /// The shared case loader, for the case's topic schemas (its Schema Registry) at planning.
 #[path = "../support/qtt.rs"]
@@ -76,8 +78,12 @@ fn neutral_property(name: &str, value: &Json) -> bool {
 /// The message weir gave for a case that expects an exception.
 pub struct ErrorMessage {
     /// Whether it contains the case's `expectedException.message`: ksqlDB's test harness
-    /// (`KsqlExpectedException.expectMessage`) matches with `containsString`, and so does this.
+    /// (`KsqlExpectedException.expectMessage`) matches with `containsString`, and so does this,
+    /// reading ksqlDB's location and statement frame as weir's own rendering
+    /// (`messages.rs`).
     pub matches: bool,
+    /// Why it is not ksqlDB's, when it is not.
+    pub mismatch: Option<Mismatch>,
     /// weir's message (the diagnostics' messages, without position or caret rendering).
     pub actual: String,
 }
@@ -96,16 +102,21 @@ pub fn run(case: &Json, format: Option<&str>, statements: &str) -> (Status, Opti
         // A function we have not implemented is not the error the case expects.
         (Some(_), Err(Outcome::Unimplemented(why))) => (Status::Skipped(why), None),
         (None, Err(Outcome::Unimplemented(why))) => (Status::Failed(why), None),
-        (Some(_), Err(Outcome::Failed(message))) => {
-            let matches = message.contains(expect_message);
-            let actual = message;
-            (Status::Passed, Some(ErrorMessage { matches, actual }))
-        }
+        (Some(_), Err(Outcome::Failed(message))) => (
+            Status::Passed,
+            Some(error_message(expect_message, message, None, statements)),
+        ),
+        (Some(_), Err(Outcome::Rejected { message, at })) => (
+            Status::Passed,
+            Some(error_message(expect_message, message, at, statements)),
+        ),
         (Some(_), Ok(())) => (
             Status::Failed(format!("expected an error containing {expect_message:?}")),
             None,
         ),
-        (None, Err(Outcome::Failed(message))) => (Status::Failed(message), None),
+        (None, Err(Outcome::Failed(message) | Outcome::Rejected { message, .. })) => {
+            (Status::Failed(message), None)
+        }
         (None, Err(Outcome::Mismatch(message))) => (Status::Failed(message), None),
         (Some(_), Err(Outcome::Mismatch(message))) => (
             Status::Failed(format!("expected an error, got outputs: {message}")),
@@ -115,9 +126,33 @@ pub fn run(case: &Json, format: Option<&str>, statements: &str) -> (Status, Opti
     }
 }
 
+/// weir's `actual` message, raised at `at`, against the case's `expected` one.
+fn error_message(
+    expected: &str,
+    actual: String,
+    at: Option<LineColumn>,
+    statements: &str,
+) -> ErrorMessage {
+    let matches = messages::matches(expected, &actual, at);
+    let mismatch = (!matches).then(|| {
+        let parse_failed = weir::sql::parse_file(statements).is_err();
+        messages::classify(expected, &actual, parse_failed)
+    });
+    ErrorMessage {
+        matches,
+        mismatch,
+        actual,
+    }
+}
+
 enum Outcome {
-    /// Planning, building or running failed.
+    /// Building or running failed.
     Failed(String),
+    /// Parsing or planning refused the file; `at` is where the first diagnostic points.
+    Rejected {
+        message: String,
+        at: Option<LineColumn>,
+    },
     /// Ran, but the outputs differ.
     Mismatch(String),
     Unsupported(String),
@@ -144,13 +179,16 @@ fn execute(case: &Json, format: Option<&str>, statements: &str) -> Result<(), Ou
         ..weir::analyze::AnalyzeOptions::default()
     };
     let planned = weir::plan::plan_file_with(statements, "qtt", &options).map_err(|diags| {
-        Outcome::Failed(
-            diags
+        Outcome::Rejected {
+            message: diags
                 .iter()
                 .map(|d| d.to_string())
                 .collect::<Vec<_>>()
                 .join("; "),
-        )
+            at: diags
+                .first()
+                .map(|d| LineColumn::of(statements, d.span.start)),
+        }
     })?;
     let registry = Arc::new(MemoryRegistry::new());
     let shared: Arc<dyn SchemaRegistry> = registry.clone();

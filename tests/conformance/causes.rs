@@ -16,7 +16,10 @@
 //!   headless queries file holds only persistent queries and what they use.
 //! - **known gap**: everything else; the report's `reason` says what differs.
 //!
-//! The categories only label failures; they never turn a failure into a pass.
+//! The categories only label failures; they never turn a failure into a pass. A case that
+//! expects an exception and gets one passes; whether its message is ksqlDB's, and why not when
+//! it is not (by design: a statement weir refuses in a queries file, or a syntax error worded
+//! by weir's parser rather than ANTLR; or other), is `messages.rs`'s to say.
 
 /// The functions declared (`@UdfDescription`, `@UdtfDescription`, `@UdafDescription`) in the
 /// test sources ksqlDB's harness loads: `ksqldb-engine/src/test/java/.../function/udf/`

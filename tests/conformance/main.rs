@@ -5,7 +5,8 @@
 //! Prints per-file counts and `N passed, M failed, K skipped`, the failures per cause
 //! (`causes.rs`: test-jar UDF not registered, unsupported by design, known gap) and the pass
 //! rate of the runnable cases with and without those calling test-jar UDFs (registered or
-//! not); writes a per-case JSON report
+//! not), and how many cases expecting an exception get ksqlDB's message, differ by design or
+//! differ otherwise (`messages.rs`); writes a per-case JSON report
 //! (with each failure's `category`) to `$CARGO_TARGET_DIR/conformance-report.json` (or the
 //! temp dir), and fails only when a case listed in `tests/conformance/ratchet.txt` does not
 //! pass. `BLESS=1` rewrites the ratchet from the current passes. The case files are data and
@@ -15,6 +16,7 @@ mod case;
 mod causes;
 mod codec;
 mod expected;
+mod messages;
 mod post;
 mod registry;
 mod test_functions;
@@ -241,6 +243,8 @@ fn report(results: &[Result_]) {
             json!({"file": r.file, "name": r.name, "format": r.format, "status": status,
                    "reason": reason, "category": r.cause().map(Cause::label),
                    "messageMatches": r.message.as_ref().map(|m| m.matches),
+                   "messageMismatch": r.message.as_ref()
+                       .and_then(|m| m.mismatch).map(messages::Mismatch::label),
                    "message": r.message.as_ref().map(|m| m.actual.as_str()),
                    "registryFormat": r.registry_format})
         })
@@ -258,11 +262,18 @@ fn report(results: &[Result_]) {
     let expecting: Vec<&case::ErrorMessage> =
         results.iter().filter_map(|r| r.message.as_ref()).collect();
     let matching = expecting.iter().filter(|m| m.matches).count();
+    let mismatches = |design: bool| {
+        expecting
+            .iter()
+            .filter(|m| m.mismatch.is_some_and(|why| why.by_design() == design))
+            .count()
+    };
     println!(
-        "expected-exception cases passing: {}; with ksqlDB's message: {matching}; \
-         with a different message: {}",
-        expecting.len(),
-        expecting.len() - matching
+        "expected-exception cases passing: {n}; ksqlDB's message: {matching} of {n}; \
+         by design: {} (refused statement or syntax error, messages.rs); other: {}",
+        mismatches(true),
+        mismatches(false),
+        n = expecting.len(),
     );
     println!("{p} passed, {} failed, {s} skipped", f + e);
     println!(

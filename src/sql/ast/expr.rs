@@ -12,6 +12,47 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// The expressions directly inside this one, in the order they are written.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Literal(_) | ExprKind::Column { .. } | ExprKind::TimeUnit(_) => Vec::new(),
+            ExprKind::Dereference { base, .. } => vec![base],
+            ExprKind::Subscript { base, index } => vec![base, index],
+            ExprKind::Unary { operand, .. } => vec![operand],
+            ExprKind::Binary { left, right, .. } | ExprKind::IsDistinctFrom { left, right, .. } => {
+                vec![left, right]
+            }
+            ExprKind::Between {
+                expr, low, high, ..
+            } => vec![expr, low, high],
+            ExprKind::InList { expr, list, .. } => {
+                std::iter::once(expr.as_ref()).chain(list).collect()
+            }
+            ExprKind::Like { expr, pattern, .. } => vec![expr, pattern],
+            ExprKind::IsNull { expr, .. }
+            | ExprKind::Cast { expr, .. }
+            | ExprKind::AtTimeZone { expr, .. } => vec![expr],
+            ExprKind::Case {
+                operand,
+                whens,
+                else_result,
+            } => operand
+                .iter()
+                .map(|o| o.as_ref())
+                .chain(whens.iter().flat_map(|(w, t)| [w, t]))
+                .chain(else_result.iter().map(|e| e.as_ref()))
+                .collect(),
+            ExprKind::Array(items) | ExprKind::Function { args: items, .. } => {
+                items.iter().collect()
+            }
+            ExprKind::Map(entries) => entries.iter().flat_map(|(k, v)| [k, v]).collect(),
+            ExprKind::Struct(fields) => fields.iter().map(|(_, v)| v).collect(),
+            ExprKind::Lambda { body, .. } => vec![body],
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExprKind {
     Literal(Literal),
