@@ -161,7 +161,8 @@ pub fn run_quix(
     });
     let waited = wait_for_done(&received, limit + Duration::from_secs(120));
     // The app stops by itself once done; a hung one is killed (it is this harness's child).
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let grace = if waited.is_ok() { 60 } else { 0 };
+    let deadline = Instant::now() + Duration::from_secs(grace);
     while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }

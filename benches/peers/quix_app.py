@@ -11,8 +11,12 @@
   is keyed by the auction's key bytes; its value is {"start", "end", "BIDS", "MAX_PRICE"}.
 
 Processing guarantee at-least-once, Quix's defaults otherwise (RocksDB state with a changelog
-topic, commits every 5 s). Run by the harness (`benches/harness/peers.rs`) with the pinned
-install of `.ci/install-python-peers` on PYTHONPATH:
+topic, commits every 5 s). The input topic must report its `retention.ms` (Quix sizes its
+changelog from it); the test broker describes only configs a topic was created with, so the
+harness creates the inputs with `retention.ms=-1` when it runs the peers.
+
+Run by the harness (`benches/harness/peers.rs`) with the pinned install of
+`.ci/install-python-peers` on PYTHONPATH:
 
     python3 benches/peers/quix_app.py --bootstrap HOST:PORT --workload W2 \
         --input bids --output quix-w2 --expected N --state-dir DIR
