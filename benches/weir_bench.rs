@@ -56,6 +56,10 @@ struct Cli {
     /// Do not rewrite benches/README.md and benches/results/latest.json.
     #[arg(long, global = true)]
     no_report: bool,
+    /// Also run the peers (Quix Streams, for W1 and W2) over the same input topics after
+    /// weir, on the same broker (installs them with `.ci/install-python-peers` on first use).
+    #[arg(long, global = true)]
+    peers: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -150,6 +154,8 @@ fn run(cli: &Cli, command: &Run) -> Result<(), String> {
         weir: PathBuf::from(env!("CARGO_BIN_EXE_weir")),
         bench: Some(std::env::current_exe().map_err(|e| format!("own path: {e}"))?),
         work_dir: work_dir.clone(),
+        peers: cli.peers,
+        settle: measure::SETTLE,
     };
     let (cores, cpu_model) = procfs::machine();
     let mut report = Report {
@@ -205,6 +211,7 @@ fn run(cli: &Cli, command: &Run) -> Result<(), String> {
                     r.ceiling_records_per_second,
                     r.ceiling_records_per_cpu_second
                 );
+                failed_checks(&r, &mut report.failures);
                 report.broker.push(r);
             }
             Err(e) => {
@@ -242,6 +249,39 @@ fn run(cli: &Cli, command: &Run) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{} run(s) failed", report.failures.len()))
+    }
+}
+
+/// Prints what the checks of a broker run found and lists the failed ones: a window check
+/// that did not pass, a peer that failed or whose output is wrong.
+fn failed_checks(r: &measure::BrokerResult, failures: &mut Vec<String>) {
+    if let Some(check) = &r.windows
+        && !check.passed()
+    {
+        failures.push(format!("broker {}: weir {}", r.workload, check.summary()));
+    }
+    if let Some(e) = &r.peer_failure {
+        eprintln!("  peer failed: {e}");
+        failures.push(format!("peer {}: {e}", r.workload));
+    }
+    if let Some(p) = &r.peer {
+        let check = p.windows.as_ref().map_or_else(
+            || format!("outputs {} of {:?}", p.outputs, p.expected_outputs),
+            |w| w.summary(),
+        );
+        eprintln!(
+            "  {}: {:.0} records/s wall, {:.0} per core ({} records, {:.2} CPU s); {check}; \
+             {} late",
+            p.peer,
+            p.records_per_second,
+            p.records_per_cpu_second,
+            p.records,
+            p.cpu_seconds,
+            p.late
+        );
+        if !p.passed() {
+            failures.push(format!("peer {} {}: {check}", r.workload, p.peer));
+        }
     }
 }
 
@@ -318,10 +358,13 @@ fn command_line(cli: &Cli, command: &Run) -> String {
         Run::Smoke => "smoke".to_owned(),
         Run::Passthrough { .. } => "passthrough".to_owned(),
     };
-    let commit = cli
+    let mut commit = cli
         .commit_interval
         .as_ref()
         .map_or(String::new(), |c| format!(" --commit-interval {c}"));
+    if cli.peers {
+        commit.push_str(" --peers");
+    }
     format!(
         "cargo bench --bench weir-bench -- {what}{commit} --bids {} --engine-bids {} --restore-keys {} \
          --latency-rate {} --latency-seconds {} --max-seconds {}",
@@ -341,10 +384,16 @@ fn smoke(options: &Options) -> Result<(), String> {
             r.workload, r.records, r.outputs
         );
     }
-    let r = harness::smoke::broker(&options.weir, &options.work_dir, 1_000)?;
-    eprintln!(
-        "broker W1: {} records in {:.2} s",
-        r.records, r.wall_seconds
-    );
+    for id in ["W1", "W2"] {
+        let r = harness::smoke::broker(&options.weir, &options.work_dir, id, 1_000)?;
+        let check = r.windows.as_ref().map_or(String::new(), |c| c.summary());
+        eprintln!(
+            "broker {id}: {} records in {:.2} s {check}",
+            r.records, r.wall_seconds
+        );
+        if r.windows.as_ref().is_some_and(|c| !c.passed()) {
+            return Err(format!("broker {id}: {check}"));
+        }
+    }
     Ok(())
 }

@@ -1,13 +1,17 @@
 //! The benchmark harness in smoke mode, so it cannot rot: every workload of `benches/` through
-//! the in-memory driver for a thousand bids, and W1 end to end against the test broker (debug
-//! weir binary, a one-second latency phase, the passthrough ceiling on a thread). Asserts that
-//! each stage produced output, not how fast (see `benches/README.md` for the figures).
+//! the in-memory driver for a thousand bids, and W1 and W2 end to end against the test broker
+//! (debug weir binary, a one-second latency phase, the passthrough ceiling on a thread).
+//! Asserts that each stage produced output, not how fast (see `benches/README.md` for the
+//! figures), and that W2's final windows are the input's, as every bench run checks them.
 
 #[path = "../benches/harness/mod.rs"]
 mod bench_harness;
 
+use std::collections::HashMap;
+
 use bench_harness::generator::Generator;
 use bench_harness::smoke;
+use bench_harness::windows;
 
 #[test]
 fn generated_records_are_deterministic_json_keyed_by_their_ids() {
@@ -67,9 +71,11 @@ fn w1_runs_end_to_end_against_the_broker() {
     let r = smoke::broker(
         std::path::Path::new(env!("CARGO_BIN_EXE_weir")),
         work.path(),
+        "W1",
         1_000,
     )
     .expect("W1 broker smoke run");
+    assert!(r.windows.is_none(), "W1 has no windows to check");
     assert_eq!(r.records, 1_000);
     // The kernel counts CPU time in 10 ms ticks: a thousand records can take less than one.
     assert!(r.wall_seconds > 0.0 && r.cpu_seconds >= 0.0, "{r:?}");
@@ -80,4 +86,53 @@ fn w1_runs_end_to_end_against_the_broker() {
         "{latency:?}"
     );
     assert!(r.peak_rss_mib > 0.0);
+}
+
+#[test]
+fn w2_windows_are_exact_end_to_end_against_the_broker() {
+    let work = tempfile::tempdir().expect("work dir");
+    let r = smoke::broker(
+        std::path::Path::new(env!("CARGO_BIN_EXE_weir")),
+        work.path(),
+        "W2",
+        1_000,
+    )
+    .expect("W2 broker smoke run");
+    let check = r.windows.expect("W2's windows are checked");
+    // A thousand bids one millisecond apart, plus the latency phase's: at least 100 auctions
+    // in one or two windows.
+    assert!(check.windows >= 100, "{check:?}");
+    assert!(check.passed(), "{}: {check:?}", check.summary());
+}
+
+#[test]
+fn the_window_check_counts_wrong_missing_and_unexpected_windows() {
+    let g = Generator::new(10, 1_700_000_000_000);
+    let bids: Vec<_> = (0..25_000).map(|i| g.bid(i)).collect();
+    let mut expected = HashMap::new();
+    windows::add_expected(&mut expected, &bids, 10_000).expect("expected windows");
+    // 25 s of bids from a window boundary: three windows for each of the 10 auctions.
+    assert_eq!(expected.len(), 30);
+    assert_eq!(expected.values().map(|f| f.0).sum::<u64>(), 25_000);
+    let exact = windows::compare(&expected, &expected, 30);
+    assert!(exact.passed(), "{exact:?}");
+    assert_eq!(exact.summary(), "windows exact 30/30");
+
+    let mut found = expected.clone();
+    let (&first, _) = found.iter().next().expect("a window");
+    found.get_mut(&first).expect("a window").0 += 1;
+    let second = *found.keys().find(|k| **k != first).expect("another window");
+    found.remove(&second);
+    found.insert((999, 0), (1, 1));
+    let check = windows::compare(&expected, &found, 30);
+    assert!(!check.passed());
+    assert_eq!(
+        (check.exact, check.wrong, check.missing, check.unexpected),
+        (28, 1, 1, 1)
+    );
+    assert!(
+        check.summary().starts_with("windows exact 28/30 (FAILED"),
+        "{}",
+        check.summary()
+    );
 }

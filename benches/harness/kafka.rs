@@ -48,12 +48,27 @@ pub fn client(bootstrap: &str) -> ClientConfig {
 
 /// Creates `topics` with `partitions` partitions each (existing ones are kept).
 pub fn create_topics(bootstrap: &str, topics: &[&str], partitions: i32) -> BenchResult<()> {
+    create_topics_with(bootstrap, topics, partitions, &[])
+}
+
+/// [`create_topics`] with topic configs.
+pub fn create_topics_with(
+    bootstrap: &str,
+    topics: &[&str],
+    partitions: i32,
+    config: &[(&str, &str)],
+) -> BenchResult<()> {
     let admin: AdminClient<DefaultClientContext> = client(bootstrap)
         .create()
         .map_err(|e| format!("admin client: {e}"))?;
     let new: Vec<NewTopic> = topics
         .iter()
-        .map(|t| NewTopic::new(t, partitions, TopicReplication::Fixed(1)))
+        .map(|t| {
+            config.iter().fold(
+                NewTopic::new(t, partitions, TopicReplication::Fixed(1)),
+                |topic, (name, value)| topic.set(name, value),
+            )
+        })
         .collect();
     let options = AdminOptions::new().operation_timeout(Some(OP_TIMEOUT));
     let results = block_on(admin.create_topics(&new, &options))

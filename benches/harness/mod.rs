@@ -11,6 +11,8 @@
 //! - [`daemon`]: a `weir run` process, its metrics and its `/proc` CPU and memory figures.
 //! - [`passthrough`]: the I/O ceiling, a raw consumer→producer copy with no parsing.
 //! - [`measure`]: per-workload runs against the broker, latency at a fixed rate, restore.
+//! - [`windows`]: the check of a windowed sink's final windows against the input.
+//! - [`peers`]: another stream processor (Quix Streams) over the same input, on request.
 //! - [`report`]: the JSON and Markdown reports.
 //! - [`smoke`]: the few-second run that `cargo test` does.
 //!
@@ -24,10 +26,12 @@ pub mod generator;
 pub mod kafka;
 pub mod measure;
 pub mod passthrough;
+pub mod peers;
 pub mod procfs;
 pub mod registry_formats;
 pub mod report;
 pub mod smoke;
+pub mod windows;
 pub mod workloads;
 
 /// Errors of the harness: a sentence that says what failed and where.

@@ -11,6 +11,7 @@ use super::BenchResult;
 use super::engine::EngineResult;
 use super::measure::BrokerResult;
 use super::measure::restore::RestoreResult;
+use super::windows::WindowCheck;
 
 /// The line of `benches/README.md` after which the text is hand-written (analysis of the
 /// figures) and survives a rewrite.
@@ -125,17 +126,21 @@ impl Report {
                  Per core = records ÷ CPU seconds of the weir process (`/proc/<pid>/stat`). \
                  Latency: input timestamp to output read by a consumer, at a fixed rate. \
                  Ready RSS: when the daemon reports ready, its consumers already reading the \
-                 backlog; idle RSS: after the backlog, 15 s without input (one memory trim period of weir).\n"
+                 backlog; idle RSS: after the backlog, 15 s without input (one memory trim period of weir). \
+                 Checked: after weir stops, the final value of every window in the sink (the \
+                 last update per auction and window start, read_committed under exactly-once) \
+                 against the bids and highest price the generated input gives it; a run with \
+                 any wrong, missing or unexpected window is marked FAILED.\n"
             );
             let _ = writeln!(
                 md,
                 "| workload | guarantee | records | records/s (wall) | records/s per core | \
                  ceiling records/s | ceiling per core | weir/ceiling wall | weir/ceiling per core | \
-                 p50 ms | p99 ms | ready RSS MiB | idle RSS MiB | peak RSS MiB | commits (s spent) |"
+                 p50 ms | p99 ms | ready RSS MiB | idle RSS MiB | peak RSS MiB | commits (s spent) | checked |"
             );
             let _ = writeln!(
                 md,
-                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
             );
             for b in &self.broker {
                 let (p50, p99) = b
@@ -146,7 +151,7 @@ impl Report {
                     });
                 let _ = writeln!(
                     md,
-                    "| {} {} | {} | {} | {} | {} | {} | {} | {:.0}% | {:.0}% | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} ({:.1}) |",
+                    "| {} {} | {} | {} | {} | {} | {} | {} | {:.0}% | {:.0}% | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} ({:.1}) | {} |",
                     b.workload,
                     b.title,
                     b.guarantee,
@@ -167,9 +172,11 @@ impl Report {
                     b.idle_rss_mib,
                     b.peak_rss_mib,
                     b.commits,
-                    b.commit_seconds
+                    b.commit_seconds,
+                    b.windows.as_ref().map_or("–".to_owned(), checked)
                 );
             }
+            self.peers_table(&mut md);
             if let Some(l) = self.broker.iter().find_map(|b| b.latency.as_ref()) {
                 let _ = writeln!(
                     md,
@@ -216,6 +223,7 @@ impl Report {
             "```\ncargo bench --bench weir-bench -- all          # everything (release build)\n\
              cargo bench --bench weir-bench -- engine       # engine-only, no broker\n\
              cargo bench --bench weir-bench -- broker W1 W4 # selected workloads against the broker\n\
+             cargo bench --bench weir-bench -- broker W1 W2 --peers # and Quix Streams on the same input\n\
              cargo bench --bench weir-bench -- restore      # the restore run\n\
              cargo bench --bench weir-bench -- all --bids 200000 --restore-keys 1000000\n\
              cargo test --test bench_smoke                  # the smoke run (debug, seconds)\n```\n"
@@ -226,5 +234,99 @@ impl Report {
              Logs and state of each run stay in the work folder printed at the start."
         );
         md
+    }
+
+    /// The peers next to weir on the same input, when the run had them.
+    fn peers_table(&self, md: &mut String) {
+        let runs: Vec<&BrokerResult> = self
+            .broker
+            .iter()
+            .filter(|b| b.peer.is_some() || b.peer_failure.is_some())
+            .collect();
+        if runs.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            md,
+            "\n#### Peers on the same input (`--peers`)\n\n\
+             After weir's run, on the same broker, the peer reads the same `bids` topic from \
+             the beginning (weir's bids and its latency phase's) with the same logic \
+             ([`peers/quix_app.py`](peers/quix_app.py): at-least-once, RocksDB state with a \
+             changelog, W2 writing every window update as EMIT CHANGES does, with ksqlDB's \
+             24-hour grace). Per core = records ÷ CPU seconds of the Python process \
+             (`/proc/<pid>/stat`, from just before `Application.run` to its last input record); \
+             wall from its first record to its last. Its output is checked like weir's.\n"
+        );
+        let _ = writeln!(
+            md,
+            "| workload | processor | records | records/s (wall) | records/s per core | CPU s | peak RSS MiB | output | checked |"
+        );
+        let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---|");
+        for b in runs {
+            let _ = writeln!(
+                md,
+                "| {} | weir | {} | {} | {} | {:.2} | {:.0} | – | {} |",
+                b.workload,
+                b.processed,
+                rate(b.records_per_second),
+                rate(b.records_per_cpu_second),
+                b.cpu_seconds,
+                b.peak_rss_mib,
+                b.windows.as_ref().map_or("–".to_owned(), checked)
+            );
+            match (&b.peer, &b.peer_failure) {
+                (Some(p), _) => {
+                    let output = p.expected_outputs.map_or_else(
+                        || format!("{} updates", p.outputs),
+                        |e| format!("{} of {e}", p.outputs),
+                    );
+                    let mut check = p.windows.as_ref().map_or_else(
+                        || {
+                            if p.passed() {
+                                "records exact".to_owned()
+                            } else {
+                                "**FAILED** records".to_owned()
+                            }
+                        },
+                        checked,
+                    );
+                    if p.late > 0 {
+                        check.push_str(&format!("; {} records dropped as late", p.late));
+                    }
+                    let _ = writeln!(
+                        md,
+                        "| {} | {} ({:.0}% of weir per core) | {} | {} | {} | {:.2} | {:.0} | {} | {} |",
+                        b.workload,
+                        p.peer,
+                        p.records_per_cpu_second / b.records_per_cpu_second.max(1e-9) * 100.0,
+                        p.records,
+                        rate(p.records_per_second),
+                        rate(p.records_per_cpu_second),
+                        p.cpu_seconds,
+                        p.peak_rss_mib,
+                        output,
+                        check
+                    );
+                }
+                (None, Some(e)) => {
+                    let _ = writeln!(
+                        md,
+                        "| {} | peer **FAILED**: {} | | | | | | | |",
+                        b.workload,
+                        e.replace('\n', " ").replace('|', "/")
+                    );
+                }
+                (None, None) => {}
+            }
+        }
+    }
+}
+
+/// A window check in a table cell: "windows exact N/N", or marked FAILED.
+fn checked(check: &WindowCheck) -> String {
+    if check.passed() {
+        check.summary()
+    } else {
+        format!("**FAILED** {}", check.summary().replace('|', "/"))
     }
 }

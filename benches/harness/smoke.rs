@@ -1,9 +1,11 @@
 //! The smoke run: every workload for about a thousand bids through the in-memory driver, and
-//! one short run of W1 against a real broker with its latency phase and passthrough, so the
-//! whole harness is exercised by `cargo test` in seconds. Figures are not meaningful here;
-//! that each stage runs and produces output is.
+//! short runs of W1 and W2 against a real broker with their latency phase and passthrough
+//! (W2's with its window check), so the whole harness is exercised by `cargo test` in seconds.
+//! Figures are not meaningful here; that each stage runs and produces output is (and that
+//! W2's windows are exact).
 
 use std::path::Path;
+use std::time::Duration;
 
 use super::BenchResult;
 use super::engine::{self, EngineResult};
@@ -28,8 +30,9 @@ pub fn engine(bids: u64) -> BenchResult<Vec<EngineResult>> {
     Ok(results)
 }
 
-/// W1 against a broker with `bids` bids, a one-second latency phase, weir at `weir`.
-pub fn broker(weir: &Path, work_dir: &Path, bids: u64) -> BenchResult<BrokerResult> {
+/// Workload `id` against a broker with `bids` bids, a one-second latency phase, a one-second
+/// settle (no memory figure is kept), weir at `weir`.
+pub fn broker(weir: &Path, work_dir: &Path, id: &str, bids: u64) -> BenchResult<BrokerResult> {
     let options = Options {
         bids,
         latency_rate: 200,
@@ -39,10 +42,12 @@ pub fn broker(weir: &Path, work_dir: &Path, bids: u64) -> BenchResult<BrokerResu
         weir: weir.to_path_buf(),
         bench: None,
         work_dir: work_dir.to_path_buf(),
+        peers: false,
+        settle: Duration::from_secs(1),
     };
-    let w1 = workloads::all()
+    let workload = workloads::all()
         .into_iter()
-        .find(|w| w.id == "W1")
-        .ok_or("no workload W1")?;
-    measure::run(&w1, &options)
+        .find(|w| w.id == id)
+        .ok_or_else(|| format!("no workload {id}"))?;
+    measure::run(&workload, &options)
 }

@@ -34,6 +34,9 @@ pub struct Workload {
     pub sink: &'static str,
     /// The sources' value format: the file's JSON, or a Schema Registry format in its place.
     pub value_format: ValueFormat,
+    /// Size of the sink's tumbling windows (ms) when its final windows are checked against
+    /// the input ([`windows`](super::windows)): W2 and W4.
+    pub window_ms: Option<i64>,
 }
 
 /// W1–W5, in report order.
@@ -48,6 +51,7 @@ pub fn all() -> Vec<Workload> {
             queries: 1,
             sink: "BIDS_EUR",
             value_format: ValueFormat::Json,
+            window_ms: None,
         },
         Workload {
             id: "W2",
@@ -58,6 +62,7 @@ pub fn all() -> Vec<Workload> {
             queries: 1,
             sink: "AUCTION_WINDOW_STATS",
             value_format: ValueFormat::Json,
+            window_ms: Some(10_000),
         },
         Workload {
             id: "W3",
@@ -68,6 +73,7 @@ pub fn all() -> Vec<Workload> {
             queries: 1,
             sink: "BIDS_ENRICHED",
             value_format: ValueFormat::Json,
+            window_ms: None,
         },
         Workload {
             id: "W4",
@@ -78,6 +84,7 @@ pub fn all() -> Vec<Workload> {
             queries: 1,
             sink: "AUCTION_WINDOW_STATS",
             value_format: ValueFormat::Json,
+            window_ms: Some(10_000),
         },
         Workload {
             id: "W5",
@@ -88,6 +95,7 @@ pub fn all() -> Vec<Workload> {
             queries: 10,
             sink: "Q01_BIDS_EUR",
             value_format: ValueFormat::Json,
+            window_ms: None,
         },
     ]
 }
@@ -124,6 +132,7 @@ pub fn restore() -> Workload {
         queries: 1,
         sink: "BIDDER_TOTALS",
         value_format: ValueFormat::Json,
+        window_ms: None,
     }
 }
 

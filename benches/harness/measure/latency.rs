@@ -14,6 +14,7 @@ use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedPr
 use serde::{Deserialize, Serialize};
 
 use super::super::BenchResult;
+use super::super::generator::Event;
 use super::super::kafka;
 use super::super::workloads::Workload;
 use super::{Options, now_ms};
@@ -42,11 +43,13 @@ pub fn quantile(sorted: &[i64], q: f64) -> f64 {
 }
 
 /// Runs the phase; `None` when the sink produced nothing timed (e.g. a filter that dropped all).
+/// Every bid it produces is appended to `sent` (the input of the window check).
 pub fn run(
     bootstrap: &str,
     workload: &Workload,
     options: &Options,
     read_committed: bool,
+    sent: &mut Vec<Event>,
 ) -> BenchResult<Option<LatencyResult>> {
     let consumer: BaseConsumer = kafka::client(bootstrap)
         .set("group.id", "bench-latency")
@@ -122,6 +125,7 @@ pub fn run(
         producer
             .send(record)
             .map_err(|(e, _)| format!("latency produce: {e}"))?;
+        sent.push(event);
     }
     producer
         .flush(Duration::from_secs(30))

@@ -1,8 +1,10 @@
 //! Per-workload runs against a real broker: pre-produce the inputs, start `weir run`, time it
 //! through them (wall clock from the last poll before the first record is consumed to the
 //! poll that sees the last, CPU seconds of the weir process from `/proc`), then the latency
-//! phase at a fixed rate ([`latency`]), then the passthrough ceiling over the same topics.
-//! The restore run lives in [`restore`].
+//! phase at a fixed rate ([`latency`]), then the check of a windowed sink against the input
+//! ([`windows`](super::windows)), then the passthrough ceiling over the same topics, then,
+//! when asked, a peer over the same input ([`peers`](super::peers)). The restore run lives in
+//! [`restore`].
 
 pub mod latency;
 pub mod restore;
@@ -18,7 +20,9 @@ use super::broker::Broker;
 use super::daemon::Daemon;
 use super::kafka;
 use super::passthrough::PassthroughResult;
+use super::peers::{self, Expected, PeerResult};
 use super::procfs;
+use super::windows::{self, Layout, WindowCheck};
 use super::workloads::Workload;
 
 pub use latency::LatencyResult;
@@ -45,6 +49,11 @@ pub struct Options {
     pub bench: Option<PathBuf>,
     /// Logs and state of the runs (kept for post-mortems).
     pub work_dir: PathBuf,
+    /// Run the peers ([`peers::WORKLOADS`]) after weir over the same input.
+    pub peers: bool,
+    /// How long the daemon idles after the backlog before its idle memory is read
+    /// ([`SETTLE`]; shorter in the smoke run, which does not report memory).
+    pub settle: Duration,
 }
 
 /// What one workload measured against the broker.
@@ -85,6 +94,15 @@ pub struct BrokerResult {
     /// weir ÷ ceiling, wall throughput and per core.
     pub ratio_wall: f64,
     pub ratio_per_core: f64,
+    /// The sink's final windows against the input (W2, W4): a run with any wrong, missing
+    /// or unexpected window failed.
+    #[serde(default)]
+    pub windows: Option<WindowCheck>,
+    /// The peer's run over the same input (`--peers`), or why it failed.
+    #[serde(default)]
+    pub peer: Option<PeerResult>,
+    #[serde(default)]
+    pub peer_failure: Option<String>,
 }
 
 /// Milliseconds since the epoch.
@@ -167,19 +185,28 @@ pub fn wait_for_metric(
 /// How long the daemon runs without input before its idle memory is read: longer than the
 /// period of weir's memory trim (10 s), so the reading shows an idle daemon, not one that has
 /// not yet handed back what the backlog left behind.
-const SETTLE: Duration = Duration::from_secs(weir::runtime::memory::TRIM_EVERY.as_secs() + 5);
+pub const SETTLE: Duration = Duration::from_secs(weir::runtime::memory::TRIM_EVERY.as_secs() + 5);
 
 /// Runs one workload end to end against a broker of its own.
 pub fn run(workload: &Workload, options: &Options) -> BenchResult<BrokerResult> {
     let dir = fresh_dir(&options.work_dir, workload.id)?;
     let broker = Broker::start(&dir)?;
     let topics: Vec<&str> = workload.topics(options.bids).iter().map(|t| t.0).collect();
-    kafka::create_topics(&broker.bootstrap, &topics, PARTITIONS)?;
+    // The test broker describes only the configs a topic was created with, and Quix Streams
+    // sizes its changelog from its input's `retention.ms` (Kafka's default is 7 days).
+    let config: &[(&str, &str)] = if options.peers {
+        &[("retention.ms", "-1")]
+    } else {
+        &[]
+    };
+    kafka::create_topics_with(&broker.bootstrap, &topics, PARTITIONS, config)?;
     // Pre-produced event times end well before the latency phase's "now".
     let base = now_ms() - options.bids as i64 - 600_000;
     let events = workload.events(options.bids, base);
     kafka::produce_all(&broker.bootstrap, &events)?;
     let records = events.len() as u64;
+    let mut expected = Expected::default();
+    expected.add(&events, workload.window_ms)?;
     drop(events);
 
     let sql = workload.sql()?;
@@ -213,28 +240,58 @@ pub fn run(workload: &Workload, options: &Options) -> BenchResult<BrokerResult> 
     let cpu_seconds = daemon.cpu_seconds() - cpu_before;
     let wall_seconds = (progress.last - progress.first).as_secs_f64();
     let processed = ((records as f64) * (progress.value / target).min(1.0)).round() as u64;
-    std::thread::sleep(SETTLE);
+    std::thread::sleep(options.settle);
     let idle_rss_mib = procfs::rss_mib(daemon.pid()).unwrap_or(0.0);
     let (_, body) = super::daemon::http_get(daemon.addr, "/metrics")?;
     let commits = super::daemon::metric_sum(&body, "weir_commits_total", "");
     let commit_seconds = super::daemon::metric_sum(&body, "weir_commit_latency_seconds_sum", "");
 
     // A run that could not keep up would time its own backlog, not latency.
+    let exactly_once = workload.guarantee == "exactly_once_v2";
+    let mut sent = Vec::new();
     let latency = if progress.complete {
         latency::run(
             &broker.bootstrap,
             workload,
             options,
-            workload.guarantee == "exactly_once_v2",
+            exactly_once,
+            &mut sent,
         )
         .map_err(|e| format!("{} latency phase: {e}", workload.id))?
     } else {
         None
     };
+    expected.add(&sent, workload.window_ms)?;
+    drop(sent);
     let peak_rss_mib = procfs::peak_rss_mib(daemon.pid()).unwrap_or(0.0);
     daemon.stop()?;
+    // After the clean stop: every window's last update is written (and committed).
+    let windows = match workload.window_ms {
+        Some(_) => {
+            let check = windows::check(
+                &broker.bootstrap,
+                workload.sink,
+                Layout::Weir,
+                exactly_once,
+                &expected.windows,
+            )
+            .map_err(|e| format!("{} window check: {e}", workload.id))?;
+            eprintln!("  weir {}", check.summary());
+            Some(check)
+        }
+        None => None,
+    };
 
     let ceiling = passthrough(options, &broker.bootstrap, &topics, records)?;
+    let (peer, peer_failure) = if options.peers && peers::WORKLOADS.contains(&workload.id) {
+        let limit = Duration::from_secs(options.max_seconds);
+        match peers::run_quix(&broker.bootstrap, workload, &dir, &expected, limit) {
+            Ok(peer) => (Some(peer), None),
+            Err(e) => (None, Some(e)),
+        }
+    } else {
+        (None, None)
+    };
     let records_per_second = processed as f64 / wall_seconds.max(1e-3);
     let records_per_cpu_second = processed as f64 / cpu_seconds.max(1e-3);
     let ceiling_records_per_second = ceiling.records as f64 / ceiling.wall_seconds.max(1e-3);
@@ -262,6 +319,9 @@ pub fn run(workload: &Workload, options: &Options) -> BenchResult<BrokerResult> 
         ceiling,
         ceiling_records_per_second,
         ceiling_records_per_cpu_second,
+        windows,
+        peer,
+        peer_failure,
     })
 }
 
