@@ -89,6 +89,10 @@ pub fn run(options: &Options) -> BenchResult<RestoreResult> {
             ));
         }
         let now = Instant::now();
+        // Readiness first: a task that finishes restoring between the two requests then
+        // shows in the metrics read after it, never only in the readiness.
+        let ready = super::super::daemon::http_get(restorer.addr, "/readyz")
+            .is_ok_and(|(code, _)| code == 200);
         if let Ok((_, body)) = super::super::daemon::http_get(restorer.addr, "/metrics") {
             let remaining =
                 super::super::daemon::metric_sum(&body, "weir_restore_remaining_records", "");
@@ -97,8 +101,6 @@ pub fn run(options: &Options) -> BenchResult<RestoreResult> {
             if remaining > 0.0 || restored > 0.0 {
                 first_progress.get_or_insert(now);
             }
-            let ready = super::super::daemon::http_get(restorer.addr, "/readyz")
-                .is_ok_and(|(code, _)| code == 200);
             if restored >= changelog_records as f64 || (ready && restored > 0.0) {
                 restored_records = restored as u64;
                 break now;
