@@ -169,8 +169,61 @@ impl Side {
         }
     }
 
-    /// Our bytes through a row: read by this side's serde, written by the JSON serde.
+    /// The side ksqlDB's harness reads `bytes` through. Its registry deserializers return
+    /// every field of the writer's schema, so a sink written with a declared `*_SCHEMA_ID`
+    /// shows the fields no column supplies too (with the default the writer filled in): such
+    /// a record is read with the columns of the schema its header names. Otherwise, and when
+    /// that schema is one unwrapped column, this side as declared.
+    fn writer_side(&self, bytes: &[u8]) -> Option<Side> {
+        use weir::analyze::registry::{self as inference, InferOptions, RegisteredSchema};
+        let binding = self.registry.as_ref()?;
+        self.format.schema_id?;
+        let id = u32::from_be_bytes(bytes.get(1..5)?.try_into().ok()?);
+        let schema = binding.registry.schema_by_id(id).ok()?;
+        let registered = RegisteredSchema {
+            text: schema.text.clone(),
+            references: schema
+                .resolved
+                .iter()
+                .map(|(name, text)| inference::SchemaReference {
+                    name: name.clone(),
+                    text: text.clone(),
+                })
+                .collect(),
+        };
+        let side = match self.role {
+            Role::Key => inference::SchemaSide::Key,
+            Role::Value => inference::SchemaSide::Value,
+        };
+        let options = InferOptions {
+            schema_id: true,
+            full_name: self.format.full_name.clone(),
+            unwrap_single: self.format.wrap_single_value == Some(false),
+        };
+        let columns = inference::infer_columns(self.format.format, side, &registered, &options)
+            .ok()
+            .filter(|c| !(c.len() == 1 && ["ROWKEY", "ROWVAL"].contains(&c[0].0.as_str())))?;
+        Some(Side {
+            format: self.format.clone(),
+            columns: columns
+                .into_iter()
+                .map(|(name, ty)| SerdeColumn::new(name, ty))
+                .collect(),
+            role: self.role,
+            registry: self.registry.clone(),
+        })
+    }
+
+    /// Our bytes through a row: read by this side's serde (or the writer schema's, see
+    /// [`Side::writer_side`]), written by the JSON serde.
     fn decode_via_row(&self, bytes: &[u8]) -> Result<Json, String> {
+        if let Some(writer) = self.writer_side(bytes) {
+            return writer.decode_declared(bytes);
+        }
+        self.decode_declared(bytes)
+    }
+
+    fn decode_declared(&self, bytes: &[u8]) -> Result<Json, String> {
         let row = self
             .serde()?
             .deserialize(Some(bytes))
