@@ -108,6 +108,40 @@ impl SchemaRegistry for MemoryRegistry {
     }
 
     fn register(&self, subject: &str, schema: &NewSchema) -> Result<u32, RegistryError> {
+        self.register_as(subject, schema, |inner| inner.stored(schema))
+    }
+}
+
+impl MemoryRegistry {
+    /// Registers `schema` with its references already resolved to `(name, text)` by the
+    /// caller, none of them registered as subjects: as a client registering a parsed schema
+    /// it holds together with its dependencies (ksqlDB's test harness hands its mock client
+    /// such a schema for a case topic without a schema id, so the imported files take no
+    /// ids). Ids are given out as by [`SchemaRegistry::register`].
+    pub fn register_resolved(
+        &self,
+        subject: &str,
+        schema: &NewSchema,
+        resolved: Vec<(String, String)>,
+    ) -> Result<u32, RegistryError> {
+        self.register_as(subject, schema, |_| {
+            Ok(Schema {
+                kind: schema.kind,
+                text: schema.text.clone(),
+                references: schema.references.clone(),
+                resolved,
+            })
+        })
+    }
+
+    /// Registers `schema` under `subject`: the id it already has, else the next free id with
+    /// `store`'s rendering of it.
+    fn register_as(
+        &self,
+        subject: &str,
+        schema: &NewSchema,
+        store: impl FnOnce(&Inner) -> Result<Schema, RegistryError>,
+    ) -> Result<u32, RegistryError> {
         self.check(&format!("/subjects/{subject}/versions"))?;
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let existing = inner
@@ -119,7 +153,7 @@ impl SchemaRegistry for MemoryRegistry {
             Some(id) => id,
             None => {
                 let id = inner.schemas.keys().next_back().map_or(1, |last| last + 1);
-                let stored = inner.stored(schema)?;
+                let stored = store(&inner)?;
                 inner.schemas.insert(id, Arc::new(stored));
                 id
             }
@@ -127,9 +161,7 @@ impl SchemaRegistry for MemoryRegistry {
         inner.add_version(subject, id);
         Ok(id)
     }
-}
 
-impl MemoryRegistry {
     /// Registers `schema` under `subject` with the id `id`, as a registry in import mode
     /// does. Fails when `id` already names a different schema.
     pub fn register_with_id(
@@ -288,6 +320,13 @@ mod tests {
         );
         let dangling = proto("message M {}", vec![to("missing.proto", 1)]);
         assert!(registry.register("m-value", &dangling).is_err());
+        // Resolved by the caller, the references need no subjects and take no ids.
+        let held = vec![("missing.proto".to_string(), "message X {}".to_string())];
+        let id = registry
+            .register_resolved("m-value", &dangling, held.clone())
+            .expect("registered");
+        assert_eq!(id, 8);
+        assert_eq!(registry.schema_by_id(id).expect("stored").resolved, held);
     }
 
     #[test]
