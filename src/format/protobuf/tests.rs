@@ -115,6 +115,45 @@ fn scalars_round_trip_at_their_limits() {
 }
 
 #[test]
+fn numbers_and_booleans_read_into_string_columns_as_java_writes_them() {
+    let natural = codec(SCALARS, &scalar_columns());
+    let row = vec![
+        Value::Int(-5),
+        Value::string("s"),
+        Value::Int(7),
+        Value::Bigint(1 << 40),
+        Value::Bigint(9),
+        Value::Bigint(-3),
+        Value::Double(f64::from(1.1f32)),
+        Value::Double(1e10),
+        Value::Boolean(true),
+        Value::Bigint(-1),
+        Value::bytes(vec![1]),
+        Value::Bigint(4),
+    ];
+    let mut out = Vec::new();
+    natural.encode(&row, &mut out).unwrap();
+    let texts: Vec<SerdeColumn> = ["A", "C", "D", "G", "H", "I", "J"]
+        .into_iter()
+        .map(|name| col(name, SqlType::String))
+        .collect();
+    let as_text = codec(SCALARS, &texts);
+    let strings = ["-5", "7", "1099511627776", "1.1", "1.0E10", "true", "-1"];
+    let want: Vec<Value> = strings.into_iter().map(Value::string).collect();
+    assert_eq!(as_text.decode(&out).unwrap(), want);
+    // Absent scalars read as their defaults, in text.
+    let defaults: Vec<Value> = ["0", "0", "0", "0.0", "0.0", "false", "0"]
+        .into_iter()
+        .map(Value::string)
+        .collect();
+    assert_eq!(as_text.decode(&[]).unwrap(), defaults);
+    // Bytes are not coerced: ksqlDB refuses them too.
+    let schema = ProtoSchema::parse(SCALARS, []).unwrap();
+    let bytes_as_int = [col("K", SqlType::Int)];
+    assert!(ProtobufCodec::new(&schema, None, &bytes_as_int, Framing::Bare).is_err());
+}
+
+#[test]
 fn nulls_follow_presence() {
     let text = r#"syntax = "proto3"; import "google/protobuf/wrappers.proto";
         message M { int32 a = 1; optional int32 b = 2; google.protobuf.Int32Value c = 3; N n = 4;
