@@ -143,6 +143,12 @@ impl Side {
         !self.direct()
     }
 
+    /// Whether this side's records are JSON text written as the case gives them (the JSON
+    /// format), so that an input may be written from its text as written (`raw.rs`).
+    pub fn writes_json_text(&self) -> bool {
+        self.format.format == Format::Json
+    }
+
     /// Whether this side is mapped to bytes directly rather than through a row.
     fn direct(&self) -> bool {
         matches!(
