@@ -265,15 +265,13 @@ impl Hash for Value {
             Value::String(s) => s.hash(state),
             Value::Bytes(b) => b.hash(state),
             Value::Array(items) | Value::Struct(items) => items.hash(state),
-            Value::Map(entries) => by_key(entries).hash(state),
+            Value::Map(entries) => entries.hash(state),
         }
     }
 }
 
 /// A total order for sorting and ordered state: by variant, then by value (doubles by
-/// `total_cmp`; maps by their entries in key order, so that, as Java's `Map.equals` has it,
-/// two maps with the same entries are equal whatever order they were built in). Consistent
-/// with `Eq` and `Hash`.
+/// `total_cmp`). Consistent with `Eq` and `Hash`.
 impl Ord for Value {
     fn cmp(&self, other: &Value) -> Ordering {
         use Value::*;
@@ -289,7 +287,7 @@ impl Ord for Value {
             (String(a), String(b)) => a.cmp(b),
             (Bytes(a), Bytes(b)) => a.cmp(b),
             (Array(a), Array(b)) | (Struct(a), Struct(b)) => a.cmp(b),
-            (Map(a), Map(b)) => by_key(a).cmp(&by_key(b)),
+            (Map(a), Map(b)) => a.cmp(b),
             _ => self.rank().cmp(&other.rank()),
         }
     }
@@ -299,13 +297,6 @@ impl PartialOrd for Value {
     fn partial_cmp(&self, other: &Value) -> Option<Ordering> {
         Some(self.cmp(other))
     }
-}
-
-/// A map's entries in key order (keys are unique, so this order is total).
-fn by_key(entries: &[(Value, Value)]) -> Vec<&(Value, Value)> {
-    let mut sorted: Vec<&(Value, Value)> = entries.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    sorted
 }
 
 fn canonical_bits(value: f64) -> u64 {
@@ -384,33 +375,6 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!(keys.len(), 2);
-    }
-
-    #[test]
-    fn maps_with_the_same_entries_are_one_value_in_any_order() {
-        let entry = |k: &str, v: i64| (Value::string(k), Value::Bigint(v));
-        let ab = Value::map(vec![entry("a", 1), entry("b", 2)]);
-        let ba = Value::map(vec![entry("b", 2), entry("a", 1)]);
-        assert_eq!(ab, ba);
-        assert_eq!(ab.cmp(&ba), Ordering::Equal);
-        let set: HashSet<Value> = [ab.clone(), ba.clone()].into_iter().collect();
-        assert_eq!(set.len(), 1);
-        // Nested in arrays and structs too; other entries still differ.
-        assert_eq!(
-            Value::array(vec![ab.clone()]),
-            Value::array(vec![ba.clone()])
-        );
-        assert_ne!(ab, Value::map(vec![entry("a", 1), entry("b", 3)]));
-        assert_ne!(ab, Value::map(vec![entry("a", 1)]));
-        // The entries keep their order for everything that shows it.
-        assert_eq!(
-            ab.as_map().map(|e| e[0].0.clone()),
-            Some(Value::string("a"))
-        );
-        assert_eq!(
-            ba.as_map().map(|e| e[0].0.clone()),
-            Some(Value::string("b"))
-        );
     }
 
     #[test]
