@@ -160,6 +160,21 @@ fn collections_and_histogram() {
 }
 
 #[test]
+fn collect_set_holds_maps_with_the_same_entries_once() {
+    let entry = |k: &str, v: i64| (Value::string(k), Value::Bigint(v));
+    let ab = Value::map(vec![entry("a", 1), entry("b", 2)]);
+    let ba = Value::map(vec![entry("b", 2), entry("a", 1)]);
+    let ty = SqlType::map(SqlType::String, SqlType::Bigint);
+    let set = make("COLLECT_SET", std::slice::from_ref(&ty), ty.clone(), &[]);
+    let rows = vec![vec![ab.clone()], vec![ba.clone()]];
+    assert_eq!(fold(set.as_ref(), &rows), Value::array(vec![ab.clone()]));
+    // Undoing the other order removes it too, as Java's `List.remove(Object)` would.
+    let acc = rows.iter().fold(set.init(), |acc, r| set.add(acc, r));
+    let acc = set.undo(acc, &[ba]).unwrap();
+    assert_eq!(set.result(&acc), Value::array(Vec::new()));
+}
+
+#[test]
 fn by_offset_and_stddev() {
     let latest = make("LATEST_BY_OFFSET", &[SqlType::Int], SqlType::Int, &[]);
     let rows = vec![vec![Value::Int(1)], vec![Value::Int(2)], vec![Value::Null]];
