@@ -48,10 +48,10 @@ pub fn annotate(doc: &mut Json, text: &str) {
             let Some(value) = raw.value.map(RawValue::get) else {
                 continue;
             };
-            if value.starts_with(['{', '[']) {
-                if let Some(members) = input.as_object_mut() {
-                    members.insert(VALUE_TEXT.into(), Json::String(value.to_owned()));
-                }
+            if value.starts_with(['{', '['])
+                && let Some(members) = input.as_object_mut()
+            {
+                members.insert(VALUE_TEXT.into(), Json::String(value.to_owned()));
             }
         }
     }
