@@ -6,7 +6,7 @@
 //! [`crate::topology::Port`]; it owns the stores of both sides.
 //!
 //! A joined record's key is the join key (`KSQL_KEY_0`) followed by every input's `ROWTIME`,
-//! `ROWPARTITION` and `ROWOFFSET`;
+//! `ROWPARTITION`, `ROWOFFSET`, `WINDOWSTART` and `WINDOWEND` (each input's own window);
 //! its value is every input's columns (keys then values, as each input's schema declares
 //! them), input after input, the missing side of an outer join as NULLs. The projection's key
 //! columns read the join key (the analyzer points them at it), so they hold it even when
@@ -195,7 +195,13 @@ pub fn repartitioned_row(step: &Step) -> Option<(usize, Vec<SqlType>)> {
     }
     let mut types: Vec<SqlType> = schema.keys().map(|c| c.ty.clone()).collect();
     for _ in 0..joined.count {
-        types.extend([SqlType::Bigint, SqlType::Int, SqlType::Bigint]);
+        types.extend([
+            SqlType::Bigint,
+            SqlType::Int,
+            SqlType::Bigint,
+            SqlType::Bigint,
+            SqlType::Bigint,
+        ]);
     }
     types.extend(schema.values().map(|c| c.ty.clone()));
     // The tombstone marker, as `repartition::row_types` ends.
@@ -379,7 +385,16 @@ mod tests {
         let system = |side, column| ColumnRef::System { side, column };
         assert_eq!(
             layout.resolve(system(1, SystemColumn::Rowtime)),
-            Some(Slot::Key(4))
+            Some(Slot::Key(6))
+        );
+        // Each input's own window bounds follow its offset.
+        assert_eq!(
+            layout.resolve(system(0, SystemColumn::Windowend)),
+            Some(Slot::Key(5))
+        );
+        assert_eq!(
+            layout.resolve(system(1, SystemColumn::Windowstart)),
+            Some(Slot::Key(9))
         );
         assert_eq!(
             layout.resolve(system(0, SystemColumn::Rowoffset)),
@@ -398,8 +413,8 @@ mod tests {
             names,
             ["Join-right-table-store Some(\"app-Join-right-table-store-changelog\")"]
         );
-        // Repartitioning the joined row carries the key, 2 x 3 system columns and 5 columns.
+        // Repartitioning the joined row carries the key, 2 x 5 system columns and 5 columns.
         let (key_count, types) = repartitioned_row(&step).expect("joined rows");
-        assert_eq!((key_count, types.len()), (7, 13));
+        assert_eq!((key_count, types.len()), (11, 17));
     }
 }

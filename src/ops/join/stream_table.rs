@@ -137,9 +137,10 @@ mod tests {
         let i = Value::Int;
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].key[0], i(1));
-        // Each input's ROWTIME, ROWPARTITION and ROWOFFSET follow the join key.
+        // Each input's ROWTIME, ROWPARTITION, ROWOFFSET and window bounds follow the join key.
         assert_eq!(out[0].key[1], Value::Bigint(5));
-        assert_eq!(out[0].key[4], Value::Bigint(1));
+        assert_eq!(out[0].key[6], Value::Bigint(1));
+        assert_eq!(out[0].key[4..6], [Value::Null, Value::Null]);
         assert_eq!(out[0].value, Some(vec![i(1), i(100), i(1), i(10)]));
         assert_eq!(out[0].timestamp, 5);
     }
