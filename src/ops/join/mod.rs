@@ -24,8 +24,8 @@ pub mod table_table;
 #[cfg(test)]
 pub(crate) mod test_support;
 
-use crate::analyze::JoinType;
 use crate::analyze::query::JoinKind;
+use crate::analyze::{JoinType, WindowType};
 use crate::expr::compile::{CompileError, Evaluator, Slot};
 use crate::expr::{ColumnRef, ExprKind, TypedExpr};
 use crate::plan::Step;
@@ -209,6 +209,19 @@ pub fn repartitioned_row(step: &Step) -> Option<(usize, Vec<SqlType>)> {
     Some((1 + side::SYSTEM_COLUMNS * joined.count, types))
 }
 
+/// The window of the keys a join input's rows carry: its source's, through filters and
+/// (for a joined input) its left input, whose window the joined record keeps.
+fn key_window(step: &Step) -> Option<WindowType> {
+    match step {
+        Step::StreamSource { window, .. } | Step::TableSource { window, .. } => {
+            window.map(|w| w.window_type)
+        }
+        Step::Filter { input, .. } | Step::TableFilter { input, .. } => key_window(input),
+        Step::Join { left, .. } => key_window(left),
+        _ => None,
+    }
+}
+
 /// The column an expression is, when it is a bare column.
 fn column_of(expr: &TypedExpr) -> Option<ColumnRef> {
     match expr.kind {
@@ -260,7 +273,9 @@ pub fn build_join(
     let side = |step: &Step, key: &TypedExpr, layout: InputLayout| {
         let width =
             row_width(step).ok_or_else(|| unsupported(query, ctx, "a join input of this shape"))?;
-        Ok::<Side, BuildError>(Side::new(compile(key, layout)?, layout, width))
+        Ok::<Side, BuildError>(
+            Side::new(compile(key, layout)?, layout, width).windowed(key_window(step)),
+        )
     };
     let l = side(left_step, left_key, left)?;
     let r = side(right_step, right_key, right)?;

@@ -8,6 +8,7 @@
 //! its timestamp as store value). Pure helpers: no stores are opened here and nothing is
 //! forwarded.
 
+use crate::analyze::WindowType;
 use crate::expr::compile::Evaluator;
 use crate::state::codec::{decode_row, encode_row, encode_value};
 use crate::state::{CodecError, StateError};
@@ -35,6 +36,9 @@ pub struct Side {
     times: usize,
     /// Key columns of a joined input before its system columns.
     key_width: usize,
+    /// The window of the input's key, when windowed: records match only records of the same
+    /// window (see [`Side::store_key`]).
+    window: Option<WindowType>,
 }
 
 impl Side {
@@ -45,7 +49,30 @@ impl Side {
             width,
             times: SYSTEM_COLUMNS * layout.joined.map_or(1, |j| j.count),
             key_width: layout.joined.map_or(0, |j| j.key_width),
+            window: None,
         }
+    }
+
+    /// This side for an input whose key is windowed by `window`.
+    pub fn windowed(mut self, window: Option<WindowType>) -> Side {
+        self.window = window;
+        self
+    }
+
+    /// The store key under which `record` (whose join key is `key`) is kept and looked up.
+    /// A windowed input's key is its windowed key, as ksqlDB joins windowed sources on it:
+    /// the join key and the window start, and for a session window its end too (what
+    /// Kafka Streams' windowed serdes write), so only records of the same window match;
+    /// time windows of different sizes with one start do.
+    pub fn store_key(&self, key: &Value, record: &Record) -> Vec<u8> {
+        let mut out = key_bytes(key);
+        if let (Some(kind), Some(window)) = (self.window, record.window) {
+            encode_value(&Value::Bigint(window.start), &mut out);
+            if kind == WindowType::Session {
+                encode_value(&Value::Bigint(window.end), &mut out);
+            }
+        }
+        out
     }
 
     /// The join key of `record`, or `None` when it is NULL (such records never match).
@@ -254,6 +281,32 @@ mod tests {
                 Value::Bigint(5000),
             ]
         );
+    }
+
+    #[test]
+    fn windowed_inputs_key_their_stores_by_the_windowed_key() {
+        use crate::topology::Window;
+        let at = |start, end| {
+            let mut r = Record::new(vec![Value::Int(1)], Some(Vec::new()), start);
+            r.window = Some(Window { start, end });
+            r
+        };
+        let key = Value::Int(1);
+        let time = side(1).windowed(Some(WindowType::Tumbling));
+        assert_eq!(
+            time.store_key(&key, &at(0, 5000)),
+            time.store_key(&key, &at(0, 2000))
+        );
+        assert_ne!(
+            time.store_key(&key, &at(0, 5000)),
+            time.store_key(&key, &at(1000, 6000))
+        );
+        let session = side(1).windowed(Some(WindowType::Session));
+        assert_ne!(
+            session.store_key(&key, &at(0, 5000)),
+            session.store_key(&key, &at(0, 2000))
+        );
+        assert_eq!(side(1).store_key(&key, &at(0, 5000)), key_bytes(&key));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::state::{KeyValueStore, WindowStore};
 use crate::topology::{Port, ProcessingError, Processor, ProcessorContext, Record};
 use crate::types::{Row, Value};
 
-use super::side::{Side, assemble, key_bytes, store_error};
+use super::side::{Side, assemble, store_error};
 
 /// Kafka Streams' retention for join windows without a grace period (its default 24 hours).
 const LEGACY_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
@@ -135,7 +135,7 @@ impl StreamStreamJoin {
             }
             None => return Ok(()),
         };
-        let key_bytes = key_bytes(&key);
+        let key_bytes = self.sides[this].store_key(&key, &record);
         let part = self.sides[this].part(&record);
         self.buffer(this, &key_bytes, ts, &part)?;
         if ts == self.stream_time {
@@ -412,6 +412,57 @@ mod tests {
                 (vec![i(1), i(11), i(1), i(21)], 111),
             ]
         );
+    }
+
+    #[test]
+    fn windowed_inputs_match_records_of_the_same_window_start_only() {
+        use crate::analyze::WindowType;
+        use crate::topology::Window;
+        let windowed = |kind| int_side(2).windowed(Some(kind));
+        let join = |kind| -> Box<dyn Processor> {
+            Box::new(StreamStreamJoin::new(
+                windowed(kind),
+                windowed(kind),
+                JoinKind::Inner,
+                JoinWindows {
+                    before: 60_000,
+                    after: 60_000,
+                    grace: None,
+                },
+                [
+                    Box::new(MemoryWindowStore::new("l")),
+                    Box::new(MemoryWindowStore::new("r")),
+                ],
+                None,
+            ))
+        };
+        let at = |value: i32, start: i64, end: i64| {
+            let mut r = rec(1, value, start);
+            r.window = Some(Window { start, end });
+            r
+        };
+        let i = Value::Int;
+        // Time windows of different sizes: one start is one windowed key.
+        let out = run_join(
+            join(WindowType::Hopping),
+            vec![
+                (Port::LEFT, at(1, 0, 5000)),
+                (Port::LEFT, at(2, 1000, 6000)),
+                (Port::RIGHT, at(4, 0, 2000)),
+                (Port::RIGHT, at(5, 2000, 4000)),
+            ],
+        );
+        assert_eq!(values(&out), vec![(vec![i(1), i(1), i(1), i(4)], 0)]);
+        // Session windows: the end is part of the key as well.
+        let out = run_join(
+            join(WindowType::Session),
+            vec![
+                (Port::LEFT, at(1, 0, 5000)),
+                (Port::RIGHT, at(4, 0, 2000)),
+                (Port::RIGHT, at(5, 0, 5000)),
+            ],
+        );
+        assert_eq!(values(&out), vec![(vec![i(1), i(1), i(1), i(5)], 0)]);
     }
 
     #[test]
