@@ -240,3 +240,28 @@ fn variance_undoes_and_merges() {
     let merged = var.merge(add(var.init(), 0), add(var.init(), 10));
     assert_eq!(var.result(&merged), Value::Double(50.0));
 }
+
+#[test]
+fn a_decimal_sum_refuses_a_row_that_overflows_its_precision() {
+    use std::str::FromStr;
+    let ty = SqlType::Decimal {
+        precision: 3,
+        scale: 1,
+    };
+    let sum = make("SUM", std::slice::from_ref(&ty), ty.clone(), &[]);
+    let dec = |text: &str| Value::Decimal(rust_decimal::Decimal::from_str(text).unwrap());
+    let acc = sum.try_add(sum.init(), &[dec("50.9")]).unwrap();
+    let err = sum.try_add(acc.clone(), &[dec("50.8")]).unwrap_err();
+    assert!(
+        err.starts_with("Numeric field overflow: A field with precision 3 and scale 1"),
+        "{err}"
+    );
+    assert_eq!(sum.try_add(acc, &[dec("-60.9")]), Ok(dec("-10.0")));
+    // Other sums never refuse.
+    let ints = make("SUM", &[SqlType::Int], SqlType::Int, &[]);
+    assert!(!ints.can_refuse());
+    assert_eq!(
+        ints.try_add(Value::Int(i32::MAX), &[Value::Int(1)]),
+        Ok(Value::Int(i32::MIN))
+    );
+}
