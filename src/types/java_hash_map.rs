@@ -1,8 +1,11 @@
 //! The iteration order of a Java `HashMap`, for the MAP values ksqlDB builds in one: its JSON
-//! deserializer (`KsqlJsonDeserializer`) reads an object into `new HashMap<>(size)`, so every
-//! function that walks a map read from JSON (REDUCE, TRANSFORM, MAP_KEYS, …) sees the entries
-//! in that map's order, not the document's. Pure: keys' Java `hashCode`s and the table's
-//! growth, nothing of formats.
+//! deserializer (`KsqlJsonDeserializer`) reads an object into `new HashMap<>(size)`, and the
+//! Kafka Connect formats (AVRO, PROTOBUF) end in `ConnectDataTranslator`, which copies the
+//! converter's map into a `new HashMap<>()` ([`CONNECT_MAP_CAPACITY`]). Every function that
+//! walks a map read from a record (REDUCE, TRANSFORM, MAP_KEYS, …) sees the entries in that
+//! map's order, not the record's. Keys that share a bucket keep the order they are given in:
+//! the record's, which for the Connect formats is an approximation (there the converter's own
+//! map decides it). Pure: keys' Java `hashCode`s and the table's growth, nothing of formats.
 //!
 //! `HashMap` keeps its entries in buckets indexed by the spread hash (`h ^ (h >>> 16)`) masked
 //! to the table size, each bucket in insertion order (a resize splits a bucket without
@@ -12,6 +15,10 @@
 //! kept in insertion order here.
 
 use super::Value;
+
+/// The initial capacity of the `HashMap` ksqlDB copies a Kafka Connect map into
+/// (`new HashMap<>()`).
+pub const CONNECT_MAP_CAPACITY: usize = 16;
 
 /// `entries` (unique keys, in insertion order) in the order a Java `HashMap` created with
 /// `initial_capacity` and filled in that order iterates them. Entries whose key has no known

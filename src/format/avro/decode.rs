@@ -6,7 +6,8 @@
 //! `[null, T]` reads as a nullable T; a union of several types reads into a STRUCT with one
 //! field per branch; enums read as STRING; int→BIGINT/DOUBLE, long→DOUBLE, float→DOUBLE and
 //! string↔bytes promote; int, long, float, double and boolean read into a STRING column as
-//! Java's `String.valueOf` writes them (ksqlDB's `ConnectDataTranslator` accepts those there).
+//! Java's `String.valueOf` writes them (ksqlDB's `ConnectDataTranslator` accepts those there);
+//! maps take the entry order of the Java `HashMap` that translator builds.
 //! A mismatch is an error when the plan is compiled, naming the path.
 
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 pub(crate) use super::binary::Input;
 use super::binary::{decimal_from, skip};
 use super::schema::Avro;
+use crate::types::java_hash_map::{CONNECT_MAP_CAPACITY, hash_map_order};
 use crate::types::java_text::{double_to_string, float_to_string};
 use crate::types::{SqlType, Value, decimal};
 
@@ -367,7 +369,7 @@ impl ReadPlan {
                         }
                     }
                 }
-                Value::Map(out.into())
+                Value::Map(hash_map_order(out, CONNECT_MAP_CAPACITY).into())
             }
             ReadPlan::Record { fields, width } => {
                 let mut out = vec![Value::Null; *width];

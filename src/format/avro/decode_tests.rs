@@ -294,3 +294,23 @@ fn numbers_and_booleans_read_into_string_columns_as_java_writes_them() {
     let bytes_schema = Avro::parse(r#""bytes""#, &[]).unwrap();
     assert!(compile(&bytes_schema, &T::Int, "value").is_err());
 }
+
+#[test]
+fn maps_take_the_order_of_ksqldbs_java_hash_map() {
+    // Written "foo", "bar", "baz"; a JVM's `new HashMap<>()` iterates "bar", "foo", "baz".
+    let mut bytes = zz(3);
+    for (key, value) in [("foo", 1), ("bar", 2), ("baz", 3)] {
+        bytes.extend(zz(key.len() as i64));
+        bytes.extend(key.as_bytes());
+        bytes.extend(zz(value));
+    }
+    bytes.push(0);
+    let map = read(
+        r#"{"type":"map","values":"int"}"#,
+        &T::Map(Box::new(T::String), Box::new(T::Int)),
+        &bytes,
+    )
+    .unwrap();
+    let keys: Vec<Value> = map.as_map().unwrap().iter().map(|e| e.0.clone()).collect();
+    assert_eq!(keys, ["bar", "foo", "baz"].map(Value::string));
+}

@@ -208,6 +208,31 @@ fn nulls_follow_presence() {
 }
 
 #[test]
+fn maps_take_the_order_of_ksqldbs_java_hash_map() {
+    let text = r#"syntax = "proto3"; message M { map<string, int32> m = 1; }"#;
+    let codec = codec(
+        text,
+        &[col("M", SqlType::map(SqlType::String, SqlType::Int))],
+    );
+    let written: Vec<(Value, Value)> = [("foo", 1), ("bar", 2), ("baz", 3), ("foo", 4)]
+        .into_iter()
+        .map(|(k, v)| (Value::string(k), Value::Int(v)))
+        .collect();
+    // Entries written one by one (a repeated key too): encode each map on its own.
+    let mut out = Vec::new();
+    for entry in written {
+        codec.encode(&[Value::map(vec![entry])], &mut out).unwrap();
+    }
+    // A JVM's `new HashMap<>()` iterates "bar", "foo", "baz"; the repeated key's last value wins.
+    let want = Value::map(vec![
+        (Value::string("bar"), Value::Int(2)),
+        (Value::string("foo"), Value::Int(4)),
+        (Value::string("baz"), Value::Int(3)),
+    ]);
+    assert_eq!(codec.decode(&out).unwrap(), vec![want]);
+}
+
+#[test]
 fn collections_well_known_types_enums_and_oneof_round_trip() {
     let text = r#"syntax = "proto3";
         import "google/protobuf/timestamp.proto"; import "confluent/type/decimal.proto";
