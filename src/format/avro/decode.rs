@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub(crate) use super::binary::Input;
 use super::binary::{decimal_from, skip};
 use super::schema::Avro;
-use crate::types::java_hash_map::{CONNECT_MAP_CAPACITY, hash_map_order};
+use crate::types::java_hash_map::{DEFAULT_CAPACITY, hash_map_order};
 use crate::types::java_text::{double_to_string, float_to_string};
 use crate::types::{SqlType, Value, decimal};
 
@@ -369,7 +369,7 @@ impl ReadPlan {
                         }
                     }
                 }
-                Value::Map(hash_map_order(out, CONNECT_MAP_CAPACITY).into())
+                Value::Map(hash_map_order(out, DEFAULT_CAPACITY).into())
             }
             ReadPlan::Record { fields, width } => {
                 let mut out = vec![Value::Null; *width];

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use super::plan::{EnumPlan, FieldPlan, Kind, MessagePlan, Scalar, Widen, widen_value};
 use super::wire::{self, I32, I64, LEN, Reader, VARINT, WireError};
-use crate::types::java_hash_map::{CONNECT_MAP_CAPACITY, hash_map_order};
+use crate::types::java_hash_map::{DEFAULT_CAPACITY, hash_map_order};
 use crate::types::{Value, decimal};
 
 /// What went wrong, with the field path when known.
@@ -103,7 +103,7 @@ pub fn message(plan: &MessagePlan, mut reader: Reader<'_>) -> Result<Vec<Value>,
             // Java `HashMap` ksqlDB's `ConnectDataTranslator` builds.
             row[*slot] = match Value::map(entries) {
                 Value::Map(unique) => {
-                    Value::Map(hash_map_order(unique.to_vec(), CONNECT_MAP_CAPACITY).into())
+                    Value::Map(hash_map_order(unique.to_vec(), DEFAULT_CAPACITY).into())
                 }
                 other => other,
             };
