@@ -1,8 +1,9 @@
 //! Unit tests of the conformance runner's rules: how expected records are compared
 //! (`tests/conformance/expected.rs`), how failures are sorted by cause
-//! (`tests/conformance/causes.rs`) and how expected messages are matched and their
-//! differences sorted (`tests/conformance/messages.rs`). They live here because the runner is a binary without a
-//! test harness.
+//! (`tests/conformance/causes.rs`), how expected messages are matched and their differences
+//! sorted (`tests/conformance/messages.rs`), and which input values are written as the case
+//! file writes them (`tests/conformance/raw.rs`). They live here because the runner is a
+//! binary without a test harness.
 
 #[path = "conformance/causes.rs"]
 #[allow(dead_code)]
@@ -12,6 +13,8 @@ mod expected;
 #[path = "conformance/messages.rs"]
 #[allow(dead_code)]
 mod messages;
+#[path = "conformance/raw.rs"]
+mod raw;
 
 use causes::{Cause, calls_test_jar_function, cause};
 use expected::{blank_empty_bytes, matches};
@@ -264,4 +267,19 @@ fn message_differences_by_design_follow_a_rule() {
     assert_eq!(classify(syntax, "expected `)`", false), Mismatch::Other);
     assert_eq!(classify("Unknown column X.", "Y", false), Mismatch::Other);
     assert!(Mismatch::SyntaxError.by_design() && !Mismatch::Other.by_design());
+}
+
+#[test]
+fn input_objects_and_arrays_keep_the_text_they_are_written_in() {
+    let text = r#"{"tests":[{"name":"n","inputs":[{"value":{"B":1,"A":{"D":2,"C":3}}},
+        {"value":5},{"value":[{"Y":1,"X":2}]},{"key":"k"}]},{"name":"no inputs"}]}"#;
+    let mut doc: serde_json::Value = serde_json::from_str(text).unwrap();
+    raw::annotate(&mut doc, text);
+    let inputs = &doc["tests"][0]["inputs"];
+    assert_eq!(inputs[0][raw::VALUE_TEXT], r#"{"B":1,"A":{"D":2,"C":3}}"#);
+    assert!(inputs[1].get(raw::VALUE_TEXT).is_none());
+    assert_eq!(inputs[2][raw::VALUE_TEXT], r#"[{"Y":1,"X":2}]"#);
+    assert!(inputs[3].get(raw::VALUE_TEXT).is_none());
+    // The parsed value itself is untouched.
+    assert_eq!(inputs[0]["value"]["B"], 1);
 }

@@ -3,9 +3,11 @@
 //! to decide (a number's exact text is lost to f64, so e.g. a fraction read into an INT is
 //! [`Exp::Unknown`]). Name rules are ksqlDB's: a column or struct field takes the last member
 //! with exactly its name, else the last whose upper-cased name equals it; a MAP, like
-//! Jackson's `ObjectNode`, keeps a repeated key's first position and last value.
+//! Jackson's `ObjectNode`, keeps a repeated key's first position and last value, and iterates
+//! in the order of the Java `HashMap` ksqlDB reads it into.
 //! [`mirror_type`] derives a schema from a document itself, so a whole tree is compared.
 
+use weir::types::java_hash_map::hash_map_order;
 use weir::types::{SqlType, StructField, Value};
 
 use super::json_oracle::Doc;
@@ -138,8 +140,20 @@ pub fn expect(ty: &SqlType, doc: Option<&Doc>) -> Exp {
                         None => entries.push((key.clone(), member)),
                     }
                 }
-                let (keys, values): (Vec<String>, Vec<Exp>) = entries
+                // ksqlDB reads the object into a `new HashMap<>(size)`: its iteration order
+                // (weir's model of it is checked against a JVM in its unit tests).
+                let indexed: Vec<(Value, Value)> = (entries.iter().enumerate())
+                    .map(|(i, (k, _))| (Value::string(k.as_str()), Value::Int(i as i32)))
+                    .collect();
+                let size = entries.len();
+                let mut slots: Vec<Option<(String, &Doc)>> =
+                    entries.into_iter().map(Some).collect();
+                let (keys, values): (Vec<String>, Vec<Exp>) = hash_map_order(indexed, size)
                     .into_iter()
+                    .filter_map(|(_, i)| match i {
+                        Value::Int(i) => slots[i as usize].take(),
+                        _ => None,
+                    })
                     .map(|(k, v)| (k, expect(value, Some(v))))
                     .unzip();
                 Exp::container(values, |values| {

@@ -22,6 +22,7 @@ use super::integer::{IntProgram, Outcome};
 use super::operator_nodes;
 pub use super::operators::{arithmetic, compare};
 use super::{ColumnRef, ExprKind, SystemColumn, TypedExpr};
+use crate::types::java_hash_map::JavaHashMap;
 use crate::types::{self, SqlType, Value};
 
 /// Where a [`ColumnRef`] is read from at run time, decided once by the operator's layout.
@@ -350,11 +351,12 @@ pub(crate) fn compile(expr: &TypedExpr, scope: &Scope<'_>) -> Result<Node, Compi
                 .map(|(k, v)| Ok((c(k)?, c(v)?)))
                 .collect::<Result<Vec<_>, CompileError>>()?;
             Box::new(move |row| {
-                let mut out = Vec::with_capacity(entries.len());
+                // ksqlDB's `MapBuilder`: a `new HashMap<>(entries)`.
+                let mut out = JavaHashMap::with_capacity(entries.len());
                 for (k, v) in &entries {
-                    out.push((k(row)?, v(row)?));
+                    out.put(k(row)?, v(row)?);
                 }
-                Ok(Value::map(out))
+                Ok(out.into_value())
             })
         }
         ExprKind::Struct { fields } => {

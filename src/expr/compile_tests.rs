@@ -385,3 +385,37 @@ fn integer_constants_give_what_the_same_constant_read_from_a_column_gives() {
         }
     }
 }
+
+#[test]
+fn map_constructors_iterate_as_the_java_hash_map_ksqldb_builds() {
+    // `MapBuilder` puts the entries into a `new HashMap<>(4)`, which a JVM iterates as
+    // "bar", "baz", "foo"; a repeated key keeps its first place and takes the last value.
+    let entry = |k: &str, v: i32| {
+        (
+            lit(Literal::String(k.into()), SqlType::String),
+            lit(Literal::Int(v), SqlType::Int),
+        )
+    };
+    let map = TypedExpr::new(
+        SqlType::map(SqlType::String, SqlType::Int),
+        ExprKind::Map {
+            entries: vec![
+                entry("foo", 1),
+                entry("bar", 2),
+                entry("baz", 3),
+                entry("foo", 4),
+            ],
+        },
+    );
+    let keys: Vec<Value> = match eval(map, &[]) {
+        Ok(Value::Map(entries)) => entries
+            .iter()
+            .map(|(k, v)| {
+                assert!(k.as_str() != Some("foo") || *v == Value::Int(4));
+                k.clone()
+            })
+            .collect(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(keys, ["bar", "baz", "foo"].map(Value::string));
+}

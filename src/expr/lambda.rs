@@ -11,6 +11,7 @@
 use super::compile::{CompileError, EvalError, Frame, Node, Scope, compile};
 use super::{ExprKind, TypedExpr};
 use crate::types::Value;
+use crate::types::java_hash_map::{DEFAULT_CAPACITY, hash_map_order};
 
 /// Compiles a call of a lambda function; `None` when `name` is not one.
 pub(crate) fn compile_call(
@@ -154,7 +155,8 @@ fn collected_map(function: &str, entries: Vec<(Value, Value)>) -> Result<Value, 
             )));
         }
     }
-    Ok(Value::map(entries))
+    // `Collectors.toMap` collects into a `new HashMap<>()`.
+    Ok(Value::Map(hash_map_order(entries, DEFAULT_CAPACITY).into()))
 }
 
 /// One evaluation of a lambda function: the enclosing lambdas' arguments followed by this

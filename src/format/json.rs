@@ -16,6 +16,7 @@ use super::json_parse::{self, JsonNode, TopLevel};
 use super::json_row::{ReadPlan, UNSET, name_match, read_row};
 use super::{Format, SerdeColumn};
 use crate::types::decimal;
+use crate::types::java_hash_map::hash_map_order;
 use crate::types::java_text::{parse_java_double, parse_java_int, parse_java_long};
 use crate::types::time::MILLIS_PER_DAY;
 use crate::types::{Row, SqlType, StructField, Value};
@@ -244,15 +245,17 @@ fn coerce(node: &JsonNode<'_>, ty: &SqlType, path: &mut Path) -> Result<Value, F
             let JsonNode::Object(members) = node else {
                 return Err(mismatch(node, ty, path));
             };
-            // Only the value a repeated key had last is read, as ksqlDB reads its ObjectNode.
+            // Only the value a repeated key had last is read, as ksqlDB reads its ObjectNode,
+            // into a `new HashMap<>(size)`, whose order the entries take.
             let unique = super::json_write::unique_members(members);
-            let mut entries = Vec::with_capacity(unique.len());
+            let size = unique.len();
+            let mut entries = Vec::with_capacity(size);
             for (key, member) in unique {
                 let mark = path.push_field(key);
                 entries.push((Value::string(key), coerce(member, value_type, path)?));
                 path.restore(mark);
             }
-            Ok(Value::map(entries))
+            Ok(Value::Map(hash_map_order(entries, size).into()))
         }
         SqlType::Struct(fields) => {
             let JsonNode::Object(members) = node else {

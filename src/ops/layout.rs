@@ -126,11 +126,15 @@ impl InputLayout {
     }
 }
 
+/// The system columns a joined record carries per input after its join key: `ROWTIME`,
+/// `ROWPARTITION`, `ROWOFFSET`, `WINDOWSTART`, `WINDOWEND` (NULL for an input that is not
+/// windowed).
+pub const SYSTEM_COLUMNS: usize = 5;
+
 impl JoinedSides {
-    /// A joined row's columns: input columns from the value, each input's `ROWTIME`,
-    /// `ROWPARTITION` and `ROWOFFSET` from the key after the join key (three per input),
-    /// window bounds from the joined record. Key column `j` of the result (side
-    /// `u16::MAX - j`, which the projection's key columns read) is record key column `j`.
+    /// A joined row's columns: input columns from the value, each input's
+    /// [`SYSTEM_COLUMNS`] from the key after the join key. Key column `j` of the result
+    /// (side `u16::MAX - j`, which the projection's key columns read) is record key column `j`.
     fn resolve(&self, column: ColumnRef, table_functions: Option<usize>) -> Option<Slot> {
         match column {
             ColumnRef::Input { side, index } if (side as usize) < self.count => Some(Slot::Value(
@@ -144,9 +148,12 @@ impl JoinedSides {
                     SystemColumn::Rowtime => 0,
                     SystemColumn::Rowpartition => 1,
                     SystemColumn::Rowoffset => 2,
-                    _ => return Some(Slot::System(column)),
+                    SystemColumn::Windowstart => 3,
+                    SystemColumn::Windowend => 4,
                 };
-                Some(Slot::Key(self.key_width + 3 * side as usize + at))
+                Some(Slot::Key(
+                    self.key_width + SYSTEM_COLUMNS * side as usize + at,
+                ))
             }
             ColumnRef::System { column, .. } => Some(Slot::System(column)),
             ColumnRef::TableFunction { index } => {

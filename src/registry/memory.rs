@@ -3,8 +3,11 @@
 //! given out from 1 in registration order (after the highest id taken so far);
 //! [`MemoryRegistry::register_with_id`] takes a chosen id, as the mock client's
 //! `register(subject, schema, version, id)` does for a case's `keySchemaId`/`valueSchemaId`.
-//! Registering the same text under a subject again returns its id. `set_unavailable` makes
-//! every call fail as an unreachable registry would.
+//! Registering the same text under a subject again returns its id. A schema's references are
+//! resolved when it is registered, from the subjects and versions they name (which must be
+//! registered first, as a real registry requires), so lookups return the texts of every
+//! reference as [`super::RegistryClient`] does. `set_unavailable` makes every call fail as an
+//! unreachable registry would.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -105,6 +108,40 @@ impl SchemaRegistry for MemoryRegistry {
     }
 
     fn register(&self, subject: &str, schema: &NewSchema) -> Result<u32, RegistryError> {
+        self.register_as(subject, schema, |inner| inner.stored(schema))
+    }
+}
+
+impl MemoryRegistry {
+    /// Registers `schema` with its references already resolved to `(name, text)` by the
+    /// caller, none of them registered as subjects: as a client registering a parsed schema
+    /// it holds together with its dependencies (ksqlDB's test harness hands its mock client
+    /// such a schema for a case topic without a schema id, so the imported files take no
+    /// ids). Ids are given out as by [`SchemaRegistry::register`].
+    pub fn register_resolved(
+        &self,
+        subject: &str,
+        schema: &NewSchema,
+        resolved: Vec<(String, String)>,
+    ) -> Result<u32, RegistryError> {
+        self.register_as(subject, schema, |_| {
+            Ok(Schema {
+                kind: schema.kind,
+                text: schema.text.clone(),
+                references: schema.references.clone(),
+                resolved,
+            })
+        })
+    }
+
+    /// Registers `schema` under `subject`: the id it already has, else the next free id with
+    /// `store`'s rendering of it.
+    fn register_as(
+        &self,
+        subject: &str,
+        schema: &NewSchema,
+        store: impl FnOnce(&Inner) -> Result<Schema, RegistryError>,
+    ) -> Result<u32, RegistryError> {
         self.check(&format!("/subjects/{subject}/versions"))?;
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let existing = inner
@@ -116,16 +153,15 @@ impl SchemaRegistry for MemoryRegistry {
             Some(id) => id,
             None => {
                 let id = inner.schemas.keys().next_back().map_or(1, |last| last + 1);
-                inner.schemas.insert(id, Arc::new(stored(schema)));
+                let stored = store(&inner)?;
+                inner.schemas.insert(id, Arc::new(stored));
                 id
             }
         };
         inner.add_version(subject, id);
         Ok(id)
     }
-}
 
-impl MemoryRegistry {
     /// Registers `schema` under `subject` with the id `id`, as a registry in import mode
     /// does. Fails when `id` already names a different schema.
     pub fn register_with_id(
@@ -146,7 +182,8 @@ impl MemoryRegistry {
             }
             Some(_) => {}
             None => {
-                inner.schemas.insert(id, Arc::new(stored(schema)));
+                let stored = inner.stored(schema)?;
+                inner.schemas.insert(id, Arc::new(stored));
             }
         }
         inner.add_version(subject, id);
@@ -169,19 +206,55 @@ fn same(stored: &Schema, schema: &NewSchema) -> bool {
         && stored.references == schema.references
 }
 
-fn stored(schema: &NewSchema) -> Schema {
-    Schema {
-        kind: schema.kind,
-        text: schema.text.clone(),
-        references: schema.references.clone(),
-        resolved: Vec::new(),
+impl Inner {
+    /// `schema` as stored: its references resolved to `(name, text)`, transitively and
+    /// dependencies first, each name once (as [`super::RegistryClient`] resolves them). A
+    /// reference to a subject or version not registered is refused, as a registry does.
+    fn stored(&self, schema: &NewSchema) -> Result<Schema, RegistryError> {
+        let mut resolved: Vec<(String, String)> = Vec::new();
+        for reference in &schema.references {
+            let referenced = self
+                .version(&reference.subject, reference.version)
+                .ok_or_else(|| RegistryError::Rejected {
+                    url: "memory:/subjects".into(),
+                    status: 422,
+                    message: format!(
+                        "reference {} names subject {} version {}, which is not registered",
+                        reference.name, reference.subject, reference.version
+                    ),
+                })?;
+            for item in &referenced.resolved {
+                if !resolved.iter().any(|(name, _)| *name == item.0) {
+                    resolved.push(item.clone());
+                }
+            }
+            if !resolved.iter().any(|(name, _)| *name == reference.name) {
+                resolved.push((reference.name.clone(), referenced.text.clone()));
+            }
+        }
+        Ok(Schema {
+            kind: schema.kind,
+            text: schema.text.clone(),
+            references: schema.references.clone(),
+            resolved,
+        })
+    }
+
+    /// Version `version` (from 1; -1 is the latest) of `subject`.
+    fn version(&self, subject: &str, version: i32) -> Option<&Arc<Schema>> {
+        let ids = self.subjects.get(subject)?;
+        let id = match version {
+            -1 => ids.last(),
+            v => ids.get(usize::try_from(v).ok()?.checked_sub(1)?),
+        }?;
+        self.schemas.get(id)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::SchemaKind;
+    use crate::registry::{Reference, SchemaKind};
 
     fn avro(text: &str) -> NewSchema {
         NewSchema {
@@ -206,6 +279,54 @@ mod tests {
             registry.schema_by_id(102).map(|s| s.text.clone()),
             Ok("\"long\"".into())
         );
+    }
+
+    #[test]
+    fn references_resolve_transitively_dependencies_first() {
+        let registry = MemoryRegistry::new();
+        let proto = |text: &str, references: Vec<Reference>| NewSchema {
+            kind: SchemaKind::Protobuf,
+            text: text.into(),
+            references,
+        };
+        let to = |name: &str, version: i32| Reference {
+            name: name.into(),
+            subject: name.into(),
+            version,
+        };
+        registry
+            .register("time.proto", &proto("message Time {}", Vec::new()))
+            .expect("registered");
+        registry
+            .register(
+                "event.proto",
+                &proto("message Event {}", vec![to("time.proto", 1)]),
+            )
+            .expect("registered");
+        let main = proto(
+            "message Main {}",
+            vec![to("event.proto", -1), to("time.proto", 1)],
+        );
+        let id = registry
+            .register_with_id("in-value", &main, 7)
+            .expect("registered");
+        let resolved = &registry.schema_by_id(id).expect("stored").resolved;
+        assert_eq!(
+            resolved,
+            &vec![
+                ("time.proto".to_string(), "message Time {}".to_string()),
+                ("event.proto".to_string(), "message Event {}".to_string()),
+            ]
+        );
+        let dangling = proto("message M {}", vec![to("missing.proto", 1)]);
+        assert!(registry.register("m-value", &dangling).is_err());
+        // Resolved by the caller, the references need no subjects and take no ids.
+        let held = vec![("missing.proto".to_string(), "message X {}".to_string())];
+        let id = registry
+            .register_resolved("m-value", &dangling, held.clone())
+            .expect("registered");
+        assert_eq!(id, 8);
+        assert_eq!(registry.schema_by_id(id).expect("stored").resolved, held);
     }
 
     #[test]

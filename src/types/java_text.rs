@@ -10,6 +10,19 @@ pub fn double_to_string(value: f64) -> String {
     out
 }
 
+/// Java's `Float.toString(f)`: [`double_to_string`]'s layout with the shortest digits that
+/// read back as the `float` (`1.1` for the float nearest 1.1, where the double it widens to
+/// prints `1.100000023841858`).
+pub fn float_to_string(value: f32) -> String {
+    if !value.is_finite() || value == 0.0 {
+        return double_to_string(f64::from(value));
+    }
+    let mut out = String::new();
+    let (digits, exponent) = java_float_digits(value.abs());
+    write_finite(value.is_sign_negative(), &digits, exponent, &mut out);
+    out
+}
+
 /// [`double_to_string`] appended to `out`.
 pub fn write_double(value: f64, out: &mut String) {
     if value.is_nan() {
@@ -29,7 +42,13 @@ pub fn write_double(value: f64, out: &mut String) {
         return;
     }
     let (digits, exponent) = java_digits(value.abs());
-    if value.is_sign_negative() {
+    write_finite(value.is_sign_negative(), &digits, exponent, out);
+}
+
+/// A nonzero finite number's significant `digits` and decimal `exponent` in the layout of
+/// `Double.toString` and `Float.toString`.
+fn write_finite(negative: bool, digits: &str, exponent: i32, out: &mut String) {
+    if negative {
         out.push('-');
     }
     if (-3..7).contains(&exponent) {
@@ -38,11 +57,11 @@ pub fn write_double(value: f64, out: &mut String) {
             for _ in 0..(-exponent - 1) {
                 out.push('0');
             }
-            out.push_str(&digits);
+            out.push_str(digits);
         } else {
             let int_len = exponent as usize + 1;
             if digits.len() <= int_len {
-                out.push_str(&digits);
+                out.push_str(digits);
                 for _ in digits.len()..int_len {
                     out.push('0');
                 }
@@ -84,6 +103,29 @@ fn java_digits(value: f64) -> (String, i32) {
     // `{:.1e}` rounds the exact value to two significant digits.
     let two = format!("{value:.1e}");
     if two.parse::<f64>() != Ok(value) {
+        return (digits, exponent);
+    }
+    let (mut closest, exponent) = split(&two);
+    while closest.len() > 1 && closest.ends_with('0') {
+        closest.pop();
+    }
+    (closest, exponent)
+}
+
+/// [`java_digits`] for a positive finite `float`: its own shortest digits, and for a
+/// subnormal that one digit would do, the two-digit decimal closest to it (`1.4E-45`).
+fn java_float_digits(value: f32) -> (String, i32) {
+    let split = |scientific: &str| {
+        let (mantissa, exponent) = scientific.split_once('e').unwrap_or((scientific, "0"));
+        let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+        (digits, exponent.parse::<i32>().unwrap_or(0))
+    };
+    let (digits, exponent) = split(&format!("{value:e}"));
+    if digits.len() > 1 || value >= f32::MIN_POSITIVE {
+        return (digits, exponent);
+    }
+    let two = format!("{value:.1e}");
+    if two.parse::<f32>() != Ok(value) {
         return (digits, exponent);
     }
     let (mut closest, exponent) = split(&two);
@@ -191,6 +233,27 @@ mod tests {
         ];
         for (value, text) in cases {
             assert_eq!(double_to_string(value), text, "{value}");
+        }
+    }
+
+    #[test]
+    fn floats_render_like_java() {
+        let cases = [
+            (1.1f32, "1.1"),
+            (-2.5, "-2.5"),
+            (0.1, "0.1"),
+            (1.0e7, "1.0E7"),
+            (3.4028235e38, "3.4028235E38"),
+            (0.001, "0.001"),
+            (1.0e-4, "1.0E-4"),
+            (0.0, "0.0"),
+            (f32::NAN, "NaN"),
+            (f32::INFINITY, "Infinity"),
+            // The smallest subnormal: one digit would read back; Java writes the closest two.
+            (f32::from_bits(1), "1.4E-45"),
+        ];
+        for (value, text) in cases {
+            assert_eq!(float_to_string(value), text, "{value}");
         }
     }
 

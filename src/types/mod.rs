@@ -8,9 +8,11 @@
 //! - [`decimal`], [`time`], [`java_text`]: DECIMAL fitting, temporal text and JVM number text,
 //!   shared by casts, functions and serdes so every layer prints numbers the same way.
 //! - [`parse`]: type text (`DECIMAL(4, 2)`, `STRUCT<…>`) for schemas written outside SQL.
+//! - [`java_hash_map`]: the entry order of MAP values ksqlDB builds in a Java `HashMap`.
 
 pub mod cast;
 pub mod decimal;
+pub mod java_hash_map;
 pub mod java_text;
 pub mod parse;
 pub mod sql_type;

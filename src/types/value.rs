@@ -194,6 +194,27 @@ impl Value {
         }
     }
 
+    /// Java's `equals` on the values ksqlDB's functions hold in lists and sets (COLLECT_SET,
+    /// ARRAY_DISTINCT and the like): `==`, except that two maps are equal when they hold the
+    /// same entries in any order (`Map.equals`), at any depth. `==` itself keeps maps in
+    /// entry order, as the state codec's byte order does.
+    pub fn java_equals(&self, other: &Value) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Map(a), Map(b)) => {
+                a.len() == b.len()
+                    && a.iter().all(|(k, v)| {
+                        b.iter()
+                            .any(|(k2, v2)| k.java_equals(k2) && v.java_equals(v2))
+                    })
+            }
+            (Array(a), Array(b)) | (Struct(a), Struct(b)) => {
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.java_equals(y))
+            }
+            _ => self == other,
+        }
+    }
+
     /// SQL `=`: `None` when either side is NULL; collections compare element-wise with NULL
     /// elements equal to each other (Java's `List.equals`), numbers across types by value.
     pub fn sql_equals(&self, other: &Value) -> Option<bool> {
@@ -375,6 +396,21 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!(keys.len(), 2);
+    }
+
+    #[test]
+    fn java_equality_finds_maps_equal_in_any_entry_order() {
+        let entry = |k: &str, v: i64| (Value::string(k), Value::Bigint(v));
+        let ab = Value::map(vec![entry("a", 1), entry("b", 2)]);
+        let ba = Value::map(vec![entry("b", 2), entry("a", 1)]);
+        assert!(ab.java_equals(&ba));
+        assert_ne!(ab, ba, "grouping equality keeps the entry order");
+        let nested = |m: &Value| Value::array(vec![Value::structure(vec![m.clone()])]);
+        assert!(nested(&ab).java_equals(&nested(&ba)));
+        assert!(!ab.java_equals(&Value::map(vec![entry("a", 1), entry("b", 3)])));
+        assert!(!ab.java_equals(&Value::map(vec![entry("a", 1)])));
+        assert!(Value::Null.java_equals(&Value::Null));
+        assert!(!Value::Int(1).java_equals(&Value::Bigint(1)));
     }
 
     #[test]

@@ -354,10 +354,14 @@ fn pipe(
     let null = Json::Null;
     let key = input.get("key").unwrap_or(&null);
     let value = input.get("value").unwrap_or(&null);
+    let as_written = input.get(crate::raw::VALUE_TEXT).and_then(Json::as_str);
     let (mut key, value) = match sides(planned, registry, topic) {
         Some((k, v)) => (
             k.encode(key).map_err(Outcome::Failed)?,
-            v.encode(value).map_err(Outcome::Failed)?,
+            match as_written.filter(|_| v.writes_json_text()) {
+                Some(text) => Some(text.as_bytes().to_vec()),
+                None => v.encode(value).map_err(Outcome::Failed)?,
+            },
         ),
         None => (raw(key), raw(value)),
     };

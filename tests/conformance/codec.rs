@@ -143,6 +143,12 @@ impl Side {
         !self.direct()
     }
 
+    /// Whether this side's records are JSON text written as the case gives them (the JSON
+    /// format), so that an input may be written from its text as written (`raw.rs`).
+    pub fn writes_json_text(&self) -> bool {
+        self.format.format == Format::Json
+    }
+
     /// Whether this side is mapped to bytes directly rather than through a row.
     fn direct(&self) -> bool {
         matches!(
@@ -153,6 +159,13 @@ impl Side {
 
     /// QTT JSON through a row: read by the JSON serde, written by this side's serde.
     fn encode_via_row(&self, json: &Json) -> Result<Option<Vec<u8>>, String> {
+        match self.input_side() {
+            Some(side) => side.encode_declared(json),
+            None => self.encode_declared(json),
+        }
+    }
+
+    fn encode_declared(&self, json: &Json) -> Result<Option<Vec<u8>>, String> {
         let text = json.to_string();
         let row = self
             .json_serde()?
@@ -169,8 +182,101 @@ impl Side {
         }
     }
 
-    /// Our bytes through a row: read by this side's serde, written by the JSON serde.
+    /// The side ksqlDB's harness reads `bytes` through. Its registry deserializers return
+    /// every field of the writer's schema, so a sink written with a declared `*_SCHEMA_ID`
+    /// shows the fields no column supplies too (with the default the writer filled in): such
+    /// a record is read with the columns of the schema its header names. Otherwise, and when
+    /// that schema is one unwrapped column, this side as declared.
+    fn writer_side(&self, bytes: &[u8]) -> Option<Side> {
+        self.format.schema_id?;
+        let id = u32::from_be_bytes(bytes.get(1..5)?.try_into().ok()?);
+        self.schema_side(id)
+            .filter(|side| !(side.columns.len() == 1 && is_unwrapped_name(&side.columns[0].name)))
+    }
+
+    /// This side with the columns of the registered schema `id` (its own field names and
+    /// types), or `None` when the registry or the inference has none.
+    fn schema_side(&self, id: u32) -> Option<Side> {
+        use weir::analyze::registry::{self as inference, InferOptions, RegisteredSchema};
+        let binding = self.registry.as_ref()?;
+        let schema = binding.registry.schema_by_id(id).ok()?;
+        let registered = RegisteredSchema {
+            text: schema.text.clone(),
+            references: schema
+                .resolved
+                .iter()
+                .map(|(name, text)| inference::SchemaReference {
+                    name: name.clone(),
+                    text: text.clone(),
+                })
+                .collect(),
+        };
+        let side = match self.role {
+            Role::Key => inference::SchemaSide::Key,
+            Role::Value => inference::SchemaSide::Value,
+        };
+        let options = InferOptions {
+            schema_id: true,
+            full_name: self.format.full_name.clone(),
+            unwrap_single: self.format.wrap_single_value == Some(false),
+        };
+        let columns =
+            inference::infer_columns(self.format.format, side, &registered, &options).ok()?;
+        Some(Side {
+            format: self.format.clone(),
+            columns: columns
+                .into_iter()
+                .map(|(name, ty)| SerdeColumn::new(name, ty))
+                .collect(),
+            role: self.role,
+            registry: self.registry.clone(),
+        })
+    }
+
+    /// The side ksqlDB's harness writes an input through: its serializers write the case's
+    /// JSON with the topic's registered schema itself, not with the columns a statement
+    /// declares, so a record whose schema type differs from its column's (an AVRO `int`
+    /// read as a STRING column, which the reader then coerces) is written as the schema
+    /// says. The schema's columns are used when they are the declared ones by name (or one
+    /// unwrapped value, whose JSON is that value either way) and some column is a primitive
+    /// of another primitive type than the schema's (the coercions ksqlDB's readers make);
+    /// otherwise the two write the same (or the declared columns say better how to read the
+    /// case's JSON), and this side is used.
+    fn input_side(&self) -> Option<Side> {
+        let id = self.registry.as_ref()?.schema_id?;
+        let side = self.schema_side(id)?;
+        if side.columns.len() != self.columns.len() {
+            return None;
+        }
+        let pairs = || side.columns.iter().zip(&self.columns);
+        let unwrapped = side.columns.len() == 1 && is_unwrapped_name(&side.columns[0].name);
+        let same_names = pairs().all(|(a, b)| a.name.eq_ignore_ascii_case(&b.name));
+        let primitive = |ty: &SqlType| {
+            matches!(
+                ty,
+                SqlType::Boolean
+                    | SqlType::Int
+                    | SqlType::Bigint
+                    | SqlType::Double
+                    | SqlType::String
+            )
+        };
+        let coerced = pairs().any(|(a, b)| a.ty != b.ty && primitive(&a.ty) && primitive(&b.ty));
+        let only_coerced =
+            pairs().all(|(a, b)| a.ty == b.ty || (primitive(&a.ty) && primitive(&b.ty)));
+        ((unwrapped || same_names) && coerced && only_coerced).then_some(side)
+    }
+
+    /// Our bytes through a row: read by this side's serde (or the writer schema's, see
+    /// [`Side::writer_side`]), written by the JSON serde.
     fn decode_via_row(&self, bytes: &[u8]) -> Result<Json, String> {
+        if let Some(writer) = self.writer_side(bytes) {
+            return writer.decode_declared(bytes);
+        }
+        self.decode_declared(bytes)
+    }
+
+    fn decode_declared(&self, bytes: &[u8]) -> Result<Json, String> {
         let row = self
             .serde()?
             .deserialize(Some(bytes))
@@ -236,6 +342,11 @@ impl Side {
             _ => Json::String(String::from_utf8_lossy(bytes).into_owned()),
         }
     }
+}
+
+/// The name inference gives a side read as one unwrapped column.
+fn is_unwrapped_name(name: &str) -> bool {
+    name == "ROWKEY" || name == "ROWVAL"
 }
 
 fn plain_text(json: &Json) -> String {

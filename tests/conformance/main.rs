@@ -18,6 +18,7 @@ mod codec;
 mod expected;
 mod messages;
 mod post;
+mod raw;
 mod registry;
 mod test_functions;
 
@@ -82,7 +83,11 @@ fn run_file(path: &Path, results: &mut Vec<Result_>) {
         .unwrap_or_default();
     let parsed: Result<Json, String> = std::fs::read_to_string(path)
         .map_err(|e| e.to_string())
-        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()));
+        .and_then(|t| {
+            let mut doc = serde_json::from_str(&t).map_err(|e| e.to_string())?;
+            raw::annotate(&mut doc, &t);
+            Ok(doc)
+        });
     let doc = match parsed {
         Ok(doc) => doc,
         Err(e) => {

@@ -2,7 +2,9 @@
 //! records run, the `keySchema`/`valueSchema` of every entry of the case's `topics` is
 //! registered under `<topic>-key`/`<topic>-value` (with `keySchemaId`/`valueSchemaId` when the
 //! case gives them, else the next free id from 1; key before value), its `*SchemaReferences`
-//! first under their own names; the topics the statements create get the schema of their
+//! first under their own names when it has an id (`TestExecutor.maybeRegisterTopicSchemas`),
+//! else held inside the schema without ids of their own (`TestExecutorUtil.initializeTopics`
+//! registers the parsed schema, dependencies included); the topics the statements create get the schema of their
 //! declared columns, all in the harness's order ([`java_hash_map_order`]). After the run, the schemas registered
 //! under the subjects `post.topics.topics` lists are compared with the case's: AVRO and JSON
 //! schemas as parsed JSON (Kafka Connect's `connect.*` properties left out on both sides, as
@@ -28,20 +30,30 @@ pub fn register_topic(
             continue;
         };
         let kind = kind(topic.get(format!("{side}Format")), format(is_key), schema);
-        let references = references(registry, topic, side, kind)?;
-        let new = NewSchema {
-            kind,
-            text: text(schema, kind),
-            references,
-        };
         let subject = registry::subject(name, is_key);
         let id = topic
             .get(format!("{side}SchemaId"))
             .and_then(Json::as_u64)
             .and_then(|id| u32::try_from(id).ok());
+        let text = text(schema, kind);
         match id {
-            Some(id) => registry.register_with_id(&subject, &new, id),
-            None => registry.register(&subject, &new),
+            Some(id) => {
+                let new = NewSchema {
+                    kind,
+                    text,
+                    references: register_references(registry, topic, side, kind)?,
+                };
+                registry.register_with_id(&subject, &new, id)
+            }
+            None => {
+                let (references, resolved) = held_references(topic, side, kind);
+                let new = NewSchema {
+                    kind,
+                    text,
+                    references,
+                };
+                registry.register_resolved(&subject, &new, resolved)
+            }
         }
         .map_err(|e| format!("registering {subject}: {e}"))?;
     }
@@ -69,38 +81,64 @@ pub fn java_hash_map_order(names: &[&str]) -> Vec<usize> {
     order
 }
 
-fn references(
+/// The `*SchemaReferences` of one side of a case topic: (name, schema text) pairs.
+fn case_references(topic: &Json, side: &str, kind: SchemaKind) -> Vec<(String, String)> {
+    topic
+        .get(format!("{side}SchemaReferences"))
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            let name = r.get("name").and_then(Json::as_str)?;
+            Some((name.to_owned(), text(r.get("schema")?, kind)))
+        })
+        .collect()
+}
+
+fn reference_to(name: &str) -> Reference {
+    Reference {
+        name: name.to_owned(),
+        subject: name.to_owned(),
+        version: 1,
+    }
+}
+
+/// For a topic with a schema id: each reference registered under its own name first (taking
+/// the next free ids), as the harness's `maybeRegisterTopicSchemas` does.
+fn register_references(
     registry: &MemoryRegistry,
     topic: &Json,
     side: &str,
     kind: SchemaKind,
 ) -> Result<Vec<Reference>, String> {
     let mut out = Vec::new();
-    for r in topic
-        .get(format!("{side}SchemaReferences"))
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let (Some(name), Some(schema)) = (r.get("name").and_then(Json::as_str), r.get("schema"))
-        else {
-            continue;
-        };
+    for (name, text) in case_references(topic, side, kind) {
         let new = NewSchema {
             kind,
-            text: text(schema, kind),
+            text,
             references: Vec::new(),
         };
         registry
-            .register(name, &new)
+            .register(&name, &new)
             .map_err(|e| format!("registering reference {name}: {e}"))?;
-        out.push(Reference {
-            name: name.to_owned(),
-            subject: name.to_owned(),
-            version: 1,
-        });
+        out.push(reference_to(&name));
     }
     Ok(out)
+}
+
+/// For a topic without one: the references travel inside the parsed schema the harness's
+/// `initializeTopics` registers, so they take no ids of their own.
+fn held_references(
+    topic: &Json,
+    side: &str,
+    kind: SchemaKind,
+) -> (Vec<Reference>, Vec<(String, String)>) {
+    let resolved = case_references(topic, side, kind);
+    let references = resolved
+        .iter()
+        .map(|(name, _)| reference_to(name))
+        .collect();
+    (references, resolved)
 }
 
 /// A schema given as JSON is registered as its JSON text; one given as a string as written,

@@ -1,7 +1,8 @@
 //! Array functions: ARRAY_CONTAINS, ARRAY_LENGTH, the set operations (ARRAY_DISTINCT, _EXCEPT,
 //! _INTERSECT, _UNION, which keep first-occurrence order like Java's `LinkedHashSet`),
 //! ARRAY_CONCAT, ARRAY_REMOVE, ARRAY_MAX/MIN, ARRAY_SORT (NULLs last), ARRAY_JOIN, SLICE and
-//! GENERATE_SERIES. Element equality is Java's `equals` ([`Value`]'s grouping equality).
+//! GENERATE_SERIES. Element equality is Java's `equals` ([`Value::java_equals`]: grouping
+//! equality, with maps equal in any entry order).
 
 use std::cmp::Ordering;
 
@@ -29,11 +30,11 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
             f(|a| array_arg(a, 0).map_or(Value::Null, |x| Value::array(distinct(x.iter()))))
         }
         "ARRAY_EXCEPT" => f(|a| match (array_arg(a, 0), array_arg(a, 1)) {
-            (Some(x), Some(y)) => Value::array(distinct(x.iter().filter(|v| !y.contains(v)))),
+            (Some(x), Some(y)) => Value::array(distinct(x.iter().filter(|v| !java_contains(y, v)))),
             _ => Value::Null,
         }),
         "ARRAY_INTERSECT" => f(|a| match (array_arg(a, 0), array_arg(a, 1)) {
-            (Some(x), Some(y)) => Value::array(distinct(x.iter().filter(|v| y.contains(v)))),
+            (Some(x), Some(y)) => Value::array(distinct(x.iter().filter(|v| java_contains(y, v)))),
             _ => Value::Null,
         }),
         "ARRAY_UNION" => f(|a| match (array_arg(a, 0), array_arg(a, 1)) {
@@ -55,7 +56,12 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
                 return Value::Null;
             };
             let victim = a.get(1).cloned().unwrap_or(Value::Null);
-            Value::array(x.iter().filter(|v| **v != victim).cloned().collect())
+            Value::array(
+                x.iter()
+                    .filter(|v| !v.java_equals(&victim))
+                    .cloned()
+                    .collect(),
+            )
         }),
         "ARRAY_MAX" => f(|a| extreme(a, Ordering::Greater)),
         "ARRAY_MIN" => f(|a| extreme(a, Ordering::Less)),
@@ -149,11 +155,16 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
     }
 }
 
-/// Distinct values in first-occurrence order.
+/// Whether `items` holds `value` by Java's `equals` (maps in any entry order).
+fn java_contains(items: &[Value], value: &Value) -> bool {
+    items.iter().any(|item| item.java_equals(value))
+}
+
+/// Distinct values (by Java's `equals`) in first-occurrence order.
 fn distinct<'a>(values: impl Iterator<Item = &'a Value>) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
     for v in values {
-        if !out.contains(v) {
+        if !java_contains(&out, v) {
             out.push(v.clone());
         }
     }
@@ -252,6 +263,44 @@ mod tests {
 
     fn arr(v: &[Option<i32>]) -> (Value, SqlType) {
         (ints(v), SqlType::array(SqlType::Int))
+    }
+
+    #[test]
+    fn maps_are_one_element_whatever_their_entry_order() {
+        let entry = |k: &str, v: i64| (Value::string(k), Value::Bigint(v));
+        let ab = Value::map(vec![entry("a", 1), entry("b", 2)]);
+        let ba = Value::map(vec![entry("b", 2), entry("a", 1)]);
+        let c = Value::map(vec![entry("c", 3)]);
+        let t = SqlType::array(SqlType::map(SqlType::String, SqlType::Bigint));
+        let list = |items: &[&Value]| {
+            let items = items.iter().map(|v| (*v).clone()).collect();
+            (Value::array(items), t.clone())
+        };
+        assert_eq!(
+            call("ARRAY_DISTINCT", t.clone(), &[list(&[&ab, &c, &ba])]),
+            Ok(Value::array(vec![ab.clone(), c.clone()]))
+        );
+        assert_eq!(
+            call("ARRAY_EXCEPT", t.clone(), &[list(&[&ab, &c]), list(&[&ba])]),
+            Ok(Value::array(vec![c.clone()]))
+        );
+        assert_eq!(
+            call(
+                "ARRAY_INTERSECT",
+                t.clone(),
+                &[list(&[&ab, &c]), list(&[&ba])]
+            ),
+            Ok(Value::array(vec![ab.clone()]))
+        );
+        let element = SqlType::map(SqlType::String, SqlType::Bigint);
+        assert_eq!(
+            call(
+                "ARRAY_REMOVE",
+                t.clone(),
+                &[list(&[&ab, &c]), (ba.clone(), element)]
+            ),
+            Ok(Value::array(vec![c.clone()]))
+        );
     }
 
     #[test]

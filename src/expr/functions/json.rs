@@ -11,6 +11,7 @@ use super::{CallSite, FnImpl, f, str_arg, try_f};
 use crate::expr::compile::EvalError;
 use crate::format::json_parse::{self, JsonNode};
 use crate::format::json_write::{Decimals, unique_members, write_node, write_string};
+use crate::types::java_hash_map::JavaHashMap;
 use crate::types::{SqlType, Value, decimal, java_text, time};
 
 pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
@@ -87,12 +88,15 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
         }),
         "JSON_RECORDS" => try_f(|a| {
             Ok(match str_arg(a, 0).map(document).transpose()?.flatten() {
-                Some(JsonNode::Object(members)) => Value::map(
-                    unique_members(&members)
-                        .into_iter()
-                        .map(|(k, v)| (Value::string(k), Value::string(text_of(v))))
-                        .collect(),
-                ),
+                // `new HashMap<>(node.size())`, a field at a time.
+                Some(JsonNode::Object(members)) => {
+                    let unique = unique_members(&members);
+                    let mut map = JavaHashMap::with_capacity(unique.len());
+                    for (k, v) in unique {
+                        map.put(Value::string(k), Value::string(text_of(v)));
+                    }
+                    map.into_value()
+                }
                 _ => Value::Null,
             })
         }),

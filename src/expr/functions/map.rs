@@ -4,6 +4,7 @@
 
 use super::{CallSite, FnImpl, array_arg, f};
 use crate::types::Value;
+use crate::types::java_hash_map::JavaHashMap;
 
 pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
     match site.name {
@@ -22,18 +23,23 @@ pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
             if maps.is_empty() {
                 return Value::Null;
             }
-            Value::map(maps.iter().flat_map(|m| m.iter().cloned()).collect())
+            // `new HashMap<>()`, then `putAll` of each map.
+            let mut union = JavaHashMap::new();
+            for map in maps {
+                union.put_all(map.to_vec());
+            }
+            union.into_value()
         }),
         "AS_MAP" => f(|a| {
             let (Some(keys), Some(values)) = (array_arg(a, 0), array_arg(a, 1)) else {
                 return Value::Null;
             };
-            Value::map(
-                keys.iter()
-                    .enumerate()
-                    .map(|(i, k)| (k.clone(), values.get(i).cloned().unwrap_or(Value::Null)))
-                    .collect(),
-            )
+            // `new HashMap<>(keys.size())`, each key put with the value at its index.
+            let mut map = JavaHashMap::with_capacity(keys.len());
+            for (i, k) in keys.iter().enumerate() {
+                map.put(k.clone(), values.get(i).cloned().unwrap_or(Value::Null));
+            }
+            map.into_value()
         }),
         "ENTRIES" => f(|a| {
             let Some(m) = map_arg(a, 0) else {
@@ -90,7 +96,8 @@ mod tests {
         );
         assert_eq!(
             call("MAP_UNION", t.clone(), &[x.clone(), y]),
-            Ok(m(&[("b", 2), ("a", 9), ("c", 3)]))
+            // In the order of the Java `HashMap` the union is put into.
+            Ok(m(&[("a", 9), ("b", 2), ("c", 3)]))
         );
         let entries = call(
             "ENTRIES",

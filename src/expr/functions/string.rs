@@ -4,6 +4,7 @@
 //! CONCAT_WS elements) or documents another answer (FIELD gives 0).
 
 use super::{CallSite, FnImpl, f, int_arg, is_null_arg, str_arg};
+use crate::types::java_hash_map::{DEFAULT_CAPACITY, hash_map_order};
 use crate::types::{SqlType, Value};
 
 pub fn lookup(site: &CallSite<'_>) -> Option<FnImpl> {
@@ -246,7 +247,8 @@ fn split_to_map(a: &[Value]) -> Value {
             Some((Value::string(parts.next()?), Value::string(parts.next()?)))
         })
         .collect();
-    Value::map(entries)
+    // `Collectors.toMap` into a `new HashMap<>()`, a repeated key taking the later value.
+    Value::Map(hash_map_order(entries, DEFAULT_CAPACITY).into())
 }
 
 /// LPAD/RPAD(str, len, padding): NULL for any NULL, a negative length or empty padding; the

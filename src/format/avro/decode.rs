@@ -5,7 +5,10 @@
 //! declared fields the writer lacks read as NULL, writer fields nobody declared are skipped;
 //! `[null, T]` reads as a nullable T; a union of several types reads into a STRUCT with one
 //! field per branch; enums read as STRING; int→BIGINT/DOUBLE, long→DOUBLE, float→DOUBLE and
-//! string↔bytes promote. A mismatch is an error when the plan is compiled, naming the path.
+//! string↔bytes promote; int, long, float, double and boolean read into a STRING column as
+//! Java's `String.valueOf` writes them (ksqlDB's `ConnectDataTranslator` accepts those there);
+//! maps take the entry order of the Java `HashMap` that translator builds.
+//! A mismatch is an error when the plan is compiled, naming the path.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +16,8 @@ use std::sync::Arc;
 pub(crate) use super::binary::Input;
 use super::binary::{decimal_from, skip};
 use super::schema::Avro;
+use crate::types::java_hash_map::{DEFAULT_CAPACITY, hash_map_order};
+use crate::types::java_text::{double_to_string, float_to_string};
 use crate::types::{SqlType, Value, decimal};
 
 /// How one writer schema is read into one SQL type.
@@ -27,6 +32,11 @@ pub(crate) enum ReadPlan {
     LongToDouble,
     FloatToDouble,
     Double,
+    IntToString,
+    LongToString,
+    FloatToString,
+    DoubleToString,
+    BooleanToString,
     BytesToBytes,
     BytesToString,
     StringToString,
@@ -89,6 +99,11 @@ pub(crate) fn compile(writer: &Avro, target: &SqlType, path: &str) -> Result<Rea
         (Avro::Long, T::Double) => ReadPlan::LongToDouble,
         (Avro::Float, T::Double) => ReadPlan::FloatToDouble,
         (Avro::Double, T::Double) => ReadPlan::Double,
+        (Avro::Int, T::String) => ReadPlan::IntToString,
+        (Avro::Long, T::String) => ReadPlan::LongToString,
+        (Avro::Float, T::String) => ReadPlan::FloatToString,
+        (Avro::Double, T::String) => ReadPlan::DoubleToString,
+        (Avro::Boolean, T::String) => ReadPlan::BooleanToString,
         (Avro::Bytes, T::Bytes) => ReadPlan::BytesToBytes,
         (Avro::Bytes, T::String) => ReadPlan::BytesToString,
         (Avro::String, T::String) => ReadPlan::StringToString,
@@ -262,18 +277,16 @@ impl ReadPlan {
             ReadPlan::IntToDouble => Value::Double(f64::from(input.int()?)),
             ReadPlan::LongToBigint => Value::Bigint(input.long()?),
             ReadPlan::LongToDouble => Value::Double(input.long()? as f64),
-            ReadPlan::FloatToDouble => {
-                let bytes = input.take(4)?;
-                Value::Double(f64::from(f32::from_le_bytes([
-                    bytes[0], bytes[1], bytes[2], bytes[3],
-                ])))
-            }
-            ReadPlan::Double => {
-                let bytes = input.take(8)?;
-                let mut array = [0u8; 8];
-                array.copy_from_slice(bytes);
-                Value::Double(f64::from_le_bytes(array))
-            }
+            ReadPlan::FloatToDouble => Value::Double(f64::from(read_float(input)?)),
+            ReadPlan::Double => Value::Double(read_double(input)?),
+            ReadPlan::IntToString => Value::string(input.int()?.to_string()),
+            ReadPlan::LongToString => Value::string(input.long()?.to_string()),
+            ReadPlan::FloatToString => Value::string(float_to_string(read_float(input)?)),
+            ReadPlan::DoubleToString => Value::string(double_to_string(read_double(input)?)),
+            ReadPlan::BooleanToString => match ReadPlan::Boolean.read(input)? {
+                Value::Boolean(b) => Value::string(b.to_string()),
+                other => other,
+            },
             ReadPlan::BytesToBytes => Value::bytes(input.blob()?),
             ReadPlan::StringToBytes => Value::bytes(input.text()?.as_bytes()),
             ReadPlan::StringToString | ReadPlan::BytesToString => Value::string(input.text()?),
@@ -356,7 +369,7 @@ impl ReadPlan {
                         }
                     }
                 }
-                Value::Map(out.into())
+                Value::Map(hash_map_order(out, DEFAULT_CAPACITY).into())
             }
             ReadPlan::Record { fields, width } => {
                 let mut out = vec![Value::Null; *width];
@@ -396,6 +409,18 @@ impl ReadPlan {
             }
         })
     }
+}
+
+fn read_float(input: &mut Input<'_>) -> Result<f32, DecodeError> {
+    let bytes = input.take(4)?;
+    Ok(f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+}
+
+fn read_double(input: &mut Input<'_>) -> Result<f64, DecodeError> {
+    let bytes = input.take(8)?;
+    let mut array = [0u8; 8];
+    array.copy_from_slice(bytes);
+    Ok(f64::from_le_bytes(array))
 }
 
 #[cfg(test)]

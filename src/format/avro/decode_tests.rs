@@ -250,3 +250,67 @@ fn unread_strings_are_left_null_but_still_checked_to_be_utf8() {
         "a string that is not UTF-8 fails the record whether or not it is read"
     );
 }
+
+#[test]
+fn numbers_and_booleans_read_into_string_columns_as_java_writes_them() {
+    assert_eq!(
+        read(r#""int""#, &T::String, &zz(10)),
+        Ok(Value::string("10"))
+    );
+    assert_eq!(
+        read(r#""long""#, &T::String, &zz(-7)),
+        Ok(Value::string("-7"))
+    );
+    let float = 1.1f32.to_le_bytes();
+    assert_eq!(
+        read(r#""float""#, &T::String, &float),
+        Ok(Value::string("1.1"))
+    );
+    let double = 1e10f64.to_le_bytes();
+    assert_eq!(
+        read(r#""double""#, &T::String, &double),
+        Ok(Value::string("1.0E10"))
+    );
+    assert_eq!(
+        read(r#""boolean""#, &T::String, &[1]),
+        Ok(Value::string("true"))
+    );
+    // Nested and nullable places coerce the same way.
+    let mut bytes = zz(1);
+    bytes.extend(zz(1)); // union branch 1: int
+    bytes.extend(zz(3));
+    bytes.push(0);
+    assert_eq!(
+        read(
+            r#"{"type":"array","items":["null","int"]}"#,
+            &T::Array(Box::new(T::String)),
+            &bytes
+        ),
+        Ok(Value::array(vec![Value::string("3")]))
+    );
+    // Logical types and decimals are not coerced: ksqlDB refuses them too.
+    let date = Avro::parse(r#"{"type":"int","logicalType":"date"}"#, &[]).unwrap();
+    assert!(compile(&date, &T::String, "value").is_err());
+    let bytes_schema = Avro::parse(r#""bytes""#, &[]).unwrap();
+    assert!(compile(&bytes_schema, &T::Int, "value").is_err());
+}
+
+#[test]
+fn maps_take_the_order_of_ksqldbs_java_hash_map() {
+    // Written "foo", "bar", "baz"; a JVM's `new HashMap<>()` iterates "bar", "foo", "baz".
+    let mut bytes = zz(3);
+    for (key, value) in [("foo", 1), ("bar", 2), ("baz", 3)] {
+        bytes.extend(zz(key.len() as i64));
+        bytes.extend(key.as_bytes());
+        bytes.extend(zz(value));
+    }
+    bytes.push(0);
+    let map = read(
+        r#"{"type":"map","values":"int"}"#,
+        &T::Map(Box::new(T::String), Box::new(T::Int)),
+        &bytes,
+    )
+    .unwrap();
+    let keys: Vec<Value> = map.as_map().unwrap().iter().map(|e| e.0.clone()).collect();
+    assert_eq!(keys, ["bar", "foo", "baz"].map(Value::string));
+}

@@ -133,6 +133,26 @@ mod tests {
     }
 
     #[test]
+    fn a_double_default_is_read_to_the_nearest_double() {
+        // The schema's text is parsed as Jackson parses it: correctly rounded, where a fast
+        // parse lands one unit in the last place off (…375.25 for 15^13).
+        for text in [
+            "1946195068359375.0",
+            "0.1",
+            "2.2250738585072014e-308",
+            "9007199254740993",
+        ] {
+            let default: Json = serde_json::from_str(text).expect("a number");
+            let want: f64 = text.parse().expect("a double");
+            assert_eq!(
+                encode(&schema(r#""double""#), &default),
+                Ok(want.to_le_bytes().to_vec()),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn a_union_default_is_a_value_of_its_first_branch() {
         assert_eq!(
             encode(&schema(r#"["null","int"]"#), &Json::Null),

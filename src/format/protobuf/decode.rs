@@ -3,12 +3,14 @@
 //! last occurrence of a non-repeated field winning (protobuf's merge rule for scalars; a
 //! repeated nested message is not merged, as ksqlDB never writes one twice). Repeated fields
 //! accept packed and unpacked encodings alike; a field whose wire type does not fit its
-//! declared type is skipped as an unknown field, as Java's parser does.
+//! declared type is skipped as an unknown field, as Java's parser does. Maps take the entry
+//! order of the Java `HashMap` ksqlDB's `ConnectDataTranslator` builds.
 
 use rust_decimal::Decimal;
 
 use super::plan::{EnumPlan, FieldPlan, Kind, MessagePlan, Scalar, Widen, widen_value};
 use super::wire::{self, I32, I64, LEN, Reader, VARINT, WireError};
+use crate::types::java_hash_map::{DEFAULT_CAPACITY, hash_map_order};
 use crate::types::{Value, decimal};
 
 /// What went wrong, with the field path when known.
@@ -97,7 +99,14 @@ pub fn message(plan: &MessagePlan, mut reader: Reader<'_>) -> Result<Vec<Value>,
                     _ => None,
                 })
                 .collect();
-            row[*slot] = Value::map(entries);
+            // A repeated key keeps its last value, then the entries take the order of the
+            // Java `HashMap` ksqlDB's `ConnectDataTranslator` builds.
+            row[*slot] = match Value::map(entries) {
+                Value::Map(unique) => {
+                    Value::Map(hash_map_order(unique.to_vec(), DEFAULT_CAPACITY).into())
+                }
+                other => other,
+            };
         } else if !items.is_empty() {
             row[*slot] = Value::array(items);
         }

@@ -15,6 +15,7 @@
 use std::sync::Arc;
 
 use super::schema::{Field, FieldType, ProtoSchema, Resolved};
+use crate::types::java_text::{double_to_string, float_to_string};
 use crate::types::{SqlType, Value};
 
 /// Deepest nesting of messages a plan follows (SQL types are finite; this bounds hostile ones).
@@ -97,12 +98,16 @@ impl Scalar {
     }
 }
 
-/// How a column reads a scalar: as its natural type or widened (INT → BIGINT → DOUBLE).
+/// How a column reads a scalar: as its natural type, widened (INT → BIGINT → DOUBLE), or as
+/// text in a STRING column: numbers and booleans as Java's `String.valueOf` writes them
+/// (ksqlDB's `ConnectDataTranslator` accepts them there), a `float` by its own digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Widen {
     None,
     ToBigint,
     ToDouble,
+    ToString,
+    FloatToString,
 }
 
 /// What a field's wire value is and what it becomes.
@@ -444,6 +449,10 @@ fn widen(scalar: Scalar, ty: &SqlType) -> Option<Widen> {
     match (natural, ty) {
         (SqlType::Int, SqlType::Bigint) => Some(Widen::ToBigint),
         (SqlType::Int | SqlType::Bigint, SqlType::Double) => Some(Widen::ToDouble),
+        (SqlType::Double, SqlType::String) if scalar == Scalar::Float => Some(Widen::FloatToString),
+        (SqlType::Int | SqlType::Bigint | SqlType::Double | SqlType::Boolean, SqlType::String) => {
+            Some(Widen::ToString)
+        }
         _ => None,
     }
 }
@@ -472,6 +481,12 @@ pub fn widen_value(value: Value, widen: Widen) -> Value {
         (Widen::ToBigint, Value::Int(i)) => Value::Bigint(i64::from(i)),
         (Widen::ToDouble, Value::Int(i)) => Value::Double(f64::from(i)),
         (Widen::ToDouble, Value::Bigint(i)) => Value::Double(i as f64),
+        (Widen::ToString, Value::Int(i)) => Value::string(i.to_string()),
+        (Widen::ToString, Value::Bigint(i)) => Value::string(i.to_string()),
+        (Widen::ToString, Value::Double(d)) => Value::string(double_to_string(d)),
+        (Widen::ToString, Value::Boolean(b)) => Value::string(b.to_string()),
+        // The double a `float` was read into holds it exactly.
+        (Widen::FloatToString, Value::Double(d)) => Value::string(float_to_string(d as f32)),
         (_, v) => v,
     }
 }

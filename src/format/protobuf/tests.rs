@@ -115,6 +115,45 @@ fn scalars_round_trip_at_their_limits() {
 }
 
 #[test]
+fn numbers_and_booleans_read_into_string_columns_as_java_writes_them() {
+    let natural = codec(SCALARS, &scalar_columns());
+    let row = vec![
+        Value::Int(-5),
+        Value::string("s"),
+        Value::Int(7),
+        Value::Bigint(1 << 40),
+        Value::Bigint(9),
+        Value::Bigint(-3),
+        Value::Double(f64::from(1.1f32)),
+        Value::Double(1e10),
+        Value::Boolean(true),
+        Value::Bigint(-1),
+        Value::bytes(vec![1]),
+        Value::Bigint(4),
+    ];
+    let mut out = Vec::new();
+    natural.encode(&row, &mut out).unwrap();
+    let texts: Vec<SerdeColumn> = ["A", "C", "D", "G", "H", "I", "J"]
+        .into_iter()
+        .map(|name| col(name, SqlType::String))
+        .collect();
+    let as_text = codec(SCALARS, &texts);
+    let strings = ["-5", "7", "1099511627776", "1.1", "1.0E10", "true", "-1"];
+    let want: Vec<Value> = strings.into_iter().map(Value::string).collect();
+    assert_eq!(as_text.decode(&out).unwrap(), want);
+    // Absent scalars read as their defaults, in text.
+    let defaults: Vec<Value> = ["0", "0", "0", "0.0", "0.0", "false", "0"]
+        .into_iter()
+        .map(Value::string)
+        .collect();
+    assert_eq!(as_text.decode(&[]).unwrap(), defaults);
+    // Bytes are not coerced: ksqlDB refuses them too.
+    let schema = ProtoSchema::parse(SCALARS, []).unwrap();
+    let bytes_as_int = [col("K", SqlType::Int)];
+    assert!(ProtobufCodec::new(&schema, None, &bytes_as_int, Framing::Bare).is_err());
+}
+
+#[test]
 fn nulls_follow_presence() {
     let text = r#"syntax = "proto3"; import "google/protobuf/wrappers.proto";
         message M { int32 a = 1; optional int32 b = 2; google.protobuf.Int32Value c = 3; N n = 4;
@@ -166,6 +205,31 @@ fn nulls_follow_presence() {
     let mut out = Vec::new();
     codec.encode(&row, &mut out).unwrap();
     assert_eq!(codec.decode(&out).unwrap(), row);
+}
+
+#[test]
+fn maps_take_the_order_of_ksqldbs_java_hash_map() {
+    let text = r#"syntax = "proto3"; message M { map<string, int32> m = 1; }"#;
+    let codec = codec(
+        text,
+        &[col("M", SqlType::map(SqlType::String, SqlType::Int))],
+    );
+    let written: Vec<(Value, Value)> = [("foo", 1), ("bar", 2), ("baz", 3), ("foo", 4)]
+        .into_iter()
+        .map(|(k, v)| (Value::string(k), Value::Int(v)))
+        .collect();
+    // Entries written one by one (a repeated key too): encode each map on its own.
+    let mut out = Vec::new();
+    for entry in written {
+        codec.encode(&[Value::map(vec![entry])], &mut out).unwrap();
+    }
+    // A JVM's `new HashMap<>()` iterates "bar", "foo", "baz"; the repeated key's last value wins.
+    let want = Value::map(vec![
+        (Value::string("bar"), Value::Int(2)),
+        (Value::string("foo"), Value::Int(4)),
+        (Value::string("baz"), Value::Int(3)),
+    ]);
+    assert_eq!(codec.decode(&out).unwrap(), vec![want]);
 }
 
 #[test]

@@ -65,9 +65,11 @@ impl Calls {
         }
     }
 
-    /// Folds `record` into `acc` (adding, or undoing a retraction). Errors are reported and the
-    /// call's accumulator is left as it was.
-    pub fn fold(&self, acc: Row, record: &Record, ctx: &mut ProcessorContext<'_>) -> Row {
+    /// Folds `record` into `acc` (adding, or undoing a retraction). Errors evaluating an
+    /// argument are reported and the call's accumulator is left as it was. A call that
+    /// refuses the row ([`AggregateFunction::try_add`]) is reported too, and then the row
+    /// folds into nothing: `None`, for the caller to skip the record.
+    pub fn fold(&self, acc: Row, record: &Record, ctx: &mut ProcessorContext<'_>) -> Option<Row> {
         let row = eval_row(record);
         let retract = self.change(record) != Change::Add;
         let mut args = Vec::new();
@@ -96,10 +98,21 @@ impl Calls {
                     }
                 }
             } else {
-                out.push(call.function.add(acc, &args));
+                match call.function.try_add(acc, &args) {
+                    Ok(next) => out.push(next),
+                    Err(reason) => {
+                        ctx.report(ProcessingError::processing(reason));
+                        return None;
+                    }
+                }
             }
         }
-        out
+        Some(out)
+    }
+
+    /// Whether some call may refuse a row ([`Calls::fold`] returns `None` only then).
+    pub fn can_refuse(&self) -> bool {
+        self.calls.iter().any(|c| c.function.can_refuse())
     }
 
     pub fn results(&self, acc: &[Value]) -> Row {
@@ -312,11 +325,14 @@ impl Processor for Aggregate {
             _ => None,
         };
         let change = self.calls.change(&record);
+        let (acc, old_ts) = previous.unwrap_or_else(|| (self.calls.init(), i64::MIN));
+        // A refused row changes nothing and emits nothing (ksqlDB's UDAF throws).
+        let Some(acc) = self.calls.fold(acc, &record, ctx) else {
+            return;
+        };
         if let Some(pending) = self.pending_old.take() {
             old_results = pending;
         }
-        let (acc, old_ts) = previous.unwrap_or_else(|| (self.calls.init(), i64::MIN));
-        let acc = self.calls.fold(acc, &record, ctx);
         let ts = record.timestamp.max(old_ts);
         self.value_buf.clear();
         encode_stored(&acc, ts, &mut self.value_buf);

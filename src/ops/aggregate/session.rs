@@ -218,7 +218,12 @@ impl SessionAggregate {
                 }
             }
         }
-        let acc = self.calls.fold(acc, &record, ctx);
+        // A refused row is not folded in, but the sessions it merged stay merged: their
+        // tombstones are out already.
+        let kept = self.calls.can_refuse().then(|| acc.clone());
+        let Some(acc) = self.calls.fold(acc, &record, ctx).or(kept) else {
+            return;
+        };
         self.value_buf.clear();
         encode_stored(&acc, end, &mut self.value_buf);
         if let Err(e) = self.store.put(&self.key_buf, start, end, &self.value_buf) {

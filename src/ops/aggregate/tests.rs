@@ -151,3 +151,40 @@ fn table_rows_retract_and_a_silent_retraction_emits_once() {
         ]
     );
 }
+
+#[test]
+fn a_decimal_sum_past_its_precision_refuses_the_row_and_emits_nothing() {
+    use crate::expr::compile::{Evaluator, Slot};
+    use crate::expr::{ColumnRef, TypedExpr};
+    use std::str::FromStr;
+    let ty = SqlType::Decimal {
+        precision: 4,
+        scale: 1,
+    };
+    let arg = TypedExpr::column(ColumnRef::Input { side: 0, index: 0 }, ty.clone());
+    let calls = Calls {
+        calls: vec![Call {
+            function: aggregate_function("SUM", std::slice::from_ref(&ty), &ty, &[]).unwrap(),
+            args: vec![Evaluator::compile(&arg, &|_| Some(Slot::Value(0))).unwrap()],
+        }],
+        table: false,
+    };
+    assert!(calls.can_refuse());
+    let dec = |text: &str| Value::Decimal(rust_decimal::Decimal::from_str(text).unwrap());
+    let input = |text: &str, ts| Record::new(vec![Value::string("g")], Some(vec![dec(text)]), ts);
+    let op = Aggregate::new(calls, None, Box::new(MemoryKeyValueStore::new("kv")), None);
+    let out = run(
+        Box::new(op),
+        vec![
+            input("500.9", 1),
+            input("300.8", 2),
+            input("400.8", 3), // 1202.5 needs four integer digits: refused
+            input("100.0", 4),
+        ],
+    );
+    let sums: Vec<Value> = out
+        .iter()
+        .filter_map(|r| r.value.as_ref().and_then(|v| v.first().cloned()))
+        .collect();
+    assert_eq!(sums, vec![dec("500.9"), dec("801.7"), dec("901.7")]);
+}

@@ -220,7 +220,10 @@ impl WindowAggregate {
             _ => None,
         };
         let (acc, old_ts) = previous.unwrap_or_else(|| (self.calls.init(), i64::MIN));
-        let acc = self.calls.fold(acc, record, ctx);
+        // A refused row changes nothing and emits nothing (ksqlDB's UDAF throws).
+        let Some(acc) = self.calls.fold(acc, record, ctx) else {
+            return;
+        };
         let ts = record.timestamp.max(old_ts);
         self.value_buf.clear();
         encode_stored(&acc, ts, &mut self.value_buf);

@@ -6,7 +6,7 @@
 //! [`crate::topology::Port`]; it owns the stores of both sides.
 //!
 //! A joined record's key is the join key (`KSQL_KEY_0`) followed by every input's `ROWTIME`,
-//! `ROWPARTITION` and `ROWOFFSET`;
+//! `ROWPARTITION`, `ROWOFFSET`, `WINDOWSTART` and `WINDOWEND` (each input's own window);
 //! its value is every input's columns (keys then values, as each input's schema declares
 //! them), input after input, the missing side of an outer join as NULLs. The projection's key
 //! columns read the join key (the analyzer points them at it), so they hold it even when
@@ -24,8 +24,8 @@ pub mod table_table;
 #[cfg(test)]
 pub(crate) mod test_support;
 
-use crate::analyze::JoinType;
 use crate::analyze::query::JoinKind;
+use crate::analyze::{JoinType, WindowType};
 use crate::expr::compile::{CompileError, Evaluator, Slot};
 use crate::expr::{ColumnRef, ExprKind, TypedExpr};
 use crate::plan::Step;
@@ -195,12 +195,31 @@ pub fn repartitioned_row(step: &Step) -> Option<(usize, Vec<SqlType>)> {
     }
     let mut types: Vec<SqlType> = schema.keys().map(|c| c.ty.clone()).collect();
     for _ in 0..joined.count {
-        types.extend([SqlType::Bigint, SqlType::Int, SqlType::Bigint]);
+        types.extend([
+            SqlType::Bigint,
+            SqlType::Int,
+            SqlType::Bigint,
+            SqlType::Bigint,
+            SqlType::Bigint,
+        ]);
     }
     types.extend(schema.values().map(|c| c.ty.clone()));
     // The tombstone marker, as `repartition::row_types` ends.
     types.push(SqlType::Boolean);
     Some((1 + side::SYSTEM_COLUMNS * joined.count, types))
+}
+
+/// The window of the keys a join input's rows carry: its source's, through filters and
+/// (for a joined input) its left input, whose window the joined record keeps.
+fn key_window(step: &Step) -> Option<WindowType> {
+    match step {
+        Step::StreamSource { window, .. } | Step::TableSource { window, .. } => {
+            window.map(|w| w.window_type)
+        }
+        Step::Filter { input, .. } | Step::TableFilter { input, .. } => key_window(input),
+        Step::Join { left, .. } => key_window(left),
+        _ => None,
+    }
 }
 
 /// The column an expression is, when it is a bare column.
@@ -254,7 +273,9 @@ pub fn build_join(
     let side = |step: &Step, key: &TypedExpr, layout: InputLayout| {
         let width =
             row_width(step).ok_or_else(|| unsupported(query, ctx, "a join input of this shape"))?;
-        Ok::<Side, BuildError>(Side::new(compile(key, layout)?, layout, width))
+        Ok::<Side, BuildError>(
+            Side::new(compile(key, layout)?, layout, width).windowed(key_window(step)),
+        )
     };
     let l = side(left_step, left_key, left)?;
     let r = side(right_step, right_key, right)?;
@@ -379,7 +400,16 @@ mod tests {
         let system = |side, column| ColumnRef::System { side, column };
         assert_eq!(
             layout.resolve(system(1, SystemColumn::Rowtime)),
-            Some(Slot::Key(4))
+            Some(Slot::Key(6))
+        );
+        // Each input's own window bounds follow its offset.
+        assert_eq!(
+            layout.resolve(system(0, SystemColumn::Windowend)),
+            Some(Slot::Key(5))
+        );
+        assert_eq!(
+            layout.resolve(system(1, SystemColumn::Windowstart)),
+            Some(Slot::Key(9))
         );
         assert_eq!(
             layout.resolve(system(0, SystemColumn::Rowoffset)),
@@ -398,8 +428,8 @@ mod tests {
             names,
             ["Join-right-table-store Some(\"app-Join-right-table-store-changelog\")"]
         );
-        // Repartitioning the joined row carries the key, 2 x 3 system columns and 5 columns.
+        // Repartitioning the joined row carries the key, 2 x 5 system columns and 5 columns.
         let (key_count, types) = repartitioned_row(&step).expect("joined rows");
-        assert_eq!((key_count, types.len()), (7, 13));
+        assert_eq!((key_count, types.len()), (11, 17));
     }
 }

@@ -26,7 +26,7 @@ use crate::state::{KeyValueStore, WindowStore};
 use crate::topology::{Port, ProcessingError, Processor, ProcessorContext, Record};
 use crate::types::{Row, Value};
 
-use super::side::{Side, assemble, key_bytes, store_error};
+use super::side::{Side, assemble, store_error};
 
 /// Kafka Streams' retention for join windows without a grace period (its default 24 hours).
 const LEGACY_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
@@ -135,7 +135,7 @@ impl StreamStreamJoin {
             }
             None => return Ok(()),
         };
-        let key_bytes = key_bytes(&key);
+        let key_bytes = self.sides[this].store_key(&key, &record);
         let part = self.sides[this].part(&record);
         self.buffer(this, &key_bytes, ts, &part)?;
         if ts == self.stream_time {
@@ -357,124 +357,5 @@ fn decode_rows(store: &str, bytes: &[u8]) -> Result<Vec<Row>, ProcessingError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ops::join::test_support::{int_side, run_join};
-    use crate::state::{MemoryKeyValueStore, MemoryWindowStore};
-
-    fn join(kind: JoinKind, grace: Option<i64>) -> Box<dyn Processor> {
-        Box::new(StreamStreamJoin::new(
-            int_side(2),
-            int_side(2),
-            kind,
-            JoinWindows {
-                before: 10,
-                after: 10,
-                grace,
-            },
-            [
-                Box::new(MemoryWindowStore::new("l")),
-                Box::new(MemoryWindowStore::new("r")),
-            ],
-            Some(Box::new(MemoryKeyValueStore::new("o"))),
-        ))
-    }
-
-    fn rec(key: i32, value: i32, ts: i64) -> Record {
-        Record::new(vec![Value::Int(key)], Some(vec![Value::Int(value)]), ts)
-    }
-
-    fn values(out: &[Record]) -> Vec<(Vec<Value>, i64)> {
-        out.iter()
-            .map(|r| (r.value.clone().unwrap_or_default(), r.timestamp))
-            .collect()
-    }
-
-    const N: Value = Value::Null;
-
-    #[test]
-    fn inner_join_matches_within_the_window_only() {
-        let i = Value::Int;
-        let out = run_join(
-            join(JoinKind::Inner, None),
-            vec![
-                (Port::LEFT, rec(1, 10, 100)),
-                (Port::RIGHT, rec(1, 20, 105)),
-                (Port::RIGHT, rec(1, 21, 111)),
-                (Port::LEFT, rec(1, 11, 101)),
-            ],
-        );
-        assert_eq!(
-            values(&out),
-            vec![
-                (vec![i(1), i(10), i(1), i(20)], 105),
-                (vec![i(1), i(11), i(1), i(20)], 105),
-                (vec![i(1), i(11), i(1), i(21)], 111),
-            ]
-        );
-    }
-
-    #[test]
-    fn legacy_left_join_emits_unmatched_at_once() {
-        let i = Value::Int;
-        let out = run_join(
-            join(JoinKind::Left, None),
-            vec![
-                (Port::LEFT, rec(1, 10, 100)),
-                (Port::RIGHT, rec(1, 20, 105)),
-            ],
-        );
-        assert_eq!(
-            values(&out),
-            vec![
-                (vec![i(1), i(10), N, N], 100),
-                (vec![i(1), i(10), i(1), i(20)], 105),
-            ]
-        );
-    }
-
-    #[test]
-    fn outer_join_with_grace_waits_for_the_window_to_close() {
-        let i = Value::Int;
-        let out = run_join(
-            join(JoinKind::Full, Some(5)),
-            vec![
-                (Port::LEFT, rec(1, 10, 100)),
-                (Port::RIGHT, rec(2, 20, 104)),
-                (Port::LEFT, rec(2, 11, 110)),
-                (Port::LEFT, rec(3, 12, 120)),
-            ],
-        );
-        // Key 2 matched; key 1 (left, closes after 115) and nothing else is emitted at 120.
-        assert_eq!(
-            values(&out),
-            vec![
-                (vec![i(2), i(11), i(2), i(20)], 110),
-                (vec![i(1), i(10), N, N], 100),
-            ]
-        );
-    }
-
-    #[test]
-    fn right_join_keeps_unmatched_right_records_and_late_ones_go_out_at_once() {
-        let i = Value::Int;
-        let out = run_join(
-            join(JoinKind::Right, Some(5)),
-            vec![
-                (Port::RIGHT, rec(1, 20, 100)),
-                (Port::LEFT, rec(9, 10, 200)),
-                // Its window (until 70 + 10 + 5) closed long ago: emitted at once.
-                (Port::RIGHT, rec(2, 21, 70)),
-                // Unmatched left records of a RIGHT join are dropped.
-                (Port::LEFT, rec(3, 11, 201)),
-            ],
-        );
-        assert_eq!(
-            values(&out),
-            vec![
-                (vec![N, N, i(1), i(20)], 100),
-                (vec![N, N, i(2), i(21)], 70),
-            ]
-        );
-    }
-}
+#[path = "stream_stream_tests.rs"]
+mod tests;

@@ -10,7 +10,7 @@ use crate::state::KeyValueStore;
 use crate::topology::{Port, Processor, ProcessorContext, Record};
 use crate::types::Value;
 
-use super::side::{Side, assemble, decode_entry, entry_bytes, key_bytes, store_error};
+use super::side::{Side, assemble, decode_entry, entry_bytes, store_error};
 
 pub struct StreamTableJoin {
     stream: Side,
@@ -41,7 +41,7 @@ impl StreamTableJoin {
             Ok(None) => return,
             Err(e) => return ctx.report(e),
         };
-        let bytes = key_bytes(&key);
+        let bytes = self.table_side.store_key(&key, &record);
         let written = match record.value {
             Some(_) => {
                 let part = self.table_side.part(&record);
@@ -64,7 +64,7 @@ impl StreamTableJoin {
             Err(e) => return ctx.report(e),
         };
         let found = match &key {
-            Some(key) => match self.table.get(&key_bytes(key)) {
+            Some(key) => match self.table.get(&self.stream.store_key(key, &record)) {
                 Ok(found) => found,
                 Err(e) => return ctx.report(store_error(e)),
             },
@@ -137,9 +137,10 @@ mod tests {
         let i = Value::Int;
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].key[0], i(1));
-        // Each input's ROWTIME, ROWPARTITION and ROWOFFSET follow the join key.
+        // Each input's ROWTIME, ROWPARTITION, ROWOFFSET and window bounds follow the join key.
         assert_eq!(out[0].key[1], Value::Bigint(5));
-        assert_eq!(out[0].key[4], Value::Bigint(1));
+        assert_eq!(out[0].key[6], Value::Bigint(1));
+        assert_eq!(out[0].key[4..6], [Value::Null, Value::Null]);
         assert_eq!(out[0].value, Some(vec![i(1), i(100), i(1), i(10)]));
         assert_eq!(out[0].timestamp, 5);
     }

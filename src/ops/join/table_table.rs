@@ -16,7 +16,7 @@ use crate::state::KeyValueStore;
 use crate::topology::{Port, Processor, ProcessorContext, Record};
 use crate::types::{Row, Value};
 
-use super::side::{Side, assemble, decode_entry, entry_bytes, key_bytes, store_error};
+use super::side::{Side, assemble, decode_entry, entry_bytes, store_error};
 
 pub struct TableTableJoin {
     /// Left, then right.
@@ -66,7 +66,7 @@ impl TableTableJoin {
             Ok(None) => return,
             Err(e) => return ctx.report(e),
         };
-        let key_bytes = key_bytes(&key);
+        let key_bytes = self.sides[this].store_key(&key, &record);
         let existed = match self.stores[this].get(&key_bytes) {
             Ok(old) => old.is_some(),
             Err(e) => return ctx.report(store_error(e)),

@@ -1,11 +1,13 @@
 //! COUNT, SUM, AVG, MIN and MAX. NULL arguments are skipped (COUNT(*) counts rows); SUM of an
-//! empty group is 0 of its type; integer sums wrap as Java's do; AVG keeps a DOUBLE sum (a
+//! empty group is 0 of its type; integer sums wrap as Java's do; a DECIMAL sum past its
+//! type's precision refuses the row (ksqlDB's "Numeric field overflow"); AVG keeps a DOUBLE sum (a
 //! DECIMAL one for DECIMAL input) and a count, and reads 0 for an empty group; MIN and MAX keep
 //! the extreme non-NULL value and cannot be undone.
 
 use rust_decimal::Decimal;
 
 use super::{AggregateFunction, as_f64};
+use crate::types::decimal::ensure_max;
 use crate::types::{SqlType, Value};
 
 pub struct Count {
@@ -111,6 +113,20 @@ impl AggregateFunction for Sum {
 
     fn add(&self, acc: Value, args: &[Value]) -> Value {
         self.step(acc, args, false)
+    }
+
+    /// A DECIMAL sum must stay below `10^(precision - scale)` of its type, as ksqlDB's
+    /// `DecimalSumKudaf` requires (it throws "Numeric field overflow" otherwise).
+    fn try_add(&self, acc: Value, args: &[Value]) -> Result<Value, String> {
+        let next = self.add(acc, args);
+        if let (Value::Decimal(sum), SqlType::Decimal { precision, scale }) = (&next, &self.ty) {
+            ensure_max(sum, *precision, *scale).map_err(|e| e.to_string())?;
+        }
+        Ok(next)
+    }
+
+    fn can_refuse(&self) -> bool {
+        matches!(self.ty, SqlType::Decimal { .. })
     }
 
     fn undo(&self, acc: Value, args: &[Value]) -> Option<Value> {

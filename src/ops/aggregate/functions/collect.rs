@@ -2,7 +2,8 @@
 //! order), HISTOGRAM (counts per STRING, entries that drop to zero removed on undo),
 //! COUNT_DISTINCT (exact; NULLs skipped), TOPK and TOPKDISTINCT (the `k` largest non-NULL values,
 //! descending; TOPK with other columns keeps STRUCTs of them). Lists, sets and histograms stop
-//! growing at ksqlDB's limit of 1000.
+//! growing at ksqlDB's limit of 1000. Sets and removals compare elements as Java's `equals`
+//! does ([`Value::java_equals`]: maps with the same entries are one element).
 
 use std::cmp::Ordering;
 
@@ -15,7 +16,7 @@ fn first(args: &[Value]) -> Value {
 
 fn remove_one(acc: Value, item: &Value) -> Value {
     let mut items = elements(&acc);
-    if let Some(i) = items.iter().position(|v| v == item) {
+    if let Some(i) = items.iter().position(|v| v.java_equals(item)) {
         items.remove(i);
     }
     Value::array(items)
@@ -66,7 +67,7 @@ impl AggregateFunction for CollectSet {
     fn add(&self, acc: Value, args: &[Value]) -> Value {
         let item = first(args);
         let mut items = elements(&acc);
-        if items.len() < self.limit && !items.contains(&item) {
+        if items.len() < self.limit && !items.iter().any(|v| v.java_equals(&item)) {
             items.push(item);
         }
         Value::array(items)
@@ -177,7 +178,7 @@ impl AggregateFunction for CountDistinct {
     fn add(&self, acc: Value, args: &[Value]) -> Value {
         let item = first(args);
         let mut items = elements(&acc);
-        if !item.is_null() && !items.contains(&item) {
+        if !item.is_null() && !items.iter().any(|v| v.java_equals(&item)) {
             items.push(item);
         }
         Value::array(items)

@@ -26,6 +26,19 @@ pub trait AggregateFunction: Send + Sync {
     /// Folds one row into `acc`.
     fn add(&self, acc: Value, args: &[Value]) -> Value;
 
+    /// [`AggregateFunction::add`], or why the row cannot be folded in: what ksqlDB's UDAFs
+    /// throw for a row (a DECIMAL SUM past its precision). The caller reports it and the row
+    /// changes nothing. By default a row always folds.
+    fn try_add(&self, acc: Value, args: &[Value]) -> Result<Value, String> {
+        Ok(self.add(acc, args))
+    }
+
+    /// Whether [`AggregateFunction::try_add`] may refuse a row (callers that must keep the
+    /// accumulator for that case copy it only then).
+    fn can_refuse(&self) -> bool {
+        false
+    }
+
     /// Removes a row added earlier (table aggregation); `None` when the function cannot undo
     /// (the analyzer rejects such functions over tables).
     fn undo(&self, acc: Value, args: &[Value]) -> Option<Value> {

@@ -160,6 +160,21 @@ fn collections_and_histogram() {
 }
 
 #[test]
+fn collect_set_holds_maps_with_the_same_entries_once() {
+    let entry = |k: &str, v: i64| (Value::string(k), Value::Bigint(v));
+    let ab = Value::map(vec![entry("a", 1), entry("b", 2)]);
+    let ba = Value::map(vec![entry("b", 2), entry("a", 1)]);
+    let ty = SqlType::map(SqlType::String, SqlType::Bigint);
+    let set = make("COLLECT_SET", std::slice::from_ref(&ty), ty.clone(), &[]);
+    let rows = vec![vec![ab.clone()], vec![ba.clone()]];
+    assert_eq!(fold(set.as_ref(), &rows), Value::array(vec![ab.clone()]));
+    // Undoing the other order removes it too, as Java's `List.remove(Object)` would.
+    let acc = rows.iter().fold(set.init(), |acc, r| set.add(acc, r));
+    let acc = set.undo(acc, &[ba]).unwrap();
+    assert_eq!(set.result(&acc), Value::array(Vec::new()));
+}
+
+#[test]
 fn by_offset_and_stddev() {
     let latest = make("LATEST_BY_OFFSET", &[SqlType::Int], SqlType::Int, &[]);
     let rows = vec![vec![Value::Int(1)], vec![Value::Int(2)], vec![Value::Null]];
@@ -224,4 +239,29 @@ fn variance_undoes_and_merges() {
     assert_eq!(var.result(&acc), Value::Double(50.0));
     let merged = var.merge(add(var.init(), 0), add(var.init(), 10));
     assert_eq!(var.result(&merged), Value::Double(50.0));
+}
+
+#[test]
+fn a_decimal_sum_refuses_a_row_that_overflows_its_precision() {
+    use std::str::FromStr;
+    let ty = SqlType::Decimal {
+        precision: 3,
+        scale: 1,
+    };
+    let sum = make("SUM", std::slice::from_ref(&ty), ty.clone(), &[]);
+    let dec = |text: &str| Value::Decimal(rust_decimal::Decimal::from_str(text).unwrap());
+    let acc = sum.try_add(sum.init(), &[dec("50.9")]).unwrap();
+    let err = sum.try_add(acc.clone(), &[dec("50.8")]).unwrap_err();
+    assert!(
+        err.starts_with("Numeric field overflow: A field with precision 3 and scale 1"),
+        "{err}"
+    );
+    assert_eq!(sum.try_add(acc, &[dec("-60.9")]), Ok(dec("-10.0")));
+    // Other sums never refuse.
+    let ints = make("SUM", &[SqlType::Int], SqlType::Int, &[]);
+    assert!(!ints.can_refuse());
+    assert_eq!(
+        ints.try_add(Value::Int(i32::MAX), &[Value::Int(1)]),
+        Ok(Value::Int(i32::MIN))
+    );
 }
